@@ -1,0 +1,1 @@
+"""Produce realistic fake data to Kafka topics or ksqlDB streams."""

@@ -1,0 +1,1 @@
+"""Run an embedded ksqlDB-compatible server for development and tests."""

@@ -1,0 +1,1 @@
+"""Versioned migrations for ksqlDB streams and tables, compatible with ksql-migrations."""

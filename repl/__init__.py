@@ -1,0 +1,1 @@
+"""Interactive shell for ksqlDB (pgcli-style, ksql CLI compatible)."""
