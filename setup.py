@@ -1,8 +1,8 @@
 """Package discovery for the folder mapping in pyproject.toml.
 
 ``repl/``, ``migrations/`` and ``local/`` install as ``ksqlpy.repl``, ``ksqlpy.migrations`` and
-``ksqlpy.local``; setuptools' ``packages.find`` cannot rename folders, so their sub-packages are found
-here and named under ``ksqlpy``. Everything else lives in pyproject.toml.
+``ksqlpy.local``; setuptools' ``packages.find`` cannot rename folders, so their sub-packages are
+found here and named under ``ksqlpy``. Everything else lives in pyproject.toml.
 """
 
 from setuptools import find_packages, setup

@@ -20,7 +20,7 @@ def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def not_built(prog: str, description: str, what: str, argv: Sequence[str] | None) -> int:
-    """Parse ``--help``/``--version`` for a tool that does not exist yet, then say so in one line."""
+    """Answer ``--help``/``--version`` of an unbuilt tool; otherwise say so in one line."""
     parser = base_parser(prog, description)
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.parse_args(argv)

@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def ksqldb_url() -> str:
-    """The URL of a real ksqlDB server, from ``KSQLDB_URL`` (tests using it are marked ``ksqldb``)."""
+    """The URL of a real ksqlDB server, from ``KSQLDB_URL`` (for tests marked ``ksqldb``)."""
     url = os.environ.get("KSQLDB_URL")
     if not url:
         pytest.skip("needs a real ksqlDB server: set KSQLDB_URL=http://host:8088")
