@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from .._cli import not_built
+from ksqlpy._cli import not_built
 
 DESCRIPTION = "Produce realistic fake data to Kafka topics or ksqlDB streams."
 
