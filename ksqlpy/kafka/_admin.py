@@ -1,0 +1,298 @@
+"""Topic administration over kafka-python's ``KafkaAdminClient``: typed results, clear errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import kafka.errors as kerrors
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+from ksqlpy._errors import (
+    InvalidTopicNameError,
+    KafkaError,
+    ReplicationFactorError,
+    TopicError,
+    TopicExistsError,
+    TopicNotFoundError,
+)
+
+from ._boundary import ensure_reachable, translate
+
+# Kafka's rule (org.apache.kafka.common.internals.Topic): legal characters, at most 249 of them.
+_LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]+")
+MAX_TOPIC_NAME_LENGTH = 249
+
+
+def check_topic_name(name: str) -> None:
+    """Raise :class:`InvalidTopicNameError` unless ``name`` is a legal Kafka topic name."""
+    if name in ("", ".", ".."):
+        reason = "it is empty" if not name else f"'{name}' is reserved"
+    elif len(name) > MAX_TOPIC_NAME_LENGTH:
+        reason = f"it is {len(name)} characters long, the limit is {MAX_TOPIC_NAME_LENGTH}"
+    elif not _LEGAL_TOPIC.fullmatch(name):
+        bad = sorted({c for c in name if not _LEGAL_TOPIC.fullmatch(c)})
+        reason = "it contains " + ", ".join(repr(c) for c in bad)
+    else:
+        return
+    raise InvalidTopicNameError(
+        name,
+        f"invalid topic name {name!r}: {reason}; use 1-249 letters, digits, '.', '_' or '-'",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionInfo:
+    """One partition of a topic: its leader broker, replicas and in-sync replicas."""
+
+    partition: int
+    leader: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicInfo:
+    """A topic as the broker describes it."""
+
+    name: str
+    partitions: tuple[PartitionInfo, ...]
+    internal: bool = False
+
+    @property
+    def partition_count(self) -> int:
+        """The number of partitions."""
+        return len(self.partitions)
+
+    @property
+    def replication_factor(self) -> int:
+        """The number of replicas of the first partition (all partitions have the same)."""
+        return len(self.partitions[0].replicas) if self.partitions else 0
+
+
+def _topic_info(raw: Mapping[str, Any]) -> TopicInfo:
+    parts = tuple(
+        sorted(
+            (
+                PartitionInfo(
+                    partition=int(p["partition_index"]),
+                    leader=int(p.get("leader_id", -1)),
+                    replicas=tuple(int(r) for r in p.get("replica_nodes") or ()),
+                    isr=tuple(int(r) for r in p.get("isr_nodes") or ()),
+                )
+                for p in raw.get("partitions") or ()
+            ),
+            key=lambda p: p.partition,
+        )
+    )
+    return TopicInfo(name=str(raw["name"]), partitions=parts, internal=bool(raw.get("is_internal")))
+
+
+class TopicAdmin:
+    """Create, describe, list, alter and delete topics.
+
+    Example::
+
+        with TopicAdmin("localhost:9092") as admin:
+            admin.create_topic("orders", partitions=6, if_not_exists=True)
+            print(admin.describe_topic("orders").partition_count)
+
+    ``timeout`` (seconds) bounds the first contact with the broker and each request; extra keyword
+    arguments are passed to kafka-python's ``KafkaAdminClient`` (security settings, client id).
+    """
+
+    def __init__(
+        self, bootstrap_servers: str = "localhost:9092", *, timeout: float = 10.0, **config: Any
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.timeout = timeout
+        self._closed = False
+        settings: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            "bootstrap_timeout_ms": int(timeout * 1000),
+            "request_timeout_ms": max(int(timeout * 1000), 1000),
+            "reconnect_backoff_ms": 50,
+            "reconnect_backoff_max_ms": 1000,
+            "client_id": "ksqlpy-admin",
+        }
+        settings.update(config)
+        ensure_reachable(bootstrap_servers, timeout)
+        with translate("connecting the admin client", bootstrap_servers, timeout):
+            self._client: Any = KafkaAdminClient(**settings)
+
+    def __enter__(self) -> TopicAdmin:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection; closing twice is a no-op."""
+        if not self._closed:
+            self._closed = True
+            self._client.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise KafkaError("this TopicAdmin is closed; create a new one")
+
+    def broker_count(self) -> int:
+        """The number of brokers registered in the cluster."""
+        self._check_open()
+        with translate("describing the cluster", self.bootstrap_servers, self.timeout):
+            cluster = self._client.describe_cluster()
+        return len(cluster.get("brokers") or ())
+
+    def list_topics(self, *, include_internal: bool = False) -> list[str]:
+        """Return the sorted topic names (without ``__consumer_offsets`` & co by default)."""
+        self._check_open()
+        with translate("listing topics", self.bootstrap_servers, self.timeout):
+            names: list[str] = list(self._client.list_topics())
+        if not include_internal:
+            names = [n for n in names if not n.startswith("__")]
+        return sorted(names)
+
+    def topic_exists(self, name: str) -> bool:
+        """Tell whether the topic exists."""
+        return name in self.list_topics(include_internal=True)
+
+    def describe_topic(self, name: str) -> TopicInfo:
+        """Return the partitions of ``name``; raise :class:`TopicNotFoundError` if it is missing."""
+        self._check_open()
+        with translate(f"describing topic '{name}'", self.bootstrap_servers, self.timeout):
+            topics = self._client.describe_topics([name])
+        for raw in topics:
+            if raw.get("name") != name:
+                continue
+            code = int(raw.get("error_code") or 0)
+            if code == kerrors.UnknownTopicOrPartitionError.errno:
+                raise TopicNotFoundError(name, f"topic '{name}' does not exist")
+            if code:
+                error = kerrors.for_code(code)
+                raise TopicError(name, f"describing topic '{name}' failed: {error.__name__}")
+            return _topic_info(raw)
+        raise TopicNotFoundError(name, f"topic '{name}' does not exist")
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        replication_factor: int = 1,
+        config: Mapping[str, str] | None = None,
+        *,
+        if_not_exists: bool = False,
+    ) -> TopicInfo:
+        """Create a topic and wait until every partition has a leader; return its description.
+
+        With ``if_not_exists=True`` an existing topic is described and returned as it is (its
+        partition count is not changed). Errors: :class:`InvalidTopicNameError`,
+        :class:`ReplicationFactorError`, :class:`TopicExistsError`.
+        """
+        self._check_open()
+        check_topic_name(name)
+        if partitions < 1:
+            raise TopicError(
+                name, f"cannot create topic '{name}' with {partitions} partitions; use 1 or more"
+            )
+        if replication_factor < 1:
+            raise TopicError(
+                name,
+                f"cannot create topic '{name}' with replication factor "
+                f"{replication_factor}; use 1 or more",
+            )
+        brokers = self.broker_count()
+        if replication_factor > brokers:
+            raise ReplicationFactorError(name, replication_factor, brokers)
+        request = {
+            name: {
+                "num_partitions": partitions,
+                "replication_factor": replication_factor,
+                "configs": {str(k): str(v) for k, v in (config or {}).items()},
+            }
+        }
+        action = f"creating topic '{name}'"
+        try:
+            with translate(action, self.bootstrap_servers, self.timeout):
+                self._client.create_topics(
+                    request, timeout_ms=int(self.timeout * 1000), wait_for_metadata=True
+                )
+        except KafkaError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, kerrors.TopicAlreadyExistsError):
+                if if_not_exists:
+                    return self.describe_topic(name)
+                raise TopicExistsError(
+                    name,
+                    f"topic '{name}' already exists; pass if_not_exists=True to reuse it "
+                    "or delete it first",
+                ) from cause
+            if isinstance(cause, kerrors.InvalidReplicationFactorError):
+                raise ReplicationFactorError(name, replication_factor, brokers) from cause
+            if isinstance(cause, kerrors.InvalidTopicError):
+                raise InvalidTopicNameError(
+                    name, f"invalid topic name {name!r}: {cause}"
+                ) from cause
+            if isinstance(cause, kerrors.InvalidConfigurationError | kerrors.PolicyViolationError):
+                raise TopicError(name, f"cannot create topic '{name}': {cause}") from cause
+            raise
+        return self.describe_topic(name)
+
+    def delete_topic(self, name: str, *, if_exists: bool = False) -> None:
+        """Delete a topic; a missing one raises :class:`TopicNotFoundError` unless ``if_exists``."""
+        self._check_open()
+        try:
+            with translate(f"deleting topic '{name}'", self.bootstrap_servers, self.timeout):
+                self._client.delete_topics([name], timeout_ms=int(self.timeout * 1000))
+        except KafkaError as exc:
+            if isinstance(exc.__cause__, kerrors.UnknownTopicOrPartitionError):
+                if if_exists:
+                    return
+                raise TopicNotFoundError(name, f"topic '{name}' does not exist") from exc.__cause__
+            raise
+
+    def topic_config(self, name: str) -> dict[str, str]:
+        """Return the topic's settings that differ from the broker defaults."""
+        self._check_open()
+        self.describe_topic(name)
+        resource = ConfigResource(ConfigResourceType.TOPIC, name)
+        with translate(
+            f"describing the config of topic '{name}'", self.bootstrap_servers, self.timeout
+        ):
+            result = self._client.describe_configs([resource])
+        entries = result.get("topic", {}).get(name, {})
+        return {str(k): _config_value(v) for k, v in entries.items()}
+
+    def alter_config(self, name: str, config: Mapping[str, str]) -> None:
+        """Set topic settings (e.g. ``{"retention.ms": "60000"}``), leaving the others alone."""
+        self._check_open()
+        self.describe_topic(name)
+        resource = ConfigResource(
+            ConfigResourceType.TOPIC, name, configs={str(k): str(v) for k, v in config.items()}
+        )
+        try:
+            with translate(f"altering topic '{name}'", self.bootstrap_servers, self.timeout):
+                result = self._client.alter_configs([resource])
+        except ValueError as exc:  # kafka-python's check of the key names
+            raise TopicError(name, f"cannot alter topic '{name}': {exc}") from exc
+        outcome = result.get("topic", {}).get(name)
+        if isinstance(outcome, Exception) or (
+            isinstance(outcome, type)
+            and issubclass(outcome, Exception)
+            and outcome is not kerrors.NoError
+        ):
+            raise TopicError(name, f"cannot alter topic '{name}': {outcome}")
+
+
+def _config_value(entry: Any) -> str:
+    if isinstance(entry, Mapping):
+        value = entry.get("value", entry.get("config_value"))
+        return "" if value is None else str(value)
+    return str(entry)

@@ -1,0 +1,98 @@
+"""The one place where kafka-python exceptions become ksqlpy exceptions."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import kafka.errors as kerrors
+
+from ksqlpy._errors import BrokerUnavailableError, DeliveryError, GroupError, KafkaError
+
+_GROUP_ERRORS: tuple[type[Exception], ...] = (
+    kerrors.CommitFailedError,
+    kerrors.IllegalGenerationError,
+    kerrors.UnknownMemberIdError,
+    kerrors.RebalanceInProgressError,
+    kerrors.GroupAuthorizationFailedError,
+    kerrors.InvalidGroupIdError,
+)
+_FENCED_ERRORS: tuple[type[Exception], ...] = (
+    kerrors.ProducerFencedError,
+    kerrors.InvalidProducerEpochError,
+    kerrors.TransactionalIdAuthorizationFailedError,
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Tell whether a kafka-python error means that no broker could be reached."""
+    # kafka-python 3.x reports a failed first contact as "Unable to bootstrap from host:port".
+    return isinstance(exc, kerrors.KafkaTimeoutError) and "bootstrap" in str(exc).lower()
+
+
+@contextmanager
+def translate(action: str, bootstrap_servers: str, timeout: float) -> Iterator[None]:
+    """Re-raise kafka-python errors raised inside the block as ksqlpy errors, ``from`` the original.
+
+    ``action`` completes the sentence "... failed", e.g. ``"producing to topic 'x'"``.
+    """
+    try:
+        yield
+    except kerrors.KafkaError as exc:
+        if is_unreachable(exc):
+            raise BrokerUnavailableError(bootstrap_servers, timeout) from exc
+        if isinstance(exc, _FENCED_ERRORS):
+            raise GroupError(
+                f"{action} failed: this producer was fenced by a newer instance with the same "
+                f"transactional id ({exc}); stop the other instance or use another id"
+            ) from exc
+        if isinstance(exc, _GROUP_ERRORS):
+            raise GroupError(f"{action} failed: {exc}") from exc
+        if isinstance(exc, kerrors.KafkaTimeoutError):
+            raise DeliveryError(
+                f"{action} failed: timed out ({exc}); is the broker at {bootstrap_servers} up?"
+            ) from exc
+        raise KafkaError(f"{action} failed: {exc}") from exc
+
+
+def parse_bootstrap(bootstrap_servers: str) -> list[tuple[str, int]]:
+    """Split ``"host:port,host2:port"`` (``[::1]:9092`` for IPv6, port 9092 by default)."""
+    out: list[tuple[str, int]] = []
+    for raw in bootstrap_servers.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        if not sep or (host.endswith(":") and not host.startswith("[")):
+            host, port = item, "9092"
+        host = host.strip("[]")
+        try:
+            out.append((host, int(port)))
+        except ValueError:
+            raise KafkaError(f"invalid bootstrap server {item!r}; expected host:port") from None
+    if not out:
+        raise KafkaError("no bootstrap servers given; expected host:port[,host:port...]")
+    return out
+
+
+def ensure_reachable(bootstrap_servers: str, timeout: float) -> None:
+    """Wait until one bootstrap server accepts a TCP connection, else raise BrokerUnavailableError.
+
+    Checked before any kafka-python client is built: a client whose first bootstrap fails keeps
+    its sockets and I/O thread (kafka-python 3.0.12 has no handle left to close them).
+    """
+    servers = parse_bootstrap(bootstrap_servers)
+    deadline = time.monotonic() + timeout
+    while True:
+        for host, port in servers:
+            left = deadline - time.monotonic()
+            try:
+                with socket.create_connection((host, port), timeout=max(0.05, min(left, 1.0))):
+                    return
+            except OSError:
+                continue
+        if time.monotonic() >= deadline:
+            raise BrokerUnavailableError(bootstrap_servers, timeout)
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))

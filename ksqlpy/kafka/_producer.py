@@ -1,0 +1,197 @@
+"""A typed producer over kafka-python's ``KafkaProducer``, configured by a delivery guarantee."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.structs import OffsetAndMetadata
+from kafka.structs import TopicPartition as _RawTopicPartition
+
+from ksqlpy._errors import DeliveryError, KafkaError
+
+from ._boundary import ensure_reachable, translate
+from ._consumer import TopicPartition
+from ._guarantees import Guarantee, producer_settings
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Where the broker stored a record (offset is -1 with at-most-once: acks=0 gets no reply)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+
+
+DeliveryCallback = Callable[[Delivered | None, BaseException | None], None]
+
+
+class Producer:
+    """Send records to Kafka with a delivery guarantee; a context manager that flushes on exit.
+
+    Example::
+
+        with Producer("localhost:9092", guarantee="exactly-once", transactional_id="job-1") as p:
+            with p.transaction():
+                p.send("orders", b'{"id": 1}', key=b"1")
+
+    Extra keyword arguments go to kafka-python's ``KafkaProducer`` (``linger_ms``, ``batch_size``,
+    ``compression_type``...) and win over the guarantee's presets.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str = "localhost:9092",
+        *,
+        guarantee: Guarantee | str = Guarantee.AT_LEAST_ONCE,
+        transactional_id: str | None = None,
+        timeout: float = 10.0,
+        **config: Any,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.guarantee = Guarantee.parse(guarantee)
+        self.timeout = timeout
+        self._closed = False
+        self.acked = 0
+        self.failed = 0
+        self.last_error: BaseException | None = None
+        settings: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            "bootstrap_timeout_ms": int(timeout * 1000),
+            "max_block_ms": max(int(timeout * 1000), 1000),
+            "reconnect_backoff_ms": 50,
+            "reconnect_backoff_max_ms": 1000,
+            "client_id": "ksqlpy-producer",
+        }
+        settings.update(producer_settings(self.guarantee, transactional_id))
+        settings.update(config)
+        self.transactional = bool(settings.get("transactional_id"))
+        ensure_reachable(bootstrap_servers, timeout)
+        with translate("connecting the producer", bootstrap_servers, timeout):
+            self._producer: Any = KafkaProducer(**settings)
+        if self.transactional:
+            try:
+                with translate("initialising transactions", bootstrap_servers, timeout):
+                    self._producer.init_transactions()
+            except KafkaError:
+                self._producer.close(timeout=0)
+                raise
+
+    @property
+    def raw(self) -> Any:
+        """The underlying kafka-python ``KafkaProducer`` (untyped; for what this wrapper lacks)."""
+        return self._producer
+
+    def __enter__(self) -> Producer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Outcome counters are written only by kafka-python's I/O thread (one writer), read anywhere.
+    def _ok(self, metadata: Any) -> None:
+        self.acked += 1
+
+    def _fail(self, exc: BaseException) -> None:
+        self.failed += 1
+        self.last_error = exc
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | None = None,
+        headers: Headers | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        """Queue one record; ``acked``/``failed`` count outcomes, ``on_delivery`` reports each."""
+        if self._closed:
+            raise KafkaError("this Producer is closed; create a new one")
+        with translate(f"producing to topic '{topic}'", self.bootstrap_servers, self.timeout):
+            future = self._producer.send(
+                topic,
+                value=value,
+                key=key,
+                headers=list(headers) if headers else None,
+                partition=partition,
+                timestamp_ms=timestamp_ms,
+            )
+        future.add_callback(self._ok)
+        future.add_errback(self._fail)
+        if on_delivery is not None:
+            acks_zero = self.guarantee is Guarantee.AT_MOST_ONCE
+
+            def report(md: Any) -> None:
+                offset = -1 if acks_zero else int(md.offset)
+                on_delivery(Delivered(md.topic, md.partition, offset, int(md.timestamp)), None)
+
+            future.add_callback(report)
+            future.add_errback(lambda exc: on_delivery(None, exc))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every queued record is acknowledged (or failed)."""
+        with translate("flushing the producer", self.bootstrap_servers, self.timeout):
+            self._producer.flush(timeout=timeout)
+
+    def begin(self) -> None:
+        """Begin a transaction (exactly-once only)."""
+        with translate("beginning a transaction", self.bootstrap_servers, self.timeout):
+            self._producer.begin_transaction()
+
+    def send_offsets(self, offsets: Mapping[TopicPartition, int], group_metadata: Any) -> None:
+        """Commit consumer offsets ``{(topic, partition): next offset}`` in the open transaction."""
+        raw = {
+            _RawTopicPartition(t, p): OffsetAndMetadata(offset, "", -1)
+            for (t, p), offset in offsets.items()
+        }
+        with translate("sending offsets to the transaction", self.bootstrap_servers, self.timeout):
+            self._producer.send_offsets_to_transaction(raw, group_metadata)
+
+    def commit(self) -> None:
+        """Commit the open transaction: its records and offsets become visible together."""
+        with translate("committing the transaction", self.bootstrap_servers, self.timeout):
+            self._producer.commit_transaction()
+        if self.failed:
+            raise DeliveryError(
+                f"{self.failed} record(s) failed in the transaction: {self.last_error}"
+            )
+
+    def abort(self) -> None:
+        """Abort the open transaction: read_committed consumers never see its records."""
+        with translate("aborting the transaction", self.bootstrap_servers, self.timeout):
+            self._producer.abort_transaction()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in a transaction: committed if it succeeds, aborted if it raises."""
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.abort()
+            raise
+        self.commit()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush and close; closing twice is a no-op."""
+        if self._closed:
+            return
+        self._closed = True
+        with translate("closing the producer", self.bootstrap_servers, self.timeout):
+            self._producer.close(timeout=self.timeout if timeout is None else timeout)

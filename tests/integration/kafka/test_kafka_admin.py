@@ -1,0 +1,112 @@
+"""ksqlpy.kafka.TopicAdmin against the real broker: partitions, replicas, configs, clear errors."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from ksqlpy import KsqlError
+from ksqlpy._errors import (
+    BrokerUnavailableError,
+    InvalidTopicNameError,
+    KafkaError,
+    ReplicationFactorError,
+    TopicExistsError,
+    TopicNotFoundError,
+)
+from ksqlpy.kafka import TopicAdmin
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def admin(kafka_bootstrap: str) -> Iterator[TopicAdmin]:
+    with TopicAdmin(kafka_bootstrap) as client:
+        yield client
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_create_describe_list_delete(admin: TopicAdmin) -> None:
+    name = _name("admin")
+    info = admin.create_topic(name, partitions=4, config={"retention.ms": "3600000"})
+    assert info.partition_count == 4
+    assert [p.partition for p in info.partitions] == [0, 1, 2, 3]
+    assert info.replication_factor == 1
+    assert all(p.leader >= 0 and p.isr == p.replicas for p in info.partitions)
+    assert name in admin.list_topics()
+    assert not [t for t in admin.list_topics() if t.startswith("__")]
+    assert admin.topic_config(name)["retention.ms"] == "3600000"
+
+    admin.delete_topic(name)
+    deadline = time.monotonic() + 10
+    while admin.topic_exists(name) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not admin.topic_exists(name)
+
+
+def test_alter_config_changes_only_the_given_key(admin: TopicAdmin) -> None:
+    name = _name("alter")
+    admin.create_topic(name, config={"cleanup.policy": "compact"})
+    admin.alter_config(name, {"retention.ms": "60000"})
+    config = admin.topic_config(name)
+    assert config["retention.ms"] == "60000"
+    assert config["cleanup.policy"] == "compact"
+
+
+def test_replication_factor_above_broker_count_is_a_clear_error(admin: TopicAdmin) -> None:
+    name = _name("rf")
+    with pytest.raises(ReplicationFactorError) as info:
+        admin.create_topic(name, replication_factor=3)
+    assert info.value.brokers == admin.broker_count() == 1
+    assert "replication factor 3" in str(info.value)
+    assert "only 1 broker" in str(info.value)
+    assert not admin.topic_exists(name)
+
+
+def test_existing_topic_is_an_error_unless_if_not_exists(admin: TopicAdmin) -> None:
+    name = _name("twice")
+    admin.create_topic(name, partitions=2)
+    with pytest.raises(TopicExistsError, match="already exists"):
+        admin.create_topic(name, partitions=2)
+    again = admin.create_topic(name, partitions=5, if_not_exists=True)
+    assert again.partition_count == 2  # an existing topic is returned as it is
+
+
+@pytest.mark.parametrize("bad", ["", ".", "..", "has space", "slash/topic", "x" * 250])
+def test_invalid_names_are_refused_before_reaching_the_broker(admin: TopicAdmin, bad: str) -> None:
+    with pytest.raises(InvalidTopicNameError, match="invalid topic name"):
+        admin.create_topic(bad)
+
+
+def test_missing_topic_errors(admin: TopicAdmin) -> None:
+    name = _name("missing")
+    with pytest.raises(TopicNotFoundError):
+        admin.describe_topic(name)
+    with pytest.raises(TopicNotFoundError):
+        admin.delete_topic(name)
+    admin.delete_topic(name, if_exists=True)
+    with pytest.raises(TopicNotFoundError):
+        admin.alter_config(name, {"retention.ms": "1000"})
+
+
+def test_closed_admin_says_so(kafka_bootstrap: str) -> None:
+    admin = TopicAdmin(kafka_bootstrap)
+    admin.close()
+    admin.close()  # closing twice is a no-op
+    with pytest.raises(KafkaError, match="closed"):
+        admin.list_topics()
+
+
+def test_unreachable_broker_fails_within_the_timeout() -> None:
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailableError) as info:
+        TopicAdmin("127.0.0.1:1", timeout=1.0)
+    assert time.monotonic() - started < 3
+    assert isinstance(info.value, KsqlError)
+    assert "cannot reach Kafka at 127.0.0.1:1 within 1 s" in str(info.value)
