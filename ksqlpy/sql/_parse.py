@@ -1,0 +1,102 @@
+"""Parsing and formatting: sqlglot's errors become KsqlSyntaxError with a caret snippet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError
+from sqlglot.tokens import SQLGLOTC_INSTALLED
+
+from ksqlpy._errors import KsqlError, KsqlSyntaxError
+
+from ._lex import DIALECT, caret_snippet, line_col, tokenize
+from .dialect import END_OF_INPUT
+
+SQLGLOTC_MESSAGE = (
+    "sqlglotc (sqlglot's compiled build) is installed, and it refuses Python subclasses of its "
+    "parser, so ksqlpy cannot parse ksqlDB SQL; run 'pip uninstall sqlglotc' (splitting and "
+    "highlighting still work)"
+)
+
+# sqlglot's generic messages, said the way a ksqlDB user reads them.
+_DESCRIPTIONS = {
+    "Invalid expression / Unexpected token": "unexpected input",
+}
+
+
+def _syntax_error(text: str, error: ParseError) -> KsqlSyntaxError:
+    info: dict[str, Any] = error.errors[0] if error.errors else {}
+    description = str(info.get("description") or error)
+    description = _DESCRIPTIONS.get(description, description)
+    line = int(info.get("line") or 1)
+    end_col = int(info.get("col") or 1)
+    highlight = str(info.get("highlight") or "")
+    # sqlglot reports the column of the token's last character; point at its first one.
+    offset = _offset(text, line, end_col) - max(len(highlight) - 1, 0)
+    if description.endswith(END_OF_INPUT):
+        description = description[: -len(END_OF_INPUT)]
+        offset += len(highlight)
+        near, highlight = "syntax error at end of input", ""
+    elif highlight and "\n" not in highlight:
+        near = f"syntax error at or near '{highlight}'"
+    else:
+        near = "syntax error"
+    offset = max(0, min(offset, len(text)))
+    message = f"{near}: {description[:1].lower()}{description[1:]}"
+    line, column = line_col(text, offset)
+    return KsqlSyntaxError(message, line, column, caret_snippet(text, offset, len(highlight)))
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """Offset of a 1-based line/column pair, with the tokenizer's line breaks (\\n, \\r\\n, \\r)."""
+    pos = 0
+    for _ in range(line - 1):
+        breaks = [i for i in (text.find("\n", pos), text.find("\r", pos)) if i >= 0]
+        if not breaks:
+            return len(text)
+        i = min(breaks)
+        pos = i + 2 if text.startswith("\r\n", i) else i + 1
+    return pos + column - 1
+
+
+def parse(text: str) -> list[exp.Expr]:
+    """Parse every statement of ``text`` into sqlglot trees, in order.
+
+    Raises KsqlSyntaxError (with line, column and a caret snippet) for invalid SQL.
+
+    >>> [type(t).__name__ for t in parse("SHOW STREAMS; SELECT * FROM s EMIT CHANGES;")]
+    ['KsqlShow', 'KsqlSelect']
+    """
+    if SQLGLOTC_INSTALLED:
+        raise KsqlError(SQLGLOTC_MESSAGE)
+    tokens = tokenize(text)
+    try:
+        trees = DIALECT.parser(error_level=ErrorLevel.IMMEDIATE).parse(tokens, text)
+    except ParseError as error:
+        raise _syntax_error(text, error) from None
+    return [tree for tree in trees if tree is not None]
+
+
+def parse_one(text: str) -> exp.Expr:
+    """Parse ``text`` holding exactly one statement; otherwise raise KsqlSyntaxError."""
+    trees = parse(text)
+    if len(trees) != 1:
+        raise KsqlSyntaxError(f"expected one statement, found {len(trees)}", 1, 1)
+    return trees[0]
+
+
+def format(text: str, *, pretty: bool = True) -> str:
+    """Canonical, readable text of every statement in ``text``, each ending with ``;``.
+
+    Keywords are upper-cased and clauses start on new lines; identifiers and literals keep
+    their spelling. Never use it for checksums: those are over the file bytes.
+
+    >>> print(format("select a, b from s where a > 1 emit changes"))
+    SELECT a, b
+    FROM s
+    WHERE a > 1
+    EMIT CHANGES;
+    """
+    statements = [DIALECT.generate(tree, pretty=pretty) + ";" for tree in parse(text)]
+    return ("\n\n" if pretty else "\n").join(statements)
