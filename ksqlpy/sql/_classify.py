@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from ksqlpy._errors import KsqlSyntaxError
+
 from . import _nodes as n
-from ._parse import parse_one
+from ._parse import parse_one, relocate
 from ._split import Statement
 
 
@@ -108,13 +110,17 @@ _KINDS: dict[type[exp.Expr], Callable[[exp.Expr], StatementKind]] = {
 def classify(statement: str | Statement | exp.Expr) -> StatementKind:
     """The kind of one statement (text, a ``split`` result or a parsed tree).
 
-    Text is parsed first, so invalid SQL raises KsqlSyntaxError.
+    Text is parsed first, so invalid SQL raises KsqlSyntaxError; for a ``split`` result its
+    line and column count from the start of the script.
 
     >>> classify("SELECT * FROM orders EMIT CHANGES;")
     <StatementKind.PUSH_QUERY: 'push_query'>
     """
     if isinstance(statement, Statement):
-        tree = parse_one(statement.text)
+        try:
+            tree = parse_one(statement.text)
+        except KsqlSyntaxError as error:
+            raise relocate(error, statement.line, statement.column) from None
     elif isinstance(statement, str):
         tree = parse_one(statement)
     else:

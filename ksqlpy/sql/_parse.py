@@ -60,6 +60,14 @@ def _offset(text: str, line: int, column: int) -> int:
     return pos + column - 1
 
 
+def relocate(error: KsqlSyntaxError, line: int, column: int) -> KsqlSyntaxError:
+    """``error`` for text that starts at ``line``/``column`` of a larger script."""
+    shift = column - 1 if error.line == 1 else 0
+    return KsqlSyntaxError(
+        error.description, error.line + line - 1, error.column + shift, error.snippet
+    )
+
+
 def parse(text: str) -> list[exp.Expr]:
     """Parse every statement of ``text`` into sqlglot trees, in order.
 

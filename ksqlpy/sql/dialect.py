@@ -430,6 +430,10 @@ class KsqlParser(parser.Parser):
         curr = self._curr
         if not curr:
             return None
+        if curr.token_type == TokenType.SEMICOLON:
+            # sqlglot gives a `;` that carries a comment a chunk of its own: not a statement.
+            self._advance()
+            return None
         handler = None
         if curr.token_type not in self.TEXT_MATCH_EXCLUDED_TOKENS:
             handler = self.STATEMENTS.get(curr.text.upper())
@@ -892,6 +896,12 @@ class KsqlParser(parser.Parser):
 
     # --- expressions -----------------------------------------------------------------------------
 
+    def _parse_column(self) -> exp.Expr | None:
+        curr = self._curr
+        if curr and curr.token_type == TokenType.VAR and curr.text.startswith("${"):
+            return self._parse_column_ops(self._parse_ksql_variable())
+        return super()._parse_column()
+
     def _parse_primary(self) -> exp.Expr | None:
         curr = self._curr
         if bool(curr) and curr.token_type == TokenType.VAR and curr.text.startswith("${"):
@@ -1067,7 +1077,9 @@ class KsqlGenerator(generator.Generator):
             "EXTENDED" if e.args.get("extended") else "",
         ),
         KsqlExplain: lambda self, e: f"EXPLAIN {self.sql(e, 'this')}",
-        KsqlTerminate: lambda self, e: f"TERMINATE {'ALL' if e.args.get('all') else self.sql(e)}",
+        KsqlTerminate: lambda self, e: (
+            f"TERMINATE {'ALL' if e.args.get('all') else self.sql(e, 'this')}"
+        ),
         KsqlPauseResume: lambda self, e: _seq(
             e.text("kind").upper(), "ALL" if e.args.get("all") else self.sql(e, "this")
         ),
@@ -1183,6 +1195,23 @@ class KsqlGenerator(generator.Generator):
             else "",
             self.sql(e, "expression"),
         )
+
+    def datatype_sql(self, expression: exp.DataType) -> str:
+        if expression.is_type(exp.DType.STRUCT) and not expression.expressions:
+            return "STRUCT<>"
+        return super().datatype_sql(expression)
+
+    def not_sql(self, expression: exp.Not) -> str:
+        # `a NOT IN (...)`, `a IS NOT NULL`: the way ksqlDB (and people) write them.
+        this = expression.this
+        if isinstance(this, exp.In):
+            return f"{self.sql(this, 'this')} NOT IN ({self.expressions(this, flat=True)})"
+        if isinstance(this, exp.Between):
+            low, high = self.sql(this, "low"), self.sql(this, "high")
+            return f"{self.sql(this, 'this')} NOT BETWEEN {low} AND {high}"
+        if isinstance(this, exp.Is) and isinstance(this.expression, exp.Null):
+            return f"{self.sql(this, 'this')} IS NOT NULL"
+        return super().not_sql(expression)
 
     def values_sql(self, expression: exp.Values, values_as_table: bool = True) -> str:
         return "VALUES " + ", ".join(self.sql(row) for row in expression.expressions)
