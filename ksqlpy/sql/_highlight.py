@@ -242,9 +242,8 @@ def _gap(text: str, start: int, end: int, out: list[SqlToken]) -> None:
             j = end if j < 0 else j + 2
             kind = TokenKind.COMMENT
         else:
-            j = i
-            while j < end and not text.startswith(("--", "/*"), j):
-                j += 1
+            found = [p for p in (text.find("--", i, end), text.find("/*", i, end)) if p >= 0]
+            j = min(found) if found else end
             kind = TokenKind.WHITESPACE if text[i:j].isspace() else TokenKind.ERROR
         out.append(SqlToken(kind, text[i:j], i, j))
         i = j
