@@ -29,6 +29,9 @@ def _syntax_error(text: str, error: ParseError) -> KsqlSyntaxError:
     info: dict[str, Any] = error.errors[0] if error.errors else {}
     description = str(info.get("description") or error)
     description = _DESCRIPTIONS.get(description, description)
+    if description.startswith("Required keyword"):
+        # sqlglot's node validation ("Required keyword: 'this' missing for <class ...>").
+        description = "expecting an expression"
     line = int(info.get("line") or 1)
     end_col = int(info.get("col") or 1)
     highlight = str(info.get("highlight") or "")

@@ -502,10 +502,9 @@ class KsqlParser(parser.Parser):
             if self._match(TokenType.R_PAREN):
                 return []
             values = self._parse_csv(self._parse_ksql_value_expression)
-            if self._match(TokenType.R_PAREN) and (
-                len(values) > 1 or not self._curr or self._curr.token_type != TokenType.COMMA
-            ):
+            if len(values) > 1 and self._match(TokenType.R_PAREN):
                 return values
+            # One value: `(a) + 1, b` is an ordinary expression list.
             self._retreat(index)
         return self._parse_csv(self._parse_ksql_value_expression)
 
@@ -896,6 +895,11 @@ class KsqlParser(parser.Parser):
 
     # --- expressions -----------------------------------------------------------------------------
 
+    def _parse_select(self, *args: Any, **kwargs: Any) -> exp.Expr | None:
+        # ksqlDB has no subqueries: sqlglot's expression parser may only find SELECT where it
+        # would start one, and must not.
+        return None
+
     def _parse_column(self) -> exp.Expr | None:
         curr = self._curr
         if curr and curr.token_type == TokenType.VAR and curr.text.startswith("${"):
@@ -1131,7 +1135,7 @@ class KsqlGenerator(generator.Generator):
         if e.args.get("where"):
             parts.append(f"WHERE {self.sql(e.args['where'], 'this')}")
         if e.args.get("group"):
-            parts.append(f"GROUP BY {self.expressions(e.args['group'], flat=True)}")
+            parts.append(f"GROUP BY {self.expressions(e.args['group'], flat=True) or '()'}")
         if e.args.get("partition_by"):
             parts.append(f"PARTITION BY {self.expressions(e.args['partition_by'].this, flat=True)}")
         if e.args.get("having"):

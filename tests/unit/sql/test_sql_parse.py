@@ -157,6 +157,8 @@ def test_multi_statement_parse_and_comments_after_semicolons() -> None:
         ("SELECT * FROM s t u", 1, 19, "unexpected input"),
         ("INSERT INTO s (a) SELECT * FROM t", 1, 19, "expecting VALUES"),
         ("SHOW STREAMZ", 1, 6, "unknown statement"),
+        ("SELECT a FROM t WHERE b = (SELECT 1 FROM u)", 1, 28, "expecting an expression"),
+        ("SELECT a FROM t WHERE b IN (SELECT 1 FROM u)", 1, 29, "expecting an expression"),
     ],
 )
 def test_syntax_errors_carry_line_column_and_caret(
@@ -177,6 +179,21 @@ def test_syntax_errors_never_leak_sqlglot_exceptions() -> None:
     for bad in ["SELECT", "SELECT * FROM", "CREATE", "SELECT (", "SELECT a FROM s WHERE", "((("]:
         with pytest.raises(KsqlSyntaxError):
             parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("sql", "printed"),
+    [
+        ("SELECT * FROM s GROUP BY (a) + 1, b", "SELECT * FROM s GROUP BY (a) + 1, b"),
+        ("SELECT * FROM s GROUP BY (a, b)", "SELECT * FROM s GROUP BY a, b"),
+        ("SELECT * FROM s GROUP BY ()", "SELECT * FROM s GROUP BY ()"),
+        ("SELECT * FROM s PARTITION BY (a)", "SELECT * FROM s PARTITION BY (a)"),
+    ],
+)
+def test_grouping_lists_with_and_without_parentheses(sql: str, printed: str) -> None:
+    tree = parse_one(sql)
+    assert tree.sql(dialect=KSQL) == printed
+    assert parse(printed) == [tree]
 
 
 def test_format_is_canonical_and_readable() -> None:
