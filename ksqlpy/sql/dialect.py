@@ -77,32 +77,9 @@ TIME_UNITS = frozenset(
     }
 )
 
-# Words ksqlDB reserves that the tokenizer below leaves as plain words; they may not be used as
-# unquoted aliases, so `FROM t EMIT CHANGES` and `JOIN b WITHIN 1 HOUR` are not read as aliases.
-_NOT_ALIASES = frozenset(
-    {
-        "EMIT",
-        "WITHIN",
-        "CHANGES",
-        "FINAL",
-        "SELECT",
-        "FROM",
-        "WHERE",
-        "GROUP",
-        "HAVING",
-        "LIMIT",
-        "WINDOW",
-        "PARTITION",
-        "JOIN",
-        "LEFT",
-        "RIGHT",
-        "FULL",
-        "INNER",
-        "OUTER",
-        "ON",
-        "AS",
-    }
-)
+# Reserved words of ksqlDB that the tokenizer below leaves as plain words: never an unquoted
+# alias, so `FROM t EMIT CHANGES` and `JOIN b WITHIN 1 HOUR` are not read as `t AS EMIT`.
+_NOT_ALIASES = frozenset({"EMIT", "WITHIN", "CHANGES", "FINAL", "GROUP", "PARTITION"})
 
 # SHOW/LIST targets: the word after SHOW, whether EXTENDED is allowed, and a required follower.
 _SHOW_TARGETS: dict[str, tuple[bool, str | None]] = {
@@ -147,14 +124,12 @@ class KsqlTokenizer(tokens.Tokenizer):
     COMMENTS: ClassVar[list[str | tuple[str, str]]] = ["--", ("/*", "*/")]
     # ksqlDB's BRACKETED_COMMENT is '/*' .*? '*/': the first */ ends it.
     NESTED_COMMENTS = False
-    HINT_START = "/*+ksql-no-hints"
     # `${name}` is one variable token; '@' may appear inside identifiers.
     VAR_SINGLE_TOKENS: ClassVar[set[str]] = {"{", "}", "@"}
     # SHOW, EXPLAIN ... are ordinary statements here, never swallowed as raw commands.
     COMMANDS: ClassVar[set[TokenType]] = set()
 
     KEYWORDS: ClassVar[dict[str, TokenType]] = {
-        "==": TokenType.EQ,
         "||": TokenType.DPIPE,
         ">=": TokenType.GTE,
         "<=": TokenType.LTE,
@@ -167,7 +142,6 @@ class KsqlTokenizer(tokens.Tokenizer):
         "AND": TokenType.AND,
         "AS": TokenType.ALIAS,
         "BETWEEN": TokenType.BETWEEN,
-        "BY": TokenType.VAR,
         "CASE": TokenType.CASE,
         "DISTINCT": TokenType.DISTINCT,
         "ELSE": TokenType.ELSE,
@@ -249,13 +223,7 @@ class KsqlParser(parser.Parser):
     TABLE_ALIAS_TOKENS: ClassVar[set[TokenType]] = ID_VAR_TOKENS
     ALIAS_TOKENS: ClassVar[set[TokenType]] = ID_VAR_TOKENS
     COLON_PLACEHOLDER_TOKENS: ClassVar[set[TokenType]] = ID_VAR_TOKENS
-    FUNC_TOKENS: ClassVar[set[TokenType]] = {
-        TokenType.VAR,
-        TokenType.IDENTIFIER,
-        TokenType.LEFT,
-        TokenType.RIGHT,
-        *_TYPE_KEYWORDS,
-    }
+    FUNC_TOKENS: ClassVar[set[TokenType]] = {TokenType.VAR, TokenType.IDENTIFIER, *_TYPE_KEYWORDS}
     TYPE_TOKENS: ClassVar[set[TokenType]] = _TYPE_KEYWORDS
     NO_PAREN_FUNCTIONS: ClassVar[dict[TokenType, type[exp.Expr]]] = {}
     NO_PAREN_FUNCTION_PARSERS: ClassVar[dict[str, Callable[[Any], exp.Expr]]] = {
