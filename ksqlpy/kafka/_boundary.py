@@ -32,6 +32,24 @@ def is_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, kerrors.KafkaTimeoutError) and "bootstrap" in str(exc).lower()
 
 
+def translated(exc: Exception, action: str, bootstrap_servers: str, timeout: float) -> KafkaError:
+    """The ksqlpy error for a kafka-python error raised while doing ``action``."""
+    if is_unreachable(exc):
+        return BrokerUnavailableError(bootstrap_servers, timeout)
+    if isinstance(exc, _FENCED_ERRORS):
+        return GroupError(
+            f"{action} failed: this producer was fenced by a newer instance with the same "
+            f"transactional id ({exc}); stop the other instance or use another id"
+        )
+    if isinstance(exc, _GROUP_ERRORS):
+        return GroupError(f"{action} failed: {exc}")
+    if isinstance(exc, kerrors.KafkaTimeoutError):
+        return DeliveryError(
+            f"{action} failed: timed out ({exc}); is the broker at {bootstrap_servers} up?"
+        )
+    return KafkaError(f"{action} failed: {exc}")
+
+
 @contextmanager
 def translate(action: str, bootstrap_servers: str, timeout: float) -> Iterator[None]:
     """Re-raise kafka-python errors raised inside the block as ksqlpy errors, ``from`` the original.
@@ -41,20 +59,7 @@ def translate(action: str, bootstrap_servers: str, timeout: float) -> Iterator[N
     try:
         yield
     except kerrors.KafkaError as exc:
-        if is_unreachable(exc):
-            raise BrokerUnavailableError(bootstrap_servers, timeout) from exc
-        if isinstance(exc, _FENCED_ERRORS):
-            raise GroupError(
-                f"{action} failed: this producer was fenced by a newer instance with the same "
-                f"transactional id ({exc}); stop the other instance or use another id"
-            ) from exc
-        if isinstance(exc, _GROUP_ERRORS):
-            raise GroupError(f"{action} failed: {exc}") from exc
-        if isinstance(exc, kerrors.KafkaTimeoutError):
-            raise DeliveryError(
-                f"{action} failed: timed out ({exc}); is the broker at {bootstrap_servers} up?"
-            ) from exc
-        raise KafkaError(f"{action} failed: {exc}") from exc
+        raise translated(exc, action, bootstrap_servers, timeout) from exc
 
 
 def parse_bootstrap(bootstrap_servers: str) -> list[tuple[str, int]]:

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import kafka.errors as kerrors
 from kafka import KafkaProducer
 from kafka.structs import OffsetAndMetadata
 from kafka.structs import TopicPartition as _RawTopicPartition
 
 from ksqlpy._errors import DeliveryError, KafkaError
 
-from ._boundary import ensure_reachable, translate
+from ._boundary import ensure_reachable, translate, translated
 from ._consumer import TopicPartition
 from ._guarantees import Guarantee, producer_settings
 
@@ -123,7 +124,8 @@ class Producer:
         """Queue one record; ``acked``/``failed`` count outcomes, ``on_delivery`` reports each."""
         if self._closed:
             raise KafkaError("this Producer is closed; create a new one")
-        with translate(f"producing to topic '{topic}'", self.bootstrap_servers, self.timeout):
+        # The hot path of every producer: a plain try costs less than the translate() manager.
+        try:
             future = self._producer.send(
                 topic,
                 value=value,
@@ -132,6 +134,9 @@ class Producer:
                 partition=partition,
                 timestamp_ms=timestamp_ms,
             )
+        except kerrors.KafkaError as exc:
+            action = f"producing to topic '{topic}'"
+            raise translated(exc, action, self.bootstrap_servers, self.timeout) from exc
         future.add_callback(self._ok)
         future.add_errback(self._fail)
         if on_delivery is not None:
@@ -143,6 +148,13 @@ class Producer:
 
             future.add_callback(report)
             future.add_errback(lambda exc: on_delivery(None, exc))
+
+    def partitions_for(self, topic: str) -> frozenset[int]:
+        """The partition ids of ``topic`` (fetches its metadata, so that sends do not wait)."""
+        with translate(
+            f"reading metadata of topic '{topic}'", self.bootstrap_servers, self.timeout
+        ):
+            return frozenset(int(p) for p in self._producer.partitions_for(topic) or ())
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every queued record is acknowledged (or failed)."""

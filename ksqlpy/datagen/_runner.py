@@ -1,0 +1,172 @@
+"""The generate-and-send loop: pacing, stop conditions, progress line and summary."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import TextIO
+
+from ._rate import RateLimiter
+from ._schema import Context, Schema
+from ._sinks import Sink
+
+# Kafka 4.x refuses records stamped more than message.timestamp.after.max.ms (1 h by default)
+# in the future, and an idempotent kafka-python producer then fails every later send to that
+# partition: record timestamps are clamped a minute below that limit.
+MAX_FUTURE_MS = 3_600_000 - 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How many records, how fast, and how they are timed."""
+
+    rate: float | None = None  # records per second; None: as fast as possible
+    iterations: int | None = None
+    duration: float | None = None  # seconds
+    seed: int | None = None  # None: a random seed, reported in the summary
+    start_time_ms: int | None = None  # fixed "now" of record 0 (reproducible timestamps)
+    time_step_ms: int = 1000  # simulated time between records when start_time_ms is set
+    progress: bool = True
+    progress_interval: float | None = None  # None: 0.25 s on a terminal, 2 s otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run did."""
+
+    sent: int
+    acked: int
+    errors: int
+    seconds: float
+    seed: int
+    stopped_by: str  # "iterations", "duration", "interrupt"
+    target: str
+    last_error: str | None = None
+
+    @property
+    def rate(self) -> float:
+        """Records sent per second."""
+        return self.sent / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        """One line for humans."""
+        text = (
+            f"sent {self.sent:,}, acked {self.acked:,}, errors {self.errors:,} in "
+            f"{self.seconds:.2f} s ({self.rate:,.0f} records/s) to {self.target}; "
+            f"seed {self.seed}; stopped by {self.stopped_by}"
+        )
+        if self.last_error:
+            text += f"; last error: {self.last_error}"
+        return text
+
+
+class _Progress:
+    def __init__(self, sink: Sink, out: TextIO, interval: float | None, enabled: bool) -> None:
+        self.sink = sink
+        self.out = out
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self.interval = interval if interval is not None else (0.25 if self.tty else 2.0)
+        self.enabled = enabled
+        self.last_time = time.monotonic()
+        self.last_sent = 0
+        self.shown = False
+
+    def show(self, now: float) -> None:
+        sent = self.sink.sent
+        rate = (sent - self.last_sent) / max(now - self.last_time, 1e-9)
+        self.last_time, self.last_sent = now, sent
+        text = (
+            f"sent {sent:,}  acked {self.sink.acked:,}  errors {self.sink.errors:,}  "
+            f"rate {rate:,.0f}/s"
+        )
+        if self.tty:
+            self.out.write("\r\x1b[2K" + text)
+        else:
+            self.out.write(text + "\n")
+        self.out.flush()
+        self.shown = True
+
+    def end(self) -> None:
+        if self.tty and self.shown:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def run(
+    schema: Schema,
+    sink: Sink,
+    options: RunOptions,
+    *,
+    stop: threading.Event | None = None,
+    out: TextIO | None = None,
+) -> RunSummary:
+    """Generate records from ``schema`` into ``sink`` until a stop condition; flush; summarise.
+
+    Stops after ``iterations`` records, after ``duration`` seconds, or when ``stop`` is set (the
+    CLI sets it on Ctrl-C); in every case the sink is flushed, so each record the summary counts
+    as acknowledged is in the destination. Example::
+
+        schema = quickstart("people")
+        summary = run(schema, PrintSink(key_encoder(schema), value_encoder(schema, "json")),
+                      RunOptions(iterations=3, seed=1, progress=False))
+    """
+    err = out or sys.stderr
+    seed = options.seed if options.seed is not None else secrets.randbits(31)
+    make = schema.generator(random.Random(seed))
+    limiter = RateLimiter(options.rate) if options.rate else None
+    progress = _Progress(sink, err, options.progress_interval, options.progress)
+    ts_field = schema.timestamp
+    fixed_time = options.start_time_ms
+    step = options.time_step_ms
+    iterations = options.iterations
+    ctx = Context()
+    send = sink.send
+    clock, wall = time.monotonic, time.time
+    started = clock()
+    deadline = started + options.duration if options.duration is not None else None
+    next_progress = started + progress.interval if progress.enabled else float("inf")
+    index = 0
+    stopped_by = "iterations"
+    while True:
+        if iterations is not None and index >= iterations:
+            break
+        now = limiter.wait() if limiter is not None else clock()
+        if deadline is not None and now >= deadline:
+            stopped_by = "duration"
+            break
+        if stop is not None and stop.is_set():
+            stopped_by = "interrupt"
+            break
+        now_ms = int(wall() * 1000)
+        ctx.index = index
+        ctx.now_ms = now_ms if fixed_time is None else fixed_time + index * step
+        record = make(ctx)
+        timestamp = None
+        if ts_field is not None:
+            value = record[ts_field]
+            if value is not None:
+                timestamp = min(int(value), now_ms + MAX_FUTURE_MS)
+        send(record, timestamp)
+        index += 1
+        if now >= next_progress:
+            progress.show(now)
+            next_progress = now + progress.interval
+    sink.flush()
+    seconds = clock() - started
+    if progress.enabled and progress.shown:
+        progress.show(clock())
+    progress.end()
+    return RunSummary(
+        sent=sink.sent,
+        acked=sink.acked,
+        errors=sink.errors,
+        seconds=seconds,
+        seed=seed,
+        stopped_by=stopped_by,
+        target=sink.target,
+        last_error=sink.last_error,
+    )

@@ -1,0 +1,678 @@
+"""Declarative record schemas: fields, generators, key and timestamp fields, shared id pools.
+
+A schema is plain data (a dict from a JSON/TOML file or a quickstart); :func:`parse_schema` checks
+it completely up front, so mistakes surface as one :class:`DatagenSchemaError` naming the field,
+never as a failure in the middle of a run. :meth:`Schema.generator` compiles it into one closure
+per field over a seeded :class:`random.Random`, so that ``--seed`` reproduces every value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+import time
+import tomllib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ksqlpy._errors import DatagenSchemaError
+
+from . import _words as words
+
+
+class Context:
+    """What a generator may know about the record being made: its index and "now"."""
+
+    __slots__ = ("index", "now_ms")
+
+    def __init__(self, index: int = 0, now_ms: int = 0) -> None:
+        self.index = index
+        self.now_ms = now_ms
+
+
+Gen = Callable[[Context], Any]
+Pools = Mapping[str, tuple[Any, ...]]
+
+# Pools every schema can use: the same names give the same ids in every topic, so users,
+# pageviews, stock_trades and transactions join on userid like kafka-connect-datagen's data.
+BUILTIN_POOLS: dict[str, dict[str, Any]] = {
+    "user": {"pattern": "User_{n}", "start": 1, "size": 9},
+    "page": {"pattern": "Page_{n}", "start": 1, "size": 99},
+    "region": {"pattern": "Region_{n}", "start": 1, "size": 9},
+    "item": {"pattern": "Item_{n}", "start": 1, "size": 999},
+    "store": {"pattern": "Store_{n}", "start": 1, "size": 7},
+}
+
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_DURATION = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+class _Params:
+    """Typed, checked access to a field's parameters; errors name the schema and the field."""
+
+    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+        self.raw = raw
+        self.where = where
+        self.used: set[str] = set()
+
+    def error(self, message: str) -> DatagenSchemaError:
+        return DatagenSchemaError(f"{self.where}: {message}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.used.add(key)
+        return self.raw.get(key, default)
+
+    def number(self, key: str, default: float | None = None) -> float:
+        value = self.get(key, default)
+        if value is None:
+            raise self.error(f"'{key}' is required")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(f"'{key}' must be a number, not {value!r}")
+        return float(value)
+
+    def integer(self, key: str, default: int | None = None) -> int:
+        value = self.get(key, default)
+        if value is None:
+            raise self.error(f"'{key}' is required")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(f"'{key}' must be an integer, not {value!r}")
+        return value
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.get(key, default)
+        if not isinstance(value, str):
+            raise self.error(f"'{key}' must be a string, not {value!r}")
+        return value
+
+    def bounds(self, low: str, high: str, *, integer: bool) -> tuple[float, float]:
+        read = self.integer if integer else self.number
+        lo, hi = read(low), read(high)
+        if lo > hi:
+            raise self.error(f"'{low}' ({lo:g}) is larger than '{high}' ({hi:g})")
+        return lo, hi
+
+    def duration_ms(self, value: Any, key: str) -> int:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str):
+            match = _DURATION.fullmatch(value)
+            if match:
+                return int(float(match.group(1)) * _UNIT_MS[match.group(2) or "ms"])
+        raise self.error(f"'{key}' must be milliseconds or a duration like '-1h', '30m', '2d'")
+
+
+@dataclass(frozen=True, slots=True)
+class GenDef:
+    """A generator kind: how to build it, its parameters and the KSQL type of its values."""
+
+    build: Callable[[_Params, random.Random, Pools], Gen]
+    params: frozenset[str]
+    ksql_type: str | None  # None: depends on the parameters (choice, const, struct, array...)
+    doc: str
+
+
+def _int_type(lo: float, hi: float) -> str:
+    return "INT" if lo >= -(2**31) and hi < 2**31 else "BIGINT"
+
+
+def _b_sequence(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    start, step = p.integer("start", 0), p.integer("step", 1)
+    return lambda ctx: start + ctx.index * step
+
+
+def _b_int(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    lo, hi = p.bounds("min", "max", integer=True)
+    randint, a, b = rng.randint, int(lo), int(hi)
+    return lambda ctx: randint(a, b)
+
+
+def _b_float(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    lo, hi = p.bounds("min", "max", integer=False)
+    digits = p.integer("decimals", 2)
+    uniform = rng.uniform
+    return lambda ctx: round(uniform(lo, hi), digits)
+
+
+def _b_bool(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    chance = p.number("probability", 0.5)
+    if not 0 <= chance <= 1:
+        raise p.error("'probability' must be between 0 and 1")
+    rand = rng.random
+    return lambda ctx: rand() < chance
+
+
+def _options(p: _Params) -> tuple[Any, ...]:
+    options = p.get("options")
+    if not isinstance(options, list) or not options:
+        raise p.error("'options' must be a non-empty list")
+    kinds = {_value_type(o) for o in options}
+    if len(kinds) > 1:
+        raise p.error(f"'options' mixes types {sorted(kinds)}; use values of one type")
+    return tuple(options)
+
+
+def _b_choice(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    options = _options(p)
+    weights = p.get("weights")
+    if weights is None:
+        choice = rng.choice
+        return lambda ctx: choice(options)
+    if (
+        not isinstance(weights, list)
+        or len(weights) != len(options)
+        or not all(
+            isinstance(w, int | float) and not isinstance(w, bool) and w >= 0 for w in weights
+        )
+        or not sum(weights)
+    ):
+        raise p.error(f"'weights' must be {len(options)} non-negative numbers, not all zero")
+    choices, cum = rng.choices, list(itertools.accumulate(weights))
+    return lambda ctx: choices(options, cum_weights=cum)[0]
+
+
+def _pool(p: _Params, pools: Pools) -> tuple[Any, ...]:
+    name = p.text("pool")
+    if name not in pools:
+        raise p.error(f"unknown pool '{name}'; known pools: {', '.join(sorted(pools))}")
+    return pools[name]
+
+
+def _b_pool(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    ids = _pool(p, pools)
+    pick = p.text("pick", "random")
+    if pick == "sequence":
+        n = len(ids)
+        return lambda ctx: ids[ctx.index % n]
+    if pick != "random":
+        raise p.error("'pick' must be 'random' or 'sequence'")
+    choice = rng.choice
+    return lambda ctx: choice(ids)
+
+
+def _b_const(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    value = p.get("value")
+    return lambda ctx: value
+
+
+def _b_uuid(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    bits = rng.getrandbits
+    return lambda ctx: str(uuid.UUID(int=bits(128), version=4))
+
+
+def _simple(make: Callable[[random.Random], Gen]) -> Callable[[_Params, random.Random, Pools], Gen]:
+    return lambda p, rng, pools: make(rng)
+
+
+def _name(rng: random.Random) -> Gen:
+    choice = rng.choice
+    return lambda ctx: f"{choice(words.FIRST_NAMES)} {choice(words.LAST_NAMES)}"
+
+
+def _email(rng: random.Random) -> Gen:
+    choice, randint = rng.choice, rng.randint
+    return lambda ctx: (
+        f"{choice(words.FIRST_NAMES).lower()}.{choice(words.LAST_NAMES).lower()}"
+        f"{randint(1, 99)}@{choice(words.EMAIL_DOMAINS)}"
+    )
+
+
+def _phone(rng: random.Random) -> Gen:
+    randint = rng.randint
+    return lambda ctx: f"+1-{randint(200, 999)}-555-{randint(0, 9999):04d}"
+
+
+def _ip(rng: random.Random) -> Gen:
+    randint = rng.randint
+    return lambda ctx: f"{randint(1, 223)}.{randint(0, 255)}.{randint(0, 255)}.{randint(1, 254)}"
+
+
+def _street(rng: random.Random) -> Gen:
+    choice, randint = rng.choice, rng.randint
+    return lambda ctx: (
+        f"{randint(1, 9999)} {choice(words.STREET_NAMES)} {choice(words.STREET_KINDS)}"
+    )
+
+
+def _pick(pool: Sequence[Any], index: int | None = None) -> Callable[[random.Random], Gen]:
+    def make(rng: random.Random) -> Gen:
+        choice = rng.choice
+        if index is None:
+            return lambda ctx: choice(pool)
+        return lambda ctx: choice(pool)[index]
+
+    return make
+
+
+def _b_sentence(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    lo, hi = p.bounds("min_words", "max_words", integer=True) if "min_words" in p.raw else (6, 14)
+    choices, randint, a, b = rng.choices, rng.randint, int(lo), int(hi)
+    return lambda ctx: " ".join(choices(words.WORDS, k=randint(a, b))).capitalize() + "."
+
+
+def _b_text(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    length = p.integer("length")
+    if length < 0:
+        raise p.error("'length' must be 0 or more")
+    # Average word + space is ~5.6 characters: draw enough words, then cut to the exact length.
+    count = length // 4 + 2
+    choices = rng.choices
+    return lambda ctx: " ".join(choices(words.WORDS, k=count))[:length]
+
+
+def _b_timestamp(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    offset = p.get("offset", [0, 0])
+    if not isinstance(offset, list) or len(offset) != 2:
+        raise p.error("'offset' must be [low, high], e.g. ['-1h', '0'] (relative to now)")
+    lo, hi = (p.duration_ms(v, "offset") for v in offset)
+    if lo > hi:
+        raise p.error(f"'offset' low ({lo} ms) is larger than high ({hi} ms)")
+    fmt = p.get("format")
+    randint = rng.randint
+    if fmt is None:
+        return lambda ctx: ctx.now_ms + randint(lo, hi)
+    if not isinstance(fmt, str):
+        raise p.error("'format' must be a strftime string such as '%Y-%m-%dT%H:%M:%SZ'")
+    gmtime, strftime = time.gmtime, time.strftime
+    return lambda ctx: strftime(fmt, gmtime((ctx.now_ms + randint(lo, hi)) / 1000))
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^}]*))?\}")
+
+
+def _b_pattern(p: _Params, rng: random.Random, pools: Pools) -> Gen:
+    template = p.text("pattern")
+    parts: list[str | Gen] = []
+    pos = 0
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append(template[pos : match.start()])
+        kind, arg = match.group(1), match.group(2)
+        parts.append(_placeholder(p, rng, pools, kind, arg))
+        pos = match.end()
+    parts.append(template[pos:])
+    pieces = [x for x in parts if x != ""]
+    if all(isinstance(x, str) for x in pieces):
+        fixed = "".join(str(x) for x in pieces)
+        return lambda ctx: fixed
+    if len(pieces) == 2 and isinstance(pieces[0], str) and not isinstance(pieces[1], str):
+        prefix, gen = pieces[0], pieces[1]
+        return lambda ctx: f"{prefix}{gen(ctx)}"
+    return lambda ctx: "".join(x if isinstance(x, str) else str(x(ctx)) for x in pieces)
+
+
+def _placeholder(p: _Params, rng: random.Random, pools: Pools, kind: str, arg: str | None) -> Gen:
+    randint = rng.randint
+    if kind == "int":
+        try:
+            lo, hi = (int(x) for x in (arg or "").split(":"))
+        except ValueError:
+            raise p.error("'{int:MIN:MAX}' needs two integers, e.g. {int:1:9}") from None
+        if lo > hi:
+            raise p.error(f"'{{int:{arg}}}': {lo} is larger than {hi}")
+        return lambda ctx: randint(lo, hi)
+    if kind in ("digits", "letters", "hex"):
+        try:
+            n = int(arg or "1")
+        except ValueError:
+            raise p.error(f"'{{{kind}:N}}' needs a count") from None
+        alphabet = {"digits": "0123456789", "letters": "abcdefghijklmnopqrstuvwxyz"}.get(
+            kind, "0123456789abcdef"
+        )
+        choices = rng.choices
+        return lambda ctx: "".join(choices(alphabet, k=n))
+    if kind == "seq":
+        start = int(arg or "0")
+        return lambda ctx: start + ctx.index
+    if kind == "pool":
+        ids = _pool(_Params({"pool": arg}, p.where), pools)
+        choice = rng.choice
+        return lambda ctx: choice(ids)
+    gen_def = GENERATORS.get(kind)
+    if gen_def is None or gen_def.params:
+        raise p.error(
+            f"unknown placeholder '{{{kind}}}'; use {{int:MIN:MAX}}, {{digits:N}}, {{letters:N}}, "
+            "{hex:N}, {seq}, {pool:NAME} or a generator without parameters such as {first_name}"
+        )
+    return gen_def.build(_Params({}, p.where), rng, pools)
+
+
+GENERATORS: dict[str, GenDef] = {
+    "sequence": GenDef(_b_sequence, frozenset({"start", "step"}), "BIGINT", "start + index*step"),
+    "int": GenDef(_b_int, frozenset({"min", "max"}), None, "uniform integer in [min, max]"),
+    "float": GenDef(
+        _b_float, frozenset({"min", "max", "decimals"}), "DOUBLE", "uniform in [min, max]"
+    ),
+    "bool": GenDef(_b_bool, frozenset({"probability"}), "BOOLEAN", "true with a probability"),
+    "choice": GenDef(_b_choice, frozenset({"options", "weights"}), None, "one of the options"),
+    "pool": GenDef(_b_pool, frozenset({"pool", "pick"}), None, "an id of a shared pool"),
+    "const": GenDef(_b_const, frozenset({"value"}), None, "always the same value"),
+    "pattern": GenDef(_b_pattern, frozenset({"pattern"}), "STRING", "e.g. 'User_{int:1:9}'"),
+    "timestamp": GenDef(
+        _b_timestamp, frozenset({"offset", "format"}), None, "now + offset (ms or formatted)"
+    ),
+    "uuid": GenDef(_b_uuid, frozenset(), "STRING", "a random UUID (seeded)"),
+    "name": GenDef(_simple(_name), frozenset(), "STRING", "first and last name"),
+    "first_name": GenDef(_simple(_pick(words.FIRST_NAMES)), frozenset(), "STRING", "a first name"),
+    "last_name": GenDef(_simple(_pick(words.LAST_NAMES)), frozenset(), "STRING", "a last name"),
+    "title": GenDef(_simple(_pick(words.JOB_TITLES)), frozenset(), "STRING", "a job title"),
+    "email": GenDef(_simple(_email), frozenset(), "STRING", "an e-mail address"),
+    "phone": GenDef(_simple(_phone), frozenset(), "STRING", "a phone number"),
+    "company": GenDef(_simple(_pick(words.COMPANIES)), frozenset(), "STRING", "a company"),
+    "city": GenDef(_simple(_pick(words.CITIES, 0)), frozenset(), "STRING", "a city"),
+    "country": GenDef(_simple(_pick(words.CITIES, 1)), frozenset(), "STRING", "a country"),
+    "state": GenDef(_simple(_pick(words.STATES)), frozenset(), "STRING", "a US state"),
+    "street": GenDef(_simple(_street), frozenset(), "STRING", "a street address"),
+    "ip": GenDef(_simple(_ip), frozenset(), "STRING", "an IPv4 address"),
+    "user_agent": GenDef(_simple(_pick(words.USER_AGENTS)), frozenset(), "STRING", "a browser"),
+    "word": GenDef(_simple(_pick(words.WORDS)), frozenset(), "STRING", "a word"),
+    "sentence": GenDef(
+        _b_sentence, frozenset({"min_words", "max_words"}), "STRING", "a sentence of words"
+    ),
+    "text": GenDef(_b_text, frozenset({"length"}), "STRING", "text of exactly 'length' chars"),
+    "struct": GenDef(lambda p, r, pl: lambda ctx: None, frozenset({"fields"}), None, "nested"),
+    "array": GenDef(
+        lambda p, r, pl: lambda ctx: None,
+        frozenset({"items", "min_items", "max_items"}),
+        None,
+        "a list",
+    ),
+}
+
+_FIELD_KEYS = frozenset({"name", "gen", "type", "null_rate"})
+
+
+def _value_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    if isinstance(value, int):
+        return _int_type(value, value)
+    if isinstance(value, float):
+        return "DOUBLE"
+    return "STRING"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of a schema: its name, generator kind, parameters and KSQL type."""
+
+    name: str
+    gen: str
+    params: tuple[tuple[str, Any], ...]
+    ksql_type: str
+    null_rate: float = 0.0
+    children: tuple[FieldSpec, ...] = ()  # struct fields, or the one item spec of an array
+
+    def compile(self, rng: random.Random, pools: Pools, where: str) -> Gen:
+        """Build the generator of this field over ``rng``."""
+        params = dict(self.params)
+        if self.gen == "struct":
+            gens = [(c.name, c.compile(rng, pools, where)) for c in self.children]
+            gen: Gen = lambda ctx: {n: g(ctx) for n, g in gens}  # noqa: E731
+        elif self.gen == "array":
+            item = self.children[0].compile(rng, pools, where)
+            lo, hi, randint = params.get("min_items", 0), params.get("max_items", 3), rng.randint
+            gen = lambda ctx: [item(ctx) for _ in range(randint(lo, hi))]  # noqa: E731
+        else:
+            gen = GENERATORS[self.gen].build(
+                _Params(params, f"{where}: field '{self.name}'"), rng, pools
+            )
+        if self.null_rate <= 0:
+            return gen
+        rate, rand, inner = self.null_rate, rng.random, gen
+        return lambda ctx: None if rand() < rate else inner(ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """A record shape: fields with generators, an optional key field and timestamp field."""
+
+    name: str
+    fields: tuple[FieldSpec, ...]
+    key: str | None = None
+    timestamp: str | None = None
+    pools: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    source: str = "schema"
+
+    @property
+    def field_names(self) -> list[str]:
+        """The top-level field names, in order."""
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called ``name`` (a :class:`DatagenSchemaError` names the choices if none)."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise DatagenSchemaError(
+            f"{self.source}: no field '{name}'; fields are {', '.join(self.field_names)}"
+        )
+
+    def generator(self, rng: random.Random) -> Callable[[Context], dict[str, Any]]:
+        """Compile to one function ``Context -> record`` whose values all come from ``rng``."""
+        gens = [(f.name, f.compile(rng, self.pools, self.source)) for f in self.fields]
+        return lambda ctx: {name: gen(ctx) for name, gen in gens}
+
+    def with_key(self, key: str | None) -> Schema:
+        """This schema with another key field (``None``: records without key)."""
+        if key is not None:
+            self.field(key)
+        return replace(self, key=key)
+
+    def with_fields(self, extra: Sequence[FieldSpec]) -> Schema:
+        """This schema with more fields at the end (names must be new)."""
+        taken = set(self.field_names)
+        for f in extra:
+            if f.name in taken:
+                raise DatagenSchemaError(f"{self.source}: field '{f.name}' is already defined")
+            taken.add(f.name)
+        return replace(self, fields=self.fields + tuple(extra))
+
+    def ddl(self, stream: str, topic: str, value_format: str, key_format: str = "KAFKA") -> str:
+        """A ksqlDB ``CREATE STREAM`` statement that reads what this schema produces."""
+        cols = []
+        for f in self.fields:
+            suffix = " KEY" if f.name == self.key else ""
+            cols.append(f"{_quote(f.name)} {f.ksql_type}{suffix}")
+        fmt = f"value_format='{value_format.upper()}'"
+        if self.key:
+            fmt += f", key_format='{key_format.upper()}'"
+        if self.timestamp:
+            fmt += f", timestamp='{self.timestamp}'"
+        body = ",\n  ".join(cols)
+        return f"CREATE STREAM {_quote(stream)} (\n  {body}\n) WITH (kafka_topic='{topic}', {fmt});"
+
+
+# Words that ksqlDB's grammar reserves or treats specially as column names.
+_RESERVED = frozenset(
+    {"by", "date", "emit", "from", "group", "having", "key", "size", "select", "stream"}
+    | {"table", "time", "timestamp", "value", "where", "window"}
+)
+
+
+def _quote(name: str) -> str:
+    if _IDENT.fullmatch(name) and name.lower() not in _RESERVED:
+        return name
+    return f"`{name}`"
+
+
+def _build_pools(raw: Any, where: str) -> dict[str, tuple[Any, ...]]:
+    specs: dict[str, Any] = dict(BUILTIN_POOLS)
+    if raw is not None:
+        if not isinstance(raw, Mapping):
+            raise DatagenSchemaError(f"{where}: 'pools' must be a table of name -> pool")
+        specs.update(raw)
+    pools: dict[str, tuple[Any, ...]] = {}
+    for name, spec in specs.items():
+        p = _Params(spec if isinstance(spec, Mapping) else {}, f"{where}: pool '{name}'")
+        if not isinstance(spec, Mapping):
+            raise p.error("must be {pattern, size[, start]} or {values}")
+        unknown = set(spec) - {"pattern", "size", "start", "values"}
+        if unknown:
+            raise p.error(f"unknown keys {sorted(unknown)}; use pattern/size/start or values")
+        if "values" in spec:
+            values = spec["values"]
+            if not isinstance(values, list) or not values:
+                raise p.error("'values' must be a non-empty list")
+            pools[name] = tuple(values)
+            continue
+        pattern, size, start = p.text("pattern"), p.integer("size"), p.integer("start", 1)
+        if "{n}" not in pattern:
+            raise p.error("'pattern' must contain {n}, e.g. 'User_{n}'")
+        if size < 1:
+            raise p.error("'size' must be 1 or more")
+        pools[name] = tuple(pattern.replace("{n}", str(n)) for n in range(start, start + size))
+    return pools
+
+
+def _parse_field(raw: Any, where: str, pools: Pools, *, item: bool = False) -> FieldSpec:
+    if not isinstance(raw, Mapping):
+        raise DatagenSchemaError(f"{where}: each field must be a table, not {raw!r}")
+    name = "item" if item else raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise DatagenSchemaError(f"{where}: a field has no 'name'")
+    here = f"{where}: field '{name}'"
+    gen = raw.get("gen")
+    if gen not in GENERATORS:
+        known = ", ".join(sorted(GENERATORS))
+        raise DatagenSchemaError(f"{here}: unknown generator {gen!r}; known generators: {known}")
+    gen_def = GENERATORS[gen]
+    unknown = set(raw) - _FIELD_KEYS - gen_def.params - ({"name"} if item else set())
+    if unknown:
+        allowed = ", ".join(sorted(gen_def.params)) or "none"
+        raise DatagenSchemaError(
+            f"{here}: unknown keys {sorted(unknown)} for generator '{gen}' (its keys: {allowed})"
+        )
+    params = {k: v for k, v in raw.items() if k in gen_def.params}
+    null_rate = raw.get("null_rate", 0.0)
+    if (
+        isinstance(null_rate, bool)
+        or not isinstance(null_rate, int | float)
+        or not 0 <= null_rate <= 1
+    ):
+        raise DatagenSchemaError(f"{here}: 'null_rate' must be a number between 0 and 1")
+    children: tuple[FieldSpec, ...] = ()
+    if gen == "struct":
+        sub = params.get("fields")
+        if not isinstance(sub, list) or not sub:
+            raise DatagenSchemaError(f"{here}: 'fields' must be a non-empty list of fields")
+        children = tuple(_parse_field(f, here, pools) for f in sub)
+        _check_unique(children, here)
+        ksql_type = "STRUCT<" + ", ".join(f"{_quote(c.name)} {c.ksql_type}" for c in children) + ">"
+    elif gen == "array":
+        items = params.get("items")
+        children = (_parse_field(items, here, pools, item=True),)
+        p = _Params(params, here)
+        lo, hi = p.integer("min_items", 0), p.integer("max_items", 3)
+        if not 0 <= lo <= hi:
+            raise DatagenSchemaError(f"{here}: need 0 <= 'min_items' <= 'max_items'")
+        ksql_type = f"ARRAY<{children[0].ksql_type}>"
+    else:
+        p = _Params(params, here)
+        # Build once now so that every parameter error shows up before the run starts.
+        gen_def.build(p, random.Random(0), pools)
+        ksql_type = _infer_type(gen, params, pools)
+    declared = raw.get("type")
+    if declared is not None:
+        if not isinstance(declared, str):
+            raise DatagenSchemaError(f"{here}: 'type' must be a KSQL type name such as 'BIGINT'")
+        ksql_type = declared.upper()
+    frozen = tuple(sorted(params.items()))
+    return FieldSpec(name, gen, frozen, ksql_type, float(null_rate), children)
+
+
+def _infer_type(gen: str, params: Mapping[str, Any], pools: Pools) -> str:
+    fixed = GENERATORS[gen].ksql_type
+    if fixed is not None:
+        return fixed
+    if gen == "int":
+        return _int_type(params["min"], params["max"])
+    if gen == "choice":
+        return _value_type(params["options"][0])
+    if gen == "const":
+        return _value_type(params.get("value"))
+    if gen == "pool":
+        return _value_type(pools[params["pool"]][0])
+    if gen == "timestamp":
+        return "STRING" if params.get("format") else "BIGINT"
+    return "STRING"
+
+
+def _check_unique(fields: Sequence[FieldSpec], where: str) -> None:
+    seen: set[str] = set()
+    for f in fields:
+        if f.name in seen:
+            raise DatagenSchemaError(f"{where}: field '{f.name}' is defined twice")
+        seen.add(f.name)
+
+
+def parse_schema(data: Any, source: str = "schema") -> Schema:
+    """Check a schema given as plain data and return it; every mistake is a DatagenSchemaError.
+
+    Shape (JSON shown; TOML works the same)::
+
+        {"name": "users", "key": "userid", "timestamp": "registertime",
+         "pools": {"user": {"pattern": "User_{n}", "size": 100}},
+         "fields": [
+           {"name": "userid", "gen": "pool", "pool": "user", "pick": "sequence"},
+           {"name": "registertime", "gen": "timestamp", "offset": ["-30d", "0"]},
+           {"name": "gender", "gen": "choice", "options": ["MALE", "FEMALE", "OTHER"]}]}
+    """
+    if not isinstance(data, Mapping):
+        raise DatagenSchemaError(f"{source}: a schema must be a table with 'fields'")
+    unknown = set(data) - {"name", "key", "timestamp", "pools", "fields"}
+    if unknown:
+        raise DatagenSchemaError(
+            f"{source}: unknown keys {sorted(unknown)}; use name, key, timestamp, pools, fields"
+        )
+    pools = _build_pools(data.get("pools"), source)
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, list) or not raw_fields:
+        raise DatagenSchemaError(f"{source}: 'fields' must be a non-empty list of fields")
+    fields = tuple(_parse_field(f, source, pools) for f in raw_fields)
+    _check_unique(fields, source)
+    name = data.get("name", "records")
+    if not isinstance(name, str):
+        raise DatagenSchemaError(f"{source}: 'name' must be a string")
+    schema = Schema(name, fields, None, None, pools, source)
+    key = data.get("key")
+    if key is not None:
+        if not isinstance(key, str):
+            raise DatagenSchemaError(f"{source}: 'key' must be the name of a field")
+        schema = schema.with_key(key)
+    ts = data.get("timestamp")
+    if ts is not None:
+        if not isinstance(ts, str) or schema.field(ts).ksql_type != "BIGINT":
+            raise DatagenSchemaError(
+                f"{source}: 'timestamp' must name a BIGINT field of epoch milliseconds"
+            )
+        schema = replace(schema, timestamp=ts)
+    return schema
+
+
+def load_schema(path: str | Path) -> Schema:
+    """Read and check a schema file: ``.toml`` as TOML, anything else as JSON."""
+    file = Path(path)
+    source = f"schema file {str(path)!r}"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DatagenSchemaError(f"{source}: cannot read it ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise DatagenSchemaError(f"{source}: not UTF-8 text") from exc
+    try:
+        if file.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatagenSchemaError(
+            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DatagenSchemaError(f"{source}: invalid TOML: {exc}") from exc
+    return parse_schema(data, source)
