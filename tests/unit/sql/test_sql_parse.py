@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlglot import exp
 
 from ksqlpy.sql import KsqlSyntaxError, format, parse, parse_one
@@ -206,3 +208,23 @@ def test_format_is_canonical_and_readable() -> None:
     assert (
         format(text, pretty=False).splitlines()[0] == "SELECT a, b FROM s WHERE a > 1 EMIT CHANGES;"
     )
+
+
+_SQLISH = st.text(
+    st.sampled_from(list("abSELECTFROMWHEREIN ;'`\"-/*${}()[],.:=<>!|@#?\\\n0123456789")),
+    max_size=60,
+)
+
+
+@settings(max_examples=300)
+@given(_SQLISH)
+def test_arbitrary_text_either_parses_or_raises_ksql_syntax_error(text: str) -> None:
+    position: tuple[int, int] | None = None
+    trees: list[exp.Expr] = []
+    try:
+        trees = parse(text)
+    except KsqlSyntaxError as caught:  # anything else (a sqlglot error) fails the test
+        position = (caught.line, caught.column)
+    if position is not None:
+        assert min(position) >= 1
+    assert all(not isinstance(t, exp.Command) for t in trees)
