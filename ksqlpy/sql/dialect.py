@@ -876,6 +876,10 @@ class KsqlParser(parser.Parser):
 
     def _parse_primary(self) -> exp.Expr | None:
         curr = self._curr
+        if curr and curr.token_type == TokenType.STRING:
+            # One literal: ksqlDB does not join adjacent strings ('a' 'b').
+            self._advance()
+            return self.expression(exp.Literal.string(curr.text), curr)
         if bool(curr) and curr.token_type == TokenType.VAR and curr.text.startswith("${"):
             return self._parse_ksql_variable()
         return super()._parse_primary()
@@ -917,6 +921,64 @@ class KsqlParser(parser.Parser):
             self._advance(2)
             return self.expression(exp.DataType(this=exp.DType.STRUCT, nested=True))
         return super()._parse_types(check_func, schema, allow_identifiers, with_collation)
+
+    def _parse_function_args(self, alias: bool = False) -> list[exp.Expr]:
+        # ksqlDB: `f(*)`, or expressions followed by lambdas; no DISTINCT, aliases, ORDER BY...
+        if self._curr.token_type == TokenType.STAR and self._next.token_type == TokenType.R_PAREN:
+            self._advance()
+            return [self.expression(exp.Star())]
+        if self._curr.token_type == TokenType.R_PAREN:
+            return []
+        return self._parse_csv(self._parse_ksql_function_argument)
+
+    def _parse_ksql_function_argument(self) -> exp.Expr:
+        params = self._ksql_lambda_params_ahead()
+        if params is None:
+            start = self._curr
+            argument = self._parse_ksql_expression()
+            if isinstance(argument, exp.Star):
+                raise self._error("Expecting an expression: '*' must be the only argument", start)
+            return argument
+        names = [self._parse_ksql_identifier()]
+        while len(names) < params and self._match(TokenType.COMMA):
+            names.append(self._parse_ksql_identifier())
+        self._match(TokenType.R_PAREN)
+        self._match(TokenType.FARROW)
+        return _build_lambda(self, names)
+
+    def _ksql_lambda_params_ahead(self) -> int | None:
+        """If a lambda starts here (`x =>`, `(x, y) =>`), consume up to its first parameter
+        and return the number of parameters; otherwise consume nothing and return None."""
+        tokens, i = self._tokens, self._index
+        names = self.ID_VAR_TOKENS
+        if i + 1 < len(tokens) and tokens[i].token_type in names:
+            return 1 if tokens[i + 1].token_type == TokenType.FARROW else None
+        if i < len(tokens) and tokens[i].token_type == TokenType.L_PAREN:
+            j, count = i + 1, 0
+            while j < len(tokens) and tokens[j].token_type in names:
+                count += 1
+                if j + 1 < len(tokens) and tokens[j + 1].token_type == TokenType.COMMA:
+                    j += 2
+                    continue
+                j += 1
+                break
+            if (
+                count
+                and j + 1 < len(tokens)
+                and tokens[j].token_type == TokenType.R_PAREN
+                and tokens[j + 1].token_type == TokenType.FARROW
+            ):
+                self._advance()  # the '('; parameters and commas are read by the caller
+                return count
+        return None
+
+    def _parse_is_rhs(self, distinct: bool = False) -> exp.Expr | None:
+        # ksqlDB: only IS [NOT] NULL and IS [NOT] DISTINCT FROM.
+        if distinct:
+            return super()._parse_is_rhs(distinct=True)
+        if not self._match(TokenType.NULL):
+            raise self._error("Expecting NULL or DISTINCT FROM after IS")
+        return self.expression(exp.Null())
 
     def _parse_in(self, this: exp.Expr | None, alias: bool = False) -> exp.In:
         # ksqlDB: `IN (expression, ...)` with at least one item; no subqueries.
@@ -1193,6 +1255,8 @@ class KSQL(Dialect):
     """ksqlDB's SQL as a sqlglot dialect, registered under the name ``ksql``."""
 
     NORMALIZATION_STRATEGY = NormalizationStrategy.UPPERCASE
+    # The grammar's DIGIT_IDENTIFIER: `1abc` is a name, not `1 AS abc`.
+    IDENTIFIERS_CAN_START_WITH_DIGIT = True
     SUPPORTS_USER_DEFINED_TYPES = True
     # Subscripts are kept exactly as written (ksqlDB arrays are 1-based and accept negative
     # indexes); an offset here would make sqlglot rewrite the literals in the tree.

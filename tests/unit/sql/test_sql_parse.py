@@ -184,6 +184,38 @@ def test_syntax_errors_never_leak_sqlglot_exceptions() -> None:
 
 
 @pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT f(a AS b) FROM t",
+        "SELECT COUNT(DISTINCT a) FROM t",
+        "SELECT f(a LIMIT 1) FROM t",
+        "SELECT f(*, 1) FROM t",
+        "SELECT 'a' 'b' FROM t",
+        "SELECT a FROM t WHERE a IS TRUE",
+        "SELECT a::INT FROM t",
+        "SELECT * FROM t ORDER BY a",
+        "SELECT * FROM t UNION SELECT * FROM u",
+        "SELECT * FROM (SELECT * FROM t)",
+        "INSERT INTO s (a) VALUES (1), (2)",
+        "CREATE STREAM s (a INT) WITH (kafka_topic='t') AS SELECT * FROM u",
+    ],
+)
+def test_sql_that_ksqldb_refuses_is_refused(sql: str) -> None:
+    with pytest.raises(KsqlSyntaxError):
+        parse(sql)
+
+
+def test_digit_identifiers_and_lambdas_in_function_arguments() -> None:
+    tree = parse_one("SELECT 1abc, F(x => 1, (k, v) => k + v), H((1 + 2), (a)), COUNT(*) FROM t")
+    assert tree.expressions[0].name == "1abc"
+    lambdas = list(tree.find_all(exp.Lambda))
+    assert [len(lam.expressions) for lam in lambdas] == [1, 2]
+    assert tree.sql(dialect=KSQL) == (
+        "SELECT 1abc, F(x => 1, (k, v) => k + v), H((1 + 2), (a)), COUNT(*) FROM t"
+    )
+
+
+@pytest.mark.parametrize(
     ("sql", "printed"),
     [
         ("SELECT * FROM s GROUP BY (a) + 1, b", "SELECT * FROM s GROUP BY (a) + 1, b"),
