@@ -201,30 +201,35 @@ TYPES = frozenset(
     }
 )
 
-_PUNCTUATION = frozenset(
-    {TokenType.L_PAREN, TokenType.R_PAREN, TokenType.L_BRACKET, TokenType.R_BRACKET}
-    | {TokenType.COMMA, TokenType.SEMICOLON, TokenType.DOT}
-)
+# Token types whose kind does not depend on the text.
+_KINDS_BY_TYPE = {
+    TokenType.STRING: TokenKind.STRING,
+    TokenType.NUMBER: TokenKind.NUMBER,
+    TokenType.IDENTIFIER: TokenKind.QUOTED_IDENTIFIER,
+    **dict.fromkeys(
+        (TokenType.L_PAREN, TokenType.R_PAREN, TokenType.L_BRACKET, TokenType.R_BRACKET),
+        TokenKind.PUNCTUATION,
+    ),
+    **dict.fromkeys((TokenType.COMMA, TokenType.SEMICOLON, TokenType.DOT), TokenKind.PUNCTUATION),
+}
+# Words, by their upper-cased text.
+_KINDS_BY_WORD = {
+    **dict.fromkeys(KEYWORDS, TokenKind.KEYWORD),
+    **dict.fromkeys(TYPES, TokenKind.TYPE),
+}
 
 
 def _kind(token: Token) -> TokenKind:
-    token_type = token.token_type
-    if token_type == TokenType.STRING:
-        return TokenKind.STRING
-    if token_type == TokenType.NUMBER:
-        return TokenKind.NUMBER
-    if token_type == TokenType.IDENTIFIER:
-        return TokenKind.QUOTED_IDENTIFIER
-    if token_type in _PUNCTUATION:
-        return TokenKind.PUNCTUATION
+    kind = _KINDS_BY_TYPE.get(token.token_type)
+    if kind is not None:
+        return kind
     word = token.text.upper()
+    kind = _KINDS_BY_WORD.get(word)
+    if kind is not None:
+        return kind
     if word.startswith("${"):
         return TokenKind.VARIABLE
-    if word in TYPES:
-        return TokenKind.TYPE
-    if word in KEYWORDS:
-        return TokenKind.KEYWORD
-    if token_type == TokenType.VAR or word[:1].isalpha() or word[:1] == "_":
+    if token.token_type == TokenType.VAR or word[:1].isalpha() or word[:1] == "_":
         return TokenKind.IDENTIFIER
     return TokenKind.OPERATOR
 

@@ -247,6 +247,17 @@ class KsqlParser(parser.Parser):
     }
     STRICT_CAST = True
 
+    # Dispatch table for ``literal`` (property values, ASSERT SCHEMA ID): token type -> parser.
+    LITERALS: ClassVar[dict[TokenType, Callable[[KsqlParser], exp.Expr]]] = {
+        TokenType.STRING: lambda self: self._parse_ksql_string(),
+        TokenType.NUMBER: lambda self: self._parse_ksql_number("a literal"),
+        TokenType.DASH: lambda self: self._parse_ksql_number("a literal"),
+        TokenType.TRUE: lambda self: self._parse_ksql_word_literal(exp.Boolean(this=True)),
+        TokenType.FALSE: lambda self: self._parse_ksql_word_literal(exp.Boolean(this=False)),
+        TokenType.NULL: lambda self: self._parse_ksql_word_literal(exp.Null()),
+        TokenType.VAR: lambda self: self._parse_ksql_variable_literal(),
+    }
+
     # Dispatch table: first word of a statement -> parse method (the word is consumed).
     STATEMENTS: ClassVar[dict[str, Callable[[KsqlParser], exp.Expr]]] = {
         "SELECT": lambda self: self._parse_ksql_query(),
@@ -346,23 +357,21 @@ class KsqlParser(parser.Parser):
         return number
 
     def _parse_ksql_literal(self) -> exp.Expr:
+        """The grammar's ``literal``: string, number, boolean, NULL or a variable."""
         curr = self._curr
-        if not curr:
+        parse = self.LITERALS.get(curr.token_type) if curr else None
+        if parse is None:
             raise self._error("Expecting a literal")
-        token_type = curr.token_type
-        if token_type == TokenType.STRING:
-            return self._parse_ksql_string()
-        if token_type in (TokenType.NUMBER, TokenType.DASH):
-            return self._parse_ksql_number("a literal")
-        if token_type in (TokenType.TRUE, TokenType.FALSE):
-            self._advance()
-            return self.expression(exp.Boolean(this=token_type == TokenType.TRUE))
-        if token_type == TokenType.NULL:
-            self._advance()
-            return self.expression(exp.Null())
-        if token_type == TokenType.VAR and curr.text.startswith("${"):
-            return self._parse_ksql_variable()
-        raise self._error("Expecting a literal")
+        return parse(self)
+
+    def _parse_ksql_word_literal(self, node: exp.Expr) -> exp.Expr:
+        self._advance()
+        return self.expression(node)
+
+    def _parse_ksql_variable_literal(self) -> exp.Expr:
+        if not self._curr.text.startswith("${"):
+            raise self._error("Expecting a literal")
+        return self._parse_ksql_variable()
 
     def _parse_ksql_duration(self) -> KsqlDuration:
         number = self._parse_ksql_number("a duration")
