@@ -1,18 +1,82 @@
-"""Command line entry point of ``ksqlpy-local``."""
+"""Command line entry point of ``ksqlpy-local``: the embedded ksqlDB-compatible server."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
-from ksqlpy._cli import not_built
+from ksqlpy._cli import EXIT_USAGE, base_parser
 
-DESCRIPTION = "Run an embedded ksqlDB-compatible server for development and tests."
+from .server import LocalServer
+
+DESCRIPTION = (
+    "Run an embedded ksqlDB-compatible server (REST API on HTTP/1.1 and HTTP/2) for development "
+    "and tests. Data lives in memory."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ksqlpy-local`` and return its exit code."""
-    return not_built("ksqlpy-local", DESCRIPTION, "the embedded ksqlDB-compatible server", argv)
+    parser = base_parser("ksqlpy-local", DESCRIPTION)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8088, help="port (default: %(default)s; 0 picks one)"
+    )
+    parser.add_argument("--user", help="require HTTP basic auth with this user")
+    parser.add_argument(
+        "--password",
+        help="the basic-auth password (or set KSQLPY_LOCAL_PASSWORD, which keeps it out of ps)",
+    )
+    parser.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (HTTP/2 by ALPN)")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    args = parser.parse_args(argv)
+    password = args.password or os.environ.get("KSQLPY_LOCAL_PASSWORD")
+    if bool(args.user) != bool(password):
+        parser.error("--user and --password (or KSQLPY_LOCAL_PASSWORD) go together")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    for path in (args.tls_cert, args.tls_key):
+        if path and not os.path.isfile(path):
+            parser.error(f"no such file: {path}")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be in 0..65535, not {args.port}")
+    try:
+        server = LocalServer(
+            args.host,
+            args.port,
+            user=args.user,
+            password=password,
+            certfile=args.tls_cert,
+            keyfile=args.tls_key,
+        )
+        return asyncio.run(_serve(server))
+    except OSError as exc:
+        print(f"ksqlpy-local: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(server: LocalServer) -> int:
+    task = asyncio.ensure_future(server.serve())
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, server.request_stop)
+    while not server.ready and not task.done():
+        await asyncio.sleep(0.01)
+    if task.done():
+        await task
+        return 1
+    print(f"ksqlpy-local: ksqlDB-compatible server at {server.url} (Ctrl-C stops)", flush=True)
+    await task
+    return 0
 
 
 if __name__ == "__main__":

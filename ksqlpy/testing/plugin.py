@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,19 @@ def ksqldb_url() -> str:
     if not url:
         pytest.skip("needs a real ksqlDB server: set KSQLDB_URL=http://host:8088")
     return url
+
+
+@pytest.fixture
+def local_ksqldb() -> Iterator[Any]:
+    """A fresh embedded ksqlDB-compatible server (``ksqlpy.local.LocalServer``) for one test.
+
+    Its ``url`` is ``http://127.0.0.1:PORT``; it speaks ksqlDB's REST API over HTTP/1.1 and
+    HTTP/2 and keeps everything in memory, so each test starts empty.
+    """
+    from ksqlpy.local import LocalServer
+
+    with LocalServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,602 @@
+"""The ASGI application: ksqlDB's REST routes over an engine.
+
+Routing is a table of ``(method, path)`` to handler; templated paths (``/status/...``,
+``/is_valid_property/...``) are matched by prefix. Handlers read the body, call the engine and
+answer with ksqlDB's exact bodies and framings (see :mod:`.wire`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from .engine.errors import InsertFailed
+from .wire import (
+    DELIMITED,
+    JSON,
+    V1_JSON,
+    BufferedStreamedRowFormat,
+    DelimitedFormat,
+    JsonArrayFormat,
+    KsqlHttpError,
+    RowEncoder,
+    StreamedRowFormat,
+    StreamFormat,
+    dumps,
+    generic_error,
+    http_error,
+    insert_ack,
+    insert_error,
+)
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# Requests larger than this are refused before they are parsed (inserts streams are not bounded).
+MAX_BODY_BYTES = 8 * 1024 * 1024
+# Rows per write of a query stream: one send per row is what makes HTTP servers slow.
+BATCH_ROWS = 500
+
+NO_AUTH_PATHS = frozenset(
+    {"/healthcheck", "/v1/metadata", "/v1/metadata/id", "/chc/ready", "/chc/live"}
+)
+
+
+class QueryStream(Protocol):
+    """A running query as the HTTP layer sees it (implemented by the engine)."""
+
+    query_id: str
+    header_v1: dict[str, Any]
+    header_plain: dict[str, Any]
+    encoder: RowEncoder
+    buffered: bool
+    final_message: str | None
+
+    async def next_batch(self, limit: int) -> tuple[list[list[Any]], list[bool] | None] | None:
+        """Rows ready now (waiting for at least one), or ``None`` once the query has ended."""
+
+    def close(self) -> None:
+        """Stop the query and free it; ``next_batch`` then returns ``None``."""
+
+
+class PrintStream(Protocol):
+    """A running PRINT of a topic: text lines."""
+
+    async def next_lines(self) -> list[str] | None:
+        """Lines ready now, or ``None`` at the end."""
+
+    def close(self) -> None:
+        """Stop printing."""
+
+
+class Inserter(Protocol):
+    """Inserts rows into one stream or table."""
+
+    def insert(self, row: Any) -> None:
+        """Insert one row (a JSON object), raising :class:`InsertFailed`."""
+
+
+class Engine(Protocol):
+    """What the HTTP layer needs from the engine."""
+
+    def execute(
+        self, ksql: str, properties: dict[str, Any], variables: dict[str, Any]
+    ) -> list[Any]:
+        """Run the statements of a ``/ksql`` request; return their entities."""
+
+    def open_query(
+        self, sql: str, properties: dict[str, Any], variables: dict[str, Any]
+    ) -> QueryStream | PrintStream:
+        """Start a query (or PRINT) of ``/query`` or ``/query-stream``."""
+
+    def close_query(self, query_id: str) -> None:
+        """Close a push query by id (``/close-query``)."""
+
+    def inserter(self, target: str, properties: dict[str, Any]) -> Inserter:
+        """Validate an ``/inserts-stream`` target and return its inserter."""
+
+    def terminate_cluster(self, delete_topics: list[str]) -> list[Any]:
+        """``/ksql/terminate``."""
+
+    def server_info(self) -> dict[str, Any]:
+        """``/info``'s ``KsqlServerInfo`` object."""
+
+    def cluster_status(self) -> dict[str, Any]:
+        """``/clusterStatus``'s ``clusterStatus`` object."""
+
+    def command_statuses(self) -> dict[str, str]:
+        """``/status``: every command id with its status."""
+
+    def command_status(self, command_id: str) -> dict[str, Any] | None:
+        """``/status/type/entity/action``: one command's status, or ``None``."""
+
+    def is_valid_property(self, name: str) -> None:
+        """Raise :class:`KsqlHttpError` unless ``name`` can be set per request."""
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    """HTTP basic credentials the server requires."""
+
+    user: str
+    password: str
+    realm: str = "KsqlServer"
+
+    def allows(self, header: str | None) -> bool:
+        """Whether an ``Authorization`` header carries these credentials."""
+        if not header or header[:6].lower() != "basic ":
+            return False
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, _, password = decoded.partition(":")
+        return secrets.compare_digest(user, self.user) and secrets.compare_digest(
+            password, self.password
+        )
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _accept(headers: dict[str, str]) -> str | None:
+    """The first media type of ``Accept`` we serve; ``None`` for no preference."""
+    for part in headers.get("accept", "").split(","):
+        media = part.split(";", 1)[0].strip().lower()
+        if media in (V1_JSON, JSON, DELIMITED):
+            return media
+    return None
+
+
+def _is_http2(scope: Scope) -> bool:
+    return str(scope.get("http_version", "1.1")).startswith("2")
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str | None = JSON,
+    extra: Iterable[tuple[str, str]] = (),
+) -> None:
+    headers = [(b"content-length", str(len(body)).encode())]
+    if content_type:
+        headers.append((b"content-type", content_type.encode()))
+    headers += [(k.encode(), v.encode()) for k, v in extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _respond_json(send: Send, status: int, value: Any) -> None:
+    await _respond(send, status, dumps(value).encode())
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise KsqlHttpError(
+                413,
+                generic_error(41300, f"Request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise http_error(40000, f"Invalid JSON in request: {exc}") from exc
+    if not isinstance(value, dict):
+        raise http_error(40000, "Invalid JSON in request: expected a JSON object")
+    return value
+
+
+def _map(request: dict[str, Any], key: str) -> dict[str, Any]:
+    value = request.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise http_error(40000, f"Invalid JSON in request: '{key}' must be an object")
+    return value
+
+
+class _Disconnected(Exception):
+    """The client went away before the request body was read."""
+
+
+async def _watch_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
+    # The only reliable sign that a streaming client left: servers swallow later send() calls.
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            on_disconnect()
+            return
+
+
+class KsqlApp:
+    """The ASGI app of the local server."""
+
+    def __init__(self, engine: Engine, auth: BasicAuth | None = None) -> None:
+        self.engine = engine
+        self.auth = auth
+        self.routes: dict[tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[None]]] = {
+            ("POST", "/ksql"): self.ksql,
+            ("POST", "/ksql/terminate"): self.terminate,
+            ("POST", "/query"): self.query,
+            ("POST", "/query-stream"): self.query_stream,
+            ("POST", "/inserts-stream"): self.inserts_stream,
+            ("POST", "/close-query"): self.close_query,
+            ("GET", "/info"): self.info,
+            ("GET", "/"): self.root,
+            ("GET", "/healthcheck"): self.healthcheck,
+            ("GET", "/clusterStatus"): self.cluster_status,
+            ("GET", "/status"): self.statuses,
+            ("GET", "/v1/metadata"): self.metadata,
+            ("GET", "/v1/metadata/id"): self.metadata_id,
+            ("GET", "/chc/ready"): self.chc,
+            ("GET", "/chc/live"): self.chc,
+        }
+        self.prefix_routes: dict[
+            tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[None]]
+        ] = {
+            ("GET", "/status/"): self.status,
+            ("GET", "/is_valid_property/"): self.valid_property,
+        }
+        self.paths = {path for _, path in self.routes} | {p for _, p in self.prefix_routes}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if len(path) > 1 and path.endswith("/") and path not in self.paths:
+            path = path.rstrip("/")
+        method = scope["method"]
+        handler = self.routes.get((method, path))
+        if handler is None:
+            handler = next(
+                (
+                    h
+                    for (m, p), h in self.prefix_routes.items()
+                    if m == method and path.startswith(p)
+                ),
+                None,
+            )
+        try:
+            if handler is None:
+                known = path in self.paths or any(path.startswith(p) for _, p in self.prefix_routes)
+                if known:
+                    await _respond(send, 405, b"Method Not Allowed", "text/plain")
+                else:
+                    await _respond(send, 404, b"Not Found", "text/plain")
+                return
+            needs_auth = self.auth is not None and path not in NO_AUTH_PATHS
+            if needs_auth and not self.auth.allows(_headers(scope).get("authorization")):  # type: ignore[union-attr]
+                realm = f'Basic realm="{self.auth.realm}"'  # type: ignore[union-attr]
+                raise KsqlHttpError(
+                    401, generic_error(40100, "Unauthorized"), [("www-authenticate", realm)]
+                )
+            await handler(scope, receive, send)
+        except KsqlHttpError as exc:
+            await _respond(send, exc.status, dumps(exc.body).encode(), JSON, exc.headers)
+        except _Disconnected:
+            return
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # -- /ksql --------------------------------------------------------------------------------
+
+    async def ksql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /ksql``: run statements, answer their entities."""
+        request = _json_object(await _read_body(receive))
+        text = request.get("ksql") or ""
+        if not isinstance(text, str):
+            raise http_error(40000, "Invalid JSON in request: 'ksql' must be a string")
+        entities = self.engine.execute(
+            text, _map(request, "streamsProperties"), _map(request, "sessionVariables")
+        )
+        await _respond_json(send, 200, entities)
+
+    async def terminate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /ksql/terminate``: drop everything (optionally topics matching patterns)."""
+        request = _json_object(await _read_body(receive))
+        delete = request.get("deleteTopicList") or []
+        if not isinstance(delete, list) or not all(isinstance(t, str) for t in delete):
+            raise http_error(40000, "Invalid JSON in request: 'deleteTopicList' must be strings")
+        await _respond_json(send, 200, self.engine.terminate_cluster(delete))
+
+    # -- queries ------------------------------------------------------------------------------
+
+    async def query(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /query``: the StreamedRow array (or delimited rows when asked)."""
+        request = _json_object(await _read_body(receive))
+        text = request.get("ksql")
+        if not isinstance(text, str) or not text.strip():
+            raise http_error(40000, '"ksql" field must be populated')
+        opened = self.engine.open_query(
+            text, _map(request, "streamsProperties"), _map(request, "sessionVariables")
+        )
+        if not hasattr(opened, "next_batch"):
+            if _is_http2(scope):
+                opened.close()
+                await _respond(send, 405, b"", None)
+                return
+            await self._stream_print(opened, receive, send, JSON)
+            return
+        stream: QueryStream = opened  # type: ignore[assignment]
+        accept = _accept(_headers(scope))
+        if accept == DELIMITED:
+            fmt: StreamFormat = DelimitedFormat(stream.encoder)
+            header = stream.header_plain
+        else:
+            cls = BufferedStreamedRowFormat if stream.buffered else StreamedRowFormat
+            fmt, header = cls(stream.encoder), stream.header_v1
+        await self._stream_rows(stream, fmt, header, receive, send)
+
+    async def query_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /query-stream``: delimited by default, JSON array or StreamedRow on request."""
+        if str(scope.get("http_version")) == "1.0":
+            raise http_error(40000, "This endpoint is only available when using HTTP1.1 or HTTP2")
+        request = _json_object(await _read_body(receive))
+        text = request.get("sql")
+        if not isinstance(text, str):
+            raise http_error(40000, 'Invalid JSON in request: "sql" is a required field')
+        opened = self.engine.open_query(
+            text, _map(request, "properties"), _map(request, "sessionVariables")
+        )
+        accept = _accept(_headers(scope))
+        if not hasattr(opened, "next_batch"):
+            if accept not in (None, DELIMITED):
+                opened.close()
+                await _respond(send, 406, b"Not Acceptable", "text/plain")
+                return
+            await self._stream_print(opened, receive, send, DELIMITED)
+            return
+        stream: QueryStream = opened  # type: ignore[assignment]
+        if accept == JSON:
+            fmt: StreamFormat = JsonArrayFormat(stream.encoder)
+            header = stream.header_plain
+        elif accept == V1_JSON:
+            cls = BufferedStreamedRowFormat if stream.buffered else StreamedRowFormat
+            fmt, header = cls(stream.encoder), stream.header_v1
+        else:
+            fmt, header = DelimitedFormat(stream.encoder), stream.header_plain
+        await self._stream_rows(stream, fmt, header, receive, send)
+
+    async def _stream_rows(
+        self,
+        stream: QueryStream,
+        fmt: StreamFormat,
+        header: dict[str, Any],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        content = [(b"content-type", fmt.content_type.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": content})
+        await send(
+            {"type": "http.response.body", "body": fmt.header(header).encode(), "more_body": True}
+        )
+        watcher = asyncio.create_task(_watch_disconnect(receive, stream.close))
+        tail = ""
+        try:
+            while True:
+                try:
+                    batch = await stream.next_batch(BATCH_ROWS)
+                except KsqlHttpError as exc:
+                    tail = fmt.error(exc.body)
+                    break
+                if batch is None:
+                    tail = fmt.end(stream.final_message)
+                    break
+                rows, tombstones = batch
+                if rows:
+                    body = fmt.rows(rows, tombstones).encode()
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+            await send({"type": "http.response.body", "body": tail.encode()})
+        finally:
+            stream.close()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _stream_print(
+        self, stream: PrintStream, receive: Receive, send: Send, content_type: str
+    ) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", content_type.encode())],
+            }
+        )
+        watcher = asyncio.create_task(_watch_disconnect(receive, stream.close))
+        try:
+            while (lines := await stream.next_lines()) is not None:
+                if lines:
+                    body = "".join(line + "\n" for line in lines).encode()
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            stream.close()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def close_query(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /close-query``: stop a push query by id; empty 200."""
+        request = _json_object(await _read_body(receive))
+        query_id = request.get("queryId")
+        if not isinstance(query_id, str):
+            raise http_error(40000, 'Invalid JSON in request: "queryId" is a required field')
+        self.engine.close_query(query_id)
+        await _respond(send, 200, b"", None)
+
+    # -- inserts ------------------------------------------------------------------------------
+
+    async def inserts_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /inserts-stream``: HTTP/2 only; one ack per row, an error ack ends it."""
+        if not _is_http2(scope):
+            raise http_error(40004, "This endpoint is only available when using HTTP2")
+        json_acks = _accept(_headers(scope)) == JSON
+        buffer = b""
+        inserter: Inserter | None = None
+        seq = 0
+        started = False
+        first_ack = True
+
+        async def start() -> None:
+            nonlocal started
+            headers = [(b"content-type", JSON.encode())] if json_acks else []
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"[" if json_acks else b"",
+                    "more_body": True,
+                }
+            )
+            started = True
+
+        async def ack(text: str) -> None:
+            nonlocal first_ack
+            if json_acks:
+                text = ("" if first_ack else ",") + text.rstrip("\n")
+                first_ack = False
+            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+
+        more = True
+        failed = False
+        while more and not failed:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            more = message.get("more_body", False)
+            buffer += message.get("body", b"")
+            lines = buffer.split(b"\n")
+            buffer = lines.pop() if more else b""
+            if not more and lines and not lines[-1].strip():
+                lines.pop()
+            for raw in lines:
+                if not raw.strip():
+                    continue
+                if inserter is None:
+                    request = _json_object(raw)
+                    target = request.get("target")
+                    if not isinstance(target, str):
+                        raise http_error(
+                            40000, 'Invalid JSON in request: "target" is a required field'
+                        )
+                    inserter = self.engine.inserter(target, _map(request, "properties"))
+                    await start()
+                    continue
+                try:
+                    try:
+                        row = json.loads(raw)
+                    except ValueError as exc:
+                        raise InsertFailed(40000, "Invalid JSON in inserts stream") from exc
+                    if not isinstance(row, dict):
+                        raise InsertFailed(40000, "Invalid JSON in inserts stream")
+                    inserter.insert(row)
+                except InsertFailed as exc:
+                    await ack(insert_error(seq, exc.code, exc.message))
+                    failed = True
+                    break
+                await ack(insert_ack(seq))
+                seq += 1
+        if inserter is None:
+            raise http_error(40000, 'Invalid JSON in request: "target" is a required field')
+        if not started:
+            await start()
+        await send({"type": "http.response.body", "body": b"]" if json_acks else b""})
+
+    # -- server state -------------------------------------------------------------------------
+
+    async def info(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /info``."""
+        await _respond_json(send, 200, {"KsqlServerInfo": self.engine.server_info()})
+
+    async def root(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /``: a redirect to ``/info``."""
+        await _respond(send, 307, b"", None, [("location", "/info")])
+
+    async def healthcheck(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /healthcheck``."""
+        healthy = {"isHealthy": True}
+        details = {"metastore": healthy, "kafka": healthy, "commandRunner": healthy}
+        await _respond_json(
+            send, 200, {"isHealthy": True, "details": details, "serverState": "READY"}
+        )
+
+    async def cluster_status(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /clusterStatus``."""
+        await _respond_json(send, 200, {"clusterStatus": self.engine.cluster_status()})
+
+    async def statuses(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /status``."""
+        await _respond_json(send, 200, {"commandStatuses": self.engine.command_statuses()})
+
+    async def status(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /status/{type}/{entity}/{action}``."""
+        parts = scope["path"][len("/status/") :].split("/")
+        if len(parts) != 3:
+            await _respond(send, 404, b"Not Found", "text/plain")
+            return
+        kind, entity, action = (unquote(p) for p in parts)
+        found = self.engine.command_status(f"{kind.lower()}/{entity}/{action.lower()}")
+        if found is None:
+            raise KsqlHttpError(404, generic_error(40400, "Command not found"))
+        await _respond_json(send, 200, found)
+
+    async def valid_property(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /is_valid_property/{name}``: bare ``true`` or a 400."""
+        self.engine.is_valid_property(unquote(scope["path"][len("/is_valid_property/") :]))
+        await _respond(send, 200, b"true")
+
+    async def metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /v1/metadata``."""
+        info = self.engine.server_info()
+        await _respond_json(
+            send, 200, {"version": info["version"], "clusterId": self._cluster_id()}
+        )
+
+    async def metadata_id(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /v1/metadata/id``."""
+        await _respond_json(send, 200, self._cluster_id())
+
+    def _cluster_id(self) -> dict[str, Any]:
+        info = self.engine.server_info()
+        clusters = {"kafka-cluster": info["kafkaClusterId"], "ksql-cluster": info["ksqlServiceId"]}
+        return {"scope": {"path": [], "clusters": clusters}, "id": ""}
+
+    async def chc(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /chc/ready`` and ``/chc/live``: ``{}``."""
+        await _respond(send, 200, b"{}")

@@ -1,0 +1,303 @@
+"""Types from parsed SQL, and coercion of literal/JSON values into a column's type."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlglot import exp
+
+from .errors import KsqlStatementError
+from .types import (
+    BIGINT,
+    BOOLEAN,
+    BYTES,
+    DATE,
+    DOUBLE,
+    INTEGER,
+    STRING,
+    TIME,
+    TIMESTAMP,
+    ArrayType,
+    DecimalType,
+    MapType,
+    SqlType,
+    StructType,
+)
+
+_DTYPES: dict[Any, SqlType] = {
+    exp.DType.BOOLEAN: BOOLEAN,
+    exp.DType.INT: INTEGER,
+    exp.DType.BIGINT: BIGINT,
+    exp.DType.DOUBLE: DOUBLE,
+    exp.DType.TEXT: STRING,
+    exp.DType.VARCHAR: STRING,
+    exp.DType.VARBINARY: BYTES,
+    exp.DType.DATE: DATE,
+    exp.DType.TIME: TIME,
+    exp.DType.TIMESTAMP: TIMESTAMP,
+}
+
+
+def identifier_name(node: exp.Expression | str) -> str:
+    """A name as ksqlDB stores it: upper-cased unless it was quoted with backticks."""
+    if isinstance(node, str):
+        return node.upper()
+    if isinstance(node, exp.Identifier):
+        return node.name if node.quoted else node.name.upper()
+    if isinstance(node, (exp.Column, exp.Table)):
+        return identifier_name(node.this)
+    return node.name.upper()
+
+
+def sql_type(node: exp.Expression, custom: Mapping[str, SqlType]) -> SqlType:
+    """The SqlType of a parsed type (``DataType``), custom types resolved by name."""
+    if not isinstance(node, exp.DataType):
+        raise KsqlStatementError(f"Unknown type: {node.sql()}")
+    kind = node.this
+    if kind in _DTYPES:
+        return _DTYPES[kind]
+    params = node.expressions
+    if kind == exp.DType.DECIMAL:
+        if len(params) != 2:
+            raise KsqlStatementError("DECIMAL requires precision and scale: DECIMAL(p, s)")
+        precision, scale = (
+            int(p.this.name if isinstance(p, exp.DataTypeParam) else p.name) for p in params
+        )
+        if not 1 <= precision <= 38 or not 0 <= scale <= precision:
+            raise KsqlStatementError(
+                f"DECIMAL precision must be in 1..38 and scale in 0..precision: "
+                f"DECIMAL({precision}, {scale})"
+            )
+        return DecimalType("DECIMAL", precision, scale)
+    if kind == exp.DType.ARRAY:
+        return ArrayType("ARRAY", sql_type(params[0], custom))
+    if kind == exp.DType.MAP:
+        return MapType("MAP", sql_type(params[0], custom), sql_type(params[1], custom))
+    if kind == exp.DType.STRUCT:
+        fields = []
+        for field in params:
+            fields.append((identifier_name(field.this), sql_type(field.args["kind"], custom)))
+        return StructType("STRUCT", tuple(fields))
+    if kind == exp.DType.USERDEFINED:
+        name = node.args.get("kind") or node.name
+        found = custom.get(str(name).upper())
+        if found is None:
+            raise KsqlStatementError(f"Unknown type: {name}")
+        return found
+    raise KsqlStatementError(f"Unknown type: {node.sql()}")
+
+
+# -- coercion of JSON / literal values into typed engine values ---------------------------------
+
+
+class CoercionError(ValueError):
+    """A value cannot be converted to the column's type."""
+
+
+_JAVA_CLASS = {
+    str: "java.lang.String",
+    int: "java.lang.Integer",
+    float: "java.lang.Double",
+    bool: "java.lang.Boolean",
+    list: "java.util.ArrayList",
+    dict: "java.util.LinkedHashMap",
+    Decimal: "java.math.BigDecimal",
+}
+
+
+def _fail(value: Any, kind: SqlType) -> CoercionError:
+    java = _JAVA_CLASS.get(type(value), type(value).__name__)
+    return CoercionError(f"Can't coerce a field of type class {java} into type {kind}")
+
+
+def _to_int(bits: int) -> Callable[[Any, SqlType, bool], Any]:
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+    def run(value: Any, kind: SqlType, lenient: bool) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and lenient and value.is_integer():
+                value = int(value)
+            elif isinstance(value, str) and lenient:
+                try:
+                    value = int(value.strip())
+                except ValueError:
+                    raise _fail(value, kind) from None
+            else:
+                raise _fail(value, kind)
+        if not low <= value <= high:
+            raise CoercionError(f"Value {value} is out of range for {kind}")
+        return value
+
+    return run
+
+
+def _to_double(value: Any, kind: SqlType, lenient: bool) -> Any:
+    if isinstance(value, bool):
+        raise _fail(value, kind)
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
+    if isinstance(value, str) and lenient:
+        try:
+            return float(value)
+        except ValueError:
+            raise _fail(value, kind) from None
+    raise _fail(value, kind)
+
+
+def _to_decimal(value: Any, kind: SqlType, lenient: bool) -> Any:
+    assert isinstance(kind, DecimalType)
+    if isinstance(value, bool):
+        raise _fail(value, kind)
+    try:
+        number = Decimal(value) if isinstance(value, (str, int, Decimal)) else Decimal(repr(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise _fail(value, kind) from None
+    if not number.is_finite():
+        raise _fail(value, kind)
+    quantum = Decimal(1).scaleb(-kind.scale)
+    scaled = number.quantize(quantum)
+    if len(scaled.as_tuple().digits) > kind.precision and scaled != 0:
+        raise CoercionError(f"Cannot fit decimal '{value}' into {kind}")
+    return scaled
+
+
+def _to_string(value: Any, kind: SqlType, lenient: bool) -> Any:
+    if isinstance(value, str):
+        return value
+    if lenient and not isinstance(value, (list, dict)):
+        # JSON deserialisation reads any scalar into a STRING column as its text.
+        return "true" if value is True else "false" if value is False else str(value)
+    raise _fail(value, kind)
+
+
+def _to_boolean(value: Any, kind: SqlType, lenient: bool) -> Any:
+    if isinstance(value, bool):
+        return value
+    if lenient and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _fail(value, kind)
+
+
+def _to_bytes(value: Any, kind: SqlType, lenient: bool) -> Any:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise _fail(value, kind) from None
+    raise _fail(value, kind)
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    """An ISO timestamp (zone optional, converted to UTC) as a naive UTC datetime."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CoercionError(f"Failed to parse timestamp '{text}'") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def millis_to_timestamp(millis: int) -> dt.datetime:
+    """Epoch milliseconds as a naive UTC datetime."""
+    return dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=millis)
+
+
+def _to_timestamp(value: Any, kind: SqlType, lenient: bool) -> Any:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return millis_to_timestamp(value)
+    raise _fail(value, kind)
+
+
+def _to_date(value: Any, kind: SqlType, lenient: bool) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise CoercionError(f"Failed to parse date '{value}'") from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return dt.date(1970, 1, 1) + dt.timedelta(days=value)
+    raise _fail(value, kind)
+
+
+def _to_time(value: Any, kind: SqlType, lenient: bool) -> Any:
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value.strip())
+        except ValueError:
+            raise CoercionError(f"Failed to parse time '{value}'") from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds, millis = divmod(value, 1000)
+        minutes, second = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        return dt.time(hour % 24, minute, second, millis * 1000)
+    raise _fail(value, kind)
+
+
+def _to_array(value: Any, kind: SqlType, lenient: bool) -> Any:
+    assert isinstance(kind, ArrayType)
+    if not isinstance(value, list):
+        raise _fail(value, kind)
+    return [coerce(v, kind.element, lenient) for v in value]
+
+
+def _to_map(value: Any, kind: SqlType, lenient: bool) -> Any:
+    assert isinstance(kind, MapType)
+    if not isinstance(value, dict):
+        raise _fail(value, kind)
+    return {str(k): coerce(v, kind.value, lenient) for k, v in value.items()}
+
+
+def _to_struct(value: Any, kind: SqlType, lenient: bool) -> Any:
+    assert isinstance(kind, StructType)
+    if not isinstance(value, dict):
+        raise _fail(value, kind)
+    by_upper = {str(k).upper(): v for k, v in value.items()}
+    out: dict[str, Any] = {}
+    for name, field_type in kind.fields:
+        raw = value[name] if name in value else by_upper.get(name.upper())
+        out[name] = coerce(raw, field_type, lenient)
+    return out
+
+
+_COERCE: dict[str, Callable[[Any, SqlType, bool], Any]] = {
+    "INTEGER": _to_int(32),
+    "BIGINT": _to_int(64),
+    "DOUBLE": _to_double,
+    "DECIMAL": _to_decimal,
+    "STRING": _to_string,
+    "BOOLEAN": _to_boolean,
+    "BYTES": _to_bytes,
+    "TIMESTAMP": _to_timestamp,
+    "DATE": _to_date,
+    "TIME": _to_time,
+    "ARRAY": _to_array,
+    "MAP": _to_map,
+    "STRUCT": _to_struct,
+}
+
+
+def coerce(value: Any, kind: SqlType, lenient: bool = False) -> Any:
+    """Convert a JSON or literal value to an engine value of ``kind`` (``None`` stays ``None``).
+
+    Strict (the default) is ksqlDB's value coercer for inserts: a string is never a number.
+    ``lenient`` is its JSON deserialiser, which reads numbers from strings and the like.
+    """
+    if value is None:
+        return None
+    return _COERCE[kind.base](value, kind, lenient)

@@ -1,0 +1,644 @@
+"""Compiles parsed expressions into Python closures over a row, with their SQL types.
+
+A row is a list of values laid out as the :class:`Scope` says. ``compile_expr`` returns
+``(fn, type)`` where ``fn(row)`` evaluates the expression; NULL propagates as ksqlDB does, and a
+runtime failure (division by zero, bad cast) gives NULL rather than failing the query.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, DivisionByZero, InvalidOperation
+from typing import Any
+
+from sqlglot import exp
+
+from ksqlpy.sql._nodes import KsqlDereference, KsqlMap
+
+from . import functions
+from .convert import CoercionError, coerce, identifier_name, sql_type
+from .errors import KsqlStatementError
+from .types import (
+    BIGINT,
+    BOOLEAN,
+    DOUBLE,
+    INTEGER,
+    STRING,
+    ArrayType,
+    DecimalType,
+    MapType,
+    SqlType,
+    StructType,
+    is_numeric,
+    widest,
+)
+
+Fn = Callable[[Sequence[Any]], Any]
+NULL_TYPE = SqlType("NULL")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One position of a row: a column name, the source aliases that qualify it, its type."""
+
+    name: str
+    type: SqlType
+    qualifiers: frozenset[str] = frozenset()
+
+
+class Scope:
+    """Names visible to an expression and where their values sit in the row."""
+
+    def __init__(
+        self,
+        slots: Sequence[Slot],
+        custom_types: dict[str, SqlType] | None = None,
+        lambda_names: frozenset[str] = frozenset(),
+    ):
+        self.slots = list(slots)
+        self.custom_types = custom_types or {}
+        self.lambda_names = lambda_names
+        self.aliases = frozenset(q for s in self.slots for q in s.qualifiers)
+
+    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
+        """The index and type of a column, or a ksqlDB-style error."""
+        if qualifier is not None and qualifier not in self.aliases:
+            raise KsqlStatementError(f"'{qualifier}' is not a valid stream/table name or alias.")
+        matches = [
+            (i, s.type)
+            for i, s in enumerate(self.slots)
+            if s.name == name and (qualifier is None or qualifier in s.qualifiers)
+        ]
+        if not matches:
+            shown = f"{qualifier}.{name}" if qualifier else name
+            raise KsqlStatementError(f"Column '{shown}' cannot be resolved.")
+        if len(matches) > 1:
+            raise KsqlStatementError(f"Column '{name}' is ambiguous.")
+        return matches[0]
+
+    def extended(self, names: Sequence[str], types: Sequence[SqlType]) -> Scope:
+        """This scope with lambda variables appended (lambda names keep their case)."""
+        extra = [Slot(n, t) for n, t in zip(names, types, strict=True)]
+        return Scope(self.slots + extra, self.custom_types, self.lambda_names | frozenset(names))
+
+
+def _literal(node: exp.Literal) -> tuple[Fn, SqlType]:
+    text = node.this
+    if node.is_string:
+        value: Any = text
+        kind = STRING
+    elif re.fullmatch(r"[+-]?\d+", text):
+        value = int(text)
+        kind = INTEGER if -(2**31) <= value < 2**31 else BIGINT
+    elif re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", text):
+        # ksqlDB reads 1.50 as DECIMAL(3, 2), not DOUBLE.
+        value = Decimal(text)
+        digits = len(value.as_tuple().digits)
+        scale = max(-int(value.as_tuple().exponent), 0)
+        kind = DecimalType("DECIMAL", max(digits, scale, 1), scale)
+    else:
+        value = float(text)
+        kind = DOUBLE
+    return (lambda row: value), kind
+
+
+def _constant(value: Any, kind: SqlType) -> tuple[Fn, SqlType]:
+    return (lambda row: value), kind
+
+
+def _nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+    def run(row: Sequence[Any]) -> Any:
+        a = left(row)
+        if a is None:
+            return None
+        b = right(row)
+        if b is None:
+            return None
+        try:
+            return fn(a, b)
+        except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError):
+            return None
+
+    return run
+
+
+def _java_div(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        quotient = abs(a) // abs(b)
+        return quotient if (a >= 0) == (b >= 0) else -quotient
+    return a / b
+
+
+def _java_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        return a - b * _java_div(a, b)
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return Decimal(a) % Decimal(b)
+    import math
+
+    return math.fmod(a, b)
+
+
+def _arith_type(op: str, left: SqlType, right: SqlType) -> SqlType:
+    if not (is_numeric(left) and is_numeric(right)):
+        raise KsqlStatementError(
+            f"Error processing expression: Unsupported arithmetic types. {left} {right}"
+        )
+    kind = widest(left, right)
+    if isinstance(kind, DecimalType) and isinstance(left, DecimalType | SqlType):
+        from .types import as_decimal
+
+        a, b = as_decimal(left), as_decimal(right)
+        if op == "*":
+            kind = DecimalType("DECIMAL", min(a.precision + b.precision, 38), a.scale + b.scale)
+        elif op == "/":
+            scale = max(6, a.scale + b.precision + 1)
+            kind = DecimalType("DECIMAL", min(a.precision - a.scale + b.scale + scale, 38), scale)
+        elif op == "%":
+            scale = max(a.scale, b.scale)
+            kind = DecimalType(
+                "DECIMAL", min(min(a.precision - a.scale, b.precision - b.scale) + scale, 38), scale
+            )
+    return kind
+
+
+def _fit(kind: SqlType, fn: Fn) -> Fn:
+    """Round decimal results to the result type's scale; keep integer results in range."""
+    if isinstance(kind, DecimalType):
+        quantum = Decimal(1).scaleb(-kind.scale)
+
+        def decimal(row: Sequence[Any]) -> Any:
+            value = fn(row)
+            if value is None:
+                return None
+            try:
+                return Decimal(value).quantize(quantum)
+            except InvalidOperation:
+                return None
+
+        return decimal
+    if kind.base == "DOUBLE":
+        return lambda row: None if (v := fn(row)) is None else float(v)
+    return fn
+
+
+_ARITH: dict[type[exp.Expression], tuple[str, Callable[[Any, Any], Any]]] = {
+    exp.Add: ("+", operator.add),
+    exp.Sub: ("-", operator.sub),
+    exp.Mul: ("*", operator.mul),
+    exp.Div: ("/", _java_div),
+    exp.Mod: ("%", _java_mod),
+}
+
+_COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
+    exp.EQ: operator.eq,
+    exp.NEQ: operator.ne,
+    exp.GT: operator.gt,
+    exp.GTE: operator.ge,
+    exp.LT: operator.lt,
+    exp.LTE: operator.le,
+}
+
+
+def _comparable(left: SqlType, right: SqlType) -> bool:
+    if NULL_TYPE in (left, right):
+        return True
+    if is_numeric(left) and is_numeric(right):
+        return True
+    return left.base == right.base
+
+
+def _like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if escape and char == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+class Compiler:
+    """Compiles expressions against one scope."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.dispatch: dict[type[exp.Expression], Callable[[Any], tuple[Fn, SqlType]]] = {
+            exp.Literal: _literal,
+            exp.Boolean: lambda n: _constant(bool(n.this), BOOLEAN),
+            exp.Null: lambda n: _constant(None, NULL_TYPE),
+            exp.Column: self.column,
+            exp.Identifier: self.identifier,
+            exp.Paren: lambda n: self.compile(n.this),
+            exp.Neg: self.neg,
+            exp.Not: self.not_,
+            exp.And: self.and_,
+            exp.Or: self.or_,
+            exp.Is: self.is_,
+            exp.NullSafeEQ: self.distinct(False),
+            exp.NullSafeNEQ: self.distinct(True),
+            exp.Between: self.between,
+            exp.In: self.in_,
+            exp.Like: self.like,
+            exp.Escape: self.like,
+            exp.Case: self.case,
+            exp.Cast: self.cast,
+            exp.TryCast: self.cast,
+            exp.Array: self.array,
+            exp.Struct: self.struct,
+            exp.Bracket: self.bracket,
+            exp.DPipe: self.concat,
+            exp.Anonymous: self.function,
+            KsqlMap: self.map,
+            KsqlDereference: self.dereference,
+        }
+
+    def compile(self, node: exp.Expression) -> tuple[Fn, SqlType]:
+        """``(fn, type)`` for an expression."""
+        kind = type(node)
+        if kind in _ARITH:
+            return self.arith(node)
+        if kind in _COMPARE:
+            return self.compare(node)
+        handler = self.dispatch.get(kind)
+        if handler is None:
+            raise KsqlStatementError(f"Unsupported expression: {node.sql(dialect='ksql')}")
+        return handler(node)
+
+    def column(self, node: exp.Column) -> tuple[Fn, SqlType]:
+        table = node.args.get("table")
+        name = node.this
+        if (
+            table is None
+            and isinstance(name, exp.Identifier)
+            and name.name in self.scope.lambda_names
+        ):
+            index, kind = self.scope.find(name.name, None)
+        else:
+            qualifier = identifier_name(table) if table is not None else None
+            index, kind = self.scope.find(identifier_name(name), qualifier)
+        return (lambda row: row[index]), kind
+
+    def identifier(self, node: exp.Identifier) -> tuple[Fn, SqlType]:
+        name = node.name if node.name in self.scope.lambda_names else identifier_name(node)
+        index, kind = self.scope.find(name, None)
+        return (lambda row: row[index]), kind
+
+    def arith(self, node: exp.Expression) -> tuple[Fn, SqlType]:
+        symbol, fn = _ARITH[type(node)]
+        left, left_type = self.compile(node.this)
+        right, right_type = self.compile(node.expression)
+        if NULL_TYPE in (left_type, right_type):
+            kind = right_type if left_type == NULL_TYPE else left_type
+            return (lambda row: None), kind
+        if symbol == "+" and left_type.base == right_type.base == "STRING":
+            return _nulls(operator.add, left, right), STRING
+        kind = _arith_type(symbol, left_type, right_type)
+        if isinstance(kind, DecimalType):
+            inner = fn
+
+            def fn(a: Any, b: Any) -> Any:
+                return inner(Decimal(a), Decimal(b))
+
+        return _fit(kind, _nulls(fn, left, right)), kind
+
+    def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
+        inner, kind = self.compile(node.this)
+        if isinstance(node.this, exp.Literal) and not node.this.is_string:
+            return _literal(exp.Literal(this="-" + node.this.this, is_string=False))
+        return (lambda row: None if (v := inner(row)) is None else -v), kind
+
+    def compare(self, node: exp.Expression) -> tuple[Fn, SqlType]:
+        left, left_type = self.compile(node.this)
+        right, right_type = self.compile(node.expression)
+        if not _comparable(left_type, right_type):
+            raise KsqlStatementError(
+                f"Error in WHERE expression: Cannot compare {node.this.sql(dialect='ksql')} "
+                f"({left_type}) to {node.expression.sql(dialect='ksql')} ({right_type}) with "
+                f"{node.key.upper()}."
+            )
+        return _nulls(_COMPARE[type(node)], left, right), BOOLEAN
+
+    def not_(self, node: exp.Not) -> tuple[Fn, SqlType]:
+        inner, _ = self.compile(node.this)
+        return (lambda row: None if (v := inner(row)) is None else not v), BOOLEAN
+
+    def and_(self, node: exp.And) -> tuple[Fn, SqlType]:
+        left, _ = self.compile(node.this)
+        right, _ = self.compile(node.expression)
+
+        def run(row: Sequence[Any]) -> Any:
+            a = left(row)
+            if a is False:
+                return False
+            b = right(row)
+            if b is False:
+                return False
+            return None if a is None or b is None else True
+
+        return run, BOOLEAN
+
+    def or_(self, node: exp.Or) -> tuple[Fn, SqlType]:
+        left, _ = self.compile(node.this)
+        right, _ = self.compile(node.expression)
+
+        def run(row: Sequence[Any]) -> Any:
+            a = left(row)
+            if a is True:
+                return True
+            b = right(row)
+            if b is True:
+                return True
+            return None if a is None or b is None else False
+
+        return run, BOOLEAN
+
+    def is_(self, node: exp.Is) -> tuple[Fn, SqlType]:
+        inner, _ = self.compile(node.this)
+        target = node.expression
+        if isinstance(target, exp.Null):
+            return (lambda row: inner(row) is None), BOOLEAN
+        expected = bool(target.this) if isinstance(target, exp.Boolean) else None
+        return (lambda row: inner(row) is expected), BOOLEAN
+
+    def distinct(self, negate: bool) -> Callable[[exp.Expression], tuple[Fn, SqlType]]:
+        def build(node: exp.Expression) -> tuple[Fn, SqlType]:
+            left, _ = self.compile(node.this)
+            right, _ = self.compile(node.expression)
+            return (lambda row: (left(row) != right(row)) == negate), BOOLEAN
+
+        return build
+
+    def between(self, node: exp.Between) -> tuple[Fn, SqlType]:
+        value, _ = self.compile(node.this)
+        low, _ = self.compile(node.args["low"])
+        high, _ = self.compile(node.args["high"])
+
+        def run(row: Sequence[Any]) -> Any:
+            v, a, b = value(row), low(row), high(row)
+            if v is None or a is None or b is None:
+                return None
+            return a <= v <= b
+
+        return run, BOOLEAN
+
+    def in_(self, node: exp.In) -> tuple[Fn, SqlType]:
+        value, _ = self.compile(node.this)
+        options = [self.compile(e)[0] for e in node.expressions]
+
+        def run(row: Sequence[Any]) -> Any:
+            v = value(row)
+            if v is None:
+                return None
+            return any(v == option(row) for option in options)
+
+        return run, BOOLEAN
+
+    def like(self, node: exp.Expression) -> tuple[Fn, SqlType]:
+        escape = None
+        if isinstance(node, exp.Escape):
+            escape = node.expression.name
+            node = node.this
+        value, _ = self.compile(node.this)
+        pattern_node = node.expression
+        if isinstance(pattern_node, exp.Literal) and pattern_node.is_string:
+            regex = _like_regex(pattern_node.this, escape)
+            return (
+                lambda row: None if (v := value(row)) is None else bool(regex.fullmatch(v))
+            ), BOOLEAN
+        pattern, _ = self.compile(pattern_node)
+
+        def run(row: Sequence[Any]) -> Any:
+            v, p = value(row), pattern(row)
+            if v is None or p is None:
+                return None
+            return bool(_like_regex(p, escape).fullmatch(v))
+
+        return run, BOOLEAN
+
+    def case(self, node: exp.Case) -> tuple[Fn, SqlType]:
+        subject = self.compile(node.this)[0] if node.this else None
+        branches = []
+        kind: SqlType = NULL_TYPE
+        for branch in node.args.get("ifs") or []:
+            condition, _ = self.compile(branch.this)
+            result, result_type = self.compile(branch.args["true"])
+            kind = result_type if kind == NULL_TYPE else kind
+            branches.append((condition, result))
+        default = None
+        if node.args.get("default") is not None:
+            default, default_type = self.compile(node.args["default"])
+            kind = default_type if kind == NULL_TYPE else kind
+
+        def run(row: Sequence[Any]) -> Any:
+            value = subject(row) if subject else None
+            for condition, result in branches:
+                test = condition(row)
+                if (subject is None and test is True) or (subject is not None and test == value):
+                    return result(row)
+            return default(row) if default else None
+
+        return run, kind
+
+    def cast(self, node: exp.Cast) -> tuple[Fn, SqlType]:
+        inner, from_type = self.compile(node.this)
+        target = sql_type(node.args["to"], self.scope.custom_types)
+
+        def run(row: Sequence[Any]) -> Any:
+            value = inner(row)
+            if value is None:
+                return None
+            try:
+                return cast_value(value, from_type, target)
+            except (CoercionError, ValueError, ArithmeticError):
+                return None
+
+        return run, target
+
+    def array(self, node: exp.Array) -> tuple[Fn, SqlType]:
+        items = [self.compile(e) for e in node.expressions]
+        element = next((t for _, t in items if t != NULL_TYPE), STRING)
+        fns = [f for f, _ in items]
+        return (lambda row: [f(row) for f in fns]), ArrayType("ARRAY", element)
+
+    def map(self, node: KsqlMap) -> tuple[Fn, SqlType]:
+        keys = [self.compile(k)[0] for k in node.args.get("keys") or []]
+        values = [self.compile(v) for v in node.args.get("values") or []]
+        value_type = next((t for _, t in values if t != NULL_TYPE), STRING)
+        pairs = list(zip(keys, [f for f, _ in values], strict=True))
+
+        def run(row: Sequence[Any]) -> Any:
+            return {("null" if (k := kf(row)) is None else str(k)): vf(row) for kf, vf in pairs}
+
+        return run, MapType("MAP", STRING, value_type)
+
+    def struct(self, node: exp.Struct) -> tuple[Fn, SqlType]:
+        fields = []
+        for item in node.expressions:
+            if not isinstance(item, exp.PropertyEQ):
+                raise KsqlStatementError("STRUCT fields must be written as name := value")
+            fn, kind = self.compile(item.expression)
+            fields.append((identifier_name(item.this), fn, kind))
+        struct_type = StructType("STRUCT", tuple((n, t) for n, _, t in fields))
+        return (lambda row: {n: f(row) for n, f, _ in fields}), struct_type
+
+    def bracket(self, node: exp.Bracket) -> tuple[Fn, SqlType]:
+        container, kind = self.compile(node.this)
+        index, _ = self.compile(node.expressions[0])
+        if isinstance(kind, MapType):
+            return (
+                lambda row: None if (m := container(row)) is None else m.get(index(row))
+            ), kind.value
+        if not isinstance(kind, ArrayType):
+            raise KsqlStatementError(f"Cannot subscript a value of type {kind}")
+
+        def run(row: Sequence[Any]) -> Any:
+            array, position = container(row), index(row)
+            if array is None or position is None:
+                return None
+            # ksqlDB arrays are 1-based; negative positions count from the end.
+            at = position - 1 if position > 0 else len(array) + position
+            return array[at] if 0 <= at < len(array) else None
+
+        return run, kind.element
+
+    def dereference(self, node: KsqlDereference) -> tuple[Fn, SqlType]:
+        inner, kind = self.compile(node.this)
+        if not isinstance(kind, StructType):
+            raise KsqlStatementError(f"Can't dereference a value of type {kind}")
+        wanted = identifier_name(node.expression)
+        field = kind.field(wanted)
+        if field is None:
+            raise KsqlStatementError(
+                f"Could not find field '{wanted}' in '{node.this.sql(dialect='ksql')}'."
+            )
+        return (lambda row: None if (v := inner(row)) is None else v.get(wanted)), field
+
+    def concat(self, node: exp.DPipe) -> tuple[Fn, SqlType]:
+        left, _ = self.compile(node.this)
+        right, _ = self.compile(node.expression)
+        return _nulls(operator.add, left, right), STRING
+
+    def function(self, node: exp.Anonymous) -> tuple[Fn, SqlType]:
+        name = str(node.this).upper()
+        args = node.expressions
+        function = functions.lookup(name, len(args))
+        if function.lambdas:
+            return self.lambda_call(function, args)
+        compiled = [self.compile(a) for a in args]
+        call = function.call
+        fns = [f for f, _ in compiled]
+        kind = function.returns([t for _, t in compiled])
+
+        def run(row: Sequence[Any]) -> Any:
+            try:
+                return call(*[f(row) for f in fns])
+            except (ValueError, TypeError, ArithmeticError, IndexError, KeyError):
+                return None
+
+        return run, kind
+
+    def lambda_call(
+        self, function: functions.Function, args: list[exp.Expression]
+    ) -> tuple[Fn, SqlType]:
+        collection, collection_type = self.compile(args[0])
+        compiled: list[Fn] = [collection]
+        types: list[SqlType] = [collection_type]
+        state_type: SqlType | None = None
+        for arg in args[1:]:
+            if not isinstance(arg, exp.Lambda):
+                fn, kind = self.compile(arg)
+                compiled.append(fn)
+                types.append(kind)
+                state_type = kind
+                continue
+            names = [
+                identifier_name(v) if not isinstance(v, exp.Identifier) else v.name
+                for v in arg.expressions
+            ]
+            if isinstance(collection_type, MapType):
+                params = [collection_type.key, collection_type.value]
+            elif isinstance(collection_type, ArrayType):
+                params = [collection_type.element]
+            else:
+                raise KsqlStatementError(
+                    f"{function.name} needs an ARRAY or a MAP, got {collection_type}"
+                )
+            if state_type is not None:
+                params = [state_type, *params]
+            if len(params) != len(names):
+                raise KsqlStatementError(
+                    f"Lambda of {function.name} takes {len(params)} arguments, got {len(names)}"
+                )
+            body, body_type = Compiler(self.scope.extended(names, params)).compile(arg.this)
+            compiled.append(_bind(body))
+            types.append(body_type)
+        call = function.call
+        kind = function.returns(types)
+
+        def run(row: Sequence[Any]) -> Any:
+            values = [compiled[0](row)]
+            if values[0] is None:
+                return None
+            values += [f(row) for f in compiled[1:]]
+            return call(*values)
+
+        return run, kind
+
+
+def _bind(body: Fn) -> Fn:
+    """A lambda argument: given the row, a function of the lambda's own variables."""
+
+    def with_row(row: Sequence[Any]) -> Callable[..., Any]:
+        base = list(row)
+        return lambda *params: body(base + list(params))
+
+    return with_row
+
+
+def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
+    """CAST between SQL types, as ksqlDB converts."""
+    if target.base == "STRING":
+        if source.base == "BOOLEAN":
+            return "true" if value else "false"
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, float):
+            from ..wire import format_double
+
+            out = format_double(value)
+            return out if isinstance(out, str) else repr(value).replace("e+", "E").replace("e", "E")
+        if source.base in ("TIMESTAMP", "DATE", "TIME"):
+            from ..wire import format_time, format_timestamp
+
+            if source.base == "TIMESTAMP":
+                return format_timestamp(value)
+            return format_time(value) if source.base == "TIME" else value.isoformat()
+        return str(value)
+    if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
+        return int(value)
+    if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
+        value, str
+    ):
+        return coerce(value.strip(), target, lenient=True)
+    return coerce(value, target, lenient=True)
+
+
+def compile_expr(node: exp.Expression, scope: Scope) -> tuple[Fn, SqlType]:
+    """Compile one expression against a scope."""
+    return Compiler(scope).compile(node)
+
+
+def is_null_type(kind: SqlType) -> bool:
+    """Whether an expression's type is the type of a bare NULL."""
+    return kind == NULL_TYPE
+
+
+__all__ = ["BIGINT", "Compiler", "Scope", "Slot", "cast_value", "compile_expr", "is_null_type"]

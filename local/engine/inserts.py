@@ -1,0 +1,44 @@
+"""Rows of ``/inserts-stream``: JSON objects coerced into a source's columns and appended."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .convert import CoercionError, coerce
+from .errors import InsertFailed
+from .metastore import Source
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+class StreamInserter:
+    """Inserts JSON rows into one source; field names match columns case-insensitively."""
+
+    def __init__(self, engine: Engine, source: Source) -> None:
+        self.engine = engine
+        self.source = source
+        self.by_upper = {c.name.upper(): c for c in source.keys + source.values}
+        self.by_name = {c.name: c for c in source.keys + source.values}
+
+    def insert(self, row: Any) -> None:
+        """Coerce and append one row, or raise :class:`InsertFailed` with ksqlDB's message."""
+        given: dict[str, Any] = {}
+        for field, value in row.items():
+            if field.startswith("`") and field.endswith("`"):
+                column = self.by_name.get(field[1:-1])
+            else:
+                column = self.by_name.get(field) or self.by_upper.get(field.upper())
+            if column is None:
+                if field.upper() == "ROWTIME":
+                    given["ROWTIME"] = value
+                    continue
+                raise InsertFailed(40000, f"Column name {field.upper()} does not exist.")
+            try:
+                given[column.name] = coerce(value, column.type)
+            except CoercionError as exc:
+                raise InsertFailed(40000, str(exc)) from exc
+        for key in self.source.keys:
+            if given.get(key.name) is None:
+                raise InsertFailed(40000, f"Key field must be specified: {key.name}")
+        self.engine.write_row(self.source, given)

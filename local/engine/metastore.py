@@ -1,0 +1,113 @@
+"""The metastore: streams, tables and custom types, as DESCRIBE and SHOW report them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import SqlType
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a source: a key, a value, or a header (all headers, or one by key)."""
+
+    name: str
+    type: SqlType
+    role: str = "VALUE"  # KEY, VALUE, HEADERS (all headers) or HEADER (one header key)
+    header_key: str | None = None
+
+    def field_info(self) -> dict[str, Any]:
+        """The ``FieldInfo`` object of DESCRIBE (``type`` only for keys and headers)."""
+        info: dict[str, Any] = {"name": self.name, "schema": self.type.schema_info()}
+        if self.role == "KEY":
+            info["type"] = "KEY"
+        elif self.role in ("HEADER", "HEADERS"):
+            info["type"] = "HEADER"
+            if self.header_key is not None:
+                info["headerKey"] = self.header_key
+        return info
+
+    def schema_text(self, mark_key: bool) -> str:
+        """The column as written in a ``/query`` header ``schema`` string."""
+        text = f"`{self.name}` {self.type}"
+        if self.role == "KEY" and mark_key:
+            text += " KEY"
+        elif self.role == "HEADERS":
+            text += " HEADERS"
+        elif self.role == "HEADER":
+            text += f" HEADER('{self.header_key}')"
+        return text
+
+
+@dataclass(slots=True)
+class Source:
+    """A stream or table: columns, topic, formats and the statement that made it."""
+
+    name: str
+    kind: str  # STREAM or TABLE
+    columns: tuple[Column, ...]
+    topic: str
+    key_format: str
+    value_format: str
+    statement: str
+    timestamp_column: str | None = None
+    is_source: bool = False
+    windowed: str | None = None
+    value_delimiter: str = ","
+    wrap_single_value: bool | None = None
+    read_queries: list[str] = field(default_factory=list)
+    write_queries: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> tuple[Column, ...]:
+        """The key columns, in order."""
+        return tuple(c for c in self.columns if c.role == "KEY")
+
+    @property
+    def values(self) -> tuple[Column, ...]:
+        """The value columns, in order."""
+        return tuple(c for c in self.columns if c.role == "VALUE")
+
+    @property
+    def headers(self) -> tuple[Column, ...]:
+        """The header columns, in order."""
+        return tuple(c for c in self.columns if c.role in ("HEADER", "HEADERS"))
+
+    def column(self, name: str) -> Column | None:
+        """A column by its exact (case-sensitive) name."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        return None
+
+    def list_entry(self) -> dict[str, Any]:
+        """The entry of ``SHOW STREAMS`` / ``SHOW TABLES``."""
+        return {
+            "type": self.kind,
+            "name": self.name,
+            "topic": self.topic,
+            "keyFormat": self.key_format,
+            "valueFormat": self.value_format,
+            "isWindowed": self.windowed is not None,
+        }
+
+
+@dataclass(slots=True)
+class Metastore:
+    """Sources and custom types by (upper-case or quoted) name."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    types: dict[str, SqlType] = field(default_factory=dict)
+
+    def source(self, name: str) -> Source | None:
+        """A source by name."""
+        return self.sources.get(name)
+
+    def streams(self) -> list[Source]:
+        """Every stream, by name."""
+        return [s for _, s in sorted(self.sources.items()) if s.kind == "STREAM"]
+
+    def tables(self) -> list[Source]:
+        """Every table, by name."""
+        return [s for _, s in sorted(self.sources.items()) if s.kind == "TABLE"]

@@ -1,0 +1,425 @@
+"""Transient queries: planning a SELECT over one source, and running it as push or pull.
+
+A plan is a pipeline of operators over records of the source's topic: deserialize key and value,
+build the row (keys, values, headers, pseudocolumns), filter, project, limit. Push queries follow
+the log as it grows; pull queries over streams stop at the end offsets seen at start; pull
+queries over tables answer from the table's materialized state (latest row per key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from ksqlpy.sql._nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+
+from ..storage import Record, UnknownTopicError
+from ..wire import RowEncoder, http_error
+from .convert import identifier_name
+from .errors import KsqlStatementError
+from .expr import Fn, Scope, Slot, compile_expr
+from .metastore import Column, Source
+from .serde import Serde, SerdeError, make_serde
+from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = logging.getLogger("ksqlpy.local")
+
+PSEUDO = (("ROWTIME", BIGINT), ("ROWPARTITION", INTEGER), ("ROWOFFSET", BIGINT))
+PSEUDO_NAMES = frozenset(name for name, _ in PSEUDO)
+HEADERS_TYPE = ArrayType("ARRAY", StructType("STRUCT", (("KEY", STRING), ("VALUE", BYTES))))
+IDLE_WAIT_S = 1.0
+
+
+def key_serde(source: Source) -> Serde:
+    """The serde of a source's key columns (one JSON key column is written unwrapped)."""
+    keys = source.keys
+    return make_serde(
+        source.key_format, keys, unwrapped=len(keys) == 1, delimiter=source.value_delimiter
+    )
+
+
+def value_serde(source: Source) -> Serde:
+    """The serde of a source's value columns."""
+    values = source.values
+    unwrapped = source.wrap_single_value is False and len(values) == 1
+    return make_serde(
+        source.value_format, values, unwrapped=unwrapped, delimiter=source.value_delimiter
+    )
+
+
+@dataclass(slots=True)
+class RowReader:
+    """Turns records of a source's topic into rows laid out as :func:`source_scope` says."""
+
+    source: Source
+    keys: Serde = field(init=False)
+    values: Serde = field(init=False)
+    header_columns: tuple[Column, ...] = field(init=False)
+    timestamp_index: int | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = key_serde(self.source)
+        self.values = value_serde(self.source)
+        self.header_columns = self.source.headers
+        column = self.source.timestamp_column
+        values = [c.name for c in self.source.values]
+        keys = [c.name for c in self.source.keys]
+        if column in values:
+            self.timestamp_index = len(keys) + values.index(column)
+        elif column in keys:
+            self.timestamp_index = keys.index(column)
+        else:
+            self.timestamp_index = None
+
+    def row(self, record: Record) -> list[Any] | None:
+        """The row of a record, or ``None`` when it cannot be deserialized (it is skipped)."""
+        try:
+            row = self.keys.deserialize(record.key)
+            row += self.values.deserialize(record.value)
+        except SerdeError as exc:
+            log.warning(
+                "skipping record %s/%s@%s: %s", record.topic, record.partition, record.offset, exc
+            )
+            return None
+        for column in self.header_columns:
+            if column.role == "HEADERS":
+                row.append([{"KEY": k, "VALUE": v} for k, v in record.headers])
+            else:
+                found = [v for k, v in record.headers if k == column.header_key]
+                row.append(found[-1] if found else None)
+        rowtime = record.timestamp
+        if self.timestamp_index is not None:
+            stamp = row[self.timestamp_index]
+            if isinstance(stamp, dt.datetime):
+                rowtime = (stamp - dt.datetime(1970, 1, 1)) // dt.timedelta(milliseconds=1)
+            elif isinstance(stamp, int):
+                rowtime = stamp
+        row += (rowtime, record.partition, record.offset)
+        return row
+
+    def is_tombstone(self, record: Record) -> bool:
+        """A table record whose value is null deletes its key."""
+        return record.value is None
+
+
+def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) -> Scope:
+    """The names of a source's rows: keys, values, headers, then pseudocolumns."""
+    qualifiers = frozenset({source.name} | ({alias} if alias else set()))
+    slots = [Slot(c.name, c.type, qualifiers) for c in source.keys + source.values + source.headers]
+    slots += [Slot(name, kind, qualifiers) for name, kind in PSEUDO]
+    return Scope(slots, custom)
+
+
+@dataclass(slots=True)
+class Projection:
+    """The output columns of a query: names, types and the functions computing them."""
+
+    names: list[str]
+    types: list[SqlType]
+    fns: list[Fn]
+    key_flags: list[bool]
+
+    def apply(self, row: Sequence[Any]) -> list[Any]:
+        """The output row."""
+        return [fn(row) for fn in self.fns]
+
+
+def _getter(index: int) -> Fn:
+    return lambda row: row[index]
+
+
+def plan_projection(
+    select: KsqlSelect, source: Source, scope: Scope, pull_table: bool
+) -> Projection:
+    """Resolve ``SELECT`` items to named, typed output columns (``*`` expands to keys+values)."""
+    names: list[str] = []
+    types: list[SqlType] = []
+    fns: list[Fn] = []
+    keys: list[bool] = []
+    columns = source.keys + source.values + source.headers
+    synthetic = 0
+    for item in select.expressions:
+        if (
+            isinstance(item, exp.Star)
+            or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
+            or isinstance(item, KsqlStructAll)
+        ):
+            for index, column in enumerate(columns):
+                names.append(column.name)
+                types.append(column.type)
+                fns.append(_getter(index))
+                keys.append(column.role == "KEY")
+            continue
+        node = item.this if isinstance(item, exp.Alias) else item
+        fn, kind = compile_expr(node, scope)
+        if isinstance(item, exp.Alias):
+            name = identifier_name(item.args["alias"])
+        elif isinstance(node, exp.Column):
+            name = identifier_name(node.this)
+        elif isinstance(node, KsqlDereference):
+            name = identifier_name(node.expression)
+        else:
+            name = f"KSQL_COL_{synthetic}"
+            synthetic += 1
+        if name in names:
+            raise KsqlStatementError(f"Duplicate value columns found in schema: `{name}` {kind}")
+        names.append(name)
+        types.append(kind)
+        fns.append(fn)
+        is_key = isinstance(node, exp.Column) and any(
+            c.name == name and c.role == "KEY" for c in source.keys
+        )
+        keys.append(is_key)
+    if pull_table:
+        # Pull queries on tables return key columns first.
+        order = sorted(range(len(names)), key=lambda i: not keys[i])
+        names, types, fns, keys = ([seq[i] for i in order] for seq in (names, types, fns, keys))  # type: ignore[assignment]
+    return Projection(names, types, fns, keys)
+
+
+@dataclass(slots=True)
+class QueryPlan:
+    """A planned transient query: what to read, how to filter and project, and when to stop."""
+
+    sql: str
+    source: Source
+    reader: RowReader
+    where: Fn | None
+    projection: Projection
+    limit: int | None
+    push: bool
+
+    def header_v1(self, query_id: str) -> dict[str, Any]:
+        """The StreamedRow header (KEY marked on pull queries over tables)."""
+        mark = not self.push and self.source.kind == "TABLE"
+        parts = []
+        for name, kind, is_key in zip(
+            self.projection.names, self.projection.types, self.projection.key_flags, strict=True
+        ):
+            parts.append(f"`{name}` {kind}" + (" KEY" if mark and is_key else ""))
+        return {"queryId": query_id, "schema": ", ".join(parts)}
+
+    def header_plain(self, query_id: str) -> dict[str, Any]:
+        """The ``/query-stream`` header object."""
+        return {
+            "queryId": query_id,
+            "columnNames": list(self.projection.names),
+            "columnTypes": [str(t) for t in self.projection.types],
+        }
+
+
+def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
+    """Plan a transient ``SELECT`` over a single source."""
+    if select.args.get("joins"):
+        raise KsqlStatementError("JOINs are not supported by the ksqlpy local server yet.")
+    for clause, label in (
+        ("group", "GROUP BY"),
+        ("window", "WINDOW"),
+        ("partition_by", "PARTITION BY"),
+    ):
+        if select.args.get(clause):
+            raise KsqlStatementError(
+                f"{label} in transient queries is not supported by the ksqlpy local server yet."
+            )
+    from_ = select.args.get("from_")
+    if from_ is None or not isinstance(from_.this, exp.Table):
+        raise KsqlStatementError("A query needs FROM <stream or table>.")
+    table = from_.this
+    name = identifier_name(table.this)
+    source = engine.metastore.source(name)
+    if source is None:
+        raise KsqlStatementError(f"{name} does not exist.")
+    alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
+    push = select.args.get("emit") is not None
+    pull_table = not push and source.kind == "TABLE"
+    if pull_table and not source.is_source:
+        raise KsqlStatementError(
+            f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
+            f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
+            "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
+            "push query."
+        )
+    scope = source_scope(source, alias, engine.metastore.types)
+    where = None
+    if select.args.get("where") is not None:
+        where, _ = compile_expr(select.args["where"].this, scope)
+    projection = plan_projection(select, source, scope, pull_table)
+    limit = None
+    if select.args.get("limit") is not None:
+        limit = int(select.args["limit"].expression.name)
+        if limit < 0:
+            raise KsqlStatementError("LIMIT must not be negative")
+    return QueryPlan(sql, source, RowReader(source), where, projection, limit, push)
+
+
+def transient_id(source: Source) -> str:
+    """``transient_<SOURCE>_<non-negative long>``, as ksqlDB names transient queries."""
+    return f"transient_{source.name}_{random.getrandbits(63)}"
+
+
+class RunningQuery:
+    """A push query (or a pull query over a stream) following a topic's partitions."""
+
+    buffered = False
+
+    def __init__(
+        self,
+        engine: Engine,
+        plan: QueryPlan,
+        query_id: str,
+        from_beginning: bool,
+        until_end: bool,
+    ) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.query_id = query_id
+        self.header_v1 = plan.header_v1(query_id)
+        self.header_plain = plan.header_plain(query_id)
+        self.encoder = RowEncoder(plan.projection.types)
+        self.final_message: str | None = None
+        self.emitted = 0
+        self.started = time.time()
+        self._closed = asyncio.Event()
+        self._done = False
+        topic = plan.source.topic
+        ends = engine.log.end_offsets(topic)
+        self.positions = [0] * len(ends) if from_beginning else list(ends)
+        self.stop_at = list(ends) if until_end else None
+        self.table_push = plan.push and plan.source.kind == "TABLE"
+
+    def close(self) -> None:
+        """Stop the query; its stream ends (``Query Completed`` on the v1 framing)."""
+        if not self._closed.is_set():
+            self._closed.set()
+            if self.final_message is None and not self._done:
+                self.final_message = "Query Completed"
+        self.engine.forget_query(self.query_id)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the query was closed."""
+        return self._closed.is_set()
+
+    def _collect(self, limit: int) -> tuple[list[list[Any]], list[bool]]:
+        plan, log_ = self.plan, self.engine.log
+        rows: list[list[Any]] = []
+        tombstones: list[bool] = []
+        remaining = None if plan.limit is None else plan.limit - self.emitted
+        for partition, start in enumerate(self.positions):
+            position = start
+            end = self.stop_at[partition] if self.stop_at is not None else None
+            while len(rows) < limit and (remaining is None or len(rows) < remaining):
+                want = limit - len(rows)
+                if end is not None:
+                    want = min(want, end - position)
+                    if want <= 0:
+                        break
+                records = log_.read(plan.source.topic, partition, position, want)
+                if not records:
+                    break
+                for record in records:
+                    position = record.offset + 1
+                    row = plan.reader.row(record)
+                    if row is None:
+                        continue
+                    tombstone = self.table_push and record.value is None
+                    if not tombstone and plan.where is not None and plan.where(row) is not True:
+                        continue
+                    rows.append(plan.projection.apply(row))
+                    tombstones.append(tombstone)
+                    if remaining is not None and len(rows) >= remaining:
+                        break
+            self.positions[partition] = position
+        return rows, tombstones
+
+    async def next_batch(self, limit: int) -> tuple[list[list[Any]], list[bool] | None] | None:
+        """Rows ready now, waiting for new records if there are none; ``None`` at the end."""
+        plan, log_ = self.plan, self.engine.log
+        while True:
+            if self._done or self._closed.is_set():
+                return None
+            version = log_.version(plan.source.topic)
+            try:
+                rows, tombstones = self._collect(limit)
+            except UnknownTopicError:
+                raise http_error(50000, f"Topic {plan.source.topic} was deleted") from None
+            self.emitted += len(rows)
+            if plan.limit is not None and self.emitted >= plan.limit:
+                self.final_message = "Limit Reached"
+                self._done = True
+            elif self.stop_at is not None and self.positions >= self.stop_at:
+                self.final_message = "Query Completed"
+                self._done = True
+            if rows:
+                return rows, (tombstones if any(tombstones) else None)
+            if self._done:
+                return None
+            waiter = asyncio.ensure_future(log_.wait(plan.source.topic, version, IDLE_WAIT_S))
+            closer = asyncio.ensure_future(self._closed.wait())
+            try:
+                await asyncio.wait({waiter, closer}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (waiter, closer):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+
+class TablePullQuery:
+    """A pull query over a SOURCE table: the latest row per key, filtered, all at once."""
+
+    buffered = True
+
+    def __init__(self, engine: Engine, plan: QueryPlan) -> None:
+        self.plan = plan
+        self.query_id = f"query_{int(time.time() * 1000)}"
+        self.header_v1 = plan.header_v1(self.query_id)
+        self.header_plain = plan.header_plain(self.query_id)
+        self.encoder = RowEncoder(plan.projection.types)
+        self.final_message: str | None = None
+        state = engine.table_state(plan.source)
+        rows = []
+        for row in state.values():
+            if plan.where is not None and plan.where(row) is not True:
+                continue
+            rows.append(plan.projection.apply(row))
+            if plan.limit is not None and len(rows) >= plan.limit:
+                break
+        self._rows: list[list[Any]] | None = rows
+
+    def close(self) -> None:
+        """Nothing runs in the background."""
+        self._rows = None
+
+    async def next_batch(self, limit: int) -> tuple[list[list[Any]], list[bool] | None] | None:
+        """All rows at once, then the end."""
+        rows, self._rows = self._rows, None
+        return None if rows is None else (rows, None)
+
+
+def running_entry(query: RunningQuery) -> dict[str, Any]:
+    """The ``SHOW QUERIES`` entry of a transient push query."""
+    return {
+        "queryString": query.plan.sql,
+        "sinks": [],
+        "sinkKafkaTopics": [],
+        "id": query.query_id,
+        "statusCount": {"RUNNING": 1},
+        "queryType": "PUSH",
+        "state": "RUNNING",
+    }
+
+
+Callback = Callable[[], None]

@@ -1,0 +1,314 @@
+"""Key and value formats: KAFKA, JSON and DELIMITED, with ksqlDB's serialization rules.
+
+Schema-registry formats (AVRO, PROTOBUF, JSON_SR) are refused where a source is created.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import json
+import struct
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from .convert import CoercionError, coerce
+from .errors import KsqlStatementError
+from .metastore import Column
+from .types import ArrayType, MapType, SqlType, StructType
+
+SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE")
+NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
+
+
+class SerdeError(ValueError):
+    """Bytes that do not deserialize under the source's format (the record is skipped)."""
+
+
+class Serde:
+    """Turns one side (key or value) of a record into column values and back."""
+
+    def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
+        self.columns = tuple(columns)
+        self.unwrapped = unwrapped
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        """Bytes for the column values (``None`` for an all-null key)."""
+        raise NotImplementedError
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        """Column values from bytes; raises :class:`SerdeError`."""
+        raise NotImplementedError
+
+
+class NoneSerde(Serde):
+    """``NONE``: no columns, ignores the bytes."""
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        return None
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        return []
+
+
+_KAFKA_PACK: dict[str, struct.Struct] = {
+    "INTEGER": struct.Struct(">i"),
+    "BIGINT": struct.Struct(">q"),
+    "DOUBLE": struct.Struct(">d"),
+}
+
+
+class KafkaSerde(Serde):
+    """``KAFKA``: Kafka's primitive serializers, one column only."""
+
+    def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
+        super().__init__(columns, unwrapped)
+        if len(self.columns) > 1:
+            names = ", ".join(f"`{c.name}`" for c in self.columns)
+            raise KsqlStatementError(
+                f"The 'KAFKA' format only supports a single field. Got: [{names}]"
+            )
+        if self.columns and self.columns[0].type.base not in (
+            "INTEGER",
+            "BIGINT",
+            "DOUBLE",
+            "STRING",
+            "BYTES",
+        ):
+            column = self.columns[0]
+            raise KsqlStatementError(
+                f"The 'KAFKA' format does not support type '{column.type.base}', "
+                f"column: `{column.name}`"
+            )
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        if not self.columns or values[0] is None:
+            return None
+        value, base = values[0], self.columns[0].type.base
+        if base in _KAFKA_PACK:
+            return _KAFKA_PACK[base].pack(value)
+        if base == "STRING":
+            return str(value).encode("utf-8")
+        return bytes(value)
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        if not self.columns:
+            return []
+        if data is None:
+            return [None]
+        base = self.columns[0].type.base
+        if base in _KAFKA_PACK:
+            packer = _KAFKA_PACK[base]
+            if len(data) != packer.size:
+                raise SerdeError(
+                    f"Size of data received by {base} deserializer is not {packer.size}"
+                )
+            return [packer.unpack(data)[0]]
+        if base == "STRING":
+            try:
+                return [data.decode("utf-8")]
+            except UnicodeDecodeError as exc:
+                raise SerdeError(str(exc)) from exc
+        return [data]
+
+
+# -- JSON -----------------------------------------------------------------------------------------
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _json_value(value: Any, kind: SqlType) -> Any:
+    """An engine value as ksqlDB's JSON serializer writes it."""
+    if value is None:
+        return None
+    base = kind.base
+    if base == "TIMESTAMP":
+        return (value - _EPOCH) // dt.timedelta(milliseconds=1)
+    if base == "DATE":
+        return (value - dt.date(1970, 1, 1)).days
+    if base == "TIME":
+        return (
+            (value.hour * 60 + value.minute) * 60 + value.second
+        ) * 1000 + value.microsecond // 1000
+    if base == "BYTES":
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(kind, ArrayType):
+        return [_json_value(v, kind.element) for v in value]
+    if isinstance(kind, MapType):
+        return {k: _json_value(v, kind.value) for k, v in value.items()}
+    if isinstance(kind, StructType):
+        return {n: _json_value(value.get(n), t) for n, t in kind.fields}
+    return value
+
+
+class _DecimalJson(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        return super().default(o)
+
+
+_encode_json = _DecimalJson(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SerdeError(f"Failed to deserialize JSON: {exc}") from exc
+
+
+def _from_json(value: Any, kind: SqlType) -> Any:
+    if isinstance(value, Decimal) and kind.base != "DECIMAL":
+        value = float(value) if kind.base == "DOUBLE" or value != int(value) else int(value)
+    if isinstance(kind, ArrayType) and isinstance(value, list):
+        return [_from_json(v, kind.element) for v in value]
+    if isinstance(kind, MapType) and isinstance(value, dict):
+        return {k: _from_json(v, kind.value) for k, v in value.items()}
+    if isinstance(kind, StructType) and isinstance(value, dict):
+        upper = {str(k).upper(): v for k, v in value.items()}
+        return {
+            n: _from_json(value[n] if n in value else upper.get(n.upper()), t)
+            for n, t in kind.fields
+        }
+    try:
+        return coerce(value, kind, lenient=True)
+    except CoercionError as exc:
+        raise SerdeError(str(exc)) from exc
+
+
+class JsonSerde(Serde):
+    """``JSON``: an object of columns (names case-insensitive on read), or one bare value."""
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        if not self.columns:
+            return None
+        if self.unwrapped:
+            if values[0] is None:
+                return None
+            return _encode_json(_json_value(values[0], self.columns[0].type)).encode("utf-8")
+        if all(v is None for v in values) and any(c.role == "KEY" for c in self.columns):
+            return None
+        body = {c.name: _json_value(v, c.type) for c, v in zip(self.columns, values, strict=True)}
+        return _encode_json(body).encode("utf-8")
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        if not self.columns:
+            return []
+        if data is None:
+            return [None] * len(self.columns)
+        parsed = _loads(data)
+        if self.unwrapped:
+            return [_from_json(parsed, self.columns[0].type)]
+        if parsed is None:
+            return [None] * len(self.columns)
+        if not isinstance(parsed, dict):
+            raise SerdeError(f"Expected a JSON object, got: {data[:100]!r}")
+        upper = {str(k).upper(): v for k, v in parsed.items()}
+        out = []
+        for column in self.columns:
+            name = column.name
+            raw = parsed[name] if name in parsed else upper.get(name.upper())
+            out.append(_from_json(raw, column.type))
+        return out
+
+
+# -- DELIMITED ------------------------------------------------------------------------------------
+
+
+def _delimited_text(value: Any, kind: SqlType) -> str:
+    if value is None:
+        return ""
+    if kind.base == "BOOLEAN":
+        return "true" if value else "false"
+    if kind.base == "DECIMAL":
+        return format(value, "f")
+    if kind.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
+        return str(_json_value(value, kind))
+    return str(value)
+
+
+class DelimitedSerde(Serde):
+    """``DELIMITED``: one CSV line of the columns, in order; empty fields are null."""
+
+    def __init__(
+        self, columns: Sequence[Column], unwrapped: bool = False, delimiter: str = ","
+    ) -> None:
+        super().__init__(columns, unwrapped)
+        self.delimiter = delimiter
+        for column in self.columns:
+            if column.type.base in ("ARRAY", "MAP", "STRUCT"):
+                raise KsqlStatementError(
+                    f"The 'DELIMITED' format does not support type '{column.type.base}', "
+                    f"column: `{column.name}`"
+                )
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        if not self.columns or all(v is None for v in values):
+            return None
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="")
+        writer.writerow(
+            [_delimited_text(v, c.type) for c, v in zip(self.columns, values, strict=True)]
+        )
+        return out.getvalue().encode("utf-8")
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        if not self.columns:
+            return []
+        if data is None:
+            return [None] * len(self.columns)
+        try:
+            (fields,) = list(csv.reader([data.decode("utf-8")], delimiter=self.delimiter))
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            raise SerdeError(f"Failed to deserialize delimited record: {exc}") from exc
+        if len(fields) != len(self.columns):
+            raise SerdeError(
+                f"Column count mismatch on deserialization. topic: expected: "
+                f"{len(self.columns)}, got: {len(fields)}"
+            )
+        out: list[Any] = []
+        for text, column in zip(fields, self.columns, strict=True):
+            if text == "":
+                out.append(None)
+                continue
+            try:
+                out.append(coerce(text, column.type, lenient=True))
+            except CoercionError as exc:
+                raise SerdeError(str(exc)) from exc
+        return out
+
+
+_FACTORIES: dict[str, Callable[..., Serde]] = {
+    "KAFKA": KafkaSerde,
+    "JSON": JsonSerde,
+    "DELIMITED": DelimitedSerde,
+    "NONE": NoneSerde,
+}
+
+
+def check_format(name: str, side: str) -> str:
+    """Upper-case a format name, refusing unknown ones and those needing a schema registry."""
+    upper = name.upper()
+    if upper in NEEDS_REGISTRY:
+        raise KsqlStatementError(
+            f"Cannot use {upper} as {side} format: the ksqlpy local server has no Schema "
+            "Registry. Use JSON, DELIMITED or KAFKA, or run a real ksqlDB with Schema Registry.",
+            code=42801,
+        )
+    if upper not in _FACTORIES:
+        raise KsqlStatementError(f"Unknown format: {name}")
+    return upper
+
+
+def make_serde(
+    fmt: str, columns: Sequence[Column], *, unwrapped: bool, delimiter: str = ","
+) -> Serde:
+    """The serde of a format over some columns."""
+    factory = _FACTORIES[fmt]
+    if fmt == "DELIMITED":
+        return DelimitedSerde(columns, unwrapped, delimiter)
+    return factory(columns, unwrapped)

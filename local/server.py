@@ -1,0 +1,161 @@
+"""``LocalServer``: the app served by hypercorn on one port (HTTP/1.1, h2c, and h2 over TLS).
+
+hypercorn is the one server measured here that serves HTTP/1.1, cleartext HTTP/2 with prior
+knowledge and ALPN h2 on a single port, and does full-duplex HTTP/2 for ``/inserts-stream``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from .app import BasicAuth, KsqlApp
+from .engine import Engine
+from .storage import Log, MemoryLog
+
+
+class LocalServer:
+    """A ksqlDB-compatible server on a free port, in a background thread or an asyncio task.
+
+    Example::
+
+        with LocalServer() as server:
+            print(server.url)          # http://127.0.0.1:PORT
+
+    ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
+    HTTP/2 by ALPN). Port 0 picks a free port.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        certfile: str | Path | None = None,
+        keyfile: str | Path | None = None,
+        log: Log | None = None,
+    ) -> None:
+        if (user is None) != (password is None):
+            raise ValueError("basic auth needs both a user and a password")
+        if (certfile is None) != (keyfile is None):
+            raise ValueError("TLS needs both a certificate file and a key file")
+        self.host = host
+        self.port = port
+        self.tls = certfile is not None
+        self.engine = Engine(log or MemoryLog())
+        self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)
+        self.config = Config()
+        self.config.keep_alive_timeout = 24 * 3600.0  # push queries stay quiet for long periods
+        self.config.graceful_timeout = 1.0
+        self.config.h2_max_inbound_frame_size = 1 << 20
+        self.config.accesslog = None
+        self.config.errorlog = logging.getLogger("ksqlpy.local.http")
+        if certfile is not None and keyfile is not None:
+            self.config.certfile = str(certfile)
+            self.config.keyfile = str(keyfile)
+        self._fd: int | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """``http(s)://host:port`` of the running server."""
+        scheme = "https" if self.tls else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def _bind(self) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(
+                exc.errno, f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
+            ) from exc
+        sock.listen(256)
+        self.port = sock.getsockname()[1]
+        # hypercorn adopts the descriptor and closes it at shutdown.
+        self._fd = sock.detach()
+        self.config.bind = [f"fd://{self._fd}"]
+
+    async def serve(self) -> None:
+        """Serve until :meth:`stop` (or task cancellation); binds first if needed."""
+        if self._fd is None:
+            self._bind()
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        try:
+            await serve(self.app, self.config, shutdown_trigger=self._stop.wait)  # type: ignore[arg-type]
+        finally:
+            self._fd = None
+            for query in list(self.engine.queries.values()):
+                query.close()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the server accepts connections."""
+        return self._ready.is_set() and self._error is None
+
+    def request_stop(self) -> None:
+        """Ask :meth:`serve` to stop (from the server's own event loop)."""
+        if self._stop is not None:
+            self._stop.set()
+
+    def start(self) -> LocalServer:
+        """Start serving in a background thread; returns once the port accepts connections."""
+        if self._thread is not None:
+            return self
+        self._bind()
+
+        def run() -> None:
+            try:
+                asyncio.run(self.serve())
+            except BaseException as exc:  # surfaced to the thread that called start()
+                self._error = exc
+                self._ready.set()
+
+        self._thread = threading.Thread(target=run, name="ksqlpy-local-server", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise RuntimeError(f"the local server failed to start: {self._error}") from self._error
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread; a second call does nothing."""
+        loop, stop, thread = self._loop, self._stop, self._thread
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(stop.set)
+        if thread is not None:
+            thread.join(timeout=10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

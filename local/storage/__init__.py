@@ -1,0 +1,20 @@
+"""Storage for the local server: a partitioned, offset-addressed log of records per topic.
+
+Everything above this package talks to :class:`Log` only, so a log backed by a real Kafka cluster
+can replace the in-memory one without changes elsewhere.
+"""
+
+from __future__ import annotations
+
+from ._base import Log, Record, TopicExistsError, TopicInfo, UnknownTopicError, partition_for
+from ._memory import MemoryLog
+
+__all__ = [
+    "Log",
+    "MemoryLog",
+    "Record",
+    "TopicExistsError",
+    "TopicInfo",
+    "UnknownTopicError",
+    "partition_for",
+]

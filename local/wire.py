@@ -1,0 +1,336 @@
+"""ksqlDB's wire format: error bodies, value encodings, and the framings of query streams.
+
+Every byte layout here follows the REST API reference (``/query`` StreamedRow arrays,
+``/query-stream`` delimited and JSON arrays, insert acks); the server's handlers only pick one.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from .engine.types import ArrayType, DecimalType, MapType, SqlType, StructType
+
+V1_JSON = "application/vnd.ksql.v1+json"
+JSON = "application/json"
+DELIMITED = "application/vnd.ksqlapi.delimited.v1"
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as ksqlDB writes it (no spaces, non-ASCII kept)."""
+    return _dumps(value)
+
+
+class KsqlHttpError(Exception):
+    """An error answered as an HTTP response with a ksqlDB error body."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: Sequence[tuple[str, str]] = ()):
+        super().__init__(body.get("message", ""))
+        self.status = status
+        self.body = body
+        self.headers = tuple(headers)
+
+
+def generic_error(code: int, message: str) -> dict[str, Any]:
+    """The ``generic_error`` body."""
+    return {"@type": "generic_error", "error_code": code, "message": message}
+
+
+def statement_error(code: int, message: str, statement_text: str) -> dict[str, Any]:
+    """The ``statement_error`` body (``entities`` is always present and empty)."""
+    return {
+        "@type": "statement_error",
+        "error_code": code,
+        "message": message,
+        "statementText": statement_text,
+        "entities": [],
+    }
+
+
+def http_error(code: int, message: str, statement_text: str | None = None) -> KsqlHttpError:
+    """A ksqlDB error answered with HTTP status ``code // 100``."""
+    body = (
+        generic_error(code, message)
+        if statement_text is None
+        else statement_error(code, message, statement_text)
+    )
+    return KsqlHttpError(code // 100, body)
+
+
+# -- values -------------------------------------------------------------------------------------
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_DATE = dt.date(1970, 1, 1)
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS`` in UTC with no zone, as ksqlDB prints TIMESTAMP."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+
+
+def format_time(value: dt.time) -> str:
+    """As Java's ``LocalTime.ofSecondOfDay(..).toString()``: no millis, ``:ss`` only if not 0."""
+    if value.second:
+        return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def format_double(value: float) -> float | str:
+    """Doubles as JSON numbers; NaN and infinities as Java spells them, in strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _nullable(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def run(value: Any) -> Any:
+        return None if value is None else convert(value)
+
+    return run
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+_TOP_LEVEL: dict[str, Callable[[Any], Any]] = {
+    "BYTES": _b64,
+    "DATE": dt.date.isoformat,
+    "TIME": format_time,
+    "TIMESTAMP": format_timestamp,
+    "DOUBLE": format_double,
+}
+
+# Inside a STRUCT, values go through Kafka Connect's JsonConverter: temporals become numbers.
+_IN_STRUCT: dict[str, Callable[[Any], Any]] = {
+    "BYTES": _b64,
+    "DATE": lambda v: (v - _EPOCH_DATE).days,
+    "TIME": lambda v: ((v.hour * 60 + v.minute) * 60 + v.second) * 1000 + v.microsecond // 1000,
+    "TIMESTAMP": lambda v: (v - _EPOCH) // dt.timedelta(milliseconds=1),
+    "DOUBLE": format_double,
+}
+
+
+def _converter(kind: SqlType, in_struct: bool = False) -> Callable[[Any], Any]:
+    """A function from an engine value of ``kind`` to a JSON-native value (Decimal kept)."""
+    if isinstance(kind, ArrayType):
+        element = _converter(kind.element, in_struct)
+        if element is _identity:
+            return _identity
+        return _nullable(lambda v: [None if x is None else element(x) for x in v])
+    if isinstance(kind, MapType):
+        item = _converter(kind.value, in_struct)
+        if item is _identity:
+            return _identity
+        return _nullable(lambda v: {k: None if x is None else item(x) for k, x in v.items()})
+    if isinstance(kind, StructType):
+        fields = [(name, _converter(t, True)) for name, t in kind.fields]
+        return _nullable(
+            lambda v: {n: None if v.get(n) is None else c(v.get(n)) for n, c in fields}
+        )
+    table = _IN_STRUCT if in_struct else _TOP_LEVEL
+    convert = table.get(kind.base)
+    return _identity if convert is None else _nullable(convert)
+
+
+def _has_decimal(kind: SqlType) -> bool:
+    if isinstance(kind, DecimalType):
+        return True
+    if isinstance(kind, ArrayType):
+        return _has_decimal(kind.element)
+    if isinstance(kind, MapType):
+        return _has_decimal(kind.value)
+    if isinstance(kind, StructType):
+        return any(_has_decimal(t) for _, t in kind.fields)
+    return False
+
+
+class _DecimalAsNumber(json.JSONEncoder):
+    """Writes Decimals as plain JSON numbers with their scale (``1.50``, never ``1.5E+1``)."""
+
+    def __init__(self) -> None:
+        super().__init__(separators=(",", ":"), ensure_ascii=False)
+
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
+        # The C encoder cannot emit raw number text for an unknown type, so Decimals are swapped
+        # for unique placeholders and replaced after encoding.
+        marks: dict[str, str] = {}
+
+        def swap(value: Any) -> Any:
+            if isinstance(value, Decimal):
+                key = f"\x00{len(marks)}\x00"
+                marks[key] = format(value, "f")
+                return key
+            if isinstance(value, list):
+                return [swap(v) for v in value]
+            if isinstance(value, dict):
+                return {k: swap(v) for k, v in value.items()}
+            return value
+
+        text = "".join(super().iterencode(swap(o), _one_shot))
+        for key, number in marks.items():
+            text = text.replace(json.dumps(key, ensure_ascii=False), number, 1)
+        return iter([text])
+
+
+_decimal_dumps = _DecimalAsNumber().encode
+
+
+class RowEncoder:
+    """Turns engine rows into the JSON text of a row array, with per-column converters."""
+
+    def __init__(self, types: Sequence[SqlType]) -> None:
+        self.converters = [_converter(t) for t in types]
+        self.plain = all(c is _identity for c in self.converters)
+        self.dumps = _decimal_dumps if any(_has_decimal(t) for t in types) else _dumps
+
+    def json_values(self, row: Sequence[Any]) -> list[Any]:
+        """The row as JSON-native values (Decimals kept)."""
+        if self.plain:
+            return list(row)
+        return [c(v) for c, v in zip(self.converters, row, strict=True)]
+
+    def encode(self, row: Sequence[Any]) -> str:
+        """The row as a compact JSON array."""
+        return self.dumps(self.json_values(row))
+
+
+# -- stream framings ----------------------------------------------------------------------------
+
+
+class StreamFormat:
+    """How one query stream is framed: content type and the bytes of each part."""
+
+    content_type: str = DELIMITED
+
+    def __init__(self, encoder: RowEncoder) -> None:
+        self.encoder = encoder
+
+    def header(self, header: dict[str, Any]) -> str:
+        """The opening bytes, including the header element."""
+        raise NotImplementedError
+
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+        """The bytes of a batch of rows."""
+        raise NotImplementedError
+
+    def end(self, final_message: str | None) -> str:
+        """The closing bytes (with a final message where the framing has one)."""
+        raise NotImplementedError
+
+    def error(self, body: dict[str, Any]) -> str:
+        """The bytes of an in-stream error, which also ends the stream."""
+        raise NotImplementedError
+
+
+class DelimitedFormat(StreamFormat):
+    """``/query-stream`` default: a header line, then one JSON array per line, no end marker."""
+
+    content_type = DELIMITED
+
+    def header(self, header: dict[str, Any]) -> str:
+        return dumps(header) + "\n"
+
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+        encode = self.encoder.encode
+        if tombstones:  # delimited and plain JSON drop table tombstones
+            rows = [r for r, t in zip(rows, tombstones, strict=True) if not t]
+        return "".join(encode(r) + "\n" for r in rows)
+
+    def end(self, final_message: str | None) -> str:
+        return ""
+
+    def error(self, body: dict[str, Any]) -> str:
+        return dumps(body) + "\n"
+
+
+class JsonArrayFormat(StreamFormat):
+    """``/query-stream`` with ``Accept: application/json``: one JSON array, no newlines."""
+
+    content_type = JSON
+
+    def header(self, header: dict[str, Any]) -> str:
+        return "[" + dumps(header)
+
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+        encode = self.encoder.encode
+        if tombstones:
+            rows = [r for r, t in zip(rows, tombstones, strict=True) if not t]
+        return "".join("," + encode(r) for r in rows)
+
+    def end(self, final_message: str | None) -> str:
+        return "]"
+
+    def error(self, body: dict[str, Any]) -> str:
+        return "," + dumps(body) + "]"
+
+
+class StreamedRowFormat(StreamFormat):
+    """``/query`` (and ``/query-stream`` with v1 JSON): the StreamedRow array, element per line.
+
+    Push framing writes ``,⏎`` after every element; a final message closes without a comma.
+    """
+
+    content_type = V1_JSON
+
+    def header(self, header: dict[str, Any]) -> str:
+        return "[" + dumps({"header": header}) + ",\n"
+
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+        values = self.encoder.json_values
+        out = []
+        for index, row in enumerate(rows):
+            element: dict[str, Any] = {"columns": values(row)}
+            if tombstones and tombstones[index]:
+                element["tombstone"] = True
+            out.append(self.encoder.dumps({"row": element}) + ",\n")
+        return "".join(out)
+
+    def end(self, final_message: str | None) -> str:
+        if final_message is None:
+            return "]"
+        return dumps({"finalMessage": final_message}) + "]"
+
+    def error(self, body: dict[str, Any]) -> str:
+        return dumps({"errorMessage": body}) + ",\n]"
+
+
+class BufferedStreamedRowFormat(StreamedRowFormat):
+    """Pull queries on tables over ``/query``: valid JSON, no final message, no dangling comma."""
+
+    def header(self, header: dict[str, Any]) -> str:
+        return "[" + dumps({"header": header})
+
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+        values = self.encoder.json_values
+        return "".join(",\n" + self.encoder.dumps({"row": {"columns": values(r)}}) for r in rows)
+
+    def end(self, final_message: str | None) -> str:
+        return "]"
+
+    def error(self, body: dict[str, Any]) -> str:
+        return ",\n" + dumps({"errorMessage": body}) + "]"
+
+
+def insert_ack(seq: int) -> str:
+    """The delimited ack of one inserted row."""
+    return dumps({"seq": seq, "status": "ok"}) + "\n"
+
+
+def insert_error(seq: int, code: int, message: str) -> str:
+    """The delimited error ack that ends an inserts stream."""
+    body = {"@type": "InsertError", "error_code": code, "message": message}
+    return dumps({**body, "status": "error", "seq": seq}) + "\n"

@@ -1,0 +1,199 @@
+"""Push and pull queries: framings byte by byte, live delivery, closing, tables."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from ksqlpy.local import LocalServer
+
+PV = (
+    "CREATE STREAM PV (ID INT KEY, NAME STRING, PRICE DECIMAL(4, 2), TS TIMESTAMP, B BYTES) "
+    "WITH (KAFKA_TOPIC='pv', VALUE_FORMAT='JSON');"
+)
+EARLIEST = {"auto.offset.reset": "earliest"}
+
+
+def _fill(ksql: Any) -> None:
+    ksql(PV)
+    ksql(
+        "INSERT INTO PV (ID, NAME, PRICE, TS) VALUES (1, 'alice', 1.5, '2024-01-02T10:00:00');"
+        "INSERT INTO PV (ID, NAME) VALUES (2, 'bob');"
+    )
+
+
+def test_query_endpoint_frames_a_limited_push_query_exactly(ksql: Any, http: httpx.Client) -> None:
+    _fill(ksql)
+    response = http.post(
+        "/query",
+        json={
+            "ksql": "SELECT ID, NAME FROM PV EMIT CHANGES LIMIT 2;",
+            "streamsProperties": EARLIEST,
+        },
+    )
+    assert response.headers["content-type"] == "application/vnd.ksql.v1+json"
+    text = response.text
+    query_id = json.loads(text.split("\n")[0][1:-1])["header"]["queryId"]
+    assert query_id.startswith("transient_PV_")
+    assert text == (
+        f'[{{"header":{{"queryId":"{query_id}","schema":"`ID` INTEGER, `NAME` STRING"}}}},\n'
+        '{"row":{"columns":[1,"alice"]}},\n'
+        '{"row":{"columns":[2,"bob"]}},\n'
+        '{"finalMessage":"Limit Reached"}]'
+    )
+
+
+def test_query_stream_encodes_decimal_timestamp_and_nulls_like_ksqldb(
+    ksql: Any, http: httpx.Client
+) -> None:
+    _fill(ksql)
+    response = http.post("/query-stream", json={"sql": "SELECT ID, PRICE, TS FROM PV;"})
+    assert response.headers["content-type"] == "application/vnd.ksqlapi.delimited.v1"
+    header, first, second, end = response.text.split("\n")
+    assert json.loads(header)["columnTypes"] == ["INTEGER", "DECIMAL(4, 2)", "TIMESTAMP"]
+    assert first == '[1,1.50,"2024-01-02T10:00:00.000"]'
+    assert second == "[2,null,null]"
+    assert end == ""
+
+
+def test_query_stream_json_accept_gives_one_array(ksql: Any, http: httpx.Client) -> None:
+    _fill(ksql)
+    response = http.post(
+        "/query-stream",
+        json={"sql": "SELECT NAME FROM PV WHERE ID = 2;"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.headers["content-type"] == "application/json"
+    header, row = json.loads(response.text)
+    assert header["columnNames"] == ["NAME"]
+    assert row == ["bob"]
+
+
+def test_expressions_where_and_functions(ksql: Any, http: httpx.Client) -> None:
+    _fill(ksql)
+    response = http.post(
+        "/query-stream",
+        json={
+            "sql": "SELECT UCASE(NAME) AS U, ID * 10, "
+            "CASE WHEN ID > 1 THEN 'many' ELSE 'one' END AS C, LEN(NAME) "
+            "FROM PV WHERE NAME LIKE '%o%' OR PRICE IS NOT NULL;"
+        },
+    )
+    header, *rows = [json.loads(line) for line in response.text.splitlines()]
+    assert header["columnNames"] == ["U", "KSQL_COL_0", "C", "KSQL_COL_1"]
+    assert header["columnTypes"] == ["STRING", "INTEGER", "STRING", "INTEGER"]
+    assert rows == [["ALICE", 10, "one", 5], ["BOB", 20, "many", 3]]
+
+
+def test_push_query_delivers_rows_inserted_later_and_close_query_ends_it(
+    stream_lines: Any, ksql: Any, server: LocalServer, http: httpx.Client
+) -> None:
+    ksql(PV)
+    lines: list[str] = []
+    started = threading.Event()
+
+    def reader() -> None:
+        with (
+            httpx.Client(base_url=server.url, timeout=10) as client,
+            client.stream(
+                "POST", "/query", json={"ksql": "SELECT ID, NAME FROM PV EMIT CHANGES;"}
+            ) as response,
+        ):
+            for line in response.iter_lines():
+                lines.append(line)
+                started.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert started.wait(5), "the header arrives before any row"
+    (queries,) = ksql("SHOW QUERIES;")
+    (running,) = queries["queries"]
+    assert running["queryType"] == "PUSH"
+    ksql("INSERT INTO PV (ID, NAME) VALUES (7, 'late');")
+    deadline = time.monotonic() + 5
+    while len(lines) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    closed = http.post("/close-query", json={"queryId": running["id"]})
+    assert closed.status_code == 200
+    assert closed.text == ""
+    thread.join(5)
+    assert not thread.is_alive()
+    elements = stream_lines("\n".join(lines))
+    assert elements[1] == {"row": {"columns": [7, "late"]}}
+    assert elements[-1] == {"finalMessage": "Query Completed"}
+    (after,) = ksql("SHOW QUERIES;")
+    assert after["queries"] == []
+
+
+def test_close_query_with_unknown_id_is_a_400(ksql: Any, http: httpx.Client) -> None:
+    response = http.post("/close-query", json={"queryId": "transient_X_1"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "@type": "generic_error",
+        "error_code": 40000,
+        "message": "No query with id transient_X_1",
+    }
+
+
+def test_client_disconnect_frees_the_push_query(
+    ksql: Any, server: LocalServer, http: httpx.Client
+) -> None:
+    ksql(PV)
+    with (
+        httpx.Client(base_url=server.url, timeout=10) as client,
+        client.stream(
+            "POST", "/query-stream", json={"sql": "SELECT * FROM PV EMIT CHANGES;"}
+        ) as response,
+    ):
+        lines = response.iter_lines()  # kept referenced: dropping it closes the response
+        next(lines)
+        assert ksql("SHOW QUERIES;")[0]["queries"]
+    deadline = time.monotonic() + 5
+    while ksql("SHOW QUERIES;")[0]["queries"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ksql("SHOW QUERIES;")[0]["queries"] == []
+
+
+def test_pull_query_on_source_table_returns_latest_row_per_key_with_key_marked(
+    ksql: Any,
+    http: httpx.Client,
+) -> None:
+    ksql(
+        "CREATE SOURCE TABLE USERS (ID INT PRIMARY KEY, NAME STRING) "
+        "WITH (KAFKA_TOPIC='users', FORMAT='JSON');",
+    )
+    ksql(
+        "INSERT INTO USERS (ID, NAME) VALUES (1, 'a');"
+        "INSERT INTO USERS (ID, NAME) VALUES (2, 'b');"
+        "INSERT INTO USERS (ID, NAME) VALUES (1, 'a2');",
+    )
+    response = http.post("/query", json={"ksql": "SELECT * FROM USERS WHERE ID = 1;"})
+    elements = json.loads(response.text)  # buffered pull framing is valid JSON
+    header, row = elements
+    assert header["header"]["schema"] == "`ID` INTEGER KEY, `NAME` STRING"
+    assert header["header"]["queryId"].startswith("query_")
+    assert row == {"row": {"columns": [1, "a2"]}}
+
+
+def test_pull_query_on_a_plain_table_says_it_is_not_queryable(
+    ksql: Any, http: httpx.Client
+) -> None:
+    ksql("CREATE TABLE T (ID INT PRIMARY KEY, V STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
+    response = http.post("/query-stream", json={"sql": "SELECT * FROM T;"})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("The `T` table isn't queryable.")
+
+
+def test_query_errors_before_the_stream_are_statement_errors(ksql: Any, http: httpx.Client) -> None:
+    response = http.post("/query-stream", json={"sql": "SELECT * FROM NOPE EMIT CHANGES;"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["@type"] == "statement_error"
+    assert body["message"] == "NOPE does not exist."
+    assert body["statementText"] == "SELECT * FROM NOPE EMIT CHANGES;"
+    two = http.post("/query-stream", json={"sql": "SELECT 1 FROM A; SELECT 2 FROM B;"})
+    assert two.json()["message"] == "Expected exactly one KSQL statement; found 2 instead"
