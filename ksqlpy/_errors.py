@@ -17,6 +17,20 @@
      └── DatagenError              ksqlpy-datagen was given input it cannot use
           └── DatagenSchemaError   a schema file or quickstart definition is invalid
      └── KsqlSyntaxError           a statement is not valid ksqlDB SQL (line, column, caret snippet)
+     └── KsqlServerError           ksqlDB answered with an error (http_status, error_code, message,
+          │                        statement_text, entities)
+          ├── KsqlStatementError       a statement was rejected or failed (statement_error bodies;
+          │                            execute_script adds the statement's line and column)
+          ├── AuthenticationError      401: missing or wrong credentials
+          ├── AuthorizationError       403: the principal may not do this
+          ├── NotFoundError            404, or a query id the server does not know
+          ├── ServerUnavailableError   no ksqlDB answered, the connection broke, or 503 (not ready)
+          └── InsertError              /inserts-stream refused a row (seq, row, rows acknowledged)
+     └── KsqlTimeoutError          connecting or waiting for a response took longer than allowed
+     └── ProtocolError             a response did not follow the ksqlDB wire format
+     └── ClientClosedError         a closed Client, AsyncClient or query result was used
+     └── ResultTooLargeError       execute_query got more rows than its max_rows
+     └── ConfigurationError        Client options that cannot work together (also a ValueError)
 
 httpx, json and kafka-python exceptions never escape: they are caught at one boundary and re-raised
 ``from`` the original, so callers catch ``KsqlError`` and still see the cause with ``--debug``.
@@ -122,3 +136,97 @@ class KsqlSyntaxError(KsqlError):
         self.snippet = snippet
         message = f"line {line}:{column}: {description}"
         super().__init__(f"{message}\n{snippet}" if snippet else message)
+
+
+class KsqlServerError(KsqlError):
+    """ksqlDB answered with an error; the server's fields are attributes, not only message text.
+
+    ``http_status`` and ``error_code`` are None when no response arrived (a connection failure);
+    ``statement_text`` is the statement the server blamed (or None) and ``entities`` the entities
+    of the statements that ran before it. ``line``/``column`` locate the statement when it came
+    from ``execute_script``.
+    """
+
+    line: int | None = None
+    column: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: int | None = None,
+        http_status: int | None = None,
+        statement_text: str | None = None,
+        entities: tuple[object, ...] = (),
+        detail: str | None = None,
+    ) -> None:
+        self.message = message
+        self.error_code = error_code
+        self.http_status = http_status
+        self.statement_text = statement_text
+        self.entities = entities
+        super().__init__(detail if detail is not None else message)
+
+
+class KsqlStatementError(KsqlServerError):
+    """A statement was rejected or failed (``statement_error``); the text is ``statement_text``."""
+
+
+class AuthenticationError(KsqlServerError):
+    """ksqlDB refused the credentials (HTTP 401): pass ``auth=``, ``bearer_token=`` or ``api_key=``."""
+
+
+class AuthorizationError(KsqlServerError):
+    """The credentials are valid but may not do this (HTTP 403, or a Kafka ACL denial)."""
+
+
+class NotFoundError(KsqlServerError):
+    """The endpoint, command or query id does not exist on this server (HTTP 404, or 40000)."""
+
+
+class ServerUnavailableError(KsqlServerError):
+    """No ksqlDB answered, the connection broke mid-response, or the server is not ready (503)."""
+
+
+class InsertError(KsqlServerError):
+    """``/inserts-stream`` refused a row: ``seq`` (0-based), the ``row`` and how many were acked.
+
+    Rows after ``seq`` in the same request were not processed by the server; ``acknowledged``
+    counts the rows the server confirmed before the failure.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        seq: int,
+        row: object,
+        acknowledged: int,
+        error_code: int | None = None,
+        http_status: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.seq = seq
+        self.row = row
+        self.acknowledged = acknowledged
+        super().__init__(message, error_code=error_code, http_status=http_status, detail=detail)
+
+
+class KsqlTimeoutError(KsqlError):
+    """Connecting to ksqlDB or waiting for its response took longer than the configured timeout."""
+
+
+class ProtocolError(KsqlError):
+    """A ksqlDB response did not follow the wire format (truncated frame, bad JSON, wrong shape)."""
+
+
+class ClientClosedError(KsqlError):
+    """A closed ``Client``, ``AsyncClient`` or streamed query was used after ``close()``."""
+
+
+class ResultTooLargeError(KsqlError):
+    """``execute_query`` received more rows than its ``max_rows``; the query was closed."""
+
+
+class ConfigurationError(KsqlError, ValueError):
+    """Client options are invalid or contradict each other; the message names the option."""

@@ -1,0 +1,661 @@
+"""The sans-IO core of the client: requests as values, responses and streams decoded from bytes.
+
+Nothing here does I/O or imports httpx: the sync and async clients hand bytes in and get values,
+rows and exceptions out, so they cannot drift apart. Wire facts cite ksqlDB's REST API reference
+(``docs`` sections as §n of the project's ``spec/ksqldb-rest-api.md``).
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import json
+import json.scanner
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, cast
+
+from ._errors import (
+    AuthenticationError,
+    AuthorizationError,
+    InsertError,
+    KsqlServerError,
+    KsqlStatementError,
+    NotFoundError,
+    ProtocolError,
+    ServerUnavailableError,
+)
+from ._rows import Row, RowFactory, row_factory
+from ._types import Column, parse_columns, parse_schema
+
+KSQL = "/ksql"
+QUERY_STREAM = "/query-stream"
+INSERTS_STREAM = "/inserts-stream"
+CLOSE_QUERY = "/close-query"
+TERMINATE_CLUSTER = "/ksql/terminate"
+INFO = "/info"
+HEALTHCHECK = "/healthcheck"
+CLUSTER_STATUS = "/clusterStatus"
+STATUS = "/status"
+
+JSON = "application/json"
+V1_JSON = "application/vnd.ksql.v1+json"
+DELIMITED = "application/vnd.ksqlapi.delimited.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request to ksqlDB, before any transport sees it."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+    accept: str | None = None
+    idempotent: bool = False
+    """Safe to send again after a failure (GETs and read-only statements)."""
+    streaming: bool = False
+    """The response is a stream that must not get a read timeout (push queries)."""
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_dumps = _ENCODER.encode
+
+
+def _body(obj: Mapping[str, Any]) -> bytes:
+    return _dumps(obj).encode()
+
+
+def ksql_request(
+    sql: str,
+    properties: Mapping[str, Any] | None = None,
+    variables: Mapping[str, Any] | None = None,
+    command_sequence_number: int | None = None,
+    *,
+    idempotent: bool = False,
+) -> Request:
+    """``POST /ksql`` (§1): ``ksql``, ``streamsProperties``, ``sessionVariables``."""
+    body: dict[str, Any] = {"ksql": sql, "streamsProperties": dict(properties or {})}
+    if variables:
+        body["sessionVariables"] = dict(variables)
+    if command_sequence_number is not None:
+        body["commandSequenceNumber"] = command_sequence_number
+    return Request("POST", KSQL, _body(body), JSON, idempotent=idempotent)
+
+
+def query_stream_request(
+    sql: str,
+    properties: Mapping[str, Any] | None = None,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    accept: str = DELIMITED,
+) -> Request:
+    """``POST /query-stream`` (§4.1): note ``properties``, not ``streamsProperties``."""
+    body: dict[str, Any] = {"sql": sql, "properties": dict(properties or {})}
+    if variables:
+        body["sessionVariables"] = dict(variables)
+    return Request("POST", QUERY_STREAM, _body(body), accept, streaming=True)
+
+
+def close_query_request(query_id: str) -> Request:
+    """``POST /close-query`` (§6): answered 200 with an empty body."""
+    return Request("POST", CLOSE_QUERY, _body({"queryId": query_id}), idempotent=True)
+
+
+def terminate_cluster_request(delete_topics: Iterable[str] = ()) -> Request:
+    """``POST /ksql/terminate`` (§6), optionally deleting the named (or regex) topics."""
+    topics = list(delete_topics)
+    body: dict[str, Any] = {"deleteTopicList": topics} if topics else {}
+    return Request("POST", TERMINATE_CLUSTER, _body(body), JSON)
+
+
+def get_request(path: str) -> Request:
+    """A GET of an informational endpoint; always idempotent."""
+    return Request("GET", path, None, JSON, idempotent=True)
+
+
+def inserts_head(target: str, properties: Mapping[str, Any] | None = None) -> bytes:
+    """The first line of an ``/inserts-stream`` body (§5): ``{"target": ...}``."""
+    head: dict[str, Any] = {"target": target}
+    if properties:
+        head["properties"] = dict(properties)
+    return _dumps(head).encode() + b"\n"
+
+
+# --- values sent to ksqlDB -----------------------------------------------------------------------
+
+
+def _timestamp_text(value: datetime) -> str:
+    # ksqlDB reads TIMESTAMP as an ISO string in UTC without a zone (§4.7); naive means UTC.
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds")
+
+
+_ENCODE_DEFAULT: dict[type, Callable[[Any], Any]] = {
+    Decimal: str,  # as the Java client does: exact, never a float
+    bytes: lambda v: base64.b64encode(v).decode("ascii"),
+    bytearray: lambda v: base64.b64encode(v).decode("ascii"),
+    memoryview: lambda v: base64.b64encode(v).decode("ascii"),
+    datetime: _timestamp_text,
+    date: date.isoformat,
+    time: lambda v: v.isoformat(timespec="milliseconds"),
+}
+
+
+def _encode_default(value: Any) -> Any:
+    encode = _ENCODE_DEFAULT.get(type(value))
+    if encode is not None:
+        return encode(value)
+    if isinstance(value, Row):
+        return value.as_dict()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    for kind, encode in _ENCODE_DEFAULT.items():  # subclasses (pandas.Timestamp is a datetime)
+        if isinstance(value, kind):
+            return encode(value)
+    raise TypeError(
+        f"cannot send a {type(value).__name__} to ksqlDB; use int, float, str, bool, None, "
+        "Decimal, bytes, date, time, datetime, list or dict"
+    )
+
+
+_ROW_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_encode_default)
+
+
+def encode_row(row: Mapping[str, Any]) -> bytes:
+    """One ``/inserts-stream`` row line: a JSON object keyed by column name, then ``\\n``.
+
+    Decimal is sent as a string, bytes as base64, temporal values as ISO strings (UTC).
+    """
+    if not isinstance(row, Mapping):
+        raise TypeError(
+            f"an inserted row must be a mapping of column name to value, got {type(row).__name__}"
+        )
+    return (_ROW_ENCODER.encode(row) + "\n").encode()
+
+
+def encode_rows(rows: Iterable[Mapping[str, Any]], per_chunk: int = 256) -> Iterator[bytes]:
+    """Row lines joined into chunks of ``per_chunk`` rows (fewer, larger writes and frames)."""
+    encode = _ROW_ENCODER.encode
+    pending: list[str] = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            raise TypeError(
+                f"an inserted row must be a mapping of column name to value, got "
+                f"{type(row).__name__}"
+            )
+        pending.append(encode(row))
+        if len(pending) >= per_chunk:
+            pending.append("")
+            yield "\n".join(pending).encode()
+            pending = []
+    if pending:
+        pending.append("")
+        yield "\n".join(pending).encode()
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+_STATUS_ERRORS: dict[int, type[KsqlServerError]] = {
+    401: AuthenticationError,
+    403: AuthorizationError,
+    404: NotFoundError,
+    502: ServerUnavailableError,
+    503: ServerUnavailableError,
+    504: ServerUnavailableError,
+}
+
+_HINTS: dict[int, str] = {
+    40004: "this endpoint needs HTTP/2 end to end; a proxy or load balancer may be downgrading "
+    "the connection to HTTP/1.1",
+    40100: "check the credentials: pass auth=(user, password), bearer_token= or api_key=",
+    40300: "the principal is not allowed to do this; ask an administrator for access",
+    42900: "the server is rate limiting; wait and try again, or raise its limits",
+    50301: "an earlier command is still running on the server; try again shortly",
+    50302: "the server is still starting; try again in a few seconds",
+    50303: "the server is shutting down; connect to another server",
+    50304: "the server is shut down; start it again or connect to another server",
+}
+
+
+def error_from_body(
+    status: int | None, body: bytes | str | Mapping[str, Any], *, where: str
+) -> KsqlServerError:
+    """The exception for an error response or an in-stream error object (§8).
+
+    ``where`` names the request (``POST http://host:8088/ksql``) for the message.
+    """
+    data: Any = body
+    if isinstance(body, bytes | str):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except ValueError:
+            data = {"message": text.strip()}
+    if not isinstance(data, Mapping):
+        data = {"message": str(data)}
+    raw_code = data.get("error_code")
+    code = raw_code if isinstance(raw_code, int) else None
+    message = str(data.get("message") or (f"HTTP {status}" if status else "unknown error"))
+    statement = data.get("statementText")
+    statement_text = statement if isinstance(statement, str) and statement else None
+    entities: tuple[object, ...] = ()
+    raw_entities = data.get("entities")
+    if isinstance(raw_entities, list) and raw_entities:
+        from ._entities import parse_entity
+
+        entities = tuple(parse_entity(e) for e in raw_entities if isinstance(e, Mapping))
+    cls: type[KsqlServerError] = KsqlServerError
+    if status is not None and status in _STATUS_ERRORS:
+        cls = _STATUS_ERRORS[status]
+    elif code is not None and code // 100 in _STATUS_ERRORS:
+        cls = _STATUS_ERRORS[code // 100]
+    elif code == 40000 and message.startswith("No query with id"):
+        cls = NotFoundError
+    elif data.get("@type") == "statement_error" or statement_text is not None:
+        cls = KsqlStatementError
+    answered = f"ksqlDB answered {status}" if status is not None else "ksqlDB reported an error"
+    detail = f"{answered} to {where}: {message}"
+    if code is not None:
+        detail += f" (error {code})"
+    if statement_text:
+        detail += f"\nstatement: {statement_text}"
+    hint = _HINTS.get(code or 0) or _HINTS.get((status or 0) * 100)
+    if hint:
+        detail += f"\n{hint}"
+    return cls(
+        message,
+        error_code=code,
+        http_status=status,
+        statement_text=statement_text,
+        entities=entities,
+        detail=detail,
+    )
+
+
+def parse_json(body: bytes, *, where: str) -> Any:
+    """A JSON response body, or ProtocolError naming the request."""
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        snippet = body[:200].decode("utf-8", "replace")
+        raise ProtocolError(
+            f"ksqlDB sent a response that is not JSON to {where}: {snippet!r}; is this URL a "
+            "ksqlDB server?"
+        ) from error
+
+
+# --- query streams -------------------------------------------------------------------------------
+
+# The C scanner behind json.loads, called directly: (value, end) without a Python frame per row.
+_plain_scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    cast(Any, json.JSONDecoder())
+)
+_exact_scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    cast(Any, json.JSONDecoder(parse_float=Decimal))
+)
+
+
+def _short(line: str) -> str:
+    return line if len(line) <= 200 else line[:200] + "..."
+
+
+class QueryDecoder:
+    """Incremental decoder of a ``/query-stream`` response, fed bytes in any chunking.
+
+    ``feed(chunk)`` returns the rows completed by that chunk (``Row``s, or plain lists in raw
+    mode). The header (``query_id``, ``columns``) is available once ``has_header``; a server error
+    inside the stream or a malformed frame is stored in ``error`` after the rows that preceded
+    it, and everything after it is ignored. ``feed_eof()`` checks that the stream ended cleanly.
+    """
+
+    media_type = DELIMITED
+
+    def __init__(self, *, raw: bool = False, where: str = "the query") -> None:
+        self.raw = raw
+        self.where = where
+        self.query_id: str | None = None
+        self.columns: tuple[Column, ...] = ()
+        self.has_header = False
+        self.error: KsqlServerError | ProtocolError | None = None
+        self.final_message: str | None = None
+        self.continuation_token: str | None = None
+        self.consistency_token: str | None = None
+        self._text = codecs.getincrementaldecoder("utf-8")()
+        self._tail = ""
+        self._build: RowFactory | Callable[[list[Any]], Any] = _raw_row
+        self._scan: Callable[[str, int], tuple[Any, int]] = _plain_scan
+
+    @property
+    def complete(self) -> bool:
+        """True when the stream announced its own end (a final message, or an error)."""
+        return self.final_message is not None or self.error is not None
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        """Decode ``chunk``; return the rows it completed (possibly none)."""
+        if self.error is not None:
+            return []
+        try:
+            text = self._text.decode(chunk)
+        except UnicodeDecodeError as error:
+            self.error = ProtocolError(f"{self.where} sent bytes that are not UTF-8: {error}")
+            return []
+        if self._tail:
+            text = self._tail + text
+        lines = text.split("\n")
+        self._tail = lines.pop()
+        out: list[Any] = []
+        self._lines(lines, out)
+        return out
+
+    def feed_eof(self) -> list[Any]:
+        """The response ended: decode what is left; set ``error`` if it ended mid-frame."""
+        if self.error is not None:
+            return []
+        out: list[Any] = []
+        try:
+            rest = self._tail + self._text.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            self.error = ProtocolError(f"{self.where} ended inside a UTF-8 character: {error}")
+            return out
+        self._tail = ""
+        if rest.strip():
+            self._lines([rest], out)
+        if self.error is None and not self.has_header:
+            self.error = ProtocolError(
+                f"{self.where} ended before its header; the server closed the response early"
+            )
+        return out
+
+    def _lines(self, lines: list[str], out: list[Any]) -> None:
+        # The hot loop: one C scan and one row build per line, nothing else.
+        append = out.append
+        scan = self._scan
+        build = self._build
+        line = ""
+        try:
+            for line in lines:
+                if line[:1] == "[" and self.has_header:
+                    values, end = scan(line, 0)
+                    if end != len(line) and line[end:].strip():
+                        raise ValueError("text after the row")
+                    append(build(values))
+                elif line.strip():
+                    self._other(line, out)
+                    scan, build = self._scan, self._build
+        except (ValueError, TypeError, StopIteration, IndexError, KeyError) as error:
+            self.error = ProtocolError(
+                f"{self.where} sent a malformed line ({error}): {_short(line)!r}"
+            )
+
+    def _other(self, line: str, out: list[Any]) -> None:
+        obj, end = _plain_scan(line, 0)
+        if line[end:].strip():
+            raise ValueError("text after the object")
+        if not isinstance(obj, dict):
+            raise ValueError("a row before the header")
+        if "queryId" in obj or "columnNames" in obj:
+            if self.has_header:
+                raise ValueError("a second header")
+            self._header(obj.get("queryId"), parse_columns(obj["columnNames"], obj["columnTypes"]))
+        elif "error_code" in obj or "@type" in obj:
+            self.error = error_from_body(None, obj, where=self.where)
+        elif "continuationToken" in obj:
+            self.continuation_token = str(obj["continuationToken"])
+        elif "consistencyToken" in obj:
+            self.consistency_token = str(obj["consistencyToken"])
+        # Other objects are ignored: newer servers may add kinds of messages.
+
+    def _header(self, query_id: Any, columns: tuple[Column, ...]) -> None:
+        self.query_id = str(query_id) if query_id is not None else None
+        self.columns = columns
+        self.has_header = True
+        if not self.raw:
+            build, exact = row_factory(columns)
+            self._build = build
+            self._scan = _exact_scan if exact else _plain_scan
+
+
+def _raw_row(values: list[Any]) -> list[Any]:
+    if not isinstance(values, list):
+        raise TypeError("a row that is not a JSON array")
+    return values
+
+
+class StreamedRowDecoder(QueryDecoder):
+    """Decoder of the StreamedRow array (``Accept: application/vnd.ksql.v1+json``, §3).
+
+    Lines look like ``[{"header":...},`` ``{"row":{"columns":[...]}},`` and end with
+    ``{"finalMessage":...}]``; a mid-stream error leaves a dangling comma, so lines are parsed
+    one by one, never as a whole document (§3.2). Table tombstones become rows whose
+    ``tombstone`` is True.
+    """
+
+    media_type = V1_JSON
+
+    def __init__(self, *, raw: bool = False, where: str = "the query") -> None:
+        super().__init__(raw=raw, where=where)
+        self._tombstone: RowFactory | Callable[[list[Any]], Any] = _raw_row
+        self.closed_array = False
+
+    def _lines(self, lines: list[str], out: list[Any]) -> None:
+        append = out.append
+        scan = self._scan
+        build = self._build
+        tombstone = self._tombstone
+        line = ""
+        try:
+            for line in lines:
+                start = 1 if line[:1] == "[" else 0
+                if self.has_header and line.startswith('{"row":', start):
+                    obj, end = scan(line, start)
+                    row = obj["row"]
+                    append(
+                        tombstone(row["columns"]) if row.get("tombstone") else build(row["columns"])
+                    )
+                else:
+                    stripped = line.strip()
+                    if stripped in _BRACKETS:
+                        self.closed_array = self.closed_array or stripped.endswith("]")
+                        continue
+                    obj, end = scan(line, line.index("{"))
+                    if not isinstance(obj, dict):
+                        raise ValueError("an element that is not an object")
+                    if "row" in obj:
+                        if not self.has_header:
+                            raise ValueError("a row before the header")
+                        row = obj["row"]
+                        append(
+                            tombstone(row["columns"])
+                            if row.get("tombstone")
+                            else build(row["columns"])
+                        )
+                    else:
+                        self._object(obj)
+                        scan, build, tombstone = self._scan, self._build, self._tombstone
+                rest = line[end:]
+                if rest != ",":
+                    rest = rest.strip()
+                    if rest not in _TRAILERS:
+                        raise ValueError("text after the element")
+                    if rest.endswith("]"):
+                        self.closed_array = True
+        except (
+            ValueError,
+            TypeError,
+            StopIteration,
+            IndexError,
+            KeyError,
+            AttributeError,
+        ) as error:
+            self.error = ProtocolError(
+                f"{self.where} sent a malformed line ({error}): {_short(line)!r}"
+            )
+
+    def _object(self, obj: dict[str, Any]) -> None:
+        if "header" in obj:
+            if self.has_header:
+                raise ValueError("a second header")
+            header = obj["header"]
+            self._header(header.get("queryId"), parse_schema(header["schema"]))
+            if not self.raw:
+                tomb = _tombstone_factory(self.columns)
+                self._tombstone = tomb
+        elif "finalMessage" in obj:
+            self.final_message = str(obj["finalMessage"])
+        elif "errorMessage" in obj:
+            self.error = error_from_body(None, obj["errorMessage"], where=self.where)
+        elif "continuationToken" in obj:
+            token = obj["continuationToken"]
+            self.continuation_token = str(
+                token.get("continuationToken") if isinstance(token, dict) else token
+            )
+        elif "consistencyToken" in obj:
+            token = obj["consistencyToken"]
+            self.consistency_token = str(
+                token.get("consistencyToken") if isinstance(token, dict) else token
+            )
+        elif "error_code" in obj:
+            self.error = error_from_body(None, obj, where=self.where)
+
+    @property
+    def complete(self) -> bool:
+        """True when the array was closed, or a final message or an error arrived."""
+        return self.closed_array or self.final_message is not None or self.error is not None
+
+
+_BRACKETS = frozenset({"", "[", "]", "[]"})
+_TRAILERS = frozenset({"", ",", "]", ",]"})
+
+
+def _tombstone_factory(columns: tuple[Column, ...]) -> RowFactory:
+    build, _ = row_factory(columns)
+    tomb_cls: type[Row] | None = None
+
+    def tombstone(values: list[Any]) -> Row:
+        nonlocal tomb_cls
+        row = build(values)
+        if tomb_cls is None:
+            tomb_cls = type("Row", (type(row),), {"__slots__": (), "tombstone": True})
+        return tomb_cls(row)
+
+    return tombstone
+
+
+DECODERS: dict[str, type[QueryDecoder]] = {
+    "delimited": QueryDecoder,
+    "json": StreamedRowDecoder,
+}
+"""Query stream formats by name: the Accept header they send and the decoder they use."""
+
+
+# --- insert acks ---------------------------------------------------------------------------------
+
+
+class AckDecoder:
+    """Incremental decoder of ``/inserts-stream`` acks (§5) for a request of ``expected`` rows.
+
+    ``feed`` returns how many new rows were acknowledged; an error ack is stored in ``error``
+    (an ``InsertError`` naming the row); ``feed_eof`` checks that every row was acknowledged
+    exactly once, so no row is silently dropped.
+    """
+
+    def __init__(
+        self,
+        expected: int,
+        rows: list[Mapping[str, Any]] | None = None,
+        *,
+        offset: int = 0,
+        where: str = "the insert stream",
+    ) -> None:
+        self.expected = expected
+        self.rows = rows
+        self.offset = offset
+        self.where = where
+        self.acknowledged = 0
+        self.error: InsertError | ProtocolError | None = None
+        self._seen = bytearray(expected)
+        self._text = codecs.getincrementaldecoder("utf-8")()
+        self._tail = ""
+
+    def feed(self, chunk: bytes) -> int:
+        """Decode ``chunk``; return the number of rows it acknowledged."""
+        if self.error is not None:
+            return 0
+        try:
+            text = self._tail + self._text.decode(chunk)
+        except UnicodeDecodeError as error:
+            self.error = ProtocolError(f"{self.where} sent acks that are not UTF-8: {error}")
+            return 0
+        lines = text.split("\n")
+        self._tail = lines.pop()
+        return self._lines(lines)
+
+    def _lines(self, lines: list[str]) -> int:
+        before = self.acknowledged
+        seen = self._seen
+        line = ""
+        try:
+            for line in lines:
+                if not line.strip():
+                    continue
+                ack, end = _plain_scan(line, 0)
+                if line[end:].strip() or not isinstance(ack, dict):
+                    raise ValueError("not one JSON object")
+                seq = ack["seq"]
+                if ack.get("status") == "ok":
+                    if not 0 <= seq < self.expected or seen[seq]:
+                        raise ValueError(f"an ack for row {seq}, which was not pending")
+                    seen[seq] = 1
+                    self.acknowledged += 1
+                else:
+                    self._failed(seq, ack)
+                    break
+        except (ValueError, TypeError, StopIteration, KeyError) as error:
+            self.error = ProtocolError(
+                f"{self.where} sent a malformed ack ({error}): {_short(line)!r}"
+            )
+        return self.acknowledged - before
+
+    def _failed(self, seq: Any, ack: Mapping[str, Any]) -> None:
+        index = seq if isinstance(seq, int) else -1
+        row = self.rows[index] if self.rows is not None and 0 <= index < len(self.rows) else None
+        code = ack.get("error_code")
+        message = str(ack.get("message") or "the server refused the row")
+        global_seq = self.offset + index
+        self.error = InsertError(
+            message,
+            seq=global_seq,
+            row=row,
+            acknowledged=self.offset + self.acknowledged,
+            error_code=code if isinstance(code, int) else None,
+            detail=(
+                f"ksqlDB refused row {global_seq} of {self.where}: {message}"
+                + (f" (error {code})" if code is not None else "")
+                + f"\nrow: {row!r}\n{self.offset + self.acknowledged} rows were acknowledged "
+                "before it; the rows after it in this request were not inserted"
+            ),
+        )
+
+    def feed_eof(self) -> None:
+        """The response ended: every row must have an ack, or ``error`` says which did not."""
+        if self.error is None:
+            try:
+                rest = self._tail + self._text.decode(b"", final=True)
+            except UnicodeDecodeError as error:
+                self.error = ProtocolError(f"{self.where} ended inside a character: {error}")
+                return
+            self._tail = ""
+            if rest.strip():
+                self._lines([rest])
+        if self.error is None and self.acknowledged != self.expected:
+            missing = [self.offset + i for i, flag in enumerate(self._seen) if not flag]
+            shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
+            self.error = ProtocolError(
+                f"{self.where} ended after acknowledging {self.acknowledged} of {self.expected} "
+                f"rows; not acknowledged: {shown}. Those rows may not have been inserted"
+            )

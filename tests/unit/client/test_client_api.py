@@ -1,0 +1,69 @@
+"""The public surface of the client: exports, twin clients, docstrings, cheap import."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import ksqlpy
+from ksqlpy import AsyncClient, AsyncStreamedQuery, Client, StreamedQuery
+
+
+def _public(cls: type) -> dict[str, object]:
+    return {name: member for name, member in vars(cls).items() if not name.startswith("_")}
+
+
+def test_all_is_sorted_and_keeps_the_existing_names() -> None:
+    assert ksqlpy.__all__ == sorted(ksqlpy.__all__)
+    assert {"KafkaLauncherError", "KsqlError", "MissingToolError", "__version__"} <= set(
+        ksqlpy.__all__
+    )
+    for name in ksqlpy.__all__:
+        assert hasattr(ksqlpy, name), name
+
+
+def test_sync_and_async_clients_expose_the_same_methods_with_the_same_parameters() -> None:
+    sync, async_ = _public(Client), _public(AsyncClient)
+    assert sorted(sync) == sorted(async_)
+    for name, member in sync.items():
+        other = async_[name]
+        if callable(member):
+            sync_params = list(inspect.signature(member).parameters)
+            async_params = list(inspect.signature(other).parameters)  # type: ignore[arg-type]
+            assert sync_params == async_params, name
+
+
+def test_sync_and_async_streamed_queries_match() -> None:
+    sync = set(_public(StreamedQuery))
+    async_ = set(_public(AsyncStreamedQuery))
+    assert sync == async_
+
+
+def test_every_public_name_and_method_has_a_docstring() -> None:
+    missing = []
+    for name in ksqlpy.__all__:
+        obj = getattr(ksqlpy, name)
+        if name == "__version__":
+            continue
+        if not (obj.__doc__ or "").strip():
+            missing.append(name)
+        if inspect.isclass(obj):
+            for attr, member in _public(obj).items():
+                if callable(member) and not (member.__doc__ or "").strip():
+                    missing.append(f"{name}.{attr}")
+    assert missing == []
+
+
+def test_entry_points_carry_an_example() -> None:
+    for obj in (Client, AsyncClient, Client.stream_query, AsyncClient.stream_query):
+        assert ">>>" in (obj.__doc__ or ""), obj
+
+
+def test_importing_ksqlpy_loads_neither_sqlglot_nor_kafka_nor_the_server() -> None:
+    code = (
+        "import sys, ksqlpy; print([m for m in ('sqlglot', 'ksqlpy.sql', 'kafka', "
+        "'prompt_toolkit', 'ksqlpy.local', 'hypercorn') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
