@@ -173,7 +173,7 @@ class KsqlStatementError(KsqlServerError):
 
 
 class AuthenticationError(KsqlServerError):
-    """ksqlDB refused the credentials (HTTP 401): pass ``auth=``, ``bearer_token=`` or ``api_key=``."""
+    """ksqlDB refused the credentials (HTTP 401); check ``auth=``/``bearer_token=``/``api_key=``."""
 
 
 class AuthorizationError(KsqlServerError):
