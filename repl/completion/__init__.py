@@ -1,0 +1,1 @@
+"""Completion: pure suggestions, the background-refreshed catalog, the prompt-toolkit completer."""
