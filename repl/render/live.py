@@ -1,0 +1,118 @@
+"""The live view of a push query: rows in an aligned grid as they arrive, a count and a rate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .output import Output
+from .table import TOMBSTONE, cell, fit_widths, grid_border, grid_row, to_json
+
+STATUS_EVERY = 0.1
+"""Seconds between redraws of the status line (rows are written as they come)."""
+
+
+def _texts(row: Sequence[Any]) -> list[str]:
+    texts = [cell(v) for v in row]
+    if getattr(row, "tombstone", False):
+        texts = [TOMBSTONE if v is None else t for v, t in zip(row, texts, strict=True)]
+    return texts
+
+
+class LiveTable:
+    """Writes rows to ``out`` as they arrive; widens a column (and repeats the header) when a
+    value does not fit, within ``width`` characters."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        out: Output,
+        *,
+        width: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.columns = list(columns)
+        self.out = out
+        self.width = width
+        self.clock = clock
+        self.widths = [len(c) for c in self.columns]
+        self.count = 0
+        self.started = clock()
+        self._header = False
+        self._status_at = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Rows per second since the query started."""
+        elapsed = self.clock() - self.started
+        return self.count / elapsed if elapsed > 0 else 0.0
+
+    def _widen(self, rows: list[list[str]]) -> bool:
+        wanted = list(self.widths)
+        for row in rows:
+            for index, text in enumerate(row):
+                wanted[index] = max(wanted[index], len(text))
+        wanted = fit_widths(wanted, self.width, 3 * len(wanted) + 1)
+        changed = wanted != self.widths
+        self.widths = [max(old, new) for old, new in zip(self.widths, wanted, strict=True)]
+        return changed
+
+    def header(self) -> str:
+        """The border, the column names and the border."""
+        border = grid_border(self.widths)
+        return f"{border}\n{grid_row(self.columns, self.widths)}\n{border}\n"
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Write a batch of rows (one write call), then refresh the status line."""
+        if not rows and self._header:
+            return
+        texts = [_texts(row) for row in rows]
+        widened = self._widen(texts)
+        parts = []
+        if not self._header or widened:
+            parts.append(self.header())
+            self._header = True
+        parts.extend(grid_row(row, self.widths) + "\n" for row in texts)
+        self.out.write("".join(parts))
+        self.count += len(rows)
+        now = self.clock()
+        if now - self._status_at >= STATUS_EVERY:
+            self._status_at = now
+            self.tick()
+
+    def tick(self) -> None:
+        """Redraw the status line (also while no rows arrive)."""
+        self.out.status(f"{self.count} rows, {self.rate:,.0f} rows/s. Press Ctrl-C to stop.")
+
+    def finish(self) -> str:
+        """The closing border (when rows were shown) and the summary line to print."""
+        if self._header:
+            self.out.write(grid_border(self.widths) + "\n")
+        elapsed = self.clock() - self.started
+        noun = "row" if self.count == 1 else "rows"
+        return f"{self.count} {noun} in {elapsed:.3f} s"
+
+
+class JsonLines:
+    """Rows of a query as one JSON object per line (``--output JSON``)."""
+
+    def __init__(self, columns: Sequence[str], out: Output, **_options: Any) -> None:
+        self.columns = list(columns)
+        self.out = out
+        self.count = 0
+        self.started = time.monotonic()
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Write each row as ``{"COLUMN": value, ...}``."""
+        self.out.write(
+            "".join(to_json(dict(zip(self.columns, row, strict=True))) + "\n" for row in rows)
+        )
+        self.count += len(rows)
+
+    def tick(self) -> None:
+        """No status line in JSON mode."""
+
+    def finish(self) -> str:
+        """No summary in JSON mode (the output stays machine-readable)."""
+        return ""

@@ -1,0 +1,52 @@
+"""Where rendered text goes: the terminal (or stdout), a spool file, and a transient status line."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+_CLEAR_LINE = "\r\x1b[K"
+
+
+class Output:
+    """Writes results to ``stream`` and copies them to the spool file when one is open.
+
+    The status line (push query count and rate) is written only to a terminal and never to
+    the spool: it is redrawn in place and cleared before the next result.
+    """
+
+    def __init__(self, stream: TextIO, *, tty: bool | None = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.spool: TextIO | None = None
+        self._status_shown = False
+
+    def write(self, text: str) -> None:
+        """Write ``text`` as is (callers add the newlines)."""
+        self.clear_status()
+        self.stream.write(text)
+        if self.spool is not None:
+            self.spool.write(text)
+
+    def line(self, text: str = "") -> None:
+        """Write ``text`` and a newline."""
+        self.write(text + "\n")
+
+    def status(self, text: str) -> None:
+        """Show ``text`` on the terminal's last line, replacing the previous status."""
+        if not self.tty:
+            return
+        self.stream.write(_CLEAR_LINE + text)
+        self.stream.flush()
+        self._status_shown = True
+
+    def clear_status(self) -> None:
+        """Remove the status line, if one is shown."""
+        if self._status_shown:
+            self.stream.write(_CLEAR_LINE)
+            self._status_shown = False
+
+    def flush(self) -> None:
+        """Flush the terminal and the spool file."""
+        self.stream.flush()
+        if self.spool is not None:
+            self.spool.flush()

@@ -1,0 +1,74 @@
+"""The live push view: aligned rows, widening, status line only on a terminal, JSON lines."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from ksqlpy.repl.render.live import JsonLines, LiveTable
+from ksqlpy.repl.render.output import Output
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rows_are_aligned_and_the_header_repeats_when_a_column_widens() -> None:
+    buffer = io.StringIO()
+    clock = Clock()
+    view = LiveTable(["ID", "NAME"], Output(buffer, tty=False), clock=clock)
+    view.add([(1, "al"), (2, "bo")])
+    view.add([(3, "a much longer name")])
+    clock.now += 2.0
+    summary = view.finish()
+    lines = buffer.getvalue().splitlines()
+    assert lines[:5] == [
+        "+----+------+",
+        "| ID | NAME |",
+        "+----+------+",
+        "| 1  | al   |",
+        "| 2  | bo   |",
+    ]
+    assert lines[6] == "| ID | NAME               |"
+    assert lines[8] == "| 3  | a much longer name |"
+    assert lines[-1] == "+----+--------------------+"
+    assert summary == "3 rows in 2.000 s"
+    assert "\x1b" not in buffer.getvalue()  # no status line when not a terminal
+
+
+def test_status_line_on_a_terminal_is_not_spooled() -> None:
+    screen, spool = io.StringIO(), io.StringIO()
+    out = Output(screen, tty=True)
+    out.spool = spool
+    clock = Clock()
+    view = LiveTable(["V"], out, clock=clock)
+    clock.now += 1.0
+    view.add([("x",)])
+    assert "1 rows, 1 rows/s" in screen.getvalue()
+    out.line("after")
+    assert screen.getvalue().endswith("\r\x1b[Kafter\n")  # status cleared before new output
+    assert "rows/s" not in spool.getvalue()
+    assert "| x |" in spool.getvalue()
+
+
+def test_width_limit_clips_values() -> None:
+    buffer = io.StringIO()
+    view = LiveTable(["A"], Output(buffer, tty=False), width=12)
+    view.add([("x" * 50,)])
+    assert all(len(line) <= 12 for line in buffer.getvalue().splitlines())
+    assert "…" in buffer.getvalue()
+
+
+def test_json_lines() -> None:
+    buffer = io.StringIO()
+    view = JsonLines(["ID", "TAGS"], Output(buffer, tty=False))
+    view.add([(1, ["a"]), (2, None)])
+    assert [json.loads(line) for line in buffer.getvalue().splitlines()] == [
+        {"ID": 1, "TAGS": ["a"]},
+        {"ID": 2, "TAGS": None},
+    ]
+    assert view.finish() == ""
