@@ -41,6 +41,7 @@ from ._errors import (
     KsqlError,
     KsqlServerError,
     ProtocolError,
+    ServerUnavailableError,
 )
 from ._protocol import AckDecoder, QueryDecoder, Request
 from ._results import AsyncStreamedQuery, InsertsResult, QueryResult, StreamedQuery
@@ -308,6 +309,19 @@ def _insert_batches(
         yield batch
 
 
+def _broken_insert_error(
+    broken: ServerUnavailableError, target: str, sent: int, count: int
+) -> ServerUnavailableError:
+    return ServerUnavailableError(
+        broken.message,
+        detail=(
+            f"{broken}\nwhile sending rows {sent} to {sent + count - 1} of the inserts into "
+            f"{target}: the {sent} rows before them were acknowledged; some of these may have "
+            "been inserted"
+        ),
+    )
+
+
 def _check_batch_size(batch_size: int) -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
         raise KsqlError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -507,7 +521,12 @@ class Client:
         for batch in _insert_batches(rows, batch_size):
             body = [head, *proto.encode_rows(batch)]
             decoder = AckDecoder(len(batch), batch, offset=sent, where=f"the inserts into {target}")
-            response = self._transport.open_stream(request, body, inserts=True)
+            try:
+                response = self._transport.open_stream(request, body, inserts=True)
+            except ServerUnavailableError as broken:
+                raise self._broken_insert(
+                    broken, head, request, target, sent, len(batch)
+                ) from broken
             try:
                 for chunk in self._transport.chunks(response, decoder.where):
                     decoder.feed(chunk)
@@ -522,6 +541,26 @@ class Client:
                 raise decoder.error
             sent += len(batch)
         return InsertsResult(sent, requests)
+
+    def _broken_insert(
+        self,
+        broken: ServerUnavailableError,
+        head: bytes,
+        request: Request,
+        target: str,
+        sent: int,
+        count: int,
+    ) -> KsqlError:
+        # The server may have answered an error (unknown target, ...) and closed the stream
+        # while rows were still being sent; ask again with no rows to learn its reason.
+        try:
+            probe = self._transport.open_stream(request, [head], inserts=True)
+        except KsqlServerError as refused:
+            if not isinstance(refused, ServerUnavailableError):
+                return refused
+        else:
+            probe.close()
+        return _broken_insert_error(broken, target, sent, count)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -819,7 +858,12 @@ class AsyncClient:
         async for batch in _async_batches(rows, batch_size):
             body = [head, *proto.encode_rows(batch)]
             decoder = AckDecoder(len(batch), batch, offset=sent, where=f"the inserts into {target}")
-            response = await self._transport.open_stream(request, body, inserts=True)
+            try:
+                response = await self._transport.open_stream(request, body, inserts=True)
+            except ServerUnavailableError as broken:
+                raise await self._broken_insert(
+                    broken, head, request, target, sent, len(batch)
+                ) from broken
             try:
                 eof = True
                 async for chunk in self._transport.chunks(response, decoder.where):
@@ -836,6 +880,24 @@ class AsyncClient:
                 raise decoder.error
             sent += len(batch)
         return InsertsResult(sent, requests)
+
+    async def _broken_insert(
+        self,
+        broken: ServerUnavailableError,
+        head: bytes,
+        request: Request,
+        target: str,
+        sent: int,
+        count: int,
+    ) -> KsqlError:
+        try:
+            probe = await self._transport.open_stream(request, [head], inserts=True)
+        except KsqlServerError as refused:
+            if not isinstance(refused, ServerUnavailableError):
+                return refused
+        else:
+            await probe.aclose()
+        return _broken_insert_error(broken, target, sent, count)
 
     # metadata ------------------------------------------------------------------------------------
 

@@ -55,6 +55,8 @@ def _reason(error: BaseException) -> str:
         )
     if "name or service not known" in lowered or "nodename nor servname" in lowered:
         return "unknown host name"
+    if "connectionterminated" in lowered:
+        return "the server closed the HTTP/2 connection"
     return text
 
 

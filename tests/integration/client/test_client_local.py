@@ -1,0 +1,80 @@
+"""The client against the local server, over HTTP/1.1, h2c, h2+TLS and with basic auth.
+
+The shared scenarios come from ``client_scenarios``; the tests below need control over the server
+(stopping it, wrong credentials, an untrusted certificate), so they run only locally.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from client_scenarios import *  # noqa: F403  (pytest collects the shared scenarios here)
+from client_scenarios import EARLIEST, Target
+
+from ksqlpy import AuthenticationError, Client, ServerUnavailableError
+
+SERVE = (
+    "import sys, time\n"
+    "from ksqlpy.local import LocalServer\n"
+    "server = LocalServer().start()\n"
+    "print(server.url, flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_a_server_killed_mid_stream_gives_a_clear_error_not_a_hang(target: Target) -> None:
+    if target.variant not in ("http1", "h2c"):
+        pytest.skip("the protocol variants cover this; TLS and auth add nothing here")
+    child = subprocess.Popen(
+        [sys.executable, "-c", SERVE], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        with Client(url, http2=target.options["http2"], read_timeout=5, backoff=0.01) as client:
+            client.execute_statement(
+                "CREATE STREAM DYING (ID INT KEY) WITH (KAFKA_TOPIC='dying', "
+                "VALUE_FORMAT='JSON', PARTITIONS=1);"
+            )
+            client.insert_into("DYING", {"ID": 1})
+            query = client.stream_query("SELECT * FROM DYING EMIT CHANGES;", EARLIEST)
+            assert next(query)["ID"] == 1
+            started = time.monotonic()
+            child.kill()
+            with pytest.raises(ServerUnavailableError, match="broke during the query"):
+                list(query)
+            assert time.monotonic() - started < 10
+            assert query.finished
+            query.close()  # the server is gone: closing must neither raise nor hang
+            with pytest.raises(ServerUnavailableError, match="cannot reach ksqlDB"):
+                client.server_info()
+    finally:
+        child.kill()
+        child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+def test_wrong_credentials_are_an_authentication_error(target: Target) -> None:
+    if "auth" not in target.options:
+        pytest.skip("this server variant has no authentication")
+    options = {**target.options, "auth": ("alice", "wrong")}
+    with Client(target.url, **options) as client, pytest.raises(AuthenticationError) as caught:
+        client.list_streams()
+    assert caught.value.http_status == 401
+    with Client(target.url, **options) as client, pytest.raises(AuthenticationError):
+        client.insert_into("ANY", {"ID": 1})
+
+
+def test_an_untrusted_certificate_says_how_to_trust_it(target: Target) -> None:
+    if not target.url.startswith("https"):
+        pytest.skip("this server variant has no TLS")
+    options = {k: v for k, v in target.options.items() if k != "verify"}
+    with (
+        Client(target.url, **options, retries=0) as client,
+        pytest.raises(ServerUnavailableError, match="verify="),
+    ):
+        client.server_info()
