@@ -376,17 +376,20 @@ class QueryDecoder:
         append = out.append
         scan = self._scan
         build = self._build
+        header = self.has_header
         line = ""
         try:
             for line in lines:
-                if line[:1] == "[" and self.has_header:
+                if header and line[:1] == "[":
                     values, end = scan(line, 0)
                     if end != len(line) and line[end:].strip():
                         raise ValueError("text after the row")
                     append(build(values))
                 elif line.strip():
                     self._other(line, out)
-                    scan, build = self._scan, self._build
+                    if self.error is not None:
+                        break  # an error ends the stream: nothing after it counts
+                    scan, build, header = self._scan, self._build, self.has_header
         except (ValueError, TypeError, StopIteration, IndexError, KeyError) as error:
             self.error = ProtocolError(
                 f"{self.where} sent a malformed line ({error}): {_short(line)!r}"
@@ -476,6 +479,8 @@ class StreamedRowDecoder(QueryDecoder):
                         )
                     else:
                         self._object(obj)
+                        if self.error is not None:
+                            break
                         scan, build, tombstone = self._scan, self._build, self._tombstone
                 rest = line[end:]
                 if rest != ",":

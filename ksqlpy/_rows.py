@@ -8,9 +8,11 @@ differs from the Python value (DECIMAL, BYTES, temporal types and containers of 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, SupportsIndex, overload
 
-from ._types import Column, converter, has_decimal
+from ._types import Column, converter, has_decimal, timestamp_converter
 
 __all__ = ["Row", "RowFactory", "row_factory", "row_type"]
 
@@ -116,7 +118,14 @@ def row_factory(columns: Sequence[Column]) -> tuple[RowFactory, bool]:
     convs = [(i, converter(column.type, exact)) for i, column in enumerate(columns)]
     active = [(i, conv) for i, conv in convs if conv is not None]
     width = len(columns)
-    namespace: dict[str, Any] = {"cls": cls, "width": width, "mismatch": _mismatch}
+    namespace: dict[str, Any] = {
+        "cls": cls,
+        "width": width,
+        "mismatch": _mismatch,
+        "Decimal": Decimal,
+        "fromiso": datetime.fromisoformat,
+        "kept": _kept,
+    }
     lines = [
         "def build(values):",
         "    if len(values) != width:",
@@ -124,18 +133,43 @@ def row_factory(columns: Sequence[Column]) -> tuple[RowFactory, bool]:
     ]
     for i, conv in active:
         namespace[f"c{i}"] = conv
-        lines += [
-            f"    v = values[{i}]",
-            "    if v is not None:",
-            "        try:",
-            f"            values[{i}] = c{i}(v)",
-            "        except (ValueError, TypeError, ArithmeticError):",
-            "            pass",
-        ]
+        lines += [f"    v = values[{i}]", *_INLINE.get(conv, _CALL).format(i=i).splitlines()]
     lines.append("    return cls(values)")
     exec("\n".join(lines), namespace)  # same technique as collections.namedtuple / dataclasses
     build: RowFactory = namespace["build"]
     return build, exact
+
+
+# Per-column code of the generated builder. The common cases avoid a Python call per value:
+# exact decoding already made most DECIMALs Decimal, and appending the UTC offset lets the C
+# parser build an aware TIMESTAMP directly (``.replace(tzinfo=...)`` costs ten times more).
+_CALL = """\
+    if v is not None:
+        try:
+            values[{i}] = c{i}(v)
+        except (ValueError, TypeError, ArithmeticError):
+            pass"""
+_INLINE: dict[Any, str] = {
+    Decimal: """\
+    if v is not None and v.__class__ is not Decimal:
+        try:
+            values[{i}] = Decimal(v)
+        except (ValueError, TypeError, ArithmeticError):
+            pass""",
+    timestamp_converter: """\
+    if v is not None:
+        try:
+            values[{i}] = fromiso(v + "+00:00")
+        except (ValueError, TypeError):
+            values[{i}] = kept(c{i}, v)""",
+}
+
+
+def _kept(conv: Any, value: Any) -> Any:
+    try:
+        return conv(value)
+    except (ValueError, TypeError, ArithmeticError):
+        return value
 
 
 def _mismatch(values: Any, width: int) -> None:

@@ -286,10 +286,14 @@ _MIDNIGHT = datetime(1970, 1, 1)
 _fromisoformat = datetime.fromisoformat
 
 
-def _timestamp(value: Any) -> datetime:
+def timestamp_converter(value: Any) -> datetime:
+    """A TIMESTAMP: ISO text in UTC without a zone (or with one), or epoch millis in a STRUCT."""
     if value.__class__ is str:
-        parsed = _fromisoformat(value)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        try:
+            return _fromisoformat(value + "+00:00")
+        except ValueError:
+            parsed = _fromisoformat(value)  # it carried its own zone, or is only a date
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return _EPOCH + timedelta(milliseconds=value)
 
 
@@ -319,7 +323,7 @@ def _scalar(name: str, exact_floats: bool, in_struct: bool) -> Converter | None:
     if name == "BYTES":
         return binascii.a2b_base64
     if name == "TIMESTAMP":
-        return _timestamp
+        return timestamp_converter
     if name == "DATE":
         return _date if in_struct else date.fromisoformat
     if name == "TIME":

@@ -280,3 +280,13 @@ def test_missing_and_duplicate_acks_are_never_silent() -> None:
     garbage = AckDecoder(1)
     garbage.feed(b"not json\n")
     assert isinstance(garbage.error, ProtocolError)
+
+
+def test_nothing_after_an_in_stream_error_counts() -> None:
+    data = (
+        b'{"queryId":"q","columnNames":["A"],"columnTypes":["INTEGER"]}\n[1]\n'
+        b'{"@type":"generic_error","error_code":50000,"message":"x"}\n[2]\n'
+    )
+    decoder = QueryDecoder()
+    assert _decode(decoder, [data]) == [(1,)]
+    assert isinstance(decoder.error, KsqlServerError)

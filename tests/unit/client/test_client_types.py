@@ -178,3 +178,18 @@ def test_json_native_types_need_no_conversion() -> None:
     for text in ("BOOLEAN", "INTEGER", "BIGINT", "STRING", "ARRAY<STRING>", "STRUCT<A INT>"):
         assert converter(parse_type(text)) is None, text
     assert converter(parse_type("DOUBLE"), exact_floats=False) is None
+
+
+def test_timestamps_with_a_zone_are_normalised_to_utc_on_every_path() -> None:
+    from ksqlpy._rows import row_factory
+
+    noon_plus_two = "2024-01-02T12:00:00+02:00"
+    ten_utc = datetime(2024, 1, 2, 10, tzinfo=UTC)
+    assert _convert("TIMESTAMP", noon_plus_two) == ten_utc
+    assert _convert("TIMESTAMP", "2024-01-02T10:00:00Z") == ten_utc
+    build, _ = row_factory((Column("T", SqlType("TIMESTAMP")),))
+    row = build([noon_plus_two])
+    assert row[0] == ten_utc
+    assert row[0].utcoffset() is not None
+    assert build(["2024-01-02T10:00:00.000"])[0] == ten_utc
+    assert build(["not a time"])[0] == "not a time"
