@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .output import Output
-from .table import TOMBSTONE, cell, fit_widths, grid_border, grid_row, to_json
+from .table import TOMBSTONE, cell, fit_widths, grid, grid_border, grid_row, to_json
 
 STATUS_EVERY = 0.1
 """Seconds between redraws of the status line (rows are written as they come)."""
@@ -92,6 +92,45 @@ class LiveTable:
         elapsed = self.clock() - self.started
         noun = "row" if self.count == 1 else "rows"
         return f"{self.count} {noun} in {elapsed:.3f} s"
+
+
+class FiniteTable:
+    """Rows of a pull query: collected, then printed as one grid with the count and time."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        out: Output,
+        *,
+        width: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.columns = list(columns)
+        self.out = out
+        self.width = width
+        self.clock = clock
+        self.rows: list[Sequence[Any]] = []
+        self.started = clock()
+
+    @property
+    def count(self) -> int:
+        """Rows received so far."""
+        return len(self.rows)
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Keep the rows for the grid."""
+        self.rows.extend(rows)
+
+    def tick(self) -> None:
+        """Nothing is shown before the query ends."""
+
+    def finish(self) -> str:
+        """Write the grid; return the summary line."""
+        elapsed = self.clock() - self.started
+        if self.rows or self.columns:
+            self.out.line(grid(self.columns, self.rows, width=self.width))
+        noun = "row" if len(self.rows) == 1 else "rows"
+        return f"{len(self.rows)} {noun} in {elapsed:.3f} s"
 
 
 class JsonLines:

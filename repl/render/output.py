@@ -14,8 +14,11 @@ class Output:
     the spool: it is redrawn in place and cleared before the next result.
     """
 
-    def __init__(self, stream: TextIO, *, tty: bool | None = None) -> None:
+    def __init__(
+        self, stream: TextIO, *, err: TextIO | None = None, tty: bool | None = None
+    ) -> None:
         self.stream = stream
+        self.err = err
         self.tty = stream.isatty() if tty is None else tty
         self.spool: TextIO | None = None
         self._status_shown = False
@@ -30,6 +33,18 @@ class Output:
     def line(self, text: str = "") -> None:
         """Write ``text`` and a newline."""
         self.write(text + "\n")
+
+    def error(self, text: str) -> None:
+        """Write an error line: to the error stream when there is one, and to the spool."""
+        if self.err is None:
+            self.line(text)
+            return
+        self.clear_status()
+        self.stream.flush()
+        self.err.write(text + "\n")
+        self.err.flush()
+        if self.spool is not None:
+            self.spool.write(text + "\n")
 
     def status(self, text: str) -> None:
         """Show ``text`` on the terminal's last line, replacing the previous status."""
