@@ -131,19 +131,32 @@ def run(
     next_progress = started + progress.interval if progress.enabled else float("inf")
     index = 0
     stopped_by = "iterations"
-    while True:
-        if iterations is not None and index >= iterations:
-            break
-        now = limiter.wait() if limiter is not None else clock()
-        if deadline is not None and now >= deadline:
-            stopped_by = "duration"
-            break
-        if stop is not None and stop.is_set():
-            stopped_by = "interrupt"
-            break
-        now_ms = int(wall() * 1000)
+    limit = -1 if iterations is None else iterations
+    # Unpaced runs look at the clock, the stop flag and the progress line every 64 records
+    # only: per record, those checks would cost ~5% of the throughput.
+    mask = 0 if limiter is not None else 63
+    uses_time = schema.uses_time or ts_field is not None
+    now = started
+    now_ms = 0
+    while index != limit:
+        if limiter is not None:
+            now = limiter.wait()
+        if not index & mask:
+            if limiter is None:
+                now = clock()
+            if deadline is not None and now >= deadline:
+                stopped_by = "duration"
+                break
+            if stop is not None and stop.is_set():
+                stopped_by = "interrupt"
+                break
+            if now >= next_progress:
+                progress.show(now)
+                next_progress = now + progress.interval
         ctx.index = index
-        ctx.now_ms = now_ms if fixed_time is None else fixed_time + index * step
+        if uses_time:
+            now_ms = int(wall() * 1000)
+            ctx.now_ms = now_ms if fixed_time is None else fixed_time + index * step
         record = make(ctx)
         timestamp = None
         if ts_field is not None:
@@ -152,9 +165,6 @@ def run(
                 timestamp = min(int(value), now_ms + MAX_FUTURE_MS)
         send(record, timestamp)
         index += 1
-        if now >= next_progress:
-            progress.show(now)
-            next_progress = now + progress.interval
     sink.flush()
     seconds = clock() - started
     if progress.enabled and progress.shown:

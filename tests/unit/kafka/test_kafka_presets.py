@@ -106,3 +106,18 @@ def test_parse_bootstrap() -> None:
         parse_bootstrap("a:port")
     with pytest.raises(KafkaError, match="no bootstrap"):
         parse_bootstrap(" , ")
+
+
+def test_json_transform_filters_enriches_and_selects() -> None:
+    from ksqlpy.kafka.__main__ import json_transform
+
+    fn = json_transform([("status", "SHIPPED"), ("n", "2")], [("region", "EU")], ["id", "region"])
+
+    def rec(value: bytes) -> Record:
+        return Record("t", 0, 0, None, value, 0)
+
+    assert fn(rec(b'{"id":1,"status":"SHIPPED","n":2}')) == b'{"id":1,"region":"EU"}'
+    assert fn(rec(b'{"id":2,"status":"NEW","n":2}')) is None  # filtered out
+    assert fn(rec(b'{"id":3,"status":"SHIPPED","n":"2"}')) is None  # 2 is a number, "2" is not
+    assert fn(rec(b"not json")) is None
+    assert fn(rec(b"[1, 2]")) is None
