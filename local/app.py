@@ -191,13 +191,18 @@ async def _read_body(receive: Receive) -> bytes:
             raise _Disconnected
         chunk = message.get("body", b"")
         size += len(chunk)
+        more = message.get("more_body", False)
         if size > MAX_BODY_BYTES:
-            raise KsqlHttpError(
-                413,
-                generic_error(41300, f"Request body is larger than {MAX_BODY_BYTES} bytes"),
-            )
+            # Read the rest (up to a hard cap) so the client gets the answer, not a reset.
+            chunks.clear()
+            if not more or size > 8 * MAX_BODY_BYTES:
+                raise KsqlHttpError(
+                    413,
+                    generic_error(41300, f"Request body is larger than {MAX_BODY_BYTES} bytes"),
+                )
+            continue
         chunks.append(chunk)
-        if not message.get("more_body", False):
+        if not more:
             return b"".join(chunks)
 
 

@@ -31,7 +31,8 @@ class LocalServer:
             print(server.url)          # http://127.0.0.1:PORT
 
     ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
-    HTTP/2 by ALPN). Port 0 picks a free port.
+    HTTP/2 by ALPN). Port 0 picks a free port. ``config`` holds server properties such as
+    ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class LocalServer:
         certfile: str | Path | None = None,
         keyfile: str | Path | None = None,
         log: Log | None = None,
+        config: dict[str, str] | None = None,
     ) -> None:
         if (user is None) != (password is None):
             raise ValueError("basic auth needs both a user and a password")
@@ -52,7 +54,7 @@ class LocalServer:
         self.host = host
         self.port = port
         self.tls = certfile is not None
-        self.engine = Engine(log or MemoryLog())
+        self.engine = Engine(log or MemoryLog(), config=config)
         self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)
         self.config = Config()
         self.config.keep_alive_timeout = 24 * 3600.0  # push queries stay quiet for long periods

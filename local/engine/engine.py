@@ -106,12 +106,14 @@ class Session:
 
     properties: dict[str, Any]
     variables: dict[str, str]
+    defaults: dict[str, str] = field(default_factory=dict)
 
     def offset_reset(self) -> str:
-        """``earliest`` or ``latest`` (the default)."""
-        for key in ("auto.offset.reset", "ksql.streams.auto.offset.reset"):
-            if key in self.properties:
-                return str(self.properties[key]).lower()
+        """``earliest`` or ``latest``: the request's setting, else the server's (``latest``)."""
+        for source in (self.properties, self.defaults):
+            for key in ("auto.offset.reset", "ksql.streams.auto.offset.reset"):
+                if key in source:
+                    return str(source[key]).lower()
         return "latest"
 
 
@@ -136,8 +138,12 @@ Handler = Callable[[Any, str, Session], dict[str, Any] | None]
 class Engine:
     """Streams, tables, types and transient queries over one :class:`Log`."""
 
-    def __init__(self, log: Log, *, service_id: str = "default_") -> None:
+    def __init__(
+        self, log: Log, *, service_id: str = "default_", config: dict[str, str] | None = None
+    ) -> None:
         self.log = log
+        # Server configuration (like ksqlDB's server properties file): defaults for requests.
+        self.config = {normalize_property(k): str(v) for k, v in (config or {}).items()}
         self.metastore = Metastore()
         self.service_id = service_id
         self.cluster_id = uuid.uuid4().hex[:22]
@@ -176,7 +182,9 @@ class Engine:
         self, ksql: str, properties: dict[str, Any], variables: dict[str, Any]
     ) -> list[Any]:
         """Run every statement of a ``/ksql`` request, in order; return their entities."""
-        session = Session(dict(properties), {k: _variable_text(v) for k, v in variables.items()})
+        session = Session(
+            dict(properties), {k: _variable_text(v) for k, v in variables.items()}, self.config
+        )
         entities: list[Any] = []
         for text, node in self._statements(ksql, session):
             handler = self.handlers.get(type(node))
@@ -227,7 +235,9 @@ class Engine:
         self, sql: str, properties: dict[str, Any], variables: dict[str, Any]
     ) -> RunningQuery | TablePullQuery:
         """Start the single query of a ``/query`` or ``/query-stream`` request."""
-        session = Session(dict(properties), {k: _variable_text(v) for k, v in variables.items()})
+        session = Session(
+            dict(properties), {k: _variable_text(v) for k, v in variables.items()}, self.config
+        )
         statements = self._statements(sql, session)
         if len(statements) != 1:
             raise http_error(
@@ -660,7 +670,7 @@ class Engine:
     def show_properties(self, text: str, extended: bool, session: Session) -> dict[str, Any]:
         """SHOW PROPERTIES."""
         overrides = {normalize_property(k): str(v) for k, v in session.properties.items()}
-        merged = {**PROPERTIES, **overrides}
+        merged = {**PROPERTIES, **self.config, **overrides}
         entries = [
             {
                 "name": name,

@@ -142,11 +142,24 @@ def _java_mod(a: Any, b: Any) -> Any:
     return math.fmod(a, b)
 
 
+def type_text(kind: SqlType) -> str:
+    """A type as ksqlDB names it in messages (``null`` for the type of NULL)."""
+    return "null" if kind == NULL_TYPE else str(kind)
+
+
+def expression_text(node: exp.Expression) -> str:
+    """An expression as ksqlDB prints it in messages (``null``, ``ARRAY[1, 2]``, ``(a + b)``)."""
+    if isinstance(node, exp.Null):
+        return "null"
+    if isinstance(node, exp.Array):
+        return "ARRAY[" + ", ".join(expression_text(e) for e in node.expressions) + "]"
+    if type(node) in _ARITH:
+        symbol = _ARITH[type(node)][0]
+        return f"({expression_text(node.this)} {symbol} {expression_text(node.expression)})"
+    return node.sql(dialect="ksql")
+
+
 def _arith_type(op: str, left: SqlType, right: SqlType) -> SqlType:
-    if not (is_numeric(left) and is_numeric(right)):
-        raise KsqlStatementError(
-            f"Error processing expression: Unsupported arithmetic types. {left} {right}"
-        )
     kind = widest(left, right)
     if isinstance(kind, DecimalType) and isinstance(left, DecimalType | SqlType):
         from .types import as_decimal
@@ -295,11 +308,15 @@ class Compiler:
         symbol, fn = _ARITH[type(node)]
         left, left_type = self.compile(node.this)
         right, right_type = self.compile(node.expression)
-        if NULL_TYPE in (left_type, right_type):
-            kind = right_type if left_type == NULL_TYPE else left_type
-            return (lambda row: None), kind
         if symbol == "+" and left_type.base == right_type.base == "STRING":
             return _nulls(operator.add, left, right), STRING
+        if not (is_numeric(left_type) and is_numeric(right_type)):
+            raise KsqlStatementError(
+                f"Error processing expression: ({expression_text(node.this)} {symbol} "
+                f"{expression_text(node.expression)}). Arithmetic on types {type_text(left_type)} "
+                f"and {type_text(right_type)} are not supported.",
+                code=40000,
+            )
         kind = _arith_type(symbol, left_type, right_type)
         if isinstance(kind, DecimalType):
             inner = fn

@@ -130,6 +130,7 @@ class Projection:
     types: list[SqlType]
     fns: list[Fn]
     key_flags: list[bool]
+    header_columns: list[Column | None]
 
     def apply(self, row: Sequence[Any]) -> list[Any]:
         """The output row."""
@@ -148,7 +149,10 @@ def plan_projection(
     types: list[SqlType] = []
     fns: list[Fn] = []
     keys: list[bool] = []
-    columns = source.keys + source.values + source.headers
+    headers: list[Column | None] = []
+    layout = [c.name for c in source.keys + source.values + source.headers]
+    # SELECT * gives keys, values, then headers (the header's schema string orders them apart).
+    star = source.keys + source.values + source.headers
     synthetic = 0
     for item in select.expressions:
         if (
@@ -156,11 +160,12 @@ def plan_projection(
             or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
             or isinstance(item, KsqlStructAll)
         ):
-            for index, column in enumerate(columns):
+            for column in star:
                 names.append(column.name)
                 types.append(column.type)
-                fns.append(_getter(index))
+                fns.append(_getter(layout.index(column.name)))
                 keys.append(column.role == "KEY")
+                headers.append(column if column.role in ("HEADER", "HEADERS") else None)
             continue
         node = item.this if isinstance(item, exp.Alias) else item
         fn, kind = compile_expr(node, scope)
@@ -178,15 +183,19 @@ def plan_projection(
         names.append(name)
         types.append(kind)
         fns.append(fn)
-        is_key = isinstance(node, exp.Column) and any(
-            c.name == name and c.role == "KEY" for c in source.keys
-        )
-        keys.append(is_key)
+        direct = source.column(identifier_name(node.this)) if isinstance(node, exp.Column) else None
+        keys.append(direct is not None and direct.role == "KEY")
+        is_header = direct is not None and direct.role in ("HEADER", "HEADERS")
+        headers.append(direct if is_header else None)
     if pull_table:
         # Pull queries on tables return key columns first.
         order = sorted(range(len(names)), key=lambda i: not keys[i])
-        names, types, fns, keys = ([seq[i] for i in order] for seq in (names, types, fns, keys))  # type: ignore[assignment]
-    return Projection(names, types, fns, keys)
+        names = [names[i] for i in order]
+        types = [types[i] for i in order]
+        fns = [fns[i] for i in order]
+        keys = [keys[i] for i in order]
+        headers = [headers[i] for i in order]
+    return Projection(names, types, fns, keys, headers)
 
 
 @dataclass(slots=True)
@@ -204,11 +213,21 @@ class QueryPlan:
     def header_v1(self, query_id: str) -> dict[str, Any]:
         """The StreamedRow header (KEY marked on pull queries over tables)."""
         mark = not self.push and self.source.kind == "TABLE"
-        parts = []
-        for name, kind, is_key in zip(
-            self.projection.names, self.projection.types, self.projection.key_flags, strict=True
+        parts: list[Any] = []
+        projection = self.projection
+        for name, kind, is_key, header in zip(
+            projection.names,
+            projection.types,
+            projection.key_flags,
+            projection.header_columns,
+            strict=True,
         ):
-            parts.append(f"`{name}` {kind}" + (" KEY" if mark and is_key else ""))
+            text = f"`{name}` {kind}" + (" KEY" if mark and is_key else "")
+            if header is not None:
+                text = f"`{name}` {kind} " + header.schema_text(mark_key=False).split(" ", 2)[2]
+            parts.append((0 if mark and is_key else 1 if header is not None else 2, text))
+        # ksqlDB prints a schema by namespace: keys, then headers, then values.
+        parts = [text for _, text in sorted(parts, key=lambda part: part[0])]
         return {"queryId": query_id, "schema": ", ".join(parts)}
 
     def header_plain(self, query_id: str) -> dict[str, Any]:
@@ -222,6 +241,9 @@ class QueryPlan:
 
 def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
     """Plan a transient ``SELECT`` over a single source."""
+    push = select.args.get("emit") is not None
+    if not push:
+        _check_pull(select)
     if select.args.get("joins"):
         raise KsqlStatementError("JOINs are not supported by the ksqlpy local server yet.")
     for clause, label in (
@@ -242,7 +264,6 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
     if source is None:
         raise KsqlStatementError(f"{name} does not exist.")
     alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
-    push = select.args.get("emit") is not None
     pull_table = not push and source.kind == "TABLE"
     if pull_table and not source.is_source:
         raise KsqlStatementError(
@@ -262,6 +283,40 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
         if limit < 0:
             raise KsqlStatementError("LIMIT must not be negative")
     return QueryPlan(sql, source, RowReader(source), where, projection, limit, push)
+
+
+PULL_HINT = (
+    " See https://cnfl.io/queries for more info.\n"
+    "Add EMIT CHANGES if you intended to issue a push query."
+)
+
+
+def _check_pull(select: KsqlSelect) -> None:
+    """ksqlDB's refusals of what pull queries cannot do, with its messages."""
+    for clause, label in (("joins", "JOIN"), ("group", "GROUP BY"), ("window", "WINDOW")):
+        if select.args.get(clause):
+            raise KsqlStatementError(f"Pull queries don't support {label} clauses.{PULL_HINT}")
+    limit = select.args.get("limit")
+    if limit is not None and limit.expression.name.startswith("-"):
+        raise KsqlStatementError(
+            "Pull queries don't support negative integers in the LIMIT clause. "
+            "See https://cnfl.io/queries for more info."
+        )
+    where = select.args.get("where")
+    for label, nodes in (("SELECT", select.expressions), ("WHERE", [where] if where else [])):
+        used = sorted(
+            {
+                identifier_name(column.this)
+                for node in nodes
+                for column in node.find_all(exp.Column)
+                if identifier_name(column.this) in ("ROWPARTITION", "ROWOFFSET")
+            }
+        )
+        if used:
+            names = ", ".join(f"`{n}`" for n in used)
+            raise KsqlStatementError(
+                f"Pull queries don't support the following columns in {label} clauses: {names}"
+            )
 
 
 def transient_id(source: Source) -> str:
@@ -297,7 +352,8 @@ class RunningQuery:
         ends = engine.log.end_offsets(topic)
         self.positions = [0] * len(ends) if from_beginning else list(ends)
         self.stop_at = list(ends) if until_end else None
-        self.table_push = plan.push and plan.source.kind == "TABLE"
+        self.is_table = plan.source.kind == "TABLE"
+        self.table_push = plan.push and self.is_table
 
     def close(self) -> None:
         """Stop the query; its stream ends (``Query Completed`` on the v1 framing)."""
@@ -331,6 +387,11 @@ class RunningQuery:
                     break
                 for record in records:
                     position = record.offset + 1
+                    # Streams ignore records without a value; tables those without a key.
+                    if record.value is None and not self.table_push:
+                        continue
+                    if record.key is None and self.is_table:
+                        continue
                     row = plan.reader.row(record)
                     if row is None:
                         continue
