@@ -80,9 +80,8 @@ class Shell:
         """Run every statement of ``text``; the failures (also rendered)."""
         failed: list[Failure] = []
         for result in self.executor.run(text):
-            handler = _HANDLERS[type(result)]
-            outcome = handler(self, result)
-            self.out.spool = self.session.spool
+            self.out.spool = self.session.spool  # SPOOL opens or closes it between results
+            outcome = _HANDLERS[type(result)](self, result)
             if outcome is not None:
                 failed.append(outcome)
             if self.done:
@@ -148,7 +147,8 @@ class Shell:
             return JsonLines(columns, self.out)
         if result.kind is StatementKind.PULL_QUERY:
             return FiniteTable(columns, self.out, width=self.width())
-        return LiveTable(columns, self.out, width=self.width())
+        types = [column.type.name for column in result.query.column_types]
+        return LiveTable(columns, self.out, width=self.width(), types=types)
 
     def _read(self, query: Any, view: View) -> str:
         """Show rows until the query ends, the row limit or the timeout; why it stopped."""

@@ -9,6 +9,19 @@ from typing import Any
 from .output import Output
 from .table import TOMBSTONE, cell, fit_widths, grid, grid_border, grid_row, to_json
 
+# Starting column widths by type, so the first rows rarely widen a column (which repeats the
+# header); a column is never narrower than its name.
+TYPE_WIDTHS = {
+    "BOOLEAN": 5,
+    "INTEGER": 6,
+    "BIGINT": 13,
+    "DOUBLE": 10,
+    "DECIMAL": 10,
+    "STRING": 10,
+    "DATE": 10,
+    "TIME": 12,
+    "TIMESTAMP": 23,
+}
 STATUS_EVERY = 0.1
 """Seconds between redraws of the status line (rows are written as they come)."""
 
@@ -30,13 +43,19 @@ class LiveTable:
         out: Output,
         *,
         width: int | None = None,
+        types: Sequence[str] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.columns = list(columns)
         self.out = out
         self.width = width
         self.clock = clock
-        self.widths = [len(c) for c in self.columns]
+        starts = [TYPE_WIDTHS.get(t, 0) for t in types] or [0] * len(self.columns)
+        self.widths = fit_widths(
+            [max(len(c), w) for c, w in zip(self.columns, starts, strict=False)],
+            width,
+            3 * len(self.columns) + 1,
+        )
         self.count = 0
         self.started = clock()
         self._header = False

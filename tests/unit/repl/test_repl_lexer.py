@@ -14,7 +14,7 @@ def styled(text: str) -> list[list[tuple[str, str]]]:
 
 def test_ksql_keywords_types_strings_and_variables() -> None:
     (line,) = styled("SELECT CAST(x AS BIGINT) FROM s WHERE v = '${y}' EMIT CHANGES;")
-    by_text = dict((part, style) for style, part in line)
+    by_text = {part: style for style, part in line}
     assert by_text["SELECT"] == by_text["EMIT"] == by_text["CHANGES"] == "class:sql.keyword"
     assert by_text["BIGINT"] == "class:sql.type"
     assert by_text["'${y}'"] == "class:sql.string"
