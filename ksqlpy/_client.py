@@ -116,10 +116,11 @@ class _Core:
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
         self.variables: dict[str, Any] = {}
+        self.properties: dict[str, Any] = dict(config.properties)
         self.command_sequence_number: int | None = None
 
     def props(self, properties: Mapping[str, Any] | None) -> dict[str, Any]:
-        merged = dict(self.config.properties)
+        merged = dict(self.properties)
         if properties:
             merged.update(properties)
         return merged
@@ -146,6 +147,13 @@ class _Core:
             self.command_sequence_number,
             idempotent=idempotent,
         )
+
+    def session_directive(self, sql: str) -> bool:
+        """Apply SET/UNSET/DEFINE/UNDEFINE to the client's session, as the ksqlDB CLI does.
+
+        The server applies them only within one request, so sent alone they would do nothing.
+        """
+        return _directive(sql, self.properties, self.variables)
 
     def execute(
         self,
@@ -398,7 +406,11 @@ class Client:
         """Run one statement through ``/ksql``; its entity (None for SET/DEFINE/INSERT VALUES).
 
         For CSAS/CTAS/INSERT SELECT the result is a ``CommandResult`` with ``query_id``.
+        ``SET``/``UNSET``/``DEFINE``/``UNDEFINE`` change this client's session (the properties
+        and variables sent with later requests) and return None.
         """
+        if self._core.session_directive(sql):
+            return None
         return self._run(self._core.execute(sql, properties))
 
     def execute_script(
@@ -754,6 +766,8 @@ class AsyncClient:
         self, sql: str, properties: Mapping[str, Any] | None = None
     ) -> Entity | None:
         """Run one statement through ``/ksql``; its entity (None for SET/DEFINE/INSERT VALUES)."""
+        if self._core.session_directive(sql):
+            return None
         return await self._run(self._core.execute(sql, properties))
 
     async def execute_script(

@@ -472,3 +472,46 @@ def test_http_versions_chosen_per_scheme() -> None:
     assert args("http://h:8088", False, False) == (True, False)
     assert args("http://h:8088", False, True) == (False, True)  # /inserts-stream is h2-only
     assert args("https://h:8088", False, True) == (False, True)
+
+
+def test_set_and_define_statements_change_the_client_session() -> None:
+    fake = FakeKsqlDB()
+    with _client(fake) as client:
+        assert client.execute_statement("SET 'auto.offset.reset' = 'earliest';") is None
+        assert client.execute_statement("DEFINE who = 'me';") is None
+        client.execute_query("SELECT * FROM PV;")
+        client.execute_statement("UNSET 'auto.offset.reset';")
+        client.execute_statement("UNDEFINE who;")
+        client.execute_query("SELECT * FROM PV;")
+    assert fake.paths() == ["/query-stream", "/query-stream"], "nothing was sent for them"
+    assert fake.bodies[0]["properties"] == {"auto.offset.reset": "earliest"}
+    assert fake.bodies[0]["sessionVariables"] == {"who": "me"}
+    assert fake.bodies[1]["properties"] == {}
+    assert "sessionVariables" not in fake.bodies[1]
+
+
+def test_to_pandas_builds_a_frame_or_says_how_to_get_pandas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+    import types
+
+    fake = FakeKsqlDB()
+    with _client(fake) as client:
+        result = client.execute_query("SELECT * FROM PV;")
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(KsqlError, match="pip install pandas"):
+        result.to_pandas()
+    calls: list[tuple[Any, Any]] = []
+
+    def from_records(records: Any, columns: Any) -> str:
+        calls.append((records, columns))
+        return "frame"
+
+    pandas = types.ModuleType("pandas")
+    pandas.DataFrame = types.SimpleNamespace(from_records=from_records)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pandas", pandas)
+    assert result.to_pandas() == "frame"
+    records, columns = calls[0]
+    assert columns == ["ID", "AMOUNT", "TS"]
+    assert records[1][:2] == (1, Decimal("1.25"))
