@@ -212,7 +212,7 @@ def _main(args: argparse.Namespace, ask: Callable[[str], str]) -> int:
         script = _script(args)
         if script is not None:
             return _run_script(client, session, script, args)
-        return _interactive(client, session, info, settings, args)
+        return _interactive(client, session, info, settings, args, stack)
 
 
 def _script(args: argparse.Namespace) -> str | None:
@@ -252,7 +252,12 @@ def _width(out: Any) -> Callable[[], int | None]:
 
 
 def _interactive(
-    client: Client, session: Session, info: Any, settings: Settings, args: argparse.Namespace
+    client: Client,
+    session: Session,
+    info: Any,
+    settings: Settings,
+    args: argparse.Namespace,
+    stack: contextlib.ExitStack,
 ) -> int:
     from .commands import completion_names
     from .completion.catalog import Catalog, load_catalog
@@ -263,6 +268,8 @@ def _interactive(
 
     names = completion_names()
     catalog = Catalog(lambda: load_catalog(client, names), CatalogSnapshot(commands=names))
+    # The refresh thread shares the client: let it finish before the client closes.
+    stack.callback(catalog.close)
     history = Path(settings.history_file) if settings.history_file else data_dir() / "history"
     prompt = make_prompt(
         session,

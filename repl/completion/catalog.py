@@ -72,6 +72,7 @@ class Catalog:
         self._lock = threading.Lock()
         self._again = False
         self._thread: threading.Thread | None = None
+        self._closed = False
         self.error: KsqlError | None = None
         """The last failure of a refresh (the previous snapshot is kept)."""
 
@@ -83,6 +84,8 @@ class Catalog:
     def refresh(self) -> None:
         """Fetch a new snapshot in the background."""
         with self._lock:
+            if self._closed:
+                return
             if self._thread is not None and self._thread.is_alive():
                 self._again = True
                 return
@@ -100,6 +103,13 @@ class Catalog:
                 if not self._again:
                     return
                 self._again = False
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Let a running refresh finish (before its client closes); no refresh after this."""
+        with self._lock:
+            self._again = False
+            self._closed = True
+        self.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a running refresh; True when none is running any more."""
