@@ -50,9 +50,10 @@ class LiveTable:
         self.out = out
         self.width = width
         self.clock = clock
-        starts = [TYPE_WIDTHS.get(t, 0) for t in types] or [0] * len(self.columns)
+        starts = [TYPE_WIDTHS.get(t, 0) for t in types][: len(self.columns)]
+        starts += [0] * (len(self.columns) - len(starts))
         self.widths = fit_widths(
-            [max(len(c), w) for c, w in zip(self.columns, starts, strict=False)],
+            [max(len(c), w) for c, w in zip(self.columns, starts, strict=True)],
             width,
             3 * len(self.columns) + 1,
         )
