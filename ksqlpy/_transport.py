@@ -109,6 +109,17 @@ class _Base:
         self.config = config
         self._url = 0
         self.closed = False
+        # h2c by prior knowledge fails against servers and proxies that speak only HTTP/1.1;
+        # until an HTTP/2 reply proves it works, such a failure switches to HTTP/1.1 once.
+        self._h2c_unproven = config.http2 and not config.tls
+        self.http1_fallback = False
+
+    def _falls_back(self, error: BaseException) -> bool:
+        if self._h2c_unproven and isinstance(error, httpx.RemoteProtocolError):
+            self._h2c_unproven = False
+            self.http1_fallback = True
+            return True
+        return False
 
     @property
     def base(self) -> str:
@@ -131,7 +142,7 @@ class _Base:
         )
 
     def _client_args(self, *, inserts: bool) -> dict[str, Any]:
-        http2 = self.config.http2 or inserts
+        http2 = (self.config.http2 and not self.http1_fallback) or inserts
         # Cleartext HTTP/2 needs prior knowledge (http1=False); over TLS ALPN picks it.
         http1 = not inserts and not (http2 and not self.config.tls)
         return {
@@ -196,6 +207,10 @@ class SyncTransport(_Base):
                     timeout=self._timeout(request),
                 )
             except httpx.HTTPError as error:
+                if self._falls_back(error):
+                    self._client.close()
+                    self._client = self._make(inserts=False)
+                    continue
                 tried += 1
                 if _connect_failure(error) and tried < len(self.config.urls) and self._rotate():
                     continue
@@ -205,6 +220,7 @@ class SyncTransport(_Base):
                 attempt += 1
                 time.sleep(delay)
                 continue
+            self._h2c_unproven = False
             if response.status_code in RETRYABLE_STATUS and request.idempotent:
                 delay = self.config.retry.delay(attempt, response.headers.get("retry-after"))
                 if delay is not None:
@@ -248,10 +264,16 @@ class SyncTransport(_Base):
                 )
                 response = client.send(built, stream=True)
             except httpx.HTTPError as error:
+                if not inserts and self._falls_back(error):
+                    self._client.close()
+                    client = self._client = self._make(inserts=False)
+                    continue
                 tried += 1
                 if _connect_failure(error) and tried < len(self.config.urls) and self._rotate():
                     continue
                 raise self._mapped(error, request, base) from error
+            if not inserts:
+                self._h2c_unproven = False
             if response.status_code == 200:
                 return response
             try:
@@ -312,6 +334,10 @@ class AsyncTransport(_Base):
                     timeout=self._timeout(request),
                 )
             except httpx.HTTPError as error:
+                if self._falls_back(error):
+                    await self._client.aclose()
+                    self._client = self._make(inserts=False)
+                    continue
                 tried += 1
                 if _connect_failure(error) and tried < len(self.config.urls) and self._rotate():
                     continue
@@ -321,6 +347,7 @@ class AsyncTransport(_Base):
                 attempt += 1
                 await asyncio.sleep(delay)
                 continue
+            self._h2c_unproven = False
             if response.status_code in RETRYABLE_STATUS and request.idempotent:
                 delay = self.config.retry.delay(attempt, response.headers.get("retry-after"))
                 if delay is not None:
@@ -368,10 +395,16 @@ class AsyncTransport(_Base):
                 )
                 response = await client.send(built, stream=True)
             except httpx.HTTPError as error:
+                if not inserts and self._falls_back(error):
+                    await self._client.aclose()
+                    client = self._client = self._make(inserts=False)
+                    continue
                 tried += 1
                 if _connect_failure(error) and tried < len(self.config.urls) and self._rotate():
                     continue
                 raise self._mapped(error, request, base) from error
+            if not inserts:
+                self._h2c_unproven = False
             if response.status_code == 200:
                 return response
             try:

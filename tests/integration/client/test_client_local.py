@@ -6,15 +6,20 @@ The shared scenarios come from ``client_scenarios``; the tests below need contro
 
 from __future__ import annotations
 
+import asyncio
+import http.server
+import json
 import subprocess
 import sys
+import threading
 import time
+from typing import Any
 
 import pytest
 from client_scenarios import *  # noqa: F403  (pytest collects the shared scenarios here)
 from client_scenarios import EARLIEST, Target
 
-from ksqlpy import AuthenticationError, Client, ServerUnavailableError
+from ksqlpy import AsyncClient, AuthenticationError, Client, ServerUnavailableError
 
 SERVE = (
     "import sys, time\n"
@@ -78,3 +83,51 @@ def test_an_untrusted_certificate_says_how_to_trust_it(target: Target) -> None:
         pytest.raises(ServerUnavailableError, match="verify="),
     ):
         client.server_info()
+
+
+class _Http1Only(http.server.BaseHTTPRequestHandler):
+    """A server (or proxy) that speaks only HTTP/1.1: what breaks HTTP/2-only clients."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = json.dumps({"KsqlServerInfo": {"version": "8.4.0"}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b'[{"@type":"streams","statementText":"LIST STREAMS;","streams":[],"warnings":[]}]'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_an_http1_only_server_is_reached_by_falling_back_from_h2c(target: Target) -> None:
+    if target.variant != "h2c":
+        pytest.skip("one variant is enough: this test brings its own server")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Http1Only)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with Client(url, retries=0) as client:
+            assert client.execute_statement("CREATE STREAM X (A INT);") is not None
+            assert client.server_info().version == "8.4.0"
+
+        async def main() -> str:
+            async with AsyncClient(url, retries=0) as client:
+                return (await client.server_info()).version
+
+        assert asyncio.run(main()) == "8.4.0"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
