@@ -21,6 +21,16 @@ from .app import BasicAuth, KsqlApp
 from .engine import Engine
 from .storage import Log, MemoryLog
 
+PUMP_INTERVAL_S = 0.1
+
+
+def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+    # At shutdown hypercorn cancels its connection tasks and asyncio reports each from a stream
+    # callback; those are expected, anything else is reported as usual.
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
 
 class LocalServer:
     """A ksqlDB-compatible server on a free port, in a background thread or an asyncio task.
@@ -101,11 +111,14 @@ class LocalServer:
         if self._fd is None:
             self._bind()
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(_quiet_cancellation)
         self._stop = asyncio.Event()
         self._ready.set()
+        pumping = asyncio.ensure_future(self._pump())
         try:
             await serve(self.app, self.config, shutdown_trigger=self._stop.wait)  # type: ignore[arg-type]
         finally:
+            pumping.cancel()
             self._fd = None
             for query in list(self.engine.queries.values()):
                 query.close()
@@ -116,9 +129,18 @@ class LocalServer:
         return self._ready.is_set() and self._error is None
 
     def request_stop(self) -> None:
-        """Ask :meth:`serve` to stop (from the server's own event loop)."""
+        """Ask :meth:`serve` to stop (from the server's own event loop); open queries end first."""
+        for query in list(self.engine.queries.values()):
+            query.close()
         if self._stop is not None:
             self._stop.set()
+
+    async def _pump(self) -> None:
+        # Records can reach the log without a request (another thread, a Kafka-backed log):
+        # persistent queries catch up on a short timer as well as after every request.
+        while True:
+            await asyncio.sleep(PUMP_INTERVAL_S)
+            self.engine.pump()
 
     def start(self) -> LocalServer:
         """Start serving in a background thread; returns once the port accepts connections."""
@@ -145,7 +167,7 @@ class LocalServer:
         loop, stop, thread = self._loop, self._stop, self._thread
         if loop is not None and stop is not None:
             with contextlib.suppress(RuntimeError):  # the loop already ended
-                loop.call_soon_threadsafe(stop.set)
+                loop.call_soon_threadsafe(self.request_stop)
         if thread is not None:
             thread.join(timeout=10)
         self._thread = None

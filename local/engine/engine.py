@@ -44,6 +44,7 @@ from .convert import CoercionError, coerce, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .expr import Scope, compile_expr, is_null_type
 from .metastore import Column, Metastore, Source
+from .persistent import PersistentQuery, QueryPipeline, sink_columns
 from .queries import (
     HEADERS_TYPE,
     PSEUDO_NAMES,
@@ -150,6 +151,7 @@ class Engine:
         self.sequence = 0
         self.commands: dict[str, Command] = {}
         self.queries: dict[str, RunningQuery] = {}
+        self.persistent: dict[str, PersistentQuery] = {}
         self._tables: dict[str, _TableState] = {}
         self.handlers: dict[type[exp.Expr], Handler] = {
             KsqlCreate: self.create_source,
@@ -207,6 +209,7 @@ class Engine:
                 ) from exc
             if entity is not None:
                 entities.append(entity)
+        self.pump()
         return entities
 
     def _statements(self, ksql: str, session: Session) -> list[tuple[str, exp.Expr]]:
@@ -244,6 +247,7 @@ class Engine:
                 40001, f"Expected exactly one KSQL statement; found {len(statements)} instead", sql
             )
         text, node = statements[0]
+        self.pump()
         if isinstance(node, KsqlPrint):
             raise http_error(40001, "PRINT is not supported by the ksqlpy local server yet", text)
         if not isinstance(node, KsqlSelect):
@@ -274,12 +278,13 @@ class Engine:
 
     def table_state(self, source: Source) -> dict[tuple[Any, ...], list[Any]]:
         """The latest row per key of a table, brought up to date with its topic."""
+        self.pump()
         state = self._tables.get(source.name)
         ends = self.log.end_offsets(source.topic)
         if state is None or len(state.positions) != len(ends):
             state = self._tables[source.name] = _TableState([0] * len(ends))
         reader = RowReader(source)
-        key_count = len(source.keys)
+        key_count = source.key_count
         for partition, end in enumerate(ends):
             position = state.positions[partition]
             while position < end:
@@ -322,11 +327,6 @@ class Engine:
         kind = str(node.args.get("kind", "")).upper()
         if kind not in ("STREAM", "TABLE"):
             raise KsqlStatementError(f"The ksqlpy local server cannot CREATE {kind} yet.")
-        if node.args.get("expression") is not None:
-            raise KsqlStatementError(
-                f"CREATE {kind} ... AS SELECT needs persistent queries, which the ksqlpy local "
-                "server does not run yet."
-            )
         target = node.this
         table = target.this if isinstance(target, exp.Schema) else target
         name = identifier_name(table.this if isinstance(table, exp.Table) else table)
@@ -345,12 +345,94 @@ class Engine:
                 f"Cannot add {kind.lower()} '{name}': A {label} with the same name already exists"
             )
         props = _with_properties(node.args.get("properties"))
+        if isinstance(node.args.get("expression"), KsqlSelect):
+            return self._create_as_select(node.args["expression"], name, kind, props, text)
         columns = self._columns(target, kind)
         source = self._make_source(name, kind, columns, props, text, bool(node.args.get("source")))
         self.metastore.sources[name] = source
         self._tables.pop(name, None)
         label = "Stream" if kind == "STREAM" else "Table"
         return self._status_entity(text, f"{kind.lower()}/`{name}`/create", f"{label} created")
+
+    def _plan_persistent(self, select: KsqlSelect) -> tuple[Source, QueryPipeline]:
+        if select.args.get("joins"):
+            raise KsqlStatementError("JOINs are not supported by the ksqlpy local server yet.")
+        from_ = select.args.get("from_")
+        if from_ is None or not isinstance(from_.this, exp.Table):
+            raise KsqlStatementError("A query needs FROM <stream or table>.")
+        table = from_.this
+        source_name = identifier_name(table.this)
+        source = self.metastore.source(source_name)
+        if source is None:
+            raise KsqlStatementError(f"{source_name} does not exist.")
+        alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
+        return source, QueryPipeline(select, source, alias, self.metastore.types)
+
+    def _create_as_select(
+        self, select: KsqlSelect, name: str, kind: str, props: dict[str, Any], text: str
+    ) -> dict[str, Any]:
+        source, pipeline = self._plan_persistent(select)
+        if kind == "TABLE" and source.kind == "STREAM" and pipeline.aggregator is None:
+            raise KsqlStatementError(
+                "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE "
+                "STREAM AS SELECT statement instead."
+            )
+        if kind == "STREAM" and (source.kind == "TABLE" or pipeline.aggregator is not None):
+            raise KsqlStatementError(
+                "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE "
+                "TABLE AS SELECT statement instead."
+            )
+        columns = sink_columns(pipeline, kind)
+        info = self.log.topic(source.topic)
+        props.setdefault("KAFKA_TOPIC", name)
+        if "FORMAT" not in props:
+            props.setdefault("KEY_FORMAT", source.key_format)
+            props.setdefault("VALUE_FORMAT", source.value_format)
+        props.setdefault("PARTITIONS", info.partitions if info else 1)
+        sink = self._make_source(name, kind, columns, props, text, False)
+        if pipeline.window is not None:
+            sink.windowed = pipeline.window.kind
+            sink.window_size_ms = (
+                None if pipeline.window.kind == "SESSION" else pipeline.window.size
+            )
+        elif source.windowed:
+            sink.windowed, sink.window_size_ms = source.windowed, source.window_size_ms
+        sink.materialized = kind == "TABLE"
+        self.metastore.sources[name] = sink
+        self._tables.pop(name, None)
+        prefix = "CSAS" if kind == "STREAM" else "CTAS"
+        query = self._start_persistent(
+            f"{prefix}_{name}_{self.sequence + 1}", text, source, sink, pipeline
+        )
+        return {
+            "@type": "currentStatus",
+            "statementText": text,
+            **self._command(
+                f"{kind.lower()}/`{name}`/create",
+                f"Created query with ID {query.query_id}",
+                query.query_id,
+            ),
+            "warnings": [],
+        }
+
+    def _start_persistent(
+        self, query_id: str, text: str, source: Source, sink: Source, pipeline: QueryPipeline
+    ) -> PersistentQuery:
+        # Persistent queries start at the beginning of their source, as ksqlDB's tests expect
+        # with auto.offset.reset=earliest; a query over live data sees it all too.
+        positions = [0] * len(self.log.end_offsets(source.topic))
+        query = PersistentQuery(query_id, text, source, sink, pipeline, positions)
+        self.persistent[query_id] = query
+        source.read_queries.append(query_id)
+        sink.write_queries.append(query_id)
+        self.pump()
+        return query
+
+    def pump(self) -> None:
+        """Run persistent queries until none has new input (bounded, so cycles cannot spin)."""
+        for _ in range(100):
+            if not any(q.pump(self) for q in list(self.persistent.values())):
+                return
 
     def _columns(self, target: exp.Expression, kind: str) -> list[Column]:
         if not isinstance(target, exp.Schema) or not target.expressions:
@@ -495,6 +577,15 @@ class Engine:
                 return self._status_entity(text, command_id, f"Source `{name}` does not exist.")
             label = "Stream" if kind == "STREAM" else "Table"
             raise KsqlStatementError(f"{label} {name} does not exist.")
+        for label, ids in (
+            ("write into", source.write_queries),
+            ("read from", source.read_queries),
+        ):
+            if ids:
+                raise KsqlStatementError(
+                    f"Cannot drop {name}.\nThe following queries {label} this source: "
+                    f"[{', '.join(ids)}].\nYou need to terminate them before dropping {name}."
+                )
         for query in list(self.queries.values()):
             if query.plan.source.name == name:
                 query.close()
@@ -533,11 +624,8 @@ class Engine:
 
     def insert_values(self, node: KsqlInsert, text: str, session: Session) -> dict[str, Any] | None:
         """INSERT INTO name [(columns)] VALUES (...): one record, no entity."""
-        if not isinstance(node.expression, exp.Values):
-            raise KsqlStatementError(
-                "INSERT INTO ... SELECT needs persistent queries, which the ksqlpy local server "
-                "does not run yet."
-            )
+        if isinstance(node.expression, KsqlSelect):
+            return self._insert_select(node, text)
         target = node.this
         table = target.this if isinstance(target, exp.Schema) else target
         name = identifier_name(table.this if isinstance(table, exp.Table) else table)
@@ -581,6 +669,36 @@ class Engine:
                 raise KsqlStatementError(f"Failed to insert values into '{name}'. {exc}") from exc
         self.write_row(source, given)
         return None
+
+    def _insert_select(self, node: KsqlInsert, text: str) -> dict[str, Any]:
+        target = node.this.this if isinstance(node.this, exp.Schema) else node.this
+        name = identifier_name(target.this if isinstance(target, exp.Table) else target)
+        sink = self.metastore.source(name)
+        if sink is None:
+            raise KsqlStatementError(f"{name} does not exist.")
+        if sink.kind != "STREAM":
+            raise KsqlStatementError(
+                f"INSERT INTO can only be used to insert into a stream. {name} is a table."
+            )
+        source, pipeline = self._plan_persistent(node.expression)
+        produced = [o.type for o in pipeline.outputs if not o.key]
+        wanted = [c.type for c in sink.values]
+        if produced != wanted:
+            raise KsqlStatementError(
+                f"Incompatible schema between results and sink. Result schema is "
+                f"{[str(t) for t in produced]}, but the sink schema is {[str(t) for t in wanted]}."
+            )
+        query = self._start_persistent(
+            f"INSERTQUERY_{self.sequence + 1}", text, source, sink, pipeline
+        )
+        return {
+            "@type": "currentStatus",
+            "statementText": text,
+            **self._command(
+                f"stream/`{name}`/create", f"Created query with ID {query.query_id}", query.query_id
+            ),
+            "warnings": [],
+        }
 
     def write_row(self, source: Source, given: dict[str, Any]) -> None:
         """Serialize one row (column -> value, ROWTIME optional) and append it to the topic."""
@@ -664,7 +782,8 @@ class Engine:
                 "queryDescriptions": [self._query_description(q) for q in self.queries.values()],
                 "warnings": [],
             }
-        entries = [running_entry(q) for q in self.queries.values()]
+        entries = [q.entry() for q in self.persistent.values()]
+        entries += [running_entry(q) for q in self.queries.values()]
         return {"@type": "queries", "statementText": text, "queries": entries, "warnings": []}
 
     def show_properties(self, text: str, extended: bool, session: Session) -> dict[str, Any]:
@@ -741,14 +860,13 @@ class Engine:
         info = self.log.topic(source.topic)
         partitions = info.partitions if (extended and info) else 0
         replication = info.replicas if (extended and info) else 0
-        reads = [
-            running_entry(q) for q in self.queries.values() if q.plan.source.name == source.name
-        ]
+        reads = [self.persistent[q].entry() for q in source.read_queries if q in self.persistent]
+        writes = [self.persistent[q].entry() for q in source.write_queries if q in self.persistent]
         return {
             "name": source.name,
             "windowType": source.windowed,
             "readQueries": reads,
-            "writeQueries": [],
+            "writeQueries": writes,
             "fields": [c.field_info() for c in source.columns],
             "type": source.kind,
             "timestamp": source.timestamp_column or "",
@@ -839,8 +957,16 @@ class Engine:
         if node.args.get("all"):
             for query in list(self.queries.values()):
                 query.close()
+            for query_id in list(self.persistent):
+                self._stop_persistent(query_id)
             return self._status_entity(text, "terminate/ALL/execute", "Query terminated.")
         query_id = node.this.name
+        persistent_id = next((q for q in self.persistent if q.upper() == query_id.upper()), None)
+        if persistent_id is not None:
+            self._stop_persistent(persistent_id)
+            return self._status_entity(
+                text, f"terminate/{persistent_id}/execute", "Query terminated."
+            )
         found = self.queries.get(query_id)
         if found is None:
             raise KsqlStatementError(
@@ -854,6 +980,13 @@ class Engine:
             "wasTerminated": True,
             "warnings": [],
         }
+
+    def _stop_persistent(self, query_id: str) -> None:
+        query = self.persistent.pop(query_id)
+        if query_id in query.source.read_queries:
+            query.source.read_queries.remove(query_id)
+        if query_id in query.sink.write_queries:
+            query.sink.write_queries.remove(query_id)
 
     def set_property(
         self, node: KsqlSetProperty, text: str, session: Session

@@ -53,7 +53,9 @@ class Source:
     statement: str
     timestamp_column: str | None = None
     is_source: bool = False
-    windowed: str | None = None
+    materialized: bool = False  # a table a persistent query maintains (pull-queryable)
+    windowed: str | None = None  # TUMBLING, HOPPING or SESSION
+    window_size_ms: int | None = None
     value_delimiter: str = ","
     wrap_single_value: bool | None = None
     read_queries: list[str] = field(default_factory=list)
@@ -73,6 +75,11 @@ class Source:
     def headers(self) -> tuple[Column, ...]:
         """The header columns, in order."""
         return tuple(c for c in self.columns if c.role in ("HEADER", "HEADERS"))
+
+    @property
+    def key_count(self) -> int:
+        """Key positions in a row: the key columns, plus WINDOWSTART and WINDOWEND if windowed."""
+        return len(self.keys) + (2 if self.windowed else 0)
 
     def column(self, name: str) -> Column | None:
         """A column by its exact (case-sensitive) name."""

@@ -28,7 +28,7 @@ from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
-from .serde import Serde, SerdeError, make_serde
+from .serde import Serde, SerdeError, WindowedSerde, make_serde
 from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ log = logging.getLogger("ksqlpy.local")
 
 PSEUDO = (("ROWTIME", BIGINT), ("ROWPARTITION", INTEGER), ("ROWOFFSET", BIGINT))
 PSEUDO_NAMES = frozenset(name for name, _ in PSEUDO)
+WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
 HEADERS_TYPE = ArrayType("ARRAY", StructType("STRUCT", (("KEY", STRING), ("VALUE", BYTES))))
 IDLE_WAIT_S = 1.0
 
@@ -45,9 +46,12 @@ IDLE_WAIT_S = 1.0
 def key_serde(source: Source) -> Serde:
     """The serde of a source's key columns (one JSON key column is written unwrapped)."""
     keys = source.keys
-    return make_serde(
+    serde = make_serde(
         source.key_format, keys, unwrapped=len(keys) == 1, delimiter=source.value_delimiter
     )
+    if source.windowed:
+        return WindowedSerde(serde, source.windowed, source.window_size_ms)
+    return serde
 
 
 def value_serde(source: Source) -> Serde:
@@ -77,7 +81,7 @@ class RowReader:
         values = [c.name for c in self.source.values]
         keys = [c.name for c in self.source.keys]
         if column in values:
-            self.timestamp_index = len(keys) + values.index(column)
+            self.timestamp_index = self.source.key_count + values.index(column)
         elif column in keys:
             self.timestamp_index = keys.index(column)
         else:
@@ -115,9 +119,12 @@ class RowReader:
 
 
 def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) -> Scope:
-    """The names of a source's rows: keys, values, headers, then pseudocolumns."""
+    """The names of a source's rows: keys (and window bounds), values, headers, pseudocolumns."""
     qualifiers = frozenset({source.name} | ({alias} if alias else set()))
-    slots = [Slot(c.name, c.type, qualifiers) for c in source.keys + source.values + source.headers]
+    slots = [Slot(c.name, c.type, qualifiers) for c in source.keys]
+    if source.windowed:
+        slots += [Slot(n, BIGINT, qualifiers) for n in WINDOW_BOUNDS]
+    slots += [Slot(c.name, c.type, qualifiers) for c in source.values + source.headers]
     slots += [Slot(name, kind, qualifiers) for name, kind in PSEUDO]
     return Scope(slots, custom)
 
@@ -150,9 +157,10 @@ def plan_projection(
     fns: list[Fn] = []
     keys: list[bool] = []
     headers: list[Column | None] = []
-    layout = [c.name for c in source.keys + source.values + source.headers]
-    # SELECT * gives keys, values, then headers (the header's schema string orders them apart).
-    star = source.keys + source.values + source.headers
+    bounds = tuple(Column(n, BIGINT, "KEY") for n in WINDOW_BOUNDS) if source.windowed else ()
+    # SELECT * gives keys (and window bounds), values, then headers, as the rows hold them.
+    star = source.keys + bounds + source.values + source.headers
+    layout = [c.name for c in star]
     synthetic = 0
     for item in select.expressions:
         if (
@@ -183,7 +191,10 @@ def plan_projection(
         names.append(name)
         types.append(kind)
         fns.append(fn)
-        direct = source.column(identifier_name(node.this)) if isinstance(node, exp.Column) else None
+        direct = None
+        if isinstance(node, exp.Column):
+            wanted = identifier_name(node.this)
+            direct = next((c for c in star if c.name == wanted), None)
         keys.append(direct is not None and direct.role == "KEY")
         is_header = direct is not None and direct.role in ("HEADER", "HEADERS")
         headers.append(direct if is_header else None)
@@ -209,6 +220,7 @@ class QueryPlan:
     projection: Projection
     limit: int | None
     push: bool
+    pipeline: Any = None  # a persistent.QueryPipeline for GROUP BY queries
 
     def header_v1(self, query_id: str) -> dict[str, Any]:
         """The StreamedRow header (KEY marked on pull queries over tables)."""
@@ -246,15 +258,10 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
         _check_pull(select)
     if select.args.get("joins"):
         raise KsqlStatementError("JOINs are not supported by the ksqlpy local server yet.")
-    for clause, label in (
-        ("group", "GROUP BY"),
-        ("window", "WINDOW"),
-        ("partition_by", "PARTITION BY"),
-    ):
-        if select.args.get(clause):
-            raise KsqlStatementError(
-                f"{label} in transient queries is not supported by the ksqlpy local server yet."
-            )
+    if select.args.get("partition_by"):
+        raise KsqlStatementError(
+            "PARTITION BY in transient queries is not supported by the ksqlpy local server yet."
+        )
     from_ = select.args.get("from_")
     if from_ is None or not isinstance(from_.this, exp.Table):
         raise KsqlStatementError("A query needs FROM <stream or table>.")
@@ -265,7 +272,7 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
         raise KsqlStatementError(f"{name} does not exist.")
     alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
     pull_table = not push and source.kind == "TABLE"
-    if pull_table and not source.is_source:
+    if pull_table and not (source.is_source or source.materialized):
         raise KsqlStatementError(
             f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
             f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
@@ -276,13 +283,27 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
     where = None
     if select.args.get("where") is not None:
         where, _ = compile_expr(select.args["where"].this, scope)
-    projection = plan_projection(select, source, scope, pull_table)
+    from .persistent import QueryPipeline, is_grouped
+
+    pipeline = None
+    if is_grouped(select):
+        pipeline = QueryPipeline(select, source, alias, engine.metastore.types)
+        outputs = pipeline.outputs
+        projection = Projection(
+            [o.name for o in outputs],
+            [o.type for o in outputs],
+            [o.fn for o in outputs],
+            [False] * len(outputs),
+            [None] * len(outputs),
+        )
+    else:
+        projection = plan_projection(select, source, scope, pull_table)
     limit = None
     if select.args.get("limit") is not None:
         limit = int(select.args["limit"].expression.name)
         if limit < 0:
             raise KsqlStatementError("LIMIT must not be negative")
-    return QueryPlan(sql, source, RowReader(source), where, projection, limit, push)
+    return QueryPlan(sql, source, RowReader(source), where, projection, limit, push, pipeline)
 
 
 PULL_HINT = (
@@ -396,6 +417,14 @@ class RunningQuery:
                     if row is None:
                         continue
                     tombstone = self.table_push and record.value is None
+                    if plan.pipeline is not None:
+                        if tombstone or (plan.where is not None and plan.where(row) is not True):
+                            continue
+                        for change in plan.pipeline.aggregator.process(row, row[-3]):
+                            out, gone = plan.pipeline.project_change(change)
+                            rows.append(out)
+                            tombstones.append(gone)
+                        continue
                     if not tombstone and plan.where is not None and plan.where(row) is not True:
                         continue
                     rows.append(plan.projection.apply(row))

@@ -282,6 +282,43 @@ class DelimitedSerde(Serde):
         return out
 
 
+class WindowedSerde(Serde):
+    """A windowed key: the inner key's bytes, then the window bounds as big-endian longs.
+
+    Time windows (TUMBLING, HOPPING) append the start; SESSION windows append end then start.
+    Values are the key columns followed by WINDOWSTART and WINDOWEND.
+    """
+
+    def __init__(self, inner: Serde, kind: str, size_ms: int | None) -> None:
+        super().__init__(inner.columns, inner.unwrapped)
+        self.inner = inner
+        self.session = kind == "SESSION"
+        self.size_ms = size_ms or 0
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        start, end = values[-2], values[-1]
+        key = self.inner.serialize(values[:-2]) or b""
+        if self.session:
+            return key + struct.pack(">qq", end, start)
+        return key + struct.pack(">q", start)
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        if data is None:
+            return [*self.inner.deserialize(None), None, None]
+        if self.session:
+            if len(data) < 16:
+                raise SerdeError("Session-windowed key shorter than 16 bytes")
+            end, start = struct.unpack(">qq", data[-16:])
+            body = data[:-16]
+        else:
+            if len(data) < 8:
+                raise SerdeError("Time-windowed key shorter than 8 bytes")
+            (start,) = struct.unpack(">q", data[-8:])
+            end = start + self.size_ms
+            body = data[:-8]
+        return [*self.inner.deserialize(body or None), start, end]
+
+
 _FACTORIES: dict[str, Callable[..., Serde]] = {
     "KAFKA": KafkaSerde,
     "JSON": JsonSerde,

@@ -1,0 +1,416 @@
+"""GROUP BY aggregation, optionally windowed: aggregate functions, window assignment, changelog.
+
+An :class:`Aggregator` is built from a SELECT with GROUP BY against a source scope. Fed one source
+row at a time, it returns the changes to its result table: for each (group key, window) touched,
+either the new output row or a tombstone (a HAVING that no longer holds, a merged session).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from ksqlpy.sql._nodes import KsqlDuration, KsqlSelect, KsqlWindow
+
+from .convert import identifier_name
+from .errors import KsqlStatementError
+from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
+from .types import BIGINT, DOUBLE, ArrayType, SqlType
+
+# -- aggregate functions --------------------------------------------------------------------------
+
+
+class Accumulator:
+    """The running state of one aggregate call for one group."""
+
+    def add(self, args: Sequence[Any]) -> None:
+        """Fold in one row's arguments."""
+        raise NotImplementedError
+
+    def value(self) -> Any:
+        """The current result."""
+        raise NotImplementedError
+
+
+class _Count(Accumulator):
+    def __init__(self, star: bool) -> None:
+        self.star = star
+        self.count = 0
+
+    def add(self, args: Sequence[Any]) -> None:
+        if self.star or (args and args[0] is not None):
+            self.count += 1
+
+    def value(self) -> Any:
+        return self.count
+
+
+class _Sum(Accumulator):
+    def __init__(self) -> None:
+        self.total: Any = None
+
+    def add(self, args: Sequence[Any]) -> None:
+        if args[0] is not None:
+            self.total = args[0] if self.total is None else self.total + args[0]
+
+    def value(self) -> Any:
+        return 0 if self.total is None else self.total
+
+
+class _Avg(Accumulator):
+    def __init__(self) -> None:
+        self.total: Any = 0
+        self.count = 0
+
+    def add(self, args: Sequence[Any]) -> None:
+        if args[0] is not None:
+            self.total += args[0]
+            self.count += 1
+
+    def value(self) -> Any:
+        return float(self.total) / self.count if self.count else 0.0
+
+
+class _Extreme(Accumulator):
+    def __init__(self, pick: Callable[[Any, Any], Any]) -> None:
+        self.pick = pick
+        self.best: Any = None
+
+    def add(self, args: Sequence[Any]) -> None:
+        if args[0] is not None:
+            self.best = args[0] if self.best is None else self.pick(self.best, args[0])
+
+    def value(self) -> Any:
+        return self.best
+
+
+class _ByOffset(Accumulator):
+    def __init__(self, latest: bool) -> None:
+        self.latest = latest
+        self.current: Any = None
+        self.seen = False
+
+    def add(self, args: Sequence[Any]) -> None:
+        ignore_nulls = args[1] if len(args) > 1 and args[1] is not None else True
+        if args[0] is None and ignore_nulls:
+            return
+        if self.latest or not self.seen:
+            self.current = args[0]
+            self.seen = True
+
+    def value(self) -> Any:
+        return self.current
+
+
+class _Collect(Accumulator):
+    def __init__(self, unique: bool) -> None:
+        self.unique = unique
+        self.items: list[Any] = []
+
+    def add(self, args: Sequence[Any]) -> None:
+        if args[0] is None or (self.unique and args[0] in self.items):
+            return
+        self.items.append(args[0])
+
+    def value(self) -> Any:
+        return list(self.items)
+
+
+class _CountDistinct(Accumulator):
+    def __init__(self) -> None:
+        self.seen: set[Any] = set()
+
+    def add(self, args: Sequence[Any]) -> None:
+        if args[0] is not None:
+            self.seen.add(repr(args[0]))
+
+    def value(self) -> Any:
+        return len(self.seen)
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateFunction:
+    """An aggregate: a factory of accumulators and its return-type rule."""
+
+    make: Callable[[bool], Accumulator]
+    returns: Callable[[Sequence[SqlType]], SqlType]
+
+
+def _first(types: Sequence[SqlType]) -> SqlType:
+    return types[0] if types else BIGINT
+
+
+AGGREGATES: dict[str, AggregateFunction] = {
+    "COUNT": AggregateFunction(_Count, lambda t: BIGINT),
+    "SUM": AggregateFunction(lambda star: _Sum(), _first),
+    "AVG": AggregateFunction(lambda star: _Avg(), lambda t: DOUBLE),
+    "MIN": AggregateFunction(lambda star: _Extreme(min), _first),
+    "MAX": AggregateFunction(lambda star: _Extreme(max), _first),
+    "LATEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(True), _first),
+    "EARLIEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(False), _first),
+    "COLLECT_LIST": AggregateFunction(
+        lambda star: _Collect(False), lambda t: ArrayType("ARRAY", t[0])
+    ),
+    "COLLECT_SET": AggregateFunction(
+        lambda star: _Collect(True), lambda t: ArrayType("ARRAY", t[0])
+    ),
+    "COUNT_DISTINCT": AggregateFunction(lambda star: _CountDistinct(), lambda t: BIGINT),
+}
+
+
+def is_aggregate(node: exp.Expression) -> bool:
+    """Whether a node is a call of an aggregate function."""
+    return isinstance(node, exp.Anonymous) and str(node.this).upper() in AGGREGATES
+
+
+# -- windows --------------------------------------------------------------------------------------
+
+_UNIT_MS = {
+    "MILLISECOND": 1,
+    "SECOND": 1000,
+    "MINUTE": 60_000,
+    "HOUR": 3_600_000,
+    "DAY": 86_400_000,
+}
+
+
+def duration_ms(node: exp.Expression | None) -> int | None:
+    """A ``KsqlDuration`` (``5 SECONDS``) in milliseconds."""
+    if node is None:
+        return None
+    if not isinstance(node, KsqlDuration):
+        raise KsqlStatementError(f"Expected a duration, got {node.sql(dialect='ksql')}")
+    unit = str(node.args["unit"]).upper().rstrip("S")
+    if unit not in _UNIT_MS:
+        raise KsqlStatementError(f"Unknown time unit: {node.args['unit']}")
+    return int(node.this.name) * _UNIT_MS[unit]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """TUMBLING (size), HOPPING (size, advance) or SESSION (gap)."""
+
+    kind: str
+    size: int
+    advance: int
+
+    def assign(self, timestamp: int) -> list[tuple[int, int]]:
+        """The time windows a record at ``timestamp`` falls in (not for SESSION)."""
+        if self.kind == "TUMBLING":
+            start = timestamp - timestamp % self.size
+            return [(start, start + self.size)]
+        first = timestamp - timestamp % self.advance
+        windows = []
+        start = first
+        while start > timestamp - self.size and start >= 0:
+            windows.append((start, start + self.size))
+            start -= self.advance
+        return sorted(windows)
+
+
+def window_spec(node: KsqlWindow | None) -> WindowSpec | None:
+    """The window of a query's WINDOW clause."""
+    if node is None:
+        return None
+    kind = str(node.args["kind"]).upper()
+    size = duration_ms(node.args.get("size"))
+    if size is None or size <= 0:
+        raise KsqlStatementError("A window needs a positive SIZE")
+    advance = duration_ms(node.args.get("advance")) or size
+    if kind == "HOPPING" and advance > size:
+        raise KsqlStatementError("Window advance must be less than or equal to window size")
+    return WindowSpec(kind, size, advance)
+
+
+# -- the aggregator -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Group:
+    accumulators: list[Accumulator]
+    rowtime: int = 0
+    start: int = 0
+    end: int = 0
+    rows: list[tuple[int, list[list[Any]]]] = field(default_factory=list)  # sessions: (ts, args)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to the result table: its key, window, output row (None = tombstone), time."""
+
+    key: tuple[Any, ...]
+    window: tuple[int, int] | None
+    row: list[Any] | None
+    rowtime: int
+
+
+class Aggregator:
+    """Compiled GROUP BY [WINDOW] [HAVING] with its projection over the aggregate results."""
+
+    def __init__(self, select: KsqlSelect, scope: Scope) -> None:
+        group = select.args.get("group")
+        self.group_nodes: list[exp.Expression] = list(group.expressions) if group else []
+        self.group_fns: list[Fn] = []
+        self.group_types: list[SqlType] = []
+        for node in self.group_nodes:
+            fn, kind = compile_expr(node, scope)
+            self.group_fns.append(fn)
+            self.group_types.append(kind)
+        self.window = window_spec(select.args.get("window"))
+        self.calls: list[exp.Anonymous] = []
+        self.call_args: list[list[Fn]] = []
+        self.call_kinds: list[AggregateFunction] = []
+        self.call_star: list[bool] = []
+        self.call_types: list[SqlType] = []
+        items = [i.this if isinstance(i, exp.Alias) else i for i in select.expressions]
+        having = select.args.get("having")
+        for node in [*items, *([having.this] if having else [])]:
+            for call in node.find_all(exp.Anonymous):
+                if is_aggregate(call) and not any(call == c for c in self.calls):
+                    self._add_call(call, scope)
+        # The scope of expressions over results: group keys, window bounds, aggregate values.
+        slots = [
+            Slot(identifier_name(n.this) if isinstance(n, exp.Column) else f"__KEY_{i}", t)
+            for i, (n, t) in enumerate(zip(self.group_nodes, self.group_types, strict=True))
+        ]
+        if self.window:
+            slots += [Slot("WINDOWSTART", BIGINT), Slot("WINDOWEND", BIGINT)]
+        slots += [Slot(f"__AGG_{i}", t) for i, t in enumerate(self.call_types)]
+        self.result_scope = Scope(slots, scope.custom_types)
+        self.having: Fn | None = None
+        if having is not None:
+            self.having, _ = compile_expr(self._rewrite(having.this), self.result_scope)
+        self.groups: dict[tuple[Any, ...], _Group] = {}
+        self.sessions: dict[tuple[Any, ...], list[_Group]] = {}
+
+    def _add_call(self, call: exp.Anonymous, scope: Scope) -> None:
+        name = str(call.this).upper()
+        spec = AGGREGATES[name]
+        args = list(call.expressions)
+        star = (
+            not args
+            or isinstance(args[0], exp.Star)
+            or (isinstance(args[0], exp.Literal) and name == "COUNT")
+        )
+        fns: list[Fn] = []
+        types: list[SqlType] = []
+        for arg in args:
+            if isinstance(arg, exp.Star):
+                continue
+            fn, kind = compile_expr(arg, scope)
+            fns.append(fn)
+            types.append(kind)
+        self.calls.append(call)
+        self.call_args.append(fns)
+        self.call_kinds.append(spec)
+        self.call_star.append(star)
+        result = spec.returns([t for t in types if t != NULL_TYPE] or [BIGINT])
+        self.call_types.append(result)
+
+    def _rewrite(self, node: exp.Expression) -> exp.Expression:
+        """A copy of an output expression reading group keys and aggregate slots."""
+
+        def swap(child: exp.Expression) -> exp.Expression:
+            for index, call in enumerate(self.calls):
+                if child == call:
+                    return exp.column(exp.to_identifier(f"__AGG_{index}", quoted=True))
+            for index, key in enumerate(self.group_nodes):
+                if not isinstance(key, exp.Column) and child == key:
+                    return exp.column(exp.to_identifier(f"__KEY_{index}", quoted=True))
+            return child
+
+        return copy.deepcopy(node).transform(swap)
+
+    def compile_output(self, node: exp.Expression) -> tuple[Fn, SqlType]:
+        """Compile a SELECT item against the aggregate results."""
+        try:
+            return compile_expr(self._rewrite(node), self.result_scope)
+        except KsqlStatementError as exc:
+            if "cannot be resolved" in exc.message:
+                raise KsqlStatementError(
+                    "Non-aggregate SELECT expression(s) not part of GROUP BY: "
+                    f"{node.sql(dialect='ksql')}"
+                ) from exc
+            raise
+
+    def _fresh(self) -> list[Accumulator]:
+        return [k.make(s) for k, s in zip(self.call_kinds, self.call_star, strict=True)]
+
+    def _args(self, row: Sequence[Any]) -> list[list[Any]]:
+        return [[f(row) for f in fns] for fns in self.call_args]
+
+    def _result(
+        self, key: tuple[Any, ...], window: tuple[int, int] | None, group: _Group
+    ) -> list[Any]:
+        values = list(key)
+        if window is not None:
+            values += window
+        values += [a.value() for a in group.accumulators]
+        return values
+
+    def _change(
+        self, key: tuple[Any, ...], window: tuple[int, int] | None, group: _Group
+    ) -> Change:
+        result = self._result(key, window, group)
+        if self.having is not None and self.having(result) is not True:
+            return Change(key, window, None, group.rowtime)
+        return Change(key, window, result, group.rowtime)
+
+    def process(self, row: Sequence[Any], rowtime: int) -> list[Change]:
+        """The changes one source row makes (rows with a NULL group key are dropped)."""
+        key = tuple(f(row) for f in self.group_fns)
+        if any(k is None for k in key):
+            return []
+        lookup = tuple(_hashable(k) for k in key)
+        args = self._args(row)
+        if self.window is not None and self.window.kind == "SESSION":
+            return self._session(key, lookup, args, rowtime)
+        windows: list[tuple[int, int] | None] = (
+            list(self.window.assign(rowtime)) if self.window else [None]
+        )
+        changes = []
+        for window in windows:
+            group_key = lookup if window is None else (*lookup, window)
+            group = self.groups.get(group_key)
+            if group is None:
+                group = self.groups[group_key] = _Group(self._fresh())
+            for accumulator, values in zip(group.accumulators, args, strict=True):
+                accumulator.add(values)
+            group.rowtime = max(group.rowtime, rowtime)
+            changes.append(self._change(key, window, group))
+        return changes
+
+    def _session(
+        self, key: tuple[Any, ...], lookup: tuple[Any, ...], args: list[list[Any]], rowtime: int
+    ) -> list[Change]:
+        assert self.window is not None
+        gap = self.window.size
+        sessions = self.sessions.setdefault(lookup, [])
+        touching = [s for s in sessions if s.start - gap <= rowtime <= s.end + gap]
+        changes = [Change(key, (s.start, s.end), None, s.rowtime) for s in touching]
+        merged = _Group(self._fresh(), start=rowtime, end=rowtime, rowtime=rowtime)
+        contributions = [r for s in touching for r in s.rows] + [(rowtime, args)]
+        for stamp, values in sorted(contributions, key=lambda r: r[0]):
+            for accumulator, value in zip(merged.accumulators, values, strict=True):
+                accumulator.add(value)
+            merged.start = min(merged.start, stamp)
+            merged.end = max(merged.end, stamp)
+        merged.rows = contributions
+        merged.rowtime = merged.end
+        sessions[:] = [s for s in sessions if s not in touching] + [merged]
+        changes = [c for c in changes if c.window != (merged.start, merged.end)]
+        changes.append(self._change(key, (merged.start, merged.end), merged))
+        return changes
+
+
+def _hashable(value: Any) -> Any:
+    """Group keys may be arrays, maps or structs: key the state by a hashable copy."""
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _hashable(v)) for k, v in value.items())
+    return value

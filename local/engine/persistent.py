@@ -1,0 +1,319 @@
+"""Persistent queries: CREATE STREAM/TABLE AS SELECT and INSERT INTO ... SELECT.
+
+A persistent query keeps a position in each partition of its source topic. ``pump`` reads what
+is new, runs it through the query (filter and projection, or aggregation) and appends the
+results to the sink topic with the sink's formats. The engine pumps after every request and on a
+short timer, so results follow their inputs closely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from ksqlpy.sql._nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+
+from .aggregate import Aggregator, Change, is_aggregate
+from .convert import identifier_name
+from .errors import KsqlStatementError
+from .expr import NULL_TYPE, Fn, compile_expr
+from .metastore import Column, Source
+from .queries import WINDOW_BOUNDS, RowReader, key_serde, source_scope, value_serde
+from .serde import Serde
+from .types import BIGINT, SqlType
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+BATCH = 1000
+
+
+@dataclass(slots=True)
+class Output:
+    """An output column of a query: name, type, how to compute it, and whether it is a key."""
+
+    name: str
+    type: SqlType
+    fn: Fn
+    key: bool
+
+
+@dataclass(slots=True)
+class Emitted:
+    """One result record before serialization."""
+
+    keys: list[Any]
+    values: list[Any] | None  # None: a tombstone
+    rowtime: int
+    window: tuple[int, int] | None = None
+
+
+def _star_columns(source: Source) -> list[tuple[str, SqlType, bool]]:
+    columns = [(c.name, c.type, True) for c in source.keys]
+    if source.windowed:
+        columns += [(n, BIGINT, True) for n in WINDOW_BOUNDS]
+    columns += [(c.name, c.type, False) for c in source.values + source.headers]
+    return columns
+
+
+def _name_of(item: exp.Expression, index: int) -> str:
+    node = item.this if isinstance(item, exp.Alias) else item
+    if isinstance(item, exp.Alias):
+        return identifier_name(item.args["alias"])
+    if isinstance(node, exp.Column):
+        return identifier_name(node.this)
+    if isinstance(node, KsqlDereference):
+        return identifier_name(node.expression)
+    return f"KSQL_COL_{index}"
+
+
+def _is_star(item: exp.Expression) -> bool:
+    return isinstance(item, (exp.Star, KsqlStructAll)) or (
+        isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
+    )
+
+
+class QueryPipeline:
+    """What a SELECT does to each row of its source, as records of the result."""
+
+    def __init__(
+        self,
+        select: KsqlSelect,
+        source: Source,
+        scope_alias: str | None,
+        custom: dict[str, SqlType],
+    ) -> None:
+        self.source = source
+        self.scope = source_scope(source, scope_alias, custom)
+        self.where: Fn | None = None
+        if select.args.get("where") is not None:
+            self.where, _ = compile_expr(select.args["where"].this, self.scope)
+        self.is_table = source.kind == "TABLE"
+        self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
+        self.outputs = self._outputs(select)
+        self.window = self.aggregator.window if self.aggregator else None
+        partition = select.args.get("partition_by")
+        self.partition_by: list[tuple[str, Fn, SqlType]] = []
+        if partition is not None and self.aggregator is None:
+            self._repartition(partition.expressions)
+
+    def _outputs(self, select: KsqlSelect) -> list[Output]:
+        outputs: list[Output] = []
+        synthetic = 0
+        for item in select.expressions:
+            if _is_star(item):
+                if self.aggregator is not None:
+                    raise KsqlStatementError("SELECT * is not allowed in an aggregate query")
+                layout = [n for n, _, _ in _star_columns(self.source)]
+                for name, kind, is_key in _star_columns(self.source):
+                    index = layout.index(name)
+                    outputs.append(Output(name, kind, _getter(index), is_key))
+                continue
+            name = _name_of(item, synthetic)
+            node = item.this if isinstance(item, exp.Alias) else item
+            if name.startswith("KSQL_COL_") and not isinstance(item, exp.Alias):
+                synthetic += 1
+            if self.aggregator is not None:
+                fn, kind = self.aggregator.compile_output(node)
+                is_key = any(node == g for g in self.aggregator.group_nodes) or (
+                    isinstance(node, exp.Column) and identifier_name(node.this) in WINDOW_BOUNDS
+                )
+            else:
+                fn, kind = compile_expr(node, self.scope)
+                is_key = isinstance(node, exp.Column) and any(
+                    c.name == identifier_name(node.this) for c in self.source.keys
+                )
+            if kind == NULL_TYPE:
+                raise KsqlStatementError(
+                    "Can't infer a type of null. Please explicitly cast it to a required type, "
+                    "e.g. CAST(null AS VARCHAR)."
+                )
+            if any(o.name == name for o in outputs):
+                raise KsqlStatementError(
+                    f"Duplicate value columns found in schema: `{name}` {kind}"
+                )
+            outputs.append(Output(name, kind, fn, is_key))
+        return outputs
+
+    def _repartition(self, nodes: list[exp.Expression]) -> None:
+        for node in nodes:
+            fn, kind = compile_expr(node, self.scope)
+            name = _name_of(node, 0)
+            self.partition_by.append((name, fn, kind))
+        names = {n for n, _, _ in self.partition_by}
+        for output in self.outputs:
+            output.key = output.name in names
+
+    def key_outputs(self) -> list[Output]:
+        """The key columns of the result (without window bounds)."""
+        return [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
+
+    def feed(
+        self, row: list[Any] | None, rowtime: int, tombstone_key: list[Any] | None
+    ) -> list[Emitted]:
+        """The result records of one source record (``row`` is None for a table tombstone)."""
+        if self.aggregator is not None:
+            if row is None or (self.where is not None and self.where(row) is not True):
+                return []
+            return [self._from_change(c) for c in self.aggregator.process(row, rowtime)]
+        if row is None:
+            return [Emitted(tombstone_key or [], None, rowtime)] if self.is_table else []
+        keys_now = [o.fn(row) for o in self.key_outputs()]
+        if self.partition_by:
+            keys_now = [fn(row) for _, fn, _ in self.partition_by]
+        if self.where is not None and self.where(row) is not True:
+            return [Emitted(keys_now, None, rowtime)] if self.is_table else []
+        values = [o.fn(row) for o in self.outputs if not o.key]
+        window = (
+            (row[len(self.source.keys)], row[len(self.source.keys) + 1])
+            if self.source.windowed
+            else None
+        )
+        return [Emitted(keys_now, values, rowtime, window)]
+
+    def project_change(self, change: Change) -> tuple[list[Any], bool]:
+        """A transient query's output row for one change (projection order), and tombstone-ness."""
+        if change.row is None:
+            return [None] * len(self.outputs), True
+        return [o.fn(change.row) for o in self.outputs], False
+
+    def _from_change(self, change: Change) -> Emitted:
+        if change.row is None:
+            keys = list(change.key)
+            return Emitted(self._order_keys(keys), None, change.rowtime, change.window)
+        keys = [o.fn(change.row) for o in self.key_outputs()]
+        values = [o.fn(change.row) for o in self.outputs if not o.key]
+        return Emitted(keys, values, change.rowtime, change.window)
+
+    def _order_keys(self, group_values: list[Any]) -> list[Any]:
+        assert self.aggregator is not None
+        out = []
+        for output in self.key_outputs():
+            match = next(
+                (
+                    v
+                    for n, v in zip(self.aggregator.group_nodes, group_values, strict=True)
+                    if _named(n) == output.name
+                ),
+                group_values[0] if group_values else None,
+            )
+            out.append(match)
+        return out
+
+
+def is_grouped(select: KsqlSelect) -> bool:
+    """Whether a SELECT aggregates (GROUP BY, or an aggregate function in its projection)."""
+    return select.args.get("group") is not None or any(
+        is_aggregate(n) for item in select.expressions for n in item.find_all(exp.Anonymous)
+    )
+
+
+def _getter(index: int) -> Fn:
+    return lambda row: row[index]
+
+
+def _named(node: exp.Expression) -> str:
+    return identifier_name(node.this) if isinstance(node, exp.Column) else ""
+
+
+@dataclass(slots=True)
+class PersistentQuery:
+    """A running CSAS/CTAS/INSERT INTO SELECT: source positions, pipeline, sink serdes."""
+
+    query_id: str
+    sql: str
+    source: Source
+    sink: Source
+    pipeline: QueryPipeline
+    positions: list[int]
+    reader: RowReader = field(init=False)
+    keys: Serde = field(init=False)
+    values: Serde = field(init=False)
+    state: str = "RUNNING"
+
+    def __post_init__(self) -> None:
+        self.reader = RowReader(self.source)
+        self.keys = key_serde(self.sink)
+        self.values = value_serde(self.sink)
+
+    def pump(self, engine: Engine) -> int:
+        """Process every record appended to the source since the last call; return the count."""
+        log = engine.log
+        topic = self.source.topic
+        if log.topic(topic) is None or log.topic(self.sink.topic) is None:
+            return 0
+        ends = log.end_offsets(topic)
+        if len(self.positions) < len(ends):
+            self.positions += [0] * (len(ends) - len(self.positions))
+        done = 0
+        key_count = self.source.key_count
+        for partition, end in enumerate(ends):
+            while self.positions[partition] < end:
+                records = log.read(topic, partition, self.positions[partition], BATCH)
+                if not records:
+                    break
+                for record in records:
+                    self.positions[partition] = record.offset + 1
+                    done += 1
+                    if record.value is None:
+                        if not self.pipeline.is_table:
+                            continue
+                        decoded = self.reader.row(record)
+                        key = decoded[:key_count] if decoded else None
+                        outputs = self.pipeline.feed(None, record.timestamp, key)
+                    else:
+                        if record.key is None and self.pipeline.is_table:
+                            continue
+                        row = self.reader.row(record)
+                        if row is None:
+                            continue
+                        outputs = self.pipeline.feed(row, row[-3], None)
+                    for out in outputs:
+                        self._write(engine, out)
+        return done
+
+    def _write(self, engine: Engine, out: Emitted) -> None:
+        key_values = list(out.keys)
+        if self.sink.windowed:
+            window = out.window or (None, None)
+            key_values += list(window)
+        key = self.keys.serialize(key_values) if self.sink.key_count else None
+        value = None if out.values is None else self.values.serialize(out.values)
+        engine.log.append(self.sink.topic, key, value, timestamp=out.rowtime)
+
+    def entry(self) -> dict[str, Any]:
+        """The ``SHOW QUERIES`` entry."""
+        return {
+            "queryString": self.sql,
+            "sinks": [self.sink.name],
+            "sinkKafkaTopics": [self.sink.topic],
+            "id": self.query_id,
+            "statusCount": {self.state: 1},
+            "queryType": "PERSISTENT",
+            "state": self.state,
+        }
+
+
+def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:
+    """The columns of the sink a query creates: its keys first, then its values."""
+    columns: list[Column] = []
+    if pipeline.partition_by:
+        columns += [Column(n, t, "KEY") for n, _, t in pipeline.partition_by]
+    else:
+        columns += [Column(o.name, o.type, "KEY") for o in pipeline.key_outputs()]
+    columns += [Column(o.name, o.type, "VALUE") for o in pipeline.outputs if not o.key]
+    if kind == "TABLE" and not any(c.role == "KEY" for c in columns):
+        if pipeline.aggregator is not None:
+            group = ", ".join(n.sql(dialect="ksql") for n in pipeline.aggregator.group_nodes)
+            raise KsqlStatementError(
+                "Key missing from projection (ie, SELECT).\n"
+                f"The query used to build the table must include the grouping expression(s) "
+                f"{group} in its projection (eg, SELECT {group}...)."
+            )
+        raise KsqlStatementError(
+            "Key missing from projection (ie, SELECT).\nThe query used to build the table must "
+            "include the key column(s) of its source in its projection."
+        )
+    return columns
