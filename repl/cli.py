@@ -14,7 +14,9 @@ import argparse
 import contextlib
 import getpass
 import importlib
+import os
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -98,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-warn", action="store_true", help="do not ask before destructive statements"
     )
     parser.add_argument("--vi", action="store_true", help="vi key bindings (F4 switches)")
+    parser.add_argument(
+        "--no-pager", action="store_true", help="never page tables taller than the screen"
+    )
     parser.add_argument(
         "--settings", type=Path, help="the TOML settings file (default: user config dir)"
     )
@@ -285,7 +290,12 @@ def _interactive(
         confirm=confirm_with(prompt) if warn else None,
         on_change=catalog.refresh,
     )
-    out = Output(sys.stdout)
+    pager = os.environ.get("PAGER", settings.pager) if not args.no_pager else ""
+    out = Output(
+        sys.stdout,
+        pager=pager if pager and shutil.which(shlex.split(pager)[0]) else None,
+        height=lambda: shutil.get_terminal_size().lines,
+    )
     shell = Shell(executor, session, out, interactive=True, width=_width(out))
     shell.banner(info)
     catalog.refresh()

@@ -28,6 +28,7 @@ DEFAULT_CONFIG = """\
 # query_timeout = 0             # milliseconds, 0: no timeout
 # destructive_warning = true    # ask before DROP ... DELETE TOPIC, TERMINATE ALL, ...
 # history_file = ""             # default: $XDG_DATA_HOME/ksqlpy/history
+# pager = "less -SRXF"          # for tables taller than the screen; "" turns it off ($PAGER wins)
 """
 
 
@@ -42,6 +43,7 @@ class Settings:
     query_timeout: int = 0
     destructive_warning: bool = True
     history_file: str = ""
+    pager: str = "less -SRXF"
 
 
 def load_settings(path: Path | None = None) -> Settings:

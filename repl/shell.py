@@ -101,7 +101,7 @@ class Shell:
         if self.session.output == "JSON":
             self.out.line(entity_json(result.entity))
         else:
-            self.out.line(render_entity(result.entity, self.width()))
+            self.out.block(render_entity(result.entity, self.width()))
 
     def _message(self, result: Message) -> None:
         self.out.line(result.text)

@@ -148,7 +148,7 @@ class FiniteTable:
         """Write the grid; return the summary line."""
         elapsed = self.clock() - self.started
         if self.rows or self.columns:
-            self.out.line(grid(self.columns, self.rows, width=self.width))
+            self.out.block(grid(self.columns, self.rows, width=self.width))
         noun = "row" if len(self.rows) == 1 else "rows"
         return f"{len(self.rows)} {noun} in {elapsed:.3f} s"
 

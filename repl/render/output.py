@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+from collections.abc import Callable
 from typing import TextIO
 
 _CLEAR_LINE = "\r\x1b[K"
@@ -15,10 +18,19 @@ class Output:
     """
 
     def __init__(
-        self, stream: TextIO, *, err: TextIO | None = None, tty: bool | None = None
+        self,
+        stream: TextIO,
+        *,
+        err: TextIO | None = None,
+        tty: bool | None = None,
+        pager: str | None = None,
+        height: Callable[[], int] = lambda: 0,
     ) -> None:
         self.stream = stream
         self.err = err
+        self.pager = pager
+        """Command that shows finite output taller than the terminal (e.g. ``less -SRXF``)."""
+        self.height = height
         self.tty = stream.isatty() if tty is None else tty
         self.spool: TextIO | None = None
         self._status_shown = False
@@ -33,6 +45,25 @@ class Output:
     def line(self, text: str = "") -> None:
         """Write ``text`` and a newline."""
         self.write(text + "\n")
+
+    def block(self, text: str) -> None:
+        """A finite result: through the pager when it is taller than the terminal."""
+        lines = text.count("\n") + 1
+        if self.pager and self.tty and 0 < self.height() < lines + 2 and self._page(text):
+            if self.spool is not None:
+                self.spool.write(text + "\n")
+            return
+        self.line(text)
+
+    def _page(self, text: str) -> bool:
+        """Run the pager; False when it cannot start (the text is then printed)."""
+        self.clear_status()
+        self.stream.flush()
+        try:
+            subprocess.run(shlex.split(self.pager or ""), input=text + "\n", text=True, check=False)
+        except OSError:
+            return False
+        return True
 
     def error(self, text: str) -> None:
         """Write an error line: to the error stream when there is one, and to the spool."""
