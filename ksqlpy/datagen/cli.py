@@ -14,7 +14,7 @@ from types import FrameType
 from typing import Any
 
 from ksqlpy._cli import EXIT_USAGE, base_parser
-from ksqlpy._errors import DatagenError, KafkaError, KsqlError
+from ksqlpy._errors import DatagenError, KsqlError
 
 from ._formats import FORMATS, key_encoder, value_encoder
 from ._quickstarts import PEOPLE_EXTRAS, QUICKSTARTS, padding_field, quickstart
@@ -368,10 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if isinstance(exc, KafkaError) and "Unrecognized configs" in text:
-        text += " (check --producer-property names: kafka-python settings use underscores)"
-    return text
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from ksqlpy._errors import (
     TopicNotFoundError,
 )
 
-from ._boundary import ensure_reachable, translate
+from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate
 
 # Kafka's rule (org.apache.kafka.common.internals.Topic): legal characters, at most 249 of them.
 _LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]+")
@@ -121,7 +121,10 @@ class TopicAdmin:
         settings.update(config)
         ensure_reachable(bootstrap_servers, timeout)
         with translate("connecting the admin client", bootstrap_servers, timeout):
-            self._client: Any = KafkaAdminClient(**settings)
+            try:
+                self._client: Any = KafkaAdminClient(**settings)
+            except CONFIG_ERRORS as exc:
+                raise config_error(exc, "admin client") from exc
 
     def __enter__(self) -> TopicAdmin:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -101,3 +102,27 @@ def ensure_reachable(bootstrap_servers: str, timeout: float) -> None:
         if time.monotonic() >= deadline:
             raise BrokerUnavailableError(bootstrap_servers, timeout)
         time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+# What kafka-python raises for settings it cannot use: unknown names and impossible combinations
+# (KafkaConfigurationError), bad values (ValueError, TypeError, AssertionError), and compression
+# codecs whose optional package is missing (RuntimeError).
+CONFIG_ERRORS: tuple[type[Exception], ...] = (
+    kerrors.KafkaConfigurationError,
+    ValueError,
+    TypeError,
+    AssertionError,
+    RuntimeError,
+)
+
+
+def config_error(exc: Exception, what: str) -> KafkaError:
+    """The ksqlpy error for kafka-python refusing the ``what`` settings (raise it ``from``)."""
+    text = str(exc)
+    hint = ""
+    codec = re.search(r"Libraries for (\w+) compression codec not found", text)
+    if codec:
+        hint = f"; install the '{codec.group(1)}' package or choose another compression type"
+    elif "Unrecognized configs" in text:
+        hint = "; kafka-python setting names use underscores, e.g. linger_ms"
+    return KafkaError(f"invalid {what} settings: {text}{hint}")

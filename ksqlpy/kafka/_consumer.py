@@ -16,7 +16,7 @@ from kafka.structs import TopicPartition as _RawTopicPartition
 
 from ksqlpy._errors import KafkaError
 
-from ._boundary import ensure_reachable, translate
+from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate
 from ._guarantees import Guarantee, consumer_settings
 
 log = logging.getLogger("ksqlpy.kafka")
@@ -131,7 +131,10 @@ class Consumer:
         settings.update(config)
         ensure_reachable(bootstrap_servers, timeout)
         with translate(f"joining consumer group '{group_id}'", bootstrap_servers, timeout):
-            self._consumer: Any = KafkaConsumer(**settings)
+            try:
+                self._consumer: Any = KafkaConsumer(**settings)
+            except CONFIG_ERRORS as exc:
+                raise config_error(exc, "consumer") from exc
             listener = _Listener(self.name, self._assigned, self._revoked)
             self._consumer.subscribe(topics=self.topics, listener=listener)
 

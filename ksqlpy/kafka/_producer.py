@@ -15,7 +15,7 @@ from kafka.structs import TopicPartition as _RawTopicPartition
 
 from ksqlpy._errors import DeliveryError, KafkaError
 
-from ._boundary import ensure_reachable, translate, translated
+from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate, translated
 from ._consumer import TopicPartition
 from ._guarantees import Guarantee, producer_settings
 
@@ -74,12 +74,16 @@ class Producer:
         }
         settings.update(producer_settings(self.guarantee, transactional_id))
         settings.update(config)
+        _check_codec(settings.get("compression_type"))
         self.transactional = bool(settings.get("transactional_id"))
         self._on_ok = self._ok  # bound once: send() attaches them to every record
         self._on_fail = self._fail
         ensure_reachable(bootstrap_servers, timeout)
         with translate("connecting the producer", bootstrap_servers, timeout):
-            self._producer: Any = KafkaProducer(**settings)
+            try:
+                self._producer: Any = KafkaProducer(**settings)
+            except CONFIG_ERRORS as exc:
+                raise config_error(exc, "producer") from exc
         self._send = self._producer.send
         if self.transactional:
             try:
@@ -206,3 +210,24 @@ class Producer:
         self._closed = True
         with translate("closing the producer", self.bootstrap_servers, self.timeout):
             self._producer.close(timeout=self.timeout if timeout is None else timeout)
+
+
+def _check_codec(codec: object) -> None:
+    """Refuse a compression type whose optional package is missing, before any client exists.
+
+    (kafka-python finds out only after connecting, and then leaves that connection open.)
+    """
+    from kafka import codec as codecs
+
+    available = {
+        "gzip": codecs.has_gzip,
+        "snappy": codecs.has_snappy,
+        "lz4": codecs.has_lz4,
+        "zstd": codecs.has_zstd,
+    }
+    check = available.get(str(codec)) if codec else None
+    if check is not None and not check():
+        raise KafkaError(
+            f"invalid producer settings: compression type '{codec}' needs the '{codec}' "
+            "package (pip install it) or choose another compression type"
+        )

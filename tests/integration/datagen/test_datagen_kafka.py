@@ -118,12 +118,17 @@ def test_ctrl_c_flushes_everything_it_counted(kafka_bootstrap: str) -> None:
     # A long linger keeps records in the producer's buffer: the flush on Ctrl-C must send them.
     proc = subprocess.Popen(
         [sys.executable, "-m", "ksqlpy.datagen.cli", "-b", kafka_bootstrap, "-t", topic,
-         "-q", "people", "--rate", "2000", "--linger-ms", "3000", "--batch-size", "1048576"],
+         "-q", "people", "--rate", "2000", "--linger-ms", "3000", "--batch-size", "262144"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     time.sleep(4)  # start-up, then ~2 s of records
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=30)
+    try:
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("ksqlpy-datagen did not finish within 30 s of Ctrl-C")
     assert proc.returncode == 0, stderr
     assert "stopped by interrupt" in stderr
     assert "Traceback" not in stderr
@@ -134,3 +139,24 @@ def test_ctrl_c_flushes_everything_it_counted(kafka_bootstrap: str) -> None:
     records = read_topic(kafka_bootstrap, topic)
     assert len(records) == sent
     assert max(Counter(r.value for r in records).values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["-X", "lingr_ms=5"], "Unrecognized configs: {'lingr_ms': 5}; kafka-python setting"),
+        (["--compression-type", "zstd"], "compression type 'zstd' needs the 'zstd' package"),
+    ],
+)
+def test_unusable_producer_settings_are_one_line_errors(
+    kafka_bootstrap: str, args: list[str], text: str
+) -> None:
+    from kafka import codec
+
+    if args[0] == "--compression-type" and codec.has_zstd():
+        pytest.skip("zstd is installed here")
+    out = datagen("-b", kafka_bootstrap, "-t", topic_name("dg-bad"), "-n", "1", *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert text in lines[0]

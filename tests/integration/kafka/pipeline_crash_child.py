@@ -6,6 +6,7 @@ Usage: python pipeline_crash_child.py BOOTSTRAP SOURCE SINK GROUP GUARANTEE CRAS
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -19,6 +20,9 @@ CONSUMER = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
 
 def main(argv: list[str]) -> int:
     bootstrap, source, sink, group, guarantee, crash_point, crash_batch = argv
+    # On stderr for the test's failure message: group joins, assignments, kafka-python warnings.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("ksqlpy.kafka").setLevel(logging.INFO)
     batches = {"produced": 0, "committed": 0}
 
     def checkpoint(point: str) -> None:

@@ -20,13 +20,17 @@ BATCH = 40  # pipeline_crash_child.py polls at most this many records per batch
 
 
 def _run_child(bootstrap: str, topics: tuple[str, str, str], guarantee: str, point: str) -> int:
-    proc = subprocess.run(
-        [sys.executable, str(CHILD), bootstrap, *topics, guarantee, point, "3"],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(CHILD), bootstrap, *topics, guarantee, point, "3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else str(exc.stderr)
+        pytest.fail(f"pipeline child ({guarantee}, crash at {point}) hung; its log:\n{stderr}")
     assert proc.returncode in (0, -9), proc.stderr[-2000:]
     return proc.returncode
 
