@@ -142,7 +142,10 @@ class CaseRunner:
     def run(self) -> None:
         """Run the case, raising :class:`CaseFailed` on any difference."""
         # ksqlDB's own test server reads from the earliest offset by default (TestKsqlRestApp).
-        config = {"ksql.streams.auto.offset.reset": "earliest"}
+        config = {
+            "ksql.streams.auto.offset.reset": "earliest",
+            "ksql.query.push.v2.enabled": "true",
+        }
         with (
             LocalServer(config=config) as server,
             httpx.Client(base_url=server.url, timeout=30) as http,
@@ -255,6 +258,11 @@ class CaseRunner:
             if log.topic(topic) is None:
                 log.create_topic(topic, 1)
             key = _serialize_side(source, record.get("key"), key_side=True)
+            window = record.get("window")
+            if window is not None and source is not None and source.windowed:
+                key = key_serde(source).serialize(
+                    [*_key_values(source, record.get("key")), window["start"], window["end"]]
+                )
             value = _serialize_side(source, record.get("value"), key_side=False)
             headers = tuple(
                 (h["KEY"], None if h.get("VALUE") is None else base64.b64decode(h["VALUE"]))
@@ -421,6 +429,16 @@ def _serialize_side(source: Source | None, value: Any, key_side: bool) -> bytes 
     else:
         values = [coerce(value, columns[0].type, lenient=True)] if columns else []
     return serde.serialize(values)
+
+
+def _key_values(source: Source, value: Any) -> list[Any]:
+    from .engine.convert import coerce
+
+    keys = source.keys
+    if len(keys) == 1:
+        return [coerce(value, keys[0].type, lenient=True)]
+    upper = {k.upper(): v for k, v in (value or {}).items()}
+    return [coerce(upper.get(c.name.upper()), c.type, lenient=True) for c in keys]
 
 
 def _deserialize_side(source: Source | None, data: bytes | None, key_side: bool) -> Any:

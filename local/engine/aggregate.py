@@ -236,6 +236,7 @@ class _Group:
     start: int = 0
     end: int = 0
     rows: list[tuple[int, list[list[Any]]]] = field(default_factory=list)  # sessions: (ts, args)
+    shown: bool = False  # whether the result table holds a row for this group
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,10 +355,13 @@ class Aggregator:
 
     def _change(
         self, key: tuple[Any, ...], window: tuple[int, int] | None, group: _Group
-    ) -> Change:
+    ) -> Change | None:
         result = self._result(key, window, group)
         if self.having is not None and self.having(result) is not True:
-            return Change(key, window, None, group.rowtime)
+            # A HAVING that fails removes the group's row, if the result table had one.
+            was_shown, group.shown = group.shown, False
+            return Change(key, window, None, group.rowtime) if was_shown else None
+        group.shown = True
         return Change(key, window, result, group.rowtime)
 
     def process(self, row: Sequence[Any], rowtime: int) -> list[Change]:
@@ -381,7 +385,9 @@ class Aggregator:
             for accumulator, values in zip(group.accumulators, args, strict=True):
                 accumulator.add(values)
             group.rowtime = max(group.rowtime, rowtime)
-            changes.append(self._change(key, window, group))
+            change = self._change(key, window, group)
+            if change is not None:
+                changes.append(change)
         return changes
 
     def _session(
@@ -391,7 +397,7 @@ class Aggregator:
         gap = self.window.size
         sessions = self.sessions.setdefault(lookup, [])
         touching = [s for s in sessions if s.start - gap <= rowtime <= s.end + gap]
-        changes = [Change(key, (s.start, s.end), None, s.rowtime) for s in touching]
+        changes = [Change(key, (s.start, s.end), None, s.rowtime) for s in touching if s.shown]
         merged = _Group(self._fresh(), start=rowtime, end=rowtime, rowtime=rowtime)
         contributions = [r for s in touching for r in s.rows] + [(rowtime, args)]
         for stamp, values in sorted(contributions, key=lambda r: r[0]):
@@ -403,7 +409,9 @@ class Aggregator:
         merged.rowtime = merged.end
         sessions[:] = [s for s in sessions if s not in touching] + [merged]
         changes = [c for c in changes if c.window != (merged.start, merged.end)]
-        changes.append(self._change(key, (merged.start, merged.end), merged))
+        change = self._change(key, (merged.start, merged.end), merged)
+        if change is not None:
+            changes.append(change)
         return changes
 
 

@@ -259,11 +259,18 @@ class Engine:
         if not plan.push and plan.source.kind == "TABLE":
             return TablePullQuery(self, plan)
         earliest = not plan.push or session.offset_reset() == "earliest"
-        query = RunningQuery(
-            self, plan, transient_id(plan.source), earliest, until_end=not plan.push
-        )
+        query_id = transient_id(plan.source)
+        if plan.push and not earliest and self._scalable(plan):
+            query_id = f"SCALABLE_PUSH_QUERY_{uuid.uuid4()}"
+        query = RunningQuery(self, plan, query_id, earliest, until_end=not plan.push)
         self.queries[query.query_id] = query
         return query
+
+    def _scalable(self, plan: Any) -> bool:
+        # ksqlDB serves push queries from a persistent query's output as "scalable" push
+        # queries when ksql.query.push.v2.enabled is set; only their id tells them apart.
+        enabled = self.config.get("ksql.query.push.v2.enabled", "false").lower() == "true"
+        return enabled and plan.pipeline is None and bool(plan.source.write_queries)
 
     def close_query(self, query_id: str) -> None:
         """Close a running push query, or answer ``No query with id``."""
@@ -522,6 +529,8 @@ class Engine:
         delimiter = str(props.pop("VALUE_DELIMITER", ",") or ",")
         delimiter = {"TAB": "\t", "SPACE": " "}.get(delimiter.upper(), delimiter)
         wrap = props.pop("WRAP_SINGLE_VALUE", None)
+        window_type = props.pop("WINDOW_TYPE", None)
+        window_size = props.pop("WINDOW_SIZE", None)
         source = Source(
             name=name,
             kind=kind,
@@ -535,6 +544,8 @@ class Engine:
             value_delimiter=delimiter,
             wrap_single_value=None if wrap is None else bool(wrap),
         )
+        if window_type is not None:
+            source.windowed, source.window_size_ms = _window_props(str(window_type), window_size)
         if source.timestamp_column and source.column(source.timestamp_column) is None:
             raise KsqlStatementError(
                 f"The TIMESTAMP column set in the WITH clause does not exist in the schema: "
@@ -1105,6 +1116,34 @@ def _check_key_kind(name: str, kind: str, primary: bool) -> None:
         raise KsqlStatementError(
             f"Column `{name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n{_KEY_HINT}"
         )
+
+
+_UNIT_MS = {
+    "MILLISECOND": 1,
+    "SECOND": 1000,
+    "MINUTE": 60_000,
+    "HOUR": 3_600_000,
+    "DAY": 86_400_000,
+}
+
+
+def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
+    """WINDOW_TYPE and WINDOW_SIZE of a source over windowed data."""
+    upper = kind.upper()
+    if upper not in ("TUMBLING", "HOPPING", "SESSION"):
+        raise KsqlStatementError(f"Invalid WINDOW_TYPE '{kind}': use TUMBLING, HOPPING or SESSION")
+    if upper == "SESSION":
+        if size is not None:
+            raise KsqlStatementError("'WINDOW_SIZE' should not be set for SESSION windows.")
+        return upper, None
+    if size is None:
+        raise KsqlStatementError(
+            f"{upper} windows require 'WINDOW_SIZE' to be provided in the WITH clause."
+        )
+    parts = str(size).upper().split()
+    if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in _UNIT_MS:
+        raise KsqlStatementError(f"Invalid WINDOW_SIZE '{size}': use e.g. '10 SECONDS'")
+    return upper, int(parts[0]) * _UNIT_MS[parts[1].rstrip("S")]
 
 
 def _hashable(value: Any) -> Any:
