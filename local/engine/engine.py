@@ -226,7 +226,11 @@ class Engine:
                 if _substitution_on(session):
                     text = substitute(text, session.variables)
                 node = parse_one(text)
-            except (KsqlSyntaxError, ValueError, KeyError) as exc:
+            except KsqlSyntaxError as exc:
+                raise KsqlHttpError(
+                    400, statement_error(40001, syntax_message(exc, text), text)
+                ) from exc
+            except (ValueError, KeyError) as exc:
                 raise KsqlHttpError(400, statement_error(40001, str(exc), text)) from exc
             out.append((text, node))
             # DEFINE must take effect for the substitution of the statements after it.
@@ -1116,6 +1120,12 @@ def _check_key_kind(name: str, kind: str, primary: bool) -> None:
         raise KsqlStatementError(
             f"Column `{name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n{_KEY_HINT}"
         )
+
+
+def syntax_message(error: KsqlSyntaxError, text: str) -> str:
+    """ksqlDB's ``line L:C: Syntax Error`` shape, with ksqlpy's description and caret after it."""
+    detail = error.description + (f"\n{error.snippet}" if error.snippet else "")
+    return f"line {error.line}:{error.column}: Syntax Error\n\nStatement: {text}\n{detail}"
 
 
 _UNIT_MS = {

@@ -151,6 +151,8 @@ def expression_text(node: exp.Expression) -> str:
     """An expression as ksqlDB prints it in messages (``null``, ``ARRAY[1, 2]``, ``(a + b)``)."""
     if isinstance(node, exp.Null):
         return "null"
+    if isinstance(node, exp.Column):
+        return identifier_name(node.this)
     if isinstance(node, exp.Array):
         return "ARRAY[" + ", ".join(expression_text(e) for e in node.expressions) + "]"
     if type(node) in _ARITH:
@@ -216,6 +218,16 @@ _COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
 }
 
 
+_SYMBOLS: dict[type[exp.Expression], tuple[str, str]] = {
+    exp.EQ: ("=", "EQUAL"),
+    exp.NEQ: ("<>", "NOT_EQUAL"),
+    exp.GT: (">", "GREATER_THAN"),
+    exp.GTE: (">=", "GREATER_THAN_OR_EQUAL"),
+    exp.LT: ("<", "LESS_THAN"),
+    exp.LTE: ("<=", "LESS_THAN_OR_EQUAL"),
+}
+
+
 def _comparable(left: SqlType, right: SqlType) -> bool:
     if NULL_TYPE in (left, right):
         return True
@@ -236,6 +248,21 @@ def _like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
         out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
         i += 1
     return re.compile("".join(out), re.DOTALL)
+
+
+def _common_type(types: Sequence[SqlType]) -> SqlType:
+    """The element type of a literal array or map: numbers widen, nested types widen inside."""
+    present = [t for t in types if t != NULL_TYPE]
+    if not present:
+        return STRING
+    if all(is_numeric(t) for t in present):
+        kind = present[0]
+        for other in present[1:]:
+            kind = widest(kind, other)
+        return kind
+    if all(isinstance(t, ArrayType) for t in present):
+        return ArrayType("ARRAY", _common_type([t.element for t in present]))  # type: ignore[attr-defined]
+    return present[0]
 
 
 class Compiler:
@@ -335,11 +362,19 @@ class Compiler:
     def compare(self, node: exp.Expression) -> tuple[Fn, SqlType]:
         left, left_type = self.compile(node.this)
         right, right_type = self.compile(node.expression)
+        left_text, right_text = expression_text(node.this), expression_text(node.expression)
+        statement = f"\nStatement: ({left_text} {_SYMBOLS[type(node)][0]} {right_text})"
+        if NULL_TYPE in (left_type, right_type):
+            typed = right_type if left_type == NULL_TYPE else left_type
+            raise KsqlStatementError(
+                f"Error in WHERE expression: Comparison with NULL not supported: "
+                f"{type_text(typed)} {_SYMBOLS[type(node)][0]} NULL\n"
+                f"Use 'IS NULL' or 'IS NOT NULL' instead.{statement}"
+            )
         if not _comparable(left_type, right_type):
             raise KsqlStatementError(
-                f"Error in WHERE expression: Cannot compare {node.this.sql(dialect='ksql')} "
-                f"({left_type}) to {node.expression.sql(dialect='ksql')} ({right_type}) with "
-                f"{node.key.upper()}."
+                f"Error in WHERE expression: Cannot compare {left_text} ({left_type}) to "
+                f"{right_text} ({right_type}) with {_SYMBOLS[type(node)][1]}.{statement}"
             )
         return _nulls(_COMPARE[type(node)], left, right), BOOLEAN
 
@@ -481,7 +516,7 @@ class Compiler:
 
     def array(self, node: exp.Array) -> tuple[Fn, SqlType]:
         items = [self.compile(e) for e in node.expressions]
-        element = next((t for _, t in items if t != NULL_TYPE), STRING)
+        element = _common_type([t for _, t in items])
         fns = [f for f, _ in items]
         return (lambda row: [f(row) for f in fns]), ArrayType("ARRAY", element)
 
@@ -600,9 +635,11 @@ class Compiler:
         call = function.call
         kind = function.returns(types)
 
+        passes_null = function.name == "REDUCE"
+
         def run(row: Sequence[Any]) -> Any:
             values = [compiled[0](row)]
-            if values[0] is None:
+            if values[0] is None and not passes_null:
                 return None
             values += [f(row) for f in compiled[1:]]
             return call(*values)

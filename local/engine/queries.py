@@ -198,14 +198,6 @@ def plan_projection(
         keys.append(direct is not None and direct.role == "KEY")
         is_header = direct is not None and direct.role in ("HEADER", "HEADERS")
         headers.append(direct if is_header else None)
-    if pull_table:
-        # Pull queries on tables return key columns first.
-        order = sorted(range(len(names)), key=lambda i: not keys[i])
-        names = [names[i] for i in order]
-        types = [types[i] for i in order]
-        fns = [fns[i] for i in order]
-        keys = [keys[i] for i in order]
-        headers = [headers[i] for i in order]
     return Projection(names, types, fns, keys, headers)
 
 
@@ -272,13 +264,6 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
         raise KsqlStatementError(f"{name} does not exist.")
     alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
     pull_table = not push and source.kind == "TABLE"
-    if pull_table and not (source.is_source or source.materialized):
-        raise KsqlStatementError(
-            f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
-            f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
-            "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
-            "push query."
-        )
     scope = source_scope(source, alias, engine.metastore.types)
     where = None
     if select.args.get("where") is not None:
@@ -298,6 +283,13 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
         )
     else:
         projection = plan_projection(select, source, scope, pull_table)
+    if pull_table and not (source.is_source or source.materialized):
+        raise KsqlStatementError(
+            f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
+            f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
+            "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
+            "push query."
+        )
     limit = None
     if select.args.get("limit") is not None:
         limit = int(select.args["limit"].expression.name)
