@@ -64,6 +64,14 @@ class Terminal:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} did not appear on the screen:\n{self.screen()}")
 
+    def wait_for_prompts(self, count: int, timeout: float = 15.0) -> None:
+        """Wait until ``count`` prompts were shown (keys sent earlier may be dropped)."""
+        deadline = time.monotonic() + timeout
+        while self.screen().count("ksql>") < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {count} prompts:\n{self.screen()}")
+            time.sleep(0.1)
+
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True, check=False)
 
@@ -138,7 +146,11 @@ def test_tab_completes_a_column_after_alias(local_ksqldb: Any, terminal: Termina
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
+            prompts = terminal.screen().count("ksql>")
             terminal.keys("C-c")
+            terminal.wait_for_prompts(prompts + 1)
+    prompts = terminal.screen().count("ksql>")
     terminal.keys("C-c")
+    terminal.wait_for_prompts(prompts + 1)
     terminal.keys("C-d")
     terminal.wait_for("Exiting ksqlDB.")
