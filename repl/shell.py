@@ -311,7 +311,11 @@ def loop(shell: Shell, prompt: Any) -> None:
             continue
         shell.session.history.append(text)
         shell.echo(text)
-        shell.run_text(text)
+        try:
+            shell.run_text(text)
+        except KeyboardInterrupt:
+            # Ctrl-C while waiting for the server (queries handle it themselves).
+            shell.out.line("Interrupted; the statements after it were not run.")
     shell.out.line("Exiting ksqlDB.")
     shell.out.flush()
 
