@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive_float, default=10.0, help="connect timeout (10 s)"
     )
     where.add_argument("--dry-run", action="store_true", help="print records instead of sending")
+    where.add_argument(
+        "--ksqldb", metavar="URL", help="send through ksqlDB's /inserts-stream (not built yet)"
+    )
+    where.add_argument("--stream", metavar="NAME", help="the ksqlDB stream for --ksqldb")
     kafka = parser.add_argument_group("delivery (producer settings)")
     kafka.add_argument(
         "--guarantee",
@@ -313,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         print(_list())
         return 0
+    if args.ksqldb or args.stream:
+        # The Sink protocol is ready for it; the client's insert stream is not, yet.
+        return _fail(
+            "the ksqlDB sink (--ksqldb URL --stream NAME) is not built yet in this version; "
+            "produce to Kafka with --bootstrap-servers and --topic"
+        )
     try:
         schema = _schema(args)
         values = value_encoder(schema, args.format, args.delimiter)

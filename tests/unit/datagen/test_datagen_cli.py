@@ -67,6 +67,7 @@ def test_unreachable_broker_fails_within_the_timeout() -> None:
         (["--timestamp-field", "name"], "must be a BIGINT field"),
         (["--acks", "0"], "--acks 0 needs --guarantee at-most-once"),
         (["--extra-fields", "shoe"], "unknown extra field(s) shoe"),
+        (["--ksqldb", "http://localhost:8088", "--stream", "s"], "not built yet"),
     ],
 )
 def test_inconsistent_options_are_one_line_errors(
