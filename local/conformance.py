@@ -257,12 +257,13 @@ class CaseRunner:
             source = self._source_for(topic)
             if log.topic(topic) is None:
                 log.create_topic(topic, 1)
-            key = _serialize_side(source, record.get("key"), key_side=True)
             window = record.get("window")
             if window is not None and source is not None and source.windowed:
                 key = key_serde(source).serialize(
                     [*_key_values(source, record.get("key")), window["start"], window["end"]]
                 )
+            else:
+                key = _serialize_side(source, record.get("key"), key_side=True)
             value = _serialize_side(source, record.get("value"), key_side=False)
             headers = tuple(
                 (h["KEY"], None if h.get("VALUE") is None else base64.b64decode(h["VALUE"]))

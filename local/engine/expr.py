@@ -228,6 +228,10 @@ _SYMBOLS: dict[type[exp.Expression], tuple[str, str]] = {
 }
 
 
+def _as_float(fn: Fn) -> Fn:
+    return lambda row: None if (v := fn(row)) is None else float(v)
+
+
 def _comparable(left: SqlType, right: SqlType) -> bool:
     if NULL_TYPE in (left, right):
         return True
@@ -376,6 +380,9 @@ class Compiler:
                 f"Error in WHERE expression: Cannot compare {left_text} ({left_type}) to "
                 f"{right_text} ({right_type}) with {_SYMBOLS[type(node)][1]}.{statement}"
             )
+        if "DOUBLE" in (left_type.base, right_type.base) and left_type.base != right_type.base:
+            # Decimal and float never compare equal in Python; ksqlDB compares as doubles.
+            left, right = _as_float(left), _as_float(right)
         return _nulls(_COMPARE[type(node)], left, right), BOOLEAN
 
     def not_(self, node: exp.Not) -> tuple[Fn, SqlType]:

@@ -20,7 +20,14 @@ from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, compile_expr
 from .metastore import Column, Source
-from .queries import WINDOW_BOUNDS, RowReader, key_serde, source_scope, value_serde
+from .queries import (
+    WINDOW_BOUNDS,
+    RowReader,
+    compile_where,
+    key_serde,
+    source_scope,
+    value_serde,
+)
 from .serde import Serde
 from .types import BIGINT, SqlType
 
@@ -89,7 +96,7 @@ class QueryPipeline:
         self.scope = source_scope(source, scope_alias, custom)
         self.where: Fn | None = None
         if select.args.get("where") is not None:
-            self.where, _ = compile_expr(select.args["where"].this, self.scope)
+            self.where = compile_where(select.args["where"].this, self.scope, pull=False)
         self.is_table = source.kind == "TABLE"
         self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
         self.outputs = self._outputs(select)

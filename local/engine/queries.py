@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -243,6 +244,23 @@ class QueryPlan:
         }
 
 
+def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
+    """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
+    try:
+        return compile_expr(node, scope)[0]
+    except KsqlStatementError as exc:
+        missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
+        if missing is None:
+            raise
+        if pull:
+            raise KsqlStatementError(
+                f"WHERE column '{missing.group(1)}' cannot be resolved."
+            ) from exc
+        raise KsqlStatementError(
+            f"Error in WHERE expression: Unknown column {missing.group(1)}."
+        ) from exc
+
+
 def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
     """Plan a transient ``SELECT`` over a single source."""
     push = select.args.get("emit") is not None
@@ -267,7 +285,7 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
     scope = source_scope(source, alias, engine.metastore.types)
     where = None
     if select.args.get("where") is not None:
-        where, _ = compile_expr(select.args["where"].this, scope)
+        where = compile_where(select.args["where"].this, scope, pull=not push)
     from .persistent import QueryPipeline, is_grouped
 
     pipeline = None
