@@ -117,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD",
         help="a BIGINT field (epoch ms) used as record timestamp, clamped to now+59min",
     )
-    what.add_argument("--header", action="append", type=_pair, default=[], metavar="K=V")
+    what.add_argument(
+        "--header", action="append", type=_pair, default=[], metavar="K=V", help="repeatable"
+    )
     what.add_argument("--format", choices=FORMATS, default="json", help="value format (json)")
     what.add_argument(
         "--key-format", choices=FORMATS, default="kafka", help="key format (kafka: raw)"
@@ -131,8 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     how = parser.add_argument_group("how many and how fast")
     how.add_argument("--rate", type=_positive_float, metavar="N", help="records/s, steady")
-    how.add_argument("--iterations", "-n", type=_count, metavar="N", help="stop after N")
-    how.add_argument("--duration", type=_positive_float, metavar="SECONDS", help="stop after")
+    how.add_argument("--iterations", "-n", "--count", type=_count, metavar="N", help="stop after N")
+    how.add_argument(
+        "--duration", type=_positive_float, metavar="SECONDS", help="stop after SECONDS"
+    )
     how.add_argument("--seed", type=int, help="random seed: same seed, same records")
     how.add_argument(
         "--start-time",
@@ -145,9 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where = parser.add_argument_group("where to")
     where.add_argument("--topic", "-t", metavar="TOPIC", help="Kafka topic (default: schema name)")
-    where.add_argument("--bootstrap-servers", "-b", default="localhost:9092", metavar="HOST:PORT")
+    where.add_argument(
+        "--bootstrap-servers",
+        "-b",
+        default="localhost:9092",
+        metavar="HOST:PORT",
+        help="(%(default)s)",
+    )
     where.add_argument("--partitions", type=_positive_int, metavar="N", help="create with N")
-    where.add_argument("--replication-factor", type=_positive_int, metavar="R", default=None)
+    where.add_argument(
+        "--replication-factor", type=_positive_int, metavar="R", help="create with R replicas"
+    )
     where.add_argument(
         "--timeout", type=_positive_float, default=10.0, help="connect timeout (10 s)"
     )
@@ -161,11 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--guarantee",
         choices=("at-most-once", "at-least-once", "exactly-once"),
         default="at-least-once",
+        help="acks=0 / acks=all + idempotence (default) / transactions",
     )
-    kafka.add_argument("--transaction-size", type=_positive_int, default=1000, metavar="N")
-    kafka.add_argument("--transactional-id", metavar="ID")
-    kafka.add_argument("--acks", choices=("0", "1", "all"))
-    kafka.add_argument("--linger-ms", type=_count, metavar="MS")
+    kafka.add_argument(
+        "--transaction-size", type=_positive_int, default=1000, metavar="N", help="(1000)"
+    )
+    kafka.add_argument("--transactional-id", metavar="ID", help="(default: a unique one)")
+    kafka.add_argument("--acks", choices=("0", "1", "all"), help="with --guarantee at-most-once")
+    kafka.add_argument("--linger-ms", type=_count, metavar="MS", help="(5)")
     kafka.add_argument("--batch-size", type=_positive_int, metavar="BYTES")
     kafka.add_argument("--compression-type", choices=("gzip", "snappy", "lz4", "zstd"))
     kafka.add_argument(
