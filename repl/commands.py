@@ -79,12 +79,27 @@ def _clear(session: Session, match: re.Match[str], run: Runner) -> Iterator[Resu
     yield Control(Action.CLEAR)
 
 
+def _entries(session: Session) -> list[str]:
+    """The history without the ``!N`` lines themselves (so numbers stay put)."""
+    return [entry for entry in session.history if not entry.lstrip().startswith("!")]
+
+
 def _history(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    width = len(str(len(session.history)))
-    lines = [
-        f"{i:>{width}}  {' '.join(entry.split())}" for i, entry in enumerate(session.history, 1)
-    ]
+    entries = _entries(session)
+    width = len(str(len(entries)))
+    lines = [f"{i:>{width}}  {' '.join(entry.split())}" for i, entry in enumerate(entries, 1)]
     yield Message("\n".join(lines) if lines else "The history is empty.")
+
+
+def _rerun(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
+    entries = _entries(session)
+    which = match.group(1)
+    index = len(entries) if which == "!" else int(which)
+    if not 1 <= index <= len(entries):
+        raise KsqlError(f"no history entry {which}; 'history' lists them")
+    text = entries[index - 1]
+    yield Message(text)
+    yield from run(text)
 
 
 def _spool(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
@@ -196,6 +211,7 @@ COMMANDS: tuple[Command, ...] = (
     _command("EXIT", "EXIT | QUIT | Ctrl-D", "Leave the shell.", r"(?:exit|quit)", _exit),
     _command("CLEAR", "CLEAR", "Clear the screen.", r"clear", _clear),
     _command("HISTORY", "HISTORY", "List the statements entered so far.", r"history", _history),
+    _command("!", "!! | !N", "Run the last history entry again, or entry N.", r"!(!|\d+)", _rerun),
     _command(
         "SPOOL",
         "SPOOL <file> | SPOOL OFF",
@@ -281,4 +297,4 @@ def runs_without_semicolon(text: str) -> bool:
 
 def completion_names() -> tuple[str, ...]:
     """Command words to offer at the start of a statement."""
-    return (*tuple(c.name for c in COMMANDS if not c.semicolon), "QUIT")
+    return (*tuple(c.name for c in COMMANDS if not c.semicolon and c.name != "!"), "QUIT")

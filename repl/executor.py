@@ -85,6 +85,14 @@ class Executor:
 
     def run(self, text: str) -> Iterator[Result]:
         """The results of every statement of ``text``, in order."""
+        found = commands.find(text)
+        if found is not None and not found[0].semicolon:
+            # A line-based shell command (its argument may hold quotes or ';'): never split.
+            try:
+                yield from found[0].handler(self.session, found[1], self.run)
+            except KsqlError as error:
+                yield Failure(error, text)
+            return
         try:
             statements = split(text)
         except KsqlError as error:

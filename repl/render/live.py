@@ -7,7 +7,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .output import Output
-from .table import TOMBSTONE, cell, fit_widths, grid, grid_border, grid_row, to_json
+from .table import (
+    TOMBSTONE,
+    cell,
+    fit_widths,
+    grid,
+    grid_border,
+    grid_row,
+    natural_width,
+    to_json,
+    vertical,
+)
 
 # Starting column widths by type, so the first rows rarely widen a column (which repeats the
 # header); a column is never narrower than its name.
@@ -147,7 +157,10 @@ class FiniteTable:
     def finish(self) -> str:
         """Write the grid; return the summary line."""
         elapsed = self.clock() - self.started
-        if self.rows or self.columns:
+        too_wide = self.width is not None and self.rows
+        if too_wide and natural_width(self.columns, self.rows) > (self.width or 0):
+            self.out.block(vertical(self.columns, self.rows))
+        elif self.rows or self.columns:
             self.out.block(grid(self.columns, self.rows, width=self.width))
         noun = "row" if len(self.rows) == 1 else "rows"
         return f"{len(self.rows)} {noun} in {elapsed:.3f} s"

@@ -135,3 +135,23 @@ def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, width: int | 
 def mapping_rows(mapping: Mapping[str, Any]) -> list[list[str]]:
     """A mapping as sorted [key, value] rows."""
     return [[str(key), cell(value)] for key, value in sorted(mapping.items())]
+
+
+def natural_width(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """How wide ``grid`` would be without clipping."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for index, value in enumerate(row):
+            widths[index] = max(widths[index], len(cell(value)))
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def vertical(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """One ``COLUMN | value`` block per row, for rows wider than the terminal (like ``\\G``)."""
+    width = max((len(h) for h in headers), default=0)
+    blocks = []
+    for number, row in enumerate(rows, 1):
+        lines = [f"{'*' * 20} {number}. row {'*' * 20}"]
+        lines += [f"{h.rjust(width)} | {cell(v)}" for h, v in zip(headers, row, strict=True)]
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)

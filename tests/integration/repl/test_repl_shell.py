@@ -200,3 +200,24 @@ def test_help_history_version_exit(harness: Harness) -> None:
     assert harness.text.startswith("ksqlpy ")
     harness.run("exit")
     assert harness.shell.done
+
+
+def test_bang_reruns_history_entries(harness: Harness) -> None:
+    harness.run(ORDERS)
+    harness.session.history.extend(["SHOW STREAMS;", "SHOW TOPICS;", "!!"])
+    harness.run("!!")
+    assert harness.text.splitlines()[0] == "SHOW TOPICS;"
+    assert "Kafka Topic" in harness.text
+    harness.run("!1")
+    assert "Stream Name" in harness.text
+    assert harness.run("!9")
+    assert "no history entry 9" in harness.text
+    harness.run("history")
+    assert harness.text.splitlines() == ["1  SHOW STREAMS;", "2  SHOW TOPICS;"]
+
+
+def test_line_commands_are_not_split_as_sql(harness: Harness, tmp_path: Path) -> None:
+    target = tmp_path / "it's; here.txt"
+    assert harness.run(f"spool {target}") == []
+    harness.run("spool off")
+    assert target.exists()

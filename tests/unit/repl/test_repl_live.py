@@ -72,3 +72,30 @@ def test_json_lines() -> None:
         {"ID": 2, "TAGS": None},
     ]
     assert view.finish() == ""
+
+
+def test_pull_rows_wider_than_the_terminal_print_vertically() -> None:
+    from ksqlpy.repl.render.live import FiniteTable
+
+    buffer = io.StringIO()
+    view = FiniteTable(["ID", "DESCRIPTION"], Output(buffer, tty=False), width=30)
+    view.add([(1, "x" * 40), (2, None)])
+    assert view.finish().startswith("2 rows in ")
+    assert buffer.getvalue().splitlines() == [
+        "******************** 1. row ********************",
+        "         ID | 1",
+        "DESCRIPTION | " + "x" * 40,
+        "******************** 2. row ********************",
+        "         ID | 2",
+        "DESCRIPTION | null",
+    ]
+
+
+def test_pull_rows_that_fit_print_as_a_grid() -> None:
+    from ksqlpy.repl.render.live import FiniteTable
+
+    buffer = io.StringIO()
+    view = FiniteTable(["ID"], Output(buffer, tty=False), width=30)
+    view.add([(1,)])
+    view.finish()
+    assert buffer.getvalue().splitlines()[1] == "| ID |"
