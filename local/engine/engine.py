@@ -45,6 +45,7 @@ from .errors import KsqlStatementError
 from .expr import Scope, compile_expr, is_null_type
 from .metastore import Column, Metastore, Source
 from .persistent import PersistentQuery, QueryPipeline, sink_columns
+from .printing import TopicPrinter
 from .queries import (
     HEADERS_TYPE,
     PSEUDO_NAMES,
@@ -240,7 +241,7 @@ class Engine:
 
     def open_query(
         self, sql: str, properties: dict[str, Any], variables: dict[str, Any]
-    ) -> RunningQuery | TablePullQuery:
+    ) -> RunningQuery | TablePullQuery | TopicPrinter:
         """Start the single query of a ``/query`` or ``/query-stream`` request."""
         session = Session(
             dict(properties), {k: _variable_text(v) for k, v in variables.items()}, self.config
@@ -253,7 +254,7 @@ class Engine:
         text, node = statements[0]
         self.pump()
         if isinstance(node, KsqlPrint):
-            raise http_error(40001, "PRINT is not supported by the ksqlpy local server yet", text)
+            return self._print(node, text)
         if not isinstance(node, KsqlSelect):
             raise http_error(40001, "Neither a query nor a print statement", text)
         try:
@@ -269,6 +270,24 @@ class Engine:
         query = RunningQuery(self, plan, query_id, earliest, until_end=not plan.push)
         self.queries[query.query_id] = query
         return query
+
+    def _print(self, node: KsqlPrint, text: str) -> TopicPrinter:
+        topic = node.this.name
+        if self.log.topic(topic) is None:
+            raise http_error(
+                40000,
+                f"Could not find topic '{topic}', or the KSQL user does not have permissions to "
+                "list the topic. Topic names are case-sensitive.",
+            )
+        interval = node.args.get("interval")
+        limit = node.args.get("limit")
+        return TopicPrinter(
+            self,
+            topic,
+            bool(node.args.get("from_beginning")),
+            int(interval.name) if interval is not None else 1,
+            int(limit.name) if limit is not None else None,
+        )
 
     def _scalable(self, plan: Any) -> bool:
         # ksqlDB serves push queries from a persistent query's output as "scalable" push

@@ -197,3 +197,20 @@ def test_query_errors_before_the_stream_are_statement_errors(ksql: Any, http: ht
     assert body["statementText"] == "SELECT * FROM NOPE EMIT CHANGES;"
     two = http.post("/query-stream", json={"sql": "SELECT 1 FROM A; SELECT 2 FROM B;"})
     assert two.json()["message"] == "Expected exactly one KSQL statement; found 2 instead"
+
+
+def test_print_shows_a_topics_records_from_the_beginning(ksql: Any, http: httpx.Client) -> None:
+    _fill(ksql)
+    response = http.post("/query", json={"ksql": "PRINT 'pv' FROM BEGINNING LIMIT 2;"})
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert lines[0] == "Key format: KAFKA_INT"
+    assert lines[1] == "Value format: JSON"
+    assert lines[2].startswith("rowtime: ")
+    assert lines[2].endswith(
+        'key: 1, value: {"NAME":"alice","PRICE":1.5,"TS":1704189600000,"B":null}, partition: 0'
+    )
+    assert len(lines) == 4
+    missing = http.post("/query", json={"ksql": "PRINT 'nope';"})
+    assert missing.status_code == 400
+    assert missing.json()["message"].startswith("Could not find topic 'nope'")
