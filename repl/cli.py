@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settings", type=Path, help="the TOML settings file (default: user config dir)"
     )
+    parser.add_argument(
+        "--verbose-errors",
+        action="store_true",
+        help="show the error code, HTTP status and statement of server errors",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -184,6 +189,7 @@ def _main(args: argparse.Namespace, ask: Callable[[str], str]) -> int:
         variables=_defines(args.define),
         output=args.output or settings.output.upper(),
         row_limit=_positive(args.query_row_limit, settings.query_row_limit),
+        verbose_errors=args.verbose_errors,
     )
     timeout_ms = _positive(args.query_timeout, settings.query_timeout)
     session.timeout = timeout_ms / 1000 if timeout_ms else None

@@ -218,3 +218,16 @@ class TestAuth:
         code, _, err = run(capsys, server.url, "-u", "fred", "-e", "SHOW STREAMS;")
         assert code == EXIT_USAGE
         assert "pass -p PASSWORD" in err
+
+
+def test_verbose_errors_show_code_and_statement(
+    local_ksqldb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, local_ksqldb.url, "--verbose-errors", "-e", "DROP STREAM nope;")
+    assert code == EXIT_STATEMENT
+    assert err.splitlines() == [
+        "Stream NOPE does not exist.",
+        "Error code: 40001",
+        "HTTP status: 400",
+        "Statement: DROP STREAM nope;",
+    ]
