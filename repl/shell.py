@@ -17,6 +17,7 @@ from ksqlpy import KsqlError, ServerInfo, __version__
 from ksqlpy.sql import StatementKind, TokenKind, tokenize
 
 from . import commands
+from .executor import Executor
 from .render.entities import entity_json, render_entity
 from .render.errors import render_error
 from .render.live import FiniteTable, JsonLines, LiveTable
@@ -67,8 +68,7 @@ def is_complete(text: str) -> bool:
 class Shell:
     """Runs text and renders every result to ``out``."""
 
-    executor: Any
-    """The Executor (typed loosely so tests can pass a fake)."""
+    executor: Executor
     session: Session
     out: Output
     interactive: bool = False
