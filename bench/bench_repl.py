@@ -223,6 +223,7 @@ def bench_completion(sources: int, runs: int) -> None:
             f"{name:32} {median:8.2f} {max(took):8.2f} {limit:9.2f} "
             f"{median / limit if limit else 0:6.1f}  {verdict} (< {TARGET_MS:g})"
         )
+    print()
 
 
 if __name__ == "__main__":
