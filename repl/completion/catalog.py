@@ -59,6 +59,7 @@ def load_catalog(client: Client, commands: Sequence[str] = ()) -> CatalogSnapsho
         properties=_try(lambda: tuple(p.name for p in client.list_properties().properties), empty),
         queries=_try(lambda: tuple(q.id for q in client.list_queries()), empty),
         types=_try(lambda: tuple(client.list_types()), empty),
+        connectors=_try(lambda: tuple(c.name for c in client.list_connectors()), empty),
         commands=tuple(commands),
     )
 

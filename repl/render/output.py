@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 _CLEAR_LINE = "\r\x1b[K"
+_RED = "\x1b[31m"
+_RESET = "\x1b[0m"
 
 
 class Output:
@@ -66,14 +68,15 @@ class Output:
         return True
 
     def error(self, text: str) -> None:
-        """Write an error line: to the error stream when there is one, and to the spool."""
-        if self.err is None:
-            self.line(text)
-            return
+        """An error: red on a terminal, to the error stream when there is one, and to the spool
+        (without colour)."""
         self.clear_status()
-        self.stream.flush()
-        self.err.write(text + "\n")
-        self.err.flush()
+        stream = self.err or self.stream
+        if stream is self.err:
+            self.stream.flush()
+        shown = f"{_RED}{text}{_RESET}" if self.tty and stream is self.stream else text
+        stream.write(shown + "\n")
+        stream.flush()
         if self.spool is not None:
             self.spool.write(text + "\n")
 

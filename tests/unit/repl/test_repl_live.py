@@ -99,3 +99,16 @@ def test_pull_rows_that_fit_print_as_a_grid() -> None:
     view.add([(1,)])
     view.finish()
     assert buffer.getvalue().splitlines()[1] == "| ID |"
+
+
+def test_errors_are_red_on_a_terminal_but_plain_in_the_spool() -> None:
+    screen, spool = io.StringIO(), io.StringIO()
+    out = Output(screen, tty=True)
+    out.spool = spool
+    out.error("Stream X does not exist.")
+    assert screen.getvalue() == "\x1b[31mStream X does not exist.\x1b[0m\n"
+    assert spool.getvalue() == "Stream X does not exist.\n"
+    plain = Output(io.StringIO(), err=io.StringIO(), tty=True)
+    plain.error("boom")
+    assert plain.err is not None
+    assert plain.err.getvalue() == "boom\n"  # script mode: stderr, no colour codes
