@@ -215,9 +215,11 @@ def source_description(source: SourceDescription, width: int | None) -> str:
     parts.append(_queries_section(f"Queries that read from this {kind}", source.read_queries))
     parts.append(_queries_section(f"Queries that write from this {kind}", source.write_queries))
     stats = "Local runtime statistics\n------------------------\n"
-    stats += source.statistics or "(Statistics of the local KSQL server interaction with topic)"
-    if source.error_stats:
-        stats += "\n" + source.error_stats
+    for text in (source.statistics, source.error_stats):
+        stats += f"{text.strip()}\n" if text.strip() else ""
+    stats += (
+        f"(Statistics of the local KSQL server interaction with the Kafka topic {source.topic})"
+    )
     parts.append(stats)
     return "\n\n".join(parts)
 
