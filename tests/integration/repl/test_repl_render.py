@@ -121,7 +121,7 @@ def test_describe_extended_shows_topic_formats_and_queries(client: Client) -> No
 def test_show_streams_extended_describes_each(client: Client) -> None:
     text = rendered(client, "SHOW STREAMS EXTENDED;")
     assert "Name            : ORDERS" in text
-    assert text.count("Kafka topic") == 1
+    assert text.count("Kafka topic     :") == 1
 
 
 def test_warning_entity(client: Client) -> None:
