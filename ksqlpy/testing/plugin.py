@@ -6,6 +6,7 @@ a test asks for the ``kafka_bootstrap`` fixture.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -51,9 +52,9 @@ def local_ksqldb() -> Iterator[Any]:
     Its ``url`` is ``http://127.0.0.1:PORT``; it speaks ksqlDB's REST API over HTTP/1.1 and
     HTTP/2 and keeps everything in memory, so each test starts empty.
     """
-    from ksqlpy.local import LocalServer
-
-    with LocalServer() as server:
+    # Imported by name: the mapped ksqlpy.local package is invisible to a type checker of ksqlpy/.
+    local = importlib.import_module("ksqlpy.local")
+    with local.LocalServer() as server:
         yield server
 
 
