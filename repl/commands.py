@@ -189,6 +189,50 @@ def _run_script(session: Session, match: re.Match[str], run: Runner) -> Iterator
     yield from run(text)
 
 
+def _on_off(value: str) -> bool:
+    if value.upper() not in ("ON", "OFF"):
+        raise KsqlError(f"expected ON or OFF, got {value!r}")
+    return value.upper() == "ON"
+
+
+def _cli_wrap(session: Session, value: str) -> str:
+    session.wrap = _on_off(value)
+    how = "wrap in the terminal" if session.wrap else "are clipped at the terminal width"
+    return f"Long lines {how}."
+
+
+def _cli_column_width(session: Session, value: str) -> str:
+    if not value.isdigit():
+        raise KsqlError(f"COLUMN-WIDTH wants a number of characters (0: automatic), got {value!r}")
+    session.column_width = int(value)
+    return (
+        f"Query result columns are at most {value} characters wide."
+        if int(value)
+        else ("Query result columns fit their values.")
+    )
+
+
+def _cli_pipelining(session: Session, value: str) -> str:
+    _on_off(value)
+    return "ksqlpy always waits for earlier commands (request pipelining is OFF)."
+
+
+_CLI_SETTINGS: dict[str, Callable[[Session, str], str]] = {
+    "WRAP": _cli_wrap,
+    "COLUMN-WIDTH": _cli_column_width,
+    "REQUEST-PIPELINING": _cli_pipelining,
+}
+
+
+def _set_cli(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
+    name, value = (match.group(1) or "").upper(), (match.group(2) or "").strip()
+    setting = _CLI_SETTINGS.get(name)
+    if setting is None or not value:
+        known = ", ".join(f"{n} <value>" for n in _CLI_SETTINGS)
+        raise KsqlError(f"usage: SET CLI {known}")
+    yield Message(setting(session, value))
+
+
 def _version(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
     server = f"; server {session.server_version}" if session.server_version else ""
     yield Message(f"ksqlpy {__version__}{server}")
@@ -225,6 +269,13 @@ COMMANDS: tuple[Command, ...] = (
         "Show or set the output format.",
         r"output(?:\s+(\w+))?",
         _output,
+    ),
+    _command(
+        "SET CLI",
+        "SET CLI WRAP ON|OFF | COLUMN-WIDTH n",
+        "Wrap or clip long lines; cap query result column widths (ksql CLI settings).",
+        r"set\s+cli(?:\s+([\w-]+))?(?:\s+(\S+))?",
+        _set_cli,
     ),
     _command("VERSION", "VERSION", "Show the ksqlpy and server versions.", r"version", _version),
     _command("SERVER", "SERVER", "Show the server this shell talks to.", r"server", _server),
@@ -297,4 +348,5 @@ def runs_without_semicolon(text: str) -> bool:
 
 def completion_names() -> tuple[str, ...]:
     """Command words to offer at the start of a statement."""
-    return (*tuple(c.name for c in COMMANDS if not c.semicolon and c.name != "!"), "QUIT")
+    hidden = {"!", "SET CLI"}  # SET completes as a statement; ! is typed, not completed
+    return (*tuple(c.name for c in COMMANDS if not c.semicolon and c.name not in hidden), "QUIT")

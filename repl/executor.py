@@ -85,7 +85,7 @@ class Executor:
 
     def run(self, text: str) -> Iterator[Result]:
         """The results of every statement of ``text``, in order."""
-        found = commands.find(text)
+        found = commands.find(text.strip().removesuffix(";"))
         if found is not None and not found[0].semicolon:
             # A line-based shell command (its argument may hold quotes or ';'): never split.
             try:

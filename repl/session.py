@@ -31,6 +31,10 @@ class Session:
     timeout: float | None = None
     """``--query-timeout`` in seconds: a query stops after this long."""
     verbose_errors: bool = False
+    wrap: bool = False
+    """``SET CLI WRAP ON``: long lines are left to the terminal instead of clipped."""
+    column_width: int = 0
+    """``SET CLI COLUMN-WIDTH n``: query result columns at most n wide (0: automatic)."""
 
     @property
     def substitution(self) -> bool:

@@ -101,7 +101,7 @@ class Shell:
         if self.session.output == "JSON":
             self.out.line(entity_json(result.entity))
         else:
-            self.out.block(render_entity(result.entity, self.width()))
+            self.out.block(render_entity(result.entity, self._width()))
 
     def _message(self, result: Message) -> None:
         self.out.line(result.text)
@@ -146,9 +146,15 @@ class Shell:
         if self.session.output == "JSON":
             return JsonLines(columns, self.out)
         if result.kind is StatementKind.PULL_QUERY:
-            return FiniteTable(columns, self.out, width=self.width())
+            return FiniteTable(columns, self.out, width=self._width(), column=self._column())
         types = [column.type.name for column in result.query.column_types]
-        return LiveTable(columns, self.out, width=self.width(), types=types)
+        return LiveTable(columns, self.out, width=self._width(), types=types, column=self._column())
+
+    def _width(self) -> int | None:
+        return None if self.session.wrap else self.width()
+
+    def _column(self) -> int | None:
+        return self.session.column_width or None
 
     def _read(self, query: Any, view: View) -> str:
         """Show rows until the query ends, the row limit or the timeout; why it stopped."""

@@ -54,11 +54,13 @@ class LiveTable:
         *,
         width: int | None = None,
         types: Sequence[str] = (),
+        column: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.columns = list(columns)
         self.out = out
         self.width = width
+        self.column = column
         self.clock = clock
         starts = [TYPE_WIDTHS.get(t, 0) for t in types][: len(self.columns)]
         starts += [0] * (len(self.columns) - len(starts))
@@ -66,6 +68,7 @@ class LiveTable:
             [max(len(c), w) for c, w in zip(self.columns, starts, strict=True)],
             width,
             3 * len(self.columns) + 1,
+            column,
         )
         self.count = 0
         self.started = clock()
@@ -83,7 +86,7 @@ class LiveTable:
         for row in rows:
             for index, text in enumerate(row):
                 wanted[index] = max(wanted[index], len(text))
-        wanted = fit_widths(wanted, self.width, 3 * len(wanted) + 1)
+        wanted = fit_widths(wanted, self.width, 3 * len(wanted) + 1, self.column)
         changed = wanted != self.widths
         self.widths = [max(old, new) for old, new in zip(self.widths, wanted, strict=True)]
         return changed
@@ -133,11 +136,13 @@ class FiniteTable:
         out: Output,
         *,
         width: int | None = None,
+        column: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.columns = list(columns)
         self.out = out
         self.width = width
+        self.column = column
         self.clock = clock
         self.rows: list[Sequence[Any]] = []
         self.started = clock()
@@ -157,11 +162,11 @@ class FiniteTable:
     def finish(self) -> str:
         """Write the grid; return the summary line."""
         elapsed = self.clock() - self.started
-        too_wide = self.width is not None and self.rows
+        too_wide = self.width is not None and self.rows and not self.column
         if too_wide and natural_width(self.columns, self.rows) > (self.width or 0):
             self.out.block(vertical(self.columns, self.rows))
         elif self.rows or self.columns:
-            self.out.block(grid(self.columns, self.rows, width=self.width))
+            self.out.block(grid(self.columns, self.rows, width=self.width, column=self.column))
         noun = "row" if len(self.rows) == 1 else "rows"
         return f"{len(self.rows)} {noun} in {elapsed:.3f} s"
 

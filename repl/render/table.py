@@ -58,8 +58,13 @@ def cell(value: Any) -> str:
     return text
 
 
-def fit_widths(widths: list[int], limit: int | None, overhead: int) -> list[int]:
-    """Shrink the widest columns until the table fits ``limit`` characters (never below 4)."""
+def fit_widths(
+    widths: list[int], limit: int | None, overhead: int, column: int | None = None
+) -> list[int]:
+    """Shrink the widest columns until the table fits ``limit`` characters (never below 4);
+    ``column`` caps every column (``SET CLI COLUMN-WIDTH``)."""
+    if column:
+        widths = [min(w, max(column, 1)) for w in widths]
     if limit is None:
         return widths
     widths = list(widths)
@@ -117,14 +122,20 @@ def grid_row(values: Sequence[str], widths: Sequence[int]) -> str:
     )
 
 
-def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, width: int | None = None) -> str:
+def grid(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    width: int | None = None,
+    column: int | None = None,
+) -> str:
     """A finite query result: header, rows and borders in the ksql CLI's ``+---+`` style."""
     texts = [[cell(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in texts:
         for index, text in enumerate(row):
             widths[index] = max(widths[index], len(text))
-    widths = fit_widths(widths, width, 3 * len(headers) + 1)
+    widths = fit_widths(widths, width, 3 * len(headers) + 1, column)
     border = grid_border(widths)
     out = [border, grid_row(headers, widths), border]
     out.extend(grid_row(row, widths) for row in texts)

@@ -221,3 +221,24 @@ def test_line_commands_are_not_split_as_sql(harness: Harness, tmp_path: Path) ->
     assert harness.run(f"spool {target}") == []
     harness.run("spool off")
     assert target.exists()
+
+
+def test_set_cli_column_width_and_wrap(harness: Harness) -> None:
+    harness.run(ORDERS)
+    insert(harness, (1, "a very long item name", 1.0))
+    assert harness.run("SET CLI COLUMN-WIDTH 6;") == []
+    harness.run("SELECT item FROM orders;")
+    assert "| a ver… |" in harness.text
+    harness.run("SET CLI COLUMN-WIDTH 0")
+    harness.run("SELECT item FROM orders;")
+    assert "| a very long item name |" in harness.text
+    harness.shell.width = lambda: 40
+    harness.run("SET CLI WRAP ON")
+    assert harness.text.strip() == "Long lines wrap in the terminal."
+    harness.run("SHOW PROPERTIES;")
+    assert max(len(line) for line in harness.text.splitlines()) > 40
+    harness.run("SET CLI WRAP OFF")
+    harness.run("SHOW PROPERTIES;")
+    assert max(len(line) for line in harness.text.splitlines()) <= 40
+    assert harness.run("SET CLI COLOUR ON")
+    assert "usage: SET CLI WRAP <value>, COLUMN-WIDTH <value>" in harness.text
