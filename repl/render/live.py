@@ -116,7 +116,8 @@ class LiveTable:
 
     def tick(self) -> None:
         """Redraw the status line (also while no rows arrive)."""
-        self.out.status(f"{self.count} rows, {self.rate:,.0f} rows/s. Press Ctrl-C to stop.")
+        noun = "row" if self.count == 1 else "rows"
+        self.out.status(f"{self.count} {noun}, {self.rate:,.0f} rows/s. Press Ctrl-C to stop.")
 
     def finish(self) -> str:
         """The closing border (when rows were shown) and the summary line to print."""

@@ -48,7 +48,7 @@ def test_status_line_on_a_terminal_is_not_spooled() -> None:
     view = LiveTable(["V"], out, clock=clock)
     clock.now += 1.0
     view.add([("x",)])
-    assert "1 rows, 1 rows/s" in screen.getvalue()
+    assert "1 row, 1 rows/s. Press Ctrl-C to stop." in screen.getvalue()
     out.line("after")
     assert screen.getvalue().endswith("\r\x1b[Kafter\n")  # status cleared before new output
     assert "rows/s" not in spool.getvalue()
