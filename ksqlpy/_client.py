@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from . import _protocol as proto
 from ._config import DEFAULT_URL, Cert, ClientConfig, Verify
 from ._entities import (
+    AssertSchemaResult,
+    AssertTopicResult,
     ClusterStatus,
     CommandResult,
     ConnectorDescription,
@@ -79,6 +81,10 @@ def _one(kind: type[T], what: str) -> Callable[[Reply], T]:
         return found[0]
 
     return parse
+
+
+def _timeout(seconds: float | None) -> str:
+    return "" if seconds is None else f" TIMEOUT {max(int(seconds), 0)} SECONDS"
 
 
 def _sql_literal(value: str) -> str:
@@ -247,6 +253,25 @@ class _Core:
 
     def drop_connector(self, name: str, if_exists: bool) -> _Call[Entity | None]:
         return self.execute(f"DROP CONNECTOR{' IF EXISTS' if if_exists else ''} {name};")
+
+    def assert_topic(
+        self, name: str, exists: bool, timeout: float | None
+    ) -> _Call[AssertTopicResult]:
+        sql = f"ASSERT {'' if exists else 'NOT EXISTS '}TOPIC {name}{_timeout(timeout)};"
+        return _Call(self.statement_request(sql), _one(AssertTopicResult, sql))
+
+    def assert_schema(
+        self, subject: str | None, schema_id: int | None, exists: bool, timeout: float | None
+    ) -> _Call[AssertSchemaResult]:
+        if subject is None and schema_id is None:
+            raise KsqlError("assert_schema needs subject= or id= (or both)")
+        parts = [f"ASSERT {'' if exists else 'NOT EXISTS '}SCHEMA"]
+        if subject is not None:
+            parts.append(f"SUBJECT {_sql_literal(subject)}")
+        if schema_id is not None:
+            parts.append(f"ID {int(schema_id)}")
+        sql = " ".join(parts) + f"{_timeout(timeout)};"
+        return _Call(self.statement_request(sql), _one(AssertSchemaResult, sql))
 
     def terminate(self, query_id: str) -> _Call[Entity | None]:
         return self.execute(f"TERMINATE {query_id};")
@@ -620,6 +645,26 @@ class Client:
         """A query's sources, sinks, schema and topology (``EXPLAIN``)."""
         return self._run(self._core.describe_query(query_id))
 
+    def assert_topic(
+        self, name: str, *, exists: bool = True, timeout: float | None = None
+    ) -> AssertTopicResult:
+        """Check that a Kafka topic exists (or not), waiting up to ``timeout`` seconds.
+
+        A failed assertion raises KsqlServerError with ``error_code`` 41700.
+        """
+        return self._run(self._core.assert_topic(name, exists, timeout))
+
+    def assert_schema(
+        self,
+        *,
+        subject: str | None = None,
+        id: int | None = None,
+        exists: bool = True,
+        timeout: float | None = None,
+    ) -> AssertSchemaResult:
+        """Check that a Schema Registry subject and/or schema id exists (or not)."""
+        return self._run(self._core.assert_schema(subject, id, exists, timeout))
+
     def server_info(self) -> ServerInfo:
         """The server's version and cluster ids (``GET /info``)."""
         return self._run(self._core.server_info())
@@ -958,6 +1003,23 @@ class AsyncClient:
     async def describe_query(self, query_id: str) -> QueryDescription:
         """A query's sources, sinks, schema and topology (``EXPLAIN``)."""
         return await self._run(self._core.describe_query(query_id))
+
+    async def assert_topic(
+        self, name: str, *, exists: bool = True, timeout: float | None = None
+    ) -> AssertTopicResult:
+        """Check that a Kafka topic exists (or not), waiting up to ``timeout`` seconds."""
+        return await self._run(self._core.assert_topic(name, exists, timeout))
+
+    async def assert_schema(
+        self,
+        *,
+        subject: str | None = None,
+        id: int | None = None,
+        exists: bool = True,
+        timeout: float | None = None,
+    ) -> AssertSchemaResult:
+        """Check that a Schema Registry subject and/or schema id exists (or not)."""
+        return await self._run(self._core.assert_schema(subject, id, exists, timeout))
 
     async def server_info(self) -> ServerInfo:
         """The server's version and cluster ids (``GET /info``)."""

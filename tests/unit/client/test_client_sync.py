@@ -19,6 +19,7 @@ from ksqlpy import (
     CommandResult,
     InsertError,
     KsqlError,
+    KsqlServerError,
     KsqlStatementError,
     KsqlTimeoutError,
     ProtocolError,
@@ -515,3 +516,36 @@ def test_to_pandas_builds_a_frame_or_says_how_to_get_pandas(
     records, columns = calls[0]
     assert columns == ["ID", "AMOUNT", "TS"]
     assert records[1][:2] == (1, Decimal("1.25"))
+
+
+def test_assertions_send_ksqldb_syntax_and_fail_with_41700() -> None:
+    def answer(body: dict[str, Any]) -> httpx.Response:
+        if "NOT EXISTS" in body["ksql"]:
+            return httpx.Response(
+                417,
+                json={
+                    "@type": "generic_error",
+                    "error_code": 41700,
+                    "message": "Topic pv exists",
+                },
+            )
+        if "SCHEMA" in body["ksql"]:
+            entity = {"@type": "assert_schema", "subject": "s", "id": 3, "exists": True}
+        else:
+            entity = {"@type": "assert_topic", "topicName": "pv", "exists": True}
+        return httpx.Response(200, json=[{**entity, "statementText": body["ksql"], "warnings": []}])
+
+    fake = FakeKsqlDB(ksql=answer)
+    with _client(fake) as client:
+        assert client.assert_topic("pv", timeout=5).exists
+        assert client.assert_schema(subject="s", id=3).id == 3
+        with pytest.raises(KsqlServerError) as caught:
+            client.assert_topic("pv", exists=False)
+        assert caught.value.error_code == 41700
+        with pytest.raises(KsqlError, match="needs subject= or id="):
+            client.assert_schema()
+    assert [b["ksql"] for b in fake.bodies] == [
+        "ASSERT TOPIC pv TIMEOUT 5 SECONDS;",
+        "ASSERT SCHEMA SUBJECT 's' ID 3;",
+        "ASSERT NOT EXISTS TOPIC pv;",
+    ]
