@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show the error code, HTTP status and statement of server errors",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only parse the statements of -e/-f/stdin offline and report syntax errors",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -180,7 +185,21 @@ def main(argv: Sequence[str] | None = None, *, ask: Callable[[str], str] = getpa
         return EXIT_USAGE
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .executor import check
+
+    script = _script(args)
+    if script is None:
+        raise KsqlError("--check needs statements: -e, -f or stdin")
+    errors = check(script, _defines(args.define))
+    for error in errors:
+        print(str(error), file=sys.stderr)
+    return EXIT_SYNTAX if errors else EXIT_OK
+
+
 def _main(args: argparse.Namespace, ask: Callable[[str], str]) -> int:
+    if args.check:
+        return _check(args)
     settings = load_settings(args.settings)
     password = _password(args, ask)
     client_file = load_client_file(args.config_file) if args.config_file else ClientFile({})

@@ -165,3 +165,23 @@ def _located(error: KsqlSyntaxError, text: str) -> KsqlSyntaxError:
     width = max(error.snippet.count("^"), 1)
     snippet = f"{lines[error.line - 1]}\n{' ' * (error.column - 1)}{'^' * width}"
     return KsqlSyntaxError(error.description, error.line, error.column, snippet)
+
+
+def check(text: str, variables: dict[str, str]) -> list[KsqlSyntaxError]:
+    """Parse every statement of ``text`` offline (``--check``): the syntax errors, located in
+    the whole text. Shell commands are accepted; variables are substituted when defined."""
+    try:
+        statements = split(text)
+    except KsqlSyntaxError as error:
+        return [_located(error, text)]
+    errors: list[KsqlSyntaxError] = []
+    for statement in statements:
+        if commands.find(statement.text) is not None:
+            continue
+        try:
+            classify(statement)
+            if "${" in statement.text and variables:
+                _relocated(substitute, statement.text, variables, statement)
+        except KsqlSyntaxError as error:
+            errors.append(_located(error, text))
+    return errors

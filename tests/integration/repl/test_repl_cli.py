@@ -231,3 +231,25 @@ def test_verbose_errors_show_code_and_statement(
         "HTTP status: 400",
         "Statement: DROP STREAM nope;",
     ]
+
+
+def test_check_parses_offline_and_reports_every_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    script = tmp_path / "s.sql"
+    script.write_text(
+        "SET 'auto.offset.reset'='earliest';\nSELECT * FORM a;\nSHOW STREAMS;\n"
+        "CREATE STREAM ${n} (id INT KEY) WITH (kafka_topic='t', value_format='json');\n"
+        "SELEC 1;\n",
+        encoding="utf-8",
+    )
+    # no server at all: nothing is sent
+    code, out, err = run(capsys, "http://127.0.0.1:9", "--check", "-f", str(script), "-d", "n=s")
+    assert code == EXIT_SYNTAX
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith("line 2:10: syntax error at or near 'FORM'")
+    assert lines[3].startswith("line 5:1:")
+    assert len(lines) == 6
+    code, _, err = run(capsys, "--check", "-e", "SHOW STREAMS; spool off; DESCRIBE s;")
+    assert (code, err) == (EXIT_OK, "")
