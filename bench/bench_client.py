@@ -287,8 +287,19 @@ def child(name: str, url: str, n: int, kind: str) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     rows = function(url, n, http2)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": rows, "cpu": cpu, "wall": wall, "rss_mib": rss_kib / 1024}))
+    print(json.dumps({"rows": rows, "cpu": cpu, "wall": wall, "rss_mib": _peak_rss_kib() / 1024}))
+
+
+def _peak_rss_kib() -> float:
+    # VmHWM is this process's own peak; ru_maxrss on Linux starts from the parent's at fork.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def measure(name: str, url: str, n: int, kind: str, python: str) -> dict[str, Any]:

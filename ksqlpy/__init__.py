@@ -72,7 +72,13 @@ from ._errors import (
     ResultTooLargeError,
     ServerUnavailableError,
 )
-from ._results import AsyncStreamedQuery, InsertsResult, QueryResult, StreamedQuery
+from ._results import (
+    AsyncQueryStart,
+    AsyncStreamedQuery,
+    InsertsResult,
+    QueryResult,
+    StreamedQuery,
+)
 from ._rows import Row
 from ._types import Column, SqlType, parse_type
 from ._version import __version__
@@ -81,6 +87,7 @@ __all__ = [
     "AssertSchemaResult",
     "AssertTopicResult",
     "AsyncClient",
+    "AsyncQueryStart",
     "AsyncStreamedQuery",
     "AuthenticationError",
     "AuthorizationError",

@@ -23,19 +23,28 @@ from ._entities import (
     CommandResult,
     ConnectorDescription,
     ConnectorInfo,
+    ConnectorList,
     ConnectorSummary,
     DroppedConnector,
     Entity,
     FunctionDescription,
+    FunctionList,
     FunctionName,
     HealthStatus,
     PropertiesList,
+    QueriesList,
     QueryDescription,
+    QueryDescriptionResult,
     RunningQuery,
     ServerInfo,
     SourceDescription,
+    SourceDescriptionResult,
     SourceInfo,
+    SourceList,
     TopicInfo,
+    TopicList,
+    TypeList,
+    VariableList,
     parse_entities,
 )
 from ._errors import (
@@ -46,7 +55,13 @@ from ._errors import (
     ServerUnavailableError,
 )
 from ._protocol import AckDecoder, QueryDecoder, Request
-from ._results import AsyncStreamedQuery, InsertsResult, QueryResult, StreamedQuery
+from ._results import (
+    AsyncQueryStart,
+    AsyncStreamedQuery,
+    InsertsResult,
+    QueryResult,
+    StreamedQuery,
+)
 from ._transport import AsyncTransport, Reply, SyncTransport
 from ._types import SqlType
 
@@ -178,35 +193,23 @@ class _Core:
         return _Call(self.statement_request(sql, idempotent=True), parse)
 
     def list_sources(self, kind: str) -> _Call[tuple[SourceInfo, ...]]:
-        from ._entities import SourceList
-
         return self._show(f"LIST {kind};", lambda r: _one(SourceList, f"LIST {kind}")(r).sources)
 
     def list_topics(self) -> _Call[tuple[TopicInfo, ...]]:
-        from ._entities import TopicList
-
         return self._show("LIST TOPICS;", lambda r: _one(TopicList, "LIST TOPICS")(r).topics)
 
     def list_queries(self) -> _Call[tuple[RunningQuery, ...]]:
-        from ._entities import QueriesList
-
         return self._show("LIST QUERIES;", lambda r: _one(QueriesList, "LIST QUERIES")(r).queries)
 
     def list_types(self) -> _Call[Mapping[str, SqlType]]:
-        from ._entities import TypeList
-
         return self._show("LIST TYPES;", lambda r: _one(TypeList, "LIST TYPES")(r).types)
 
     def list_variables(self) -> _Call[Mapping[str, str]]:
-        from ._entities import VariableList
-
         return self._show(
             "LIST VARIABLES;", lambda r: _one(VariableList, "LIST VARIABLES")(r).variables
         )
 
     def list_functions(self) -> _Call[tuple[FunctionName, ...]]:
-        from ._entities import FunctionList
-
         return self._show(
             "LIST FUNCTIONS;", lambda r: _one(FunctionList, "LIST FUNCTIONS")(r).functions
         )
@@ -215,8 +218,6 @@ class _Core:
         return self._show("LIST PROPERTIES;", _one(PropertiesList, "LIST PROPERTIES"))
 
     def describe_source(self, name: str, extended: bool) -> _Call[SourceDescription]:
-        from ._entities import SourceDescriptionResult
-
         sql = f"DESCRIBE {name}{' EXTENDED' if extended else ''};"
         return self._show(sql, lambda r: _one(SourceDescriptionResult, sql)(r).source)
 
@@ -225,14 +226,10 @@ class _Core:
         return self._show(sql, _one(FunctionDescription, sql))
 
     def describe_query(self, query_id: str) -> _Call[QueryDescription]:
-        from ._entities import QueryDescriptionResult
-
         sql = f"EXPLAIN {query_id};"
         return self._show(sql, lambda r: _one(QueryDescriptionResult, sql)(r).query)
 
     def list_connectors(self) -> _Call[tuple[ConnectorSummary, ...]]:
-        from ._entities import ConnectorList
-
         return self._show(
             "LIST CONNECTORS;", lambda r: _one(ConnectorList, "LIST CONNECTORS")(r).connectors
         )
@@ -748,7 +745,7 @@ class AsyncClient:
     >>> from ksqlpy import AsyncClient
     >>> async with AsyncClient("http://localhost:8088") as client:
     ...     await client.insert_into("s", {"ID": 1, "V": "hello"})
-    ...     async with await client.stream_query("SELECT * FROM s EMIT CHANGES;") as query:
+    ...     async with client.stream_query("SELECT * FROM s EMIT CHANGES;") as query:
     ...         async for row in query:
     ...             print(row.as_dict())
     """
@@ -835,20 +832,32 @@ class AsyncClient:
 
     # queries -------------------------------------------------------------------------------------
 
-    async def stream_query(
+    def stream_query(
         self,
         sql: str,
         properties: Mapping[str, Any] | None = None,
         *,
         raw: bool = False,
         format: QueryFormat = "delimited",
-    ) -> AsyncStreamedQuery:
-        """Start a push or pull query; its id and columns are known when this returns.
+    ) -> AsyncQueryStart:
+        """Start a push or pull query: ``async with`` it, or ``await`` it for the query.
 
-        >>> async with await client.stream_query("SELECT * FROM s EMIT CHANGES;") as query:
+        Its id and columns are known once started; leaving the block stops it on the server.
+
+        >>> async with client.stream_query("SELECT * FROM s EMIT CHANGES;") as query:
         ...     async for row in query:
         ...         print(query.query_id, row.as_dict())
+        >>> query = await client.stream_query("SELECT * FROM t;")   # close() it yourself
         """
+        return AsyncQueryStart(self._start_query(sql, properties, raw, format))
+
+    async def _start_query(
+        self,
+        sql: str,
+        properties: Mapping[str, Any] | None,
+        raw: bool,
+        format: QueryFormat,
+    ) -> AsyncStreamedQuery:
         request, decoder = self._core.query(sql, properties, raw, format)
         response = await self._transport.open_stream(request)
         chunks = self._transport.chunks(response, decoder.where)
@@ -883,7 +892,7 @@ class AsyncClient:
         raw: bool = False,
     ) -> QueryResult:
         """Run a pull query (or a push query with LIMIT) and collect all rows."""
-        async with await self.stream_query(sql, properties, raw=raw) as query:
+        async with self.stream_query(sql, properties, raw=raw) as query:
             rows = await query.fetchall(max_rows)
             return QueryResult(query.query_id, query.column_types, rows)
 

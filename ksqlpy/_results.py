@@ -14,12 +14,12 @@ import importlib
 import queue
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
 from ._errors import ClientClosedError, KsqlError, NotFoundError, ResultTooLargeError
-from ._protocol import QueryDecoder
+from ._protocol import QueryDecoder, Request, close_query_request
 from ._rows import Row
 from ._types import Column
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from ._transport import AsyncTransport, SyncTransport
 
-__all__ = ["AsyncStreamedQuery", "InsertsResult", "QueryResult", "StreamedQuery"]
+__all__ = ["AsyncQueryStart", "AsyncStreamedQuery", "InsertsResult", "QueryResult", "StreamedQuery"]
 
 _END = object()
 
@@ -211,12 +211,7 @@ class StreamedQuery(_StreamState):
             raise error
 
     def _iterate(self) -> Iterator[Any]:
-        if self._pump is not None:
-            while True:
-                batch = self._pump.get(None)
-                if batch is None:
-                    return
-                yield from batch
+        # poll() and iteration exclude each other (_check), so rows come from here only.
         for batch in self._batches():
             yield from batch
             if self._closed:
@@ -347,10 +342,33 @@ class _Pump:
         self._thread.join(timeout=5)
 
 
-def _close_request(query_id: str | None) -> Any:
-    from ._protocol import close_query_request
-
+def _close_request(query_id: str | None) -> Request:
     return close_query_request(query_id or "")
+
+
+class AsyncQueryStart:
+    """What ``AsyncClient.stream_query`` returns: ``async with`` it, or ``await`` it.
+
+    ``async with client.stream_query(sql) as query`` starts the query and closes it on exit;
+    ``query = await client.stream_query(sql)`` only starts it.
+    """
+
+    __slots__ = ("_query", "_start")
+
+    def __init__(self, start: Coroutine[Any, Any, AsyncStreamedQuery]) -> None:
+        self._start = start
+        self._query: AsyncStreamedQuery | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncStreamedQuery]:
+        return self._start.__await__()
+
+    async def __aenter__(self) -> AsyncStreamedQuery:
+        self._query = await self._start
+        return self._query
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._query is not None:
+            await self._query.close()
 
 
 class AsyncStreamedQuery(_StreamState):
@@ -414,13 +432,7 @@ class AsyncStreamedQuery(_StreamState):
             raise error
 
     async def _iterate(self) -> AsyncIterator[Any]:
-        if self._queue is not None:
-            while True:
-                batch = await self._next_pumped(None)
-                if batch is None:
-                    return
-                for row in batch:
-                    yield row
+        # poll() and iteration exclude each other (_check), so rows come from here only.
         async for batch in self._batches():
             for row in batch:
                 yield row

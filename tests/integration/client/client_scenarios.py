@@ -277,7 +277,7 @@ def test_async_client_streams_inserts_and_closes(target: Target, names: Iterator
 
             assert (await client.stream_inserts(name, rows(), batch_size=300)).requests == 4
             got = []
-            async with await client.stream_query(
+            async with client.stream_query(
                 f"SELECT * FROM {name} EMIT CHANGES;", EARLIEST
             ) as query:
                 async for row in query:

@@ -213,3 +213,19 @@ def test_errors_inside_the_stream_surface_after_the_rows() -> None:
                 await query.__anext__()
 
     run(main())
+
+
+def test_stream_query_is_both_an_async_context_manager_and_awaitable() -> None:
+    fake = FakeKsqlDB()
+
+    async def main() -> None:
+        async with _client(fake) as client:
+            async with client.stream_query("SELECT * FROM PV EMIT CHANGES;") as query:
+                assert (await query.__anext__())[0] == 0
+            assert query.closed
+            started = await client.stream_query("SELECT * FROM PV LIMIT 2;")
+            assert [row[0] async for row in started] == [0, 1]
+            await started.close()
+
+    run(main())
+    assert fake.paths() == ["/query-stream", "/close-query", "/query-stream"]
