@@ -549,3 +549,29 @@ def test_assertions_send_ksqldb_syntax_and_fail_with_41700() -> None:
         "ASSERT SCHEMA SUBJECT 's' ID 3;",
         "ASSERT NOT EXISTS TOPIC pv;",
     ]
+
+
+def test_h2c_falls_back_to_http1_once_and_only_before_http2_worked() -> None:
+    answers: list[str] = ["break", "ok", "break"]
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if answers.pop(0) == "break":
+            raise httpx.RemoteProtocolError("Server disconnected", request=request)
+        return httpx.Response(200, json=[COMMAND])
+
+    with Client(transport=httpx.MockTransport(handler), retries=0) as client:
+        assert isinstance(client.execute_statement("CREATE STREAM A (I INT);"), CommandResult)
+        assert client._transport.http1_fallback
+        with pytest.raises(ServerUnavailableError, match="broke during POST /ksql"):
+            client.execute_statement("CREATE STREAM B (I INT);")
+    assert seen == ["/ksql"] * 3, "re-sent once when HTTP/2 had never worked, then never again"
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected", request=request)
+
+    with Client(transport=httpx.MockTransport(broken), http2=False, retries=0) as client:
+        with pytest.raises(ServerUnavailableError):
+            client.execute_statement("CREATE STREAM C (I INT);")
+        assert not client._transport.http1_fallback
