@@ -22,6 +22,8 @@ __all__ = [
     "ConnectorDescription",
     "ConnectorInfo",
     "ConnectorList",
+    "ConnectorPlugin",
+    "ConnectorPluginsList",
     "ConnectorSummary",
     "DroppedConnector",
     "Entity",
@@ -367,6 +369,22 @@ class ConnectorList(Entity):
     connectors: tuple[ConnectorSummary, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectorPlugin:
+    """A connector class Kafka Connect can run (``SHOW CONNECTOR PLUGINS``)."""
+
+    class_name: str
+    type: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectorPluginsList(Entity):
+    """``SHOW CONNECTOR PLUGINS``."""
+
+    plugins: tuple[ConnectorPlugin, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectorInfo(Entity):
     """``CREATE SOURCE|SINK CONNECTOR``: the created connector's name, config and type."""
@@ -689,6 +707,13 @@ _PARSERS: dict[str, Callable[[_Raw], Entity]] = {
         connectors=tuple(
             ConnectorSummary(_s(c, "name"), _s(c, "type"), _s(c, "className"), _s(c, "state"))
             for c in _dicts(r, "connectors")
+        ),
+    ),
+    "connector_plugins_list": lambda r: ConnectorPluginsList(
+        **_common(r),
+        plugins=tuple(
+            ConnectorPlugin(_s(p, "className"), _s(p, "type"), _s(p, "version"))
+            for p in _dicts(r, "connectorPlugins")
         ),
     ),
     "connector_info": _connector_info,

@@ -15,6 +15,7 @@ from ksqlpy import (
     ConnectorDescription,
     ConnectorInfo,
     ConnectorList,
+    ConnectorPluginsList,
     DroppedConnector,
     FunctionDescription,
     FunctionList,
@@ -359,6 +360,15 @@ def test_describe_function() -> None:
             ),
             ConnectorDescription,
             lambda e: e.connector_class == "x.Y" and e.sources[0].name == "PV",
+        ),
+        (
+            _entity(
+                "connector_plugins_list",
+                "SHOW CONNECTOR PLUGINS;",
+                connectorPlugins=[{"className": "x.Y", "type": "source", "version": "1.0"}],
+            ),
+            ConnectorPluginsList,
+            lambda e: e.plugins[0].class_name == "x.Y" and e.plugins[0].version == "1.0",
         ),
         (
             _entity("drop_connector", "DROP CONNECTOR c;", connectorName="c"),
