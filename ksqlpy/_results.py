@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import queue
 import threading
+import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -145,6 +146,21 @@ class _StreamState:
 
     def _needs_close_query(self) -> bool:
         return not self._finished and self.query_id is not None
+
+    def _warn_unclosed(self) -> bool:
+        # Like an unclosed file: a query dropped while still running may keep running on the
+        # server until its client closes. The warning names it; closing needs network I/O,
+        # which a garbage collector must not do.
+        if getattr(self, "_closed", True) or getattr(self, "_finished", True):
+            return False
+        warnings.warn(
+            f"query {self.query_id} was never closed; use 'with client.stream_query(...)' or "
+            "call close(), which stops it on the server",
+            ResourceWarning,
+            stacklevel=2,
+            source=self,
+        )
+        return True
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "finished" if self._finished else "open"
@@ -288,6 +304,10 @@ class StreamedQuery(_StreamState):
 
     def __enter__(self) -> StreamedQuery:
         return self
+
+    def __del__(self) -> None:
+        if self._warn_unclosed():
+            self._response.close()  # over HTTP/1.1 this also ends the query on the server
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -534,6 +554,9 @@ class AsyncStreamedQuery(_StreamState):
 
     async def __aenter__(self) -> AsyncStreamedQuery:
         return self
+
+    def __del__(self) -> None:
+        self._warn_unclosed()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()

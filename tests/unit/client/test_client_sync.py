@@ -575,3 +575,17 @@ def test_h2c_falls_back_to_http1_once_and_only_before_http2_worked() -> None:
         with pytest.raises(ServerUnavailableError):
             client.execute_statement("CREATE STREAM C (I INT);")
         assert not client._transport.http1_fallback
+
+
+def test_a_running_query_dropped_without_close_warns_like_an_unclosed_file() -> None:
+    import gc
+
+    fake = FakeKsqlDB()
+    with _client(fake) as client:
+        held = [client.stream_query("SELECT * FROM PV EMIT CHANGES;")]
+        with pytest.warns(ResourceWarning, match=f"query {QID} was never closed"):
+            held.clear()  # the last reference: CPython finalizes it here
+        finished = client.stream_query("SELECT * FROM PV LIMIT 2;")
+        list(finished)
+        del finished  # it ended on its own: nothing to say
+        gc.collect()
