@@ -340,16 +340,20 @@ def _insert_batches(
 
 
 def _broken_insert_error(
-    broken: ServerUnavailableError, target: str, sent: int, count: int
+    broken: ServerUnavailableError, target: str, sent: int, count: int, http1_only: bool
 ) -> ServerUnavailableError:
-    return ServerUnavailableError(
-        broken.message,
-        detail=(
-            f"{broken}\nwhile sending rows {sent} to {sent + count - 1} of the inserts into "
-            f"{target}: the {sent} rows before them were acknowledged; some of these may have "
-            "been inserted"
-        ),
+    detail = (
+        f"{broken}\nwhile sending rows {sent} to {sent + count - 1} of the inserts into "
+        f"{target}: the {sent} rows before them were acknowledged; some of these may have "
+        "been inserted"
     )
+    if http1_only:
+        detail += (
+            "\nthis server (or a proxy in front of it) speaks only HTTP/1.1, and "
+            "/inserts-stream needs HTTP/2; insert with execute_statement('INSERT INTO ... "
+            "VALUES (...);') instead, or reach ksqlDB without the proxy"
+        )
+    return ServerUnavailableError(broken.message, detail=detail)
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -594,7 +598,7 @@ class Client:
                 return refused
         else:
             probe.close()
-        return _broken_insert_error(broken, target, sent, count)
+        return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -965,7 +969,7 @@ class AsyncClient:
                 return refused
         else:
             await probe.aclose()
-        return _broken_insert_error(broken, target, sent, count)
+        return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
 
     # metadata ------------------------------------------------------------------------------------
 

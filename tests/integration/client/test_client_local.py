@@ -140,3 +140,20 @@ def test_an_http1_only_server_is_reached_by_falling_back_from_h2c(target: Target
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def test_inserts_through_an_http1_only_server_say_why_they_cannot_work(target: Target) -> None:
+    if target.variant != "h2c":
+        pytest.skip("one variant is enough: this test brings its own server")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Http1Only)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with Client(f"http://127.0.0.1:{server.server_port}", retries=0) as client:
+            client.server_info()  # the first request finds out the server speaks only HTTP/1.1
+            with pytest.raises(ServerUnavailableError, match="needs HTTP/2"):
+                client.insert_into("PV", {"ID": 1})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
