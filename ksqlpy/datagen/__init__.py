@@ -1,7 +1,8 @@
 """Produce realistic fake data to Kafka topics or ksqlDB streams.
 
 The library behind ``ksqlpy-datagen``: quickstart and file schemas, seeded generators, steady
-pacing, sinks. Importing it does not import kafka-python; :class:`KafkaSink` does, when built.
+pacing, sinks (Kafka, and ksqlDB's ``/inserts-stream`` through :class:`KsqlDbSink`). Importing it
+does not import kafka-python; :class:`KafkaSink` does, when built.
 Example::
 
     from ksqlpy.datagen import PrintSink, RunOptions, key_encoder, quickstart, run, value_encoder
@@ -14,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from ._formats import FORMATS, key_encoder, value_encoder  # noqa: F401  (constants: not in __all__)
+from ._ksqldb import KsqlDbSink, create_stream_ddl
 from ._quickstarts import QUICKSTARTS, quickstart  # noqa: F401
 from ._rate import RateLimiter
 from ._runner import RunOptions, RunSummary, run
@@ -24,12 +26,14 @@ __all__ = [
     "Context",
     "FieldSpec",
     "KafkaSink",
+    "KsqlDbSink",
     "PrintSink",
     "RateLimiter",
     "RunOptions",
     "RunSummary",
     "Schema",
     "Sink",
+    "create_stream_ddl",
     "key_encoder",
     "load_schema",
     "parse_schema",

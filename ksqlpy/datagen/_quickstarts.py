@@ -170,6 +170,10 @@ PEOPLE_EXTRAS: dict[str, dict[str, Any]] = {
 
 QUICKSTARTS = tuple(SPECS)
 
+# The topic each quickstart fills by default where a topic is implied (the ksqlDB sink): the
+# ksqlDB course's 'fake_people' for people, kafka-connect-datagen's topic names for the others.
+TOPICS: dict[str, str] = {name: name for name in SPECS} | {"people": "fake_people"}
+
 
 def quickstart(name: str, extra_fields: list[str] | None = None) -> Schema:
     """The built-in schema ``name``; ``extra_fields`` adds optional fields (``people`` only)."""

@@ -43,7 +43,7 @@ class RunSummary:
     errors: int
     seconds: float
     seed: int
-    stopped_by: str  # "iterations", "duration", "interrupt"
+    stopped_by: str  # "iterations", "duration", "interrupt", "error" (the sink failed)
     target: str
     last_error: str | None = None
 
@@ -106,9 +106,10 @@ def run(
 ) -> RunSummary:
     """Generate records from ``schema`` into ``sink`` until a stop condition; flush; summarise.
 
-    Stops after ``iterations`` records, after ``duration`` seconds, or when ``stop`` is set (the
-    CLI sets it on Ctrl-C); in every case the sink is flushed, so each record the summary counts
-    as acknowledged is in the destination. Example::
+    Stops after ``iterations`` records, after ``duration`` seconds, when ``stop`` is set (the
+    CLI sets it on Ctrl-C) or when the sink reports a failure that ends the run; in every case
+    the sink is flushed, so each record the summary counts as acknowledged is in the
+    destination. Example::
 
         schema = quickstart("people")
         summary = run(schema, PrintSink(key_encoder(schema), value_encoder(schema, "json")),
@@ -149,6 +150,9 @@ def run(
                 break
             if stop is not None and stop.is_set():
                 stopped_by = "interrupt"
+                break
+            if sink.failed:
+                stopped_by = "error"
                 break
             if now >= next_progress:
                 progress.show(now)

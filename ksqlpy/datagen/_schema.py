@@ -510,19 +510,82 @@ class Schema:
             taken.add(f.name)
         return replace(self, fields=self.fields + tuple(extra))
 
-    def ddl(self, stream: str, topic: str, value_format: str, key_format: str = "KAFKA") -> str:
-        """A ksqlDB ``CREATE STREAM`` statement that reads what this schema produces."""
+    def ksql_names(self) -> Schema:
+        """This schema with every field named as ksqlDB names an unquoted column: upper case.
+
+        Records generated from it carry the names that ``DESCRIBE`` shows for the stream of
+        :meth:`ddl`, nested struct fields included, so rows and columns match exactly (on the
+        ``/inserts-stream`` of real ksqlDB and of the local server alike).
+        """
+        fields = _upper_fields(self.fields, self.source)
+        return replace(
+            self,
+            fields=fields,
+            key=None if self.key is None else self.key.upper(),
+            timestamp=None if self.timestamp is None else self.timestamp.upper(),
+        )
+
+    def ddl(
+        self,
+        stream: str,
+        topic: str,
+        value_format: str,
+        key_format: str = "KAFKA",
+        *,
+        if_not_exists: bool = False,
+        key_column: str | None = None,
+        partitions: int | None = None,
+        replicas: int | None = None,
+    ) -> str:
+        """A ksqlDB ``CREATE STREAM`` statement that reads what this schema produces.
+
+        ``key_column`` names a separate KEY column holding the key field's value, which then
+        stays a value column as well (ksqlDB keeps key columns out of the value otherwise).
+        """
         cols = []
+        if self.key is not None and key_column is not None:
+            cols.append(f"{_quote(key_column)} {self.field(self.key).ksql_type} KEY")
         for f in self.fields:
-            suffix = " KEY" if f.name == self.key else ""
+            suffix = " KEY" if f.name == self.key and key_column is None else ""
             cols.append(f"{_quote(f.name)} {f.ksql_type}{suffix}")
         fmt = f"value_format='{value_format.upper()}'"
         if self.key:
             fmt += f", key_format='{key_format.upper()}'"
         if self.timestamp:
             fmt += f", timestamp='{self.timestamp}'"
+        if partitions is not None:
+            fmt += f", partitions={partitions}"
+        if replicas is not None:
+            fmt += f", replicas={replicas}"
         body = ",\n  ".join(cols)
-        return f"CREATE STREAM {_quote(stream)} (\n  {body}\n) WITH (kafka_topic='{topic}', {fmt});"
+        create = "CREATE STREAM IF NOT EXISTS" if if_not_exists else "CREATE STREAM"
+        return f"{create} {quote_name(stream)} (\n  {body}\n) WITH (kafka_topic='{topic}', {fmt});"
+
+
+def _composite_type(gen: str, children: Sequence[FieldSpec]) -> str:
+    if gen == "struct":
+        return "STRUCT<" + ", ".join(f"{_quote(c.name)} {c.ksql_type}" for c in children) + ">"
+    return f"ARRAY<{children[0].ksql_type}>"
+
+
+def _upper_fields(fields: Sequence[FieldSpec], where: str) -> tuple[FieldSpec, ...]:
+    out: list[FieldSpec] = []
+    seen: dict[str, str] = {}
+    for f in fields:
+        name = f.name.upper()
+        if name in seen:
+            raise DatagenSchemaError(
+                f"{where}: fields '{seen[name]}' and '{f.name}' are the same ksqlDB column "
+                f"{name} (ksqlDB column names are upper case); rename one"
+            )
+        seen[name] = f.name
+        children = _upper_fields(f.children, f"{where}: field '{f.name}'")
+        ksql_type = f.ksql_type
+        # A declared type is kept; a derived struct/array type is re-derived from the new names.
+        if f.children and ksql_type == _composite_type(f.gen, f.children):
+            ksql_type = _composite_type(f.gen, children)
+        out.append(replace(f, name=name, children=children, ksql_type=ksql_type))
+    return tuple(out)
 
 
 # Words that ksqlDB's grammar reserves or treats specially as column names.
@@ -536,6 +599,13 @@ def _quote(name: str) -> str:
     if _IDENT.fullmatch(name) and name.lower() not in _RESERVED:
         return name
     return f"`{name}`"
+
+
+def quote_name(name: str) -> str:
+    """A stream or column name for a statement: backticked when needed or already."""
+    if len(name) > 1 and name[0] == name[-1] == "`":
+        return name
+    return _quote(name)
 
 
 def _build_pools(raw: Any, where: str) -> dict[str, tuple[Any, ...]]:
@@ -600,7 +670,7 @@ def _parse_field(raw: Any, where: str, pools: Pools, *, item: bool = False) -> F
             raise DatagenSchemaError(f"{here}: 'fields' must be a non-empty list of fields")
         children = tuple(_parse_field(f, here, pools) for f in sub)
         _check_unique(children, here)
-        ksql_type = "STRUCT<" + ", ".join(f"{_quote(c.name)} {c.ksql_type}" for c in children) + ">"
+        ksql_type = _composite_type(gen, children)
     elif gen == "array":
         items = params.get("items")
         children = (_parse_field(items, here, pools, item=True),)
@@ -608,7 +678,7 @@ def _parse_field(raw: Any, where: str, pools: Pools, *, item: bool = False) -> F
         lo, hi = p.integer("min_items", 0), p.integer("max_items", 3)
         if not 0 <= lo <= hi:
             raise DatagenSchemaError(f"{here}: need 0 <= 'min_items' <= 'max_items'")
-        ksql_type = f"ARRAY<{children[0].ksql_type}>"
+        ksql_type = _composite_type(gen, children)
     else:
         p = _Params(params, here)
         # Build once now so that every parameter error shows up before the run starts.

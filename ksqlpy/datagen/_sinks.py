@@ -43,6 +43,10 @@ class Sink(Protocol):
     def target(self) -> str:
         """A short description of the destination, for messages."""
 
+    @property
+    def failed(self) -> bool:
+        """True once a delivery failure ends the run (the loop stops; ``last_error`` says why)."""
+
     def send(self, record: dict[str, Any], timestamp_ms: int | None) -> None:
         """Queue one record (``timestamp_ms`` None: the destination stamps it)."""
 
@@ -106,6 +110,8 @@ class KafkaSink:
         self._send = self._producer.send
         self._closed = False
         self.sent = 0
+        # Kafka delivery errors are counted per record and the run goes on.
+        self.failed = False
 
     @property
     def acked(self) -> int:
@@ -173,6 +179,7 @@ class PrintSink:
         self.sent = 0
         self.errors = 0
         self.last_error: str | None = None
+        self.failed = False
 
     @property
     def acked(self) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import signal
 import sys
 import threading
@@ -16,8 +18,9 @@ from typing import Any
 from ksqlpy._cli import EXIT_USAGE, base_parser
 from ksqlpy._errors import DatagenError, KsqlError
 
-from ._formats import FORMATS, key_encoder, value_encoder
-from ._quickstarts import PEOPLE_EXTRAS, QUICKSTARTS, padding_field, quickstart
+from ._formats import FORMATS, Encoder, key_encoder, value_encoder
+from ._ksqldb import KsqlDbSink, create_stream_ddl
+from ._quickstarts import PEOPLE_EXTRAS, QUICKSTARTS, TOPICS, padding_field, quickstart
 from ._runner import RunOptions, run
 from ._schema import GENERATORS, Schema, load_schema
 from ._sinks import KafkaSink, PrintSink, Sink
@@ -29,8 +32,13 @@ EPILOG = """examples:
   ksqlpy-datagen --topic pageviews --quickstart pageviews --partitions 6 --iterations 10000
   ksqlpy-datagen --topic users --schema users.json --seed 42 --format delimited
   ksqlpy-datagen --quickstart orders --dry-run --iterations 3 --print-ddl
+  ksqlpy-datagen --ksqldb http://localhost:8088 --stream PEOPLE --quickstart people --rate 5
 """
 EXIT_FAILED = 1  # records were refused or lost
+PASSWORD_ENV = "KSQLPY_PASSWORD"
+DEFAULT_BOOTSTRAP = "localhost:9092"
+DEFAULT_GUARANTEE = "at-least-once"
+DEFAULT_TRANSACTION_SIZE = 1000
 
 
 def _positive_float(text: str) -> float:
@@ -124,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--key-format", choices=FORMATS, default="kafka", help="key format (kafka: raw)"
     )
-    what.add_argument("--delimiter", default=",", help="delimiter of --format delimited (,)")
+    what.add_argument("--delimiter", help="delimiter of --format delimited (,)")
     what.add_argument(
         "--value-size",
         type=_positive_int,
@@ -148,15 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-step-ms", type=_count, default=1000, help="simulated ms between records (1000)"
     )
     where = parser.add_argument_group("where to")
-    where.add_argument("--topic", "-t", metavar="TOPIC", help="Kafka topic (default: schema name)")
     where.add_argument(
-        "--bootstrap-servers",
-        "-b",
-        default="localhost:9092",
-        metavar="HOST:PORT",
-        help="(%(default)s)",
+        "--topic",
+        "-t",
+        metavar="TOPIC",
+        help="Kafka topic (default: schema name; with --ksqldb the quickstart's topic, "
+        "e.g. fake_people)",
     )
-    where.add_argument("--partitions", type=_positive_int, metavar="N", help="create with N")
+    where.add_argument(
+        "--bootstrap-servers", "-b", metavar="HOST:PORT", help=f"({DEFAULT_BOOTSTRAP})"
+    )
+    where.add_argument(
+        "--partitions", type=_positive_int, metavar="N", help="create the topic with N"
+    )
     where.add_argument(
         "--replication-factor", type=_positive_int, metavar="R", help="create with R replicas"
     )
@@ -164,19 +176,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive_float, default=10.0, help="connect timeout (10 s)"
     )
     where.add_argument("--dry-run", action="store_true", help="print records instead of sending")
-    where.add_argument(
-        "--ksqldb", metavar="URL", help="send through ksqlDB's /inserts-stream (not built yet)"
+    ksqldb = parser.add_argument_group("ksqlDB sink (instead of Kafka)")
+    ksqldb.add_argument(
+        "--ksqldb",
+        metavar="URL",
+        help="insert into a ksqlDB stream through /inserts-stream, e.g. http://localhost:8088",
     )
-    where.add_argument("--stream", metavar="NAME", help="the ksqlDB stream for --ksqldb")
+    ksqldb.add_argument(
+        "--stream",
+        metavar="NAME",
+        help="the stream, created over --topic if missing (default: the schema name, upper case)",
+    )
+    ksqldb.add_argument("--user", "-u", metavar="USER", help="HTTP basic auth user")
+    ksqldb.add_argument(
+        "--password", metavar="PASSWORD", help=f"with --user (default: ${PASSWORD_ENV})"
+    )
     kafka = parser.add_argument_group("delivery (producer settings)")
     kafka.add_argument(
         "--guarantee",
         choices=("at-most-once", "at-least-once", "exactly-once"),
-        default="at-least-once",
         help="acks=0 / acks=all + idempotence (default) / transactions",
     )
     kafka.add_argument(
-        "--transaction-size", type=_positive_int, default=1000, metavar="N", help="(1000)"
+        "--transaction-size",
+        type=_positive_int,
+        metavar="N",
+        help=f"({DEFAULT_TRANSACTION_SIZE})",
     )
     kafka.add_argument("--transactional-id", metavar="ID", help="(default: a unique one)")
     kafka.add_argument("--acks", choices=("0", "1", "all"), help="with --guarantee at-most-once")
@@ -274,7 +299,7 @@ def _ensure_topic(args: argparse.Namespace, topic: str) -> str | None:
     """Create the topic if it is missing; return a note when an existing one differs."""
     from ksqlpy.kafka import TopicAdmin
 
-    with TopicAdmin(args.bootstrap_servers, timeout=args.timeout) as admin:
+    with TopicAdmin(args.bootstrap_servers or DEFAULT_BOOTSTRAP, timeout=args.timeout) as admin:
         info = admin.create_topic(
             topic,
             partitions=args.partitions or 1,
@@ -326,28 +351,133 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
+# Options of the Kafka sink: attribute -> flag, refused together with --ksqldb (ksqlDB's server
+# is the producer there; it acknowledges each row).
+KAFKA_ONLY: dict[str, str] = {
+    "bootstrap_servers": "--bootstrap-servers",
+    "guarantee": "--guarantee",
+    "acks": "--acks",
+    "transaction_size": "--transaction-size",
+    "transactional_id": "--transactional-id",
+    "linger_ms": "--linger-ms",
+    "batch_size": "--batch-size",
+    "compression_type": "--compression-type",
+    "producer_property": "--producer-property/-X",
+    "header": "--header",
+    "delimiter": "--delimiter",
+    "dry_run": "--dry-run",
+}
+
+
+def _check_ksqldb_options(args: argparse.Namespace) -> None:
+    if not args.ksqldb:
+        for attr, flag in (("stream", "--stream"), ("user", "--user"), ("password", "--password")):
+            if getattr(args, attr) is not None:
+                raise DatagenError(f"{flag} goes with --ksqldb URL (the ksqlDB sink)")
+        return
+    given = [
+        flag for attr, flag in KAFKA_ONLY.items() if getattr(args, attr) not in (None, [], False)
+    ]
+    if given:
+        raise DatagenError(
+            f"{', '.join(given)} only apply when producing to Kafka, not with --ksqldb "
+            "(ksqlDB writes the topic and acknowledges every row); drop "
+            f"{'it' if len(given) == 1 else 'them'} or use --bootstrap-servers instead"
+        )
+
+
+def _auth(args: argparse.Namespace) -> tuple[str, str] | None:
+    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
+    if args.user is None:
+        if args.password is not None:
+            raise DatagenError("--password needs --user")
+        return None
+    if not password:
+        if not sys.stdin.isatty():
+            raise DatagenError(f"--user needs a password: --password or ${PASSWORD_ENV}")
+        password = getpass.getpass(f"Password for {args.user}: ")
+    return args.user, password
+
+
+def _topic(args: argparse.Namespace, schema: Schema) -> str:
+    if args.topic:
+        return str(args.topic)
+    if args.ksqldb and not args.schema:
+        return TOPICS.get(args.quickstart or "people", schema.name)
+    return schema.name
+
+
+def _ksqldb_ddl(args: argparse.Namespace, schema: Schema, topic: str) -> str:
+    return create_stream_ddl(
+        schema,
+        args.stream or schema.name.upper(),
+        topic,
+        value_format=args.format,
+        key_format=args.key_format,
+        partitions=args.partitions,
+        replicas=args.replication_factor,
+    )
+
+
+def _ksqldb_sink(args: argparse.Namespace, schema: Schema, topic: str) -> KsqlDbSink:
+    sink = KsqlDbSink(
+        args.ksqldb,
+        args.stream or schema.name.upper(),
+        schema,
+        topic=topic,
+        value_format=args.format,
+        key_format=args.key_format,
+        partitions=args.partitions,
+        replicas=args.replication_factor,
+        auth=_auth(args),
+        timeout=args.timeout,
+    )
+    if not args.quiet:
+        for note in sink.notes:
+            print(f"{PROG}: {note}", file=sys.stderr)
+    return sink
+
+
+def _kafka_sink(args: argparse.Namespace, topic: str, keys: Encoder, values: Encoder) -> KafkaSink:
+    producer_config = _producer_config(args)
+    note = _ensure_topic(args, topic)
+    if note:
+        print(f"{PROG}: {note}", file=sys.stderr)
+    return KafkaSink(
+        args.bootstrap_servers or DEFAULT_BOOTSTRAP,
+        topic,
+        key_encoder=keys,
+        value_encoder=values,
+        headers=[(k, v.encode()) for k, v in args.header],
+        guarantee=args.guarantee or DEFAULT_GUARANTEE,
+        transaction_size=args.transaction_size or DEFAULT_TRANSACTION_SIZE,
+        transactional_id=args.transactional_id,
+        timeout=args.timeout,
+        producer_config=producer_config,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ksqlpy-datagen`` and return its exit code."""
     args = build_parser().parse_args(argv)
     if args.list:
         print(_list())
         return 0
-    if args.ksqldb or args.stream:
-        # The Sink protocol is ready for it; the client's insert stream is not, yet.
-        return _fail(
-            "the ksqlDB sink (--ksqldb URL --stream NAME) is not built yet in this version; "
-            "produce to Kafka with --bootstrap-servers and --topic"
-        )
     try:
+        _check_ksqldb_options(args)
         schema = _schema(args)
-        values = value_encoder(schema, args.format, args.delimiter)
+        values = value_encoder(schema, args.format, args.delimiter or ",")
         keys = key_encoder(schema, args.key_format)
-        topic = args.topic or schema.name
+        topic = _topic(args, schema)
         if args.print_ddl:
-            print(schema.ddl(topic, topic, args.format, args.key_format))
-            if args.iterations == 0 or (args.iterations is None and not args.topic):
+            if args.ksqldb:
+                print(_ksqldb_ddl(args, schema, topic))
+            else:
+                print(schema.ddl(topic, topic, args.format, args.key_format))
+            if args.iterations == 0 or (
+                args.iterations is None and not args.topic and not args.ksqldb
+            ):
                 return 0
-        headers = [(k, v.encode()) for k, v in args.header]
         options = RunOptions(
             rate=args.rate,
             iterations=args.iterations,
@@ -360,23 +490,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sink: Sink
         if args.dry_run:
             sink = PrintSink(keys, values)
+        elif args.ksqldb:
+            sink = _ksqldb_sink(args, schema, topic)
+            # Records carry the stream's column names (upper case), as ksqlDB spells them.
+            schema = sink.schema
         else:
-            producer_config = _producer_config(args)
-            note = _ensure_topic(args, topic)
-            if note:
-                print(f"{PROG}: {note}", file=sys.stderr)
-            sink = KafkaSink(
-                args.bootstrap_servers,
-                topic,
-                key_encoder=keys,
-                value_encoder=values,
-                headers=headers,
-                guarantee=args.guarantee,
-                transaction_size=args.transaction_size,
-                transactional_id=args.transactional_id,
-                timeout=args.timeout,
-                producer_config=producer_config,
-            )
+            sink = _kafka_sink(args, topic, keys, values)
         stop = threading.Event()
         try:
             with _graceful_interrupts(stop):

@@ -67,7 +67,8 @@ def test_unreachable_broker_fails_within_the_timeout() -> None:
         (["--timestamp-field", "name"], "must be a BIGINT field"),
         (["--acks", "0"], "--acks 0 needs --guarantee at-most-once"),
         (["--extra-fields", "shoe"], "unknown extra field(s) shoe"),
-        (["--ksqldb", "http://localhost:8088", "--stream", "s"], "not built yet"),
+        (["--ksqldb", "http://localhost:8088", "--stream", "s"], "--bootstrap-servers only apply"),
+        (["--stream", "s"], "--stream goes with --ksqldb URL"),
     ],
 )
 def test_inconsistent_options_are_one_line_errors(

@@ -1,0 +1,283 @@
+"""The ksqlDB sink: generated records inserted into a stream over ``/inserts-stream``.
+
+For users without Kafka access: the server writes the rows to the stream's topic. The stream is
+created when missing, from the schema (``CREATE STREAM IF NOT EXISTS``, as ``--print-ddl``
+shows it), with upper-case column names so that rows and columns match exactly. Its key column
+is a separate ``ROWKEY`` holding the key field's value, so that the topic's JSON values carry
+every field, as the Kafka sink writes them: a second stream declared over the topic (the ksqlDB
+course's ``CREATE STREAM my_stream (id STRING, name STRING, title STRING) ...``) sees them all.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from ksqlpy._errors import DatagenError, InsertError, KsqlError, KsqlServerError, KsqlStatementError
+
+from ._schema import Schema, quote_name
+
+if TYPE_CHECKING:
+    from ksqlpy import Client, SourceDescription
+
+# Rows per /inserts-stream request: large enough that the ~1 ms a request costs disappears
+# (measured against the local server), small enough that acks and the progress line keep up.
+BATCH_ROWS = 2000
+# The longest a generated row waits for its request; a trickle (rows further apart than this)
+# goes row by row, so paced runs show up live.
+LINGER_SECONDS = 0.1
+KEY_COLUMN = "ROWKEY"
+
+_PLAIN = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def key_column(schema: Schema) -> str | None:
+    """The name of the separate key column the sink creates (None: no key, or none needed)."""
+    if schema.key is None:
+        return None
+    names = set(schema.field_names)
+    for candidate in (KEY_COLUMN, f"{schema.key}_KEY", f"{KEY_COLUMN}_"):
+        if candidate == schema.key:
+            return None  # a field called ROWKEY is the key: it is the key column itself
+        if candidate not in names:
+            return candidate
+    raise DatagenError(f"{schema.source}: no free name for the key column; rename the field")
+
+
+def create_stream_ddl(
+    schema: Schema,
+    stream: str,
+    topic: str,
+    *,
+    value_format: str = "json",
+    key_format: str = "kafka",
+    partitions: int | None = None,
+    replicas: int | None = None,
+) -> str:
+    """The ``CREATE STREAM IF NOT EXISTS`` the sink runs for ``schema`` (ksqlDB names)."""
+    named = schema.ksql_names()
+    return named.ddl(
+        stream,
+        topic,
+        value_format,
+        key_format,
+        if_not_exists=True,
+        key_column=key_column(named),
+        partitions=partitions,
+        replicas=replicas,
+    )
+
+
+def _target(name: str) -> str:
+    # /inserts-stream upper-cases a target unless it is backticked: quote any other spelling.
+    return name if _PLAIN.fullmatch(name) else f"`{name}`"
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class KsqlDbSink:
+    """Insert records into a ksqlDB stream through the client's ``/inserts-stream``, with acks.
+
+    Creates the stream when it is missing (see :func:`create_stream_ddl`), then checks that
+    every generated field has a column. Records are sent in requests of up to ``batch_size``
+    rows, each request's acks checked before the next; a refused row or a lost connection ends
+    the run (``failed``), counting the rows that did not make it as ``errors``. Generate the
+    records from ``sink.schema`` (the upper-case names of the columns). Example::
+
+        with KsqlDbSink("http://localhost:8088", "PEOPLE", quickstart("people"),
+                        topic="fake_people") as sink:
+            run(sink.schema, sink, RunOptions(iterations=10, progress=False))
+    """
+
+    def __init__(
+        self,
+        url: str,
+        stream: str,
+        schema: Schema,
+        *,
+        topic: str | None = None,
+        value_format: str = "json",
+        key_format: str = "kafka",
+        partitions: int | None = None,
+        replicas: int | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float = 10.0,
+        create: bool = True,
+        batch_size: int = BATCH_ROWS,
+        linger: float = LINGER_SECONDS,
+    ) -> None:
+        from ksqlpy import Client
+
+        if batch_size < 1:
+            raise ValueError("batch_size must be 1 or more")
+        self.schema = schema.ksql_names()
+        self.topic = topic or schema.name
+        self.ddl = create_stream_ddl(
+            schema,
+            stream,
+            self.topic,
+            value_format=value_format,
+            key_format=key_format,
+            partitions=partitions,
+            replicas=replicas,
+        )
+        self.notes: list[str] = []
+        self.created = False
+        self.sent = 0
+        self.acked = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        self.failed = False
+        self._batch = batch_size
+        self._linger = linger
+        self._buffer: list[dict[str, Any]] = []
+        self._first = self._last = time.monotonic()
+        self._delivered = 0  # rows handed to the server in finished requests
+        self._busy = False  # a request is under way (an interrupt inside it skips the flush)
+        self._closed = False
+        self._client: Client = Client(url, auth=auth, connect_timeout=timeout)
+        try:
+            description = self._ensure_stream(stream, create)
+            self.stream = description.name
+            self._copy_key = self._check_columns(description)
+        except BaseException:
+            self._client.close()
+            raise
+        self._stream_target = _target(description.name)
+        self.target = f"ksqlDB stream {description.name} at {url}"
+
+    # setup ---------------------------------------------------------------------------------------
+
+    def _ensure_stream(self, stream: str, create: bool) -> SourceDescription:
+        from ksqlpy import WarningResult
+
+        name = quote_name(stream)
+        if create:
+            try:
+                result = self._client.execute_statement(self.ddl)
+            except KsqlStatementError as exc:
+                raise DatagenError(
+                    f"ksqlDB refused to create stream {name}: {exc.message}"
+                ) from exc
+            self.created = not isinstance(result, WarningResult)
+        try:
+            description = self._client.describe_source(name)
+        except KsqlStatementError as exc:
+            hint = "" if create else "; let the sink create it"
+            raise DatagenError(f"cannot use stream {name}: {exc.message}{hint}") from exc
+        if description.type.upper() != "STREAM":
+            raise DatagenError(
+                f"{description.name} is a {description.type.lower()}, not a stream; "
+                "choose another --stream name"
+            )
+        if self.created:
+            self.notes.append(f"created stream {description.name} over topic '{self.topic}'")
+        else:
+            note = f"stream {description.name} exists (topic '{description.topic}'); adding rows"
+            if description.topic != self.topic:
+                note += f"; it reads topic '{description.topic}', not '{self.topic}'"
+            self.notes.append(note)
+        return description
+
+    def _check_columns(self, description: SourceDescription) -> tuple[str, str] | None:
+        """Check the generated fields against the columns; the key column to fill, if any."""
+        columns = {f.name for f in description.fields if not f.header}
+        keys = [f.name for f in description.fields if f.key]
+        fields = self.schema.field_names
+        missing = [n for n in fields if n not in columns]
+        if missing:
+            raise DatagenError(
+                f"stream {description.name} has no column for generated field(s) "
+                f"{', '.join(missing)} (its columns: {', '.join(sorted(columns))}); "
+                "choose another --stream name or drop that stream"
+            )
+        unfilled = [k for k in keys if k not in fields]
+        if not unfilled:
+            return None
+        if len(unfilled) == 1 and self.schema.key is not None:
+            return unfilled[0], self.schema.key
+        raise DatagenError(
+            f"stream {description.name} has key column(s) {', '.join(unfilled)} that no generated "
+            "field fills; give --key FIELD (one key column) or choose another --stream name"
+        )
+
+    # Sink ----------------------------------------------------------------------------------------
+
+    def send(self, record: dict[str, Any], timestamp_ms: int | None) -> None:
+        """Queue one record; send the queue when it is full or has waited ``linger`` seconds.
+
+        ``timestamp_ms`` is not sent: the stream's ``timestamp`` column (from the schema's
+        timestamp field) gives its rows their time.
+        """
+        if self.failed:
+            return  # the run stops at its next check
+        if self._copy_key is not None:
+            column, field = self._copy_key
+            record[column] = record[field]
+        buffer = self._buffer
+        now = time.monotonic()
+        if not buffer:
+            self._first = now
+        buffer.append(record)
+        self.sent += 1
+        linger = self._linger
+        if len(buffer) >= self._batch or now - self._first >= linger or now - self._last >= linger:
+            self._deliver()
+        self._last = now
+
+    def _deliver(self) -> None:
+        rows, self._buffer = self._buffer, []
+        first = self._delivered
+        self._busy = True
+        try:
+            self._client.stream_inserts(self._stream_target, rows, batch_size=len(rows))
+        except InsertError as exc:
+            self.acked += exc.acknowledged
+            self._fail(
+                f"ksqlDB refused row {first + exc.seq} (0-based) {_short(exc.row)}: "
+                f"{exc.message}" + (f" (error {exc.error_code})" if exc.error_code else ""),
+                len(rows) - exc.acknowledged,
+            )
+        except KsqlError as exc:
+            message = exc.message if isinstance(exc, KsqlServerError) else str(exc)
+            self._fail(
+                f"{' '.join(message.split())} (while inserting rows {first} to "
+                f"{first + len(rows) - 1}; some of them may have been inserted)",
+                len(rows),
+            )
+        else:
+            self.acked += len(rows)
+        self._busy = False
+        self._delivered += len(rows)
+
+    def _fail(self, message: str, lost: int) -> None:
+        self.errors += lost
+        self.last_error = message
+        self.failed = True
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Send the queued rows and wait for their acks (the client's timeouts apply)."""
+        if self._buffer and not self.failed:
+            self._deliver()
+
+    def close(self) -> None:
+        """Flush (unless a request was interrupted) and close the client; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if not self._busy:
+                self.flush()
+        finally:
+            self._buffer = []
+            self._client.close()
+
+    def __enter__(self) -> KsqlDbSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
