@@ -10,6 +10,7 @@ course's ``CREATE STREAM my_stream (id STRING, name STRING, title STRING) ...``)
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -135,7 +136,8 @@ class KsqlDbSink:
         self._batch = batch_size
         self._linger = linger
         self._buffer: list[dict[str, Any]] = []
-        self._first = self._last = time.monotonic()
+        self._first = time.monotonic()
+        self._last = -math.inf  # the first row goes at once: a trickle shows up live
         self._delivered = 0  # rows handed to the server in finished requests
         self._busy = False  # a request is under way (an interrupt inside it skips the flush)
         self._closed = False
@@ -156,6 +158,9 @@ class KsqlDbSink:
         from ksqlpy import WarningResult
 
         name = quote_name(stream)
+        # A GET first: it says "unreachable" or "wrong credentials" plainly (a server may cut a
+        # POST it refuses before reading its body, which looks like a broken connection).
+        self._client.server_info()
         if create:
             try:
                 result = self._client.execute_statement(self.ddl)

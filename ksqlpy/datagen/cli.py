@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from ksqlpy._cli import EXIT_USAGE, base_parser
-from ksqlpy._errors import DatagenError, KsqlError
+from ksqlpy._errors import AuthenticationError, DatagenError, KsqlError
 
 from ._formats import FORMATS, Encoder, key_encoder, value_encoder
 from ._ksqldb import KsqlDbSink, create_stream_ddl
@@ -420,18 +420,26 @@ def _ksqldb_ddl(args: argparse.Namespace, schema: Schema, topic: str) -> str:
 
 
 def _ksqldb_sink(args: argparse.Namespace, schema: Schema, topic: str) -> KsqlDbSink:
-    sink = KsqlDbSink(
-        args.ksqldb,
-        args.stream or schema.name.upper(),
-        schema,
-        topic=topic,
-        value_format=args.format,
-        key_format=args.key_format,
-        partitions=args.partitions,
-        replicas=args.replication_factor,
-        auth=_auth(args),
-        timeout=args.timeout,
-    )
+    auth = _auth(args)
+    try:
+        sink = KsqlDbSink(
+            args.ksqldb,
+            args.stream or schema.name.upper(),
+            schema,
+            topic=topic,
+            value_format=args.format,
+            key_format=args.key_format,
+            partitions=args.partitions,
+            replicas=args.replication_factor,
+            auth=auth,
+            timeout=args.timeout,
+        )
+    except AuthenticationError as exc:
+        given = f"user '{auth[0]}'" if auth else "no credentials"
+        raise DatagenError(
+            f"ksqlDB at {args.ksqldb} refused {given} ({exc.message}); pass --user and "
+            f"--password (or ${PASSWORD_ENV})"
+        ) from exc
     if not args.quiet:
         for note in sink.notes:
             print(f"{PROG}: {note}", file=sys.stderr)
