@@ -13,7 +13,8 @@ that importing ``ksqlpy`` stays cheap.
 
 from __future__ import annotations
 
-from ._client import AsyncClient, Client
+from typing import TYPE_CHECKING, Any
+
 from ._entities import (
     AssertSchemaResult,
     AssertTopicResult,
@@ -22,8 +23,6 @@ from ._entities import (
     ConnectorDescription,
     ConnectorInfo,
     ConnectorList,
-    ConnectorPlugin,
-    ConnectorPluginsList,
     ConnectorSummary,
     DroppedConnector,
     Entity,
@@ -85,6 +84,29 @@ from ._rows import Row
 from ._types import Column, SqlType, parse_type
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._client import AsyncClient, Client
+
+# The clients pull in httpx (~45 ms): they load on first use, so ``import ksqlpy.sql`` or the
+# Kafka tools never pay for them (PEP 562).
+_LAZY = {"AsyncClient": "._client", "Client": "._client"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ksqlpy' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "AssertSchemaResult",
     "AssertTopicResult",
@@ -102,8 +124,6 @@ __all__ = [
     "ConnectorDescription",
     "ConnectorInfo",
     "ConnectorList",
-    "ConnectorPlugin",
-    "ConnectorPluginsList",
     "ConnectorSummary",
     "DroppedConnector",
     "Entity",

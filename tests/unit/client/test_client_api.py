@@ -67,3 +67,12 @@ def test_importing_ksqlpy_loads_neither_sqlglot_nor_kafka_nor_the_server() -> No
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_httpx_loads_only_when_a_client_is_first_used() -> None:
+    code = (
+        "import sys, ksqlpy; before = 'httpx' in sys.modules; "
+        "from ksqlpy import Client; print(before, 'httpx' in sys.modules, Client.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "Client"]

@@ -15,7 +15,6 @@ from ksqlpy import (
     ConnectorDescription,
     ConnectorInfo,
     ConnectorList,
-    ConnectorPluginsList,
     DroppedConnector,
     FunctionDescription,
     FunctionList,
@@ -37,7 +36,7 @@ from ksqlpy import (
     VariableList,
     WarningResult,
 )
-from ksqlpy._entities import parse_entities, parse_entity
+from ksqlpy._entities import ConnectorPluginsList, parse_entities, parse_entity
 
 RUNNING = {
     "queryString": "CREATE STREAM PV2 AS SELECT * FROM PV EMIT CHANGES;",
