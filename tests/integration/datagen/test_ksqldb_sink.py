@@ -290,3 +290,12 @@ def test_the_sink_as_a_library(local_ksqldb: Any) -> None:
     sink.close()  # closing twice is a no-op
     with Client(local_ksqldb.url) as client:
         assert _count(client, "LIB_PEOPLE") == 7
+
+
+def test_a_long_trickle_outlives_the_servers_requests_per_connection(local_ksqldb: Any) -> None:
+    # One request per row, past the 1,000 requests after which the server closes a connection.
+    with KsqlDbSink(local_ksqldb.url, "TRICKLE", quickstart("people"), batch_size=1) as sink:
+        summary = run(sink.schema, sink, RunOptions(iterations=1200, progress=False))
+    assert (summary.sent, summary.acked, summary.errors) == (1200, 1200, 0), summary.last_error
+    with Client(local_ksqldb.url) as client:
+        assert _count(client, "TRICKLE") == 1200
