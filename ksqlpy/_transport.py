@@ -115,7 +115,10 @@ class _Base:
         self.http1_fallback = False
 
     def _falls_back(self, error: BaseException) -> bool:
-        if self._h2c_unproven and isinstance(error, httpx.RemoteProtocolError):
+        # Such a server answers the HTTP/2 preface with an HTTP/1.1 error and closes: seen as a
+        # protocol error, or a reset or broken pipe depending on timing.
+        broken = httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
+        if self._h2c_unproven and isinstance(error, broken):
             self._h2c_unproven = False
             self.http1_fallback = True
             return True
