@@ -136,13 +136,24 @@ class _Base:
         return True
 
     def _timeout(self, request: Request) -> httpx.Timeout:
-        read = None if request.streaming else self.config.read_timeout
+        # Streams too must start within read_timeout; _quiet_allowed lifts it once they have.
         return httpx.Timeout(
             connect=self.config.connect_timeout,
-            read=read,
+            read=self.config.read_timeout,
             write=self.config.read_timeout,
             pool=self.config.connect_timeout,
         )
+
+    @staticmethod
+    def _quiet_allowed(built: httpx.Request) -> None:
+        """A started stream (push query, acks) may stay silent for as long as it likes.
+
+        httpcore reads the read timeout from the request's extensions at each read of the body,
+        so clearing it after the response headers arrived applies to the body only.
+        """
+        timeout = built.extensions.get("timeout")
+        if isinstance(timeout, dict):
+            timeout["read"] = None
 
     def _client_args(self, *, inserts: bool) -> dict[str, Any]:
         http2 = (self.config.http2 and not self.http1_fallback) or inserts
@@ -266,6 +277,7 @@ class SyncTransport(_Base):
                     timeout=self._timeout(request),
                 )
                 response = client.send(built, stream=True)
+                self._quiet_allowed(built)
             except httpx.HTTPError as error:
                 if not inserts and self._falls_back(error):
                     self._client.close()
@@ -397,6 +409,7 @@ class AsyncTransport(_Base):
                     timeout=self._timeout(request),
                 )
                 response = await client.send(built, stream=True)
+                self._quiet_allowed(built)
             except httpx.HTTPError as error:
                 if not inserts and self._falls_back(error):
                     await self._client.aclose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +20,13 @@ import pytest
 from client_scenarios import *  # noqa: F403  (pytest collects the shared scenarios here)
 from client_scenarios import EARLIEST, Target
 
-from ksqlpy import AsyncClient, AuthenticationError, Client, ServerUnavailableError
+from ksqlpy import (
+    AsyncClient,
+    AuthenticationError,
+    Client,
+    KsqlTimeoutError,
+    ServerUnavailableError,
+)
 
 SERVE = (
     "import sys, time\n"
@@ -157,3 +164,33 @@ def test_inserts_through_an_http1_only_server_say_why_they_cannot_work(target: T
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def test_a_stream_must_start_within_read_timeout_but_may_then_stay_quiet(target: Target) -> None:
+    if target.variant not in ("http1", "h2c"):
+        pytest.skip("the protocol variants cover this")
+    http2 = target.options["http2"]
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts connections (the kernel does) and never answers
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with Client(url, read_timeout=0.5, http2=http2, retries=0) as client:
+            started = time.monotonic()
+            with pytest.raises(KsqlTimeoutError, match="did not answer POST /query-stream"):
+                client.stream_query("SELECT * FROM X EMIT CHANGES;")
+            assert time.monotonic() - started < 5
+    finally:
+        silent.close()
+
+    with Client(target.url, **{**target.options, "read_timeout": 0.5}) as client:
+        client.execute_statement(
+            "CREATE STREAM IF NOT EXISTS QUIET (ID INT KEY, V STRING) WITH "
+            "(KAFKA_TOPIC='quiet', VALUE_FORMAT='JSON', PARTITIONS=1);"
+        )
+        with client.stream_query("SELECT * FROM QUIET EMIT CHANGES;") as query:
+            time.sleep(1.5)  # three read timeouts of silence
+            client.insert_into("QUIET", {"ID": 1, "V": "late"})
+            row = query.poll(timeout=10)
+            assert row is not None
+            assert row["V"] == "late"
