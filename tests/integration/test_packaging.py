@@ -64,6 +64,16 @@ def test_wheel_install_imports_mapped_packages_from_any_directory(
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    # Dependencies come from this interpreter's site-packages (a plain path entry, so the
+    # editable install's import hook there stays inactive and the wheel's copy is imported).
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    ours = next(p for p in sys.path if p.endswith("site-packages"))
+    (Path(site) / "zz_dependencies.pth").write_text(ours + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)],
         check=True,

@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--fetch", action="store_true", help="only download the jars (once) and print their folder"
     )
     parser.add_argument("--kafka-version", help="Kafka version (default: %(default)s)")
-    parser.add_argument("--heap", default="64m", help="JVM max heap (default: %(default)s)")
+    parser.add_argument("--heap", default="256m", help="JVM max heap (default: %(default)s)")
     args = parser.parse_args(argv)
     stop = threading.Event()
 

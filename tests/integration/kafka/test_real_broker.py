@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -51,19 +53,36 @@ def test_replication_factor_above_broker_count_is_refused_with_the_reason(
     assert name not in admin.list_topics()
 
 
-def _join_group(consumers: list[KafkaConsumer], partitions: int) -> list[set[int]]:
-    """Poll both members until the group has settled with every partition owned by one of them."""
-    for _ in range(200):
-        for consumer in consumers:
-            consumer.poll(timeout_ms=100, max_records=1)
-        owned = [{tp.partition for tp in consumer.assignment()} for consumer in consumers]
-        if (
-            all(owned)
-            and sum(len(o) for o in owned) == partitions
-            and set().union(*owned) == set(range(partitions))
-        ):
-            return owned
-    pytest.fail(f"the group did not settle: assignments {owned}")
+class _Member(threading.Thread):
+    """One group member polling in its own thread, as consumers are meant to run."""
+
+    def __init__(self, bootstrap: str, group: str, topic: str) -> None:
+        super().__init__(daemon=True)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            auto_offset_reset="earliest",
+            heartbeat_interval_ms=200,
+        )
+        self.consumer.subscribe([topic])
+        self.records: list[Any] = []
+        self.owned: set[int] = set()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for batch in self.consumer.poll(timeout_ms=100).values():
+                self.records.extend(batch)
+            self.owned = {tp.partition for tp in self.consumer.assignment()}
+        self.consumer.close()
+
+
+def _wait_for(condition: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def test_ten_thousand_keyed_records_split_across_a_two_member_group(
@@ -72,20 +91,16 @@ def test_ten_thousand_keyed_records_split_across_a_two_member_group(
     topic, group = _topic("keyed"), _topic("group")
     admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
     admin.wait_for_topics([topic])
-
-    def consumer() -> KafkaConsumer:
-        c = KafkaConsumer(
-            bootstrap_servers=kafka_bootstrap,
-            group_id=group,
-            auto_offset_reset="earliest",
-            heartbeat_interval_ms=200,
-        )
-        c.subscribe([topic])
-        return c
-
-    members = [consumer(), consumer()]
+    members = [_Member(kafka_bootstrap, group, topic) for _ in range(2)]
+    for member in members:
+        member.start()
     try:
-        owned = _join_group(members, 3)
+        _wait_for(
+            lambda: all(m.owned for m in members) and sum(len(m.owned) for m in members) == 3,
+            60,
+            "both members of the group to own partitions",
+        )
+        owned = [set(m.owned) for m in members]
         assert owned[0].isdisjoint(owned[1])
 
         producer = KafkaProducer(
@@ -101,17 +116,13 @@ def test_ten_thousand_keyed_records_split_across_a_two_member_group(
             )
         producer.flush()
         producer.close()
-
-        seen: list[list[Any]] = [[], []]
-        for _ in range(600):
-            for index, member in enumerate(members):
-                for records in member.poll(timeout_ms=50, max_records=1000).values():
-                    seen[index].extend(records)
-            if sum(len(s) for s in seen) >= total:
-                break
+        _wait_for(lambda: sum(len(m.records) for m in members) >= total, 60, "all records")
     finally:
         for member in members:
-            member.close()
+            member.stop.set()
+        for member in members:
+            member.join(10)
+    seen = [m.records for m in members]
 
     # Each member only ever read the partitions it owns, and the group as a whole read everything.
     for index in range(2):
