@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from ksqlpy.sql._nodes import KsqlDuration, KsqlSelect, KsqlWindow
 
-from .convert import identifier_name
+from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
 from .types import BIGINT, DOUBLE, ArrayType, SqlType
@@ -369,7 +369,7 @@ class Aggregator:
         key = tuple(f(row) for f in self.group_fns)
         if any(k is None for k in key):
             return []
-        lookup = tuple(_hashable(k) for k in key)
+        lookup = tuple(hashable(k) for k in key)
         args = self._args(row)
         if self.window is not None and self.window.kind == "SESSION":
             return self._session(key, lookup, args, rowtime)
@@ -413,12 +413,3 @@ class Aggregator:
         if change is not None:
             changes.append(change)
         return changes
-
-
-def _hashable(value: Any) -> Any:
-    """Group keys may be arrays, maps or structs: key the state by a hashable copy."""
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple((k, _hashable(v)) for k, v in value.items())
-    return value

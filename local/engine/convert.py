@@ -301,3 +301,12 @@ def coerce(value: Any, kind: SqlType, lenient: bool = False) -> Any:
     if value is None:
         return None
     return _COERCE[kind.base](value, kind, lenient)
+
+
+def hashable(value: Any) -> Any:
+    """A hashable stand-in for a value (arrays, maps and structs become tuples), for state keys."""
+    if isinstance(value, list):
+        return tuple(hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, hashable(v)) for k, v in value.items())
+    return value

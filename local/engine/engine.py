@@ -40,7 +40,7 @@ from ksqlpy.sql._nodes import (
 from ..storage import Log, TopicExistsError
 from ..wire import KsqlHttpError, http_error, statement_error
 from . import functions
-from .convert import CoercionError, coerce, identifier_name, sql_type
+from .convert import CoercionError, coerce, hashable, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .expr import Scope, compile_expr, is_null_type
 from .metastore import Column, Metastore, Source
@@ -323,7 +323,7 @@ class Engine:
                     row = reader.row(record)
                     if row is None:
                         continue
-                    key = tuple(_hashable(v) for v in row[:key_count])
+                    key = tuple(hashable(v) for v in row[:key_count])
                     if record.value is None:
                         state.rows.pop(key, None)
                     else:
@@ -1173,14 +1173,6 @@ def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
     if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in _UNIT_MS:
         raise KsqlStatementError(f"Invalid WINDOW_SIZE '{size}': use e.g. '10 SECONDS'")
     return upper, int(parts[0]) * _UNIT_MS[parts[1].rstrip("S")]
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
-    return value
 
 
 def _literal_text(node: exp.Expression) -> str:

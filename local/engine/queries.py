@@ -214,6 +214,7 @@ class QueryPlan:
     limit: int | None
     push: bool
     pipeline: Any = None  # a persistent.QueryPipeline for GROUP BY queries
+    where_node: exp.Expression | None = None
 
     def header_v1(self, query_id: str) -> dict[str, Any]:
         """The StreamedRow header (KEY marked on pull queries over tables)."""
@@ -313,7 +314,10 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
         limit = int(select.args["limit"].expression.name)
         if limit < 0:
             raise KsqlStatementError("LIMIT must not be negative")
-    return QueryPlan(sql, source, RowReader(source), where, projection, limit, push, pipeline)
+    where_node = select.args["where"].this if select.args.get("where") is not None else None
+    return QueryPlan(
+        sql, source, RowReader(source), where, projection, limit, push, pipeline, where_node
+    )
 
 
 PULL_HINT = (
@@ -348,6 +352,62 @@ def _check_pull(select: KsqlSelect) -> None:
             raise KsqlStatementError(
                 f"Pull queries don't support the following columns in {label} clauses: {names}"
             )
+
+
+def key_lookups(where: exp.Expression | None, source: Source) -> list[tuple[Any, ...]] | None:
+    """The keys a WHERE pins down (``K = 1`` or ``K IN (1, 2)`` per key column), else None.
+
+    With them a pull query reads those rows of the table's state instead of scanning it; the
+    full WHERE still filters what is found.
+    """
+    if where is None:
+        return None
+    conjuncts: list[exp.Expression] = [
+        c
+        for c in (where.flatten() if isinstance(where, exp.And) else [where])
+        if isinstance(c, exp.Expression)
+    ]
+    per_key: list[list[Any]] = []
+    for column in source.keys:
+        values = None
+        for node in conjuncts:
+            found = _pinned(node, column)
+            if found is not None:
+                values = found
+                break
+        if values is None:
+            return None
+        per_key.append(values)
+    combos: list[tuple[Any, ...]] = [()]
+    for values in per_key:
+        combos = [(*c, v) for c in combos for v in values]
+    return combos
+
+
+def _pinned(node: exp.Expression, column: Column) -> list[Any] | None:
+    """The constant values a predicate gives a key column, or None if it gives none."""
+    from .convert import CoercionError, coerce, hashable
+
+    def constant(value_node: exp.Expression) -> Any:
+        fn, _ = compile_expr(value_node, Scope([]))
+        return hashable(coerce(fn([]), column.type, lenient=True))
+
+    def is_key(side: exp.Expression) -> bool:
+        return isinstance(side, exp.Column) and identifier_name(side.this) == column.name
+
+    try:
+        if isinstance(node, exp.EQ):
+            if is_key(node.this) and not node.expression.find(exp.Column):
+                return [constant(node.expression)]
+            if is_key(node.expression) and not node.this.find(exp.Column):
+                return [constant(node.this)]
+        if isinstance(node, exp.In) and is_key(node.this):
+            if any(e.find(exp.Column) for e in node.expressions):
+                return None
+            return [constant(e) for e in node.expressions]
+    except (KsqlStatementError, CoercionError, ValueError, TypeError):
+        return None
+    return None
 
 
 def transient_id(source: Source) -> str:
@@ -490,8 +550,10 @@ class TablePullQuery:
         self.encoder = RowEncoder(plan.projection.types)
         self.final_message: str | None = None
         state = engine.table_state(plan.source)
+        keys = None if plan.source.windowed else key_lookups(plan.where_node, plan.source)
+        candidates = state.values() if keys is None else [state[k] for k in keys if k in state]
         rows = []
-        for row in state.values():
+        for row in candidates:
             if plan.where is not None and plan.where(row) is not True:
                 continue
             rows.append(plan.projection.apply(row))
