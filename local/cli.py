@@ -15,7 +15,7 @@ from .server import LocalServer
 
 DESCRIPTION = (
     "Run an embedded ksqlDB-compatible server (REST API on HTTP/1.1 and HTTP/2) for development "
-    "and tests. Data lives in memory."
+    "and tests. Data lives in memory, or in --data-dir across restarts."
 )
 
 
@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--password",
         help="the basic-auth password (or set KSQLPY_LOCAL_PASSWORD, which keeps it out of ps)",
+    )
+    parser.add_argument(
+        "--data-dir", help="keep topics, streams, tables and queries here across restarts"
     )
     parser.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (HTTP/2 by ALPN)")
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
@@ -54,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             password=password,
             certfile=args.tls_cert,
             keyfile=args.tls_key,
+            data_dir=args.data_dir,
         )
         return asyncio.run(_serve(server))
     except OSError as exc:
@@ -75,7 +79,10 @@ async def _serve(server: LocalServer) -> int:
         await task
         return 1
     print(f"ksqlpy-local: ksqlDB-compatible server at {server.url} (Ctrl-C stops)", flush=True)
-    await task
+    try:
+        await task
+    finally:
+        server.engine.log.close()
     return 0
 
 

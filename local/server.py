@@ -19,7 +19,7 @@ from hypercorn.config import Config
 
 from .app import BasicAuth, KsqlApp
 from .engine import Engine
-from .storage import Log, MemoryLog
+from .storage import FileLog, Log, MemoryLog
 
 PUMP_INTERVAL_S = 0.1
 
@@ -43,6 +43,7 @@ class LocalServer:
     ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
     HTTP/2 by ALPN). Port 0 picks a free port. ``config`` holds server properties such as
     ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
+    ``data_dir`` keeps topics, streams, tables and queries across restarts.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class LocalServer:
         keyfile: str | Path | None = None,
         log: Log | None = None,
         config: dict[str, str] | None = None,
+        data_dir: str | Path | None = None,
     ) -> None:
         if (user is None) != (password is None):
             raise ValueError("basic auth needs both a user and a password")
@@ -64,7 +66,12 @@ class LocalServer:
         self.host = host
         self.port = port
         self.tls = certfile is not None
-        self.engine = Engine(log or MemoryLog(), config=config)
+        store = Path(data_dir) if data_dir is not None else None
+        self._owns_log = log is None
+        if log is None:
+            log = FileLog(store) if store is not None else MemoryLog()
+        self.engine = Engine(log, config=config, store=store)
+        self.engine.restore()
         self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)
         self.config = Config()
         self.config.keep_alive_timeout = 24 * 3600.0  # push queries stay quiet for long periods
@@ -172,6 +179,8 @@ class LocalServer:
             thread.join(timeout=10)
         self._thread = None
         self._loop = None
+        if self._owns_log:
+            self.engine.log.close()
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -6,11 +6,13 @@ entity of its statement (or ``None`` for statements that produce none, such as S
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -62,6 +64,8 @@ from .serde import check_format
 from .types import BYTES, SqlType
 
 VERSION = "8.4.0"
+COMMANDS_FILE = "commands.jsonl"
+POSITIONS_FILE = "query-positions.json"
 SELECT_IN_KSQL = (
     "The following statement types should be issued to the websocket endpoint '/query':\n"
     "\t* PRINT\n\t* SELECT"
@@ -141,9 +145,19 @@ class Engine:
     """Streams, tables, types and transient queries over one :class:`Log`."""
 
     def __init__(
-        self, log: Log, *, service_id: str = "default_", config: dict[str, str] | None = None
+        self,
+        log: Log,
+        *,
+        service_id: str = "default_",
+        config: dict[str, str] | None = None,
+        store: Path | None = None,
     ) -> None:
         self.log = log
+        # With a store, statements that change the metastore are written to a command log and
+        # replayed at start (as ksqlDB replays its command topic); query positions are saved too.
+        self.store = store
+        self.replaying = False
+        self._saved_positions: dict[str, list[int]] = {}
         # Server configuration (like ksqlDB's server properties file): defaults for requests.
         self.config = {normalize_property(k): str(v) for k, v in (config or {}).items()}
         self.metastore = Metastore()
@@ -210,8 +224,54 @@ class Engine:
                 ) from exc
             if entity is not None:
                 entities.append(entity)
+                self._record(node, text, session, entity)
         self.pump()
         return entities
+
+    def _record(self, node: exp.Expr, text: str, session: Session, entity: dict[str, Any]) -> None:
+        """Append a statement that changed the metastore to the command log."""
+        if self.store is None or self.replaying or entity.get("@type") != "currentStatus":
+            return
+        if not isinstance(node, (KsqlCreate, KsqlDrop, KsqlCreateType, KsqlTerminate, KsqlInsert)):
+            return
+        line = json.dumps({"sql": text, "properties": session.properties}, default=str)
+        with (self.store / COMMANDS_FILE).open("a") as handle:
+            handle.write(line + "\n")
+
+    def restore(self) -> int:
+        """Replay the command log of the store (at start); return how many commands ran."""
+        if self.store is None:
+            return 0
+        self.store.mkdir(parents=True, exist_ok=True)
+        positions = self.store / POSITIONS_FILE
+        if positions.exists():
+            self._saved_positions = json.loads(positions.read_text())
+        commands = self.store / COMMANDS_FILE
+        if not commands.exists():
+            return 0
+        count = 0
+        self.replaying = True
+        try:
+            for line in commands.read_text().splitlines():
+                if not line.strip():
+                    continue
+                command = json.loads(line)
+                self.execute(command["sql"], command.get("properties") or {}, {})
+                count += 1
+        finally:
+            self.replaying = False
+            self._saved_positions = {}
+        self.pump()
+        return count
+
+    def _save_positions(self) -> None:
+        if self.store is None or self.replaying:
+            return
+        state = {q.query_id: q.positions for q in self.persistent.values()}
+        path = self.store / POSITIONS_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state))
+        temporary.replace(path)
 
     def _statements(self, ksql: str, session: Session) -> list[tuple[str, exp.Expr]]:
         out: list[tuple[str, exp.Expr]] = []
@@ -452,6 +512,9 @@ class Engine:
         # with auto.offset.reset=earliest; a query over live data sees it all too.
         positions = [0] * len(self.log.end_offsets(source.topic))
         query = PersistentQuery(query_id, text, source, sink, pipeline, positions)
+        # After a restart the query rebuilds its state from the whole source, but writes
+        # nothing for records it had already processed before.
+        query.quiet_until = list(self._saved_positions.get(query_id, []))
         self.persistent[query_id] = query
         source.read_queries.append(query_id)
         sink.write_queries.append(query_id)
@@ -460,9 +523,14 @@ class Engine:
 
     def pump(self) -> None:
         """Run persistent queries until none has new input (bounded, so cycles cannot spin)."""
+        moved = False
         for _ in range(100):
-            if not any(q.pump(self) for q in list(self.persistent.values())):
-                return
+            progressed = [q.pump(self) for q in list(self.persistent.values())]
+            if not any(progressed):
+                break
+            moved = True
+        if moved:
+            self._save_positions()
 
     def _columns(self, target: exp.Expression, kind: str) -> list[Column]:
         if not isinstance(target, exp.Schema) or not target.expressions:

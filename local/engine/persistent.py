@@ -239,6 +239,7 @@ class PersistentQuery:
     keys: Serde = field(init=False)
     values: Serde = field(init=False)
     state: str = "RUNNING"
+    quiet_until: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.reader = RowReader(self.source)
@@ -277,7 +278,10 @@ class PersistentQuery:
                         if row is None:
                             continue
                         outputs = self.pipeline.feed(row, row[-3], None)
-                    for out in outputs:
+                    quiet = partition < len(self.quiet_until) and (
+                        record.offset < self.quiet_until[partition]
+                    )
+                    for out in [] if quiet else outputs:
                         self._write(engine, out)
         return done
 

@@ -7,9 +7,11 @@ can replace the in-memory one without changes elsewhere.
 from __future__ import annotations
 
 from ._base import Log, Record, TopicExistsError, TopicInfo, UnknownTopicError, partition_for
+from ._file import FileLog
 from ._memory import MemoryLog
 
 __all__ = [
+    "FileLog",
     "Log",
     "MemoryLog",
     "Record",
