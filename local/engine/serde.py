@@ -154,11 +154,68 @@ class _DecimalJson(json.JSONEncoder):
 _encode_json = _DecimalJson(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _loads(data: bytes) -> Any:
+def _decoder(**options: Any) -> Callable[[str], Any]:
+    """A JSON reader that calls the C scanner directly when the text has no outer whitespace."""
+    decoder = json.JSONDecoder(**options)
+    scan = decoder.scan_once  # type: ignore[attr-defined]
+    full = decoder.decode
+
+    def decode(text: str) -> Any:
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            return full(text)  # leading whitespace, or not JSON: the full path says which
+        if end != len(text):
+            return full(text)
+        return value
+
+    return decode
+
+
+_EXACT = _decoder(parse_float=Decimal)
+_PLAIN = _decoder()
+
+
+def _loads(data: bytes, decode: Callable[[str], Any] = _EXACT) -> Any:
     try:
-        return json.loads(data, parse_float=Decimal)
+        return decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise SerdeError(f"Failed to deserialize JSON: {exc}") from exc
+
+
+# The JSON type each SQL type reads without conversion, for a fast path per column.
+_NATIVE: dict[str, type] = {
+    "STRING": str,
+    "INTEGER": int,
+    "BIGINT": int,
+    "BOOLEAN": bool,
+    "DOUBLE": float,
+}
+
+
+def _reader(kind: SqlType) -> Callable[[Any], Any]:
+    native = _NATIVE.get(kind.base)
+    if native is None:
+        return lambda value: _from_json(value, kind)
+
+    def read(value: Any) -> Any:
+        if type(value) is native or value is None:
+            return value
+        return _from_json(value, kind)
+
+    return read
+
+
+def _needs_decimal(kind: SqlType) -> bool:
+    if kind.base == "DECIMAL":
+        return True
+    if isinstance(kind, ArrayType):
+        return _needs_decimal(kind.element)
+    if isinstance(kind, MapType):
+        return _needs_decimal(kind.value)
+    if isinstance(kind, StructType):
+        return any(_needs_decimal(t) for _, t in kind.fields)
+    return False
 
 
 def _from_json(value: Any, kind: SqlType) -> Any:
@@ -183,6 +240,13 @@ def _from_json(value: Any, kind: SqlType) -> Any:
 class JsonSerde(Serde):
     """``JSON``: an object of columns (names case-insensitive on read), or one bare value."""
 
+    def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
+        super().__init__(columns, unwrapped)
+        self.readers = [(c.name, _reader(c.type)) for c in self.columns]
+        # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits.
+        exact = any(_needs_decimal(c.type) for c in self.columns)
+        self.decode = _EXACT if exact else _PLAIN
+
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         if not self.columns:
             return None
@@ -200,19 +264,23 @@ class JsonSerde(Serde):
             return []
         if data is None:
             return [None] * len(self.columns)
-        parsed = _loads(data)
+        parsed = _loads(data, self.decode)
         if self.unwrapped:
-            return [_from_json(parsed, self.columns[0].type)]
+            return [self.readers[0][1](parsed)]
         if parsed is None:
             return [None] * len(self.columns)
         if not isinstance(parsed, dict):
             raise SerdeError(f"Expected a JSON object, got: {data[:100]!r}")
-        upper = {str(k).upper(): v for k, v in parsed.items()}
+        upper: dict[str, Any] | None = None
         out = []
-        for column in self.columns:
-            name = column.name
-            raw = parsed[name] if name in parsed else upper.get(name.upper())
-            out.append(_from_json(raw, column.type))
+        for name, read in self.readers:
+            if name in parsed:
+                raw = parsed[name]
+            else:
+                if upper is None:  # field names are matched case-insensitively
+                    upper = {str(k).upper(): v for k, v in parsed.items()}
+                raw = upper.get(name.upper())
+            out.append(read(raw))
         return out
 
 
