@@ -356,6 +356,11 @@ def _broken_insert_error(
     return ServerUnavailableError(broken.message, detail=detail)
 
 
+_PROBES = 2
+"""Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
+connection)."""
+
+
 def _check_batch_size(batch_size: int) -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
         raise KsqlError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -589,15 +594,18 @@ class Client:
         sent: int,
         count: int,
     ) -> KsqlError:
-        # The server may have answered an error (unknown target, ...) and closed the stream
-        # while rows were still being sent; ask again with no rows to learn its reason.
-        try:
-            probe = self._transport.open_stream(request, [head], inserts=True)
-        except KsqlServerError as refused:
-            if not isinstance(refused, ServerUnavailableError):
+        # The server may have answered an error (unknown target, bad credentials, ...) and
+        # closed the stream, or the whole connection, while rows were still being sent; ask
+        # again with no rows (on a new connection if need be) to learn its reason.
+        for _ in range(_PROBES):
+            try:
+                probe = self._transport.open_stream(request, [head], inserts=True)
+            except ServerUnavailableError:
+                continue
+            except KsqlServerError as refused:
                 return refused
-        else:
             probe.close()
+            break
         return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
 
     # metadata ------------------------------------------------------------------------------------
@@ -962,13 +970,15 @@ class AsyncClient:
         sent: int,
         count: int,
     ) -> KsqlError:
-        try:
-            probe = await self._transport.open_stream(request, [head], inserts=True)
-        except KsqlServerError as refused:
-            if not isinstance(refused, ServerUnavailableError):
+        for _ in range(_PROBES):
+            try:
+                probe = await self._transport.open_stream(request, [head], inserts=True)
+            except ServerUnavailableError:
+                continue
+            except KsqlServerError as refused:
                 return refused
-        else:
             await probe.aclose()
+            break
         return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
 
     # metadata ------------------------------------------------------------------------------------

@@ -589,3 +589,23 @@ def test_a_running_query_dropped_without_close_warns_like_an_unclosed_file() -> 
         list(finished)
         del finished  # it ended on its own: nothing to say
         gc.collect()
+
+
+def test_a_broken_insert_request_reports_the_servers_reason_from_a_fresh_probe() -> None:
+    outcomes = ["broken", "broken", "unauthorized"]
+    bodies: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.read())
+        outcome = outcomes.pop(0)
+        if outcome == "broken":  # the server answered early and dropped the connection
+            raise httpx.WriteError("[Errno 32] Broken pipe", request=request)
+        body = {"@type": "generic_error", "error_code": 40100, "message": "Unauthorized"}
+        return httpx.Response(401, json=body)
+
+    with (
+        Client(transport=httpx.MockTransport(handler), retries=0) as client,
+        pytest.raises(AuthenticationError, match="Unauthorized"),
+    ):
+        client.insert_into("PV", {"ID": 1})
+    assert bodies[1:] == [b'{"target":"PV"}\n'] * 2, "the probes carry no rows"
