@@ -85,6 +85,9 @@ class Inserter(Protocol):
     def insert(self, row: Any) -> None:
         """Insert one row (a JSON object), raising :class:`InsertFailed`."""
 
+    def done(self) -> None:
+        """A batch of rows was inserted (persistent queries may catch up now)."""
+
 
 class Engine(Protocol):
     """What the HTTP layer needs from the engine."""
@@ -491,12 +494,21 @@ class KsqlApp:
             )
             started = True
 
-        async def ack(text: str) -> None:
+        pending: list[str] = []
+
+        def ack(text: str) -> None:
             nonlocal first_ack
             if json_acks:
                 text = ("" if first_ack else ",") + text.rstrip("\n")
                 first_ack = False
-            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+            pending.append(text)
+
+        async def flush() -> None:
+            # One write per received chunk: a send per row is what makes HTTP servers slow.
+            if pending:
+                body = "".join(pending).encode()
+                pending.clear()
+                await send({"type": "http.response.body", "body": body, "more_body": True})
 
         more = True
         failed = False
@@ -532,11 +544,14 @@ class KsqlApp:
                         raise InsertFailed(40000, "Invalid JSON in inserts stream")
                     inserter.insert(row)
                 except InsertFailed as exc:
-                    await ack(insert_error(seq, exc.code, exc.message))
+                    ack(insert_error(seq, exc.code, exc.message))
                     failed = True
                     break
-                await ack(insert_ack(seq))
+                ack(insert_ack(seq))
                 seq += 1
+            await flush()
+            if inserter is not None:
+                inserter.done()
         if inserter is None:
             raise http_error(40000, 'Invalid JSON in request: "target" is a required field')
         if not started:

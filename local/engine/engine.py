@@ -60,7 +60,7 @@ from .queries import (
     transient_id,
     value_serde,
 )
-from .serde import check_format
+from .serde import Serde, check_format
 from .types import BYTES, SqlType
 
 VERSION = "8.4.0"
@@ -802,12 +802,18 @@ class Engine:
             "warnings": [],
         }
 
-    def write_row(self, source: Source, given: dict[str, Any]) -> None:
+    def write_row(
+        self,
+        source: Source,
+        given: dict[str, Any],
+        keys: Serde | None = None,
+        values: Serde | None = None,
+    ) -> None:
         """Serialize one row (column -> value, ROWTIME optional) and append it to the topic."""
         key_values = [given.get(c.name) for c in source.keys]
         value_values = [given.get(c.name) for c in source.values]
-        key = key_serde(source).serialize(key_values)
-        value = value_serde(source).serialize(value_values)
+        key = (keys or key_serde(source)).serialize(key_values)
+        value = (values or value_serde(source)).serialize(value_values)
         timestamp = given.get("ROWTIME")
         if timestamp is None and source.timestamp_column:
             stamp = given.get(source.timestamp_column)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .convert import CoercionError, coerce
 from .errors import InsertFailed
 from .metastore import Source
+from .queries import key_serde, value_serde
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -20,6 +21,8 @@ class StreamInserter:
         self.source = source
         self.by_upper = {c.name.upper(): c for c in source.keys + source.values}
         self.by_name = {c.name: c for c in source.keys + source.values}
+        self.keys = key_serde(source)
+        self.values = value_serde(source)
 
     def insert(self, row: Any) -> None:
         """Coerce and append one row, or raise :class:`InsertFailed` with ksqlDB's message."""
@@ -41,4 +44,8 @@ class StreamInserter:
         for key in self.source.keys:
             if given.get(key.name) is None:
                 raise InsertFailed(40000, f"Key field must be specified: {key.name}")
-        self.engine.write_row(self.source, given)
+        self.engine.write_row(self.source, given, self.keys, self.values)
+
+    def done(self) -> None:
+        """Let persistent queries over this source process the rows just inserted."""
+        self.engine.pump()
