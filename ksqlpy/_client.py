@@ -276,6 +276,20 @@ class _Core:
     def close_query(self, query_id: str) -> _Call[None]:
         return _Call(proto.close_query_request(query_id), lambda r: None)
 
+    def raw(self, method: str, path: str, body: Any) -> _Call[Any]:
+        method = method.upper()
+        if method not in ("GET", "POST") or not path.startswith("/"):
+            raise KsqlError(
+                f"request() takes GET or POST and a path starting with '/', got {method} {path!r}"
+            )
+        data = None if body is None else proto.encode_json(body)
+        request = Request(method, path, data, proto.JSON, idempotent=method == "GET")
+
+        def parse(reply: Reply) -> Any:
+            return proto.parse_json(reply.body, where=reply.where) if reply.body.strip() else None
+
+        return _Call(request, parse)
+
     def server_info(self) -> _Call[ServerInfo]:
         return _Call(
             proto.get_request(proto.INFO),
@@ -674,6 +688,13 @@ class Client:
         """Check that a Schema Registry subject and/or schema id exists (or not)."""
         return self._run(self._core.assert_schema(subject, id, exists, timeout))
 
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Send any other REST request (``GET /status``, ...); its JSON, or None if empty.
+
+        The escape hatch for endpoints without a method; errors are mapped as for the others.
+        """
+        return self._run(self._core.raw(method, path, body))
+
     def server_info(self) -> ServerInfo:
         """The server's version and cluster ids (``GET /info``)."""
         return self._run(self._core.server_info())
@@ -1043,6 +1064,10 @@ class AsyncClient:
     ) -> AssertSchemaResult:
         """Check that a Schema Registry subject and/or schema id exists (or not)."""
         return await self._run(self._core.assert_schema(subject, id, exists, timeout))
+
+    async def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Send any other REST request (``GET /status``, ...); its JSON, or None if empty."""
+        return await self._run(self._core.raw(method, path, body))
 
     async def server_info(self) -> ServerInfo:
         """The server's version and cluster ids (``GET /info``)."""

@@ -67,6 +67,11 @@ def _body(obj: Mapping[str, Any]) -> bytes:
     return _dumps(obj).encode()
 
 
+def encode_json(value: Any) -> bytes:
+    """Any JSON request body, with the same value encodings as inserted rows."""
+    return _ROW_ENCODER.encode(value).encode()
+
+
 def ksql_request(
     sql: str,
     properties: Mapping[str, Any] | None = None,

@@ -22,6 +22,7 @@ from ksqlpy import (
     KsqlServerError,
     KsqlStatementError,
     KsqlTimeoutError,
+    NotFoundError,
     ProtocolError,
     ResultTooLargeError,
     ServerUnavailableError,
@@ -609,3 +610,19 @@ def test_a_broken_insert_request_reports_the_servers_reason_from_a_fresh_probe()
     ):
         client.insert_into("PV", {"ID": 1})
     assert bodies[1:] == [b'{"target":"PV"}\n'] * 2, "the probes carry no rows"
+
+
+def test_request_is_an_escape_hatch_for_other_endpoints() -> None:
+    fake = FakeKsqlDB()
+    with _client(fake) as client:
+        assert client.request("get", "/info")["KsqlServerInfo"]["version"] == "8.4.0"
+        query = client.stream_query("SELECT * FROM PV EMIT CHANGES;")
+        assert client.request("POST", "/close-query", {"queryId": QID}) is None  # empty 200
+        assert fake.bodies[-1] == {"queryId": QID}
+        with pytest.raises(NotFoundError, match="No query with id"):
+            client.request("POST", "/close-query", {"queryId": QID})
+        with pytest.raises(NotFoundError):
+            client.request("GET", "/nothing-here")
+        query.close()
+        with pytest.raises(KsqlError, match="GET or POST and a path"):
+            client.request("DELETE", "info")
