@@ -273,7 +273,10 @@ RAW_FOR = {
     "ksqlpy sync, HTTP/1.1": "raw limit, HTTP/1.1",
     "ksqlpy sync, h2c": "raw limit, h2c",
     "ksqlpy async, h2c": "raw limit, async h2c",
+    "ksqldb (async h2c)": "raw limit, async h2c",
+    "jetblack-ksql-dbapi (async raw)": "raw limit, async h2c",
 }
+"""Each reader's raw limit: the same HTTP version, and async readers against async httpx."""
 
 
 def child(name: str, url: str, n: int, kind: str) -> None:
