@@ -36,6 +36,7 @@ REGISTRY_FORMATS = re.compile(
     r"(?i)\b(?:value_format|key_format|format)\s*=\s*'(?:avro|protobuf|protobuf_nosr|json_sr)'"
 )
 QUERY_TIMEOUT_S = 10.0
+DEFAULT_PARTITIONS = 4  # ksqlDB's test harness creates topics with 4 partitions by default
 
 
 class CaseFailed(AssertionError):
@@ -151,9 +152,7 @@ class CaseRunner:
             httpx.Client(base_url=server.url, timeout=30) as http,
         ):
             self.server = server
-            for topic in self.case.get("topics", []):
-                if server.engine.log.topic(topic["name"]) is None:
-                    server.engine.log.create_topic(topic["name"], int(topic.get("partitions", 1)))
+            self._initialize_topics(server)
             responses: list[Any] = []
             if self.admin:
                 answer = http.post(
@@ -180,6 +179,34 @@ class CaseRunner:
                 raise CaseFailed(f"expected an error: {self.case['expectedError']}")
             self._verify_outputs()
             self._verify_responses(responses)
+
+    def _initialize_topics(self, server: LocalServer) -> None:
+        """Create the topics the case uses up front, as ksqlDB's harness does (4 partitions
+        unless the case or the statement says otherwise)."""
+        from ksqlpy.sql import parse_one
+        from ksqlpy.sql._nodes import KsqlCreate
+
+        from .engine.engine import _with_properties
+
+        wanted: dict[str, int] = {}
+        for topic in self.case.get("topics", []):
+            wanted[topic["name"]] = int(topic.get("partitions", DEFAULT_PARTITIONS))
+        for text in self.admin:
+            try:
+                node = parse_one(text)
+            except Exception:  # the server will report the statement's own error
+                continue
+            if not isinstance(node, KsqlCreate) or node.args.get("expression") is not None:
+                continue
+            props = _with_properties(node.args.get("properties"))
+            if "KAFKA_TOPIC" in props:
+                name = str(props["KAFKA_TOPIC"])
+                wanted.setdefault(name, int(props.get("PARTITIONS") or DEFAULT_PARTITIONS))
+        for record in self.case.get("inputs", []) + self.case.get("outputs", []):
+            wanted.setdefault(record["topic"], DEFAULT_PARTITIONS)
+        for name, partitions in wanted.items():
+            if server.engine.log.topic(name) is None:
+                server.engine.log.create_topic(name, partitions)
 
     # -- requests -----------------------------------------------------------------------------
 

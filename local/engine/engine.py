@@ -45,12 +45,14 @@ from . import functions
 from .convert import CoercionError, coerce, hashable, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .expr import Scope, compile_expr, is_null_type
+from .join import JoinPipeline, join_sources
 from .metastore import Column, Metastore, Source
-from .persistent import PersistentQuery, QueryPipeline, sink_columns
+from .persistent import JoinPersistentQuery, PersistentQuery, QueryPipeline, sink_columns
 from .printing import TopicPrinter
 from .queries import (
     HEADERS_TYPE,
     PSEUDO_NAMES,
+    JoinRunningQuery,
     RowReader,
     RunningQuery,
     TablePullQuery,
@@ -166,7 +168,7 @@ class Engine:
         self.sequence = 0
         self.commands: dict[str, Command] = {}
         self.queries: dict[str, RunningQuery] = {}
-        self.persistent: dict[str, PersistentQuery] = {}
+        self.persistent: dict[str, PersistentQuery | JoinPersistentQuery] = {}
         self._tables: dict[str, _TableState] = {}
         self.handlers: dict[type[exp.Expr], Handler] = {
             KsqlCreate: self.create_source,
@@ -327,7 +329,10 @@ class Engine:
         query_id = transient_id(plan.source)
         if plan.push and not earliest and self._scalable(plan):
             query_id = f"SCALABLE_PUSH_QUERY_{uuid.uuid4()}"
-        query = RunningQuery(self, plan, query_id, earliest, until_end=not plan.push)
+        if isinstance(plan.pipeline, JoinPipeline):
+            query: RunningQuery = JoinRunningQuery(self, plan, query_id, earliest)
+        else:
+            query = RunningQuery(self, plan, query_id, earliest, until_end=not plan.push)
         self.queries[query.query_id] = query
         return query
 
@@ -444,9 +449,10 @@ class Engine:
         label = "Stream" if kind == "STREAM" else "Table"
         return self._status_entity(text, f"{kind.lower()}/`{name}`/create", f"{label} created")
 
-    def _plan_persistent(self, select: KsqlSelect) -> tuple[Source, QueryPipeline]:
+    def _plan_persistent(self, select: KsqlSelect) -> tuple[Source, Any]:
         if select.args.get("joins"):
-            raise KsqlStatementError("JOINs are not supported by the ksqlpy local server yet.")
+            sources = join_sources(self.metastore.sources, select)
+            return sources[0][0], JoinPipeline(select, sources, self.metastore.types)
         from_ = select.args.get("from_")
         if from_ is None or not isinstance(from_.this, exp.Table):
             raise KsqlStatementError("A query needs FROM <stream or table>.")
@@ -506,12 +512,19 @@ class Engine:
         }
 
     def _start_persistent(
-        self, query_id: str, text: str, source: Source, sink: Source, pipeline: QueryPipeline
-    ) -> PersistentQuery:
+        self, query_id: str, text: str, source: Source, sink: Source, pipeline: Any
+    ) -> Any:
         # Persistent queries start at the beginning of their source, as ksqlDB's tests expect
         # with auto.offset.reset=earliest; a query over live data sees it all too.
-        positions = [0] * len(self.log.end_offsets(source.topic))
-        query = PersistentQuery(query_id, text, source, sink, pipeline, positions)
+        query: Any
+        if isinstance(pipeline, JoinPipeline):
+            inputs = [pipeline.left.source, pipeline.right.source]
+            starts = [[0] * len(self.log.end_offsets(s.topic)) for s in inputs]
+            query = JoinPersistentQuery(query_id, text, inputs, sink, pipeline, starts)
+            pipeline.right.source.read_queries.append(query_id)
+        else:
+            positions = [0] * len(self.log.end_offsets(source.topic))
+            query = PersistentQuery(query_id, text, source, sink, pipeline, positions)
         # After a restart the query rebuilds its state from the whole source, but writes
         # nothing for records it had already processed before.
         query.quiet_until = list(self._saved_positions.get(query_id, []))
@@ -1091,8 +1104,9 @@ class Engine:
 
     def _stop_persistent(self, query_id: str) -> None:
         query = self.persistent.pop(query_id)
-        if query_id in query.source.read_queries:
-            query.source.read_queries.remove(query_id)
+        for source in getattr(query, "sources", [query.source]):
+            if query_id in source.read_queries:
+                source.read_queries.remove(query_id)
         if query_id in query.sink.write_queries:
             query.sink.write_queries.remove(query_id)
 

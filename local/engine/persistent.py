@@ -328,3 +328,74 @@ def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:
             "include the key column(s) of its source in its projection."
         )
     return columns
+
+
+@dataclass(slots=True)
+class JoinPersistentQuery:
+    """A persistent query over a join: positions in both inputs, records taken by timestamp."""
+
+    query_id: str
+    sql: str
+    sources: list[Source]
+    sink: Source
+    pipeline: Any  # join.JoinPipeline
+    positions: list[list[int]]
+    keys: Serde = field(init=False)
+    values: Serde = field(init=False)
+    state: str = "RUNNING"
+    quiet_until: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.keys = key_serde(self.sink)
+        self.values = value_serde(self.sink)
+
+    @property
+    def source(self) -> Source:
+        """The left input (where SHOW and DESCRIBE list the query as a reader)."""
+        return self.sources[0]
+
+    def pump(self, engine: Engine) -> int:
+        """Process what is new in either input, oldest first; return how many records."""
+        from .join import drain, ordered
+
+        log = engine.log
+        if any(log.topic(s.topic) is None for s in [*self.sources, self.sink]):
+            return 0
+        batches = drain(log, self.sources, self.positions)
+        done = 0
+        readers = [self.pipeline.left.reader, self.pipeline.right.reader]
+        for side, record in ordered(batches):
+            done += 1
+            is_table = self.sources[side].kind == "TABLE"
+            if record.value is None and not is_table:
+                continue
+            decoded = readers[side].row(record)
+            if decoded is None:
+                continue
+            row = None if record.value is None else decoded
+            for joined in self.pipeline.feed(side, row, record.timestamp, decoded):
+                self._write(engine, joined)
+        return done
+
+    def _write(self, engine: Engine, joined: Any) -> None:
+        outputs = self.pipeline.outputs
+        if joined.row is None:
+            keys = [joined.key]
+            value = None
+        else:
+            keys = [o.fn(joined.row) for o in outputs if o.key]
+            value = self.values.serialize([o.fn(joined.row) for o in outputs if not o.key])
+        key = self.keys.serialize(keys) if self.sink.key_count else None
+        engine.log.append(self.sink.topic, key, value, timestamp=joined.rowtime)
+
+    def entry(self) -> dict[str, Any]:
+        """The ``SHOW QUERIES`` entry."""
+        return {
+            "queryString": self.sql,
+            "sinks": [self.sink.name],
+            "sinkKafkaTopics": [self.sink.topic],
+            "id": self.query_id,
+            "statusCount": {self.state: 1},
+            "queryType": "PERSISTENT",
+            "state": self.state,
+        }

@@ -245,6 +245,27 @@ class QueryPlan:
         }
 
 
+def _plan_join(engine: Engine, select: KsqlSelect, sql: str, push: bool) -> QueryPlan:
+    from .join import JoinPipeline, join_sources
+
+    sources = join_sources(engine.metastore.sources, select)
+    pipeline = JoinPipeline(select, sources, engine.metastore.types)
+    outputs = pipeline.outputs
+    projection = Projection(
+        [o.name for o in outputs],
+        [o.type for o in outputs],
+        [o.fn for o in outputs],
+        [False] * len(outputs),
+        [None] * len(outputs),
+    )
+    limit = None
+    if select.args.get("limit") is not None:
+        limit = int(select.args["limit"].expression.name)
+    return QueryPlan(
+        sql, sources[0][0], RowReader(sources[0][0]), None, projection, limit, push, pipeline
+    )
+
+
 def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
     """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
     try:
@@ -268,7 +289,7 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
     if not push:
         _check_pull(select)
     if select.args.get("joins"):
-        raise KsqlStatementError("JOINs are not supported by the ksqlpy local server yet.")
+        return _plan_join(engine, select, sql, push)
     if select.args.get("partition_by"):
         raise KsqlStatementError(
             "PARTITION BY in transient queries is not supported by the ksqlpy local server yet."
@@ -510,7 +531,8 @@ class RunningQuery:
         while True:
             if self._done or self._closed.is_set():
                 return None
-            version = log_.version(plan.source.topic)
+            topics = self._watched()
+            versions = [log_.version(t) for t in topics]
             try:
                 rows, tombstones = self._collect(limit)
             except UnknownTopicError:
@@ -526,15 +548,65 @@ class RunningQuery:
                 return rows, (tombstones if any(tombstones) else None)
             if self._done:
                 return None
-            waiter = asyncio.ensure_future(log_.wait(plan.source.topic, version, IDLE_WAIT_S))
-            closer = asyncio.ensure_future(self._closed.wait())
+            tasks = [
+                asyncio.ensure_future(log_.wait(t, v, IDLE_WAIT_S))
+                for t, v in zip(topics, versions, strict=True)
+            ]
+            tasks.append(asyncio.ensure_future(self._closed.wait()))
             try:
-                await asyncio.wait({waiter, closer}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (waiter, closer):
+                for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    def _watched(self) -> list[str]:
+        """The topics whose new records this query waits for."""
+        return [self.plan.source.topic]
+
+
+class JoinRunningQuery(RunningQuery):
+    """A push query over a two-way join: both inputs followed, records taken by timestamp."""
+
+    def __init__(
+        self, engine: Engine, plan: QueryPlan, query_id: str, from_beginning: bool
+    ) -> None:
+        super().__init__(engine, plan, query_id, from_beginning, until_end=False)
+        pipeline = plan.pipeline
+        self.inputs = [pipeline.left.source, pipeline.right.source]
+        self.join_positions = []
+        for source in self.inputs:
+            ends = engine.log.end_offsets(source.topic)
+            self.join_positions.append([0] * len(ends) if from_beginning else list(ends))
+
+    def _watched(self) -> list[str]:
+        return [s.topic for s in self.inputs]
+
+    def _collect(self, limit: int) -> tuple[list[list[Any]], list[bool]]:
+        from .join import drain, ordered
+
+        plan = self.plan
+        pipeline = plan.pipeline
+        batches = drain(self.engine.log, self.inputs, self.join_positions)
+        readers = [pipeline.left.reader, pipeline.right.reader]
+        rows: list[list[Any]] = []
+        remaining = None if plan.limit is None else plan.limit - self.emitted
+        for side, record in ordered(batches):
+            is_table = self.inputs[side].kind == "TABLE"
+            if record.value is None and not is_table:
+                continue
+            decoded = readers[side].row(record)
+            if decoded is None:
+                continue
+            row = None if record.value is None else decoded
+            for joined in pipeline.feed(side, row, record.timestamp, decoded):
+                if joined.row is None:
+                    continue
+                rows.append([o.fn(joined.row) for o in pipeline.outputs])
+        if remaining is not None:
+            rows = rows[:remaining]
+        return rows, [False] * len(rows)
 
 
 class TablePullQuery:

@@ -1,7 +1,8 @@
 """ksqlDB's own REST query-validation cases, run against the local server over HTTP.
 
 The floors below are the rates reached so far; a change that breaks a passing case fails here.
-They only go up. Issue targets (>= 90% on the part-1 files) are tracked in the closing notes.
+They only go up; the part-1 files (push, insert-values, stream pulls, headers, SOURCE tables)
+are above the 90% target.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from ksqlpy.local.conformance import Outcome, run, summarize
 FLOORS = {
     "insert-values.json": 0.95,
     "pull-queries-against-cst-materialized.json": 1.0,
-    "pull-queries-against-ctas-materialized.json": 0.94,
-    "pull-queries-against-materialized-aggregates.json": 0.83,
+    "pull-queries-against-ctas-materialized.json": 1.0,
+    "pull-queries-against-materialized-aggregates.json": 0.85,
+    "pull-queries-against-materialized-table-table-joins.json": 0.83,
     "pull-queries-against-streams.json": 1.0,
     "pull-queries-with-headers.json": 1.0,
     "pull-queries-with-predicates.json": 0.71,
     "pull-queries-with-range-scan.json": 0.7,
     "pull-queries-with-struct-star.json": 1.0,
-    "push-queries.json": 0.83,
+    "push-queries.json": 0.97,
     "scalable-push-queries.json": 0.95,
 }
 

@@ -119,3 +119,34 @@ def test_aggregating_into_a_stream_is_refused_with_the_reason(
     )
     assert response.status_code == 400
     assert "Please use CREATE TABLE AS SELECT" in response.json()["message"]
+
+
+def test_stream_table_join_enriches_each_order(ksql: Any, http: httpx.Client) -> None:
+    ksql(ORDERS)
+    ksql(
+        "CREATE TABLE CUSTOMERS (NAME STRING PRIMARY KEY, CITY STRING) "
+        "WITH (KAFKA_TOPIC='customers', FORMAT='JSON');"
+        "INSERT INTO CUSTOMERS (NAME, CITY) VALUES ('ann', 'Oslo');"
+    )
+    ksql(
+        "CREATE STREAM ENRICHED AS SELECT O.CUSTOMER, O.AMOUNT, C.CITY FROM ORDERS O "
+        "LEFT JOIN CUSTOMERS C ON O.CUSTOMER = C.NAME;"
+    )
+    _insert(ksql, [(1, "ann", 5, 1000), (2, "bob", 7, 2000)])
+    response = http.post("/query-stream", json={"sql": "SELECT * FROM ENRICHED;"})
+    header, *rows = [json.loads(line) for line in response.text.splitlines()]
+    assert header["columnNames"] == ["CUSTOMER", "AMOUNT", "CITY"]
+    assert sorted(rows, key=str) == [["ann", 5, "Oslo"], ["bob", 7, None]]
+
+
+def test_table_table_join_is_a_queryable_table(ksql: Any, http: httpx.Client) -> None:
+    ksql(
+        "CREATE TABLE A (ID INT PRIMARY KEY, X STRING) WITH (KAFKA_TOPIC='a', FORMAT='JSON');"
+        "CREATE TABLE B (ID INT PRIMARY KEY, Y STRING) WITH (KAFKA_TOPIC='b', FORMAT='JSON');"
+        "CREATE TABLE AB AS SELECT A.ID, X, Y FROM A JOIN B ON A.ID = B.ID;"
+        "INSERT INTO A (ID, X) VALUES (1, 'a1'); INSERT INTO B (ID, Y) VALUES (1, 'b1');"
+        "INSERT INTO A (ID, X) VALUES (2, 'a2');"
+    )
+    header, *rows = _pull(http, "SELECT * FROM AB;")
+    assert header["header"]["schema"] == "`A_ID` INTEGER KEY, `X` STRING, `Y` STRING"
+    assert [r["row"]["columns"] for r in rows] == [[1, "a1", "b1"]]
