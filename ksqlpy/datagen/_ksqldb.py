@@ -11,12 +11,14 @@ course's ``CREATE STREAM my_stream (id STRING, name STRING, title STRING) ...``)
 from __future__ import annotations
 
 import math
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ksqlpy._errors import DatagenError, InsertError, KsqlError, KsqlServerError, KsqlStatementError
+from ksqlpy._errors import DatagenError, InsertError, KsqlError, KsqlStatementError
 
 from ._schema import Schema, quote_name
 
@@ -31,6 +33,9 @@ BATCH_ROWS = 5000
 # goes row by row, so paced runs show up live.
 LINGER_SECONDS = 0.1
 KEY_COLUMN = "ROWKEY"
+# How long a request may wait for its acks. The client sets no read timeout on /inserts-stream
+# (a push-style stream), so a server that stops answering mid-insert would otherwise hang the run.
+ACK_TIMEOUT_SECONDS = 60.0
 # A new connection after this many requests: hypercorn (the local server) closes an HTTP/2
 # connection after 1,000 requests (keep_alive_max_requests) and the client does not retry an
 # insert that meets the close, so a trickle of one-row requests would fail after 1,000 rows.
@@ -91,9 +96,11 @@ class KsqlDbSink:
 
     Creates the stream when it is missing (see :func:`create_stream_ddl`), then checks that
     every generated field has a column. Records are sent in requests of up to ``batch_size``
-    rows, each request's acks checked before the next; a refused row or a lost connection ends
-    the run (``failed``), counting the rows that did not make it as ``errors``. Generate the
-    records from ``sink.schema`` (the upper-case names of the columns). Example::
+    rows by a background thread, so the next batch is generated while one is in flight; each
+    request's acks are checked before the next goes. A refused row, a lost connection, or no
+    acks within ``ack_timeout`` seconds ends the run (``failed``), counting the rows that did
+    not make it as ``errors``. Generate the records from ``sink.schema`` (the upper-case names
+    of the columns). Example::
 
         with KsqlDbSink("http://localhost:8088", "PEOPLE", quickstart("people"),
                         topic="fake_people") as sink:
@@ -116,6 +123,7 @@ class KsqlDbSink:
         create: bool = True,
         batch_size: int = BATCH_ROWS,
         linger: float = LINGER_SECONDS,
+        ack_timeout: float = ACK_TIMEOUT_SECONDS,
     ) -> None:
         from ksqlpy import Client
 
@@ -141,11 +149,21 @@ class KsqlDbSink:
         self.failed = False
         self._batch = batch_size
         self._linger = linger
+        self._ack_timeout = ack_timeout
         self._buffer: list[dict[str, Any]] = []
         self._first = time.monotonic()
         self._last = -math.inf  # the first row goes at once: a trickle shows up live
-        self._delivered = 0  # rows handed to the server in finished requests
-        self._busy = False  # a request is under way (an interrupt inside it skips the flush)
+        self._submitted = 0  # rows handed to the worker
+        # One request in flight at most: the worker takes (first row number, rows) from _jobs
+        # and sets _idle when done. _lock guards the counters the worker updates; _abandoned
+        # (a request past ack_timeout, or an interrupt) makes it drop its late results.
+        self._jobs: queue.SimpleQueue[tuple[int, list[dict[str, Any]]] | None] = queue.SimpleQueue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._in_flight = 0  # rows of the request under way
+        self._waiting = False  # the caller waits for the worker (an interrupt there abandons)
         self._closed = False
         self._requests = 0  # on the current connection
         self._connect: Callable[[], Client] = lambda: Client(
@@ -161,6 +179,10 @@ class KsqlDbSink:
             raise
         self._stream_target = _target(description.name)
         self.target = f"ksqlDB stream {description.name} at {url}"
+        # A daemon thread: one stuck on a silent server must not keep the process alive.
+        self._worker = threading.Thread(target=self._work, name="ksqlpy-datagen-inserts")
+        self._worker.daemon = True
+        self._worker.start()
 
     # setup ---------------------------------------------------------------------------------------
 
@@ -223,7 +245,7 @@ class KsqlDbSink:
     # Sink ----------------------------------------------------------------------------------------
 
     def send(self, record: dict[str, Any], timestamp_ms: int | None) -> None:
-        """Queue one record; send the queue when it is full or has waited ``linger`` seconds.
+        """Queue one record; hand the queue over when it is full or has waited ``linger`` s.
 
         ``timestamp_ms`` is not sent: the stream's ``timestamp`` column (from the schema's
         timestamp field) gives its rows their time.
@@ -241,38 +263,92 @@ class KsqlDbSink:
         self.sent += 1
         linger = self._linger
         if len(buffer) >= self._batch or now - self._first >= linger or now - self._last >= linger:
-            self._deliver()
+            self._submit()
         self._last = now
 
-    def _deliver(self) -> None:
+    def _submit(self) -> None:
         rows, self._buffer = self._buffer, []
-        first = self._delivered
+        self._wait(self._ack_timeout)
+        if self.failed:
+            self.errors += len(rows)  # never sent
+            return
+        self._idle.clear()
+        self._in_flight = len(rows)
+        self._jobs.put((self._submitted, rows))
+        self._submitted += len(rows)
+
+    def _wait(self, timeout: float) -> bool:
+        """Wait for the request in flight; past ``timeout``, give it up as failed."""
+        if self._abandoned:
+            return False  # given up already: its rows are counted
+        self._waiting = True
+        done = self._idle.wait(timeout)
+        self._waiting = False
+        if done:
+            return True
+        with self._lock:
+            if not self._in_flight:  # it finished just now
+                return True
+            self._abandoned = True
+            first = self._submitted - self._in_flight
+            self._fail(
+                f"no acks from ksqlDB within {timeout:g} s for rows {first} to "
+                f"{self._submitted - 1}; some of them may have been inserted",
+                self._in_flight,
+            )
+        return False
+
+    def _work(self) -> None:
+        try:
+            while (job := self._jobs.get()) is not None:
+                try:
+                    self._insert(*job)
+                except Exception as exc:  # the thread's boundary: a failure, never lost
+                    with self._lock:
+                        if not self._abandoned:
+                            self._fail(f"inserting rows failed: {exc!r}", self._in_flight)
+                        self._in_flight = 0
+                finally:
+                    self._idle.set()
+        finally:
+            self._client.close()
+
+    def _insert(self, first: int, rows: list[dict[str, Any]]) -> None:
         if self._requests >= REQUESTS_PER_CONNECTION:
             self._client.close()
             self._client = self._connect()
             self._requests = 0
         self._requests += 1
-        self._busy = True
         try:
             self._client.stream_inserts(self._stream_target, rows, batch_size=len(rows))
         except InsertError as exc:
-            self.acked += exc.acknowledged
-            self._fail(
-                f"ksqlDB refused row {first + exc.seq} (0-based) {_short(exc.row)}: "
-                f"{exc.message}" + (f" (error {exc.error_code})" if exc.error_code else ""),
-                len(rows) - exc.acknowledged,
-            )
+            with self._lock:
+                if self._abandoned:
+                    return
+                self._in_flight = 0
+                self.acked += exc.acknowledged
+                self._fail(
+                    f"ksqlDB refused row {first + exc.seq} (0-based) {_short(exc.row)}: "
+                    f"{exc.message}" + (f" (error {exc.error_code})" if exc.error_code else ""),
+                    len(rows) - exc.acknowledged,
+                )
         except KsqlError as exc:
-            message = exc.message if isinstance(exc, KsqlServerError) else str(exc)
-            self._fail(
-                f"{' '.join(message.split())} (while inserting rows {first} to "
-                f"{first + len(rows) - 1}; some of them may have been inserted)",
-                len(rows),
-            )
+            # The first line: the client's detail below it counts rows within one request.
+            message = str(exc).split("\n", 1)[0]
+            with self._lock:
+                if self._abandoned:
+                    return
+                self._in_flight = 0
+                self._fail(
+                    f"{message} (while inserting rows {first} to {first + len(rows) - 1}; "
+                    "some of them may have been inserted)",
+                    len(rows),
+                )
         else:
-            self.acked += len(rows)
-        self._busy = False
-        self._delivered += len(rows)
+            with self._lock:
+                if not self._abandoned:
+                    self._in_flight = 0
+                    self.acked += len(rows)
 
     def _fail(self, message: str, lost: int) -> None:
         self.errors += lost
@@ -280,21 +356,29 @@ class KsqlDbSink:
         self.failed = True
 
     def flush(self, timeout: float | None = None) -> None:
-        """Send the queued rows and wait for their acks (the client's timeouts apply)."""
+        """Send the queued rows and wait for every ack (at most ``timeout`` or ``ack_timeout``)."""
         if self._buffer and not self.failed:
-            self._deliver()
+            self._submit()
+        self._wait(self._ack_timeout if timeout is None else timeout)
 
     def close(self) -> None:
-        """Flush (unless a request was interrupted) and close the client; idempotent."""
+        """Flush (unless interrupted while waiting), stop the worker, close; idempotent."""
         if self._closed:
             return
         self._closed = True
         try:
-            if not self._busy:
+            if self._waiting:  # an interrupt (a second Ctrl-C) came while waiting for acks
+                with self._lock:
+                    self._abandoned = True
+            else:
                 self.flush()
         finally:
             self._buffer = []
-            self._client.close()
+            self._jobs.put(None)  # the worker closes the client on its way out
+            # A worker stuck on a silent server is not waited for: it ends (a daemon) when its
+            # connection does, or with the process.
+            if self._idle.is_set():
+                self._worker.join()
 
     def __enter__(self) -> KsqlDbSink:
         return self

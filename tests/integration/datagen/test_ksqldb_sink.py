@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -299,3 +300,30 @@ def test_a_long_trickle_outlives_the_servers_requests_per_connection(local_ksqld
     assert (summary.sent, summary.acked, summary.errors) == (1200, 1200, 0), summary.last_error
     with Client(local_ksqldb.url) as client:
         assert _count(client, "TRICKLE") == 1200
+
+
+def test_a_server_that_stops_answering_fails_the_run_after_ack_timeout(tmp_path: Path) -> None:
+    # The client has no read timeout on /inserts-stream: the sink's ack_timeout bounds the wait.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ksqlpy.local.cli", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()  # "ksqlpy-local: ... at http://127.0.0.1:PORT ..."
+        url = next(w for w in banner.split() if w.startswith("http://"))
+        with KsqlDbSink(url, "SILENT", quickstart("people"), ack_timeout=1.5) as sink:
+            options = RunOptions(rate=100, duration=30, progress=False)
+            threading.Timer(1.0, server.send_signal, [signal.SIGSTOP]).start()
+            started = time.monotonic()
+            summary = run(sink.schema, sink, options)
+            assert time.monotonic() - started < 10
+        assert summary.stopped_by == "error"
+        assert summary.last_error is not None
+        assert "no acks from ksqlDB within 1.5 s for rows" in summary.last_error
+        assert summary.acked > 0
+        assert summary.sent == summary.acked + summary.errors
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.kill()
+        server.communicate(timeout=30)
