@@ -8,6 +8,7 @@ from .convert import CoercionError, coerce
 from .errors import InsertFailed
 from .metastore import Source
 from .queries import key_serde, value_serde
+from .serde import already_typed
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -21,6 +22,8 @@ class StreamInserter:
         self.source = source
         self.by_upper = {c.name.upper(): c for c in source.keys + source.values}
         self.by_name = {c.name: c for c in source.keys + source.values}
+        # Values that already have their column's JSON type need no coercion.
+        self.typed = {c.name: already_typed(c.type) for c in source.keys + source.values}
         self.keys = key_serde(source)
         self.values = value_serde(source)
 
@@ -37,6 +40,9 @@ class StreamInserter:
                     given["ROWTIME"] = value
                     continue
                 raise InsertFailed(40000, f"Column name {field.upper()} does not exist.")
+            if self.typed[column.name](value):
+                given[column.name] = value
+                continue
             try:
                 given[column.name] = coerce(value, column.type)
             except CoercionError as exc:

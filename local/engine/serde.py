@@ -184,24 +184,45 @@ def _loads(data: bytes, decode: Callable[[str], Any] = _EXACT) -> Any:
 
 
 # The JSON type each SQL type reads without conversion, for a fast path per column.
-_NATIVE: dict[str, type] = {
+NATIVE_TYPES: dict[str, type] = {
     "STRING": str,
     "INTEGER": int,
     "BIGINT": int,
     "BOOLEAN": bool,
     "DOUBLE": float,
 }
+_INT_RANGE = {"INTEGER": 1 << 31, "BIGINT": 1 << 63}
+
+
+def already_typed(kind: SqlType) -> Callable[[Any], bool]:
+    """A test that a JSON value already is a valid engine value of ``kind`` (no coercion)."""
+    native = NATIVE_TYPES.get(kind.base)
+    bound = _INT_RANGE.get(kind.base)
+    if native is None:
+        return lambda value: value is None
+    if bound is not None:
+        return lambda value: value is None or (type(value) is int and -bound <= value < bound)
+    return lambda value: value is None or type(value) is native
+
+
+def _writer(kind: SqlType) -> Callable[[Any], Any]:
+    """How a column's engine values become JSON values: as they are, for JSON-native types."""
+    if kind.base in NATIVE_TYPES:
+        return _same
+    return lambda value: _json_value(value, kind)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _reader(kind: SqlType) -> Callable[[Any], Any]:
-    native = _NATIVE.get(kind.base)
-    if native is None:
+    if kind.base not in NATIVE_TYPES:
         return lambda value: _from_json(value, kind)
+    typed = already_typed(kind)
 
     def read(value: Any) -> Any:
-        if type(value) is native or value is None:
-            return value
-        return _from_json(value, kind)
+        return value if typed(value) else _from_json(value, kind)
 
     return read
 
@@ -243,6 +264,7 @@ class JsonSerde(Serde):
     def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
         super().__init__(columns, unwrapped)
         self.readers = [(c.name, _reader(c.type)) for c in self.columns]
+        self.writers = [(c.name, _writer(c.type)) for c in self.columns]
         # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits.
         exact = any(_needs_decimal(c.type) for c in self.columns)
         self.decode = _EXACT if exact else _PLAIN
@@ -256,7 +278,7 @@ class JsonSerde(Serde):
             return _encode_json(_json_value(values[0], self.columns[0].type)).encode("utf-8")
         if all(v is None for v in values) and any(c.role == "KEY" for c in self.columns):
             return None
-        body = {c.name: _json_value(v, c.type) for c, v in zip(self.columns, values, strict=True)}
+        body = {name: write(v) for (name, write), v in zip(self.writers, values, strict=True)}
         return _encode_json(body).encode("utf-8")
 
     def deserialize(self, data: bytes | None) -> list[Any]:

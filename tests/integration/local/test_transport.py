@@ -194,3 +194,17 @@ def test_many_push_queries_and_a_stalled_reader_do_not_stall_others(
             return counts
 
     assert asyncio.run(scenario()) == [1] * 100
+
+
+def test_inserts_stream_refuses_numbers_out_of_the_columns_range(
+    ksql: Any, h2: httpx.Client
+) -> None:
+    ksql(STREAM)
+    body = '{"target":"S"}\n{"ID": 1, "NAME": "ok"}\n{"ID": 3000000000, "NAME": "too big"}\n'
+    acks = [
+        json.loads(line)
+        for line in h2.post("/inserts-stream", content=body.encode()).text.splitlines()
+    ]
+    assert acks[0] == {"seq": 0, "status": "ok"}
+    assert acks[1]["status"] == "error"
+    assert "out of range for INTEGER" in acks[1]["message"]
