@@ -128,6 +128,14 @@ class _StreamState:
         return self._finished
 
     @property
+    def final_message(self) -> str | None:
+        """How the server ended the stream: ``Limit Reached`` or ``Query Completed``.
+
+        Only the ``format="json"`` stream says so; the delimited one simply ends.
+        """
+        return self._decoder.final_message
+
+    @property
     def continuation_token(self) -> str | None:
         """The last continuation token of a scalable push query, when the server sends them."""
         return self._decoder.continuation_token

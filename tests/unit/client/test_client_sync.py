@@ -212,6 +212,12 @@ def test_raw_mode_and_the_streamed_row_format() -> None:
     with _client(fake) as client, client.stream_query("SELECT * FROM T;", format="json") as q:
         assert list(q) == [(1, "a")]
         assert q.column_types[0].key
+        assert q.final_message is None  # a pull query's array has none
+    done = v1.replace(b"]}}]", b']}},\n{"finalMessage":"Query Completed"}]')
+    fake = FakeKsqlDB(query=lambda b: httpx.Response(200, stream=Stream([done])))
+    with _client(fake) as client, client.stream_query("SELECT * FROM S;", format="json") as q:
+        assert list(q) == [(1, "a")]
+        assert q.final_message == "Query Completed"
     assert fake.requests[0].headers["accept"] == "application/vnd.ksql.v1+json"
 
 
