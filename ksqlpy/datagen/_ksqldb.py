@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from ksqlpy import Client, SourceDescription
 
 # Rows per /inserts-stream request: the ~1 ms a request costs disappears (against the local
-# server 2,000 to 20,000 rows per request all reach ~35,000 rows/s, 0.9x pre-built rows sent
-# with the client alone), and acks and the progress line still move several times a second.
+# server 2,000 to 20,000 rows per request all reach ~50,000 rows/s), and acks and the progress
+# line still move several times a second.
 BATCH_ROWS = 5000
 # The longest a generated row waits for its request; a trickle (rows further apart than this)
 # goes row by row, so paced runs show up live.
