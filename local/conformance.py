@@ -1,8 +1,10 @@
 """Runs ksqlDB's own REST query-validation cases against the local server, over HTTP.
 
-``python -m ksqlpy.local.conformance [PATH ...]`` (files or folders of ``rest-query-validation``
-JSON; default ``../shared/ksqldb-tests/rest``) prints a pass/fail/unsupported table per file and
-ends with ``conformance: P passed, F failed, U unsupported``.
+``python -m ksqlpy.local.conformance [PATH ...]`` (files or folders of ksqlDB's case files, read
+recursively; default ``../shared/ksqldb-tests``: the REST cases in ``rest/`` and the
+query-translation cases in ``qtt/``, whose expectations are output records and refusals) prints a
+pass/fail/unsupported table per file and ends with ``conformance: P passed, F failed, U
+unsupported``.
 
 The matching follows ksqlDB's harness (``RestTestExecutor``): statements before the first
 ``SELECT`` go to ``/ksql`` in one request; input records are produced; each query goes to
@@ -93,7 +95,7 @@ def load_cases(paths: Sequence[Path]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every case of every JSON file under the paths, with its file name."""
     files: list[Path] = []
     for path in paths:
-        files += sorted(path.glob("*.json")) if path.is_dir() else [path]
+        files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
     for file in files:
         data = json.loads(_strip_comments(file.read_text()))
         for case in data.get("tests", []):
@@ -132,6 +134,12 @@ class CaseRunner:
     """Runs one case against a fresh local server."""
 
     def __init__(self, case: dict[str, Any]) -> None:
+        # A query-translation (qtt) case states its refusal as expectedException.
+        if "expectedException" in case and "expectedError" not in case:
+            case = {
+                **case,
+                "expectedError": {"message": case["expectedException"].get("message", "")},
+            }
         self.case = case
         self.properties = case.get("properties", {})
         statements = case.get("statements", [])
@@ -177,6 +185,8 @@ class CaseRunner:
                 responses.append(("query", result))
             if "expectedError" in self.case:
                 raise CaseFailed(f"expected an error: {self.case['expectedError']}")
+            # Any /ksql request lets persistent queries catch up on the inputs just produced.
+            http.post("/ksql", json={"ksql": "SHOW QUERIES;"})
             self._verify_outputs()
             self._verify_responses(responses)
 
@@ -526,7 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders of cases")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failure")
     args = parser.parse_args(argv)
-    paths = args.paths or [Path("../shared/ksqldb-tests/rest")]
+    paths = args.paths or [Path("../shared/ksqldb-tests")]
     missing = [p for p in paths if not p.exists()]
     if missing:
         print(f"conformance: no such file or folder: {missing[0]}", file=sys.stderr)
