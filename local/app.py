@@ -232,6 +232,18 @@ class _Disconnected(Exception):
     """The client went away before the request body was read."""
 
 
+async def _drain(receive: Receive, limit: int = 8 * MAX_BODY_BYTES) -> None:
+    """Read and drop the rest of a request body (up to ``limit`` bytes)."""
+    size = 0
+    while size <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 async def _watch_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
     # The only reliable sign that a streaming client left: servers swallow later send() calls.
     while True:
@@ -278,6 +290,27 @@ class KsqlApp:
             return
         if scope["type"] != "http":
             return
+        body_read = False
+
+        async def tracked() -> Message:
+            nonlocal body_read
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                body_read = True
+            return message
+
+        try:
+            await self._route(scope, tracked, send)
+        except KsqlHttpError as exc:
+            # Answer only once the request body is read: replying earlier breaks the whole
+            # HTTP/2 connection in hypercorn.
+            if not body_read:
+                await _drain(tracked)
+            await _respond(send, exc.status, dumps(exc.body).encode(), JSON, exc.headers)
+        except _Disconnected:
+            return
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         if len(path) > 1 and path.endswith("/") and path not in self.paths:
             path = path.rstrip("/")
@@ -292,25 +325,22 @@ class KsqlApp:
                 ),
                 None,
             )
-        try:
-            if handler is None:
-                known = path in self.paths or any(path.startswith(p) for _, p in self.prefix_routes)
-                if known:
-                    await _respond(send, 405, b"Method Not Allowed", "text/plain")
-                else:
-                    await _respond(send, 404, b"Not Found", "text/plain")
-                return
-            needs_auth = self.auth is not None and path not in NO_AUTH_PATHS
-            if needs_auth and not self.auth.allows(_headers(scope).get("authorization")):  # type: ignore[union-attr]
-                realm = f'Basic realm="{self.auth.realm}"'  # type: ignore[union-attr]
-                raise KsqlHttpError(
-                    401, generic_error(40100, "Unauthorized"), [("www-authenticate", realm)]
-                )
-            await handler(scope, receive, send)
-        except KsqlHttpError as exc:
-            await _respond(send, exc.status, dumps(exc.body).encode(), JSON, exc.headers)
-        except _Disconnected:
+        if handler is None:
+            await _drain(receive)
+            known = path in self.paths or any(path.startswith(p) for _, p in self.prefix_routes)
+            if known:
+                await _respond(send, 405, b"Method Not Allowed", "text/plain")
+            else:
+                await _respond(send, 404, b"Not Found", "text/plain")
             return
+        auth = self.auth
+        guarded = auth is not None and path not in NO_AUTH_PATHS
+        if guarded and not auth.allows(_headers(scope).get("authorization")):  # type: ignore[union-attr]
+            realm = f'Basic realm="{auth.realm}"'  # type: ignore[union-attr]
+            raise KsqlHttpError(
+                401, generic_error(40100, "Unauthorized"), [("www-authenticate", realm)]
+            )
+        await handler(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -526,13 +556,20 @@ class KsqlApp:
                 if not raw.strip():
                     continue
                 if inserter is None:
-                    request = _json_object(raw)
-                    target = request.get("target")
-                    if not isinstance(target, str):
-                        raise http_error(
-                            40000, 'Invalid JSON in request: "target" is a required field'
-                        )
-                    inserter = self.engine.inserter(target, _map(request, "properties"))
+                    try:
+                        request = _json_object(raw)
+                        target = request.get("target")
+                        if not isinstance(target, str):
+                            raise http_error(
+                                40000, 'Invalid JSON in request: "target" is a required field'
+                            )
+                        inserter = self.engine.inserter(target, _map(request, "properties"))
+                    except KsqlHttpError:
+                        # Answering before the body is read breaks the whole HTTP/2 connection
+                        # in hypercorn: read (and drop) the rest of this request first.
+                        if more:
+                            await _drain(receive)
+                        raise
                     await start()
                     continue
                 try:

@@ -76,6 +76,9 @@ class LocalServer:
         self.config = Config()
         self.config.keep_alive_timeout = 24 * 3600.0  # push queries stay quiet for long periods
         self.config.graceful_timeout = 1.0
+        # hypercorn closes an HTTP/2 connection after 1,000 requests by default; clients that
+        # keep one connection for a long session (inserts, shells) should not see that.
+        self.config.keep_alive_max_requests = 1 << 31
         self.config.h2_max_inbound_frame_size = 1 << 20
         self.config.accesslog = None
         self.config.errorlog = logging.getLogger("ksqlpy.local.http")

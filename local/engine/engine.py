@@ -643,7 +643,7 @@ class Engine:
             key_format=key_format,
             value_format=value_format,
             statement=text,
-            timestamp_column=identifier_name(str(timestamp)) if timestamp else None,
+            timestamp_column=_column_name(str(timestamp)) if timestamp else None,
             is_source=is_source,
             value_delimiter=delimiter,
             wrap_single_value=None if wrap is None else bool(wrap),
@@ -1227,6 +1227,13 @@ def _check_key_kind(name: str, kind: str, primary: bool) -> None:
         raise KsqlStatementError(
             f"Column `{name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n{_KEY_HINT}"
         )
+
+
+def _column_name(text: str) -> str:
+    """A column named in a property value: backticks keep its case, otherwise upper case."""
+    if len(text) > 1 and text.startswith("`") and text.endswith("`"):
+        return text[1:-1]
+    return text.upper()
 
 
 def syntax_message(error: KsqlSyntaxError, text: str) -> str:

@@ -29,7 +29,7 @@ from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
-from .serde import Serde, SerdeError, WindowedSerde, make_serde
+from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
 from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ def key_serde(source: Source) -> Serde:
 def value_serde(source: Source) -> Serde:
     """The serde of a source's value columns."""
     values = source.values
+    if not values:
+        return EmptyValueSerde(source.value_format)
     unwrapped = source.wrap_single_value is False and len(values) == 1
     return make_serde(
         source.value_format, values, unwrapped=unwrapped, delimiter=source.value_delimiter

@@ -61,6 +61,21 @@ _KAFKA_PACK: dict[str, struct.Struct] = {
 }
 
 
+class EmptyValueSerde(Serde):
+    """The value of a source with key columns only: present but empty (``{}`` in JSON), so
+    records are not mistaken for deletions."""
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(())
+        self.bytes = b"{}" if fmt == "JSON" else b""
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        return self.bytes
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        return []
+
+
 class KafkaSerde(Serde):
     """``KAFKA``: Kafka's primitive serializers, one column only."""
 

@@ -214,3 +214,10 @@ def test_print_shows_a_topics_records_from_the_beginning(ksql: Any, http: httpx.
     missing = http.post("/query", json={"ksql": "PRINT 'nope';"})
     assert missing.status_code == 400
     assert missing.json()["message"].startswith("Could not find topic 'nope'")
+
+
+def test_a_stream_with_key_columns_only_shows_its_rows(ksql: Any, http: httpx.Client) -> None:
+    ksql("CREATE STREAM K (ID INT KEY) WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON');")
+    ksql("INSERT INTO K (ID) VALUES (1); INSERT INTO K (ID) VALUES (2);")
+    response = http.post("/query-stream", json={"sql": "SELECT * FROM K;"})
+    assert sorted(response.text.splitlines()[1:]) == ["[1]", "[2]"]

@@ -208,3 +208,26 @@ def test_inserts_stream_refuses_numbers_out_of_the_columns_range(
     assert acks[0] == {"seq": 0, "status": "ok"}
     assert acks[1]["status"] == "error"
     assert "out of range for INTEGER" in acks[1]["message"]
+
+
+def test_a_refused_insert_target_leaves_the_http2_connection_usable(
+    ksql: Any, h2: httpx.Client
+) -> None:
+    ksql(STREAM)
+    rows = "\n".join(json.dumps({"ID": i}) for i in range(1000))
+    refused = h2.post("/inserts-stream", content=('{"target":"NOPE"}\n' + rows).encode())
+    assert refused.status_code == 400
+    again = h2.post("/inserts-stream", content=b'{"target":"S"}\n{"ID": 1}\n')
+    assert again.text.strip() == '{"seq":0,"status":"ok"}'
+
+
+def test_wrong_credentials_over_http2_get_401_on_a_connection_that_keeps_working() -> None:
+    with (
+        LocalServer(user="fred", password="s3cret") as server,
+        httpx.Client(base_url=server.url, http1=False, http2=True, timeout=10) as client,
+    ):
+        for _ in range(20):
+            denied = client.post("/ksql", json={"ksql": "SHOW STREAMS;"}, auth=("fred", "bad"))
+            assert denied.status_code == 401
+        allowed = client.post("/ksql", json={"ksql": "SHOW STREAMS;"}, auth=("fred", "s3cret"))
+        assert allowed.status_code == 200
