@@ -27,7 +27,7 @@ lint: setup
 test: jars lint
 	$(BIN)/pytest
 
-demo: jars
+demo: setup
 	$(BIN)/python -m ksqlpy.demo
 
 clean:

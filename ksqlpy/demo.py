@@ -1,132 +1,133 @@
-"""``python -m ksqlpy.demo``: fake people flowing through a real Kafka topic, shown live.
+"""``python -m ksqlpy.demo``: the newcomer's first session (what ``make demo`` runs).
 
-The newcomer's first command (``make demo``) runs this: it starts a local Kafka broker (or uses
-``KAFKA_BOOTSTRAP_SERVERS``), creates the ``fake_people`` topic, produces a steady trickle of
-people to it and prints them as a consumer reads them back, until Ctrl-C (or ``--count`` rows).
-It grows into the shell-on-the-local-server scenario as the shell and local server land.
+It starts the embedded ksqlDB-compatible server (``ksqlpy-local``), fills the ``fake_people``
+topic with a steady trickle of people through ``ksqlpy-datagen --ksqldb`` (the ``/inserts-stream``
+sink), and opens the ``ksqlpy`` shell on that server. In the shell::
+
+    CREATE STREAM my_stream (id STRING, name STRING, title STRING)
+      WITH (kafka_topic='fake_people', value_format='JSON');
+    SELECT * FROM my_stream EMIT CHANGES;
+
+shows people arriving live. Ctrl-C stops the query, Ctrl-D leaves, and everything the demo
+started stops with it. Extra arguments go to the shell (``-e "..."`` runs statements and exits).
+No Docker, no JVM: everything is Python.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import random
+import re
+import subprocess
 import sys
-import threading
-import uuid
+import time
 from collections.abc import Iterator, Sequence
 
 from ._cli import EXIT_USAGE, base_parser
-from ._errors import KsqlError
 
-FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim")
-LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
-TITLES = ("Engineer", "Analyst", "Architect", "Manager", "Designer", "Scientist", "Operator")
-COLUMNS = (("ID", 36), ("NAME", 20), ("TITLE", 12))
+START_TIMEOUT_S = 30.0
+FEED_STREAM = "FAKE_PEOPLE"
 
 
-def people(seed: int | None) -> Iterator[dict[str, str]]:
-    """Yield ``fake_people`` records (``id``, ``name``, ``title``), reproducible with a seed."""
-    rng = random.Random(seed)
-    while True:
-        yield {
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            "title": rng.choice(TITLES),
-        }
-
-
-def _row(values: Sequence[str]) -> str:
-    return "|" + "|".join(f" {v:<{w}} " for v, (_, w) in zip(values, COLUMNS, strict=True)) + "|"
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
 @contextlib.contextmanager
-def _bootstrap() -> Iterator[str]:
-    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if external:
-        yield external
-        return
-    from .testing.kafka import KafkaBroker
-
-    print("starting a local Kafka broker...", file=sys.stderr, flush=True)
-    with KafkaBroker() as broker:
-        yield broker.bootstrap
-
-
-def _produce(
-    bootstrap: str, topic: str, rate: float, seed: int | None, stop: threading.Event
-) -> None:
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+def local_server() -> Iterator[str]:
+    """Run ``ksqlpy-local`` on a free port; yield its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ksqlpy.local.cli", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        for person in people(seed):
-            if stop.is_set():
-                break
-            producer.send(topic, key=person["id"].encode(), value=json.dumps(person).encode())
-            producer.flush()
-            stop.wait(1.0 / rate)
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"(https?://\S+)", line)
+        if match is None:
+            error = proc.stderr.read() if proc.stderr else ""
+            raise SystemExit(f"ksqlpy demo: the local server did not start: {error.strip()}")
+        yield match.group(1)
     finally:
-        producer.close()
+        _stop(proc)
 
 
-def run(topic: str, rate: float, count: int | None, seed: int | None) -> int:
-    """Produce and show people until interrupted or ``count`` rows were shown."""
-    from kafka import KafkaAdminClient, KafkaConsumer
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
+@contextlib.contextmanager
+def people_feed(url: str, rate: float, seed: int | None) -> Iterator[subprocess.Popen[str]]:
+    """Run ``ksqlpy-datagen`` into the server until the demo ends."""
+    command = [
+        sys.executable, "-m", "ksqlpy.datagen.cli",
+        "--quickstart", "people", "--topic", "fake_people",
+        "--ksqldb", url, "--stream", FEED_STREAM, "--rate", str(rate), "--quiet",
+    ]  # fmt: skip
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        _stop(proc)
 
-    with _bootstrap() as bootstrap:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-        with contextlib.suppress(TopicAlreadyExistsError):
-            admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
-        admin.close()
-        print(f"Kafka at {bootstrap}; topic '{topic}'; {rate:g} people/s (Ctrl-C stops)")
-        stop = threading.Event()
-        producer = threading.Thread(
-            target=_produce, args=(bootstrap, topic, rate, seed, stop), daemon=True
-        )
-        consumer = KafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-        )
-        producer.start()
-        shown = 0
-        print(_row([name for name, _ in COLUMNS]), flush=True)
-        try:
-            while count is None or shown < count:
-                for records in consumer.poll(timeout_ms=200).values():
-                    for record in records:
-                        person = json.loads(record.value)
-                        print(_row([person["id"], person["name"], person["title"]]), flush=True)
-                        shown += 1
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop.set()
-            producer.join(timeout=10)
-            consumer.close()
-        print(f"{shown} people shown", file=sys.stderr)
-    return 0
+
+def _wait_for_topic(url: str, proc: subprocess.Popen[str]) -> None:
+    """Wait until the feed has created its stream (so the shell's first CREATE finds the topic)."""
+    import httpx
+
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            error = proc.stderr.read() if proc.stderr else ""
+            raise SystemExit(f"ksqlpy demo: the fake-data feed stopped: {error.strip()}")
+        with contextlib.suppress(httpx.HTTPError):
+            answer = httpx.post(url + "/ksql", json={"ksql": "SHOW TOPICS;"}, timeout=5).json()
+            if any(t["name"] == "fake_people" for t in answer[0]["topics"]):
+                return
+        time.sleep(0.1)
+    raise SystemExit("ksqlpy demo: the fake-data feed did not start in time")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo command and return its exit code."""
-    parser = base_parser("python -m ksqlpy.demo", "Fake people through a real Kafka topic, live.")
-    parser.add_argument("--topic", default="fake_people", help="topic (default: %(default)s)")
+    """Run the demo and return the shell's exit code."""
+    parser = base_parser("python -m ksqlpy.demo", "Fake people, a local ksqlDB, and the shell.")
     parser.add_argument("--rate", type=float, default=2.0, help="people per second (default: 2)")
-    parser.add_argument("--count", type=int, help="stop after showing this many people")
     parser.add_argument("--seed", type=int, help="make the people reproducible")
-    args = parser.parse_args(argv)
+    args, shell_args = parser.parse_known_args(argv)
     if args.rate <= 0:
         parser.error("--rate must be above 0")
-    from kafka.errors import KafkaError
-
     try:
-        return run(args.topic, args.rate, args.count, args.seed)
+        with local_server() as url, people_feed(url, args.rate, args.seed) as feed:
+            _wait_for_topic(url, feed)
+            print(
+                f"ksqlpy demo: a local ksqlDB at {url} with people arriving on topic "
+                f"'fake_people' ({args.rate:g}/s). Try:\n"
+                "  CREATE STREAM my_stream (id STRING, name STRING, title STRING) "
+                "WITH (kafka_topic='fake_people', value_format='JSON');\n"
+                "  SELECT * FROM my_stream EMIT CHANGES;",
+                flush=True,
+            )
+            command = [sys.executable, "-m", "ksqlpy.repl.cli", url, *shell_args]
+            shell = subprocess.run(command, check=False)
+            return shell.returncode
     except KeyboardInterrupt:
         return 130
-    except (KsqlError, KafkaError) as exc:
+    except OSError as exc:
         print(f"ksqlpy demo: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
