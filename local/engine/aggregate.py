@@ -169,7 +169,7 @@ def is_aggregate(node: exp.Expression) -> bool:
 
 # -- windows --------------------------------------------------------------------------------------
 
-_UNIT_MS = {
+UNIT_MS = {
     "MILLISECOND": 1,
     "SECOND": 1000,
     "MINUTE": 60_000,
@@ -185,9 +185,9 @@ def duration_ms(node: exp.Expression | None) -> int | None:
     if not isinstance(node, KsqlDuration):
         raise KsqlStatementError(f"Expected a duration, got {node.sql(dialect='ksql')}")
     unit = str(node.args["unit"]).upper().rstrip("S")
-    if unit not in _UNIT_MS:
+    if unit not in UNIT_MS:
         raise KsqlStatementError(f"Unknown time unit: {node.args['unit']}")
-    return int(node.this.name) * _UNIT_MS[unit]
+    return int(node.this.name) * UNIT_MS[unit]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from ksqlpy.sql._nodes import (
 from ..storage import Log, TopicExistsError
 from ..wire import KsqlHttpError, http_error, statement_error
 from . import functions
+from .aggregate import UNIT_MS
 from .convert import CoercionError, coerce, hashable, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .expr import Scope, compile_expr, is_null_type
@@ -1242,15 +1243,6 @@ def syntax_message(error: KsqlSyntaxError, text: str) -> str:
     return f"line {error.line}:{error.column}: Syntax Error\n\nStatement: {text}\n{detail}"
 
 
-_UNIT_MS = {
-    "MILLISECOND": 1,
-    "SECOND": 1000,
-    "MINUTE": 60_000,
-    "HOUR": 3_600_000,
-    "DAY": 86_400_000,
-}
-
-
 def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
     """WINDOW_TYPE and WINDOW_SIZE of a source over windowed data."""
     upper = kind.upper()
@@ -1265,9 +1257,9 @@ def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
             f"{upper} windows require 'WINDOW_SIZE' to be provided in the WITH clause."
         )
     parts = str(size).upper().split()
-    if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in _UNIT_MS:
+    if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in UNIT_MS:
         raise KsqlStatementError(f"Invalid WINDOW_SIZE '{size}': use e.g. '10 SECONDS'")
-    return upper, int(parts[0]) * _UNIT_MS[parts[1].rstrip("S")]
+    return upper, int(parts[0]) * UNIT_MS[parts[1].rstrip("S")]
 
 
 def _literal_text(node: exp.Expression) -> str:

@@ -10,7 +10,7 @@ closes (results with NULLs are emitted at once), foreign-key table-table joins, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,6 +243,19 @@ class JoinPipeline:
             *(right if right is not None else [None] * self.right.width),
             key,
         ]
+
+    def run(self, records: Sequence[tuple[int, Record]]) -> Iterator[Joined]:
+        """Results of input records taken in order (streams skip records without a value)."""
+        readers = (self.left.reader, self.right.reader)
+        inputs = (self.left.source, self.right.source)
+        for side, record in records:
+            if record.value is None and inputs[side].kind != "TABLE":
+                continue
+            decoded = readers[side].row(record)
+            if decoded is None:
+                continue
+            row = None if record.value is None else decoded
+            yield from self.feed(side, row, record.timestamp, decoded)
 
     def feed(
         self, side: int, row: list[Any] | None, rowtime: int, key_row: list[Any] | None

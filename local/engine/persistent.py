@@ -296,15 +296,20 @@ class PersistentQuery:
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
-        return {
-            "queryString": self.sql,
-            "sinks": [self.sink.name],
-            "sinkKafkaTopics": [self.sink.topic],
-            "id": self.query_id,
-            "statusCount": {self.state: 1},
-            "queryType": "PERSISTENT",
-            "state": self.state,
-        }
+        return persistent_entry(self.query_id, self.sql, self.sink, self.state)
+
+
+def persistent_entry(query_id: str, sql: str, sink: Source, state: str) -> dict[str, Any]:
+    """The ``SHOW QUERIES`` entry of a persistent query."""
+    return {
+        "queryString": sql,
+        "sinks": [sink.name],
+        "sinkKafkaTopics": [sink.topic],
+        "id": query_id,
+        "statusCount": {state: 1},
+        "queryType": "PERSISTENT",
+        "state": state,
+    }
 
 
 def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:
@@ -361,21 +366,10 @@ class JoinPersistentQuery:
         log = engine.log
         if any(log.topic(s.topic) is None for s in [*self.sources, self.sink]):
             return 0
-        batches = drain(log, self.sources, self.positions)
-        done = 0
-        readers = [self.pipeline.left.reader, self.pipeline.right.reader]
-        for side, record in ordered(batches):
-            done += 1
-            is_table = self.sources[side].kind == "TABLE"
-            if record.value is None and not is_table:
-                continue
-            decoded = readers[side].row(record)
-            if decoded is None:
-                continue
-            row = None if record.value is None else decoded
-            for joined in self.pipeline.feed(side, row, record.timestamp, decoded):
-                self._write(engine, joined)
-        return done
+        records = ordered(drain(log, self.sources, self.positions))
+        for joined in self.pipeline.run(records):
+            self._write(engine, joined)
+        return len(records)
 
     def _write(self, engine: Engine, joined: Any) -> None:
         outputs = self.pipeline.outputs
@@ -390,12 +384,4 @@ class JoinPersistentQuery:
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
-        return {
-            "queryString": self.sql,
-            "sinks": [self.sink.name],
-            "sinkKafkaTopics": [self.sink.topic],
-            "id": self.query_id,
-            "statusCount": {self.state: 1},
-            "queryType": "PERSISTENT",
-            "state": self.state,
-        }
+        return persistent_entry(self.query_id, self.sql, self.sink, self.state)

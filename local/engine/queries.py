@@ -142,6 +142,17 @@ class Projection:
     key_flags: list[bool]
     header_columns: list[Column | None]
 
+    @classmethod
+    def of(cls, outputs: Sequence[Any]) -> Projection:
+        """The projection of a pipeline's outputs (objects with ``name``, ``type``, ``fn``)."""
+        return cls(
+            [o.name for o in outputs],
+            [o.type for o in outputs],
+            [o.fn for o in outputs],
+            [False] * len(outputs),
+            [None] * len(outputs),
+        )
+
     def apply(self, row: Sequence[Any]) -> list[Any]:
         """The output row."""
         return [fn(row) for fn in self.fns]
@@ -252,14 +263,7 @@ def _plan_join(engine: Engine, select: KsqlSelect, sql: str, push: bool) -> Quer
 
     sources = join_sources(engine.metastore.sources, select)
     pipeline = JoinPipeline(select, sources, engine.metastore.types)
-    outputs = pipeline.outputs
-    projection = Projection(
-        [o.name for o in outputs],
-        [o.type for o in outputs],
-        [o.fn for o in outputs],
-        [False] * len(outputs),
-        [None] * len(outputs),
-    )
+    projection = Projection.of(pipeline.outputs)
     limit = None
     if select.args.get("limit") is not None:
         limit = int(select.args["limit"].expression.name)
@@ -315,14 +319,7 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
     pipeline = None
     if is_grouped(select):
         pipeline = QueryPipeline(select, source, alias, engine.metastore.types)
-        outputs = pipeline.outputs
-        projection = Projection(
-            [o.name for o in outputs],
-            [o.type for o in outputs],
-            [o.fn for o in outputs],
-            [False] * len(outputs),
-            [None] * len(outputs),
-        )
+        projection = Projection.of(pipeline.outputs)
     else:
         projection = plan_projection(select, source, scope, pull_table)
     if pull_table and not (source.is_source or source.materialized):
@@ -591,20 +588,10 @@ class JoinRunningQuery(RunningQuery):
         plan = self.plan
         pipeline = plan.pipeline
         batches = drain(self.engine.log, self.inputs, self.join_positions)
-        readers = [pipeline.left.reader, pipeline.right.reader]
         rows: list[list[Any]] = []
         remaining = None if plan.limit is None else plan.limit - self.emitted
-        for side, record in ordered(batches):
-            is_table = self.inputs[side].kind == "TABLE"
-            if record.value is None and not is_table:
-                continue
-            decoded = readers[side].row(record)
-            if decoded is None:
-                continue
-            row = None if record.value is None else decoded
-            for joined in pipeline.feed(side, row, record.timestamp, decoded):
-                if joined.row is None:
-                    continue
+        for joined in pipeline.run(ordered(batches)):
+            if joined.row is not None:
                 rows.append([o.fn(joined.row) for o in pipeline.outputs])
         if remaining is not None:
             rows = rows[:remaining]
