@@ -73,6 +73,7 @@ from ._errors import (
     ResultTooLargeError,
     ServerUnavailableError,
 )
+from ._printing import AsyncPrintedTopic, PrintedTopic
 from ._results import (
     AsyncQueryStart,
     AsyncStreamedQuery,
@@ -111,6 +112,7 @@ __all__ = [
     "AssertSchemaResult",
     "AssertTopicResult",
     "AsyncClient",
+    "AsyncPrintedTopic",
     "AsyncQueryStart",
     "AsyncStreamedQuery",
     "AuthenticationError",
@@ -145,6 +147,7 @@ __all__ = [
     "KsqlTimeoutError",
     "MissingToolError",
     "NotFoundError",
+    "PrintedTopic",
     "PropertiesList",
     "Property",
     "ProtocolError",

@@ -54,6 +54,7 @@ from ._errors import (
     ProtocolError,
     ServerUnavailableError,
 )
+from ._printing import AsyncPrintedTopic, PrintedTopic
 from ._protocol import AckDecoder, QueryDecoder, Request
 from ._results import (
     AsyncQueryStart,
@@ -526,6 +527,21 @@ class Client:
         self._queries.add(query)
         return query
 
+    def print_topic(
+        self, statement: str, properties: Mapping[str, Any] | None = None
+    ) -> PrintedTopic:
+        """Start a ``PRINT 'topic' ...`` statement; iterate it for the lines ksqlDB renders.
+
+        >>> with client.print_topic("PRINT 'pageviews' FROM BEGINNING LIMIT 3;") as printed:
+        ...     for line in printed:
+        ...         print(line)
+        """
+        request = proto.query_stream_request(
+            statement, self._core.props(properties), self._core.variables
+        )
+        response = self._transport.open_stream(request)
+        return PrintedTopic(response, self._transport.chunks(response, f"PRINT {statement!r}"))
+
     def execute_query(
         self,
         sql: str,
@@ -915,6 +931,22 @@ class AsyncClient:
         )
         self._queries.add(query)
         return query
+
+    async def print_topic(
+        self, statement: str, properties: Mapping[str, Any] | None = None
+    ) -> AsyncPrintedTopic:
+        """Start a ``PRINT 'topic' ...`` statement; ``async for`` its lines.
+
+        >>> async with await client.print_topic("PRINT 'pageviews' LIMIT 3;") as printed:
+        ...     async for line in printed:
+        ...         print(line)
+        """
+        request = proto.query_stream_request(
+            statement, self._core.props(properties), self._core.variables
+        )
+        response = await self._transport.open_stream(request)
+        chunks = self._transport.chunks(response, f"PRINT {statement!r}")
+        return AsyncPrintedTopic(response, chunks)
 
     async def execute_query(
         self,

@@ -15,7 +15,15 @@ from ksqlpy import Client, KsqlError, KsqlSyntaxError
 from ksqlpy.sql import Statement, StatementKind, classify, split, substitute
 
 from . import commands
-from .session import EntityResult, Failure, Message, QueryStarted, Result, Session
+from .session import (
+    EntityResult,
+    Failure,
+    Message,
+    PrintStarted,
+    QueryStarted,
+    Result,
+    Session,
+)
 
 Confirm = Callable[[str], bool]
 """Asked before a destructive statement with a description of it; False cancels."""
@@ -32,7 +40,7 @@ CHANGES_CATALOG = frozenset(
         StatementKind.TYPE,
     }
 )
-STREAMED = frozenset({StatementKind.PUSH_QUERY, StatementKind.PULL_QUERY, StatementKind.PRINT})
+STREAMED = frozenset({StatementKind.PUSH_QUERY, StatementKind.PULL_QUERY})
 
 # Statements that lose data or stop work, and what to tell the user before running them.
 DESTRUCTIVE: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -128,6 +136,9 @@ class Executor:
             yield Message("Cancelled; nothing was run.")
             return
         sql = text + ";"
+        if kind is StatementKind.PRINT:
+            yield PrintStarted(self.client.print_topic(sql, self.session.properties), text)
+            return
         if kind in STREAMED:
             started = time.monotonic()
             query = self.client.stream_query(sql, self.session.properties)

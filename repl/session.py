@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from ksqlpy import Entity, KsqlError, StreamedQuery
+from ksqlpy import Entity, KsqlError, PrintedTopic, StreamedQuery
 from ksqlpy.sql import StatementKind
 
 OUTPUT_FORMATS = ("TABULAR", "JSON")
@@ -75,6 +75,14 @@ class QueryStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class PrintStarted:
+    """A running PRINT: the shell shows its lines as they arrive, then closes it."""
+
+    printed: PrintedTopic
+    statement: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """Plain text for the user (from a shell command)."""
 
@@ -103,4 +111,4 @@ class Control:
     action: Action
 
 
-Result = EntityResult | QueryStarted | Message | Failure | Control
+Result = EntityResult | QueryStarted | PrintStarted | Message | Failure | Control

@@ -28,6 +28,7 @@ from .session import (
     EntityResult,
     Failure,
     Message,
+    PrintStarted,
     QueryStarted,
     Result,
     Session,
@@ -141,6 +142,27 @@ class Shell:
             self.out.line(note)
         return None
 
+    def _print(self, result: PrintStarted) -> Failure | None:
+        """Show a PRINT's lines as they arrive until its LIMIT, the row limit or Ctrl-C."""
+        printed = result.printed
+        limit = self.session.row_limit
+        shown = 0
+        try:
+            for line in printed:
+                self.out.line(line)
+                if not line.startswith(("Key format:", "Value format:")):
+                    shown += 1
+                    if limit is not None and shown >= limit:
+                        break
+        except KeyboardInterrupt:
+            if self.interactive:
+                self.out.line("Topic printing ceased")
+        except KsqlError as error:
+            return self._failure(Failure(error, result.statement))
+        finally:
+            _close_quietly(printed)
+        return None
+
     def _view(self, result: QueryStarted) -> View:
         columns = result.query.columns
         if self.session.output == "JSON":
@@ -205,6 +227,7 @@ _HANDLERS: dict[type[Result], Callable[[Shell, Any], Failure | None]] = {
     Failure: Shell._failure,
     Control: Shell._control,
     QueryStarted: Shell._query,
+    PrintStarted: Shell._print,
 }
 
 
