@@ -158,35 +158,34 @@ def _has_decimal(kind: SqlType) -> bool:
     return False
 
 
-class _DecimalAsNumber(json.JSONEncoder):
-    """Writes Decimals as plain JSON numbers with their scale (``1.50``, never ``1.5E+1``)."""
-
-    def __init__(self) -> None:
-        super().__init__(separators=(",", ":"), ensure_ascii=False)
-
-    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
-        # The C encoder cannot emit raw number text for an unknown type, so Decimals are swapped
-        # for unique placeholders and replaced after encoding.
-        marks: dict[str, str] = {}
-
-        def swap(value: Any) -> Any:
-            if isinstance(value, Decimal):
-                key = f"\x00{len(marks)}\x00"
-                marks[key] = format(value, "f")
-                return key
-            if isinstance(value, list):
-                return [swap(v) for v in value]
-            if isinstance(value, dict):
-                return {k: swap(v) for k, v in value.items()}
-            return value
-
-        text = "".join(super().iterencode(swap(o), _one_shot))
-        for key, number in marks.items():
-            text = text.replace(json.dumps(key, ensure_ascii=False), number, 1)
-        return iter([text])
+_encode_string = json.encoder.encode_basestring  # the C version when available
 
 
-_decimal_dumps = _DecimalAsNumber().encode
+def _json_text(value: Any) -> str:
+    """Compact JSON of JSON-native values plus Decimals, written as plain numbers with their
+    scale (``1.50``, never ``1.5E+1``): what ksqlDB sends for DECIMAL."""
+    kind = type(value)
+    if value is None:
+        return "null"
+    if kind is str:
+        return _encode_string(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        return float.__repr__(value)
+    if kind is Decimal:
+        return format(value, "f")
+    if kind is list:
+        return "[" + ",".join(map(_json_text, value)) + "]"
+    if kind is dict:
+        items = (_encode_string(str(k)) + ":" + _json_text(v) for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    return _dumps(value)
+
+
+_decimal_dumps = _json_text
 
 
 class RowEncoder:

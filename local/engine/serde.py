@@ -18,7 +18,7 @@ from typing import Any
 from .convert import CoercionError, coerce
 from .errors import KsqlStatementError
 from .metastore import Column
-from .types import ArrayType, MapType, SqlType, StructType
+from .types import ArrayType, DecimalType, MapType, SqlType, StructType
 
 SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE")
 NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
@@ -231,7 +231,24 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _decimal_reader(kind: DecimalType) -> Callable[[Any], Any]:
+    quantum = Decimal(1).scaleb(-kind.scale)
+    whole_digits = kind.precision - kind.scale
+
+    def read(value: Any) -> Any:
+        # Exact JSON numbers arrive as Decimal: scale them here, the general path otherwise.
+        if type(value) is Decimal and value.is_finite():
+            scaled = value.quantize(quantum)
+            if not scaled or scaled.adjusted() < whole_digits:
+                return scaled
+        return None if value is None else _from_json(value, kind)
+
+    return read
+
+
 def _reader(kind: SqlType) -> Callable[[Any], Any]:
+    if isinstance(kind, DecimalType):
+        return _decimal_reader(kind)
     if kind.base not in NATIVE_TYPES:
         return lambda value: _from_json(value, kind)
     typed = already_typed(kind)
