@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--topic",
         "-t",
         metavar="TOPIC",
-        help="Kafka topic (default: schema name; with --ksqldb the quickstart's topic, "
+        help="Kafka topic (default: the quickstart's topic, "
         "e.g. fake_people)",
     )
     where.add_argument(
@@ -402,7 +402,7 @@ def _auth(args: argparse.Namespace) -> tuple[str, str] | None:
 def _topic(args: argparse.Namespace, schema: Schema) -> str:
     if args.topic:
         return str(args.topic)
-    if args.ksqldb and not args.schema:
+    if not args.schema:  # a quickstart: its usual topic (fake_people for people), either sink
         return TOPICS.get(args.quickstart or "people", schema.name)
     return schema.name
 

@@ -101,7 +101,9 @@ def test_dry_run_prints_seeded_records(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_print_ddl_and_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "people", "--print-ddl"]) == 0
-    assert capsys.readouterr().out.startswith("CREATE STREAM people (\n  id STRING KEY,")
+    ddl = capsys.readouterr().out
+    assert ddl.startswith("CREATE STREAM fake_people (\n  id STRING KEY,")
+    assert "kafka_topic='fake_people'" in ddl
     assert main(["--list"]) == 0
     listing = capsys.readouterr().out
     assert "stock_trades" in listing
