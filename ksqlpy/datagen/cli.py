@@ -160,8 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--topic",
         "-t",
         metavar="TOPIC",
-        help="Kafka topic (default: the quickstart's topic, "
-        "e.g. fake_people)",
+        help="Kafka topic (default: the quickstart's topic, e.g. fake_people)",
     )
     where.add_argument(
         "--bootstrap-servers", "-b", metavar="HOST:PORT", help=f"({DEFAULT_BOOTSTRAP})"
