@@ -51,6 +51,7 @@ from ._errors import (
     ClientClosedError,
     KsqlError,
     KsqlServerError,
+    KsqlTimeoutError,
     ProtocolError,
     ServerUnavailableError,
 )
@@ -371,6 +372,16 @@ def _broken_insert_error(
     return ServerUnavailableError(broken.message, detail=detail)
 
 
+def _ack_timeout_error(
+    base: str, timeout: float | None, target: str, acked: int, sent: int
+) -> KsqlTimeoutError:
+    return KsqlTimeoutError(
+        f"ksqlDB at {base} sent no insert ack for {timeout} s: {acked} of the {sent} rows sent "
+        f"to {target} were acknowledged (rows {acked} to {sent - 1} may not have been "
+        "inserted); raise read_timeout= (None waits forever) or check the server's load"
+    )
+
+
 _PROBES = 2
 """Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
 connection)."""
@@ -600,6 +611,8 @@ class Client:
                 raise self._broken_insert(
                     broken, head, request, target, sent, len(batch)
                 ) from broken
+            except KsqlTimeoutError as late:
+                raise self._ack_timeout(late, target, sent, sent + len(batch)) from late
             try:
                 for chunk in self._transport.chunks(response, decoder.where):
                     decoder.feed(chunk)
@@ -607,6 +620,9 @@ class Client:
                         break
                 else:
                     decoder.feed_eof()
+            except KsqlTimeoutError as late:
+                acked = sent + decoder.acknowledged
+                raise self._ack_timeout(late, target, acked, sent + len(batch)) from late
             finally:
                 response.close()
             requests += 1
@@ -637,6 +653,15 @@ class Client:
             probe.close()
             break
         return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
+
+    def _ack_timeout(
+        self, late: KsqlTimeoutError, target: str, acked: int, sent: int
+    ) -> KsqlTimeoutError:
+        # A connect timeout (nothing sent) keeps its own message.
+        if "could not connect" in str(late):
+            return late
+        timeout = self._core.config.read_timeout
+        return _ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -997,6 +1022,8 @@ class AsyncClient:
                 raise await self._broken_insert(
                     broken, head, request, target, sent, len(batch)
                 ) from broken
+            except KsqlTimeoutError as late:
+                raise self._ack_timeout(late, target, sent, sent + len(batch)) from late
             try:
                 eof = True
                 async for chunk in self._transport.chunks(response, decoder.where):
@@ -1006,6 +1033,9 @@ class AsyncClient:
                         break
                 if eof:
                     decoder.feed_eof()
+            except KsqlTimeoutError as late:
+                acked = sent + decoder.acknowledged
+                raise self._ack_timeout(late, target, acked, sent + len(batch)) from late
             finally:
                 await response.aclose()
             requests += 1
@@ -1033,6 +1063,15 @@ class AsyncClient:
             await probe.aclose()
             break
         return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
+
+    def _ack_timeout(
+        self, late: KsqlTimeoutError, target: str, acked: int, sent: int
+    ) -> KsqlTimeoutError:
+        # A connect timeout (nothing sent) keeps its own message.
+        if "could not connect" in str(late):
+            return late
+        timeout = self._core.config.read_timeout
+        return _ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 

@@ -136,7 +136,8 @@ class _Base:
         return True
 
     def _timeout(self, request: Request) -> httpx.Timeout:
-        # Streams too must start within read_timeout; _quiet_allowed lifts it once they have.
+        # Streams too must start within read_timeout; _quiet_allowed lifts it once push queries
+        # have. Insert acks keep it: a server that stops acking must not hang the inserts.
         return httpx.Timeout(
             connect=self.config.connect_timeout,
             read=self.config.read_timeout,
@@ -146,7 +147,7 @@ class _Base:
 
     @staticmethod
     def _quiet_allowed(built: httpx.Request) -> None:
-        """A started stream (push query, acks) may stay silent for as long as it likes.
+        """A started push query may stay silent for as long as it likes (acks may not).
 
         httpcore reads the read timeout from the request's extensions at each read of the body,
         so clearing it after the response headers arrived applies to the body only.
@@ -277,7 +278,8 @@ class SyncTransport(_Base):
                     timeout=self._timeout(request),
                 )
                 response = client.send(built, stream=True)
-                self._quiet_allowed(built)
+                if not inserts:
+                    self._quiet_allowed(built)
             except httpx.HTTPError as error:
                 if not inserts and self._falls_back(error):
                     self._client.close()
@@ -409,7 +411,8 @@ class AsyncTransport(_Base):
                     timeout=self._timeout(request),
                 )
                 response = await client.send(built, stream=True)
-                self._quiet_allowed(built)
+                if not inserts:
+                    self._quiet_allowed(built)
             except httpx.HTTPError as error:
                 if not inserts and self._falls_back(error):
                     await self._client.aclose()
