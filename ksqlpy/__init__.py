@@ -98,10 +98,18 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
+    from ._duplex import AsyncInsertStart, AsyncInsertStream, InsertAck, InsertStream
 
 # The clients pull in httpx (~45 ms): they load on first use, so ``import ksqlpy.sql`` or the
 # Kafka tools never pay for them (PEP 562).
-_LAZY = {"AsyncClient": "._client", "Client": "._client"}
+_LAZY = {
+    "AsyncClient": "._client",
+    "AsyncInsertStart": "._duplex",
+    "AsyncInsertStream": "._duplex",
+    "Client": "._client",
+    "InsertAck": "._duplex",
+    "InsertStream": "._duplex",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -123,6 +131,8 @@ __all__ = [
     "AssertSchemaResult",
     "AssertTopicResult",
     "AsyncClient",
+    "AsyncInsertStart",
+    "AsyncInsertStream",
     "AsyncPrintedTopic",
     "AsyncQueryStart",
     "AsyncStreamedQuery",
@@ -153,7 +163,9 @@ __all__ = [
     "GroupError",
     "HealthStatus",
     "HostStatus",
+    "InsertAck",
     "InsertError",
+    "InsertStream",
     "InsertsResult",
     "InvalidTopicNameError",
     "KafkaError",

@@ -70,6 +70,8 @@ from ._types import SqlType
 if TYPE_CHECKING:
     import httpx
 
+    from ._duplex import AsyncInsertStart, AsyncInsertStream, InsertStream
+
 __all__ = ["AsyncClient", "Client"]
 
 T = TypeVar("T")
@@ -372,16 +374,6 @@ def _broken_insert_error(
     return ServerUnavailableError(broken.message, detail=detail)
 
 
-def _ack_timeout_error(
-    base: str, timeout: float | None, target: str, acked: int, sent: int
-) -> KsqlTimeoutError:
-    return KsqlTimeoutError(
-        f"ksqlDB at {base} sent no insert ack for {timeout} s: {acked} of the {sent} rows sent "
-        f"to {target} were acknowledged (rows {acked} to {sent - 1} may not have been "
-        "inserted); raise read_timeout= (None waits forever) or check the server's load"
-    )
-
-
 _PROBES = 2
 """Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
 connection)."""
@@ -441,6 +433,7 @@ class Client:
         self._core = _Core(config)
         self._transport = SyncTransport(config, transport)
         self._queries: weakref.WeakSet[StreamedQuery] = weakref.WeakSet()
+        self._insert_streams: weakref.WeakSet[InsertStream] = weakref.WeakSet()
 
     @property
     def url(self) -> str:
@@ -631,6 +624,35 @@ class Client:
             sent += len(batch)
         return InsertsResult(sent, requests)
 
+    def insert_stream(
+        self, target: str, *, properties: Mapping[str, Any] | None = None
+    ) -> InsertStream:
+        """Open a full-duplex insert stream: send rows whenever you have them, acks as they come.
+
+        One HTTP/2 request on its own connection (as the Java client's ``streamInserts``):
+        ``send(row)`` returns the row's seq and sends it at once (rows sent back to back share
+        frames), ``poll()``/``acks()`` give the acks as the server sends them, and ``close()``
+        ends the request and waits for every ack (at most ``read_timeout`` between two).
+
+        >>> with client.insert_stream("pageviews") as stream:
+        ...     seq = stream.send({"USER_ID": "alice", "PAGE": "home"})
+        ...     ack = stream.poll(timeout=5)        # InsertAck(seq=0), while the stream is open
+        ...     stream.send({"USER_ID": "bob", "PAGE": "cart"})
+        ... # leaving the block closes it: every row acknowledged, or InsertError/ProtocolError
+        """
+        self._transport._check_open()
+        from ._duplex import InsertStream
+
+        stream = InsertStream(
+            self._core.config,
+            self._transport.base,
+            target,
+            properties,
+            on_close=self._insert_streams.discard,
+        )
+        self._insert_streams.add(stream)
+        return stream
+
     def _broken_insert(
         self,
         broken: ServerUnavailableError,
@@ -661,7 +683,7 @@ class Client:
         if "could not connect" in str(late):
             return late
         timeout = self._core.config.read_timeout
-        return _ack_timeout_error(self._transport.base, timeout, target, acked, sent)
+        return proto.ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -798,6 +820,8 @@ class Client:
         try:
             for query in list(self._queries):
                 query.close()
+            for stream in list(self._insert_streams):
+                stream.abort()
         finally:
             self._transport.close()
 
@@ -862,6 +886,7 @@ class AsyncClient:
         self._core = _Core(config)
         self._transport = AsyncTransport(config, transport)
         self._queries: weakref.WeakSet[AsyncStreamedQuery] = weakref.WeakSet()
+        self._insert_streams: weakref.WeakSet[AsyncInsertStream] = weakref.WeakSet()
 
     @property
     def url(self) -> str:
@@ -1044,6 +1069,31 @@ class AsyncClient:
             sent += len(batch)
         return InsertsResult(sent, requests)
 
+    def insert_stream(
+        self, target: str, *, properties: Mapping[str, Any] | None = None
+    ) -> AsyncInsertStart:
+        """Open a full-duplex insert stream (see ``Client.insert_stream``): ``async with`` it.
+
+        >>> async with client.insert_stream("pageviews") as stream:
+        ...     seq = await stream.send({"USER_ID": "alice", "PAGE": "home"})
+        ...     ack = await stream.poll(timeout=5)  # InsertAck(seq=0), while the stream is open
+        """
+        self._transport._check_open()
+        from ._duplex import AsyncInsertStart, AsyncInsertStream
+
+        async def start() -> AsyncInsertStream:
+            stream = await AsyncInsertStream.open(
+                self._core.config,
+                self._transport.base,
+                target,
+                properties,
+                on_close=self._insert_streams.discard,
+            )
+            self._insert_streams.add(stream)
+            return stream
+
+        return AsyncInsertStart(start())
+
     async def _broken_insert(
         self,
         broken: ServerUnavailableError,
@@ -1071,7 +1121,7 @@ class AsyncClient:
         if "could not connect" in str(late):
             return late
         timeout = self._core.config.read_timeout
-        return _ack_timeout_error(self._transport.base, timeout, target, acked, sent)
+        return proto.ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -1202,6 +1252,8 @@ class AsyncClient:
         try:
             for query in list(self._queries):
                 await query.close()
+            for stream in list(self._insert_streams):
+                await stream.abort()
         finally:
             await self._transport.close()
 

@@ -23,6 +23,7 @@ from ._errors import (
     InsertError,
     KsqlServerError,
     KsqlStatementError,
+    KsqlTimeoutError,
     NotFoundError,
     ProtocolError,
     ServerUnavailableError,
@@ -689,3 +690,86 @@ class AckDecoder:
                 f"{self.where} ended after acknowledging {self.acknowledged} of {self.expected} "
                 f"rows; not acknowledged: {shown}. Those rows may not have been inserted"
             )
+
+
+class AckStream:
+    """Incremental decoder of an open-ended ack stream (the duplex ``InsertStream``).
+
+    ``feed`` returns the seqs acknowledged ``ok`` and the error ack, if one arrived (it ends the
+    response, §5); a line that is not an ack raises ProtocolError. Unlike ``AckDecoder`` it does
+    not know how many rows will come, so the caller checks which rows are still pending.
+    """
+
+    def __init__(self, where: str = "the insert stream") -> None:
+        self.where = where
+        self._text = codecs.getincrementaldecoder("utf-8")()
+        self._tail = ""
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> tuple[list[int], dict[str, Any] | None]:
+        """Decode ``chunk`` (``final`` at the end of the response): ``(ok seqs, error ack)``."""
+        try:
+            text = self._tail + self._text.decode(chunk, final=final)
+        except UnicodeDecodeError as error:
+            raise ProtocolError(f"{self.where} sent acks that are not UTF-8: {error}") from error
+        lines = text.split("\n")
+        self._tail = "" if final else lines.pop()
+        ok: list[int] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                ack, end = _plain_scan(line, 0)
+                if line[end:].strip() or not isinstance(ack, dict):
+                    raise ValueError("not one JSON object")
+                seq = ack["seq"]
+                if not isinstance(seq, int):
+                    raise ValueError(f"seq is not a number: {seq!r}")
+            except (ValueError, KeyError, StopIteration) as error:
+                raise ProtocolError(
+                    f"{self.where} sent a malformed ack ({error}): {_short(line)!r}"
+                ) from error
+            if ack.get("status") == "ok":
+                ok.append(seq)
+            else:
+                return ok, ack
+        return ok, None
+
+
+def seq_list(seqs: Iterable[int], limit: int = 10) -> str:
+    """``0, 1, 2, ...``: the first ``limit`` seqs of a message, sorted."""
+    ordered = sorted(seqs)
+    return ", ".join(map(str, ordered[:limit])) + (", ..." if len(ordered) > limit else "")
+
+
+def insert_refused(
+    ack: Mapping[str, Any], row: object, *, acknowledged: int, where: str
+) -> InsertError:
+    """The InsertError for an error ack of the duplex stream (rows sent after it are lost)."""
+    seq = ack.get("seq")
+    index = seq if isinstance(seq, int) else -1
+    code = ack.get("error_code")
+    message = str(ack.get("message") or "the server refused the row")
+    return InsertError(
+        message,
+        seq=index,
+        row=row,
+        acknowledged=acknowledged,
+        error_code=code if isinstance(code, int) else None,
+        detail=(
+            f"ksqlDB refused row {index} of {where}: {message}"
+            + (f" (error {code})" if code is not None else "")
+            + f"\nrow: {row!r}\n{acknowledged} rows were acknowledged; the rows sent after it "
+            "were not inserted"
+        ),
+    )
+
+
+def ack_timeout_error(
+    base: str, timeout: float | None, target: str, acked: int, sent: int
+) -> KsqlTimeoutError:
+    """The error for a server that sent no insert ack for ``timeout`` seconds."""
+    return KsqlTimeoutError(
+        f"ksqlDB at {base} sent no insert ack for {timeout} s: {acked} of the {sent} rows sent "
+        f"to {target} were acknowledged (rows {acked} to {sent - 1} may not have been "
+        "inserted); raise read_timeout= (None waits forever) or check the server's load"
+    )
