@@ -372,11 +372,50 @@ class QueryDecoder:
             return []
         if self._tail:
             text = self._tail + text
-        lines = text.split("\n")
-        self._tail = lines.pop()
+        if self._joined and self.has_header:
+            cut = text.rfind("\n")
+            if cut < 0:
+                self._tail = text
+                return []
+            self._tail = text[cut + 1 :]
+            rows = self._block(text[:cut])
+            if rows is not None:
+                return rows
+            lines = text[:cut].split("\n")
+        else:
+            lines = text.split("\n")
+            self._tail = lines.pop()
         out: list[Any] = []
         self._lines(lines, out)
         return out
+
+    _joined = True
+    """Whether a chunk's whole lines may be scanned as one JSON array (see ``_block``)."""
+
+    def _block(self, block: str) -> list[Any] | None:
+        """The rows of ``block`` (whole lines) if every line is a row, else None.
+
+        The usual chunk holds only rows, one JSON array per line: joined into one array they
+        take one C scan, not one per line. Anything else (a blank line, a final or error
+        message, a malformed line) returns None, and ``_lines`` reads the block line by line,
+        with the same results and errors as for any other chunk.
+        """
+        try:
+            values, end = self._scan("[" + block.replace("\n", ",") + "]", 0)
+        except (ValueError, StopIteration):  # the C scanner's two ways of saying "not JSON"
+            return None
+        # One value per line, each one array: a line holding two values, or one that is not an
+        # array, changes the count or the types.
+        if (
+            end != len(block) + 2
+            or len(values) != block.count("\n") + 1
+            or set(map(type, values)) != {list}
+        ):
+            return None
+        try:
+            return list(map(self._build, values))
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None
 
     def feed_eof(self) -> list[Any]:
         """The response ended: decode what is left; set ``error`` if it ended mid-frame."""
@@ -422,9 +461,12 @@ class QueryDecoder:
             )
 
     def _other(self, line: str, out: list[Any]) -> None:
-        obj, end = _plain_scan(line, 0)
+        obj, end = _plain_scan(line, len(line) - len(line.lstrip()))
         if line[end:].strip():
             raise ValueError("text after the object")
+        if isinstance(obj, list) and self.has_header:
+            out.append(self._build(obj))  # a row after leading blanks, as _block reads it
+            return
         if not isinstance(obj, dict):
             raise ValueError("a row before the header")
         if "queryId" in obj or "columnNames" in obj:
@@ -465,6 +507,7 @@ class StreamedRowDecoder(QueryDecoder):
     """
 
     media_type = V1_JSON
+    _joined = False  # its lines are objects with trailing commas, not bare arrays
 
     def __init__(self, *, raw: bool = False, where: str = "the query") -> None:
         super().__init__(raw=raw, where=where)
