@@ -11,6 +11,7 @@ import base64
 import codecs
 import json
 import json.scanner
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -209,7 +210,7 @@ def encode_rows(rows: Iterable[Mapping[str, Any]], per_chunk: int = 256) -> Iter
     encode = _encode
     pending: list[str] = []
     for row in rows:
-        if not isinstance(row, Mapping):
+        if type(row) is not dict and not isinstance(row, Mapping):  # the ABC check costs 0.2 µs
             raise TypeError(
                 f"an inserted row must be a mapping of column name to value, got "
                 f"{type(row).__name__}"
@@ -665,9 +666,23 @@ class AckDecoder:
         except UnicodeDecodeError as error:
             self.error = ProtocolError(f"{self.where} sent acks that are not UTF-8: {error}")
             return 0
-        lines = text.split("\n")
-        self._tail = lines.pop()
-        return self._lines(lines)
+        cut = text.rfind("\n") + 1
+        self._tail = text[cut:]
+        seqs = ok_seqs(text[:cut])
+        if seqs is not None:
+            first, count = seqs[0], len(seqs)
+            seen = self._seen
+            # The usual chunk: ok acks for a run of new rows, in order (else line by line).
+            if (
+                first >= 0
+                and first + count <= self.expected
+                and seqs == list(range(first, first + count))
+                and seen.find(1, first, first + count) < 0
+            ):
+                seen[first : first + count] = b"\x01" * count
+                self.acknowledged += count
+                return count
+        return self._lines(text[:cut].split("\n"))
 
     def _lines(self, lines: list[str]) -> int:
         before = self.acknowledged
@@ -735,6 +750,24 @@ class AckDecoder:
             )
 
 
+_NUMBER = r"(?:0|[1-9]\d*)"  # a JSON integer: no leading zeros
+_OK_ACKS = re.compile(
+    rf'(?:\{{"seq":{_NUMBER},"status":"ok"\}}\n)+|(?:\{{"status":"ok","seq":{_NUMBER}\}}\n)+'
+)
+_SEQ = re.compile(r'"seq":(\d+)')
+
+
+def ok_seqs(block: str) -> list[int] | None:
+    """The seqs of ``block`` (whole lines) if every line is an ok ack as ksqlDB writes it.
+
+    Two regex passes in C instead of a JSON scan per ack; any other line (an error ack,
+    blanks, other spacing or field order) gives None and the caller parses line by line.
+    """
+    if not block or _OK_ACKS.fullmatch(block) is None:
+        return None
+    return list(map(int, _SEQ.findall(block)))
+
+
 class AckStream:
     """Incremental decoder of an open-ended ack stream (the duplex ``InsertStream``).
 
@@ -754,8 +787,15 @@ class AckStream:
             text = self._tail + self._text.decode(chunk, final=final)
         except UnicodeDecodeError as error:
             raise ProtocolError(f"{self.where} sent acks that are not UTF-8: {error}") from error
+        if not final:
+            cut = text.rfind("\n") + 1
+            text, self._tail = text[:cut], text[cut:]
+            seqs = ok_seqs(text)
+            if seqs is not None:
+                return seqs, None
+        else:
+            self._tail = ""
         lines = text.split("\n")
-        self._tail = "" if final else lines.pop()
         ok: list[int] = []
         for line in lines:
             if not line.strip():

@@ -278,6 +278,34 @@ def test_acks_in_any_order_and_any_chunking_count_every_row_once(cuts: list[int]
     assert decoder.error is None
 
 
+@given(
+    st.permutations(range(12)),
+    st.lists(st.integers(min_value=0), max_size=20),
+    st.sampled_from(['{"seq":%d,"status":"ok"}', '{"status":"ok","seq":%d}', '{"seq": %d}']),
+    st.integers(min_value=0, max_value=12),
+)
+def test_acks_in_runs_or_not_count_each_row_once_and_a_duplicate_or_stray_is_caught(
+    order: list[int], cuts: list[int], form: str, extra: int
+) -> None:
+    # Runs of in-order ok acks take a fast path; anything else is read ack by ack: the counts
+    # and the errors must not depend on which path a chunk took.
+    acks = [form % seq for seq in sorted(order[:6]) + order[6:]]
+    if extra < 12:
+        acks.insert(extra, form % (extra if extra % 2 else 12 + extra))  # a duplicate or a stray
+    data = "".join(ack + "\n" for ack in acks).encode()
+    decoder = AckDecoder(12)
+    total = sum(decoder.feed(piece) for piece in _split(data, cuts))
+    decoder.feed_eof()
+    if form == '{"seq": %d}':  # no status: not an ok ack
+        assert isinstance(decoder.error, (InsertError, ProtocolError))
+    elif extra < 12:
+        assert isinstance(decoder.error, ProtocolError)
+        assert "not pending" in str(decoder.error)
+    else:
+        assert decoder.error is None
+        assert total == decoder.acknowledged == 12
+
+
 def test_an_error_ack_names_the_row_and_what_was_acknowledged() -> None:
     rows: list[Mapping[str, Any]] = [{"ID": 1}, {"ID": 2}, {"NAME": "x"}]
     decoder = AckDecoder(3, rows, offset=100, where="the inserts into PV")
