@@ -33,8 +33,8 @@ BATCH_ROWS = 5000
 # goes row by row, so paced runs show up live.
 LINGER_SECONDS = 0.1
 KEY_COLUMN = "ROWKEY"
-# How long a request may wait for its acks. The client sets no read timeout on /inserts-stream
-# (a push-style stream), so a server that stops answering mid-insert would otherwise hang the run.
+# How long a request may wait for its acks, whatever read_timeout the caller's client has (None
+# waits forever), so a server that stops answering mid-insert cannot hang the run.
 ACK_TIMEOUT_SECONDS = 60.0
 # A new connection after this many requests: hypercorn (the local server) closes an HTTP/2
 # connection after 1,000 requests (keep_alive_max_requests) and the client does not retry an
