@@ -714,10 +714,10 @@ class Cursor:
         return self._closed or self._connection.closed
 
     def _check(self) -> None:
-        if self._closed:
-            raise InterfaceError("the cursor is closed; get a new one with connection.cursor()")
         if self._connection.closed:
             raise InterfaceError("the connection is closed; open a new one with dbapi.connect()")
+        if self._closed:
+            raise InterfaceError("the cursor is closed; get a new one with connection.cursor()")
 
     def _reset(self) -> None:
         query, self._query = self._query, None
