@@ -115,6 +115,7 @@ class Exchange:
         self.ending = False
         self._ended = False
         self._error_body = bytearray()
+        self._error_length: int | None = None
         self._first = True
         self._decoder = proto.AckStream(self.where)
         self.last_ack = time.monotonic()
@@ -201,8 +202,15 @@ class Exchange:
                     self._acks(event.data)
                 else:
                     self._error_body += event.data
+                    # A server may answer an error at once and end the response only when the
+                    # request ends: with the whole error body here, say it now.
+                    if self._error_length is not None and (
+                        len(self._error_body) >= self._error_length
+                    ):
+                        self._response_ended()
             elif isinstance(event, h2.events.ResponseReceived):
                 self.status = _status(event.headers)
+                self._error_length = _content_length(event.headers)
             elif isinstance(event, h2.events.StreamEnded):
                 self._response_ended()
             elif isinstance(event, h2.events.StreamReset):
@@ -291,6 +299,13 @@ def _status(headers: list[tuple[bytes, bytes]]) -> int:
         if name == b":status":
             return int(value)
     return 0
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
 
 
 def _code(event: h2.events.StreamReset | h2.events.ConnectionTerminated) -> str:

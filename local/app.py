@@ -564,12 +564,28 @@ class KsqlApp:
                                 40000, 'Invalid JSON in request: "target" is a required field'
                             )
                         inserter = self.engine.inserter(target, _map(request, "properties"))
-                    except KsqlHttpError:
-                        # Answering before the body is read breaks the whole HTTP/2 connection
-                        # in hypercorn: read (and drop) the rest of this request first.
+                    except KsqlHttpError as exc:
+                        # The error goes out at once, as ksqlDB sends it, so a client that keeps
+                        # the request open (a duplex stream) hears it now. The response ends only
+                        # after the rest of the body is read: hypercorn forgets a stream whose
+                        # response ended, and the client's next DATA frame then breaks the whole
+                        # HTTP/2 connection.
+                        body = dumps(exc.body).encode()
+                        headers = [(b"content-length", str(len(body)).encode())]
+                        headers.append((b"content-type", JSON.encode()))
+                        headers += [(k.encode(), v.encode()) for k, v in exc.headers]
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": exc.status,
+                                "headers": headers,
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": body, "more_body": more})
                         if more:
                             await _drain(receive)
-                        raise
+                            await send({"type": "http.response.body", "body": b""})
+                        return
                     await start()
                     continue
                 try:

@@ -8,11 +8,11 @@ scenarios in ``client_scenarios.py`` take it, and ``tests/ksqldb`` runs them aga
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from client_scenarios import Target
+from client_tls import tls_files as _tls_files
 
 VARIANTS = ["http1", "h2c", "h2-tls", "basic-auth"]
 
@@ -23,19 +23,6 @@ def _server_class() -> Any:
     except ImportError:
         pytest.skip("local server not built yet")
     return LocalServer
-
-
-def _tls_files(folder: Path) -> tuple[str, str, str]:
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ca_file, cert_file, key_file = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    cert.private_key_pem.write_to_path(str(key_file))
-    with cert_file.open("wb") as out:
-        for blob in cert.cert_chain_pems:
-            out.write(blob.bytes())
-    return str(ca_file), str(cert_file), str(key_file)
 
 
 @pytest.fixture(scope="module", params=VARIANTS)

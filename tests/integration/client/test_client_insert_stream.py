@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import _tls_files
+from client_tls import tls_files as _tls_files
 from h2_fake import FakeH2Server
 from test_client_local import SERVE
 
@@ -139,6 +139,19 @@ def test_an_unknown_target_is_a_statement_error(local_ksqldb: Any) -> None:
         client.insert_stream("NOPE") as stream,
     ):
         stream.send({"ID": 1})
+
+
+def test_an_unknown_target_is_reported_while_the_stream_is_open(local_ksqldb: Any) -> None:
+    with Client(local_ksqldb.url) as client:
+        stream = client.insert_stream("NOPE")
+        stream.send({"ID": 1})
+        with pytest.raises(KsqlStatementError, match="unknown stream/table: `NOPE`"):
+            stream.poll(timeout=5)  # not only at close(): the server answered at once
+        stream.abort()
+        for _ in range(2):  # and the client's other connection is unharmed by it
+            with pytest.raises(KsqlStatementError, match="unknown stream/table"):
+                client.stream_inserts("NOPE", [{"ID": 1}] * 20_000)
+        assert client.list_streams() == ()
 
 
 def test_wrong_credentials_are_an_authentication_error_and_tls_with_a_ca_bundle_works(
