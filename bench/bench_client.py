@@ -253,6 +253,32 @@ def insert_ksqlpy_typed(url: str, n: int, http2: bool) -> int:
         return client.stream_inserts("BENCH_INS", _rows(n)).rows
 
 
+INSERT_VALUES = "INSERT INTO BENCH_INS (ID, NAME, AMOUNT, TS, FLAG) VALUES (?, ?, ?, ?, ?);"
+
+
+def _param_rows(n: int) -> list[tuple[Any, ...]]:
+    return [tuple(row.values()) for row in _plain_rows(n)]
+
+
+def insert_ksqlpy_dbapi(url: str, n: int, http2: bool) -> int:
+    """PEP 249 ``executemany`` of a bound INSERT: ksqlpy sends it over ``/inserts-stream``."""
+    from ksqlpy import dbapi
+
+    with dbapi.connect(url) as connection:
+        cursor = connection.cursor()
+        cursor.executemany(INSERT_VALUES, _param_rows(n))
+        return int(cursor.rowcount)
+
+
+def insert_peer_jetblack_dbapi(url: str, n: int, http2: bool) -> int:
+    """jetblack's ``executemany``: every bound INSERT in one ``/ksql`` body."""
+    from jetblack_ksql_dbapi import connect
+
+    cursor = connect(url).cursor()
+    cursor.executemany(INSERT_VALUES, _param_rows(n))
+    return n
+
+
 def insert_peer_ksql(url: str, n: int, http2: bool) -> int:
     from ksql import KSQLAPI
 
@@ -340,6 +366,7 @@ PULL: dict[str, Reader] = {"ksqlpy pull": Reader(read_pull, True, "ksqlpy")}
 INSERTS: dict[str, Reader] = {
     "ksqlpy stream_inserts": Reader(insert_ksqlpy, True, "ksqlpy"),
     "ksqlpy stream_inserts, typed": Reader(insert_ksqlpy_typed, True, "ksqlpy"),
+    "ksqlpy.dbapi executemany": Reader(insert_ksqlpy_dbapi, True, "ksqlpy"),
     "ksql 0.10.2 inserts_stream": Reader(insert_peer_ksql, True, "ksql", "ksql"),
     "ksql-python-ng inserts_stream": Reader(insert_peer_ksql, True, "ksql", "ksql-ng"),
     "ksql-python-ng INSERT VALUES": Reader(
@@ -348,6 +375,9 @@ INSERTS: dict[str, Reader] = {
     "ksqldb inserts_stream": Reader(insert_peer_ksqldb, True, "ksqldb", "ksqldb"),
     "jetblack-ksql-dbapi inserts_stream": Reader(
         insert_peer_jetblack, True, "jetblack_ksql_dbapi", "jetblack"
+    ),
+    "jetblack-ksql-dbapi executemany": Reader(
+        insert_peer_jetblack_dbapi, False, "jetblack_ksql_dbapi", "jetblack", replay=False
     ),
 }
 TABLES = {"push": READERS, "pull": PULL, "insert": INSERTS}
