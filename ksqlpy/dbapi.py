@@ -455,6 +455,8 @@ def _identifier(token: Token) -> str | None:
     """A source or column name as ksqlDB resolves it (unquoted names are upper-cased)."""
     if token.token_type == TokenType.IDENTIFIER:
         return token.text
+    if "${" in token.text:  # a session variable: only the server knows its value
+        return None
     if token.token_type == TokenType.VAR or token.text.replace("_", "").isalnum():
         return token.text.upper()
     return None
@@ -837,6 +839,8 @@ class Cursor:
     def fetchmany(self, size: int | None = None) -> list[Row]:
         """Up to ``size`` (default ``arraysize``) rows; fewer only when the query ended."""
         count = self.arraysize if size is None else size
+        if count < 0:
+            raise ProgrammingError(f"fetchmany() needs a size of 0 or more, not {count}")
         rows = self._source()
         with _errors():
             batch = list(islice(rows, count))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import doctest
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -67,6 +68,16 @@ def test_exception_tree_is_pep_249s_and_every_error_is_a_ksql_error() -> None:
     assert not issubclass(dbapi.Error, dbapi.Warning)
     assert issubclass(dbapi.Error, KsqlError)
     assert issubclass(dbapi.Warning, Exception)
+
+
+def test_binding_docstring_examples_are_true() -> None:
+    for function in (bind, literal):
+        finder = doctest.DocTestFinder()
+        runner = doctest.DocTestRunner()
+        for test in finder.find(function, globs={"bind": bind, "literal": literal}):
+            assert test.examples, function.__name__
+            runner.run(test)
+        assert runner.failures == 0, function.__name__
 
 
 def test_public_names_have_docstrings() -> None:
@@ -325,6 +336,7 @@ def test_fast_insert_recognises_all_placeholder_inserts(
         "INSERT INTO s VALUES (?), (?);",
         "SELECT * FROM s WHERE a = ?;",
         "INSERT INTO s (a VALUES (?);",
+        "INSERT INTO ${target} VALUES (?);",
     ],
 )
 def test_fast_insert_refuses_anything_else(sql: str) -> None:
