@@ -908,13 +908,14 @@ def _insert_rows(
 ) -> Iterator[dict[str, Any]]:
     width = len(keys)
     for index, params in enumerate(_chain_one(first, rest)):
-        values = _check_params(params)
+        # Runs once per row: tuples and lists skip the (slower) abstract Sequence check.
+        values = params if params.__class__ in (tuple, list) else _check_params(params)
         if len(values) != width:
             raise ProgrammingError(
                 f"parameter set {index} has {len(values)} value(s) but the INSERT has {width} "
                 "placeholders"
             )
-        yield dict(zip(keys, values, strict=True))
+        yield dict(zip(keys, values, strict=False))  # the width was checked just above
 
 
 def _chain_one(first: Sequence[Any], rest: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
