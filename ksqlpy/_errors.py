@@ -31,6 +31,9 @@
      └── ClientClosedError         a closed Client, AsyncClient or query result was used
      └── ResultTooLargeError       execute_query got more rows than its max_rows
      └── ConfigurationError        Client options that cannot work together (also a ValueError)
+     └── ksqlpy.dbapi.Error        PEP 249's tree (InterfaceError, DatabaseError, ProgrammingError,
+                                   ...): the errors above as DB-API code expects them, the
+                                   original as ``__cause__``
 
 httpx, json and kafka-python exceptions never escape: they are caught at one boundary and re-raised
 ``from`` the original, so callers catch ``KsqlError`` and still see the cause with ``--debug``.
