@@ -459,6 +459,9 @@ class KsqlApp:
                 if rows:
                     body = fmt.rows(rows, tombstones).encode()
                     await send({"type": "http.response.body", "body": body, "more_body": True})
+                    # hypercorn's send() need not yield, and stored rows are ready at once: give
+                    # the disconnect watcher its turn, or a gone client's query runs to its end.
+                    await asyncio.sleep(0)
             await send({"type": "http.response.body", "body": tail.encode()})
         finally:
             stream.close()
@@ -482,6 +485,7 @@ class KsqlApp:
                 if lines:
                     body = "".join(line + "\n" for line in lines).encode()
                     await send({"type": "http.response.body", "body": body, "more_body": True})
+                    await asyncio.sleep(0)  # the disconnect watcher's turn (see _stream_rows)
             await send({"type": "http.response.body", "body": b""})
         finally:
             stream.close()

@@ -7,6 +7,7 @@ runtime failure (division by zero, bad cast) gives NULL rather than failing the 
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from sqlglot import exp
 from ksqlpy.sql._nodes import KsqlDereference, KsqlMap
 
 from . import functions
-from .convert import CoercionError, coerce, identifier_name, sql_type
+from .convert import CoercionError, coerce, identifier_name, parse_timestamp, sql_type
 from .errors import KsqlStatementError
 from .types import (
     BIGINT,
@@ -107,6 +108,51 @@ def _literal(node: exp.Literal) -> tuple[Fn, SqlType]:
 
 def _constant(value: Any, kind: SqlType) -> tuple[Fn, SqlType]:
     return (lambda row: value), kind
+
+
+_TEMPORAL = frozenset({"TIMESTAMP", "DATE", "TIME"})
+_MILLIS_COLUMNS = frozenset({"ROWTIME", "WINDOWSTART", "WINDOWEND"})
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _string_as(
+    target_node: exp.Expression, target: SqlType, node: exp.Expression, fn: Fn, kind: SqlType
+) -> tuple[Fn, SqlType]:
+    """A STRING operand compared with a TIMESTAMP, DATE or TIME, read as that type; compared
+    with ROWTIME or a window bound (BIGINT), read as a timestamp's epoch millis. ksqlDB does
+    both (its qtt cases timestamp.json and magic-timestamp-conversion.json)."""
+    if kind.base != "STRING":
+        return fn, kind
+    convert: Callable[[str], Any]
+    if target.base in _TEMPORAL:
+        kind = target
+
+        def convert(text: str) -> Any:
+            return coerce(text, target)
+
+    elif isinstance(target_node, exp.Column) and target_node.name.upper() in _MILLIS_COLUMNS:
+        kind = BIGINT
+
+        def convert(text: str) -> Any:
+            return (parse_timestamp(text) - _EPOCH) // dt.timedelta(milliseconds=1)
+
+    else:
+        return fn, kind
+    if isinstance(node, exp.Literal):  # a constant: a bad one is the statement's error
+        try:
+            value = convert(node.this)
+        except CoercionError as error:
+            raise KsqlStatementError(str(error), code=40000) from None
+        return _constant(value, kind)
+
+    def run(row: Sequence[Any]) -> Any:
+        text = fn(row)
+        try:
+            return None if text is None else convert(text)
+        except CoercionError:
+            return None
+
+    return run, kind
 
 
 def _nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
@@ -368,6 +414,8 @@ class Compiler:
         right, right_type = self.compile(node.expression)
         left_text, right_text = expression_text(node.this), expression_text(node.expression)
         statement = f"\nStatement: ({left_text} {_SYMBOLS[type(node)][0]} {right_text})"
+        right, right_type = _string_as(node.this, left_type, node.expression, right, right_type)
+        left, left_type = _string_as(node.expression, right_type, node.this, left, left_type)
         if NULL_TYPE in (left_type, right_type):
             typed = right_type if left_type == NULL_TYPE else left_type
             raise KsqlStatementError(
@@ -436,9 +484,11 @@ class Compiler:
         return build
 
     def between(self, node: exp.Between) -> tuple[Fn, SqlType]:
-        value, _ = self.compile(node.this)
-        low, _ = self.compile(node.args["low"])
-        high, _ = self.compile(node.args["high"])
+        value, kind = self.compile(node.this)
+        low, high = (
+            _string_as(node.this, kind, node.args[end], *self.compile(node.args[end]))[0]
+            for end in ("low", "high")
+        )
 
         def run(row: Sequence[Any]) -> Any:
             v, a, b = value(row), low(row), high(row)

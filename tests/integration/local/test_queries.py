@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import threading
 import time
 from typing import Any
 
 import httpx
+import pytest
 
 from ksqlpy.local import LocalServer
 
@@ -89,6 +92,50 @@ def test_expressions_where_and_functions(ksql: Any, http: httpx.Client) -> None:
     assert rows == [["ALICE", 10, "one", 5], ["BOB", 20, "many", 3]]
 
 
+def test_strings_compare_with_timestamps_and_rowtime_as_ksqldb_reads_them(
+    ksql: Any, http: httpx.Client
+) -> None:
+    ksql(
+        "CREATE STREAM T (ID INT KEY, TS TIMESTAMP, D DATE) WITH (KAFKA_TOPIC='t', "
+        "VALUE_FORMAT='JSON');"
+        "INSERT INTO T (ROWTIME, ID, TS, D) VALUES (1514764800001, 1, '1970-01-01T00:00:00.010', "
+        "'2020-01-02');"
+        "INSERT INTO T (ROWTIME, ID, TS, D) VALUES (1514764800000, 2, '1970-01-01T00:00:00.020', "
+        "'2020-01-03');"
+    )
+
+    def ids(where: str) -> list[int]:
+        response = http.post("/query-stream", json={"sql": f"SELECT ID FROM T WHERE {where};"})
+        assert response.status_code == 200, response.text
+        return [json.loads(line)[0] for line in response.text.splitlines()[1:]]
+
+    assert ids("TS = '1970-01-01T00:00:00.010'") == [1]
+    assert ids("D > '2020-01-02'") == [2]
+    assert ids("ROWTIME > '2018-01-01T00:00:00'") == [1]  # epoch millis read from the string
+    assert ids("'2018-01-01T00:00:00.001+0000' <= ROWTIME") == [1]
+    assert ids("ROWTIME BETWEEN '2017-12-31T23:59:59' AND '2018-01-01T00:00:00'") == [2]
+    bad = http.post("/query-stream", json={"sql": "SELECT ID FROM T WHERE TS = 'soon';"})
+    assert bad.status_code == 400
+    assert "Failed to parse timestamp 'soon'" in bad.json()["message"]
+
+
+def test_to_bytes_and_from_bytes_round_trip_in_each_encoding(ksql: Any, http: httpx.Client) -> None:
+    ksql(
+        "CREATE STREAM B (ID INT KEY, S STRING) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON');"
+        "INSERT INTO B (ID, S) VALUES (1, '4B53514C');"
+    )
+    sql = (
+        "SELECT TO_BYTES(S, 'hex') AS RAW, FROM_BYTES(TO_BYTES(S, 'hex'), 'ascii') AS TEXT, "
+        "FROM_BYTES(TO_BYTES(S, 'HEX'), 'base64') AS B64, TO_BYTES(LCASE(S), 'hex') AS LOWER, "
+        "FROM_BYTES(TO_BYTES(S, 'utf8'), 'nope') AS UNKNOWN FROM B;"
+    )
+    response = http.post("/query-stream", json={"sql": sql})
+    header, row = (json.loads(line) for line in response.text.splitlines())
+    assert header["columnTypes"] == ["BYTES", "STRING", "STRING", "BYTES", "STRING"]
+    # BYTES go out as base64; upper-case hex only, as ksqlDB's decoder; unknown encoding: NULL.
+    assert row == ["S1NRTA==", "KSQL", "S1NRTA==", None, None]
+
+
 def test_push_query_delivers_rows_inserted_later_and_close_query_ends_it(
     stream_lines: Any, ksql: Any, server: LocalServer, http: httpx.Client
 ) -> None:
@@ -156,6 +203,31 @@ def test_client_disconnect_frees_the_push_query(
     while ksql("SHOW QUERIES;")[0]["queries"] and time.monotonic() < deadline:
         time.sleep(0.02)
     assert ksql("SHOW QUERIES;")[0]["queries"] == []
+
+
+def test_a_client_leaving_a_query_of_stored_rows_stops_it_at_once(
+    ksql: Any, server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ksqlpy import Client
+
+    ksql("CREATE STREAM BIG (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='big', FORMAT='JSON');")
+    with Client(server.url) as client:
+        client.stream_inserts("BIG", ({"ID": i, "NAME": "x" * 50} for i in range(100_000)))
+    host, port = server.url.split("//")[1].split(":")
+    body = json.dumps({"sql": "SELECT * FROM BIG EMIT CHANGES;", "properties": EARLIEST})
+    with caplog.at_level(logging.WARNING, logger="asyncio"):
+        with socket.create_connection((host, int(port))) as raw:
+            raw.sendall(
+                f"POST /query-stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+            )
+            raw.recv(65536)  # the first rows; then the client goes
+        deadline = time.monotonic() + 5
+        while ksql("SHOW QUERIES;")[0]["queries"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ksql("SHOW QUERIES;")[0]["queries"] == []
+    # Before the fix the server wrote the rest of the rows into the closed socket.
+    assert not [r for r in caplog.records if "socket.send() raised" in r.getMessage()]
 
 
 def test_pull_query_on_source_table_returns_latest_row_per_key_with_key_marked(
