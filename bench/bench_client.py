@@ -464,8 +464,8 @@ def report(
             where = "" if reader.peer in peers else f", or pass --peer {reader.peer}=PYTHON"
             print(f"{name:36} not measured: {first['missing']} is not installed{where}")
             continue
-        if "error" in first:
-            print(f"{name:36} failed: {first['error'][:90]}")
+        if "error" in first or not first["rows"]:
+            print(f"{name:36} failed: {first.get('error', first.get('ended_by', 'no rows'))[:90]}")
             continue
         wall, cpu = _median(results, "wall"), _median(results, "cpu")
         rows = first["rows"]
