@@ -63,6 +63,10 @@ class _Member(threading.Thread):
             group_id=group,
             auto_offset_reset="earliest",
             heartbeat_interval_ms=200,
+            # A member that joins before the new topic's metadata reaches it is assigned nothing,
+            # and kafka-python rejoins only once its metadata refreshes (every 5 min by default):
+            # refresh every second so such a group heals in the test's time.
+            metadata_max_age_ms=1000,
         )
         self.consumer.subscribe([topic])
         self.records: list[Any] = []
