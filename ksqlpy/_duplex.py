@@ -393,10 +393,42 @@ def _each_url(config: ClientConfig, first: str, open_one: Callable[[str], Any]) 
     raise AssertionError("unreachable")
 
 
+class _Counts:
+    """What both twins report about their request (read from the shared ``Exchange``)."""
+
+    _x: Exchange
+    _closed: bool
+
+    @property
+    def target(self) -> str:
+        """The stream or table the rows go into."""
+        return self._x.target
+
+    @property
+    def sent(self) -> int:
+        """How many rows were given to ``send``."""
+        return self._x.sent
+
+    @property
+    def acked(self) -> int:
+        """How many rows the server has acknowledged."""
+        return self._x.acked
+
+    @property
+    def pending(self) -> int:
+        """How many rows were sent and are not acknowledged yet."""
+        return len(self._x.pending)
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` or ``abort()`` ran."""
+        return self._closed
+
+
 # -- the blocking twin --------------------------------------------------------------------------
 
 
-class InsertStream:
+class InsertStream(_Counts):
     """A full-duplex insert stream: ``send`` rows whenever you have them, read acks as they come.
 
     Made by ``Client.insert_stream``; one HTTP/2 request on its own connection, driven by one
@@ -638,31 +670,6 @@ class InsertStream:
             self._x.fail(ClientClosedError(f"the inserts into {self._x.target} were aborted"))
             self._abort_locked()
 
-    @property
-    def target(self) -> str:
-        """The stream or table the rows go into."""
-        return self._x.target
-
-    @property
-    def sent(self) -> int:
-        """How many rows were given to ``send``."""
-        return self._x.sent
-
-    @property
-    def acked(self) -> int:
-        """How many rows the server has acknowledged."""
-        return self._x.acked
-
-    @property
-    def pending(self) -> int:
-        """How many rows were sent and are not acknowledged yet."""
-        return len(self._x.pending)
-
-    @property
-    def closed(self) -> bool:
-        """True once ``close()`` or ``abort()`` ran."""
-        return self._closed
-
     def __enter__(self) -> InsertStream:
         return self
 
@@ -714,7 +721,7 @@ async def _open(config: ClientConfig, base: str) -> tuple[asyncio.StreamReader, 
     return reader, writer
 
 
-class AsyncInsertStream:
+class AsyncInsertStream(_Counts):
     """The asyncio twin of ``InsertStream``: awaitable ``send``/``poll``/``close``, ``async for``.
 
     Made by ``await AsyncClient.insert_stream(...)``; a reader task takes the acks as they come,
@@ -921,31 +928,6 @@ class AsyncInsertStream:
         if not self._closed:
             self._x.fail(ClientClosedError(f"the inserts into {self._x.target} were aborted"))
         await self._shut()
-
-    @property
-    def target(self) -> str:
-        """The stream or table the rows go into."""
-        return self._x.target
-
-    @property
-    def sent(self) -> int:
-        """How many rows were given to ``send``."""
-        return self._x.sent
-
-    @property
-    def acked(self) -> int:
-        """How many rows the server has acknowledged."""
-        return self._x.acked
-
-    @property
-    def pending(self) -> int:
-        """How many rows were sent and are not acknowledged yet."""
-        return len(self._x.pending)
-
-    @property
-    def closed(self) -> bool:
-        """True once ``close()`` or ``abort()`` ran."""
-        return self._closed
 
     async def __aenter__(self) -> AsyncInsertStream:
         return self
