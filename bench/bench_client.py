@@ -16,8 +16,8 @@ RSS are its own. Readers:
   httpx < 0.28 (``python -m venv /tmp/ng && /tmp/ng/bin/pip install ksql-python-ng
   'httpx<0.28'``, then ``--peer ksql-ng=/tmp/ng/bin/python``). Unmeasured rows say why.
 
-Every table is measured twice. First against the server, whose pace is shared by all readers:
-the wall figures there mostly measure the server. Then against a replay server
+The push and insert tables are measured twice. First against the server, whose pace is shared
+by all readers: the wall figures there mostly measure the server. Then against a replay server
 (``replay_server.py``): it sends the server's recorded answer to each query again at socket
 speed and acknowledges inserted rows without storing them, so wall rows/s is the reader's own.
 
