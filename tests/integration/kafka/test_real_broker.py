@@ -63,11 +63,15 @@ class _Member(threading.Thread):
             group_id=group,
             auto_offset_reset="earliest",
             heartbeat_interval_ms=200,
-            # A member that joins before the new topic's metadata reaches it is assigned nothing,
-            # and kafka-python rejoins only once its metadata refreshes (every 5 min by default):
-            # refresh every second so such a group heals in the test's time.
-            metadata_max_age_ms=1000,
         )
+        # Know the new topic's partitions before joining: a leader that assigns before its
+        # metadata has them gives every member nothing, and kafka-python 3.0.12 was seen (in full
+        # CI runs) not to rebalance out of that within a minute.
+        deadline = time.monotonic() + 30
+        while len(self.consumer.partitions_for_topic(topic) or ()) < 3:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no partitions of {topic} in the consumer's metadata")
+            time.sleep(0.05)
         self.consumer.subscribe([topic])
         self.records: list[Any] = []
         self.owned: set[int] = set()
