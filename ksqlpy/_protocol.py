@@ -636,7 +636,8 @@ class AckDecoder:
 
     ``feed`` returns how many new rows were acknowledged; an error ack is stored in ``error``
     (an ``InsertError`` naming the row); ``feed_eof`` checks that every row was acknowledged
-    exactly once, so no row is silently dropped.
+    exactly once, so no row is silently dropped. The lines are read by ``AckStream``; this
+    adds the bookkeeping of a request whose row count is known.
     """
 
     def __init__(
@@ -654,99 +655,71 @@ class AckDecoder:
         self.acknowledged = 0
         self.error: InsertError | ProtocolError | None = None
         self._seen = bytearray(expected)
-        self._text = codecs.getincrementaldecoder("utf-8")()
-        self._tail = ""
+        self._acks = AckStream(where)
 
-    def feed(self, chunk: bytes) -> int:
+    def feed(self, chunk: bytes, *, final: bool = False) -> int:
         """Decode ``chunk``; return the number of rows it acknowledged."""
         if self.error is not None:
             return 0
         try:
-            text = self._tail + self._text.decode(chunk)
-        except UnicodeDecodeError as error:
-            self.error = ProtocolError(f"{self.where} sent acks that are not UTF-8: {error}")
+            ok, refused = self._acks.feed(chunk, final=final)
+        except ProtocolError as error:
+            self.error = error
             return 0
-        cut = text.rfind("\n") + 1
-        self._tail = text[cut:]
-        seqs = ok_seqs(text[:cut])
-        if seqs is not None:
-            first, count = seqs[0], len(seqs)
-            seen = self._seen
-            # The usual chunk: ok acks for a run of new rows, in order (else line by line).
-            if (
-                first >= 0
-                and first + count <= self.expected
-                and seqs == list(range(first, first + count))
-                and seen.find(1, first, first + count) < 0
-            ):
-                seen[first : first + count] = b"\x01" * count
-                self.acknowledged += count
-                return count
-        return self._lines(text[:cut].split("\n"))
-
-    def _lines(self, lines: list[str]) -> int:
-        before = self.acknowledged
-        seen = self._seen
-        line = ""
-        try:
-            for line in lines:
-                if not line.strip():
-                    continue
-                ack, end = _plain_scan(line, 0)
-                if line[end:].strip() or not isinstance(ack, dict):
-                    raise ValueError("not one JSON object")
-                seq = ack["seq"]
-                if ack.get("status") == "ok":
-                    if not 0 <= seq < self.expected or seen[seq]:
-                        raise ValueError(f"an ack for row {seq}, which was not pending")
-                    seen[seq] = 1
-                    self.acknowledged += 1
-                else:
-                    self._failed(seq, ack)
-                    break
-        except (ValueError, TypeError, StopIteration, KeyError) as error:
-            self.error = ProtocolError(
-                f"{self.where} sent a malformed ack ({error}): {_short(line)!r}"
+        count = self._mark(ok)
+        if refused is not None and self.error is None:
+            seq = refused.get("seq")
+            index = seq if isinstance(seq, int) else -1
+            row = (
+                self.rows[index] if self.rows is not None and 0 <= index < len(self.rows) else None
             )
-        return self.acknowledged - before
+            self.error = insert_refused(
+                refused,
+                row,
+                acknowledged=self.offset + self.acknowledged,
+                where=self.where,
+                offset=self.offset,
+                after="the rows after it in this request were not inserted",
+            )
+        return count
 
-    def _failed(self, seq: Any, ack: Mapping[str, Any]) -> None:
-        index = seq if isinstance(seq, int) else -1
-        row = self.rows[index] if self.rows is not None and 0 <= index < len(self.rows) else None
-        code = ack.get("error_code")
-        message = str(ack.get("message") or "the server refused the row")
-        global_seq = self.offset + index
-        self.error = InsertError(
-            message,
-            seq=global_seq,
-            row=row,
-            acknowledged=self.offset + self.acknowledged,
-            error_code=code if isinstance(code, int) else None,
-            detail=(
-                f"ksqlDB refused row {global_seq} of {self.where}: {message}"
-                + (f" (error {code})" if code is not None else "")
-                + f"\nrow: {row!r}\n{self.offset + self.acknowledged} rows were acknowledged "
-                "before it; the rows after it in this request were not inserted"
-            ),
-        )
+    def _mark(self, seqs: list[int]) -> int:
+        """Count ``seqs`` as acknowledged, each once and only if it was pending."""
+        if not seqs:
+            return 0
+        first, count = seqs[0], len(seqs)
+        seen = self._seen
+        # The usual chunk: a run of new rows, in order (one slice, not a loop).
+        if (
+            first >= 0
+            and first + count <= self.expected
+            and seqs == list(range(first, first + count))
+            and seen.find(1, first, first + count) < 0
+        ):
+            seen[first : first + count] = b"\x01" * count
+            self.acknowledged += count
+            return count
+        before = self.acknowledged
+        for seq in seqs:
+            if not 0 <= seq < self.expected or seen[seq]:
+                self.error = ProtocolError(
+                    f"{self.where} sent a malformed ack (an ack for row {seq}, which was not "
+                    "pending)"
+                )
+                break
+            seen[seq] = 1
+            self.acknowledged += 1
+        return self.acknowledged - before
 
     def feed_eof(self) -> None:
         """The response ended: every row must have an ack, or ``error`` says which did not."""
-        if self.error is None:
-            try:
-                rest = self._tail + self._text.decode(b"", final=True)
-            except UnicodeDecodeError as error:
-                self.error = ProtocolError(f"{self.where} ended inside a character: {error}")
-                return
-            self._tail = ""
-            if rest.strip():
-                self._lines([rest])
+        self.feed(b"", final=True)
         if self.error is None and self.acknowledged != self.expected:
             missing = [self.offset + i for i, flag in enumerate(self._seen) if not flag]
-            shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
             self.error = ProtocolError(
                 f"{self.where} ended after acknowledging {self.acknowledged} of {self.expected} "
-                f"rows; not acknowledged: {shown}. Those rows may not have been inserted"
+                f"rows; not acknowledged: {seq_list(missing)}. Those rows may not have been "
+                "inserted"
             )
 
 
@@ -825,11 +798,18 @@ def seq_list(seqs: Iterable[int], limit: int = 10) -> str:
 
 
 def insert_refused(
-    ack: Mapping[str, Any], row: object, *, acknowledged: int, where: str
+    ack: Mapping[str, Any],
+    row: object,
+    *,
+    acknowledged: int,
+    where: str,
+    offset: int = 0,
+    after: str = "the rows sent after it were not inserted",
 ) -> InsertError:
-    """The InsertError for an error ack of the duplex stream (rows sent after it are lost)."""
+    """The InsertError for an error ack: ``offset`` is added to its seq (a batch's place in the
+    whole insert), ``after`` says what became of the rows behind it."""
     seq = ack.get("seq")
-    index = seq if isinstance(seq, int) else -1
+    index = offset + seq if isinstance(seq, int) else -1
     code = ack.get("error_code")
     message = str(ack.get("message") or "the server refused the row")
     return InsertError(
@@ -841,8 +821,7 @@ def insert_refused(
         detail=(
             f"ksqlDB refused row {index} of {where}: {message}"
             + (f" (error {code})" if code is not None else "")
-            + f"\nrow: {row!r}\n{acknowledged} rows were acknowledged; the rows sent after it "
-            "were not inserted"
+            + f"\nrow: {row!r}\n{acknowledged} rows were acknowledged before it; {after}"
         ),
     )
 
