@@ -172,13 +172,16 @@ async def _respond(
     body: bytes,
     content_type: str | None = JSON,
     extra: Iterable[tuple[str, str]] = (),
+    *,
+    more_body: bool = False,
 ) -> None:
+    """A whole answer; with ``more_body`` the response stays open (the caller ends it)."""
     headers = [(b"content-length", str(len(body)).encode())]
     if content_type:
         headers.append((b"content-type", content_type.encode()))
     headers += [(k.encode(), v.encode()) for k, v in extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": more_body})
 
 
 async def _respond_json(send: Send, status: int, value: Any) -> None:
@@ -575,17 +578,7 @@ class KsqlApp:
                         # response ended, and the client's next DATA frame then breaks the whole
                         # HTTP/2 connection.
                         body = dumps(exc.body).encode()
-                        headers = [(b"content-length", str(len(body)).encode())]
-                        headers.append((b"content-type", JSON.encode()))
-                        headers += [(k.encode(), v.encode()) for k, v in exc.headers]
-                        await send(
-                            {
-                                "type": "http.response.start",
-                                "status": exc.status,
-                                "headers": headers,
-                            }
-                        )
-                        await send({"type": "http.response.body", "body": body, "more_body": more})
+                        await _respond(send, exc.status, body, JSON, exc.headers, more_body=more)
                         if more:
                             await _drain(receive)
                             await send({"type": "http.response.body", "body": b""})
