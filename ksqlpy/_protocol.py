@@ -133,8 +133,9 @@ def inserts_head(target: str, properties: Mapping[str, Any] | None = None) -> by
 # --- values sent to ksqlDB -----------------------------------------------------------------------
 
 
-def _timestamp_text(value: datetime) -> str:
-    # ksqlDB reads TIMESTAMP as an ISO string in UTC without a zone (§4.7); naive means UTC.
+def timestamp_text(value: datetime) -> str:
+    """A TIMESTAMP as ksqlDB reads it: ISO text in UTC with milliseconds, no zone (§4.7);
+    naive means UTC. Inserts send it, and the DB-API binds it into literals."""
     # %-formatting is several times cheaper than astimezone/replace/isoformat(timespec=...).
     offset = value.utcoffset()
     if offset:
@@ -150,12 +151,17 @@ def _timestamp_text(value: datetime) -> str:
     )
 
 
+def base64_text(value: bytes | bytearray | memoryview) -> str:
+    """BYTES as ksqlDB reads them in JSON: base64 text."""
+    return base64.b64encode(value).decode("ascii")
+
+
 _ENCODE_DEFAULT: dict[type, Callable[[Any], Any]] = {
     Decimal: str,  # as the Java client does: exact, never a float
-    bytes: lambda v: base64.b64encode(v).decode("ascii"),
-    bytearray: lambda v: base64.b64encode(v).decode("ascii"),
-    memoryview: lambda v: base64.b64encode(v).decode("ascii"),
-    datetime: _timestamp_text,
+    bytes: base64_text,
+    bytearray: base64_text,
+    memoryview: base64_text,
+    datetime: timestamp_text,
     date: date.isoformat,
     time: lambda v: v.isoformat(timespec="milliseconds"),
 }

@@ -45,6 +45,7 @@ from ._errors import (
     ProtocolError,
     ServerUnavailableError,
 )
+from ._protocol import base64_text, timestamp_text
 from ._rows import Row, row_type
 from ._types import Column, SqlType
 from .sql import quote_literal
@@ -333,12 +334,7 @@ def _number(value: float | Decimal) -> str:
 
 
 def _timestamp(value: datetime) -> str:
-    # TIMESTAMP literals are ISO text in UTC without a zone; naive means UTC (as inserts do).
-    offset = value.utcoffset()
-    if offset:
-        value = value - offset
-    text = value.replace(tzinfo=None).isoformat(timespec="milliseconds")
-    return quote_literal(text)
+    return quote_literal(timestamp_text(value))  # the text inserts send: UTC, no zone
 
 
 def _time(value: time) -> str:
@@ -348,9 +344,7 @@ def _time(value: time) -> str:
 
 
 def _base64(value: bytes | bytearray | memoryview) -> str:
-    import base64
-
-    return quote_literal(base64.b64encode(value).decode("ascii"))
+    return quote_literal(base64_text(value))
 
 
 def _array(value: Sequence[Any]) -> str:
