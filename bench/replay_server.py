@@ -13,9 +13,9 @@ per row) hides: against the local server every client reads at that server's pac
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import socket
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -145,4 +145,8 @@ async def main(upstream: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "upstream", help="the server whose answers to record, e.g. http://127.0.0.1:8088"
+    )
+    asyncio.run(main(parser.parse_args().upstream))
