@@ -31,6 +31,11 @@
      └── ClientClosedError         a closed Client, AsyncClient or query result was used
      └── ResultTooLargeError       execute_query got more rows than its max_rows
      └── ConfigurationError        Client options that cannot work together (also a ValueError)
+     └── MigrationError            ksqlpy-migrations cannot go on (names the version or file)
+          ├── MigrationConfigError     ksql-migrations.properties (or a --headers file) is unusable
+          ├── MigrationFileError       a migration file is badly named, unreadable or not splittable
+          ├── MigrationStateError      the metadata forbids the step (validation, ERROR/RUNNING)
+          └── MigrationLockedError     another runner holds the migrations lock (holder, since)
      └── ksqlpy.dbapi.Error        PEP 249's tree (InterfaceError, DatabaseError, ProgrammingError,
                                    ...): the errors above as DB-API code expects them, the
                                    original as ``__cause__``
@@ -233,3 +238,28 @@ class ResultTooLargeError(KsqlError):
 
 class ConfigurationError(KsqlError, ValueError):
     """Client options are invalid or contradict each other; the message names the option."""
+
+
+class MigrationError(KsqlError):
+    """The migrations runner cannot go on; the message names the version, file or key."""
+
+
+class MigrationConfigError(MigrationError, ConfigurationError):
+    """``ksql-migrations.properties`` or a ``--headers`` file is missing, unreadable or invalid."""
+
+
+class MigrationFileError(MigrationError):
+    """A migration file is badly named, unreadable, duplicated or cannot be split into statements."""
+
+
+class MigrationStateError(MigrationError):
+    """The migrations metadata forbids the step (failed validation, a version in ERROR/RUNNING)."""
+
+
+class MigrationLockedError(MigrationError):
+    """Another runner holds the migrations lock; ``holder`` and ``since`` (epoch ms) say who."""
+
+    def __init__(self, message: str, holder: str, since: int) -> None:
+        self.holder = holder
+        self.since = since
+        super().__init__(message)
