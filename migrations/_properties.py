@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from ksqlpy._errors import MigrationConfigError
 
-__all__ = ["escape_value", "read_properties"]
+__all__ = ["escape_value", "read_properties", "read_properties_lines"]
 
 _BLANK = " \t\f"
 _EOL = "\r\n"
@@ -194,11 +194,18 @@ def read_properties(data: bytes, *, source: str = "<properties>") -> dict[str, s
     >>> read_properties(b"a = b\\n# note\\nc:d\\\\\\n   e")
     {'a': 'b', 'c': 'de'}
     """
-    result: dict[str, str] = {}
+    return {key: value for key, (value, _) in read_properties_lines(data, source=source).items()}
+
+
+def read_properties_lines(
+    data: bytes, *, source: str = "<properties>"
+) -> dict[str, tuple[str, int]]:
+    """Like ``read_properties``, with the natural line each key (last) appears on."""
+    result: dict[str, tuple[str, int]] = {}
     for line in _logical_lines(data.decode("latin-1")):
         key_end, value_start = _split(line)
         key = _unescape(line, 0, key_end, source)
-        result[key] = _unescape(line, value_start, len(line.chars), source)
+        result[key] = (_unescape(line, value_start, len(line.chars), source), line.start)
     return result
 
 
