@@ -268,7 +268,7 @@ def _jks_private_key(data: bytes, tls: TlsSettings) -> tuple[PrivateKeyTypes, li
     assert tls.keystore is not None
     path = tls.keystore
     store = _Jks.parse(data, path, KEYSTORE, tls.keystore_password)
-    aliases = [alias for alias, _, _ in store.keys]
+    aliases = sorted(alias for alias, _, _ in store.keys)
     if tls.key_alias:
         chosen = [e for e in store.keys if e[0].lower() == tls.key_alias.lower()]
         if not chosen:
