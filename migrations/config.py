@@ -270,7 +270,9 @@ def load_config(path: str | os.PathLike[str]) -> MigrationConfig:
         alpn=read.boolean(ALPN, False),
         verify_host=read.boolean(VERIFY_HOST, True),
     )
-    if not server_url.startswith("https://"):
+    # The stores serve an https:// server and an https:// OAuth issuer; else they are unused.
+    issuer_tls = read.text(BEARER_ISSUER).lower().startswith("https:")
+    if not server_url.startswith("https://") and not issuer_tls:
         ignored = [key for key in _TLS_KEYS if read.text(key)]
         if ignored:
             warnings.append(

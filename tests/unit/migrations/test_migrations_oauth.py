@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,7 +33,7 @@ Answer = tuple[int, str, bytes]  # status, content type, body
 class Issuer:
     """A token endpoint that records each request and answers with ``self.answer``."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.answer: Answer = (200, "application/json", json.dumps({"access_token": GOOD}).encode())
         issuer = self
@@ -51,18 +53,26 @@ class Issuer:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oauth/token"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/oauth/token"
 
 
-@pytest.fixture
-def issuer() -> Iterator[Issuer]:
-    endpoint = Issuer()
+@contextmanager
+def serve(endpoint: Issuer) -> Iterator[Issuer]:
     thread = threading.Thread(target=endpoint.server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield endpoint
     endpoint.server.shutdown()
     endpoint.server.server_close()
     thread.join(5)
+
+
+@pytest.fixture
+def issuer() -> Iterator[Issuer]:
+    with serve(Issuer()) as endpoint:
+        yield endpoint
 
 
 def config_text(issuer_url: str, **extra: str) -> str:
@@ -182,3 +192,34 @@ def test_stray_bearer_keys_without_issuer_are_a_warning(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.bearer is None
     assert any("bearer.auth.client.id ignored" in w for w in config.warnings)
+
+
+def test_https_issuer_is_checked_with_the_trust_store(tmp_path: Path) -> None:
+    trustme = pytest.importorskip("trustme")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    ca = trustme.CA()
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    store = tmp_path / "trust.p12"
+    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    store.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            None, None, None, [ca_cert], ser.BestAvailableEncryption(b"pw")
+        )
+    )
+    with serve(Issuer(server_tls)) as endpoint:
+        # As in ksql's client, the ssl.* stores also guard the token endpoint.
+        trusted = config_text(
+            endpoint.url, **{"ssl.truststore.location": str(store), "ssl.truststore.password": "pw"}
+        )
+        path = tmp_path / "ksql-migrations.properties"
+        path.write_text(trusted)
+        assert load_config(path).warnings == ()  # the stores are used, for the issuer
+        assert options(tmp_path, trusted)["bearer_token"] == GOOD
+        with pytest.raises(
+            MigrationConfigError, match=r"cannot reach it .*CERTIFICATE_VERIFY_FAILED"
+        ):
+            options(tmp_path, config_text(endpoint.url))

@@ -43,6 +43,8 @@ class Stores:
     jks_trust: Path | None = None
     jks_keys: Path | None = None
     jks_two_keys: Path | None = None
+    keytool_p12_trust: Path | None = None
+    keytool_p12_keys: Path | None = None
 
 
 def _public(key_pem: bytes) -> bytes:
@@ -115,6 +117,21 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Stores:
             "-dname", "CN=other", "-keystore", str(result.jks_two_keys), "-storetype", "JKS",
             "-storepass", STORE_PASS, "-keypass", STORE_PASS,
         )  # fmt: skip
+        # Java 9+ writes PKCS12 by default: trusted-certificate entries carry Oracle's own
+        # attribute, and the key password is the store password.
+        result.keytool_p12_trust = folder / "keytool-trust.p12"
+        _keytool(
+            "-importcert", "-noprompt", "-alias", "ca", "-file", str(ca_pem),
+            "-keystore", str(result.keytool_p12_trust), "-storetype", "PKCS12",
+            "-storepass", STORE_PASS,
+        )  # fmt: skip
+        result.keytool_p12_keys = folder / "keytool-keys.p12"
+        _keytool(
+            "-importkeystore", "-noprompt", "-srckeystore", str(result.jks_keys),
+            "-srcstoretype", "JKS", "-srcstorepass", STORE_PASS, "-srcalias", "client",
+            "-srckeypass", KEY_PASS, "-destkeystore", str(result.keytool_p12_keys),
+            "-deststoretype", "PKCS12", "-deststorepass", STORE_PASS, "-destalias", "client",
+        )  # fmt: skip
     return result
 
 
@@ -148,6 +165,22 @@ def test_jks_trust_store(stores: Stores) -> None:
     assert ca_subjects(build_context(with_password)) == ca_subjects(p12)
     # Trusted certificates are not encrypted: without a password the digest is not checked.
     assert ca_subjects(build_context(TlsSettings(truststore=stores.jks_trust))) == ca_subjects(p12)
+
+
+@pytest.mark.slow
+def test_pkcs12_stores_written_by_keytool(stores: Stores) -> None:
+    stores = jks(stores)
+    assert stores.keytool_p12_trust is not None
+    assert stores.keytool_p12_keys is not None
+    trust = TlsSettings(truststore=stores.keytool_p12_trust, truststore_password=STORE_PASS)
+    p12 = build_context(TlsSettings(truststore=stores.p12_trust, truststore_password=STORE_PASS))
+    assert ca_subjects(build_context(trust)) == ca_subjects(p12)
+    keys = TlsSettings(
+        keystore=stores.keytool_p12_keys, keystore_password=STORE_PASS, key_alias="client"
+    )
+    key, _ = _tls._private_key(keys)
+    public = key.public_key().public_bytes(ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)
+    assert public == stores.client_public
 
 
 @pytest.mark.parametrize("kind", ["p12", "jks"])
