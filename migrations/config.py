@@ -128,7 +128,7 @@ class MigrationConfig:
 
     @property
     def uses_tls(self) -> bool:
-        """True for an ``https://`` server URL (the only case where ``ssl.*`` keys count)."""
+        """True for an ``https://`` server URL (else the ``ssl.*`` keys serve only the issuer)."""
         return self.server_url.startswith("https://")
 
     def topics(self, service_id: str) -> tuple[str, str]:
@@ -152,8 +152,11 @@ class MigrationConfig:
             # The Java client speaks HTTP/2 without TLS, and over TLS only when ssl.alpn=true.
             "http2": self.tls.alpn if self.uses_tls else True,
         }
-        context = build_context(self.tls) if self.uses_tls and self.tls.customised else None
-        if context is not None:
+        issuer_tls = self.bearer is not None and self.bearer.issuer.lower().startswith("https:")
+        context = None
+        if self.tls.customised and (self.uses_tls or issuer_tls):
+            context = build_context(self.tls)
+        if self.uses_tls and context is not None:
             options["verify"] = context
         extra = dict(headers or {})
         credentials = self.basic_auth is not None or self.bearer is not None
@@ -167,8 +170,9 @@ class MigrationConfig:
         if self.basic_auth is not None:
             options["auth"] = self.basic_auth
         if self.bearer is not None:
-            issuer_tls = build_context(self.tls) if self.tls.customised else None
-            options["bearer_token"] = _fetch_token(self.bearer, issuer_tls, self.request_timeout)
+            # As in ksql's client, the ssl.* stores also guard an https:// token endpoint.
+            verify = context if issuer_tls else None
+            options["bearer_token"] = _fetch_token(self.bearer, verify, self.request_timeout)
         try:
             ClientConfig.from_options(**options)
         except ConfigurationError as error:

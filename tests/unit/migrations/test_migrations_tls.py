@@ -344,8 +344,22 @@ def test_client_certificate_from_stores_reaches_the_server(
         tmp_path, mtls_url, ssl_truststore_password=STORE_PASS,
         ssl_keystore_password=STORE_PASS, ssl_alpn=alpn, **keys,
     )  # fmt: skip
-    assert load_config(path).client_options()["http2"] is (alpn == "true")
-    assert server_version(path)
+    options = load_config(path).client_options()
+    assert options["http2"] is (alpn == "true")
+    # /inserts-stream (how the runner writes metadata rows) is HTTP/2 even when ssl.alpn=false.
+    name = f"TLS_{kind}_{alpn}".upper()
+    with Client(**options) as client:
+        assert client.server_info().version
+        client.execute_statement(
+            f"CREATE STREAM {name} (ID INT) WITH (KAFKA_TOPIC='{name}', PARTITIONS=1, "
+            "VALUE_FORMAT='JSON');"
+        )
+        client.insert_into(name, {"ID": 7})
+        rows = client.execute_query(
+            f"SELECT ID FROM {name} EMIT CHANGES LIMIT 1;",
+            properties={"auto.offset.reset": "earliest"},
+        ).rows
+        assert [row[0] for row in rows] == [7]
 
 
 def test_without_a_client_certificate_the_server_refuses(
