@@ -284,6 +284,7 @@ def load_config(path: str | os.PathLike[str]) -> MigrationConfig:
                 "(ksql-migrations ignores them too)"
             )
     override = read.path_of(DIR_OVERRIDE)
+    basic_auth, bearer = _basic_auth(read), _bearer(read, warnings)
     warnings += _unknown_ksqlpy_keys(read)
     return MigrationConfig(
         path=config_path,
@@ -298,8 +299,8 @@ def load_config(path: str | os.PathLike[str]) -> MigrationConfig:
         request_timeout=read.seconds(REQUEST_TIMEOUT, 60.0),
         empty_is_success=read.boolean(EMPTY_IS_SUCCESS, False),
         properties=MappingProxyType({key: value for key, (value, _) in entries.items()}),
-        basic_auth=_basic_auth(read),
-        bearer=_bearer(read, warnings),
+        basic_auth=basic_auth,
+        bearer=bearer,
         tls=tls,
         warnings=tuple(warnings),
     )
@@ -365,7 +366,8 @@ def _server_url(read: _Reader, entries: dict[str, tuple[str, int]]) -> str:
         bad_port = False
     except ValueError:
         bad_port = True
-    if scheme not in ("http", "https") or not parts.hostname or bad_port:
+    blank = any(ord(char) <= 0x20 for char in value)  # inside: Java's trim took the ends
+    if scheme not in ("http", "https") or not parts.hostname or bad_port or blank:
         raise read.fail(
             SERVER_URL,
             f"is not an http:// or https:// URL with a host: {value!r}",
@@ -412,7 +414,7 @@ def _bearer(read: _Reader, warnings: list[str]) -> BearerSettings | None:
         )
     for key in (BEARER_CLIENT_ID, BEARER_CLIENT_SECRET):
         if not read.text(key):
-            raise read.fail(key, "is empty", f"{BEARER_ISSUER} is set, so OAuth needs it")
+            raise read.fail(key, "is empty or missing", f"{BEARER_ISSUER} is set: OAuth needs it")
     return BearerSettings(
         issuer=issuer,
         client_id=read.text(BEARER_CLIENT_ID),

@@ -166,6 +166,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         ("ksql.server.url=http://\n", "not an http:// or https://"),
         ("ksql.server.url=http://h:99999\n", "not an http:// or https://"),
         ("ksql.server.url=http://u:p@h:1\n", "must not hold credentials; put them in ksql.auth"),
+        ("ksql.server.url=http://my host:1\n", "not an http:// or https://"),
         ("ksql.server.url=http://h:1/?x=1\n", "must not have a query"),
     ],
 )

@@ -246,6 +246,13 @@ def test_pkcs12_key_store(stores: Stores) -> None:
     )
 
 
+def test_pkcs12_key_store_errors(stores: Stores) -> None:
+    with pytest.raises(MigrationConfigError, match=r"\(ssl\.keystore\.password\) is wrong"):
+        build_context(TlsSettings(keystore=stores.p12_keys, keystore_password="bad"))
+    with pytest.raises(MigrationConfigError, match="holds no private key with its certificate"):
+        build_context(TlsSettings(keystore=stores.p12_trust, keystore_password=STORE_PASS))
+
+
 @pytest.mark.slow
 def test_jks_key_store_decrypts_the_key_keytool_wrote(stores: Stores) -> None:
     stores = jks(stores)
