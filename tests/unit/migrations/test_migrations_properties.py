@@ -228,3 +228,10 @@ def test_same_result_as_java_properties_load(tmp_path: Path) -> None:
     ]
     differ.sort(key=lambda item: len(item[0]))
     assert not differ, f"{len(differ)} files read differently; smallest: {differ[:3]}"
+
+
+@given(st.text(max_size=40))
+def test_escape_value_round_trips_any_text(value: str) -> None:
+    text = "k=" + escape_value(value)
+    assert text.isascii()
+    assert read_properties(text.encode("latin-1")) == {"k": value}
