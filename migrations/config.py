@@ -468,34 +468,23 @@ def _unsendable(char: str) -> bool:
     return (code < 0x20 and char != "\t") or code == 0x7F or code > 0xFF
 
 
-_TEMPLATE_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "Migrations metadata configs",
-        (
-            (STREAM_NAME, DEFAULT_STREAM),
-            (TABLE_NAME, DEFAULT_TABLE),
-            # ksql-migrations fills in a placeholder service id here.
-            (STREAM_TOPIC, f"ksql-service-idksql_{DEFAULT_STREAM}"),
-            (TABLE_TOPIC, f"ksql-service-idksql_{DEFAULT_TABLE}"),
-            (REPLICAS, "1"),
-        ),
-    ),
-    (
-        "TLS configs",
-        (
-            (TRUSTSTORE, ""),
-            (TRUSTSTORE_PASSWORD, ""),
-            (KEYSTORE, ""),
-            (KEYSTORE_PASSWORD, ""),
-            (KEY_PASSWORD, ""),
-            (KEY_ALIAS, ""),
-            (ALPN, "false"),
-            (VERIFY_HOST, "true"),
-        ),
-    ),
-    ("ksqlDB server authentication configs", ((BASIC_USER, ""), (BASIC_PASSWORD, ""))),
-    ("Migrations directory configs", ((DIR_OVERRIDE, ""),)),
-)
+# ksql-migrations' template: its groups, in its order; keys without a default get "".
+_TEMPLATE_GROUPS = {
+    "Migrations metadata configs": (STREAM_NAME, TABLE_NAME, STREAM_TOPIC, TABLE_TOPIC, REPLICAS),
+    "TLS configs": (*_TLS_KEYS, ALPN, VERIFY_HOST),
+    "ksqlDB server authentication configs": (BASIC_USER, BASIC_PASSWORD),
+    "Migrations directory configs": (DIR_OVERRIDE,),
+}
+_TEMPLATE_DEFAULTS = {
+    STREAM_NAME: DEFAULT_STREAM,
+    TABLE_NAME: DEFAULT_TABLE,
+    # The Java tool derives these with a placeholder service id.
+    STREAM_TOPIC: f"ksql-service-idksql_{DEFAULT_STREAM}",
+    TABLE_TOPIC: f"ksql-service-idksql_{DEFAULT_TABLE}",
+    REPLICAS: "1",
+    ALPN: "false",
+    VERIFY_HOST: "true",
+}
 
 
 def new_project_properties(server_url: str) -> str:
@@ -505,8 +494,10 @@ def new_project_properties(server_url: str) -> str:
     ksqlpy's own settings (also commented out; the Java tool ignores the ``ksqlpy.`` keys).
     """
     lines = [f"{SERVER_URL}={escape_value(server_url)}"]
-    for title, keys in _TEMPLATE_GROUPS:
-        lines += ["", f"# {title}:"] + [f"# {key}={value}" for key, value in keys]
+    for title, keys in _TEMPLATE_GROUPS.items():
+        lines += ["", f"# {title}:"] + [
+            f"# {key}={_TEMPLATE_DEFAULTS.get(key, '')}" for key in keys
+        ]
     lines += [
         "",
         "# OAuth bearer authentication (client credentials grant), instead of basic auth:",
