@@ -12,7 +12,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ksqlpy._errors import KsqlError, MigrationError, MigrationFileError, MigrationStateError
+from ksqlpy._errors import (
+    KsqlError,
+    MigrationConfigError,
+    MigrationError,
+    MigrationFileError,
+    MigrationStateError,
+)
 
 from .config import MigrationConfig, load_config, new_project_properties
 from .files import MigrationFile, Scan, checksum, create_file, scan, variant_checksums
@@ -128,7 +134,10 @@ class Migrator:
         clock: Clock = wall_clock_ms,
         command: str = "",
         settle_timeout: float = 10.0,
+        client: Client | None = None,
     ) -> None:
+        """``client``: an open ksqlpy Client to use instead of one built from ``config`` (the
+        Migrator then leaves closing it to you); ``clock``: epoch ms, for reproducible rows."""
         self.config = config
         self.headers = dict(headers or {})
         self.emit = emit
@@ -136,7 +145,8 @@ class Migrator:
         self.command = command
         self.settle_timeout = settle_timeout
         self.holder = runner_id()
-        self._client: Client | None = None
+        self._client: Client | None = client
+        self._owns_client = client is None
         self._metadata: Metadata | None = None
 
     @classmethod
@@ -161,7 +171,10 @@ class Migrator:
     def metadata(self) -> Metadata:
         """The metadata objects, named from the config and the server's service id."""
         if self._metadata is None:
-            info = self.client.server_info()
+            try:
+                info = self.client.server_info()
+            except KsqlError as error:
+                raise _in_config_terms(error, self.config) from error
             _check_server_version(info.version, self.client.url)
             stream_topic, table_topic = self.config.topics(info.ksql_service_id)
             names = Names(
@@ -175,8 +188,8 @@ class Migrator:
         return self._metadata
 
     def close(self) -> None:
-        """Close the client; closing twice does nothing."""
-        if self._client is not None:
+        """Close the client it built; closing twice does nothing."""
+        if self._client is not None and self._owns_client:
             self._client.close()
 
     def __enter__(self) -> Migrator:
@@ -449,6 +462,23 @@ class Migrator:
             metadata.write(info.rows())
             metadata.wait_for(version, {"STATE": State.MIGRATED.value})
         return info
+
+
+def _in_config_terms(error: KsqlError, config: MigrationConfig) -> KsqlError:
+    # The client's hints name its keyword arguments; a migrations user sets properties instead.
+    text = str(error)
+    if "TLS certificate is not trusted" in text:
+        return MigrationConfigError(
+            f"cannot reach {config.server_url}: the server's TLS certificate is not trusted; set "
+            f"ssl.truststore.location (and ssl.truststore.password) in {config.path} to a store "
+            "holding its CA, or ssl.verify.host=false if only the host name differs"
+        )
+    if "raise read_timeout" in text or "raise connect_timeout" in text:
+        return MigrationConfigError(
+            f"{text.split(';', maxsplit=1)[0]}; raise ksqlpy.migrations.request.timeout.seconds in "
+            f"{config.path} or check the server"
+        )
+    return error
 
 
 def _checksums(migration: MigrationFile) -> tuple[str, frozenset[str]]:

@@ -396,3 +396,16 @@ def test_untrusted_server_without_a_trust_store(wrong_host_url: str, tmp_path: P
     # No trust store: the system CAs, which do not know the test CA.
     with pytest.raises(KsqlError, match="certificate"):
         server_version(config_file(tmp_path, wrong_host_url, ssl_verify_host="false"))
+
+
+def test_the_cli_names_the_properties_that_fix_an_untrusted_server(
+    wrong_host_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ksqlpy.migrations.cli import main
+
+    path = config_file(tmp_path, wrong_host_url, ssl_verify_host="false")
+    (tmp_path / "migrations").mkdir()
+    assert main(["-c", str(path), "info"]) == 1
+    err = capsys.readouterr().err
+    assert "ssl.truststore.location" in err
+    assert "verify=" not in err  # the client's keyword means nothing in a properties file
