@@ -326,18 +326,20 @@ class Migrator:
         files = self.scan()
         current = metadata.current()
         infos = metadata.infos(f.version for f in files.files) if files.files else {}
+        # Who ran each version: the start row of its run, all in one pull query.
+        starts = metadata.journal_starts(infos)
         rows = []
         for migration in files.files:
             info = infos.get(migration.version)
             if info is None:
                 rows.append(InfoRow(VersionInfo.pending(migration), migration))
                 continue
-            runner, done = "", 0
+            run = progress(info, starts.get(info.version, ()))
+            done = 0
             if info.state in (State.RUNNING, State.ERROR):
                 entries = metadata.journal(info.version, _statement_bound(migration))
-                run = progress(info, entries)
-                runner, done = run.runner, run.count
-            rows.append(InfoRow(info, migration, runner, done))
+                done = progress(info, entries).count
+            rows.append(InfoRow(info, migration, run.runner, done))
         lock = self._lock().state()
         return InfoResult(current, tuple(rows), lock, self.clock(), files.skipped)
 

@@ -203,6 +203,12 @@ class Metadata:
         entries = (JournalEntry.from_row(row) for row in self.rows(keys).values())
         return [e for e in entries if e is not None]
 
+    def journal_starts(self, versions: Iterable[int]) -> dict[int, list[JournalEntry]]:
+        """The start rows (``<version>#0``: who ran it) of many versions at once."""
+        keys = [journal_key(v, 0) for v in versions]
+        entries = (JournalEntry.from_row(row) for row in self.rows(keys).values())
+        return {e.version: [e] for e in entries if e is not None}
+
     def lock_events(self) -> list[LockEvent]:
         """Every lock row of the stream in offset order (a pull query that scans the stream)."""
         rows = self._query(f"SELECT * FROM {self.names.stream} WHERE version_key = '{LOCK_KEY}';")

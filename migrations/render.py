@@ -64,13 +64,13 @@ def info_table(result: InfoResult, *, colour: bool = False) -> str:
     if not result.rows:
         lines.append("No migrations files found")
         return "\n".join(lines) + "\n"
-    headers = (*_HEADERS, "Duration")
+    headers = (*_HEADERS, "Duration", "Run By")
     cells = []
     for row in result.rows:
         info = row.info
         error = info.error_reason
         if info.state in (State.RUNNING, State.ERROR) and row.runner:
-            error = f"{error} [run by {row.runner}, {row.statements_done} statement(s) finished]"
+            error = f"{error} [{row.statements_done} statement(s) finished]"
         cells.append(
             (
                 str(info.version),
@@ -81,6 +81,7 @@ def info_table(result: InfoResult, *, colour: bool = False) -> str:
                 timestamp(info.completed_on),
                 _clip(error),
                 _duration(row, result.now_ms),
+                row.runner,
             )
         )
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
