@@ -7,8 +7,9 @@ can apply the next version.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ksqlpy._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .commands import ApplyResult, InfoResult, InfoRow, Migrator, new_project
@@ -33,18 +34,7 @@ _LAZY = {
     "new_project": ".commands",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ksqlpy.migrations' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [

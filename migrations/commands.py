@@ -231,14 +231,7 @@ class Migrator:
             ran.append(metadata.names.create_stream())
         if metadata.describe(metadata.names.table) is None:
             ran.append(metadata.names.create_table())
-        for statement in ran:
-            try:
-                self.client.execute_statement(statement)
-            except KsqlError as error:
-                raise MigrationError(
-                    f"could not create the migrations metadata: {error}"
-                ) from error
-        return tuple(ran)
+        return self._send(ran, "create")
 
     def destroy_metadata(self) -> tuple[str, ...]:
         """Drop the metadata table (after terminating its query) and stream, with their topics.
@@ -259,14 +252,18 @@ class Migrator:
             ran.append(f"DROP TABLE {metadata.names.table} DELETE TOPIC;")
         if metadata.describe(metadata.names.stream) is not None:
             ran.append(f"DROP STREAM {metadata.names.stream} DELETE TOPIC;")
-        for statement in ran:
+        return self._send(ran, "destroy")
+
+    def _send(self, statements: list[str], what: str) -> tuple[str, ...]:
+        for statement in statements:
             try:
                 self.client.execute_statement(statement)
             except KsqlError as error:
+                first_line = statement.splitlines()[0]
                 raise MigrationError(
-                    f"could not destroy the migrations metadata at '{statement}': {error}"
+                    f"could not {what} the migrations metadata at '{first_line}': {error}"
                 ) from error
-        return tuple(ran)
+        return tuple(statements)
 
     def apply(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -41,17 +42,23 @@ def _wait(predicate: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _killed_after(project: Project, statements: int) -> subprocess.Popen[str]:
+    """``apply --all`` in its own process, killed with SIGKILL once N statements finished."""
+    runner = project.spawn("apply", "--all")
+    try:
+        _wait(lambda: _row(project, 1)[2] >= statements, 60, f"{statements} statements")
+        os.kill(runner.pid, signal.SIGKILL)
+    finally:
+        runner.communicate(timeout=30)
+    return runner
+
+
 @pytest.mark.slow
 def test_kill_9_mid_migration_then_info_apply_resume(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project.write(1, "many", _many_streams(project, 1, 400))
-    runner = project.spawn("apply", "--all")
-    try:
-        _wait(lambda: _row(project, 1)[2] >= 5, 60, "five finished statements")
-        os.kill(runner.pid, signal.SIGKILL)
-    finally:
-        runner.communicate(timeout=30)
+    runner = _killed_after(project, 5)
     state, who, done = _row(project, 1)
     assert state is State.RUNNING
     assert f"pid {runner.pid}" in who
@@ -92,12 +99,7 @@ def test_repair_marks_a_stopped_run_failed_and_restart_runs_it_again(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project.write(1, "many", _many_streams(project, 1, 300))
-    runner = project.spawn("apply", "--all")
-    try:
-        _wait(lambda: _row(project, 1)[2] >= 3, 60, "three finished statements")
-        os.kill(runner.pid, signal.SIGKILL)
-    finally:
-        runner.communicate(timeout=30)
+    runner = _killed_after(project, 3)
     code, out, err = project.run("unlock", capsys=capsys)
     assert code == 0
     assert f"pid {runner.pid}" in out
