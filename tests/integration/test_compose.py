@@ -35,7 +35,7 @@ STACK_DOC = ROOT / "docs" / "stack.md"
 
 DEFAULT_SERVICES = {"kafka", "ksqldb-server", "ksqldb-cli", "datagen"}
 PROFILES = {"cluster": {"ksqldb-server-2"}, "schema-registry": {"schema-registry"}}
-SKIP_MARKER = "<!-- docs-test: skip (needs a Docker engine) -->"
+SKIP_MARKER = "<!-- docs-test: skip: needs a Docker engine and the compose stack -->"
 
 
 @pytest.fixture(scope="module")

@@ -26,13 +26,12 @@ def test_the_walk_through_runs_as_written(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with LocalServer() as server:
-        # The doc starts 'ksqlpy-local --port 8088': the test's server stands in for it.
-        url = server.url
+        url = server.url  # the page's http://localhost:8088
         for language, body in _blocks():
             if language == "sh":
                 for line in body.splitlines():
                     words = shlex.split(line, comments=True)
-                    if not words or words[0] == "ksqlpy-local":
+                    if not words:
                         continue
                     if words[0] == "cd":
                         os.chdir(words[1])
@@ -48,7 +47,6 @@ def test_the_walk_through_runs_as_written(
                 assert target.parent.name == "migrations", header
                 target.write_text(text)
             elif language == "python":
-                os.chdir(tmp_path)
                 exec(compile(body, str(DOC), "exec"), {})
                 out = capsys.readouterr().out
                 assert "applied ()" in out  # everything was applied by the shell part
