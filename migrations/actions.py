@@ -138,6 +138,7 @@ def _apply(args: argparse.Namespace, command: str) -> int:
                 defines=defines,
                 resume=args.resume,
                 restart=args.restart,
+                parse_check=not args.no_parse_check,
             )
         except MigrationStateError as error:
             nothing = target is Target.NEXT and str(error).startswith("no eligible migrations")

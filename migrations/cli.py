@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a stopped or failed version again from its first statement",
     )
     apply.add_argument(
+        "--no-parse-check",
+        action="store_true",
+        help="send statements ksqlpy's parser cannot read to the server unread",
+    )
+    apply.add_argument(
         "--ok-if-up-to-date",
         action="store_true",
         help="exit 0 when --next finds nothing to apply (ksql-migrations exits 1)",

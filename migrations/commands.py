@@ -274,13 +274,16 @@ class Migrator:
         defines: Mapping[str, str] | None = None,
         resume: bool = False,
         restart: bool = False,
+        parse_check: bool = True,
     ) -> ApplyResult:
         """Apply migrations: ``Target.ALL``, ``NEXT``, ``UNTIL`` (with version) or ``VERSION``.
 
         Every selected file is split, substituted and checked before anything is sent. A dry
         run takes no lock and writes nothing. See ``ApplyOptions`` for resume/restart.
         """
-        options = ApplyOptions(target, version, dry_run, dict(defines or {}), resume, restart)
+        options = ApplyOptions(
+            target, version, dry_run, dict(defines or {}), resume, restart, parse_check
+        )
         if resume and restart:
             raise MigrationStateError("--resume and --restart exclude each other; pick one")
         if target in (Target.UNTIL, Target.VERSION) and version is None:
@@ -305,7 +308,7 @@ class Migrator:
         if problems:
             raise MigrationStateError(f"validation failed: {problems[0]}")
         chosen = select(files.files, latest_version, options.target, options.version)
-        plans = [plan_file(f, options.defines) for f in chosen]
+        plans = [plan_file(f, options.defines, parse_check=options.parse_check) for f in chosen]
         if plans and stopped:
             info = lookup(current) if current != NONE_VERSION else None
             if options.dry_run and info is not None and info.state is State.RUNNING:

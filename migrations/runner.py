@@ -60,6 +60,8 @@ class ApplyOptions:
     """Continue a stopped (RUNNING) or failed (ERROR) version after its last finished statement."""
     restart: bool = False
     """Run a stopped or failed version again from its first statement (ksql-migrations' way)."""
+    parse_check: bool = True
+    """Refuse statements ksqlpy's parser cannot read (False: send them to the server unread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,9 @@ def _silent(_event: Event) -> None:
     pass
 
 
-def plan_file(migration: MigrationFile, defines: Mapping[str, str]) -> PlannedMigration:
+def plan_file(
+    migration: MigrationFile, defines: Mapping[str, str], *, parse_check: bool = True
+) -> PlannedMigration:
     """Split, substitute and check every statement of a file before anything is sent.
 
     Variables start from ``defines`` for each file, as in ksql-migrations; a bad statement is a
@@ -105,7 +109,7 @@ def plan_file(migration: MigrationFile, defines: Mapping[str, str]) -> PlannedMi
     variables = dict(defines)
     actions: list[Action] = []
     for raw in raws:
-        action = prepare(raw, variables, source)
+        action = prepare(raw, variables, source, parse_check=parse_check)
         if isinstance(action, Define):
             variables[action.name] = action.value
         elif isinstance(action, Undefine):

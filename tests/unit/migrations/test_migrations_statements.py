@@ -102,13 +102,17 @@ def test_statements_ksql_migrations_refuses_are_refused_before_sending(sql: str)
         _prepare(sql)
 
 
-def test_statements_our_parser_cannot_read_still_go_to_the_server() -> None:
-    # The server is the judge of plain statements; only client-side kinds need our parse.
-    raw = RawStatement("CREATE SINK CONNECTOR IF NOT EXISTS c WITH ('x' = 'y') EXTRA;", 1)
-    action = prepare(raw, {}, "f")
+def test_a_statement_our_parser_cannot_read_is_refused_unless_asked() -> None:
+    raw = RawStatement("CREATE STREAMM s (id INT KEY) WITH (kafka_topic='s');", 3)
+    with pytest.raises(MigrationFileError, match=r"(?s)f, line 3: .*--no-parse-check"):
+        prepare(raw, {}, "f")
+    # With the check off the server is the judge of plain statements ...
+    action = prepare(raw, {}, "f", parse_check=False)
     assert isinstance(action, Send)
+    assert action.tree is None
+    # ... but statements the runner must read itself still need our parse.
     with pytest.raises(MigrationFileError, match="line 4"):
-        prepare(RawStatement("INSERT INTO t (a) VALUES (1), (2);", 4), {}, "f")
+        prepare(RawStatement("INSERT INTO t (a) VALUES (1), (2);", 4), {}, "f", parse_check=False)
 
 
 def test_plan_file_scopes_variables_per_file(tmp_path: Path) -> None:
