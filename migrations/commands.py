@@ -148,6 +148,7 @@ class Migrator:
         self._client: Client | None = client
         self._owns_client = client is None
         self._metadata: Metadata | None = None
+        self._plans: dict[tuple[object, ...], PlannedMigration] = {}
 
     @classmethod
     def from_config_file(
@@ -184,7 +185,12 @@ class Migrator:
                 table_topic,
                 self.config.topic_replicas,
             )
-            self._metadata = Metadata(self.client, names, settle_timeout=self.settle_timeout)
+            self._metadata = Metadata(
+                self.client,
+                names,
+                settle_timeout=self.settle_timeout,
+                write_timeout=self.config.request_timeout,
+            )
         return self._metadata
 
     def close(self) -> None:
@@ -308,7 +314,7 @@ class Migrator:
         if problems:
             raise MigrationStateError(f"validation failed: {problems[0]}")
         chosen = select(files.files, latest_version, options.target, options.version)
-        plans = [plan_file(f, options.defines, parse_check=options.parse_check) for f in chosen]
+        plans = [self._planned(f, options) for f in chosen]
         if plans and stopped:
             info = lookup(current) if current != NONE_VERSION else None
             if options.dry_run and info is not None and info.state is State.RUNNING:
@@ -318,6 +324,22 @@ class Migrator:
         known = self.metadata.infos(f.version for f in files.files) if files.files else {}
         below = skipped_below(files.files, latest_version, known)
         return ApplyResult(latest_version, tuple(plans), (), options.dry_run, tuple(below))
+
+    def _planned(self, migration: MigrationFile, options: ApplyOptions) -> PlannedMigration:
+        # apply plans twice (before the lock, to write nothing for a bad file; under the lock,
+        # to read the state again): the same bytes give the same plan.
+        key = (
+            migration.path,
+            migration.read_bytes(),
+            tuple(options.defines.items()),
+            options.parse_check,
+        )
+        planned = self._plans.get(key)
+        if planned is None:
+            planned = self._plans[key] = plan_file(
+                migration, options.defines, parse_check=options.parse_check
+            )
+        return planned
 
     def info(self) -> InfoResult:
         """The current version, every file's state (PENDING without a row) and the lock."""

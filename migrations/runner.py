@@ -236,22 +236,23 @@ class Runner:
         # queries on the table can lag its stream). Later versions are our own writes.
         if plans and previous != NONE_VERSION:
             self.metadata.wait_for(int(previous), {"STATE": State.MIGRATED.value})
-        for number, planned in enumerate(plans, 1):
-            self.lock.renew()
-            self.emit(Event("start", planned.migration, number, len(plans)))
-            started = time.monotonic()
-            self._run_one(planned, previous)
-            self.emit(
-                Event(
-                    "done",
-                    planned.migration,
-                    number,
-                    len(plans),
-                    seconds=time.monotonic() - started,
+        with self.metadata.writing():
+            for number, planned in enumerate(plans, 1):
+                self.lock.renew()
+                self.emit(Event("start", planned.migration, number, len(plans)))
+                started = time.monotonic()
+                self._run_one(planned, previous)
+                self.emit(
+                    Event(
+                        "done",
+                        planned.migration,
+                        number,
+                        len(plans),
+                        seconds=time.monotonic() - started,
+                    )
                 )
-            )
-            applied.append(planned.migration.version)
-            previous = str(planned.migration.version)
+                applied.append(planned.migration.version)
+                previous = str(planned.migration.version)
         if applied:  # so that 'info' right after the run shows it
             self.metadata.wait_for(applied[-1], {"STATE": State.MIGRATED.value})
         return applied
@@ -312,7 +313,8 @@ class Runner:
                 if index == last:  # written with the MIGRATED rows: one request less
                     deferred.append(entry.row())
                 else:
-                    self.metadata.write([entry.row()])
+                    # Not waited for: the next statement runs while the ack travels.
+                    self.metadata.write([entry.row()], wait=False)
                 self.emit(
                     Event("statement", migration, index, total, action, time.monotonic() - began)
                 )

@@ -167,3 +167,26 @@ def test_each_statement_waits_for_the_command_before_it(project: Project) -> Non
     assert numbers[1] is not None
     assert numbers[2] is not None
     assert numbers[2] > numbers[1]
+
+
+def test_without_a_usable_insert_stream_every_row_still_lands(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Behind a proxy that downgrades to HTTP/1.1 the duplex stream fails: each row is then
+    # written with a request of its own, and the history is the same.
+    from ksqlpy import ServerUnavailableError
+
+    project.write(1, "one", _create("f1"))
+    project.write(2, "two", _create("f2") + _create("f3"))
+    with Client(project.url) as client:
+
+        def broken(*_args: object, **_kwargs: object) -> object:
+            raise ServerUnavailableError("no HTTP/2 here")
+
+        monkeypatch.setattr(client, "insert_stream", broken)
+        with Migrator(load_config(project.config), client=client) as migrator:
+            assert migrator.apply(Target.ALL).applied == (1, 2)
+            states = [row.info.state for row in migrator.info().rows]
+    assert states == [State.MIGRATED, State.MIGRATED]
+    journal = [r["VERSION_KEY"] for r in project.events() if "#" in str(r["VERSION_KEY"])]
+    assert journal == ["1#0", "1#1", "2#0", "2#1", "2#2"]
