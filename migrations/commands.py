@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ksqlpy._errors import (
     KsqlError,
@@ -152,10 +152,10 @@ class Migrator:
 
     @classmethod
     def from_config_file(
-        cls, path: str | os.PathLike[str] = CONFIG_FILE, **options: object
+        cls, path: str | os.PathLike[str] = CONFIG_FILE, **options: Any
     ) -> Migrator:
-        """A Migrator for the project whose properties file is ``path``."""
-        return cls(load_config(path), **options)  # type: ignore[arg-type]
+        """A Migrator for the project whose properties file is ``path`` (options as __init__)."""
+        return cls(load_config(path), **options)
 
     # resources ----------------------------------------------------------------------------------
 

@@ -40,9 +40,10 @@ class MigrationFile:
                 f"cannot read migration file {self.path}: {error.strerror or error}"
             ) from error
 
-    def read_text(self) -> str:
-        """The file's text (UTF-8, as ksql-migrations reads it)."""
-        data = self.read_bytes()
+    def read_text(self, data: bytes | None = None) -> str:
+        """The file's text (UTF-8, as ksql-migrations reads it), from ``data`` if given."""
+        if data is None:
+            data = self.read_bytes()
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as error:

@@ -105,7 +105,7 @@ def plan_file(
     """
     data = migration.read_bytes()
     source = str(migration.path)
-    raws = split_statements(migration.read_text(), source)
+    raws = split_statements(migration.read_text(data), source)
     variables = dict(defines)
     actions: list[Action] = []
     for raw in raws:
