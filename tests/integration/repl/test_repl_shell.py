@@ -69,6 +69,23 @@ def test_push_query_row_limit(harness: Harness) -> None:
     assert harness.client.list_queries() == ()
 
 
+def test_push_query_shows_its_header_once(harness: Harness) -> None:
+    harness.run(ORDERS + " SET 'auto.offset.reset'='earliest';")
+    insert(harness, (1, "an item with a name longer than ten", 1.0), (2, "b", 2.0))
+    harness.run("SELECT * FROM orders EMIT CHANGES LIMIT 2;")
+    headers = [line for line in harness.text.splitlines() if line.startswith("| ID ")]
+    assert len(headers) == 1, harness.text
+    assert "| an item with a name longer than ten |" in harness.text
+
+
+def test_push_query_with_no_rows_still_names_its_columns(harness: Harness) -> None:
+    harness.run(ORDERS)
+    harness.session.timeout = 0.3
+    harness.run("SELECT * FROM orders EMIT CHANGES;")
+    lines = harness.text.splitlines()
+    assert sum(1 for line in lines if line.startswith("| ID ")) == 1, harness.text
+
+
 def test_push_query_timeout(harness: Harness) -> None:
     harness.run(ORDERS)
     harness.session.timeout = 0.3
