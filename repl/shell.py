@@ -108,7 +108,10 @@ class Shell:
         self.out.line(result.text)
 
     def _failure(self, result: Failure) -> Failure:
-        self.out.error(render_error(result.error, verbose=self.session.verbose_errors))
+        error = render_error(
+            result.error, verbose=self.session.verbose_errors, url=self.session.url
+        )
+        self.out.error(error)
         return result
 
     def _control(self, result: Control) -> None:

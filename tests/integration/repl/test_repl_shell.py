@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import _thread
+import io
 import json
 import threading
 from pathlib import Path
 
 from repl_helpers import ORDERS, Harness
 
-from ksqlpy import KsqlSyntaxError
+from ksqlpy import Client, KsqlSyntaxError
+from ksqlpy.repl.executor import Executor
+from ksqlpy.repl.render.output import Output
+from ksqlpy.repl.session import Session
+from ksqlpy.repl.shell import Shell
 
 
 def insert(h: Harness, *rows: tuple[int, str, float]) -> None:
@@ -259,3 +264,17 @@ def test_set_cli_column_width_and_wrap(harness: Harness) -> None:
     assert max(len(line) for line in harness.text.splitlines()) <= 40
     assert harness.run("SET CLI COLOUR ON")
     assert "usage: SET CLI WRAP <value>, COLUMN-WIDTH <value>" in harness.text
+
+
+def test_a_server_gone_mid_session_names_ksqlpy_local_first() -> None:
+    url = "http://127.0.0.1:9"
+    with Client(url) as client:
+        session = Session(url=url)
+        buffer = io.StringIO()
+        shell = Shell(Executor(client, session), session, Output(buffer, tty=False))
+        failures = shell.run_text("SHOW STREAMS;")
+    assert len(failures) == 1
+    assert buffer.getvalue().strip() == (
+        f"cannot reach ksqlDB at {url} (connection refused); "
+        "run 'ksqlpy --local' for an embedded server, or start ksqlDB and pass its URL"
+    )
