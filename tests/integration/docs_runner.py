@@ -1,0 +1,143 @@
+"""Run one page's blocks in order (a child process of test_docs_examples.py).
+
+Usage: ``python docs_runner.py BLOCKS.json``; the JSON holds the blocks (already pointed at the
+test servers) and the settings. Before each block it prints ``@@ path:line`` to stderr, so a
+block that hangs is named when the test kills this process. Exit 0 when every block ran.
+"""
+
+from __future__ import annotations
+
+import doctest
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+COMMAND_TIMEOUT_S = 90.0
+
+
+class Failed(Exception):
+    """A block did not do what the page says."""
+
+
+def _python(block: dict[str, Any], namespace: dict[str, Any]) -> None:
+    code = block["code"]
+    if code.lstrip().startswith(">>>"):
+        test = doctest.DocTestParser().get_doctest(
+            code, namespace, block["where"], block["path"], block["line"]
+        )
+        out: list[str] = []
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test, out=out.append, clear_globs=False)
+        if runner.failures:
+            raise Failed("".join(out))
+        return
+    exec(compile(code, block["where"], "exec"), namespace)
+
+
+def _command(argv: list[str], block: dict[str, Any], **options: Any) -> None:
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False, **options
+        )
+    except subprocess.TimeoutExpired as late:
+        raise Failed(f"still running after {COMMAND_TIMEOUT_S:g} s: {late.stderr!r}") from None
+    sys.stdout.write(done.stdout)
+    if done.returncode != 0 or "Traceback" in done.stderr:
+        raise Failed(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
+
+
+def _sql(block: dict[str, Any], settings: dict[str, Any]) -> None:
+    if block["mode"] == "demo":
+        argv = [sys.executable, "-m", "ksqlpy.demo", "--rate", "20", "--seed", "1"]
+        argv += ["--query-row-limit", "3", "-e", block["code"]]
+    else:
+        argv = [sys.executable, "-m", "ksqlpy.repl.cli", settings["ksqldb"]]
+        argv += ["--query-timeout", str(settings["query_timeout_ms"]), "-e", block["code"]]
+    _command(argv, block)
+
+
+def _sh(block: dict[str, Any]) -> None:
+    if block["mode"] != "interrupt":
+        _command(["bash", "-e", "-o", "pipefail", "-c", block["code"]], block)
+        return
+    for command in _commands(block["code"]):
+        _interrupted(command, float(block["argument"]))
+
+
+def _commands(code: str) -> list[str]:
+    """The commands of a block: lines joined at a trailing backslash, comments dropped."""
+    commands, current = [], ""
+    for line in code.splitlines():
+        if line.rstrip().endswith("\\"):
+            current += line.rstrip()[:-1] + " "
+            continue
+        current += line
+        if current.strip() and not current.lstrip().startswith("#"):
+            commands.append(current.strip())
+        current = ""
+    return commands
+
+
+def _interrupted(command: str, seconds: float) -> None:
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            code = proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+            try:
+                code = proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise Failed(f"{command!r} did not stop within 15 s of Ctrl-C") from None
+        err.seek(0)
+        errors = err.read()
+    if code not in (0, 130, -signal.SIGINT) or "Traceback" in errors:
+        raise Failed(f"{command!r} exited {code}:\n{errors}")
+
+
+def _pytest(block: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        test = Path(folder) / "test_from_docs.py"
+        test.write_text(block["code"], encoding="utf-8")
+        argv = [sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider"]
+        _command(argv, block, cwd=folder)
+
+
+def main(path: str) -> int:
+    spec = json.loads(Path(path).read_text(encoding="utf-8"))
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for block in spec["blocks"]:
+        print(f"@@ {block['where']}", file=sys.stderr, flush=True)
+        try:
+            if block["language"] == "python" and block["mode"] == "pytest":
+                _pytest(block)
+            elif block["language"] == "python":
+                _python(block, namespace)
+            elif block["language"] == "sql":
+                _sql(block, spec)
+            else:
+                _sh(block)
+        except Failed as failure:
+            print(f"{block['where']}: {failure}", file=sys.stderr)
+            return 1
+        except BaseException:  # what a reader would see: the traceback of their copy
+            print(f"{block['where']}: failed\n{traceback.format_exc()}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
