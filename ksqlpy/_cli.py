@@ -1,15 +1,13 @@
-"""Helpers shared by the console scripts: one argument parser shape and the 'not built yet' exit."""
+"""Helpers shared by the console scripts: one argument parser shape and the usage exit code."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
 from typing import NoReturn
 
 from ._version import __version__
 
-# Exit code for usage errors and for tools that cannot run yet (argparse uses 2 as well).
+# Exit code for usage errors (argparse uses 2 as well).
 EXIT_USAGE = 2
 
 
@@ -27,12 +25,3 @@ def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser = _Parser(prog=prog, description=description)
     parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
     return parser
-
-
-def not_built(prog: str, description: str, what: str, argv: Sequence[str] | None) -> int:
-    """Answer ``--help``/``--version`` of an unbuilt tool; otherwise say so in one line."""
-    parser = base_parser(prog, description)
-    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.parse_args(argv)
-    print(f"{prog}: {what} is not built yet in ksqlpy {__version__}", file=sys.stderr)
-    return EXIT_USAGE

@@ -8,7 +8,6 @@ import sys
 import pytest
 
 import ksqlpy
-from ksqlpy._cli import EXIT_USAGE, not_built
 
 CLIS = {
     "ksqlpy": "ksqlpy.repl.cli",
@@ -60,11 +59,3 @@ def test_every_console_script_answers_help(prog: str) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"usage: {prog}")
     assert "Traceback" not in out.stderr
-
-
-def test_a_tool_not_built_yet_says_so_in_one_line_and_exits_2(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert not_built("ksqlpy-x", "Example tool.", "the x tool", []) == EXIT_USAGE
-    err = capsys.readouterr().err
-    assert err == f"ksqlpy-x: the x tool is not built yet in ksqlpy {ksqlpy.__version__}\n"
