@@ -63,11 +63,17 @@ def _sql(block: dict[str, Any], settings: dict[str, Any]) -> None:
 
 
 def _sh(block: dict[str, Any]) -> None:
-    if block["mode"] != "interrupt":
-        _command(["bash", "-e", "-o", "pipefail", "-c", block["code"]], block)
+    """Like a reader's terminal: a ``cd`` in one block holds for the next ones."""
+    if block["mode"] == "interrupt":
+        for command in _commands(block["code"]):
+            _interrupted(command, float(block["argument"]))
         return
-    for command in _commands(block["code"]):
-        _interrupted(command, float(block["argument"]))
+    with tempfile.NamedTemporaryFile("r", suffix=".cwd") as where:
+        script = f"{block['code']}\npwd > {where.name}\n"
+        _command(["bash", "-e", "-o", "pipefail", "-c", script], block)
+        folder = where.read().strip()
+    if folder:
+        os.chdir(folder)
 
 
 def _commands(code: str) -> list[str]:
@@ -87,7 +93,7 @@ def _commands(code: str) -> list[str]:
 def _interrupted(command: str, seconds: float) -> None:
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(
-            ["bash", "-c", f"exec {command}"],
+            ["bash", "-c", f"exec {command}"],  # the runner's cwd: where the reader's shell is
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,
