@@ -3,11 +3,12 @@
 Every fenced block tagged ``python``, ``sql`` or ``sh`` runs, in document order, as a reader who
 copies them one after the other would run them: the python blocks of one page share one
 namespace (``>>>`` blocks are doctests, their output is compared), ``sql`` blocks go through the
-``ksqlpy`` shell (push queries stop after ``SQL_QUERY_TIMEOUT_MS``), ``sh`` blocks through bash with
-the project's commands on the PATH. Pages address ksqlDB at ``http://localhost:8088`` and Kafka
-at ``localhost:9092``: the runner points those at a fresh local server per page and at the test
-broker. Other blocks (``console``, ``text``, ``json``, ``toml``, untagged) are transcripts and
-data, not code.
+``ksqlpy`` shell (push queries stop after ``SQL_QUERY_TIMEOUT_MS``) unless their first line is
+``-- path/name.sql``, which makes them that file's content (saved there), ``sh`` blocks through
+bash with the project's commands on the PATH, a ``cd`` holding for later blocks. Pages address
+ksqlDB at ``http://localhost:8088`` and Kafka at ``localhost:9092``: the runner points those at a
+fresh local server per page and at the test broker. Other blocks (``console``, ``text``, ``json``,
+``toml``, untagged) are transcripts and data, not code.
 
 A block that cannot run as written says why in an HTML comment on the line above its fence:
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import doctest
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -52,7 +53,16 @@ def _command(argv: list[str], block: dict[str, Any], **options: Any) -> None:
         raise Failed(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
 
 
+_FILE = re.compile(r"--\s*(\S+\.sql)\s*")
+
+
 def _sql(block: dict[str, Any], settings: dict[str, Any]) -> None:
+    named = _FILE.fullmatch(block["code"].splitlines()[0]) if block["code"].strip() else None
+    if named is not None:  # "-- path/file.sql" first: the reader saves it in that file
+        target = Path(named.group(1))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(block["code"], encoding="utf-8")
+        return
     if block["mode"] == "demo":
         argv = [sys.executable, "-m", "ksqlpy.demo", "--rate", "20", "--seed", "1"]
         argv += ["--query-row-limit", "3", "-e", block["code"]]

@@ -32,8 +32,7 @@ REPORTED = {
     "docs/local.md": "docs/local.md:7 runs ksqlpy-local until Ctrl-C, on the fixed port 8088, "
     "and with --tls-cert files that do not exist: it needs a docs-test marker (reported)",
     "docs/migrations.md": "docs/migrations.md:206 opens 'shop/ksql-migrations.properties' after "
-    "the page's 'cd shop', and the sql block at :36 is a file's content, sent to the server "
-    "as statements (reported)",
+    "the page's 'cd shop' (reported)",
 }
 
 
