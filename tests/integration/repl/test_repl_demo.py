@@ -76,9 +76,19 @@ def test_ctrl_c_on_a_push_query_stops_only_the_query(demo: Terminal) -> None:
     demo.type("SET 'auto.offset.reset'='earliest';")
     demo.keys("Enter")
     demo.wait_for("Successfully changed local property")
+    demo.wait_for("| 1 property set")  # the toolbar
+    # Completion offers the stream's column before functions such as TIMESTAMPTOSTRING.
+    demo.type("SELECT * FROM my_stream WHERE ti")
+    demo.keys("Tab")
+    demo.wait_for("WHERE TITLE")
+    prompts = demo.screen().count("ksql>")
+    demo.keys("C-c")
+    demo.wait_for_prompts(prompts + 1)
     demo.type("SELECT * FROM my_stream EMIT CHANGES;")
     demo.keys("Enter")
-    demo.wait_for("Press Ctrl-C to stop.")
+    screen = demo.wait_for("Press Ctrl-C to stop.")
+    query = screen.split("SELECT * FROM my_stream EMIT CHANGES;")[-1]
+    assert query.count("| ID ") == 1, query  # one header, not an empty one first
     prompts = demo.screen().count("ksql>")
     demo.keys("C-c")
     demo.wait_for("Query terminated")
