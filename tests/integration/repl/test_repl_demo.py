@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -108,3 +110,21 @@ def test_ctrl_c_on_a_push_query_stops_only_the_query(demo: Terminal) -> None:
     while _reachable(url):  # everything the demo started stops with it
         assert time.monotonic() < deadline, "the demo's server outlived it"
         time.sleep(0.2)
+
+
+def test_the_terminal_is_restored_even_when_the_shell_is_killed(demo: Terminal) -> None:
+    screen = demo.wait_for("ksql>", timeout=90)
+    match = re.search(r"a local ksqlDB at (http://\S+) with people", screen)
+    assert match is not None, screen
+    # The shell is at its prompt, the terminal in raw mode; then it dies without cleaning up.
+    found = subprocess.run(
+        ["pgrep", "-f", f"ksqlpy.repl.cli {match.group(1)}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    pids = [int(pid) for pid in found.stdout.split()]
+    assert len(pids) == 1, found
+    os.kill(pids[0], signal.SIGKILL)
+    screen = demo.wait_for("make exited", timeout=30)
+    assert re.search(r"^icanon$", screen, re.M), screen  # the demo put the modes back
