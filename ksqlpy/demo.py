@@ -12,10 +12,12 @@ shows people arriving live. Ctrl-C stops the query, Ctrl-D leaves, and everythin
 started stops with it. Extra arguments go to the shell (``-e "..."`` runs statements and exits).
 No Docker, no JVM: everything is Python.
 
-Ctrl-C belongs to the shell alone: the server and the feed run in sessions of their own (the
-terminal's SIGINT never reaches them; on Linux they also get SIGTERM if the demo dies), the
-demo ignores SIGINT while the shell runs, and the terminal's modes are put back whatever way
-the shell ends. SIGTERM or SIGHUP to the demo stops everything it started.
+Ctrl-C belongs to the shell alone: on a terminal the shell runs as its foreground job (its own
+process group, as a job-control shell would start it), so neither ``make``, the demo, the server
+nor the feed see the key; the server and the feed also run in sessions of their own (and, on
+Linux, get SIGTERM if the demo dies). The terminal and its modes come back to the demo however
+the shell ends, even killed in raw mode. SIGTERM or SIGHUP to the demo stops everything it
+started.
 """
 
 from __future__ import annotations
