@@ -34,6 +34,9 @@ TYPE_WIDTHS = {
 }
 STATUS_EVERY = 0.1
 """Seconds between redraws of the status line (rows are written as they come)."""
+QUIET_AFTER = 5.0
+"""Seconds without a row after which the status line says how long the query has been quiet
+(a server that froze or a source nobody writes to looks like that)."""
 HEADER_WAIT = 0.5
 """Seconds without rows after which the header is shown anyway (so a quiet query names its
 columns); before that it waits for the first rows, which may widen the columns."""
@@ -88,6 +91,7 @@ class LiveTable:
         self.started = clock()
         self._header = False
         self._status_at = 0.0
+        self._last_row_at: float | None = None
 
     @property
     def rate(self) -> float:
@@ -128,6 +132,7 @@ class LiveTable:
         self.out.write("".join(parts))
         self.count += len(rows)
         now = self.clock()
+        self._last_row_at = now
         if now - self._status_at >= STATUS_EVERY:
             self._status_at = now
             self.tick()
@@ -139,7 +144,11 @@ class LiveTable:
             self.out.write(self.header())
             self._header = True
         noun = "row" if self.count == 1 else "rows"
-        self.out.status(f"{self.count} {noun}, {self.rate:,.0f} rows/s. Press Ctrl-C to stop.")
+        quiet = self.clock() - (self._last_row_at or self.started)
+        note = f", no new row for {quiet:.0f} s" if quiet >= QUIET_AFTER else ""
+        self.out.status(
+            f"{self.count} {noun}, {self.rate:,.0f} rows/s{note}. Press Ctrl-C to stop."
+        )
 
     def finish(self) -> str:
         """The header if not shown yet, the closing border and the summary line to print."""

@@ -153,3 +153,22 @@ def test_a_quiet_query_names_its_columns_after_a_moment_and_an_empty_one_at_the_
     empty = io.StringIO()
     assert LiveTable(["ID"], Output(empty, tty=False)).finish().startswith("0 rows in")
     assert empty.getvalue().splitlines() == ["+----+", "| ID |", "+----+", "+----+"]
+
+
+def test_the_status_line_says_how_long_a_query_has_been_quiet() -> None:
+    screen = io.StringIO()
+    clock = Clock()
+    view = LiveTable(["V"], Output(screen, tty=True), clock=clock)
+    clock.now += 1.0
+    view.add([("x",)])
+    clock.now += 2.0
+    view.tick()
+    assert screen.getvalue().endswith("1 row, 0 rows/s. Press Ctrl-C to stop.")
+    clock.now += 10.0
+    view.tick()
+    assert screen.getvalue().endswith("no new row for 12 s. Press Ctrl-C to stop.")
+    idle = io.StringIO()
+    waiting = LiveTable(["V"], Output(idle, tty=True), clock=clock)
+    clock.now += 6.0
+    waiting.tick()
+    assert idle.getvalue().endswith("0 rows, 0 rows/s, no new row for 6 s. Press Ctrl-C to stop.")
