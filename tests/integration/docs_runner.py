@@ -7,6 +7,7 @@ block that hangs is named when the test kills this process. Exit 0 when every bl
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import json
 import os
@@ -42,15 +43,27 @@ def _python(block: dict[str, Any], namespace: dict[str, Any]) -> None:
 
 
 def _command(argv: list[str], block: dict[str, Any], **options: Any) -> None:
+    # A session of its own: on a timeout the whole group goes, servers a block started included.
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **options,
+    )
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False, **options
-        )
-    except subprocess.TimeoutExpired as late:
-        raise Failed(f"still running after {COMMAND_TIMEOUT_S:g} s: {late.stderr!r}") from None
-    sys.stdout.write(done.stdout)
-    if done.returncode != 0 or "Traceback" in done.stderr:
-        raise Failed(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
+        out, err = proc.communicate(timeout=COMMAND_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise Failed(f"still running after {COMMAND_TIMEOUT_S:g} s: {err[-2000:]}") from None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # nothing it started outlives it
+    sys.stdout.write(out)
+    if proc.returncode != 0 or "Traceback" in err:
+        raise Failed(f"exit {proc.returncode}\n{out}\n{err}")
 
 
 _FILE = re.compile(r"--\s*(\S+\.sql)\s*")

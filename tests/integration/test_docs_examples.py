@@ -27,13 +27,15 @@ from docs_examples import (
 RUNNER = Path(__file__).with_name("docs_runner.py")
 PAGE_TIMEOUT_S = 240.0
 # Pages whose owners are editing them on other branches: their failing blocks are reported to
-# the lead, not marked here. Strict: once the page runs, this entry must go.
+# the lead, not marked here. Strict: once the page runs, this entry must go. Those in NOT_RUN
+# would only wait for the command timeout (a server that never ends), so they are not run.
 REPORTED = {
     "docs/local.md": "docs/local.md:7 runs ksqlpy-local until Ctrl-C, on the fixed port 8088, "
     "and with --tls-cert files that do not exist: it needs a docs-test marker (reported)",
     "docs/migrations.md": "docs/migrations.md:206 opens 'shop/ksql-migrations.properties' after "
     "the page's 'cd shop' (reported)",
 }
+NOT_RUN = {"docs/local.md"}
 
 
 def _needs_kafka(text: str) -> bool:
@@ -45,7 +47,7 @@ def _param(page: Path) -> object:
     name = str(page.relative_to(ROOT))
     marks = [pytest.mark.kafka] if _needs_kafka(text) else []
     if name in REPORTED:
-        marks.append(pytest.mark.xfail(reason=REPORTED[name], strict=True))
+        marks.append(pytest.mark.xfail(reason=REPORTED[name], strict=True, run=name not in NOT_RUN))
     return pytest.param(page, marks=marks, id=name)
 
 
