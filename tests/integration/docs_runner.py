@@ -42,28 +42,38 @@ def _python(block: dict[str, Any], namespace: dict[str, Any]) -> None:
     exec(compile(code, block["where"], "exec"), namespace)
 
 
+_GROUPS: list[int] = []
+"""Process groups of the commands run so far: what a block left running in the background (a
+server, like a reader's ``cmd &``) keeps running for later blocks and is stopped at the end."""
+
+
 def _command(argv: list[str], block: dict[str, Any], **options: Any) -> None:
-    # A session of its own: on a timeout the whole group goes, servers a block started included.
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        **options,
-    )
-    try:
-        out, err = proc.communicate(timeout=COMMAND_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        raise Failed(f"still running after {COMMAND_TIMEOUT_S:g} s: {err[-2000:]}") from None
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # nothing it started outlives it
-    sys.stdout.write(out)
-    if proc.returncode != 0 or "Traceback" in err:
-        raise Failed(f"exit {proc.returncode}\n{out}\n{err}")
+    # Output to files, not pipes: a background job holding a pipe would keep it from ending.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=err, text=True, start_new_session=True, **options
+        )
+        _GROUPS.append(proc.pid)
+        try:
+            proc.wait(COMMAND_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            err.seek(0)
+            late = err.read()[-2000:]
+            raise Failed(f"still running after {COMMAND_TIMEOUT_S:g} s: {late}") from None
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read(), err.read()
+    sys.stdout.write(output)
+    if proc.returncode != 0 or "Traceback" in errors:
+        raise Failed(f"exit {proc.returncode}\n{output}\n{errors}")
+
+
+def _stop_background() -> None:
+    for group in _GROUPS:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
 
 
 _FILE = re.compile(r"--\s*(\S+\.sql)\s*")
@@ -146,7 +156,13 @@ def _pytest(block: dict[str, Any]) -> None:
 
 
 def main(path: str) -> int:
-    spec = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        return _run(json.loads(Path(path).read_text(encoding="utf-8")))
+    finally:
+        _stop_background()
+
+
+def _run(spec: dict[str, Any]) -> int:
     namespace: dict[str, Any] = {"__name__": "__main__"}
     for block in spec["blocks"]:
         print(f"@@ {block['where']}", file=sys.stderr, flush=True)
