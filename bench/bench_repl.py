@@ -4,7 +4,8 @@ Run ``python bench/bench_repl.py`` from the repository root. Three tables, each 
 the raw limit measured in the same run:
 
 1. Time from starting ``ksqlpy URL`` in a pseudo-terminal to the first prompt (target 0.5 s),
-   next to a bare ``python -c pass`` and ``import ksqlpy``.
+   next to a bare ``python -c pass`` and ``import ksqlpy`` (``bench_startup.py`` compares it
+   with pgcli and litecli).
 2. Completion latency with a catalog of 2,000 sources (10 columns each), 500 topics and 200
    functions, per context (target 50 ms), next to tokenizing the same text (every call does).
 3. Push-query rendering: rows/s the live grid formats and writes, and rows/s through the whole
@@ -16,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import pty
-import select
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
+
+from bench_startup import until_prompt  # one way to time a prompt (bench/ is on sys.path)
 
 from ksqlpy.repl.completion.suggest import CatalogSnapshot, SourceMeta, suggest
 from ksqlpy.sql import tokenize
@@ -82,30 +80,6 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
-def _until_prompt(command: list[str], marker: bytes | None) -> float:
-    """Seconds until ``marker`` appears on the pseudo-terminal (or the process ends)."""
-    master, slave = pty.openpty()
-    home = tempfile.mkdtemp(prefix="bench-repl-")
-    env = dict(os.environ, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home, TERM="xterm")
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env)
-    seen = b""
-    try:
-        while marker is not None and marker not in seen:
-            ready, _, _ = select.select([master], [], [], 10)
-            if not ready:
-                raise RuntimeError(f"no {marker!r} within 10 s: {seen[-300:]!r}")
-            seen += os.read(master, 65536)
-        took = time.perf_counter() - start
-        if marker is not None:
-            os.write(master, b"\x04")  # Ctrl-D
-        proc.wait(10)
-        return took if marker is not None else time.perf_counter() - start
-    finally:
-        os.close(master)
-        os.close(slave)
-
-
 def bench_startup(url: str, runs: int) -> None:
     """Table 1: command start to first prompt."""
     py = sys.executable
@@ -118,7 +92,7 @@ def bench_startup(url: str, runs: int) -> None:
     print(f"{'what':34} {'median':>8}  target")
     print("-" * 52)
     for name, (command, marker) in rows.items():
-        median = statistics.median(_until_prompt(command, marker) for _ in range(runs))
+        median = statistics.median(until_prompt(command, marker) for _ in range(runs))
         verdict = ("ok" if median < 0.5 else "SLOW") + " (< 0.5)" if marker else ""
         print(f"{name:34} {median:8.3f}  {verdict}")
     print()

@@ -11,21 +11,67 @@ sink), and opens the ``ksqlpy`` shell on that server. In the shell::
 shows people arriving live. Ctrl-C stops the query, Ctrl-D leaves, and everything the demo
 started stops with it. Extra arguments go to the shell (``-e "..."`` runs statements and exits).
 No Docker, no JVM: everything is Python.
+
+Ctrl-C belongs to the shell alone: on a terminal the shell runs as its foreground job (its own
+process group, as a job-control shell would start it), so neither ``make``, the demo, the server
+nor the feed see the key; the server and the feed also run in sessions of their own (and, on
+Linux, get SIGTERM if the demo dies). The terminal and its modes come back to the demo however
+the shell ends, even killed in raw mode. SIGTERM or SIGHUP to the demo stops everything it
+started.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Any
 
 from ._cli import EXIT_USAGE, base_parser
 
 START_TIMEOUT_S = 30.0
 FEED_STREAM = "FAKE_PEOPLE"
+
+
+def _detach() -> None:
+    """In the child before exec: a session of its own (no terminal signals) and, on Linux,
+    SIGTERM when the demo dies, so nothing outlives it even after a SIGKILL."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            if os.getppid() == 1:  # the demo died before prctl took effect
+                os._exit(1)
+
+
+def _spawn(command: list[str], **options: Any) -> subprocess.Popen[str]:
+    # preexec_fn is unsafe with threads; the demo starts none before its children.
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=_detach,  # noqa: PLW1509
+        **options,
+    )
+
+
+def _log() -> IO[str]:
+    """Where a child's stderr goes: a file, read only on failure (an undrained pipe would
+    block a child that writes much during a long session)."""
+    return tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+
+
+def _errors(log: IO[str]) -> str:
+    log.seek(0)
+    return log.read().strip()
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
@@ -44,28 +90,30 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 @contextlib.contextmanager
 def local_server() -> Iterator[str]:
     """Run ``ksqlpy-local`` on a free port; yield its URL."""
-    proc = subprocess.Popen(
+    log = _log()
+    proc = _spawn(
         [sys.executable, "-m", "ksqlpy.local.cli", "--port", "0"],
-        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=log,
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         match = re.search(r"(https?://\S+)", line)
         if match is None:
-            error = proc.stderr.read() if proc.stderr else ""
-            raise SystemExit(f"ksqlpy demo: the local server did not start: {error.strip()}")
+            proc.wait(10)
+            raise SystemExit(f"ksqlpy demo: the local server did not start: {_errors(log)}")
         yield match.group(1)
     finally:
         _stop(proc)
+        log.close()
 
 
 @contextlib.contextmanager
-def people_feed(url: str, rate: float, seed: int | None) -> Iterator[subprocess.Popen[str]]:
-    """Run ``ksqlpy-datagen`` into the server until the demo ends."""
+def people_feed(
+    url: str, rate: float, seed: int | None
+) -> Iterator[tuple[subprocess.Popen[str], IO[str]]]:
+    """Run ``ksqlpy-datagen`` into the server until the demo ends; yield it and its stderr."""
     command = [
         sys.executable, "-m", "ksqlpy.datagen.cli",
         "--quickstart", "people", "--topic", "fake_people",
@@ -73,34 +121,124 @@ def people_feed(url: str, rate: float, seed: int | None) -> Iterator[subprocess.
     ]  # fmt: skip
     if seed is not None:
         command += ["--seed", str(seed)]
-    proc = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = _log()
+    proc = _spawn(command, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        yield proc
+        yield proc, log
     finally:
         _stop(proc)
+        log.close()
 
 
-def _wait_for_topic(url: str, proc: subprocess.Popen[str]) -> None:
+def _wait_for_topic(url: str, proc: subprocess.Popen[str], log: IO[str]) -> None:
     """Wait until the feed has created its stream (so the shell's first CREATE finds the topic)."""
     import httpx
 
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            error = proc.stderr.read() if proc.stderr else ""
-            raise SystemExit(f"ksqlpy demo: the fake-data feed stopped: {error.strip()}")
+            raise SystemExit(f"ksqlpy demo: the fake-data feed stopped: {_errors(log)}")
         with contextlib.suppress(httpx.HTTPError):
             answer = httpx.post(url + "/ksql", json={"ksql": "SHOW TOPICS;"}, timeout=5).json()
             if any(t["name"] == "fake_people" for t in answer[0]["topics"]):
                 return
         time.sleep(0.1)
     raise SystemExit("ksqlpy demo: the fake-data feed did not start in time")
+
+
+def _run_shell(command: list[str]) -> int:
+    """Run the shell as the terminal's foreground job, as a job-control shell would: Ctrl-C
+    (and Ctrl-Z) reach it alone, not make, the demo or its children; the terminal and its modes
+    come back to the demo however the shell ends. Its exit code."""
+    tty = sys.stdin.fileno() if sys.stdin.isatty() else None
+    saved = _modes(tty)
+    # A handler that does nothing, not SIG_IGN: exec resets handlers to the default (the shell
+    # keeps its KeyboardInterrupt) while an ignored signal would stay ignored. It covers the
+    # case without a terminal, where the shell shares the demo's process group.
+    previous = signal.signal(signal.SIGINT, _ignore)
+    shell = subprocess.Popen(  # the demo starts no threads: preexec_fn is safe here
+        command,
+        preexec_fn=None if tty is None else lambda: _foreground(tty, 0),  # noqa: PLW1509
+    )
+    try:
+        if tty is not None:
+            _foreground(tty, shell.pid)  # also from this side: whichever runs first wins
+        return _wait(shell)
+    finally:
+        if shell.returncode is None:  # the demo itself is stopping (SIGTERM/SIGHUP)
+            shell.terminate()
+            try:
+                shell.wait(5)
+            except subprocess.TimeoutExpired:
+                shell.kill()
+                shell.wait()
+        signal.signal(signal.SIGINT, previous)
+        if tty is not None:
+            _foreground(tty, os.getpgrp())
+            _restore(tty, saved)
+
+
+def _foreground(tty: int, pid: int) -> None:
+    """Make ``pid``'s process group (0: this process, in a new group) the terminal's
+    foreground group. SIGTTOU is ignored meanwhile: a background caller would be stopped."""
+    if pid == 0:
+        os.setpgid(0, 0)
+        pid = os.getpid()
+    else:
+        with contextlib.suppress(OSError):  # already done by the child itself, or exec'd
+            os.setpgid(pid, pid)
+    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        with contextlib.suppress(OSError):
+            os.tcsetpgrp(tty, pid)
+    finally:
+        signal.signal(signal.SIGTTOU, old)
+
+
+def _wait(shell: subprocess.Popen[Any]) -> int:
+    """Wait for the shell; a Ctrl-Z stop is undone at once (the demo has no job control)."""
+    while True:
+        _pid, status = os.waitpid(shell.pid, os.WUNTRACED)
+        if os.WIFSTOPPED(status):
+            os.killpg(shell.pid, signal.SIGCONT)
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        shell.returncode = code
+        return code if code >= 0 else 128 - code
+
+
+def _modes(tty: int | None) -> list[Any] | None:
+    if tty is None:
+        return None
+    import termios
+
+    try:
+        return termios.tcgetattr(tty)
+    except termios.error:
+        return None
+
+
+def _restore(tty: int, modes: list[Any] | None) -> None:
+    """Put the terminal's modes back (a shell killed in raw mode would leave them raw)."""
+    if modes is None:
+        return
+    import termios
+
+    with contextlib.suppress(termios.error):
+        termios.tcsetattr(tty, termios.TCSADRAIN, modes)
+
+
+def _ignore(_signum: int, _frame: Any) -> None:
+    """Ctrl-C while the shell runs is the shell's business."""
+
+
+def _exit_on(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _on_termination(handler: Callable[[int, Any], None]) -> None:
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,9 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, shell_args = parser.parse_known_args(argv)
     if args.rate <= 0:
         parser.error("--rate must be above 0")
+    _on_termination(_exit_on)  # unwind the with blocks below, which stop the children
     try:
         with local_server() as url, people_feed(url, args.rate, args.seed) as feed:
-            _wait_for_topic(url, feed)
+            _wait_for_topic(url, *feed)
             print(
                 f"ksqlpy demo: a local ksqlDB at {url} with people arriving on topic "
                 f"'fake_people' ({args.rate:g}/s). Try:\n"
@@ -122,9 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "  SELECT * FROM my_stream EMIT CHANGES;",
                 flush=True,
             )
-            command = [sys.executable, "-m", "ksqlpy.repl.cli", url, *shell_args]
-            shell = subprocess.run(command, check=False)
-            return shell.returncode
+            return _run_shell([sys.executable, "-m", "ksqlpy.repl.cli", url, *shell_args])
     except KeyboardInterrupt:
         return 130
     except OSError as exc:

@@ -34,7 +34,15 @@ from ksqlpy import (
 )
 from ksqlpy._cli import EXIT_USAGE, base_parser
 
-from .config import DEFAULT_URL, ClientFile, Settings, load_client_file, load_settings
+from .config import (
+    DEFAULT_URL,
+    ClientFile,
+    Settings,
+    load_client_file,
+    load_settings,
+    read_text_file,
+)
+from .render.errors import unreachable
 from .session import OUTPUT_FORMATS, Failure, Session
 
 DESCRIPTION = "Interactive shell for ksqlDB (pgcli-style, ksql CLI compatible)."
@@ -44,8 +52,18 @@ EXIT_STATEMENT = 1
 EXIT_SYNTAX = 3
 EXIT_UNAVAILABLE = 4
 EXIT_INTERRUPTED = 130
-START_HINT = "start one with 'docker compose up' or run 'ksqlpy --local'"
 _ASK = object()  # -p given without a value
+
+
+def _positive_int(text: str) -> int:
+    """A count for --query-row-limit / --query-timeout (argparse turns the error into usage)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,10 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="define a variable (repeatable)",
     )
     parser.add_argument(
-        "--query-row-limit", type=int, metavar="N", help="stop queries after N rows"
+        "--query-row-limit", type=_positive_int, metavar="N", help="stop queries after N rows"
     )
     parser.add_argument(
-        "--query-timeout", type=int, metavar="MS", help="stop queries after MS milliseconds"
+        "--query-timeout",
+        type=_positive_int,
+        metavar="MS",
+        help="stop queries after MS milliseconds",
     )
     parser.add_argument(
         "--output",
@@ -133,8 +154,9 @@ def exit_code(error: KsqlError) -> int:
 
 def connect_message(error: KsqlError, url: str) -> str:
     """One line for a server that cannot be used, with what to do next."""
-    if isinstance(error, ServerUnavailableError) and error.http_status is None:
-        return f"cannot reach ksqlDB at {url} ({error.message}); {START_HINT}"
+    gone = unreachable(error, url)
+    if gone is not None:
+        return gone
     if isinstance(error, AuthenticationError):
         return f"ksqlDB at {url} refused the credentials (HTTP 401); pass -u USER and -p"
     return str(error).splitlines()[0]
@@ -250,10 +272,7 @@ def _script(args: argparse.Namespace) -> str | None:
     if args.execute is not None:
         return str(args.execute)
     if args.file is not None:
-        try:
-            return str(args.file.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise KsqlError(f"cannot read {args.file}: {error.strerror}") from error
+        return read_text_file(args.file, "-f/--file")
     if not sys.stdin.isatty():
         return sys.stdin.read()
     return None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ksqlpy import KsqlError, VariableList, __version__
 
+from .config import read_text_file
 from .session import OUTPUT_FORMATS, Action, Control, EntityResult, Message, Result, Session
 
 Runner = Callable[[str], Iterator[Result]]
@@ -182,11 +183,7 @@ def _show_variables(session: Session, match: re.Match[str], run: Runner) -> Iter
 
 def _run_script(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
     path = Path(_unquote(match.group(1))).expanduser()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise KsqlError(f"cannot read script {path}: {error.strerror}") from error
-    yield from run(text)
+    yield from run(read_text_file(path, "script"))
 
 
 def _on_off(value: str) -> bool:

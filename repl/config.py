@@ -46,6 +46,26 @@ class Settings:
     pager: str = "less -SRXF"
 
 
+def read_text_file(path: Path, what: str) -> str:
+    """The UTF-8 text of a file the user named, or a KsqlError naming ``what`` it was meant to
+    be and why it cannot be read (missing, a directory, binary, another encoding)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise KsqlError(f"cannot read {what} {path}: {error.strerror}") from error
+    if b"\0" in data:
+        raise KsqlError(
+            f"cannot read {what} {path}: it is a binary file (NUL byte at offset {data.index(0)})"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise KsqlError(
+            f"cannot read {what} {path}: it is not UTF-8 text "
+            f"(byte 0x{data[error.start]:02x} at offset {error.start})"
+        ) from None
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Read the config file (writing a commented template on first use of the default path)."""
     default = path is None
@@ -58,18 +78,21 @@ def load_settings(path: Path | None = None) -> Settings:
             except OSError:
                 pass  # a read-only home is no reason not to start
         return Settings()
+    text = read_text_file(path, "the settings file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise KsqlError(f"cannot read the config file {path}: {error}") from error
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise KsqlError(f"cannot read the settings file {path}: {error}") from error
     known = {f.name: f for f in fields(Settings)}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
             raise KsqlError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
         expected = type(getattr(Settings(), key))
-        if not isinstance(value, expected):
+        if type(value) is not expected:  # exact: TOML's true is no query_row_limit
             raise KsqlError(f"{path}: {key} must be a {expected.__name__}, got {value!r}")
+        if expected is int and value < 0:
+            raise KsqlError(f"{path}: {key} must be 0 (none) or more, got {value!r}")
         values[key] = value
     return Settings(**values)
 
@@ -103,10 +126,7 @@ def read_properties(text: str) -> dict[str, str]:
 
 def load_client_file(path: Path) -> ClientFile:
     """Read ``--config-file``; PEM trust and key stores map onto the HTTP client."""
-    try:
-        props = read_properties(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise KsqlError(f"cannot read --config-file {path}: {error.strerror}") from error
+    props = read_properties(read_text_file(path, "--config-file"))
     session = {k: v for k, v in props.items() if not k.startswith(_CLIENT_PREFIXES)}
     client = {k: v for k, v in props.items() if k.startswith(_CLIENT_PREFIXES)}
     verify: str | bool = True

@@ -108,7 +108,10 @@ class Shell:
         self.out.line(result.text)
 
     def _failure(self, result: Failure) -> Failure:
-        self.out.error(render_error(result.error, verbose=self.session.verbose_errors))
+        error = render_error(
+            result.error, verbose=self.session.verbose_errors, url=self.session.url
+        )
+        self.out.error(error)
         return result
 
     def _control(self, result: Control) -> None:
@@ -122,15 +125,14 @@ class Shell:
         view = self._view(result)
         if result.started is not None:
             view.started = result.started
-        if isinstance(view, LiveTable):
-            view.add([])  # the header at once, before the first row
         note = ""
         try:
             note = self._read(query, view)
         except KeyboardInterrupt:
             note = "Query terminated"
         except KsqlError as error:
-            view.finish()
+            if view.count:
+                view.finish()  # close the grid of the rows shown before the error
             query.close()
             return self._failure(Failure(error, result.statement))
         finally:
@@ -302,8 +304,9 @@ def make_prompt(
 
     def toolbar() -> str:
         overrides = len(session.properties)
+        noun = "property" if overrides == 1 else "properties"
         spool = f" | spool {session.spool_path}" if session.spool_path else ""
-        return f" {session.url} | output {session.output} | {overrides} properties set{spool}"
+        return f" {session.url} | output {session.output} | {overrides} {noun} set{spool}"
 
     def continuation(width: int, line_number: int, wrap_count: int) -> Any:
         return [("class:continuation", "> ".rjust(width))]

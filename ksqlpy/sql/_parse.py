@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError
+from sqlglot.tokenizer_core import Token, TokenType
 from sqlglot.tokens import SQLGLOTC_INSTALLED
 
 from ksqlpy._errors import KsqlError, KsqlSyntaxError
@@ -63,6 +64,31 @@ def _offset(text: str, line: int, column: int) -> int:
     return pos + column - 1
 
 
+_OPENERS = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE})
+_CLOSERS = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE})
+
+
+def _too_deep(text: str, tokens: list[Token]) -> KsqlSyntaxError:
+    """The error for input that nests deeper than sqlglot's recursive parser can follow
+    (Python's recursion limit): how deep it goes, with the caret at the deepest bracket."""
+    depth = deepest = offset = 0
+    for token in tokens:
+        if token.token_type in _OPENERS:
+            depth += 1
+            if depth > deepest:
+                deepest, offset = depth, token.start
+        elif token.token_type in _CLOSERS:
+            depth = max(depth - 1, 0)
+    message = (
+        f"expression nested too deeply: {deepest} levels of brackets; "
+        "split it up (for example into a derived stream) or nest less"
+        if deepest
+        else "statement nested too deeply to parse; split it up"
+    )
+    line, column = line_col(text, offset)
+    return KsqlSyntaxError(message, line, column, caret_snippet(text, offset, 1))
+
+
 def relocate(error: KsqlSyntaxError, line: int, column: int) -> KsqlSyntaxError:
     """``error`` for text that starts at ``line``/``column`` of a larger script."""
     shift = column - 1 if error.line == 1 else 0
@@ -86,6 +112,10 @@ def parse(text: str) -> list[exp.Expr]:
         trees = DIALECT.parser(error_level=ErrorLevel.IMMEDIATE).parse(tokens, text)
     except ParseError as error:
         raise _syntax_error(text, error) from None
+    except RecursionError:
+        # sqlglot descends about twenty frames per bracket level; the limit depends on how deep
+        # the caller already is, so the depth is reported rather than promised.
+        raise _too_deep(text, tokens) from None
     return [tree for tree in trees if tree is not None]
 
 

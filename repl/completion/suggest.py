@@ -572,8 +572,18 @@ def _variables(partial: str, catalog: CatalogSnapshot) -> Suggestions:
 # --- matching -----------------------------------------------------------------------------------
 
 
+# Menu order within prefix and substring matches: the columns of the sources in scope first (what
+# a WHERE or SELECT most often wants), then other names, keywords last.
+_RANK = {SuggestionKind.COLUMN: 0, SuggestionKind.KEYWORD: 2}
+
+
+def _order(item: Suggestion) -> tuple[int, str]:
+    return _RANK.get(item.kind, 1), item.text
+
+
 def _match(partial: str, items: Iterable[Suggestion]) -> tuple[Suggestion, ...]:
-    """Prefix matches first (in name order), then names that contain the text; no duplicates."""
+    """Prefix matches first, then names that contain the text, each ranked by kind (columns,
+    names, keywords) and then by name; no duplicates."""
     needle = partial.upper().lstrip("`'")
     prefix: dict[str, Suggestion] = {}
     inside: dict[str, Suggestion] = {}
@@ -583,8 +593,7 @@ def _match(partial: str, items: Iterable[Suggestion]) -> tuple[Suggestion, ...]:
             prefix.setdefault(item.text, item)
         elif needle and needle in key:
             inside.setdefault(item.text, item)
-    ordered = sorted(prefix.values(), key=lambda s: (s.kind is SuggestionKind.KEYWORD, s.text))
-    return (*ordered, *sorted(inside.values(), key=lambda s: s.text))
+    return (*sorted(prefix.values(), key=_order), *sorted(inside.values(), key=_order))
 
 
 def suggest(before: str, catalog: CatalogSnapshot, after: str = "") -> Suggestions:

@@ -47,8 +47,9 @@ def _message(message: str, width: int | None) -> str:
 
 def command_result(entity: CommandResult, width: int | None) -> str:
     """CREATE/DROP/TERMINATE...: the server's message (and the query it started)."""
-    text = _message(entity.message or entity.status, width)
-    if entity.query_id:
+    message = entity.message or entity.status
+    text = _message(message, width)
+    if entity.query_id and entity.query_id not in message:  # ksqlDB's message usually names it
         text += f"\nCreated query with ID {entity.query_id}"
     return text
 

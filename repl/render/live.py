@@ -34,6 +34,28 @@ TYPE_WIDTHS = {
 }
 STATUS_EVERY = 0.1
 """Seconds between redraws of the status line (rows are written as they come)."""
+QUIET_AFTER = 5.0
+"""Seconds without a row after which the status line says how long the query has been quiet
+(a server that froze or a source nobody writes to looks like that)."""
+HEADER_WAIT = 0.5
+"""Seconds without rows after which the header is shown anyway (so a quiet query names its
+columns); before that it waits for the first rows, which may widen the columns."""
+
+
+def _start_widths(columns: Sequence[str], types: Sequence[str], width: int | None) -> list[int]:
+    """Starting column widths: by type, and on a terminal the spare width shared between the
+    columns of variable width (strings, structures), so that later rows do not widen a column
+    and repeat the header."""
+    starts = [TYPE_WIDTHS.get(t, 0) for t in types][: len(columns)]
+    starts += [0] * (len(columns) - len(starts))
+    widths = [max(len(c), w) for c, w in zip(columns, starts, strict=True)]
+    flexible = [i for i, t in enumerate(starts) if t in (0, TYPE_WIDTHS["STRING"])]
+    if width is None or not flexible:
+        return widths
+    spare = max(width - (3 * len(columns) + 1) - sum(widths), 0)
+    for rank, index in enumerate(flexible):
+        widths[index] += spare // len(flexible) + (rank < spare % len(flexible))
+    return widths
 
 
 def _texts(row: Sequence[Any]) -> list[str]:
@@ -62,18 +84,14 @@ class LiveTable:
         self.width = width
         self.column = column
         self.clock = clock
-        starts = [TYPE_WIDTHS.get(t, 0) for t in types][: len(self.columns)]
-        starts += [0] * (len(self.columns) - len(starts))
         self.widths = fit_widths(
-            [max(len(c), w) for c, w in zip(self.columns, starts, strict=True)],
-            width,
-            3 * len(self.columns) + 1,
-            column,
+            _start_widths(self.columns, types, width), width, 3 * len(self.columns) + 1, column
         )
         self.count = 0
         self.started = clock()
         self._header = False
         self._status_at = 0.0
+        self._last_row_at: float | None = None
 
     @property
     def rate(self) -> float:
@@ -86,10 +104,13 @@ class LiveTable:
         for row in rows:
             for index, text in enumerate(row):
                 wanted[index] = max(wanted[index], len(text))
-        wanted = fit_widths(wanted, self.width, 3 * len(wanted) + 1, self.column)
-        changed = wanted != self.widths
-        self.widths = [max(old, new) for old, new in zip(self.widths, wanted, strict=True)]
-        return changed
+        overhead = 3 * len(wanted) + 1
+        wanted = fit_widths(wanted, self.width, overhead, self.column)
+        grown = [max(old, new) for old, new in zip(self.widths, wanted, strict=True)]
+        if grown == self.widths or (self.width is not None and sum(grown) + overhead > self.width):
+            return False  # nothing wider, or no room left: the values are clipped instead
+        self.widths = grown
+        return True
 
     def header(self) -> str:
         """The border, the column names and the border."""
@@ -97,8 +118,9 @@ class LiveTable:
         return f"{border}\n{grid_row(self.columns, self.widths)}\n{border}\n"
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Write a batch of rows (one write call), then refresh the status line."""
-        if not rows and self._header:
+        """Write a batch of rows (one write call, the header before the first), then refresh
+        the status line."""
+        if not rows:
             return
         texts = [_texts(row) for row in rows]
         widened = self._widen(texts)
@@ -110,19 +132,30 @@ class LiveTable:
         self.out.write("".join(parts))
         self.count += len(rows)
         now = self.clock()
+        self._last_row_at = now
         if now - self._status_at >= STATUS_EVERY:
             self._status_at = now
             self.tick()
 
     def tick(self) -> None:
-        """Redraw the status line (also while no rows arrive)."""
+        """Redraw the status line (also while no rows arrive); the header once the query has
+        been quiet for ``HEADER_WAIT`` seconds."""
+        if not self._header and self.clock() - self.started >= HEADER_WAIT:
+            self.out.write(self.header())
+            self._header = True
         noun = "row" if self.count == 1 else "rows"
-        self.out.status(f"{self.count} {noun}, {self.rate:,.0f} rows/s. Press Ctrl-C to stop.")
+        quiet = self.clock() - (self._last_row_at or self.started)
+        note = f", no new row for {quiet:.0f} s" if quiet >= QUIET_AFTER else ""
+        self.out.status(
+            f"{self.count} {noun}, {self.rate:,.0f} rows/s{note}. Press Ctrl-C to stop."
+        )
 
     def finish(self) -> str:
-        """The closing border (when rows were shown) and the summary line to print."""
-        if self._header:
-            self.out.write(grid_border(self.widths) + "\n")
+        """The header if not shown yet, the closing border and the summary line to print."""
+        if not self._header:
+            self.out.write(self.header())
+            self._header = True
+        self.out.write(grid_border(self.widths) + "\n")
         elapsed = self.clock() - self.started
         noun = "row" if self.count == 1 else "rows"
         return f"{self.count} {noun} in {elapsed:.3f} s"

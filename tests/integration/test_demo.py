@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import subprocess
 import sys
+import time
+
+from ksqlpy import Client, KsqlError
 
 STATEMENTS = (
     "CREATE STREAM my_stream (id STRING, name STRING, title STRING) "
@@ -40,3 +45,39 @@ def test_demo_refuses_a_rate_of_zero() -> None:
     assert out.returncode == 2
     assert "--rate must be above 0" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_sigterm_to_the_demo_stops_everything_it_started() -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "ksqlpy.demo", "--rate", "5"],
+        stdin=subprocess.PIPE,  # kept open: the shell waits for statements
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        match = re.search(r"a local ksqlDB at (http://\S+) with people", demo.stdout.readline())
+        assert match is not None
+        url = match.group(1)
+        with Client(url) as client:
+            assert client.server_info().version
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(30) == 128 + signal.SIGTERM
+        assert "Traceback" not in (demo.stderr.read() if demo.stderr else "")
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with Client(url) as client:
+                    client.server_info()
+            except KsqlError:
+                break  # the server is gone with the demo
+            assert time.monotonic() < deadline, "the demo's server outlived it"
+            time.sleep(0.2)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        for stream in (demo.stdin, demo.stdout, demo.stderr):
+            if stream is not None:
+                stream.close()

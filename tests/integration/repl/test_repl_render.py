@@ -171,3 +171,8 @@ def test_tables_fit_the_terminal_width(client: Client) -> None:
     text = render_entity(client.execute_statement("SHOW PROPERTIES;"), width=60)  # type: ignore[arg-type]
     assert max(len(line) for line in text.splitlines()) <= 60
     assert "…" in text
+
+
+def test_a_persistent_query_names_its_id_once(client: Client) -> None:
+    text = rendered(client, "CREATE STREAM big AS SELECT * FROM orders WHERE price > 10;")
+    assert text.count("Created query with ID CSAS_BIG_") == 1, text

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import _thread
+import io
 import json
 import threading
 from pathlib import Path
 
 from repl_helpers import ORDERS, Harness
 
-from ksqlpy import KsqlSyntaxError
+from ksqlpy import Client, KsqlSyntaxError
+from ksqlpy.repl.executor import Executor
+from ksqlpy.repl.render.output import Output
+from ksqlpy.repl.session import Session
+from ksqlpy.repl.shell import Shell
 
 
 def insert(h: Harness, *rows: tuple[int, str, float]) -> None:
@@ -67,6 +72,23 @@ def test_push_query_row_limit(harness: Harness) -> None:
     assert len(rows) == 2
     assert "Query stopped at 2 rows" in harness.text
     assert harness.client.list_queries() == ()
+
+
+def test_push_query_shows_its_header_once(harness: Harness) -> None:
+    harness.run(ORDERS + " SET 'auto.offset.reset'='earliest';")
+    insert(harness, (1, "an item with a name longer than ten", 1.0), (2, "b", 2.0))
+    harness.run("SELECT * FROM orders EMIT CHANGES LIMIT 2;")
+    headers = [line for line in harness.text.splitlines() if line.startswith("| ID ")]
+    assert len(headers) == 1, harness.text
+    assert "| an item with a name longer than ten |" in harness.text
+
+
+def test_push_query_with_no_rows_still_names_its_columns(harness: Harness) -> None:
+    harness.run(ORDERS)
+    harness.session.timeout = 0.3
+    harness.run("SELECT * FROM orders EMIT CHANGES;")
+    lines = harness.text.splitlines()
+    assert sum(1 for line in lines if line.startswith("| ID ")) == 1, harness.text
 
 
 def test_push_query_timeout(harness: Harness) -> None:
@@ -242,3 +264,17 @@ def test_set_cli_column_width_and_wrap(harness: Harness) -> None:
     assert max(len(line) for line in harness.text.splitlines()) <= 40
     assert harness.run("SET CLI COLOUR ON")
     assert "usage: SET CLI WRAP <value>, COLUMN-WIDTH <value>" in harness.text
+
+
+def test_a_server_gone_mid_session_names_ksqlpy_local_first() -> None:
+    url = "http://127.0.0.1:9"
+    with Client(url) as client:
+        session = Session(url=url)
+        buffer = io.StringIO()
+        shell = Shell(Executor(client, session), session, Output(buffer, tty=False))
+        failures = shell.run_text("SHOW STREAMS;")
+    assert len(failures) == 1
+    assert buffer.getvalue().strip() == (
+        f"cannot reach ksqlDB at {url} (connection refused); "
+        "run 'ksqlpy --local' for an embedded server, or start ksqlDB and pass its URL"
+    )

@@ -112,3 +112,63 @@ def test_errors_are_red_on_a_terminal_but_plain_in_the_spool() -> None:
     plain.error("boom")
     assert plain.err is not None
     assert plain.err.getvalue() == "boom\n"  # script mode: stderr, no colour codes
+
+
+def test_on_a_terminal_the_header_is_shown_once_however_rows_widen() -> None:
+    # Rows of the demo's people arrive one at a time with ever longer names and titles.
+    screen = io.StringIO()
+    view = LiveTable(
+        ["ID", "NAME", "TITLE"], Output(screen, tty=True), width=80, types=["STRING"] * 3
+    )
+    for n in range(1, 12):
+        view.add([(str(n), "n" * (3 * n), "Chief " + "t" * (4 * n))])
+    view.finish()
+    lines = screen.getvalue().replace("\r\x1b[K", "\n").splitlines()
+    assert sum(1 for line in lines if line.startswith("| ID ")) == 1
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_the_header_waits_for_the_first_rows_so_it_is_not_printed_twice() -> None:
+    buffer = io.StringIO()
+    clock = Clock()
+    view = LiveTable(["ID", "NAME"], Output(buffer, tty=False), clock=clock, types=["INTEGER"])
+    view.tick()  # the first poll: nothing yet
+    view.add([(1, "a name longer than ten")])
+    view.finish()
+    lines = buffer.getvalue().splitlines()
+    assert [line for line in lines if line.startswith("| ID")] == [
+        "| ID     | NAME                   |"
+    ]
+
+
+def test_a_quiet_query_names_its_columns_after_a_moment_and_an_empty_one_at_the_end() -> None:
+    buffer = io.StringIO()
+    clock = Clock()
+    view = LiveTable(["ID"], Output(buffer, tty=False), clock=clock)
+    view.tick()
+    assert buffer.getvalue() == ""
+    clock.now += 1.0
+    view.tick()
+    assert "| ID |" in buffer.getvalue()
+    empty = io.StringIO()
+    assert LiveTable(["ID"], Output(empty, tty=False)).finish().startswith("0 rows in")
+    assert empty.getvalue().splitlines() == ["+----+", "| ID |", "+----+", "+----+"]
+
+
+def test_the_status_line_says_how_long_a_query_has_been_quiet() -> None:
+    screen = io.StringIO()
+    clock = Clock()
+    view = LiveTable(["V"], Output(screen, tty=True), clock=clock)
+    clock.now += 1.0
+    view.add([("x",)])
+    clock.now += 2.0
+    view.tick()
+    assert screen.getvalue().endswith("1 row, 0 rows/s. Press Ctrl-C to stop.")
+    clock.now += 10.0
+    view.tick()
+    assert screen.getvalue().endswith("no new row for 12 s. Press Ctrl-C to stop.")
+    idle = io.StringIO()
+    waiting = LiveTable(["V"], Output(idle, tty=True), clock=clock)
+    clock.now += 6.0
+    waiting.tick()
+    assert idle.getvalue().endswith("0 rows, 0 rows/s, no new row for 6 s. Press Ctrl-C to stop.")

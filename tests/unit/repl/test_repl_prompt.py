@@ -137,4 +137,20 @@ def test_toolbar_shows_server_output_and_overrides(pipe: PipeInput) -> None:
     toolbar = prompt.bottom_toolbar()
     assert "http://h:8088" in toolbar
     assert "output TABULAR" in toolbar
-    assert "1 properties set" in toolbar
+    assert "1 property set" in toolbar
+
+
+@pytest.mark.parametrize(
+    ("properties", "shown"),
+    [
+        ({}, "0 properties set"),
+        ({"a": "1"}, "1 property set"),
+        ({"a": "1", "b": "2"}, "2 properties set"),
+    ],
+)
+def test_toolbar_counts_properties_in_plain_english(
+    pipe: PipeInput, properties: dict[str, str], shown: str
+) -> None:
+    session = Session(url="http://localhost:8088", properties=properties)
+    prompt = make_prompt(session, lambda: SNAPSHOT, input=pipe, output=DummyOutput())
+    assert prompt.bottom_toolbar() == f" http://localhost:8088 | output TABULAR | {shown}"

@@ -213,3 +213,14 @@ def test_empty_catalog_never_fails() -> None:
     empty = CatalogSnapshot()
     for text in ("", "SELECT ", "SELECT * FROM ", "SELECT a. FROM x", "PRINT '", "SET '", "${"):
         assert isinstance(suggest(text, empty), Suggestions)
+
+
+def test_columns_in_scope_come_before_functions_of_the_same_prefix() -> None:
+    catalog = CatalogSnapshot(
+        sources={"PEOPLE": SourceMeta("PEOPLE", "STREAM", "p", (("TITLE", "STRING"),))},
+        functions={"TIMESTAMPTOSTRING": "SCALAR string", "TIMESTAMPADD": "SCALAR"},
+    )
+    found = suggest("SELECT * FROM people WHERE ti", catalog)
+    texts = [item.text for item in found.items]
+    assert texts[0] == "TITLE", texts
+    assert set(texts) >= {"TITLE", "TIMESTAMPTOSTRING", "TIMESTAMPADD"}

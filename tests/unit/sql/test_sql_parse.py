@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from ksqlpy.sql import KsqlSyntaxError, format, parse, parse_one
+from ksqlpy.sql import KsqlSyntaxError, classify, format, parse, parse_one, split
 from ksqlpy.sql import _nodes as n
 from ksqlpy.sql.dialect import KSQL
 
@@ -260,3 +260,16 @@ def test_arbitrary_text_either_parses_or_raises_ksql_syntax_error(text: str) -> 
     if position is not None:
         assert min(position) >= 1
     assert all(not isinstance(t, exp.Command) for t in trees)
+
+
+@pytest.mark.parametrize("depth", [60, 400])
+def test_deep_nesting_is_a_syntax_error_naming_the_depth(depth: int) -> None:
+    nested = "(" * depth + "1" + ")" * depth
+    with pytest.raises(KsqlSyntaxError) as caught:
+        parse(f"SELECT id,\n  {nested} AS x FROM s EMIT CHANGES;")
+    error = caught.value
+    assert f"nested too deeply: {depth} levels of brackets" in str(error)
+    assert (error.line, error.column) == (2, 3 + depth - 1)  # the innermost bracket
+    # classify, which the shell runs before sending, says the same.
+    with pytest.raises(KsqlSyntaxError, match="nested too deeply"):
+        classify(split(f"SELECT {nested} FROM s EMIT CHANGES;")[0])
