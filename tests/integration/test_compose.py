@@ -414,8 +414,9 @@ def test_stack_doc_commands_match_the_file(services: dict[str, dict[str, Any]]) 
     assert blocks
     seen_datagen = 0
     for marker, text in blocks:
-        # Nothing in stack.md runs without the stack: each block says so for the docs runner.
-        assert marker == SKIP_MARKER, text
+        # A block that talks to Docker cannot run in the docs runner: it says so.
+        if "docker compose" in text:
+            assert marker == SKIP_MARKER, text
         for line in text.splitlines():
             words = shlex.split(line.split("  #")[0])
             if "--profile" in words:

@@ -32,8 +32,6 @@ PAGE_TIMEOUT_S = 240.0
 REPORTED = {
     "docs/local.md": "docs/local.md:7 runs ksqlpy-local until Ctrl-C, on the fixed port 8088, "
     "and with --tls-cert files that do not exist: it needs a docs-test marker (reported)",
-    "docs/migrations.md": "docs/migrations.md:206 opens 'shop/ksql-migrations.properties' after "
-    "the page's 'cd shop' (reported)",
 }
 NOT_RUN = {"docs/local.md"}
 
