@@ -1,4 +1,4 @@
-"""docs/migrations.md against the code; its blocks run in tests/integration/test_docs_examples.py."""
+"""docs/migrations.md against the code (test_docs_examples.py runs its blocks)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "migrations.md"
+
+
 def test_the_documented_keys_are_the_ones_the_config_reads() -> None:
     text = DOC.read_text()
     for key in (
