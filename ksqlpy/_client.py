@@ -63,6 +63,7 @@ from ._results import (
     InsertsResult,
     QueryResult,
     StreamedQuery,
+    silent_query_error,
 )
 from ._transport import AsyncTransport, Reply, SyncTransport
 from ._types import SqlType
@@ -313,15 +314,25 @@ class _Core:
         )
 
     def query(
-        self, sql: str, properties: Mapping[str, Any] | None, raw: bool, format: QueryFormat
-    ) -> tuple[Request, QueryDecoder]:
+        self,
+        sql: str,
+        properties: Mapping[str, Any] | None,
+        raw: bool,
+        format: QueryFormat,
+        idle_timeout: float | None,
+    ) -> tuple[Request, QueryDecoder, Callable[[], KsqlError] | None]:
         decoder_type = proto.DECODERS.get(format)
         if decoder_type is None:
             raise KsqlError(f"unknown query format {format!r}; use 'delimited' or 'json'")
+        _check_idle_timeout(idle_timeout)
         request = proto.query_stream_request(
             sql, self.props(properties), self.variables, accept=decoder_type.media_type
         )
-        return request, decoder_type(raw=raw, where=f"the query {sql!r}")
+        decoder = decoder_type(raw=raw, where=f"the query {sql!r}")
+        if idle_timeout is None:
+            return request, decoder, None
+        seconds = idle_timeout
+        return request, decoder, lambda: silent_query_error(decoder, sql, seconds)
 
     def script(self, text: str) -> list[Any]:
         from ksqlpy.sql import split  # lazily: sqlglot costs ~65 ms to import
@@ -377,6 +388,15 @@ def _broken_insert_error(
 _PROBES = 2
 """Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
 connection)."""
+
+
+def _check_idle_timeout(idle_timeout: float | None) -> None:
+    if idle_timeout is None:
+        return
+    if isinstance(idle_timeout, bool) or not isinstance(idle_timeout, int | float):
+        raise KsqlError(f"idle_timeout must be a number of seconds or None, got {idle_timeout!r}")
+    if not idle_timeout > 0:
+        raise KsqlError(f"idle_timeout must be more than 0 seconds, got {idle_timeout!r}")
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -495,6 +515,7 @@ class Client:
         *,
         raw: bool = False,
         format: QueryFormat = "delimited",
+        idle_timeout: float | None = None,
     ) -> StreamedQuery:
         """Start a push or pull query; its id and columns are known when this returns.
 
@@ -502,15 +523,18 @@ class Client:
         to stop the query on the server. ``properties={"auto.offset.reset": "earliest"}`` reads
         from the start. ``raw=True`` yields the JSON arrays unconverted; ``format="json"``
         asks for ksqlDB's StreamedRow format (adds KEY flags and table tombstones).
+        ``idle_timeout=N`` raises KsqlTimeoutError (naming the query) when the server sends
+        nothing for N seconds; by default a push query may stay quiet forever, as in ksqlDB.
+        Over HTTP/2 the idle timeout also drops the connection it shared with other requests.
 
         >>> with client.stream_query("SELECT * FROM s EMIT CHANGES;",
         ...                          {"auto.offset.reset": "earliest"}) as query:
         ...     for row in query:
         ...         print(query.query_id, row.as_dict())
         """
-        request, decoder = self._core.query(sql, properties, raw, format)
-        response = self._transport.open_stream(request)
-        chunks = self._transport.chunks(response, decoder.where)
+        request, decoder, silent = self._core.query(sql, properties, raw, format, idle_timeout)
+        response = self._transport.open_stream(request, idle_timeout=idle_timeout)
+        chunks = self._transport.chunks(response, decoder.where, silent)
         pending: list[Any] = []
         try:
             for chunk in chunks:
@@ -526,7 +550,14 @@ class Client:
             response.close()
             raise decoder.error
         query = StreamedQuery(
-            self._transport, response, chunks, decoder, pending, sql, self._queries.discard
+            self._transport,
+            response,
+            chunks,
+            decoder,
+            pending,
+            sql,
+            self._queries.discard,
+            idle_timeout,
         )
         self._queries.add(query)
         return query
@@ -553,13 +584,14 @@ class Client:
         *,
         max_rows: int | None = None,
         raw: bool = False,
+        idle_timeout: float | None = None,
     ) -> QueryResult:
         """Run a pull query (or a push query with LIMIT) and collect all rows.
 
         Past ``max_rows`` rows the query is closed and ResultTooLargeError raised, instead of
         waiting forever on a push query without LIMIT.
         """
-        with self.stream_query(sql, properties, raw=raw) as query:
+        with self.stream_query(sql, properties, raw=raw, idle_timeout=idle_timeout) as query:
             rows = query.fetchall(max_rows)
             return QueryResult(query.query_id, query.column_types, rows)
 
@@ -938,17 +970,19 @@ class AsyncClient:
         *,
         raw: bool = False,
         format: QueryFormat = "delimited",
+        idle_timeout: float | None = None,
     ) -> AsyncQueryStart:
         """Start a push or pull query: ``async with`` it, or ``await`` it for the query.
 
         Its id and columns are known once started; leaving the block stops it on the server.
+        ``idle_timeout=N``: KsqlTimeoutError when the server sends nothing for N seconds.
 
         >>> async with client.stream_query("SELECT * FROM s EMIT CHANGES;") as query:
         ...     async for row in query:
         ...         print(query.query_id, row.as_dict())
         >>> query = await client.stream_query("SELECT * FROM t;")   # close() it yourself
         """
-        return AsyncQueryStart(self._start_query(sql, properties, raw, format))
+        return AsyncQueryStart(self._start_query(sql, properties, raw, format, idle_timeout))
 
     async def _start_query(
         self,
@@ -956,10 +990,11 @@ class AsyncClient:
         properties: Mapping[str, Any] | None,
         raw: bool,
         format: QueryFormat,
+        idle_timeout: float | None,
     ) -> AsyncStreamedQuery:
-        request, decoder = self._core.query(sql, properties, raw, format)
-        response = await self._transport.open_stream(request)
-        chunks = self._transport.chunks(response, decoder.where)
+        request, decoder, silent = self._core.query(sql, properties, raw, format, idle_timeout)
+        response = await self._transport.open_stream(request, idle_timeout=idle_timeout)
+        chunks = self._transport.chunks(response, decoder.where, silent)
         pending: list[Any] = []
         try:
             eof = True
@@ -977,7 +1012,14 @@ class AsyncClient:
             await response.aclose()
             raise decoder.error
         query = AsyncStreamedQuery(
-            self._transport, response, chunks, decoder, pending, sql, self._queries.discard
+            self._transport,
+            response,
+            chunks,
+            decoder,
+            pending,
+            sql,
+            self._queries.discard,
+            idle_timeout,
         )
         self._queries.add(query)
         return query
@@ -1005,9 +1047,10 @@ class AsyncClient:
         *,
         max_rows: int | None = None,
         raw: bool = False,
+        idle_timeout: float | None = None,
     ) -> QueryResult:
         """Run a pull query (or a push query with LIMIT) and collect all rows."""
-        async with self.stream_query(sql, properties, raw=raw) as query:
+        async with self.stream_query(sql, properties, raw=raw, idle_timeout=idle_timeout) as query:
             rows = await query.fetchall(max_rows)
             return QueryResult(query.query_id, query.column_types, rows)
 

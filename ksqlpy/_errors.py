@@ -249,7 +249,7 @@ class MigrationConfigError(MigrationError, ConfigurationError):
 
 
 class MigrationFileError(MigrationError):
-    """A migration file is badly named, unreadable, duplicated or cannot be split into statements."""
+    """A migration file is badly named, unreadable, duplicated or cannot be split."""
 
 
 class MigrationStateError(MigrationError):

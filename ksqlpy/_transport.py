@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,9 @@ from ._protocol import Request, error_from_body
 __all__ = ["AsyncTransport", "Reply", "SyncTransport"]
 
 _START_HINT = "start one with 'docker compose up' or run 'ksqlpy-local'"
+
+_Silent = Callable[[], KsqlError]
+"""Builds the error for a stream body that stayed silent past its idle timeout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,23 +141,26 @@ class _Base:
     def _timeout(self, request: Request) -> httpx.Timeout:
         # Streams too must start within read_timeout; _quiet_allowed lifts it once push queries
         # have. Insert acks keep it: a server that stops acking must not hang the inserts.
+        read = self.config.read_timeout
+        if request.timeout is not None and (read is None or request.timeout < read):
+            read = request.timeout
         return httpx.Timeout(
             connect=self.config.connect_timeout,
-            read=self.config.read_timeout,
-            write=self.config.read_timeout,
+            read=read,
+            write=read,
             pool=self.config.connect_timeout,
         )
 
     @staticmethod
-    def _quiet_allowed(built: httpx.Request) -> None:
-        """A started push query may stay silent for as long as it likes (acks may not).
+    def _quiet_allowed(built: httpx.Request, idle_timeout: float | None) -> None:
+        """A started push query may stay silent as long as it likes, or ``idle_timeout`` seconds.
 
         httpcore reads the read timeout from the request's extensions at each read of the body,
-        so clearing it after the response headers arrived applies to the body only.
+        so changing it after the response headers arrived applies to the body only.
         """
         timeout = built.extensions.get("timeout")
         if isinstance(timeout, dict):
-            timeout["read"] = None
+            timeout["read"] = idle_timeout
 
     def _client_args(self, *, inserts: bool) -> dict[str, Any]:
         http2 = (self.config.http2 and not self.http1_fallback) or inserts
@@ -185,6 +191,11 @@ class _Base:
             raise ClientClosedError(
                 "this client is closed; create a new Client (or use it in a 'with' block)"
             )
+
+    def _body_error(self, error: BaseException, where: str, silent: _Silent | None) -> KsqlError:
+        if silent is not None and isinstance(error, httpx.ReadTimeout):
+            return silent()
+        return map_error(error, where, self.base, self.config.read_timeout)
 
     def error_for(self, status: int, body: bytes, request: Request) -> KsqlError:
         """The exception for a non-200 reply to ``request``."""
@@ -257,9 +268,18 @@ class SyncTransport(_Base):
         return map_error(error, self._where(request), base, timeout)
 
     def open_stream(
-        self, request: Request, content: Iterable[bytes] | None = None, *, inserts: bool = False
+        self,
+        request: Request,
+        content: Iterable[bytes] | None = None,
+        *,
+        inserts: bool = False,
+        idle_timeout: float | None = None,
     ) -> httpx.Response:
-        """Send ``request`` and return the streaming response once its status is 200."""
+        """Send ``request`` and return the streaming response once its status is 200.
+
+        The body may then stay silent for ``idle_timeout`` seconds (None: forever); insert
+        acks keep ``read_timeout``.
+        """
         self._check_open()
         client = self._client
         if inserts:
@@ -279,7 +299,7 @@ class SyncTransport(_Base):
                 )
                 response = client.send(built, stream=True)
                 if not inserts:
-                    self._quiet_allowed(built)
+                    self._quiet_allowed(built, idle_timeout)
             except httpx.HTTPError as error:
                 if not inserts and self._falls_back(error):
                     self._client.close()
@@ -301,12 +321,17 @@ class SyncTransport(_Base):
                 response.close()
             raise self.error_for(response.status_code, body, request)
 
-    def chunks(self, response: httpx.Response, where: str) -> Iterator[bytes]:
-        """The body of a streaming response as it arrives; failures become ksqlpy errors."""
+    def chunks(
+        self, response: httpx.Response, where: str, silent: _Silent | None = None
+    ) -> Iterator[bytes]:
+        """The body of a streaming response as it arrives; failures become ksqlpy errors.
+
+        ``silent`` builds the error for a body that stayed quiet past its idle timeout.
+        """
         try:
             yield from response.iter_bytes()
         except httpx.HTTPError as error:
-            raise map_error(error, where, self.base, self.config.read_timeout) from error
+            raise self._body_error(error, where, silent) from error
 
     def close(self) -> None:
         """Close the connections; a second call does nothing."""
@@ -391,6 +416,7 @@ class AsyncTransport(_Base):
         content: Iterable[bytes] | AsyncIterator[bytes] | None = None,
         *,
         inserts: bool = False,
+        idle_timeout: float | None = None,
     ) -> httpx.Response:
         """Send ``request`` and return the streaming response once its status is 200."""
         self._check_open()
@@ -412,7 +438,7 @@ class AsyncTransport(_Base):
                 )
                 response = await client.send(built, stream=True)
                 if not inserts:
-                    self._quiet_allowed(built)
+                    self._quiet_allowed(built, idle_timeout)
             except httpx.HTTPError as error:
                 if not inserts and self._falls_back(error):
                     await self._client.aclose()
@@ -434,13 +460,15 @@ class AsyncTransport(_Base):
                 await response.aclose()
             raise self.error_for(response.status_code, body, request)
 
-    async def chunks(self, response: httpx.Response, where: str) -> AsyncIterator[bytes]:
+    async def chunks(
+        self, response: httpx.Response, where: str, silent: _Silent | None = None
+    ) -> AsyncIterator[bytes]:
         """The body of a streaming response as it arrives; failures become ksqlpy errors."""
         try:
             async for chunk in response.aiter_bytes():
                 yield chunk
         except httpx.HTTPError as error:
-            raise map_error(error, where, self.base, self.config.read_timeout) from error
+            raise self._body_error(error, where, silent) from error
 
     async def close(self) -> None:
         """Close the connections; a second call does nothing."""
