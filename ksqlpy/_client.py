@@ -15,6 +15,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from . import _protocol as proto
+from . import _statements as sqltext
 from ._config import DEFAULT_URL, Cert, ClientConfig, Verify
 from ._entities import (
     AssertSchemaResult,
@@ -65,6 +66,7 @@ from ._results import (
     StreamedQuery,
     silent_query_error,
 )
+from ._statements import VERBATIM
 from ._transport import AsyncTransport, Reply, SyncTransport
 from ._types import SqlType
 
@@ -104,11 +106,11 @@ def _one(kind: type[T], what: str) -> Callable[[Reply], T]:
 
 
 def _timeout(seconds: float | None) -> str:
-    return "" if seconds is None else f" TIMEOUT {max(int(seconds), 0)} SECONDS"
-
-
-def _sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    if seconds is None:
+        return ""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise KsqlError(f"timeout must be a number of seconds or None, got {seconds!r}")
+    return f" TIMEOUT {max(int(seconds), 0)} SECONDS"
 
 
 _DIRECTIVES: list[tuple[re.Pattern[str], str]] = [
@@ -197,6 +199,16 @@ class _Core:
     def _show(self, sql: str, parse: Callable[[Reply], T]) -> _Call[T]:
         return _Call(self.statement_request(sql, idempotent=True), parse)
 
+    def _built(self, sql: str, parse: Callable[[Reply], T], *, idempotent: bool) -> _Call[T]:
+        # Every name and value in sql came from API arguments (quoted by _statements): keep a
+        # ${x} in them as written, whatever variables the session holds.
+        request = self.statement_request(sql, VERBATIM, {}, idempotent=idempotent)
+        return _Call(request, parse)
+
+    def _run_built(self, sql: str) -> _Call[Entity | None]:
+        call = self.execute(sql)
+        return self._built(sql, call.parse, idempotent=False)
+
     def list_sources(self, kind: str) -> _Call[tuple[SourceInfo, ...]]:
         return self._show(f"LIST {kind};", lambda r: _one(SourceList, f"LIST {kind}")(r).sources)
 
@@ -223,16 +235,21 @@ class _Core:
         return self._show("LIST PROPERTIES;", _one(PropertiesList, "LIST PROPERTIES"))
 
     def describe_source(self, name: str, extended: bool) -> _Call[SourceDescription]:
-        sql = f"DESCRIBE {name}{' EXTENDED' if extended else ''};"
-        return self._show(sql, lambda r: _one(SourceDescriptionResult, sql)(r).source)
+        source = sqltext.name(name, "a source name")
+        sql = f"DESCRIBE {source}{' EXTENDED' if extended else ''};"
+        return self._built(
+            sql, lambda r: _one(SourceDescriptionResult, sql)(r).source, idempotent=True
+        )
 
     def describe_function(self, name: str) -> _Call[FunctionDescription]:
-        sql = f"DESCRIBE FUNCTION {name};"
-        return self._show(sql, _one(FunctionDescription, sql))
+        sql = f"DESCRIBE FUNCTION {sqltext.name(name, 'a function name', quotable=False)};"
+        return self._built(sql, _one(FunctionDescription, sql), idempotent=True)
 
     def describe_query(self, query_id: str) -> _Call[QueryDescription]:
-        sql = f"EXPLAIN {query_id};"
-        return self._show(sql, lambda r: _one(QueryDescriptionResult, sql)(r).query)
+        sql = f"EXPLAIN {sqltext.name(query_id, 'a query id')};"
+        return self._built(
+            sql, lambda r: _one(QueryDescriptionResult, sql)(r).query, idempotent=True
+        )
 
     def list_connectors(self) -> _Call[tuple[ConnectorSummary, ...]]:
         return self._show(
@@ -240,27 +257,31 @@ class _Core:
         )
 
     def describe_connector(self, name: str) -> _Call[ConnectorDescription]:
-        sql = f"DESCRIBE CONNECTOR {name};"
-        return self._show(sql, _one(ConnectorDescription, sql))
+        sql = f"DESCRIBE CONNECTOR {sqltext.name(name, 'a connector name')};"
+        return self._built(sql, _one(ConnectorDescription, sql), idempotent=True)
 
     def create_connector(
         self, name: str, config: Mapping[str, Any], source: bool, if_not_exists: bool
     ) -> _Call[Entity | None]:
+        connector = sqltext.name(name, "a connector name")
         settings = ", ".join(
-            f"{_sql_literal(str(key))}={_sql_literal(str(value))}" for key, value in config.items()
+            f"{sqltext.literal(str(key))}={sqltext.literal(str(value))}"
+            for key, value in config.items()
         )
         kind = "SOURCE" if source else "SINK"
         guard = " IF NOT EXISTS" if if_not_exists else ""
-        return self.execute(f"CREATE {kind} CONNECTOR{guard} {name} WITH ({settings});")
+        return self._run_built(f"CREATE {kind} CONNECTOR{guard} {connector} WITH ({settings});")
 
     def drop_connector(self, name: str, if_exists: bool) -> _Call[Entity | None]:
-        return self.execute(f"DROP CONNECTOR{' IF EXISTS' if if_exists else ''} {name};")
+        connector = sqltext.name(name, "a connector name")
+        return self._run_built(f"DROP CONNECTOR{' IF EXISTS' if if_exists else ''} {connector};")
 
     def assert_topic(
         self, name: str, exists: bool, timeout: float | None
     ) -> _Call[AssertTopicResult]:
-        sql = f"ASSERT {'' if exists else 'NOT EXISTS '}TOPIC {name}{_timeout(timeout)};"
-        return _Call(self.statement_request(sql), _one(AssertTopicResult, sql))
+        topic = sqltext.name(name, "a topic name")
+        sql = f"ASSERT {'' if exists else 'NOT EXISTS '}TOPIC {topic}{_timeout(timeout)};"
+        return self._built(sql, _one(AssertTopicResult, sql), idempotent=False)
 
     def assert_schema(
         self, subject: str | None, schema_id: int | None, exists: bool, timeout: float | None
@@ -269,14 +290,23 @@ class _Core:
             raise KsqlError("assert_schema needs subject= or id= (or both)")
         parts = [f"ASSERT {'' if exists else 'NOT EXISTS '}SCHEMA"]
         if subject is not None:
-            parts.append(f"SUBJECT {_sql_literal(subject)}")
+            if not isinstance(subject, str):
+                raise KsqlError(f"a schema subject must be a str, got {subject!r}")
+            parts.append(f"SUBJECT {sqltext.literal(subject)}")
         if schema_id is not None:
-            parts.append(f"ID {int(schema_id)}")
+            if isinstance(schema_id, bool) or not isinstance(schema_id, int):
+                raise KsqlError(f"a schema id must be an int, got {schema_id!r}")
+            parts.append(f"ID {schema_id}")
         sql = " ".join(parts) + f"{_timeout(timeout)};"
-        return _Call(self.statement_request(sql), _one(AssertSchemaResult, sql))
+        return self._built(sql, _one(AssertSchemaResult, sql), idempotent=False)
 
     def terminate(self, query_id: str) -> _Call[Entity | None]:
-        return self.execute(f"TERMINATE {query_id};")
+        if isinstance(query_id, str) and query_id.strip().upper() == "ALL":
+            raise KsqlError(
+                "terminate('ALL') would stop every persistent query; if that is what you want, "
+                "run execute_statement('TERMINATE ALL;')"
+            )
+        return self._run_built(f"TERMINATE {sqltext.name(query_id, 'a query id')};")
 
     def close_query(self, query_id: str) -> _Call[None]:
         return _Call(proto.close_query_request(query_id), lambda r: None)
