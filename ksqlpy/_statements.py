@@ -14,9 +14,10 @@ from typing import Any
 
 from ._errors import KsqlError
 
-__all__ = ["VERBATIM", "literal", "name"]
+__all__ = ["SUBSTITUTION", "VERBATIM", "literal", "name"]
 
-VERBATIM = {"ksql.variable.substitution.enable": False}
+SUBSTITUTION = "ksql.variable.substitution.enable"
+VERBATIM = {SUBSTITUTION: False}
 """Request properties for a statement whose every name and value came from API arguments."""
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
