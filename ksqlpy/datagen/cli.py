@@ -294,23 +294,17 @@ def _producer_config(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
-def _ensure_topic(args: argparse.Namespace, topic: str) -> str | None:
-    """Create the topic if it is missing; return a note when an existing one differs."""
+def _ensure_topic(args: argparse.Namespace, topic: str) -> None:
+    """Create the topic if it is missing; an existing one must match an explicit layout."""
     from ksqlpy.kafka import TopicAdmin
 
     with TopicAdmin(args.bootstrap_servers or DEFAULT_BOOTSTRAP, timeout=args.timeout) as admin:
-        info = admin.create_topic(
+        admin.create_topic(
             topic,
-            partitions=args.partitions or 1,
-            replication_factor=args.replication_factor or 1,
+            partitions=args.partitions,
+            replication_factor=args.replication_factor,
             if_not_exists=True,
         )
-    if args.partitions and info.partition_count != args.partitions:
-        return (
-            f"note: topic '{topic}' already exists with {info.partition_count} partition(s); "
-            f"--partitions {args.partitions} was not applied"
-        )
-    return None
 
 
 def _list() -> str:
@@ -447,9 +441,7 @@ def _ksqldb_sink(args: argparse.Namespace, schema: Schema, topic: str) -> KsqlDb
 
 def _kafka_sink(args: argparse.Namespace, topic: str, keys: Encoder, values: Encoder) -> KafkaSink:
     producer_config = _producer_config(args)
-    note = _ensure_topic(args, topic)
-    if note:
-        print(f"{PROG}: {note}", file=sys.stderr)
+    _ensure_topic(args, topic)
     return KafkaSink(
         args.bootstrap_servers or DEFAULT_BOOTSTRAP,
         topic,
