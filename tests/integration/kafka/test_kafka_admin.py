@@ -77,7 +77,7 @@ def test_existing_topic_is_an_error_unless_if_not_exists(admin: TopicAdmin) -> N
         admin.create_topic(name, partitions=2)
     assert admin.create_topic(name, if_not_exists=True).partition_count == 2  # as it is
     assert admin.create_topic(name, partitions=2, if_not_exists=True).partition_count == 2
-    with pytest.raises(TopicExistsError, match="already exists with 2 partition.s., not 5"):
+    with pytest.raises(TopicExistsError, match=r"already exists with 2 partition\(s\), not 5"):
         admin.create_topic(name, partitions=5, if_not_exists=True)
     assert admin.describe_topic(name).partition_count == 2  # and nothing was changed
 
