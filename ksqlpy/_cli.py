@@ -1,8 +1,10 @@
-"""Helpers shared by the console scripts: one argument parser shape and the 'not built yet' exit."""
+"""Helpers shared by the console scripts: one argument parser shape, the 'not built yet' exit,
+and the defaults every tool takes from the environment."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -10,6 +12,15 @@ from ._version import __version__
 
 # Exit code for usage errors and for tools that cannot run yet (argparse uses 2 as well).
 EXIT_USAGE = 2
+
+BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+LOCAL_BOOTSTRAP = "localhost:9092"
+
+
+def default_bootstrap() -> str:
+    """Kafka's ``host:port[,...]`` when none is given: ``$KAFKA_BOOTSTRAP_SERVERS``, else
+    ``localhost:9092`` (the bundled test broker picks a random port and prints it)."""
+    return os.environ.get(BOOTSTRAP_ENV, "").strip() or LOCAL_BOOTSTRAP
 
 
 def base_parser(prog: str, description: str) -> argparse.ArgumentParser:

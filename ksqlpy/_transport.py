@@ -21,6 +21,7 @@ import httpx
 
 from ._config import RETRYABLE_STATUS, ClientConfig
 from ._errors import (
+    START_HINT,
     ClientClosedError,
     KsqlError,
     KsqlTimeoutError,
@@ -31,7 +32,6 @@ from ._protocol import Request, error_from_body
 
 __all__ = ["AsyncTransport", "Reply", "SyncTransport"]
 
-_START_HINT = "start one with 'docker compose up' or run 'ksqlpy-local'"
 
 _Silent = Callable[[], KsqlError]
 """Builds the error for a stream body that stayed silent past its idle timeout."""
@@ -78,7 +78,7 @@ def map_error(error: BaseException, where: str, base: str, timeout: float | None
     if isinstance(error, httpx.ConnectError):
         return ServerUnavailableError(
             _reason(error),
-            detail=f"cannot reach ksqlDB at {base} ({_reason(error)}); {_START_HINT}",
+            detail=f"cannot reach ksqlDB at {base} ({_reason(error)}); {START_HINT}",
         )
     if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL | httpx.LocalProtocolError):
         return ProtocolError(f"cannot send {where} to {base}: {error}")

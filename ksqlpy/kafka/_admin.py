@@ -11,6 +11,7 @@ from typing import Any
 import kafka.errors as kerrors
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
+from ksqlpy._cli import default_bootstrap
 from ksqlpy._errors import (
     InvalidTopicNameError,
     KafkaError,
@@ -105,8 +106,9 @@ class TopicAdmin:
     """
 
     def __init__(
-        self, bootstrap_servers: str = "localhost:9092", *, timeout: float = 10.0, **config: Any
+        self, bootstrap_servers: str | None = None, *, timeout: float = 10.0, **config: Any
     ) -> None:
+        bootstrap_servers = bootstrap_servers or default_bootstrap()
         self.bootstrap_servers = bootstrap_servers
         self.timeout = timeout
         self._closed = False
