@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from . import _inserts as inserts
 from . import _protocol as proto
 from . import _statements as sqltext
 from ._config import DEFAULT_URL, Cert, ClientConfig, Verify
@@ -52,12 +60,10 @@ from ._errors import (
     ClientClosedError,
     KsqlError,
     KsqlServerError,
-    KsqlTimeoutError,
     ProtocolError,
-    ServerUnavailableError,
 )
 from ._printing import AsyncPrintedTopic, PrintedTopic
-from ._protocol import AckDecoder, QueryDecoder, Request
+from ._protocol import QueryDecoder, Request
 from ._results import (
     AsyncQueryStart,
     AsyncStreamedQuery,
@@ -76,6 +82,8 @@ if TYPE_CHECKING:
     from ._duplex import AsyncInsertStart, AsyncInsertStream, InsertStream
 
 __all__ = ["AsyncClient", "Client"]
+
+_INSERTS = Request("POST", proto.INSERTS_STREAM, streaming=True)
 
 T = TypeVar("T")
 QueryFormat = Literal["delimited", "json"]
@@ -369,6 +377,24 @@ class _Core:
 
         return list(split(text))
 
+    def script_flow(
+        self, text: str, properties: Mapping[str, Any] | None
+    ) -> Generator[_Call[Entity | None], Entity | None, list[Entity]]:
+        """``execute_script`` without I/O: yields each statement's call, gets its entity back."""
+        props = self.props(properties)
+        variables = dict(self.variables)
+        done: list[Entity] = []
+        for index, statement in enumerate(self.script(text)):
+            if _directive(statement.sql, props, variables):
+                continue
+            try:
+                entity = yield self.execute(statement.sql, props, variables)
+            except KsqlServerError as error:
+                raise self.script_failure(error, statement, index, done) from None
+            if entity is not None:
+                done.append(entity)
+        return done
+
     def script_failure(
         self, error: KsqlServerError, statement: Any, index: int, done: list[Entity]
     ) -> KsqlServerError:
@@ -390,34 +416,37 @@ class _Core:
         self.variables[name] = value
 
 
-def _insert_batches(
-    rows: Iterable[Mapping[str, Any]], batch_size: int
-) -> Iterator[list[Mapping[str, Any]]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, batch_size)):
-        yield batch
+def _drive(flow: Generator[_Call[Any], Any, T], run: Callable[[_Call[Any]], Any]) -> T:
+    """Run a flow of ``_Core`` with the sync client: each call it yields is run, and its result
+    (or its KsqlError) sent back in."""
+    try:
+        call = next(flow)
+        while True:
+            try:
+                result = run(call)
+            except KsqlError as error:
+                call = flow.throw(error)
+            else:
+                call = flow.send(result)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
-def _broken_insert_error(
-    broken: ServerUnavailableError, target: str, sent: int, count: int, http1_only: bool
-) -> ServerUnavailableError:
-    detail = (
-        f"{broken}\nwhile sending rows {sent} to {sent + count - 1} of the inserts into "
-        f"{target}: the {sent} rows before them were acknowledged; some of these may have "
-        "been inserted"
-    )
-    if http1_only:
-        detail += (
-            "\nthis server (or a proxy in front of it) speaks only HTTP/1.1, and "
-            "/inserts-stream needs HTTP/2; insert with execute_statement('INSERT INTO ... "
-            "VALUES (...);') instead, or reach ksqlDB without the proxy"
-        )
-    return ServerUnavailableError(broken.message, detail=detail)
-
-
-_PROBES = 2
-"""Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
-connection)."""
+async def _adrive(
+    flow: Generator[_Call[Any], Any, T], run: Callable[[_Call[Any]], Awaitable[Any]]
+) -> T:
+    """``_drive`` for the async client."""
+    try:
+        call = next(flow)
+        while True:
+            try:
+                result = await run(call)
+            except KsqlError as error:
+                call = flow.throw(error)
+            else:
+                call = flow.send(result)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 def _check_idle_timeout(idle_timeout: float | None) -> None:
@@ -427,11 +456,6 @@ def _check_idle_timeout(idle_timeout: float | None) -> None:
         raise KsqlError(f"idle_timeout must be a number of seconds or None, got {idle_timeout!r}")
     if not idle_timeout > 0:
         raise KsqlError(f"idle_timeout must be more than 0 seconds, got {idle_timeout!r}")
-
-
-def _check_batch_size(batch_size: int) -> None:
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise KsqlError(f"batch_size must be a positive int, got {batch_size!r}")
 
 
 class Client:
@@ -522,19 +546,7 @@ class Client:
         client). The error's ``line``/``column`` locate the failed statement and its
         ``entities`` are the results of the statements that ran.
         """
-        props = self._core.props(properties)
-        variables = dict(self._core.variables)
-        done: list[Entity] = []
-        for index, statement in enumerate(self._core.script(text)):
-            if _directive(statement.sql, props, variables):
-                continue
-            try:
-                entity = self._run(self._core.execute(statement.sql, props, variables))
-            except KsqlServerError as error:
-                raise self._core.script_failure(error, statement, index, done) from None
-            if entity is not None:
-                done.append(entity)
-        return done
+        return _drive(self._core.script_flow(text, properties), self._run)
 
     # queries -------------------------------------------------------------------------------------
 
@@ -653,38 +665,46 @@ class Client:
         InsertError (the server refused a row: ``seq``, ``row``) or ProtocolError (a row was
         never acknowledged) is raised; rows after a refused one are not inserted.
         """
-        _check_batch_size(batch_size)
+        inserts.check_batch_size(batch_size)
         head = proto.inserts_head(target, properties)
-        request = Request("POST", proto.INSERTS_STREAM, streaming=True)
         sent = requests = 0
-        for batch in _insert_batches(rows, batch_size):
-            body = [head, *proto.encode_rows(batch)]
-            decoder = AckDecoder(len(batch), batch, offset=sent, where=f"the inserts into {target}")
-            try:
-                response = self._transport.open_stream(request, body, inserts=True)
-            except ServerUnavailableError as broken:
-                raise self._broken_insert(
-                    broken, head, request, target, sent, len(batch)
-                ) from broken
-            except KsqlTimeoutError as late:
-                raise self._ack_timeout(late, target, sent, sent + len(batch)) from late
-            try:
-                for chunk in self._transport.chunks(response, decoder.where):
-                    decoder.feed(chunk)
-                    if decoder.error is not None:
-                        break
-                else:
-                    decoder.feed_eof()
-            except KsqlTimeoutError as late:
-                acked = sent + decoder.acknowledged
-                raise self._ack_timeout(late, target, acked, sent + len(batch)) from late
-            finally:
-                response.close()
+        for batch in inserts.batches(rows, batch_size):
+            self._insert_batch(inserts.batch_flow(target, head, batch, sent, self._transport))
             requests += 1
-            if decoder.error is not None:
-                raise decoder.error
             sent += len(batch)
         return InsertsResult(sent, requests)
+
+    def _insert_batch(self, flow: Generator[inserts.Step, Any, None]) -> None:
+        """Perform the steps of one batch's flow (see ``_inserts``)."""
+        step = next(flow)
+        while True:
+            result: Any = None
+            try:
+                if isinstance(step, inserts.OpenBatch):
+                    result = self._transport.open_stream(_INSERTS, step.body, inserts=True)
+                elif isinstance(step, inserts.ReadAcks):
+                    try:
+                        decoder = step.decoder
+                        for chunk in self._transport.chunks(step.response, decoder.where):
+                            decoder.feed(chunk)
+                            if decoder.error is not None:
+                                break
+                        else:
+                            decoder.feed_eof()
+                    finally:
+                        step.response.close()
+                else:
+                    self._transport.open_stream(_INSERTS, [step.head], inserts=True).close()
+            except KsqlError as error:
+                try:
+                    step = flow.throw(error)
+                except StopIteration:
+                    return
+                continue
+            try:
+                step = flow.send(result)
+            except StopIteration:
+                return
 
     def insert_stream(
         self, target: str, *, properties: Mapping[str, Any] | None = None
@@ -714,38 +734,6 @@ class Client:
         )
         self._insert_streams.add(stream)
         return stream
-
-    def _broken_insert(
-        self,
-        broken: ServerUnavailableError,
-        head: bytes,
-        request: Request,
-        target: str,
-        sent: int,
-        count: int,
-    ) -> KsqlError:
-        # The server may have answered an error (unknown target, bad credentials, ...) and
-        # closed the stream, or the whole connection, while rows were still being sent; ask
-        # again with no rows (on a new connection if need be) to learn its reason.
-        for _ in range(_PROBES):
-            try:
-                probe = self._transport.open_stream(request, [head], inserts=True)
-            except ServerUnavailableError:
-                continue
-            except KsqlServerError as refused:
-                return refused
-            probe.close()
-            break
-        return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
-
-    def _ack_timeout(
-        self, late: KsqlTimeoutError, target: str, acked: int, sent: int
-    ) -> KsqlTimeoutError:
-        # A connect timeout (nothing sent) keeps its own message.
-        if "could not connect" in str(late):
-            return late
-        timeout = self._core.config.read_timeout
-        return proto.ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -977,19 +965,7 @@ class AsyncClient:
         self, text: str, properties: Mapping[str, Any] | None = None
     ) -> list[Entity]:
         """Run a script statement by statement; stop at the first error with its position."""
-        props = self._core.props(properties)
-        variables = dict(self._core.variables)
-        done: list[Entity] = []
-        for index, statement in enumerate(self._core.script(text)):
-            if _directive(statement.sql, props, variables):
-                continue
-            try:
-                entity = await self._run(self._core.execute(statement.sql, props, variables))
-            except KsqlServerError as error:
-                raise self._core.script_failure(error, statement, index, done) from None
-            if entity is not None:
-                done.append(entity)
-        return done
+        return await _adrive(self._core.script_flow(text, properties), self._run)
 
     # queries -------------------------------------------------------------------------------------
 
@@ -1107,40 +1083,47 @@ class AsyncClient:
         batch_size: int = 20_000,
     ) -> InsertsResult:
         """Insert rows from an iterable or async iterable over ``/inserts-stream``, with acks."""
-        _check_batch_size(batch_size)
+        inserts.check_batch_size(batch_size)
         head = proto.inserts_head(target, properties)
-        request = Request("POST", proto.INSERTS_STREAM, streaming=True)
         sent = requests = 0
-        async for batch in _async_batches(rows, batch_size):
-            body = [head, *proto.encode_rows(batch)]
-            decoder = AckDecoder(len(batch), batch, offset=sent, where=f"the inserts into {target}")
-            try:
-                response = await self._transport.open_stream(request, body, inserts=True)
-            except ServerUnavailableError as broken:
-                raise await self._broken_insert(
-                    broken, head, request, target, sent, len(batch)
-                ) from broken
-            except KsqlTimeoutError as late:
-                raise self._ack_timeout(late, target, sent, sent + len(batch)) from late
-            try:
-                eof = True
-                async for chunk in self._transport.chunks(response, decoder.where):
-                    decoder.feed(chunk)
-                    if decoder.error is not None:
-                        eof = False
-                        break
-                if eof:
-                    decoder.feed_eof()
-            except KsqlTimeoutError as late:
-                acked = sent + decoder.acknowledged
-                raise self._ack_timeout(late, target, acked, sent + len(batch)) from late
-            finally:
-                await response.aclose()
+        async for batch in inserts.async_batches(rows, batch_size):
+            await self._insert_batch(inserts.batch_flow(target, head, batch, sent, self._transport))
             requests += 1
-            if decoder.error is not None:
-                raise decoder.error
             sent += len(batch)
         return InsertsResult(sent, requests)
+
+    async def _insert_batch(self, flow: Generator[inserts.Step, Any, None]) -> None:
+        """Perform the steps of one batch's flow (see ``_inserts``)."""
+        step = next(flow)
+        while True:
+            result: Any = None
+            try:
+                if isinstance(step, inserts.OpenBatch):
+                    result = await self._transport.open_stream(_INSERTS, step.body, inserts=True)
+                elif isinstance(step, inserts.ReadAcks):
+                    try:
+                        decoder = step.decoder
+                        async for chunk in self._transport.chunks(step.response, decoder.where):
+                            decoder.feed(chunk)
+                            if decoder.error is not None:
+                                break
+                        else:
+                            decoder.feed_eof()
+                    finally:
+                        await step.response.aclose()
+                else:
+                    probe = await self._transport.open_stream(_INSERTS, [step.head], inserts=True)
+                    await probe.aclose()
+            except KsqlError as error:
+                try:
+                    step = flow.throw(error)
+                except StopIteration:
+                    return
+                continue
+            try:
+                step = flow.send(result)
+            except StopIteration:
+                return
 
     def insert_stream(
         self, target: str, *, properties: Mapping[str, Any] | None = None
@@ -1166,35 +1149,6 @@ class AsyncClient:
             return stream
 
         return AsyncInsertStart(start())
-
-    async def _broken_insert(
-        self,
-        broken: ServerUnavailableError,
-        head: bytes,
-        request: Request,
-        target: str,
-        sent: int,
-        count: int,
-    ) -> KsqlError:
-        for _ in range(_PROBES):
-            try:
-                probe = await self._transport.open_stream(request, [head], inserts=True)
-            except ServerUnavailableError:
-                continue
-            except KsqlServerError as refused:
-                return refused
-            await probe.aclose()
-            break
-        return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
-
-    def _ack_timeout(
-        self, late: KsqlTimeoutError, target: str, acked: int, sent: int
-    ) -> KsqlTimeoutError:
-        # A connect timeout (nothing sent) keeps its own message.
-        if "could not connect" in str(late):
-            return late
-        timeout = self._core.config.read_timeout
-        return proto.ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -1340,20 +1294,3 @@ class AsyncClient:
 
     def __repr__(self) -> str:
         return f"<AsyncClient {self.url}{' closed' if self.closed else ''}>"
-
-
-async def _async_batches(
-    rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]], batch_size: int
-) -> Any:
-    if isinstance(rows, AsyncIterable):
-        batch: list[Mapping[str, Any]] = []
-        async for row in rows:
-            batch.append(row)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-    else:
-        for chunk in _insert_batches(rows, batch_size):
-            yield chunk

@@ -1,4 +1,4 @@
-"""The transports' retry/failover loop as the sans-IO flow both twins drive: no sockets, no sleep.
+"""The sans-IO flows both twins drive (retry/failover, insert batches): no sockets, no sleep.
 
 Each test plays the twin: it answers every ``_Attempt`` with an httpx response or error and
 records what the flow asked for, so the loop's decisions are checked once for sync and async.
@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ksqlpy import KsqlTimeoutError, ServerUnavailableError
+from ksqlpy import KsqlStatementError, KsqlTimeoutError, ServerUnavailableError
+from ksqlpy import _inserts as inserts
 from ksqlpy._config import ClientConfig
 from ksqlpy._protocol import Request, get_request, ksql_request
 from ksqlpy._transport import SyncTransport, _Attempt, _Pause, _Renew
@@ -92,3 +93,33 @@ def test_a_refusal_is_the_mapped_error_at_once(status: int) -> None:
     error, steps = _drive(transport, get_request("/info"), [_response(status, body)])
     assert steps == ["attempt http://a:8088"]
     assert getattr(error, "http_status", None) == status
+
+
+class _Link:
+    base = "http://a:8088"
+    config = ClientConfig.from_options("http://a:8088", read_timeout=5)
+    http1_fallback = False
+
+
+def test_a_broken_insert_batch_probes_the_server_for_its_reason() -> None:
+    flow = inserts.batch_flow("PV", b'{"target":"PV"}\n', [{"ID": 1}], 0, _Link())
+    assert isinstance(next(flow), inserts.OpenBatch)
+    broken = ServerUnavailableError("reset", detail="the connection broke")
+    step = flow.throw(broken)
+    assert step == inserts.Probe(b'{"target":"PV"}\n')
+    refused = KsqlStatementError("unknown stream/table: `PV`", http_status=400, error_code=40001)
+    with pytest.raises(KsqlStatementError, match="unknown stream") as caught:
+        flow.throw(refused)
+    assert caught.value.__cause__ is broken
+
+
+def test_an_insert_batch_without_acks_in_time_says_how_many_were_acknowledged() -> None:
+    rows = [{"ID": i} for i in range(10)]
+    flow = inserts.batch_flow("PV", b"{}\n", rows, 100, _Link())
+    next(flow)
+    step = flow.send("the response")
+    assert isinstance(step, inserts.ReadAcks)
+    step.decoder.feed(b'{"status":"ok","seq":0}\n{"status":"ok","seq":1}\n')
+    with pytest.raises(KsqlTimeoutError) as caught:
+        flow.throw(KsqlTimeoutError("did not answer"))
+    assert "102 of the 110 rows sent to PV were acknowledged" in str(caught.value)
