@@ -60,6 +60,7 @@ from ._errors import (
     ClientClosedError,
     KsqlError,
     KsqlServerError,
+    KsqlTimeoutError,
     ProtocolError,
 )
 from ._printing import AsyncPrintedTopic, PrintedTopic
@@ -372,6 +373,24 @@ class _Core:
         seconds = idle_timeout
         return request, decoder, lambda: silent_query_error(decoder, sql, seconds)
 
+    def printing(
+        self, statement: str, properties: Mapping[str, Any] | None, idle_timeout: float | None
+    ) -> tuple[Request, str, Callable[[], KsqlError] | None]:
+        _check_idle_timeout(idle_timeout)
+        request = proto.query_stream_request(statement, self.props(properties), self.variables)
+        where = f"PRINT {statement!r}"
+        if idle_timeout is None:
+            return request, where, None
+        seconds = idle_timeout
+        return (
+            request,
+            where,
+            lambda: KsqlTimeoutError(
+                f"{statement.strip().rstrip(';')} received nothing from ksqlDB for {seconds:g} s "
+                f"(idle_timeout={seconds:g}): the server may have stopped or frozen"
+            ),
+        )
+
     def script(self, text: str) -> list[Any]:
         from ksqlpy.sql import split  # lazily: sqlglot costs ~65 ms to import
 
@@ -605,19 +624,23 @@ class Client:
         return query
 
     def print_topic(
-        self, statement: str, properties: Mapping[str, Any] | None = None
+        self,
+        statement: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        idle_timeout: float | None = None,
     ) -> PrintedTopic:
         """Start a ``PRINT 'topic' ...`` statement; iterate it for the lines ksqlDB renders.
+
+        ``idle_timeout=N``: KsqlTimeoutError when the server sends nothing for N seconds.
 
         >>> with client.print_topic("PRINT 'pageviews' FROM BEGINNING LIMIT 3;") as printed:
         ...     for line in printed:
         ...         print(line)
         """
-        request = proto.query_stream_request(
-            statement, self._core.props(properties), self._core.variables
-        )
-        response = self._transport.open_stream(request)
-        return PrintedTopic(response, self._transport.chunks(response, f"PRINT {statement!r}"))
+        request, where, silent = self._core.printing(statement, properties, idle_timeout)
+        response = self._transport.open_stream(request, idle_timeout=idle_timeout)
+        return PrintedTopic(response, self._transport.chunks(response, where, silent))
 
     def execute_query(
         self,
@@ -1031,7 +1054,11 @@ class AsyncClient:
         return query
 
     async def print_topic(
-        self, statement: str, properties: Mapping[str, Any] | None = None
+        self,
+        statement: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        idle_timeout: float | None = None,
     ) -> AsyncPrintedTopic:
         """Start a ``PRINT 'topic' ...`` statement; ``async for`` its lines.
 
@@ -1039,12 +1066,9 @@ class AsyncClient:
         ...     async for line in printed:
         ...         print(line)
         """
-        request = proto.query_stream_request(
-            statement, self._core.props(properties), self._core.variables
-        )
-        response = await self._transport.open_stream(request)
-        chunks = self._transport.chunks(response, f"PRINT {statement!r}")
-        return AsyncPrintedTopic(response, chunks)
+        request, where, silent = self._core.printing(statement, properties, idle_timeout)
+        response = await self._transport.open_stream(request, idle_timeout=idle_timeout)
+        return AsyncPrintedTopic(response, self._transport.chunks(response, where, silent))
 
     async def execute_query(
         self,
