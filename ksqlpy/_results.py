@@ -245,6 +245,9 @@ class StreamedQuery(_StreamState):
         self._pump: _Pump | None = None
         self._polled: deque[Any] = deque()
         self._lock = threading.Lock()
+        self._not_reading = threading.Event()  # cleared while a thread iterates the stream
+        self._not_reading.set()
+        self._reader: threading.Thread | None = None
 
     def _batches(self) -> Iterator[list[Any]]:
         if self._pending:
@@ -253,6 +256,8 @@ class StreamedQuery(_StreamState):
         decoder = self._decoder
         error: KsqlError | None = decoder.error
         if error is None and not decoder.complete:
+            self._reader = threading.current_thread()
+            self._not_reading.clear()
             try:
                 for chunk in self._chunks:
                     rows = decoder.feed(chunk)
@@ -268,6 +273,8 @@ class StreamedQuery(_StreamState):
                 if self._closed:
                     return
                 error = self._failed(failure)
+            finally:
+                self._not_reading.set()
         self._finished = True
         self._response.close()
         error = error or decoder.error
@@ -347,12 +354,16 @@ class StreamedQuery(_StreamState):
                 except KsqlError:
                     pass  # the server is gone: closing the connection below is all we can do
         finally:
+            # A thread may be blocked reading this stream (poll()'s pump, or a caller iterating
+            # in another thread). Over HTTP/2, closing the response under it makes httpcore
+            # forget the stream while the thread keeps reading the connection for it: so first
+            # let it read the end the server sends once the query is stopped, and only then
+            # release the response.
+            wait = _READER_WAIT if stopped else 0.0
             if self._pump is not None:
-                # The pump's thread may be blocked reading this stream. Over HTTP/2, closing
-                # the response under it makes httpcore forget the stream while the thread keeps
-                # reading the connection for it: so first let it read the end the server sends
-                # once the query is stopped, and only then release the response.
-                self._pump.stop(_READER_WAIT if stopped else 0.0)
+                self._pump.stop(wait)
+            elif self._reader is not threading.current_thread():
+                self._not_reading.wait(wait)
             self._response.close()
             self._on_close(self)
 

@@ -174,3 +174,25 @@ def test_a_query_failing_on_the_server_mid_stream_does_not_hang_an_http2_client(
             with pytest.raises(KsqlTimeoutError, match=str(query.query_id)):
                 _read_to_the_end(query, "poll")
             assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("http2", [True, False], ids=["h2c", "http1"])
+def test_closing_from_another_thread_ends_the_iterating_one_at_once(
+    server: Any, http2: bool
+) -> None:
+    with Client(server.url, http2=http2) as client:
+        for _ in range(ROUNDS // 2):
+            query = client.stream_query("SELECT * FROM PV EMIT CHANGES;", EARLIEST)
+            seen: list[Any] = []
+            reader = threading.Thread(target=seen.extend, args=(query,), daemon=True)
+            reader.start()
+            deadline = time.monotonic() + 10
+            while len(seen) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.05)  # the reader now waits in a read for rows that will not come
+            started = time.monotonic()
+            query.close()
+            assert time.monotonic() - started < HANG
+            reader.join(HANG)
+            assert not reader.is_alive(), "the iterating thread is still blocked in a read"
+            assert len(seen) >= 3
