@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from . import _inserts as inserts
 from . import _protocol as proto
+from . import _statements as sqltext
 from ._config import DEFAULT_URL, Cert, ClientConfig, Verify
 from ._entities import (
     AssertSchemaResult,
@@ -53,17 +62,18 @@ from ._errors import (
     KsqlServerError,
     KsqlTimeoutError,
     ProtocolError,
-    ServerUnavailableError,
 )
 from ._printing import AsyncPrintedTopic, PrintedTopic
-from ._protocol import AckDecoder, QueryDecoder, Request
+from ._protocol import QueryDecoder, Request
 from ._results import (
     AsyncQueryStart,
     AsyncStreamedQuery,
     InsertsResult,
     QueryResult,
     StreamedQuery,
+    silent_query_error,
 )
+from ._statements import VERBATIM
 from ._transport import AsyncTransport, Reply, SyncTransport
 from ._types import SqlType
 
@@ -73,6 +83,8 @@ if TYPE_CHECKING:
     from ._duplex import AsyncInsertStart, AsyncInsertStream, InsertStream
 
 __all__ = ["AsyncClient", "Client"]
+
+_INSERTS = Request("POST", proto.INSERTS_STREAM, streaming=True)
 
 T = TypeVar("T")
 QueryFormat = Literal["delimited", "json"]
@@ -103,11 +115,11 @@ def _one(kind: type[T], what: str) -> Callable[[Reply], T]:
 
 
 def _timeout(seconds: float | None) -> str:
-    return "" if seconds is None else f" TIMEOUT {max(int(seconds), 0)} SECONDS"
-
-
-def _sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    if seconds is None:
+        return ""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise KsqlError(f"timeout must be a number of seconds or None, got {seconds!r}")
+    return f" TIMEOUT {max(int(seconds), 0)} SECONDS"
 
 
 _DIRECTIVES: list[tuple[re.Pattern[str], str]] = [
@@ -196,6 +208,16 @@ class _Core:
     def _show(self, sql: str, parse: Callable[[Reply], T]) -> _Call[T]:
         return _Call(self.statement_request(sql, idempotent=True), parse)
 
+    def _built(self, sql: str, parse: Callable[[Reply], T], *, idempotent: bool) -> _Call[T]:
+        # Every name and value in sql came from API arguments (quoted by _statements): keep a
+        # ${x} in them as written, whatever variables the session holds.
+        request = self.statement_request(sql, VERBATIM, {}, idempotent=idempotent)
+        return _Call(request, parse)
+
+    def _run_built(self, sql: str) -> _Call[Entity | None]:
+        call = self.execute(sql)
+        return self._built(sql, call.parse, idempotent=False)
+
     def list_sources(self, kind: str) -> _Call[tuple[SourceInfo, ...]]:
         return self._show(f"LIST {kind};", lambda r: _one(SourceList, f"LIST {kind}")(r).sources)
 
@@ -222,16 +244,21 @@ class _Core:
         return self._show("LIST PROPERTIES;", _one(PropertiesList, "LIST PROPERTIES"))
 
     def describe_source(self, name: str, extended: bool) -> _Call[SourceDescription]:
-        sql = f"DESCRIBE {name}{' EXTENDED' if extended else ''};"
-        return self._show(sql, lambda r: _one(SourceDescriptionResult, sql)(r).source)
+        source = sqltext.name(name, "a source name")
+        sql = f"DESCRIBE {source}{' EXTENDED' if extended else ''};"
+        return self._built(
+            sql, lambda r: _one(SourceDescriptionResult, sql)(r).source, idempotent=True
+        )
 
     def describe_function(self, name: str) -> _Call[FunctionDescription]:
-        sql = f"DESCRIBE FUNCTION {name};"
-        return self._show(sql, _one(FunctionDescription, sql))
+        sql = f"DESCRIBE FUNCTION {sqltext.name(name, 'a function name', quotable=False)};"
+        return self._built(sql, _one(FunctionDescription, sql), idempotent=True)
 
     def describe_query(self, query_id: str) -> _Call[QueryDescription]:
-        sql = f"EXPLAIN {query_id};"
-        return self._show(sql, lambda r: _one(QueryDescriptionResult, sql)(r).query)
+        sql = f"EXPLAIN {sqltext.name(query_id, 'a query id')};"
+        return self._built(
+            sql, lambda r: _one(QueryDescriptionResult, sql)(r).query, idempotent=True
+        )
 
     def list_connectors(self) -> _Call[tuple[ConnectorSummary, ...]]:
         return self._show(
@@ -239,27 +266,31 @@ class _Core:
         )
 
     def describe_connector(self, name: str) -> _Call[ConnectorDescription]:
-        sql = f"DESCRIBE CONNECTOR {name};"
-        return self._show(sql, _one(ConnectorDescription, sql))
+        sql = f"DESCRIBE CONNECTOR {sqltext.name(name, 'a connector name')};"
+        return self._built(sql, _one(ConnectorDescription, sql), idempotent=True)
 
     def create_connector(
         self, name: str, config: Mapping[str, Any], source: bool, if_not_exists: bool
     ) -> _Call[Entity | None]:
+        connector = sqltext.name(name, "a connector name")
         settings = ", ".join(
-            f"{_sql_literal(str(key))}={_sql_literal(str(value))}" for key, value in config.items()
+            f"{sqltext.literal(str(key))}={sqltext.literal(str(value))}"
+            for key, value in config.items()
         )
         kind = "SOURCE" if source else "SINK"
         guard = " IF NOT EXISTS" if if_not_exists else ""
-        return self.execute(f"CREATE {kind} CONNECTOR{guard} {name} WITH ({settings});")
+        return self._run_built(f"CREATE {kind} CONNECTOR{guard} {connector} WITH ({settings});")
 
     def drop_connector(self, name: str, if_exists: bool) -> _Call[Entity | None]:
-        return self.execute(f"DROP CONNECTOR{' IF EXISTS' if if_exists else ''} {name};")
+        connector = sqltext.name(name, "a connector name")
+        return self._run_built(f"DROP CONNECTOR{' IF EXISTS' if if_exists else ''} {connector};")
 
     def assert_topic(
         self, name: str, exists: bool, timeout: float | None
     ) -> _Call[AssertTopicResult]:
-        sql = f"ASSERT {'' if exists else 'NOT EXISTS '}TOPIC {name}{_timeout(timeout)};"
-        return _Call(self.statement_request(sql), _one(AssertTopicResult, sql))
+        topic = sqltext.name(name, "a topic name")
+        sql = f"ASSERT {'' if exists else 'NOT EXISTS '}TOPIC {topic}{_timeout(timeout)};"
+        return self._built(sql, _one(AssertTopicResult, sql), idempotent=False)
 
     def assert_schema(
         self, subject: str | None, schema_id: int | None, exists: bool, timeout: float | None
@@ -268,14 +299,23 @@ class _Core:
             raise KsqlError("assert_schema needs subject= or id= (or both)")
         parts = [f"ASSERT {'' if exists else 'NOT EXISTS '}SCHEMA"]
         if subject is not None:
-            parts.append(f"SUBJECT {_sql_literal(subject)}")
+            if not isinstance(subject, str):
+                raise KsqlError(f"a schema subject must be a str, got {subject!r}")
+            parts.append(f"SUBJECT {sqltext.literal(subject)}")
         if schema_id is not None:
-            parts.append(f"ID {int(schema_id)}")
+            if isinstance(schema_id, bool) or not isinstance(schema_id, int):
+                raise KsqlError(f"a schema id must be an int, got {schema_id!r}")
+            parts.append(f"ID {schema_id}")
         sql = " ".join(parts) + f"{_timeout(timeout)};"
-        return _Call(self.statement_request(sql), _one(AssertSchemaResult, sql))
+        return self._built(sql, _one(AssertSchemaResult, sql), idempotent=False)
 
     def terminate(self, query_id: str) -> _Call[Entity | None]:
-        return self.execute(f"TERMINATE {query_id};")
+        if isinstance(query_id, str) and query_id.strip().upper() == "ALL":
+            raise KsqlError(
+                "terminate('ALL') would stop every persistent query; if that is what you want, "
+                "run execute_statement('TERMINATE ALL;')"
+            )
+        return self._run_built(f"TERMINATE {sqltext.name(query_id, 'a query id')};")
 
     def close_query(self, query_id: str) -> _Call[None]:
         return _Call(proto.close_query_request(query_id), lambda r: None)
@@ -313,20 +353,66 @@ class _Core:
         )
 
     def query(
-        self, sql: str, properties: Mapping[str, Any] | None, raw: bool, format: QueryFormat
-    ) -> tuple[Request, QueryDecoder]:
+        self,
+        sql: str,
+        properties: Mapping[str, Any] | None,
+        raw: bool,
+        format: QueryFormat,
+        idle_timeout: float | None,
+    ) -> tuple[Request, QueryDecoder, Callable[[], KsqlError] | None]:
         decoder_type = proto.DECODERS.get(format)
         if decoder_type is None:
             raise KsqlError(f"unknown query format {format!r}; use 'delimited' or 'json'")
+        _check_idle_timeout(idle_timeout)
         request = proto.query_stream_request(
             sql, self.props(properties), self.variables, accept=decoder_type.media_type
         )
-        return request, decoder_type(raw=raw, where=f"the query {sql!r}")
+        decoder = decoder_type(raw=raw, where=f"the query {sql!r}")
+        if idle_timeout is None:
+            return request, decoder, None
+        seconds = idle_timeout
+        return request, decoder, lambda: silent_query_error(decoder, sql, seconds)
+
+    def printing(
+        self, statement: str, properties: Mapping[str, Any] | None, idle_timeout: float | None
+    ) -> tuple[Request, str, Callable[[], KsqlError] | None]:
+        _check_idle_timeout(idle_timeout)
+        request = proto.query_stream_request(statement, self.props(properties), self.variables)
+        where = f"PRINT {statement!r}"
+        if idle_timeout is None:
+            return request, where, None
+        seconds = idle_timeout
+        return (
+            request,
+            where,
+            lambda: KsqlTimeoutError(
+                f"{statement.strip().rstrip(';')} received nothing from ksqlDB for {seconds:g} s "
+                f"(idle_timeout={seconds:g}): the server may have stopped or frozen"
+            ),
+        )
 
     def script(self, text: str) -> list[Any]:
         from ksqlpy.sql import split  # lazily: sqlglot costs ~65 ms to import
 
         return list(split(text))
+
+    def script_flow(
+        self, text: str, properties: Mapping[str, Any] | None
+    ) -> Generator[_Call[Entity | None], Entity | None, list[Entity]]:
+        """``execute_script`` without I/O: yields each statement's call, gets its entity back."""
+        props = self.props(properties)
+        variables = dict(self.variables)
+        done: list[Entity] = []
+        for index, statement in enumerate(self.script(text)):
+            if _directive(statement.sql, props, variables):
+                continue
+            try:
+                entity = yield self.execute(statement.sql, props, variables)
+            except KsqlServerError as error:
+                raise self.script_failure(error, statement, index, done) from None
+            if entity is not None:
+                done.append(entity)
+        return done
 
     def script_failure(
         self, error: KsqlServerError, statement: Any, index: int, done: list[Entity]
@@ -349,39 +435,46 @@ class _Core:
         self.variables[name] = value
 
 
-def _insert_batches(
-    rows: Iterable[Mapping[str, Any]], batch_size: int
-) -> Iterator[list[Mapping[str, Any]]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, batch_size)):
-        yield batch
+def _drive(flow: Generator[_Call[Any], Any, T], run: Callable[[_Call[Any]], Any]) -> T:
+    """Run a flow of ``_Core`` with the sync client: each call it yields is run, and its result
+    (or its KsqlError) sent back in."""
+    try:
+        call = next(flow)
+        while True:
+            try:
+                result = run(call)
+            except KsqlError as error:
+                call = flow.throw(error)
+            else:
+                call = flow.send(result)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
-def _broken_insert_error(
-    broken: ServerUnavailableError, target: str, sent: int, count: int, http1_only: bool
-) -> ServerUnavailableError:
-    detail = (
-        f"{broken}\nwhile sending rows {sent} to {sent + count - 1} of the inserts into "
-        f"{target}: the {sent} rows before them were acknowledged; some of these may have "
-        "been inserted"
-    )
-    if http1_only:
-        detail += (
-            "\nthis server (or a proxy in front of it) speaks only HTTP/1.1, and "
-            "/inserts-stream needs HTTP/2; insert with execute_statement('INSERT INTO ... "
-            "VALUES (...);') instead, or reach ksqlDB without the proxy"
-        )
-    return ServerUnavailableError(broken.message, detail=detail)
+async def _adrive(
+    flow: Generator[_Call[Any], Any, T], run: Callable[[_Call[Any]], Awaitable[Any]]
+) -> T:
+    """``_drive`` for the async client."""
+    try:
+        call = next(flow)
+        while True:
+            try:
+                result = await run(call)
+            except KsqlError as error:
+                call = flow.throw(error)
+            else:
+                call = flow.send(result)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
-_PROBES = 2
-"""Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
-connection)."""
-
-
-def _check_batch_size(batch_size: int) -> None:
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise KsqlError(f"batch_size must be a positive int, got {batch_size!r}")
+def _check_idle_timeout(idle_timeout: float | None) -> None:
+    if idle_timeout is None:
+        return
+    if isinstance(idle_timeout, bool) or not isinstance(idle_timeout, int | float):
+        raise KsqlError(f"idle_timeout must be a number of seconds or None, got {idle_timeout!r}")
+    if not idle_timeout > 0:
+        raise KsqlError(f"idle_timeout must be more than 0 seconds, got {idle_timeout!r}")
 
 
 class Client:
@@ -472,19 +565,7 @@ class Client:
         client). The error's ``line``/``column`` locate the failed statement and its
         ``entities`` are the results of the statements that ran.
         """
-        props = self._core.props(properties)
-        variables = dict(self._core.variables)
-        done: list[Entity] = []
-        for index, statement in enumerate(self._core.script(text)):
-            if _directive(statement.sql, props, variables):
-                continue
-            try:
-                entity = self._run(self._core.execute(statement.sql, props, variables))
-            except KsqlServerError as error:
-                raise self._core.script_failure(error, statement, index, done) from None
-            if entity is not None:
-                done.append(entity)
-        return done
+        return _drive(self._core.script_flow(text, properties), self._run)
 
     # queries -------------------------------------------------------------------------------------
 
@@ -495,6 +576,7 @@ class Client:
         *,
         raw: bool = False,
         format: QueryFormat = "delimited",
+        idle_timeout: float | None = None,
     ) -> StreamedQuery:
         """Start a push or pull query; its id and columns are known when this returns.
 
@@ -502,15 +584,18 @@ class Client:
         to stop the query on the server. ``properties={"auto.offset.reset": "earliest"}`` reads
         from the start. ``raw=True`` yields the JSON arrays unconverted; ``format="json"``
         asks for ksqlDB's StreamedRow format (adds KEY flags and table tombstones).
+        ``idle_timeout=N`` raises KsqlTimeoutError (naming the query) when the server sends
+        nothing for N seconds; by default a push query may stay quiet forever, as in ksqlDB.
+        Over HTTP/2 the idle timeout also drops the connection it shared with other requests.
 
         >>> with client.stream_query("SELECT * FROM s EMIT CHANGES;",
         ...                          {"auto.offset.reset": "earliest"}) as query:
         ...     for row in query:
         ...         print(query.query_id, row.as_dict())
         """
-        request, decoder = self._core.query(sql, properties, raw, format)
-        response = self._transport.open_stream(request)
-        chunks = self._transport.chunks(response, decoder.where)
+        request, decoder, silent = self._core.query(sql, properties, raw, format, idle_timeout)
+        response = self._transport.open_stream(request, idle_timeout=idle_timeout)
+        chunks = self._transport.chunks(response, decoder.where, silent)
         pending: list[Any] = []
         try:
             for chunk in chunks:
@@ -526,25 +611,36 @@ class Client:
             response.close()
             raise decoder.error
         query = StreamedQuery(
-            self._transport, response, chunks, decoder, pending, sql, self._queries.discard
+            self._transport,
+            response,
+            chunks,
+            decoder,
+            pending,
+            sql,
+            self._queries.discard,
+            idle_timeout,
         )
         self._queries.add(query)
         return query
 
     def print_topic(
-        self, statement: str, properties: Mapping[str, Any] | None = None
+        self,
+        statement: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        idle_timeout: float | None = None,
     ) -> PrintedTopic:
         """Start a ``PRINT 'topic' ...`` statement; iterate it for the lines ksqlDB renders.
+
+        ``idle_timeout=N``: KsqlTimeoutError when the server sends nothing for N seconds.
 
         >>> with client.print_topic("PRINT 'pageviews' FROM BEGINNING LIMIT 3;") as printed:
         ...     for line in printed:
         ...         print(line)
         """
-        request = proto.query_stream_request(
-            statement, self._core.props(properties), self._core.variables
-        )
-        response = self._transport.open_stream(request)
-        return PrintedTopic(response, self._transport.chunks(response, f"PRINT {statement!r}"))
+        request, where, silent = self._core.printing(statement, properties, idle_timeout)
+        response = self._transport.open_stream(request, idle_timeout=idle_timeout)
+        return PrintedTopic(response, self._transport.chunks(response, where, silent))
 
     def execute_query(
         self,
@@ -553,13 +649,14 @@ class Client:
         *,
         max_rows: int | None = None,
         raw: bool = False,
+        idle_timeout: float | None = None,
     ) -> QueryResult:
         """Run a pull query (or a push query with LIMIT) and collect all rows.
 
         Past ``max_rows`` rows the query is closed and ResultTooLargeError raised, instead of
         waiting forever on a push query without LIMIT.
         """
-        with self.stream_query(sql, properties, raw=raw) as query:
+        with self.stream_query(sql, properties, raw=raw, idle_timeout=idle_timeout) as query:
             rows = query.fetchall(max_rows)
             return QueryResult(query.query_id, query.column_types, rows)
 
@@ -591,38 +688,46 @@ class Client:
         InsertError (the server refused a row: ``seq``, ``row``) or ProtocolError (a row was
         never acknowledged) is raised; rows after a refused one are not inserted.
         """
-        _check_batch_size(batch_size)
+        inserts.check_batch_size(batch_size)
         head = proto.inserts_head(target, properties)
-        request = Request("POST", proto.INSERTS_STREAM, streaming=True)
         sent = requests = 0
-        for batch in _insert_batches(rows, batch_size):
-            body = [head, *proto.encode_rows(batch)]
-            decoder = AckDecoder(len(batch), batch, offset=sent, where=f"the inserts into {target}")
-            try:
-                response = self._transport.open_stream(request, body, inserts=True)
-            except ServerUnavailableError as broken:
-                raise self._broken_insert(
-                    broken, head, request, target, sent, len(batch)
-                ) from broken
-            except KsqlTimeoutError as late:
-                raise self._ack_timeout(late, target, sent, sent + len(batch)) from late
-            try:
-                for chunk in self._transport.chunks(response, decoder.where):
-                    decoder.feed(chunk)
-                    if decoder.error is not None:
-                        break
-                else:
-                    decoder.feed_eof()
-            except KsqlTimeoutError as late:
-                acked = sent + decoder.acknowledged
-                raise self._ack_timeout(late, target, acked, sent + len(batch)) from late
-            finally:
-                response.close()
+        for batch in inserts.batches(rows, batch_size):
+            self._insert_batch(inserts.batch_flow(target, head, batch, sent, self._transport))
             requests += 1
-            if decoder.error is not None:
-                raise decoder.error
             sent += len(batch)
         return InsertsResult(sent, requests)
+
+    def _insert_batch(self, flow: Generator[inserts.Step, Any, None]) -> None:
+        """Perform the steps of one batch's flow (see ``_inserts``)."""
+        step = next(flow)
+        while True:
+            result: Any = None
+            try:
+                if isinstance(step, inserts.OpenBatch):
+                    result = self._transport.open_stream(_INSERTS, step.body, inserts=True)
+                elif isinstance(step, inserts.ReadAcks):
+                    try:
+                        decoder = step.decoder
+                        for chunk in self._transport.chunks(step.response, decoder.where):
+                            decoder.feed(chunk)
+                            if decoder.error is not None:
+                                break
+                        else:
+                            decoder.feed_eof()
+                    finally:
+                        step.response.close()
+                else:
+                    self._transport.open_stream(_INSERTS, [step.head], inserts=True).close()
+            except KsqlError as error:
+                try:
+                    step = flow.throw(error)
+                except StopIteration:
+                    return
+                continue
+            try:
+                step = flow.send(result)
+            except StopIteration:
+                return
 
     def insert_stream(
         self, target: str, *, properties: Mapping[str, Any] | None = None
@@ -652,38 +757,6 @@ class Client:
         )
         self._insert_streams.add(stream)
         return stream
-
-    def _broken_insert(
-        self,
-        broken: ServerUnavailableError,
-        head: bytes,
-        request: Request,
-        target: str,
-        sent: int,
-        count: int,
-    ) -> KsqlError:
-        # The server may have answered an error (unknown target, bad credentials, ...) and
-        # closed the stream, or the whole connection, while rows were still being sent; ask
-        # again with no rows (on a new connection if need be) to learn its reason.
-        for _ in range(_PROBES):
-            try:
-                probe = self._transport.open_stream(request, [head], inserts=True)
-            except ServerUnavailableError:
-                continue
-            except KsqlServerError as refused:
-                return refused
-            probe.close()
-            break
-        return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
-
-    def _ack_timeout(
-        self, late: KsqlTimeoutError, target: str, acked: int, sent: int
-    ) -> KsqlTimeoutError:
-        # A connect timeout (nothing sent) keeps its own message.
-        if "could not connect" in str(late):
-            return late
-        timeout = self._core.config.read_timeout
-        return proto.ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -915,19 +988,7 @@ class AsyncClient:
         self, text: str, properties: Mapping[str, Any] | None = None
     ) -> list[Entity]:
         """Run a script statement by statement; stop at the first error with its position."""
-        props = self._core.props(properties)
-        variables = dict(self._core.variables)
-        done: list[Entity] = []
-        for index, statement in enumerate(self._core.script(text)):
-            if _directive(statement.sql, props, variables):
-                continue
-            try:
-                entity = await self._run(self._core.execute(statement.sql, props, variables))
-            except KsqlServerError as error:
-                raise self._core.script_failure(error, statement, index, done) from None
-            if entity is not None:
-                done.append(entity)
-        return done
+        return await _adrive(self._core.script_flow(text, properties), self._run)
 
     # queries -------------------------------------------------------------------------------------
 
@@ -938,17 +999,19 @@ class AsyncClient:
         *,
         raw: bool = False,
         format: QueryFormat = "delimited",
+        idle_timeout: float | None = None,
     ) -> AsyncQueryStart:
         """Start a push or pull query: ``async with`` it, or ``await`` it for the query.
 
         Its id and columns are known once started; leaving the block stops it on the server.
+        ``idle_timeout=N``: KsqlTimeoutError when the server sends nothing for N seconds.
 
         >>> async with client.stream_query("SELECT * FROM s EMIT CHANGES;") as query:
         ...     async for row in query:
         ...         print(query.query_id, row.as_dict())
         >>> query = await client.stream_query("SELECT * FROM t;")   # close() it yourself
         """
-        return AsyncQueryStart(self._start_query(sql, properties, raw, format))
+        return AsyncQueryStart(self._start_query(sql, properties, raw, format, idle_timeout))
 
     async def _start_query(
         self,
@@ -956,10 +1019,11 @@ class AsyncClient:
         properties: Mapping[str, Any] | None,
         raw: bool,
         format: QueryFormat,
+        idle_timeout: float | None,
     ) -> AsyncStreamedQuery:
-        request, decoder = self._core.query(sql, properties, raw, format)
-        response = await self._transport.open_stream(request)
-        chunks = self._transport.chunks(response, decoder.where)
+        request, decoder, silent = self._core.query(sql, properties, raw, format, idle_timeout)
+        response = await self._transport.open_stream(request, idle_timeout=idle_timeout)
+        chunks = self._transport.chunks(response, decoder.where, silent)
         pending: list[Any] = []
         try:
             eof = True
@@ -977,13 +1041,24 @@ class AsyncClient:
             await response.aclose()
             raise decoder.error
         query = AsyncStreamedQuery(
-            self._transport, response, chunks, decoder, pending, sql, self._queries.discard
+            self._transport,
+            response,
+            chunks,
+            decoder,
+            pending,
+            sql,
+            self._queries.discard,
+            idle_timeout,
         )
         self._queries.add(query)
         return query
 
     async def print_topic(
-        self, statement: str, properties: Mapping[str, Any] | None = None
+        self,
+        statement: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        idle_timeout: float | None = None,
     ) -> AsyncPrintedTopic:
         """Start a ``PRINT 'topic' ...`` statement; ``async for`` its lines.
 
@@ -991,12 +1066,9 @@ class AsyncClient:
         ...     async for line in printed:
         ...         print(line)
         """
-        request = proto.query_stream_request(
-            statement, self._core.props(properties), self._core.variables
-        )
-        response = await self._transport.open_stream(request)
-        chunks = self._transport.chunks(response, f"PRINT {statement!r}")
-        return AsyncPrintedTopic(response, chunks)
+        request, where, silent = self._core.printing(statement, properties, idle_timeout)
+        response = await self._transport.open_stream(request, idle_timeout=idle_timeout)
+        return AsyncPrintedTopic(response, self._transport.chunks(response, where, silent))
 
     async def execute_query(
         self,
@@ -1005,9 +1077,10 @@ class AsyncClient:
         *,
         max_rows: int | None = None,
         raw: bool = False,
+        idle_timeout: float | None = None,
     ) -> QueryResult:
         """Run a pull query (or a push query with LIMIT) and collect all rows."""
-        async with self.stream_query(sql, properties, raw=raw) as query:
+        async with self.stream_query(sql, properties, raw=raw, idle_timeout=idle_timeout) as query:
             rows = await query.fetchall(max_rows)
             return QueryResult(query.query_id, query.column_types, rows)
 
@@ -1034,40 +1107,47 @@ class AsyncClient:
         batch_size: int = 20_000,
     ) -> InsertsResult:
         """Insert rows from an iterable or async iterable over ``/inserts-stream``, with acks."""
-        _check_batch_size(batch_size)
+        inserts.check_batch_size(batch_size)
         head = proto.inserts_head(target, properties)
-        request = Request("POST", proto.INSERTS_STREAM, streaming=True)
         sent = requests = 0
-        async for batch in _async_batches(rows, batch_size):
-            body = [head, *proto.encode_rows(batch)]
-            decoder = AckDecoder(len(batch), batch, offset=sent, where=f"the inserts into {target}")
-            try:
-                response = await self._transport.open_stream(request, body, inserts=True)
-            except ServerUnavailableError as broken:
-                raise await self._broken_insert(
-                    broken, head, request, target, sent, len(batch)
-                ) from broken
-            except KsqlTimeoutError as late:
-                raise self._ack_timeout(late, target, sent, sent + len(batch)) from late
-            try:
-                eof = True
-                async for chunk in self._transport.chunks(response, decoder.where):
-                    decoder.feed(chunk)
-                    if decoder.error is not None:
-                        eof = False
-                        break
-                if eof:
-                    decoder.feed_eof()
-            except KsqlTimeoutError as late:
-                acked = sent + decoder.acknowledged
-                raise self._ack_timeout(late, target, acked, sent + len(batch)) from late
-            finally:
-                await response.aclose()
+        async for batch in inserts.async_batches(rows, batch_size):
+            await self._insert_batch(inserts.batch_flow(target, head, batch, sent, self._transport))
             requests += 1
-            if decoder.error is not None:
-                raise decoder.error
             sent += len(batch)
         return InsertsResult(sent, requests)
+
+    async def _insert_batch(self, flow: Generator[inserts.Step, Any, None]) -> None:
+        """Perform the steps of one batch's flow (see ``_inserts``)."""
+        step = next(flow)
+        while True:
+            result: Any = None
+            try:
+                if isinstance(step, inserts.OpenBatch):
+                    result = await self._transport.open_stream(_INSERTS, step.body, inserts=True)
+                elif isinstance(step, inserts.ReadAcks):
+                    try:
+                        decoder = step.decoder
+                        async for chunk in self._transport.chunks(step.response, decoder.where):
+                            decoder.feed(chunk)
+                            if decoder.error is not None:
+                                break
+                        else:
+                            decoder.feed_eof()
+                    finally:
+                        await step.response.aclose()
+                else:
+                    probe = await self._transport.open_stream(_INSERTS, [step.head], inserts=True)
+                    await probe.aclose()
+            except KsqlError as error:
+                try:
+                    step = flow.throw(error)
+                except StopIteration:
+                    return
+                continue
+            try:
+                step = flow.send(result)
+            except StopIteration:
+                return
 
     def insert_stream(
         self, target: str, *, properties: Mapping[str, Any] | None = None
@@ -1093,35 +1173,6 @@ class AsyncClient:
             return stream
 
         return AsyncInsertStart(start())
-
-    async def _broken_insert(
-        self,
-        broken: ServerUnavailableError,
-        head: bytes,
-        request: Request,
-        target: str,
-        sent: int,
-        count: int,
-    ) -> KsqlError:
-        for _ in range(_PROBES):
-            try:
-                probe = await self._transport.open_stream(request, [head], inserts=True)
-            except ServerUnavailableError:
-                continue
-            except KsqlServerError as refused:
-                return refused
-            await probe.aclose()
-            break
-        return _broken_insert_error(broken, target, sent, count, self._transport.http1_fallback)
-
-    def _ack_timeout(
-        self, late: KsqlTimeoutError, target: str, acked: int, sent: int
-    ) -> KsqlTimeoutError:
-        # A connect timeout (nothing sent) keeps its own message.
-        if "could not connect" in str(late):
-            return late
-        timeout = self._core.config.read_timeout
-        return proto.ack_timeout_error(self._transport.base, timeout, target, acked, sent)
 
     # metadata ------------------------------------------------------------------------------------
 
@@ -1267,20 +1318,3 @@ class AsyncClient:
 
     def __repr__(self) -> str:
         return f"<AsyncClient {self.url}{' closed' if self.closed else ''}>"
-
-
-async def _async_batches(
-    rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]], batch_size: int
-) -> Any:
-    if isinstance(rows, AsyncIterable):
-        batch: list[Mapping[str, Any]] = []
-        async for row in rows:
-            batch.append(row)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-    else:
-        for chunk in _insert_batches(rows, batch_size):
-            yield chunk

@@ -38,6 +38,7 @@ import h2.exceptions
 from . import _protocol as proto
 from ._config import ClientConfig
 from ._errors import (
+    START_HINT,
     ClientClosedError,
     KsqlError,
     KsqlTimeoutError,
@@ -48,7 +49,6 @@ from ._results import InsertsResult
 
 __all__ = ["AsyncInsertStart", "AsyncInsertStream", "Exchange", "InsertAck", "InsertStream"]
 
-_START_HINT = "start one with 'docker compose up' or run 'ksqlpy-local'"
 _HTTP2_HINT = (
     "/inserts-stream needs HTTP/2: this server (or a proxy in front of it) may speak only "
     "HTTP/1.1; insert with execute_statement('INSERT INTO ... VALUES (...);') instead"
@@ -346,7 +346,7 @@ def _connect_error(error: BaseException, config: ClientConfig, base: str) -> Ksq
     elif isinstance(error, socket.gaierror):
         reason = "unknown host name"
     return ServerUnavailableError(
-        reason, detail=f"cannot reach ksqlDB at {base} ({reason}); {_START_HINT}"
+        reason, detail=f"cannot reach ksqlDB at {base} ({reason}); {START_HINT}"
     )
 
 

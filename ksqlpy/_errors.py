@@ -46,6 +46,12 @@ httpx, json and kafka-python exceptions never escape: they are caught at one bou
 
 from __future__ import annotations
 
+START_HINT = (
+    "start one with 'ksqlpy --local' (the shell on an embedded server) or 'ksqlpy-local' "
+    "(a server at http://localhost:8088)"
+)
+"""What every "cannot reach ksqlDB" message suggests; it names only tools that exist."""
+
 
 class KsqlError(Exception):
     """Base class of every error raised by ksqlpy."""
@@ -71,11 +77,12 @@ class KafkaError(KsqlError):
 class BrokerUnavailableError(KafkaError):
     """No Kafka broker answered at the bootstrap servers within the configured timeout."""
 
-    def __init__(self, bootstrap_servers: str, timeout: float) -> None:
+    def __init__(self, bootstrap_servers: str, timeout: float, detail: str | None = None) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.timeout = timeout
         super().__init__(
-            f"cannot reach Kafka at {bootstrap_servers} within {timeout:g} s; start a broker "
+            detail
+            or f"cannot reach Kafka at {bootstrap_servers} within {timeout:g} s; start a broker "
             "(e.g. 'python -m ksqlpy.testing.kafka') or pass the right --bootstrap-servers"
         )
 

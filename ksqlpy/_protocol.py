@@ -59,6 +59,8 @@ class Request:
     """Safe to send again after a failure (GETs and read-only statements)."""
     streaming: bool = False
     """The response is a stream that must not get a read timeout (push queries)."""
+    timeout: float | None = None
+    """A read timeout shorter than the client's for this request (None: the client's)."""
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -105,9 +107,11 @@ def query_stream_request(
     return Request("POST", QUERY_STREAM, _body(body), accept, streaming=True)
 
 
-def close_query_request(query_id: str) -> Request:
+def close_query_request(query_id: str, timeout: float | None = None) -> Request:
     """``POST /close-query`` (§6): answered 200 with an empty body."""
-    return Request("POST", CLOSE_QUERY, _body({"queryId": query_id}), idempotent=True)
+    return Request(
+        "POST", CLOSE_QUERY, _body({"queryId": query_id}), idempotent=True, timeout=timeout
+    )
 
 
 def terminate_cluster_request(delete_topics: Iterable[str] = ()) -> Request:

@@ -19,7 +19,13 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Itera
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
-from ._errors import ClientClosedError, KsqlError, NotFoundError, ResultTooLargeError
+from ._errors import (
+    ClientClosedError,
+    KsqlError,
+    KsqlTimeoutError,
+    NotFoundError,
+    ResultTooLargeError,
+)
 from ._protocol import QueryDecoder, Request, close_query_request
 from ._rows import Row
 from ._types import Column
@@ -29,9 +35,27 @@ if TYPE_CHECKING:
 
     from ._transport import AsyncTransport, SyncTransport
 
-__all__ = ["AsyncQueryStart", "AsyncStreamedQuery", "InsertsResult", "QueryResult", "StreamedQuery"]
+__all__ = [
+    "AsyncQueryStart",
+    "AsyncStreamedQuery",
+    "InsertsResult",
+    "QueryResult",
+    "StreamedQuery",
+    "silent_query_error",
+]
 
 _END = object()
+_READER_WAIT = 1.0
+"""Seconds ``close()`` waits for the server to end the stream it was asked to stop."""
+
+
+def silent_query_error(decoder: QueryDecoder, sql: str, idle_timeout: float) -> KsqlTimeoutError:
+    """The error for a query whose stream sent nothing for ``idle_timeout`` seconds."""
+    return KsqlTimeoutError(
+        f"query {decoder.query_id or '(not started)'} ({sql!r}) received nothing from ksqlDB "
+        f"for {idle_timeout:g} s (idle_timeout={idle_timeout:g}): the server may have stopped, "
+        "frozen or lost the connection; raise idle_timeout= if the query is just quiet"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +118,16 @@ class QueryResult(Sequence[Row]):
 class _StreamState:
     """What both streamed-query twins hold: header facts, pending rows, closing state."""
 
-    def __init__(self, decoder: QueryDecoder, pending: list[Any], sql: str) -> None:
+    def __init__(
+        self, decoder: QueryDecoder, pending: list[Any], sql: str, idle_timeout: float | None
+    ) -> None:
         self._decoder = decoder
         self._pending = pending
         self.sql = sql
+        self.idle_timeout = idle_timeout
         self._closed = False
         self._finished = False
+        self._stalled = False
         self._started: str | None = None
 
     @property
@@ -153,7 +181,18 @@ class _StreamState:
         self._started = how
 
     def _needs_close_query(self) -> bool:
-        return not self._finished and self.query_id is not None
+        # A stream that went silent ended here, not on the server: stop it there too.
+        return (self._stalled or not self._finished) and self.query_id is not None
+
+    def _close_request(self) -> Request:
+        # After a silent spell the server may be frozen: give it no longer than it had.
+        return close_query_request(
+            self.query_id or "", self.idle_timeout if self._stalled else None
+        )
+
+    def _failed(self, failure: KsqlError) -> KsqlError:
+        self._stalled = isinstance(failure, KsqlTimeoutError) and self.idle_timeout is not None
+        return failure
 
     def _warn_unclosed(self) -> bool:
         # Like an unclosed file: a query dropped while still running may keep running on the
@@ -194,8 +233,9 @@ class StreamedQuery(_StreamState):
         pending: list[Any],
         sql: str,
         on_close: Callable[[StreamedQuery], None],
+        idle_timeout: float | None = None,
     ) -> None:
-        super().__init__(decoder, pending, sql)
+        super().__init__(decoder, pending, sql, idle_timeout)
         self._transport = transport
         self._response = response
         self._chunks = chunks
@@ -205,6 +245,9 @@ class StreamedQuery(_StreamState):
         self._pump: _Pump | None = None
         self._polled: deque[Any] = deque()
         self._lock = threading.Lock()
+        self._not_reading = threading.Event()  # cleared while a thread iterates the stream
+        self._not_reading.set()
+        self._reader: threading.Thread | None = None
 
     def _batches(self) -> Iterator[list[Any]]:
         if self._pending:
@@ -213,6 +256,8 @@ class StreamedQuery(_StreamState):
         decoder = self._decoder
         error: KsqlError | None = decoder.error
         if error is None and not decoder.complete:
+            self._reader = threading.current_thread()
+            self._not_reading.clear()
             try:
                 for chunk in self._chunks:
                     rows = decoder.feed(chunk)
@@ -227,7 +272,9 @@ class StreamedQuery(_StreamState):
             except KsqlError as failure:
                 if self._closed:
                     return
-                error = failure
+                error = self._failed(failure)
+            finally:
+                self._not_reading.set()
         self._finished = True
         self._response.close()
         error = error or decoder.error
@@ -296,18 +343,28 @@ class StreamedQuery(_StreamState):
             if self._closed:
                 return
             self._closed = True
+        stopped = False
         try:
             if self._needs_close_query():
                 try:
-                    self._transport.send(_close_request(self.query_id))
+                    self._transport.send(self._close_request())
+                    stopped = True
                 except NotFoundError:
-                    pass  # it ended on its own meanwhile
+                    stopped = True  # it ended on its own meanwhile
                 except KsqlError:
                     pass  # the server is gone: closing the connection below is all we can do
         finally:
-            self._response.close()
+            # A thread may be blocked reading this stream (poll()'s pump, or a caller iterating
+            # in another thread). Over HTTP/2, closing the response under it makes httpcore
+            # forget the stream while the thread keeps reading the connection for it: so first
+            # let it read the end the server sends once the query is stopped, and only then
+            # release the response.
+            wait = _READER_WAIT if stopped else 0.0
             if self._pump is not None:
-                self._pump.stop()
+                self._pump.stop(wait)
+            elif self._reader is not threading.current_thread():
+                self._not_reading.wait(wait)
+            self._response.close()
             self._on_close(self)
 
     def __enter__(self) -> StreamedQuery:
@@ -365,13 +422,10 @@ class _Pump:
             raise item
         return item  # type: ignore[no-any-return]
 
-    def stop(self) -> None:
+    def stop(self, wait: float) -> None:
+        """Let the thread end as soon as its current read returns; wait up to ``wait`` s."""
         self._stopped.set()
-        self._thread.join(timeout=5)
-
-
-def _close_request(query_id: str | None) -> Request:
-    return close_query_request(query_id or "")
+        self._thread.join(timeout=wait)
 
 
 class AsyncQueryStart:
@@ -416,8 +470,9 @@ class AsyncStreamedQuery(_StreamState):
         pending: list[Any],
         sql: str,
         on_close: Callable[[AsyncStreamedQuery], None],
+        idle_timeout: float | None = None,
     ) -> None:
-        super().__init__(decoder, pending, sql)
+        super().__init__(decoder, pending, sql, idle_timeout)
         self._transport = transport
         self._response = response
         self._chunks = chunks
@@ -452,7 +507,7 @@ class AsyncStreamedQuery(_StreamState):
             except KsqlError as failure:
                 if self._closed:
                     return
-                error = failure
+                error = self._failed(failure)
         self._finished = True
         await self._response.aclose()
         error = error or decoder.error
@@ -547,7 +602,7 @@ class AsyncStreamedQuery(_StreamState):
         try:
             if self._needs_close_query():
                 try:
-                    await self._transport.send(_close_request(self.query_id))
+                    await self._transport.send(self._close_request())
                 except NotFoundError:
                     pass  # it ended on its own meanwhile
                 except KsqlError:

@@ -47,8 +47,9 @@ from ._errors import (
 )
 from ._protocol import base64_text, timestamp_text
 from ._rows import Row, row_type
+from ._statements import SUBSTITUTION, VERBATIM
 from ._types import Column, SqlType
-from .sql import quote_literal
+from .sql import quote_literal, substitute
 from .sql._lex import tokenize
 
 if TYPE_CHECKING:
@@ -736,13 +737,33 @@ class Cursor:
         self._reset()
         tokens = _tokens(sql)
         word = _first_word(tokens)
-        text = bind(_terminated(sql, tokens), params, tokens)
-        _HANDLERS.get(word, Cursor._statement)(self, text, word)
+        statement = _terminated(sql, tokens)
+        properties = None
+        if params:
+            # Bound values are data: the server must not substitute a ${x} in them. So the
+            # statement's own ${x} references are substituted here, with the server's rules,
+            # and the bound statement is sent with substitution off.
+            substituted = self._substitute(statement)
+            if substituted != statement:
+                statement, tokens = substituted, _tokens(substituted)
+            properties = VERBATIM
+        text = bind(statement, params, tokens)
+        _HANDLERS.get(word, Cursor._statement)(self, text, word, properties)
         return self
 
-    def _statement(self, text: str, word: str) -> None:
+    def _substitute(self, statement: str) -> str:
+        if "${" not in statement:
+            return statement
+        client = self._connection.client
+        setting = client._core.properties.get(SUBSTITUTION, True)  # the session's SET
         with _errors():
-            entity = self._connection.client.execute_statement(text)
+            return substitute(
+                statement, client.variables(), enabled=str(setting).lower() != "false"
+            )
+
+    def _statement(self, text: str, word: str, properties: Mapping[str, Any] | None) -> None:
+        with _errors():
+            entity = self._connection.client.execute_statement(text, properties)
         self._entity = entity
         listing = _LISTINGS.get(type(entity)) if entity is not None else None
         if listing is not None:
@@ -755,14 +776,14 @@ class Cursor:
         elif word == "INSERT" and entity is None:  # INSERT ... VALUES: one row
             self._rowcount = 1
 
-    def _select(self, text: str, word: str) -> None:
+    def _select(self, text: str, word: str, properties: Mapping[str, Any] | None) -> None:
         with _errors():
-            query = self._connection.client.stream_query(text)
+            query = self._connection.client.stream_query(text, properties)
         self._query = query
         self._description = _describe(query.column_types)
         self._rows = iter(query)
 
-    def _print(self, text: str, word: str) -> NoReturn:
+    def _print(self, text: str, word: str, properties: Mapping[str, Any] | None) -> NoReturn:
         raise NotSupportedError(
             "PRINT shows a topic's records, not a result set; use "
             "connection.client.print_topic(...) instead"
@@ -940,7 +961,7 @@ def _terminated(sql: str, tokens: Sequence[Token]) -> str:
 
 
 # First word of a statement -> how the cursor runs it; anything else goes to /ksql.
-_HANDLERS: dict[str, Callable[[Cursor, str, str], None]] = {
+_HANDLERS: dict[str, Callable[[Cursor, str, str, Mapping[str, Any] | None], None]] = {
     "SELECT": Cursor._select,
     "PRINT": Cursor._print,
 }

@@ -361,7 +361,7 @@ class KsqlDbSink:
             self._submit()
         self._wait(self._ack_timeout if timeout is None else timeout)
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Flush (unless interrupted while waiting), stop the worker, close; idempotent."""
         if self._closed:
             return
@@ -371,7 +371,7 @@ class KsqlDbSink:
                 with self._lock:
                     self._abandoned = True
             else:
-                self.flush()
+                self.flush(timeout)
         finally:
             self._buffer = []
             self._jobs.put(None)  # the worker closes the client on its way out

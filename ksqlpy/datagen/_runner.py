@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from ksqlpy._errors import KsqlError
+
 from ._rate import RateLimiter
 from ._schema import Context, Schema
 from ._sinks import Sink
@@ -18,6 +20,9 @@ from ._sinks import Sink
 # in the future, and an idempotent kafka-python producer then fails every later send to that
 # partition: record timestamps are clamped a minute below that limit.
 MAX_FUTURE_MS = 3_600_000 - 60_000
+STOP_WAIT_S = 3.0
+"""Seconds an interrupted or failed run waits for outstanding acknowledgements before it closes
+the sink, counting every record still unacknowledged as an error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +112,11 @@ def run(
     """Generate records from ``schema`` into ``sink`` until a stop condition; flush; summarise.
 
     Stops after ``iterations`` records, after ``duration`` seconds, when ``stop`` is set (the
-    CLI sets it on Ctrl-C) or when the sink reports a failure that ends the run; in every case
-    the sink is flushed, so each record the summary counts as acknowledged is in the
-    destination. Example::
+    CLI sets it on Ctrl-C) or when the sink fails (it says so, or raises KsqlError, e.g. when
+    the broker is gone). A finished run flushes the sink; an interrupted or failed one (or a
+    flush that fails) waits ``STOP_WAIT_S`` at most, then closes the sink, which counts what it
+    could not deliver as errors. Either way the summary's counts are exact: every record it
+    counts as acknowledged is in the destination, and ``sent == acked + errors``. Example::
 
         schema = quickstart("people")
         summary = run(schema, PrintSink(key_encoder(schema), value_encoder(schema, "json")),
@@ -139,37 +146,42 @@ def run(
     uses_time = schema.uses_time or ts_field is not None
     now = started
     now_ms = 0
-    while index != limit:
-        if limiter is not None:
-            now = limiter.wait()
-        if not index & mask:
-            if limiter is None:
-                now = clock()
-            if deadline is not None and now >= deadline:
-                stopped_by = "duration"
-                break
-            if stop is not None and stop.is_set():
-                stopped_by = "interrupt"
-                break
-            if sink.failed:
-                stopped_by = "error"
-                break
-            if now >= next_progress:
-                progress.show(now)
-                next_progress = now + progress.interval
-        ctx.index = index
-        if uses_time:
-            now_ms = int(wall() * 1000)
-            ctx.now_ms = now_ms if fixed_time is None else fixed_time + index * step
-        record = make(ctx)
-        timestamp = None
-        if ts_field is not None:
-            value = record[ts_field]
-            if value is not None:
-                timestamp = min(int(value), now_ms + MAX_FUTURE_MS)
-        send(record, timestamp)
-        index += 1
-    sink.flush()
+    failure: str | None = None
+    try:
+        while index != limit:
+            if limiter is not None:
+                now = limiter.wait()
+            if not index & mask:
+                if limiter is None:
+                    now = clock()
+                if deadline is not None and now >= deadline:
+                    stopped_by = "duration"
+                    break
+                if stop is not None and stop.is_set():
+                    stopped_by = "interrupt"
+                    break
+                if sink.failed:
+                    stopped_by = "error"
+                    break
+                if now >= next_progress:
+                    progress.show(now)
+                    next_progress = now + progress.interval
+            ctx.index = index
+            if uses_time:
+                now_ms = int(wall() * 1000)
+                ctx.now_ms = now_ms if fixed_time is None else fixed_time + index * step
+            record = make(ctx)
+            timestamp = None
+            if ts_field is not None:
+                value = record[ts_field]
+                if value is not None:
+                    timestamp = min(int(value), now_ms + MAX_FUTURE_MS)
+            send(record, timestamp)
+            index += 1
+    except KsqlError as exc:  # the sink cannot go on, e.g. the broker is gone
+        stopped_by, failure = "error", " ".join(str(exc).split())
+    closing = _finish(sink, stopped_by in ("interrupt", "error"))
+    failure = failure or closing
     seconds = clock() - started
     if progress.enabled and progress.shown:
         progress.show(clock())
@@ -182,5 +194,23 @@ def run(
         seed=seed,
         stopped_by=stopped_by,
         target=sink.target,
-        last_error=sink.last_error,
+        last_error=failure or sink.last_error,
     )
+
+
+def _finish(sink: Sink, stopping: bool) -> str | None:
+    """Flush a finished run; close a stopping one (or one whose flush failed), in bounded time.
+
+    Returns why the sink could not deliver everything, if it could not.
+    """
+    if not stopping:
+        try:
+            sink.flush()
+            return None
+        except KsqlError:
+            pass  # closing below counts what the flush could not deliver
+    try:
+        sink.close(STOP_WAIT_S)
+    except KsqlError as exc:
+        return " ".join(str(exc).split())
+    return None

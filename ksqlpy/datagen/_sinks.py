@@ -53,8 +53,11 @@ class Sink(Protocol):
     def flush(self, timeout: float | None = None) -> None:
         """Make every record sent so far durable (commits an open transaction)."""
 
-    def close(self) -> None:
-        """Flush and release the connection; idempotent."""
+    def close(self, timeout: float | None = None) -> None:
+        """Flush (at most ``timeout`` s if given) and release the connection; idempotent.
+
+        What could not be delivered by then counts in ``errors`` (KsqlError says so).
+        """
 
 
 class KafkaSink:
@@ -109,9 +112,14 @@ class KafkaSink:
         self._headers = list(headers) or None
         self._send = self._producer.send
         self._closed = False
-        self.sent = 0
-        # Kafka delivery errors are counted per record and the run goes on.
+        # Kafka delivery errors are counted per record and the run goes on, until the producer
+        # finds the broker gone (BrokerUnavailableError from send ends the run).
         self.failed = False
+
+    @property
+    def sent(self) -> int:
+        """Records handed to the producer."""
+        return self._producer.sent
 
     @property
     def acked(self) -> int:
@@ -142,7 +150,6 @@ class KafkaSink:
             headers=self._headers,
             timestamp_ms=timestamp_ms,
         )
-        self.sent += 1
         if self._transactional and self._in_tx >= self._tx_size:
             self._producer.commit()
             self._in_tx = 0
@@ -155,15 +162,17 @@ class KafkaSink:
         else:
             self._producer.flush(timeout)
 
-    def close(self) -> None:
-        """Flush and close the producer; idempotent."""
+    def close(self, timeout: float | None = None) -> None:
+        """Commit the open transaction, flush and close the producer (bounded); idempotent."""
         if self._closed:
             return
         self._closed = True
         try:
-            self.flush()
+            if self._in_tx:
+                self._in_tx = 0
+                self._producer.commit()
         finally:
-            self._producer.close()
+            self._producer.close(timeout)
 
 
 class PrintSink:
@@ -206,6 +215,6 @@ class PrintSink:
         """Flush the stream."""
         self._out.flush()
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Flush the stream (it is not closed: it may be stdout)."""
         self.flush()

@@ -15,7 +15,7 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from ksqlpy._cli import EXIT_USAGE, base_parser
+from ksqlpy._cli import BOOTSTRAP_ENV, EXIT_USAGE, LOCAL_BOOTSTRAP, base_parser, default_bootstrap
 from ksqlpy._errors import AuthenticationError, DatagenError, KsqlError
 
 from ._formats import FORMATS, Encoder, key_encoder, value_encoder
@@ -36,7 +36,6 @@ EPILOG = """examples:
 """
 EXIT_FAILED = 1  # records were refused or lost
 PASSWORD_ENV = "KSQLPY_PASSWORD"
-DEFAULT_BOOTSTRAP = "localhost:9092"
 DEFAULT_GUARANTEE = "at-least-once"
 DEFAULT_TRANSACTION_SIZE = 1000
 
@@ -163,7 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="Kafka topic (default: the quickstart's topic, e.g. fake_people)",
     )
     where.add_argument(
-        "--bootstrap-servers", "-b", metavar="HOST:PORT", help=f"({DEFAULT_BOOTSTRAP})"
+        "--bootstrap-servers",
+        "-b",
+        metavar="HOST:PORT",
+        help=f"(${BOOTSTRAP_ENV}, else {LOCAL_BOOTSTRAP})",
     )
     where.add_argument(
         "--partitions", type=_positive_int, metavar="N", help="create the topic with N"
@@ -294,23 +296,17 @@ def _producer_config(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
-def _ensure_topic(args: argparse.Namespace, topic: str) -> str | None:
-    """Create the topic if it is missing; return a note when an existing one differs."""
+def _ensure_topic(args: argparse.Namespace, topic: str) -> None:
+    """Create the topic if it is missing; an existing one must match an explicit layout."""
     from ksqlpy.kafka import TopicAdmin
 
-    with TopicAdmin(args.bootstrap_servers or DEFAULT_BOOTSTRAP, timeout=args.timeout) as admin:
-        info = admin.create_topic(
+    with TopicAdmin(args.bootstrap_servers or default_bootstrap(), timeout=args.timeout) as admin:
+        admin.create_topic(
             topic,
-            partitions=args.partitions or 1,
-            replication_factor=args.replication_factor or 1,
+            partitions=args.partitions,
+            replication_factor=args.replication_factor,
             if_not_exists=True,
         )
-    if args.partitions and info.partition_count != args.partitions:
-        return (
-            f"note: topic '{topic}' already exists with {info.partition_count} partition(s); "
-            f"--partitions {args.partitions} was not applied"
-        )
-    return None
 
 
 def _list() -> str:
@@ -447,11 +443,9 @@ def _ksqldb_sink(args: argparse.Namespace, schema: Schema, topic: str) -> KsqlDb
 
 def _kafka_sink(args: argparse.Namespace, topic: str, keys: Encoder, values: Encoder) -> KafkaSink:
     producer_config = _producer_config(args)
-    note = _ensure_topic(args, topic)
-    if note:
-        print(f"{PROG}: {note}", file=sys.stderr)
+    _ensure_topic(args, topic)
     return KafkaSink(
-        args.bootstrap_servers or DEFAULT_BOOTSTRAP,
+        args.bootstrap_servers or default_bootstrap(),
         topic,
         key_encoder=keys,
         value_encoder=values,
@@ -515,7 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KsqlError, ValueError) as exc:
         return _fail(_one_line(exc))
     print(f"{PROG}: {summary.line()}", file=sys.stderr)
-    return EXIT_FAILED if summary.errors else 0
+    return EXIT_FAILED if summary.errors or summary.stopped_by == "error" else 0
 
 
 def _one_line(exc: BaseException) -> str:

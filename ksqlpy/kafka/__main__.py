@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ksqlpy._cli import EXIT_USAGE, base_parser
+from ksqlpy._cli import BOOTSTRAP_ENV, EXIT_USAGE, LOCAL_BOOTSTRAP, base_parser
 from ksqlpy._errors import KsqlError
 
 from ._admin import TopicAdmin
@@ -79,7 +79,13 @@ def json_transform(
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m ksqlpy.kafka``."""
     parser = base_parser(PROG, "Kafka topic admin and a JSON consume-transform-produce pipeline.")
-    parser.add_argument("--bootstrap-servers", "-b", default="localhost:9092")
+    parser.add_argument(
+        "--bootstrap-servers",
+        "-b",
+        default=None,
+        metavar="HOST:PORT",
+        help=f"the Kafka brokers (${BOOTSTRAP_ENV}, else {LOCAL_BOOTSTRAP})",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="connect timeout (10 s)")
     commands = parser.add_subparsers(dest="command", required=True)
     topics = commands.add_parser("topics", help="list, create, describe or delete topics")
@@ -131,7 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _topics(args)
             return 0
         stop = threading.Event()
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        # Ctrl-C and SIGTERM finish the batch in hand (its offsets committed with it) and stop.
+        previous = {
+            sig: signal.signal(sig, lambda signum, frame: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             select = [f for f in args.select.split(",") if f]
             stats = pipeline(
@@ -147,7 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timeout=args.timeout,
             )
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     except KsqlError as exc:
         print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,6 +11,7 @@ from typing import Any
 import kafka.errors as kerrors
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
+from ksqlpy._cli import default_bootstrap
 from ksqlpy._errors import (
     InvalidTopicNameError,
     KafkaError,
@@ -105,8 +106,9 @@ class TopicAdmin:
     """
 
     def __init__(
-        self, bootstrap_servers: str = "localhost:9092", *, timeout: float = 10.0, **config: Any
+        self, bootstrap_servers: str | None = None, *, timeout: float = 10.0, **config: Any
     ) -> None:
+        bootstrap_servers = bootstrap_servers or default_bootstrap()
         self.bootstrap_servers = bootstrap_servers
         self.timeout = timeout
         self._closed = False
@@ -187,29 +189,41 @@ class TopicAdmin:
     def create_topic(
         self,
         name: str,
-        partitions: int = 1,
-        replication_factor: int = 1,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
         config: Mapping[str, str] | None = None,
         *,
         if_not_exists: bool = False,
     ) -> TopicInfo:
         """Create a topic and wait until every partition has a leader; return its description.
 
-        With ``if_not_exists=True`` an existing topic is described and returned as it is (its
-        partition count is not changed). Errors: :class:`InvalidTopicNameError`,
-        :class:`ReplicationFactorError`, :class:`TopicExistsError`.
+        ``partitions`` and ``replication_factor`` default to 1 for a new topic. With
+        ``if_not_exists=True`` an existing topic is described and returned, but only if it has
+        the partitions and replication factor that were asked for explicitly: a topic with
+        another layout raises :class:`TopicExistsError` naming both, as ksqlDB refuses a
+        ``CREATE STREAM ... PARTITIONS=5`` over a 3-partition topic. Kafka never lowers a
+        partition count and adding partitions moves keys to other partitions, so neither is done
+        behind the caller's back; leave them out to accept the topic as it is. Other errors:
+        :class:`InvalidTopicNameError`, :class:`ReplicationFactorError`.
         """
         self._check_open()
         check_topic_name(name)
-        if partitions < 1:
+        asked_partitions, asked_replicas = partitions, replication_factor
+        partitions = 1 if partitions is None else partitions
+        replication_factor = 1 if replication_factor is None else replication_factor
+        if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
             raise TopicError(
-                name, f"cannot create topic '{name}' with {partitions} partitions; use 1 or more"
+                name, f"cannot create topic '{name}' with {partitions!r} partitions; use 1 or more"
             )
-        if replication_factor < 1:
+        if (
+            isinstance(replication_factor, bool)
+            or not isinstance(replication_factor, int)
+            or replication_factor < 1
+        ):
             raise TopicError(
                 name,
                 f"cannot create topic '{name}' with replication factor "
-                f"{replication_factor}; use 1 or more",
+                f"{replication_factor!r}; use 1 or more",
             )
         brokers = self.broker_count()
         if replication_factor > brokers:
@@ -231,7 +245,7 @@ class TopicAdmin:
             cause = exc.__cause__
             if isinstance(cause, kerrors.TopicAlreadyExistsError):
                 if if_not_exists:
-                    return self.describe_topic(name)
+                    return _as_asked(self.describe_topic(name), asked_partitions, asked_replicas)
                 raise TopicExistsError(
                     name,
                     f"topic '{name}' already exists; pass if_not_exists=True to reuse it "
@@ -286,12 +300,31 @@ class TopicAdmin:
         except ValueError as exc:  # kafka-python's check of the key names
             raise TopicError(name, f"cannot alter topic '{name}': {exc}") from exc
         outcome = result.get("topic", {}).get(name)
-        if isinstance(outcome, Exception) or (
-            isinstance(outcome, type)
-            and issubclass(outcome, Exception)
-            and outcome is not kerrors.NoError
-        ):
-            raise TopicError(name, f"cannot alter topic '{name}': {outcome}")
+        # kafka-python answers "OK" per resource, or the broker's error as text (for a value the
+        # broker refuses, e.g. retention.ms=abc): anything else is not a success.
+        if outcome != "OK":
+            reason = re.sub(r"^\[Error \d+\] \w+: ", "", str(outcome))
+            raise TopicError(
+                name,
+                f"the broker refused the settings for topic '{name}': {reason}; "
+                "the topic keeps its previous settings",
+            )
+
+
+def _as_asked(info: TopicInfo, partitions: int | None, replicas: int | None) -> TopicInfo:
+    """``info`` when the existing topic has the layout asked for, else TopicExistsError."""
+    wrong = []
+    if partitions is not None and info.partition_count != partitions:
+        wrong.append(f"{info.partition_count} partition(s), not {partitions}")
+    if replicas is not None and info.replication_factor != replicas:
+        wrong.append(f"replication factor {info.replication_factor}, not {replicas}")
+    if not wrong:
+        return info
+    raise TopicExistsError(
+        info.name,
+        f"topic '{info.name}' already exists with {' and '.join(wrong)}; use it as it is "
+        "(leave partitions/replication_factor out), or delete it first",
+    )
 
 
 def _config_value(entry: Any) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import socket
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -83,12 +85,8 @@ def parse_bootstrap(bootstrap_servers: str) -> list[tuple[str, int]]:
     return out
 
 
-def ensure_reachable(bootstrap_servers: str, timeout: float) -> None:
-    """Wait until one bootstrap server accepts a TCP connection, else raise BrokerUnavailableError.
-
-    Checked before any kafka-python client is built: a client whose first bootstrap fails keeps
-    its sockets and I/O thread (kafka-python 3.0.12 has no handle left to close them).
-    """
+def reachable(bootstrap_servers: str, timeout: float) -> bool:
+    """Whether one bootstrap server accepts a TCP connection within ``timeout`` seconds."""
     servers = parse_bootstrap(bootstrap_servers)
     deadline = time.monotonic() + timeout
     while True:
@@ -96,12 +94,33 @@ def ensure_reachable(bootstrap_servers: str, timeout: float) -> None:
             left = deadline - time.monotonic()
             try:
                 with socket.create_connection((host, port), timeout=max(0.05, min(left, 1.0))):
-                    return
+                    return True
             except OSError:
                 continue
         if time.monotonic() >= deadline:
-            raise BrokerUnavailableError(bootstrap_servers, timeout)
+            return False
         time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+def collect_leaked_sockets() -> None:
+    """Collect, quietly, the sockets kafka-python leaves to the garbage collector.
+
+    Its failed connection attempts (a broker that went away, refused reconnects) drop their
+    sockets unclosed; collected later, they would raise ResourceWarning in unrelated code.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def ensure_reachable(bootstrap_servers: str, timeout: float) -> None:
+    """Wait until one bootstrap server accepts a TCP connection, else raise BrokerUnavailableError.
+
+    Checked before any kafka-python client is built: a client whose first bootstrap fails keeps
+    its sockets and I/O thread (kafka-python 3.0.12 has no handle left to close them).
+    """
+    if not reachable(bootstrap_servers, timeout):
+        raise BrokerUnavailableError(bootstrap_servers, timeout)
 
 
 # What kafka-python raises for settings it cannot use: unknown names and impossible combinations

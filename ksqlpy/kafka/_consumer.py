@@ -14,9 +14,16 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer
 from kafka.structs import OffsetAndMetadata
 from kafka.structs import TopicPartition as _RawTopicPartition
 
-from ksqlpy._errors import KafkaError
+from ksqlpy._errors import BrokerUnavailableError, KafkaError
 
-from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate
+from ._boundary import (
+    CONFIG_ERRORS,
+    collect_leaked_sockets,
+    config_error,
+    ensure_reachable,
+    reachable,
+    translate,
+)
 from ._guarantees import Guarantee, consumer_settings
 
 log = logging.getLogger("ksqlpy.kafka")
@@ -115,6 +122,8 @@ class Consumer:
         self.timeout = timeout
         self.topics = [topics] if isinstance(topics, str) else list(topics)
         self._closed = False
+        self._quiet_since = time.monotonic()  # when the last records (or a probe) came
+        self._broker_lost = False
         self._assignment: frozenset[TopicPartition] = frozenset()
         self._user_assigned = on_assigned
         self._user_revoked = on_revoked
@@ -176,6 +185,10 @@ class Consumer:
             f"polling consumer group '{self.group_id}'", self.bootstrap_servers, self.timeout
         ):
             batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        if not batches:
+            self._check_broker()
+            return []
+        self._quiet_since = time.monotonic()
         out: list[Record] = []
         for raw_records in batches.values():
             for r in raw_records:
@@ -191,6 +204,40 @@ class Consumer:
                     )
                 )
         return out
+
+    def _check_broker(self) -> None:
+        # kafka-python polls a dead broker quietly forever (and drops the assignment, so "idle"
+        # never starts): after ``timeout`` seconds without records, see whether it is there.
+        now = time.monotonic()
+        if now - self._quiet_since < self.timeout:
+            return
+        self._quiet_since = now
+        if not reachable(self.bootstrap_servers, min(self.timeout, 2.0)):
+            self._broker_lost = True
+            raise BrokerUnavailableError(
+                self.bootstrap_servers,
+                self.timeout,
+                f"Kafka at {self.bootstrap_servers} stopped answering consumer group "
+                f"'{self.group_id}': no broker accepts a connection",
+            )
+
+    def caught_up(self) -> bool:
+        """Whether every assigned partition is read up to its end (a ``read_committed`` member:
+        up to the last committed transaction); False while nothing is assigned."""
+        parts = [_RawTopicPartition(tp.topic, tp.partition) for tp in self._assignment]
+        if not parts:
+            return False
+        wait_ms = int(self.timeout * 1000)
+        with translate(
+            f"reading the end offsets of group '{self.group_id}'",
+            self.bootstrap_servers,
+            self.timeout,
+        ):
+            ends = self._consumer.end_offsets(parts, timeout_ms=wait_ms)
+            return all(
+                self._consumer.position(tp, timeout_ms=wait_ms) >= int(ends.get(tp, 0))
+                for tp in parts
+            )
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         """Commit ``{partition: next offset to read}`` (or the current positions) synchronously."""
@@ -229,8 +276,12 @@ class Consumer:
         if self._closed:
             return
         self._closed = True
-        with translate(f"closing consumer {self.name}", self.bootstrap_servers, self.timeout):
-            self._consumer.close(autocommit=False, timeout_ms=int(self.timeout * 1000))
+        try:
+            with translate(f"closing consumer {self.name}", self.bootstrap_servers, self.timeout):
+                self._consumer.close(autocommit=False, timeout_ms=int(self.timeout * 1000))
+        finally:
+            if self._broker_lost:
+                collect_leaked_sockets()
 
 
 def next_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
@@ -276,7 +327,13 @@ class _Stopper:
     def remaining(self, done: int, batch: int) -> int:
         return batch if self.max_records is None else max(0, min(batch, self.max_records - done))
 
-    def should_stop(self, done: int, got_records: bool, assigned: bool = True) -> bool:
+    def should_stop(
+        self,
+        done: int,
+        got_records: bool,
+        assigned: bool = True,
+        caught_up: Callable[[], bool] | None = None,
+    ) -> bool:
         now = time.monotonic()
         # Idle time counts only while partitions are assigned: joining a group can take longer
         # than the idle limit (e.g. while a crashed member's session expires).
@@ -286,7 +343,14 @@ class _Stopper:
             return True
         if self.max_records is not None and done >= self.max_records:
             return True
-        return self.idle_timeout is not None and now - self.last_data >= self.idle_timeout
+        if self.idle_timeout is None or now - self.last_data < self.idle_timeout:
+            return False
+        # Idle means caught up: no records for a while *and* nothing left to read (a fetch
+        # position still being restored after a rebalance also gives empty polls).
+        if caught_up is None or caught_up():
+            return True
+        self.last_data = now
+        return False
 
 
 def consume(
@@ -304,8 +368,10 @@ def consume(
     At-most-once commits each batch *before* handling it (a crash loses the batch, never repeats
     it); at-least-once commits *after* (a crash repeats the batch, never loses it). Exactly-once
     needs the output to be a Kafka transaction: use :func:`ksqlpy.kafka.pipeline`. Stops after
-    ``max_records``, after ``idle_timeout`` seconds with partitions assigned but no records, or
-    when ``stop`` is set; if ``handler`` raises, nothing more is committed and it propagates.
+    ``max_records``, after ``idle_timeout`` seconds with partitions assigned, no records and
+    every partition read to its end, or when ``stop`` is set; if ``handler`` raises, nothing more
+    is committed and it propagates. A broker that stops answering raises
+    BrokerUnavailableError after the consumer's ``timeout``.
     """
     if consumer.guarantee is Guarantee.EXACTLY_ONCE:
         raise ValueError(
@@ -328,5 +394,6 @@ def consume(
             if not at_most_once:
                 consumer.commit(offsets)
             done += len(records)
-        if stopper.should_stop(done, bool(records), bool(consumer.assignment())):
+        assigned = bool(consumer.assignment())
+        if stopper.should_stop(done, bool(records), assigned, consumer.caught_up):
             return ConsumeStats(done, batches, time.monotonic() - started)

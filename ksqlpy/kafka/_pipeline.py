@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ksqlpy._cli import default_bootstrap
 from ksqlpy._errors import DeliveryError
 
 from ._consumer import Consumer, Record, _Stopper, first_offsets, next_offsets
@@ -59,7 +60,7 @@ def pipeline(
     sink_topic: str,
     fn: Transform,
     *,
-    bootstrap_servers: str = "localhost:9092",
+    bootstrap_servers: str | None = None,
     guarantee: Guarantee | str = Guarantee.AT_LEAST_ONCE,
     group_id: str | None = None,
     transactional_id: str | None = None,
@@ -87,7 +88,13 @@ def pipeline(
     defaults to one derived from the group, so a restarted pipeline fences its crashed predecessor
     and aborts its open transaction. ``checkpoint`` is called with ``"committed"`` and
     ``"produced"`` at those points of each batch (for tests that crash there, or for tracing).
+
+    ``idle_timeout`` stops the run once no record came for that long *and* every assigned
+    partition is read to its end (for exactly-once, its last committed transaction): polls
+    that come back empty while a restarted member restores its positions are not idleness. A
+    broker that stops answering is a BrokerUnavailableError after ``timeout`` seconds.
     """
+    bootstrap_servers = bootstrap_servers or default_bootstrap()
     mode = Guarantee.parse(guarantee)
     group = group_id or f"ksqlpy-pipeline-{source_topic}-{sink_topic}"
     tx_id = transactional_id or (f"{group}-tx" if mode is Guarantee.EXACTLY_ONCE else None)
@@ -160,6 +167,7 @@ def pipeline(
                     produced += count
                     mark("committed")
                 consumed += len(records)
-            if stopper.should_stop(consumed, bool(records), bool(consumer.assignment())):
+            assigned = bool(consumer.assignment())
+            if stopper.should_stop(consumed, bool(records), assigned, consumer.caught_up):
                 break
     return PipelineStats(consumed, produced, batches, time.monotonic() - started)

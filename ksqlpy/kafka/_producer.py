@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,9 +14,18 @@ from kafka import KafkaProducer
 from kafka.structs import OffsetAndMetadata
 from kafka.structs import TopicPartition as _RawTopicPartition
 
-from ksqlpy._errors import DeliveryError, KafkaError
+from ksqlpy._cli import default_bootstrap
+from ksqlpy._errors import BrokerUnavailableError, DeliveryError, KafkaError
 
-from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate, translated
+from ._boundary import (
+    CONFIG_ERRORS,
+    collect_leaked_sockets,
+    config_error,
+    ensure_reachable,
+    reachable,
+    translate,
+    translated,
+)
 from ._consumer import TopicPartition
 from ._guarantees import Guarantee, producer_settings
 
@@ -46,34 +56,52 @@ class Producer:
 
     Extra keyword arguments go to kafka-python's ``KafkaProducer`` (``linger_ms``, ``batch_size``,
     ``compression_type``...) and win over the guarantee's presets.
+
+    Every wait is bounded by ``timeout``: a request the broker does not answer within it is
+    retried, a record not acknowledged within about twice it fails (kafka-python's own bound is
+    120 s), and once records fail while no bootstrap server accepts a connection, ``send``
+    raises :class:`BrokerUnavailableError`. ``sent``, ``acked`` and ``failed`` count records
+    exactly: after ``close()``, ``sent == acked + failed``.
     """
 
     def __init__(
         self,
-        bootstrap_servers: str = "localhost:9092",
+        bootstrap_servers: str | None = None,
         *,
         guarantee: Guarantee | str = Guarantee.AT_LEAST_ONCE,
         transactional_id: str | None = None,
         timeout: float = 10.0,
         **config: Any,
     ) -> None:
+        bootstrap_servers = bootstrap_servers or default_bootstrap()
         self.bootstrap_servers = bootstrap_servers
         self.guarantee = Guarantee.parse(guarantee)
         self.timeout = timeout
         self._closed = False
+        self.sent = 0
         self.acked = 0
         self.failed = 0
         self.last_error: BaseException | None = None
+        self._suspect: BaseException | None = None
+        wait_ms = max(int(timeout * 1000), 1000)
         settings: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "bootstrap_timeout_ms": int(timeout * 1000),
-            "max_block_ms": max(int(timeout * 1000), 1000),
+            "max_block_ms": wait_ms,
+            "request_timeout_ms": wait_ms,
             "reconnect_backoff_ms": 50,
             "reconnect_backoff_max_ms": 1000,
             "client_id": "ksqlpy-producer",
         }
         settings.update(producer_settings(self.guarantee, transactional_id))
         settings.update(config)
+        # Kafka wants delivery.timeout.ms >= linger.ms + request.timeout.ms; one more timeout
+        # leaves room for a retry after a leader moved.
+        settings.setdefault(
+            "delivery_timeout_ms",
+            int(settings["request_timeout_ms"]) + int(settings.get("linger_ms", 0)) + wait_ms,
+        )
+        self._delivery_s = int(settings["delivery_timeout_ms"]) / 1000
         _check_codec(settings.get("compression_type"))
         self.transactional = bool(settings.get("transactional_id"))
         self._on_ok = self._ok  # bound once: send() attaches them to every record
@@ -107,7 +135,11 @@ class Producer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+            return
+        with contextlib.suppress(KafkaError):  # the error that ended the block says more
+            self.close()
 
     # Outcome counters are written only by kafka-python's I/O thread (one writer), read anywhere.
     def _ok(self, metadata: Any) -> None:
@@ -116,6 +148,25 @@ class Producer:
     def _fail(self, exc: BaseException) -> None:
         self.failed += 1
         self.last_error = exc
+        self._suspect = exc  # send() then checks that the broker is still there
+
+    @property
+    def pending(self) -> int:
+        """Records sent but neither acknowledged nor failed yet."""
+        return self.sent - self.acked - self.failed
+
+    def _check_broker(self, cause: BaseException | None) -> None:
+        """Raise BrokerUnavailableError when no bootstrap server accepts a connection."""
+        self._suspect = None
+        if reachable(self.bootstrap_servers, min(self.timeout, 2.0)):
+            return
+        raise BrokerUnavailableError(
+            self.bootstrap_servers,
+            self.timeout,
+            f"Kafka at {self.bootstrap_servers} stopped answering: {self.failed} record(s) "
+            f"failed and {self.pending} are not acknowledged ({cause}); no record is accepted "
+            "until the broker is back",
+        )
 
     def send(
         self,
@@ -135,11 +186,16 @@ class Producer:
         # translate() manager); kafka-python wants headers as a list.
         if headers is not None and not isinstance(headers, list):
             headers = list(headers)
+        if self._suspect is not None:
+            self._check_broker(self._suspect)
         try:
             future = self._send(topic, value, key, headers or None, partition, timestamp_ms)
         except kerrors.KafkaError as exc:
+            if isinstance(exc, kerrors.KafkaTimeoutError):  # buffer full or no metadata
+                self._check_broker(exc)
             action = f"producing to topic '{topic}'"
             raise translated(exc, action, self.bootstrap_servers, self.timeout) from exc
+        self.sent += 1
         future.add_callback(self._on_ok)
         future.add_errback(self._on_fail)
         if on_delivery is not None:
@@ -160,9 +216,23 @@ class Producer:
             return frozenset(int(p) for p in self._producer.partitions_for(topic) or ())
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until every queued record is acknowledged (or failed)."""
-        with translate("flushing the producer", self.bootstrap_servers, self.timeout):
-            self._producer.flush(timeout=timeout)
+        """Wait until every queued record is acknowledged or failed: at most ``timeout`` s.
+
+        The default waits as long as a record may take (the delivery timeout). Records still
+        pending then raise DeliveryError (or BrokerUnavailableError if the broker is gone).
+        """
+        wait = self._delivery_s if timeout is None else timeout
+        try:
+            self._producer.flush(timeout=wait)
+        except kerrors.KafkaTimeoutError as exc:
+            self._check_broker(exc)
+            raise DeliveryError(
+                f"{self.pending} record(s) were not acknowledged within {wait:g} s; the broker "
+                f"at {self.bootstrap_servers} is slow or overloaded"
+            ) from exc
+        except kerrors.KafkaError as exc:
+            action = "flushing the producer"
+            raise translated(exc, action, self.bootstrap_servers, self.timeout) from exc
 
     def begin(self) -> None:
         """Begin a transaction (exactly-once only)."""
@@ -204,12 +274,42 @@ class Producer:
         self.commit()
 
     def close(self, timeout: float | None = None) -> None:
-        """Flush and close; closing twice is a no-op."""
+        """Flush (at most ``timeout`` s, by default the delivery timeout) and close; idempotent.
+
+        Records still unacknowledged then are dropped and counted in ``failed``. If any record
+        of this producer failed, DeliveryError says how many: nothing is lost silently.
+        """
         if self._closed:
             return
         self._closed = True
-        with translate("closing the producer", self.bootstrap_servers, self.timeout):
-            self._producer.close(timeout=self.timeout if timeout is None else timeout)
+        wait = self._delivery_s if timeout is None else timeout
+        try:
+            self._producer.flush(timeout=wait)
+        except kerrors.KafkaError:
+            self._drop_pending()
+        else:
+            with translate("closing the producer", self.bootstrap_servers, self.timeout):
+                self._producer.close(timeout=wait)
+        dropped = self.pending
+        if dropped:  # in flight when the I/O thread stopped: no outcome will ever come
+            self.failed += dropped
+            self.last_error = DeliveryError(f"{dropped} record(s) dropped at close")
+        if self.failed:
+            collect_leaked_sockets()
+            raise DeliveryError(
+                f"{self.failed:,} of {self.sent:,} record(s) were not delivered to Kafka at "
+                f"{self.bootstrap_servers} (the last error: {self.last_error})"
+            )
+
+    def _drop_pending(self) -> None:
+        # kafka-python's close() flushes first and gives up (raising) while records are pending,
+        # leaving its I/O thread running: force that thread to fail what it holds and stop.
+        sender = getattr(self._producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+            sender.join(min(self.timeout, 5.0))
+        with contextlib.suppress(kerrors.KafkaError):
+            self._producer.close(timeout=0)
 
 
 def _check_codec(codec: object) -> None:

@@ -68,6 +68,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
 def _cluster_id() -> str:
     # Kafka's own generator: base64url of a random UUID, unpadded, never starting with '-'.
     while True:
@@ -102,6 +111,8 @@ class KafkaBroker:
     stop_timeout: float = 20.0
     log_level: str = "WARN"
     config: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    """The client port on 127.0.0.1 (0: a free one; the controller port is always free)."""
     bootstrap: str = field(default="", init=False)
     _proc: subprocess.Popen[str] | None = field(default=None, init=False, repr=False)
     _jvm_pid: int | None = field(default=None, init=False, repr=False)
@@ -134,6 +145,11 @@ class KafkaBroker:
         """Start the broker and wait until an admin client can talk to it; return ``host:port``."""
         if self.running:
             return self.bootstrap
+        if self.port and not _bindable(self.port):
+            raise KafkaLauncherError(
+                f"port {self.port} on {HOST} is in use; stop what listens there or choose "
+                "another port (0 picks a free one)"
+            )
         java = find_java()
         libs = ensure_jars(self.version)
         last: KafkaLauncherError | None = None
@@ -141,6 +157,8 @@ class KafkaBroker:
             try:
                 self._start_once(java, libs)
             except _PortInUseError as exc:  # another process took a port between pick and bind
+                if self.port:
+                    raise KafkaLauncherError(f"port {self.port} on {HOST} is in use") from exc
                 last = exc
                 continue
             return self.bootstrap
@@ -173,7 +191,7 @@ class KafkaBroker:
 
     def _start_once(self, java: str, libs: Path) -> None:
         data_dir = Path(tempfile.mkdtemp(prefix="ksqlpy-kafka-"))
-        port, controller_port = _free_port(), _free_port()
+        port, controller_port = self.port or _free_port(), _free_port()
         props = data_dir / "server.properties"
         props.write_text(self._properties(data_dir, port, controller_port))
         log4j = data_dir / "log4j2.properties"

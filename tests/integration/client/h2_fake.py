@@ -3,7 +3,9 @@
 ``answer`` decides what the server does with an ``/inserts-stream`` request: ``"silent"`` sends
 200 headers and reads every row but never acks; ``"mute"`` never even answers the headers.
 Request DATA is always read and its flow-control credit returned, so a silent server is silent
-only in what it says, never because the client is blocked on a window.
+only in what it says, never because the client is blocked on a window. ``"frozen-query"``
+answers ``/query-stream`` with 200 and the header of query ``transient_FROZEN_1``, then freezes:
+no row, no end, and no answer to any other request.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+
+FROZEN_HEADER = b'{"queryId":"transient_FROZEN_1","columnNames":["A"],"columnTypes":["INTEGER"]}\n'
 
 
 class FakeH2Server:
@@ -72,6 +76,10 @@ class FakeH2Server:
     def _event(self, conn: Any, event: Any) -> None:
         if isinstance(event, h2.events.RequestReceived) and self.answer == "silent":
             conn.send_headers(event.stream_id, [(":status", "200")])
+        elif isinstance(event, h2.events.RequestReceived) and self.answer == "frozen-query":
+            if dict(event.headers).get(b":path") == b"/query-stream":
+                conn.send_headers(event.stream_id, [(":status", "200")])
+                conn.send_data(event.stream_id, FROZEN_HEADER)
         elif isinstance(event, h2.events.DataReceived):
             self.lines += event.data.count(b"\n")
             conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)

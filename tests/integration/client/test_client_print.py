@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
 
-from ksqlpy import AsyncClient, Client, KsqlServerError
+from ksqlpy import AsyncClient, Client, KsqlServerError, KsqlTimeoutError
 
 SETUP = (
     "CREATE STREAM P (ID INT KEY, N STRING) WITH (KAFKA_TOPIC='p', VALUE_FORMAT='JSON');"
@@ -56,3 +57,17 @@ def test_the_shell_prints_a_topic(local_ksqldb: Any) -> None:
     assert out.returncode == 0, out.stderr
     assert "Value format: JSON" in out.stdout
     assert out.stdout.count("rowtime: ") == 2
+
+
+def test_print_topic_with_idle_timeout_ends_a_silent_print(local_ksqldb: Any) -> None:
+    with Client(local_ksqldb.url) as client:
+        client.execute_script(SETUP)
+        started = time.monotonic()
+        with (
+            client.print_topic("PRINT 'p';", idle_timeout=0.5) as printed,
+            pytest.raises(
+                KsqlTimeoutError, match=r"PRINT 'p' received nothing .* \(idle_timeout=0.5\)"
+            ),
+        ):
+            list(printed)  # nothing new arrives: without idle_timeout this waits forever
+        assert time.monotonic() - started < 10

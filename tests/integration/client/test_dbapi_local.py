@@ -147,6 +147,23 @@ def test_parameters_are_bound_as_literals_end_to_end(conn: dbapi.Connection) -> 
         cur.execute("SELECT * FROM ORDERS WHERE ID = ? AND NAME = ?;", (1,))
 
 
+def test_a_bound_value_is_stored_exactly_even_with_a_variable_reference(
+    conn: dbapi.Connection,
+) -> None:
+    conn.client.define("x", "SUBSTITUTED")
+    conn.client.define("target", "ORDERS")
+    cur = conn.cursor()
+    values = ["${x}", "a $${x} b", "${ x }", "${undefined}"]
+    for i, value in enumerate(values):
+        # the statement's own ${target} is still substituted; the bound value never is
+        cur.execute("INSERT INTO ${target} (ID, NAME) VALUES (?, ?);", (i, value))
+    cur.executemany("INSERT INTO ORDERS (ID, NAME) VALUES (?, ?);", [(10, "${x}")])
+    cur.execute("SELECT ID, NAME FROM ORDERS EMIT CHANGES LIMIT 5;")
+    assert sorted(cur.fetchall()) == [*enumerate(values), (10, "${x}")]
+    cur.execute("SELECT ID FROM ${target} WHERE NAME = ? EMIT CHANGES LIMIT 2;", ("${x}",))
+    assert sorted(cur.fetchall()) == [(0,), (10,)]
+
+
 def test_push_query_without_limit_is_fetched_lazily_and_closed_on_the_server(
     local_ksqldb: Any, conn: dbapi.Connection
 ) -> None:

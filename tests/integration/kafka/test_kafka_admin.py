@@ -14,6 +14,7 @@ from ksqlpy._errors import (
     InvalidTopicNameError,
     KafkaError,
     ReplicationFactorError,
+    TopicError,
     TopicExistsError,
     TopicNotFoundError,
 )
@@ -74,8 +75,27 @@ def test_existing_topic_is_an_error_unless_if_not_exists(admin: TopicAdmin) -> N
     admin.create_topic(name, partitions=2)
     with pytest.raises(TopicExistsError, match="already exists"):
         admin.create_topic(name, partitions=2)
-    again = admin.create_topic(name, partitions=5, if_not_exists=True)
-    assert again.partition_count == 2  # an existing topic is returned as it is
+    assert admin.create_topic(name, if_not_exists=True).partition_count == 2  # as it is
+    assert admin.create_topic(name, partitions=2, if_not_exists=True).partition_count == 2
+    with pytest.raises(TopicExistsError, match=r"already exists with 2 partition\(s\), not 5"):
+        admin.create_topic(name, partitions=5, if_not_exists=True)
+    assert admin.describe_topic(name).partition_count == 2  # and nothing was changed
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("retention.ms", "abc"), ("cleanup.policy", "sometimes"), ("min.insync.replicas", "-4")],
+)
+def test_a_setting_the_broker_refuses_is_an_error_and_changes_nothing(
+    admin: TopicAdmin, key: str, value: str
+) -> None:
+    name = _name("refused")
+    admin.create_topic(name, config={"retention.ms": "3600000"})
+    with pytest.raises(TopicError, match=f"refused the settings for topic '{name}'.*{key}"):
+        admin.alter_config(name, {key: value})
+    config = admin.topic_config(name)
+    assert config["retention.ms"] == "3600000"
+    assert config.get(key) != value
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "has space", "slash/topic", "x" * 250])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -62,8 +63,10 @@ def _finish(proc: subprocess.Popen[str]) -> int:
     return code
 
 
-def _start_command() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(LAUNCH, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start_command(*extra: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [*LAUNCH, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     match = re.fullmatch(r"bootstrap=(127\.0\.0\.1:\d+)", line)
@@ -82,6 +85,33 @@ def test_command_prints_bootstrap_serves_and_stops_cleanly_on_ctrl_c() -> None:
     assert _finish(proc) == 0
     assert _wait_gone(jvm, 10), "the JVM is stopped"
     assert not data_dir.exists(), "the temp dir is removed"
+
+
+def test_command_serves_on_the_port_given_and_refuses_a_taken_one() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc, bootstrap = _start_command("--port", str(port))
+    try:
+        assert bootstrap == f"127.0.0.1:{port}"
+        taken = subprocess.run(
+            [*LAUNCH, "--port", str(port)], capture_output=True, text=True, timeout=30, check=False
+        )
+        assert taken.returncode == 2
+        assert f"port {port} on 127.0.0.1 is in use" in taken.stderr
+        assert len(taken.stderr.strip().splitlines()) == 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert _finish(proc) == 0
+
+
+@pytest.mark.parametrize("bad", ["abc", "-1", "70000"])
+def test_a_bad_port_is_one_usage_line(bad: str) -> None:
+    out = subprocess.run(
+        [*LAUNCH, "--port", bad], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert out.returncode == 2
+    assert "argument --port" in out.stderr.strip().splitlines()[-1]
 
 
 def test_killing_the_python_process_leaves_no_jvm_and_no_temp_dir() -> None:

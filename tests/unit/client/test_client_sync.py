@@ -314,7 +314,8 @@ def test_connection_refused_says_how_to_start_a_server() -> None:
         client.server_info()
     assert str(caught.value) == (
         "cannot reach ksqlDB at http://ksqldb:8088 (connection refused); start one with "
-        "'docker compose up' or run 'ksqlpy-local'"
+        "'ksqlpy --local' (the shell on an embedded server) or 'ksqlpy-local' (a server at "
+        "http://localhost:8088)"
     )
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 
