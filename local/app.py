@@ -13,10 +13,10 @@ import binascii
 import contextlib
 import json
 import secrets
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from .engine.errors import InsertFailed
 from .wire import (
@@ -153,13 +153,77 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-def _accept(headers: dict[str, str]) -> str | None:
-    """The first media type of ``Accept`` we serve; ``None`` for no preference."""
-    for part in headers.get("accept", "").split(","):
-        media = part.split(";", 1)[0].strip().lower()
-        if media in (V1_JSON, JSON, DELIMITED):
-            return media
-    return None
+# The media types of each streaming route, in the order ksqlDB's ServerVerticle declares them:
+# Vert.x answers the type of the highest q-value and breaks ties by this order, so ``*/*`` (what
+# curl, requests and httpx send by default) gets the first, the delimited format.
+QUERY_TYPES = (DELIMITED, V1_JSON, JSON)
+PRINT_TYPES = (V1_JSON, JSON)  # PRINT on /query goes to the older route
+QUERY_STREAM_TYPES = (DELIMITED, JSON, V1_JSON)
+INSERTS_TYPES = (DELIMITED, JSON)
+
+
+class _PlainAnswer(Exception):
+    """A refusal answered in plain text, as Vert.x answers it (406, 404)."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def _accepted(header: str) -> list[tuple[str, str, float]]:
+    """``Accept`` as (type, subtype, q) entries; entries that do not parse are left out."""
+    out = []
+    for part in header.split(","):
+        media, *params = part.split(";")
+        kind, slash, sub = media.strip().lower().partition("/")
+        if not slash or not kind or not sub:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        out.append((kind, sub.strip(), q))
+    return out
+
+
+def negotiate(header: str | None, produces: Sequence[str]) -> str | None:
+    """The media type to answer: ``None`` when the request has no ``Accept`` (no preference).
+
+    Each of the route's types takes the q-value of the most specific entry matching it; the
+    highest wins, ties go to the route's own order. Nothing acceptable is a 406, as in Vert.x.
+    """
+    if header is None or not header.strip():
+        return None
+    entries = _accepted(header)
+    best: tuple[float, str] | None = None
+    for media in produces:
+        kind, _, sub = media.partition("/")
+        matches = [
+            (2 if (k, s) == (kind, sub) else 1 if k == kind and s == "*" else 0, q)
+            for k, s, q in entries
+            if (k, s) in ((kind, sub), (kind, "*"), ("*", "*"))
+        ]
+        if not matches:
+            continue
+        q = max(matches)[1]
+        if q > 0 and (best is None or q > best[0]):
+            best = (q, media)
+    if best is None:
+        raise _PlainAnswer(406, "Not Acceptable")
+    return best[1]
+
+
+def _origin_form(scope: Scope) -> Scope:
+    """Route an absolute-form target (``POST http://host:port/query``) by its path."""
+    path: str = scope["path"]
+    if not path.startswith(("http://", "https://")):
+        return scope
+    return {**scope, "path": urlsplit(path).path or "/"}
 
 
 def _is_http2(scope: Scope) -> bool:
@@ -303,13 +367,17 @@ class KsqlApp:
             return message
 
         try:
-            await self._route(scope, tracked, send)
+            await self._route(_origin_form(scope), tracked, send)
         except KsqlHttpError as exc:
             # Answer only once the request body is read: replying earlier breaks the whole
             # HTTP/2 connection in hypercorn.
             if not body_read:
                 await _drain(tracked)
             await _respond(send, exc.status, dumps(exc.body).encode(), JSON, exc.headers)
+        except _PlainAnswer as exc:
+            if not body_read:
+                await _drain(tracked)
+            await _respond(send, exc.status, exc.text.encode(), "text/plain")
         except _Disconnected:
             return
 
@@ -383,10 +451,16 @@ class KsqlApp:
         text = request.get("ksql")
         if not isinstance(text, str) or not text.strip():
             raise http_error(40000, '"ksql" field must be populated')
+        accept_header = _headers(scope).get("accept")
         opened = self.engine.open_query(
             text, _map(request, "streamsProperties"), _map(request, "sessionVariables")
         )
         if not hasattr(opened, "next_batch"):
+            try:
+                negotiate(accept_header, PRINT_TYPES)
+            except _PlainAnswer:
+                opened.close()
+                raise
             if _is_http2(scope):
                 opened.close()
                 await _respond(send, 405, b"", None)
@@ -394,7 +468,11 @@ class KsqlApp:
             await self._stream_print(opened, receive, send, JSON)
             return
         stream: QueryStream = opened  # type: ignore[assignment]
-        accept = _accept(_headers(scope))
+        try:
+            accept = negotiate(accept_header, QUERY_TYPES)
+        except _PlainAnswer:
+            stream.close()
+            raise
         if accept == DELIMITED:
             fmt: StreamFormat = DelimitedFormat(stream.encoder)
             header = stream.header_plain
@@ -411,15 +489,14 @@ class KsqlApp:
         text = request.get("sql")
         if not isinstance(text, str):
             raise http_error(40000, 'Invalid JSON in request: "sql" is a required field')
+        accept = negotiate(_headers(scope).get("accept"), QUERY_STREAM_TYPES)
         opened = self.engine.open_query(
             text, _map(request, "properties"), _map(request, "sessionVariables")
         )
-        accept = _accept(_headers(scope))
         if not hasattr(opened, "next_batch"):
             if accept not in (None, DELIMITED):
                 opened.close()
-                await _respond(send, 406, b"Not Acceptable", "text/plain")
-                return
+                raise _PlainAnswer(406, "Not Acceptable")
             await self._stream_print(opened, receive, send, DELIMITED)
             return
         stream: QueryStream = opened  # type: ignore[assignment]
@@ -511,7 +588,7 @@ class KsqlApp:
         """``POST /inserts-stream``: HTTP/2 only; one ack per row, an error ack ends it."""
         if not _is_http2(scope):
             raise http_error(40004, "This endpoint is only available when using HTTP2")
-        json_acks = _accept(_headers(scope)) == JSON
+        json_acks = negotiate(_headers(scope).get("accept"), INSERTS_TYPES) == JSON
         buffer = b""
         inserter: Inserter | None = None
         seq = 0
