@@ -10,6 +10,10 @@ import json
 import socket
 from typing import Any
 
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
 import httpx
 import pytest
 
@@ -105,3 +109,204 @@ def _raw(server: LocalServer, request: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(request)
         return _read_all(sock)
+
+
+def test_http1_status_lines_carry_a_reason_phrase(server: LocalServer) -> None:
+    for target, line in (
+        (b"/info", b"HTTP/1.1 200 OK\r\n"),
+        (b"/nope", b"HTTP/1.1 404 Not Found\r\n"),
+        (b"/", b"HTTP/1.1 307 Temporary Redirect\r\n"),
+    ):
+        answer = _raw(server, b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target)
+        assert answer.startswith(line), answer[:80]
+    refused = _raw(
+        server,
+        b"POST /inserts-stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Length: 2\r\n\r\n{}",
+    )
+    assert refused.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+def test_an_absolute_form_target_is_routed_by_its_path(ksql: Any, server: LocalServer) -> None:
+    ksql(STREAM)
+    body = json.dumps(_body("/query-stream", "SELECT * FROM S;")).encode()
+    answer = _raw(
+        server,
+        b"POST http://127.0.0.1:%d/query-stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (server.port, len(body), body),
+    )
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b'[2,"b"]\n' in answer
+    info = _raw(
+        server, b"GET http://localhost/info?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    assert b'"KsqlServerInfo"' in info
+
+
+def _chunks(answer: bytes) -> list[bytes]:
+    """The chunks of a chunked HTTP/1.1 response, as they were framed."""
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    out = []
+    while True:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            return out
+        out.append(rest[:size])
+        assert rest[size : size + 2] == b"\r\n"
+        rest = rest[size + 2 :]
+
+
+BACKLOG = 300
+
+
+def _fill_backlog(ksql: Any) -> None:
+    ksql("CREATE STREAM B (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON');")
+    ksql("".join(f"INSERT INTO B (ID, NAME) VALUES ({i}, 'n{i}');" for i in range(BACKLOG)))
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "first"),
+    [
+        ("/query-stream", None, b'{"queryId"'),
+        ("/query", V1_JSON, b'[{"header"'),
+        ("/query", DELIMITED, b'{"queryId"'),
+    ],
+)
+def test_every_header_and_row_is_its_own_http1_chunk(
+    ksql: Any, server: LocalServer, path: str, accept: str | None, first: bytes
+) -> None:
+    _fill_backlog(ksql)
+    body = json.dumps(_body(path, f"SELECT * FROM B EMIT CHANGES LIMIT {BACKLOG};")).encode()
+    extra = b"Accept: %s\r\n" % accept.encode() if accept else b""
+    answer = _raw(
+        server,
+        b"POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: %d\r\n\r\n%s"
+        % (path.encode(), extra, len(body), body),
+    )
+    chunks = _chunks(answer)
+    assert chunks[0].startswith(first)
+    lines = [c for c in chunks if c.count(b"\n") == 1 and c.endswith(b"\n")]
+    # Every row (and the header) alone in its chunk; only the closing bytes may lack a newline.
+    assert len(lines) == BACKLOG + 1, chunks[:3]
+    assert len(chunks) - len(lines) <= 1
+
+
+class H2Client:
+    """A raw HTTP/2 client over one socket: every DATA frame is kept as it arrived."""
+
+    def __init__(self, sock: socket.socket, conn: h2.connection.H2Connection | None = None):
+        self.sock = sock
+        if conn is None:
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            conn.initiate_connection()
+        self.conn = conn
+        self.frames: dict[int, list[bytes]] = {}
+        self.status: dict[int, int] = {}
+        self.ended: set[int] = set()
+        self.reset: set[int] = set()
+        self.flush()
+
+    def flush(self) -> None:
+        self.sock.sendall(self.conn.data_to_send())
+
+    def request(self, method: str, path: str, body: bytes | None, end: bool = True) -> int:
+        stream_id = self.conn.get_next_available_stream_id()
+        headers = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "x")]
+        self.conn.send_headers(stream_id, headers, end_stream=body is None and end)
+        if body is not None:
+            self.conn.send_data(stream_id, body, end_stream=end)
+        self.flush()
+        return stream_id
+
+    def until_done(self, stream_id: int) -> list[bytes]:
+        while stream_id not in self.ended and stream_id not in self.reset:
+            data = self.sock.recv(65536)
+            assert data, "the server closed the connection"
+            self.receive(data)
+        return self.frames.get(stream_id, [])
+
+    def receive(self, data: bytes) -> None:
+        for event in self.conn.receive_data(data):
+            if isinstance(event, h2.events.ResponseReceived):
+                self.status[event.stream_id] = int(dict(event.headers)[b":status"])
+            elif isinstance(event, h2.events.DataReceived):
+                self.frames.setdefault(event.stream_id, []).append(event.data)
+                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2.events.StreamEnded):
+                self.ended.add(event.stream_id)
+            elif isinstance(event, h2.events.StreamReset):
+                self.reset.add(event.stream_id)
+        self.flush()
+
+
+def test_every_header_row_and_ack_is_its_own_http2_data_frame(
+    ksql: Any, server: LocalServer
+) -> None:
+    _fill_backlog(ksql)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        client = H2Client(sock)
+        sql = f"SELECT * FROM B EMIT CHANGES LIMIT {BACKLOG};"
+        query = client.request("POST", "/query-stream", json.dumps(_body("/q", sql)).encode())
+        frames = [f for f in client.until_done(query) if f]
+        assert frames[0].startswith(b'{"queryId"')
+        assert all(f.count(b"\n") == 1 and f.endswith(b"\n") for f in frames)
+        assert len(frames) == BACKLOG + 1
+        rows = "\n".join(json.dumps({"ID": i, "NAME": "x"}) for i in range(200))
+        inserts = client.request("POST", "/inserts-stream", b'{"target":"B"}\n' + rows.encode())
+        acks = [f for f in client.until_done(inserts) if f]
+        assert [json.loads(f) for f in acks] == [{"seq": i, "status": "ok"} for i in range(200)]
+
+
+def test_an_h2c_upgrade_with_a_body_is_answered_over_http2(ksql: Any, server: LocalServer) -> None:
+    ksql(STREAM)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    settings = conn.initiate_upgrade_connection()
+    body = b'{"target":"S"}\n{"ID":7,"NAME":"up"}\n'
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /inserts-stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+            b"Upgrade: h2c\r\nHTTP2-Settings: %s\r\nContent-Length: %d\r\n\r\n%s"
+            % (settings, len(body), body)
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        assert head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+        client = H2Client(sock, conn)
+        acks = client.until_done(1)
+        assert client.status[1] == 200
+        assert b"".join(acks) == b'{"seq":0,"status":"ok"}\n'
+        # The upgraded connection serves further requests over HTTP/2.
+        info = client.request("GET", "/info", None)
+        assert b"KsqlServerInfo" in b"".join(client.until_done(info))
+    query = b'{"sql":"SELECT * FROM S;"}'
+    rows = _raw(
+        server,
+        b"POST /query-stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(query), query),
+    )
+    assert b'[7,"up"]' in rows
+
+
+def test_a_refused_insert_over_http2_leaves_the_connection_serving(
+    ksql: Any, server: LocalServer
+) -> None:
+    ksql(STREAM)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        client = H2Client(sock)
+        for attempt in range(20):
+            # A duplex client: the request stays open while the refusal comes back.
+            stream = client.request(
+                "POST", "/inserts-stream", b'{"target":"S"}\n{"NAME":"no key"}\n', end=False
+            )
+            acks = b"".join(client.until_done(stream))
+            assert b'"status":"error"' in acks
+            try:
+                client.conn.send_data(stream, b'{"ID":1,"NAME":"late"}\n' * 50, end_stream=True)
+                client.flush()
+            except h2.exceptions.StreamClosedError:
+                pass  # the server's reset came first
+            info = client.request("GET", "/info", None)
+            assert b"KsqlServerInfo" in b"".join(client.until_done(info)), attempt
