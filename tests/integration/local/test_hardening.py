@@ -1,0 +1,237 @@
+"""Bad input, hostile clients and faults: every answer has ksqlDB's error shape, nothing 500s
+with an empty body, no traceback reaches the log, and descriptors do not pile up."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ksqlpy.local import LocalServer
+
+STREAM = "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+
+
+def _shaped(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["@type"] in ("generic_error", "statement_error")
+    assert body["error_code"] == code
+    assert body["message"]
+    return body
+
+
+@pytest.fixture
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Any:
+    caplog.set_level(logging.WARNING)
+    yield
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+def test_fuzzed_bodies_and_statements_get_ksqldb_errors(
+    ksql: Any, http: httpx.Client, no_tracebacks: None
+) -> None:
+    ksql(STREAM)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    body = _shaped(http.post("/ksql", content=deep), 400, 40000)
+    assert body["message"] == "Invalid JSON in request: nesting is too deep"
+    _shaped(http.post("/ksql", content=b'{"ksql":' + deep + b"}"), 400, 40000)
+    lone = b'{"ksql":"INSERT INTO S (ID, NAME) VALUES (1, \'\\ud800\');"}'
+    body = _shaped(http.post("/ksql", content=lone), 400, 40000)
+    assert "lone surrogate (\\ud800)" in body["message"]
+    # A surrogate pair is a character like any other.
+    pair = '{"ksql":"INSERT INTO S (ID, NAME) VALUES (1, \'\\ud83d\\ude00\');"}'
+    assert http.post("/ksql", content=pair.encode()).status_code == 200
+    for sql in (
+        "SELECT * FROM S WHERE " + "(" * 50 + "ID=1" + ")" * 50 + ";",
+        "SELECT * FROM S WHERE " + " OR ".join(f"ID={i}" for i in range(500)) + ";",
+        "SELECT * FROM S WHERE ID=" + "9" * 5000 + ";",
+        "SELECT * FROM S EMIT CHANGES LIMIT 2.5;",
+    ):
+        answer = http.post("/query-stream", json={"sql": sql})
+        assert answer.status_code in (200, 400), (sql[:60], answer.text[:200])
+        if answer.status_code == 400:
+            assert _shaped(answer, 400, 40001)["statementText"] == sql
+
+
+def test_a_bad_regex_in_terminate_is_a_400(http: httpx.Client, no_tracebacks: None) -> None:
+    body = _shaped(http.post("/ksql/terminate", json={"deleteTopicList": ["(["]}), 400, 40000)
+    assert body["message"].startswith("Invalid regular expression in deleteTopicList: '(['")
+
+
+def test_non_ascii_credentials_are_compared_as_bytes(no_tracebacks: None) -> None:
+    with LocalServer(user="jürgen", password="pässwörd") as server, httpx.Client() as client:
+        url = server.url + "/info"
+
+        def basic(text: bytes) -> dict[str, Any]:
+            return {"Authorization": "Basic " + base64.b64encode(text).decode()}
+
+        assert client.get(url, headers=basic("jürgen:pässwörd".encode())).status_code == 200
+        for wrong in ("jürgen:passwort".encode(), b"j\xfcrgen:p\xe4ssw\xf6rd", b"\xff\xfe:\x00"):
+            _shaped(client.get(url, headers=basic(wrong)), 401, 40100)
+        raw = {"Authorization": "Basic jürgen".encode()}
+        _shaped(client.get(url, headers=raw), 401, 40100)
+
+
+def test_bad_tls_files_are_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pem"
+    with pytest.raises(ValueError, match=r"nope\.pem' does not exist"):
+        LocalServer(certfile=missing, keyfile=missing)
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(ValueError, match=r"junk\.pem"):
+        LocalServer(certfile=junk, keyfile=junk)
+
+
+def test_a_huge_inserts_line_is_refused_and_lines_are_scanned_once(
+    ksql: Any, server: LocalServer
+) -> None:
+    ksql(STREAM)
+    limit = 8 * 1024 * 1024
+    with httpx.Client(base_url=server.url, http1=False, http2=True, timeout=60) as h2:
+        row = json.dumps({"ID": 1, "NAME": "x" * (limit // 2)}).encode()
+        started = time.monotonic()
+        fine = h2.post("/inserts-stream", content=b'{"target":"S"}\n' + row)
+        assert fine.text == '{"seq":0,"status":"ok"}\n'
+        # Arriving in 16 KiB frames, a 4 MiB line takes well under a second when each byte is
+        # looked at once (quadratic scanning took tens of seconds for 32 MiB).
+        assert time.monotonic() - started < 10
+        huge = json.dumps({"ID": 2, "NAME": "y" * (limit + 10)}).encode()
+        refused = h2.post("/inserts-stream", content=b'{"target":"S"}\n' + huge)
+        ack = json.loads(refused.text)
+        assert ack["status"] == "error"
+        assert ack["seq"] == 0
+        assert ack["message"] == f"An inserts-stream line is longer than {limit} bytes"
+        assert h2.get("/info").status_code == 200
+
+
+def test_a_body_that_trickles_is_cut_off(server: LocalServer) -> None:
+    server.app.body_timeout = 0.5
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /ksql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b'"error_code":40800' in answer
+
+
+def _close_wait(port: int) -> int:
+    """Server-side sockets of ``port`` in CLOSE-WAIT (this process holds both ends)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as handle:
+            for line in handle.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].split(":")[1], 16) == port and fields[3] == "08":
+                    count += 1
+    return count
+
+
+def test_connections_closed_by_clients_do_not_linger(server: LocalServer) -> None:
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"GET /info HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+    deadline = time.monotonic() + 5
+    while _close_wait(server.port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _close_wait(server.port) == 0
+
+
+def test_idle_and_slow_header_clients_are_closed() -> None:
+    with LocalServer(idle_timeout=0.5) as server:
+        socks = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(3)]
+        socks[1].sendall(b"GET /info HTTP/1.1\r\nHo")  # a head that never ends
+        socks[2].sendall(b"GET /info HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert socks[2].recv(65536).startswith(b"HTTP/1.1 200 OK")
+        started = time.monotonic()
+        for sock in socks:
+            with sock:  # the server closes each (a recv past the 5 s socket timeout raises)
+                while sock.recv(65536):
+                    pass
+        assert time.monotonic() - started < 4
+
+
+EMFILE_SERVER = textwrap.dedent(
+    """
+    import resource, sys, time, logging
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    from ksqlpy.local import LocalServer
+    with LocalServer(idle_timeout=600) as server:
+        print(server.port, flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
+def test_running_out_of_descriptors_is_logged_once_and_recovers() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EMFILE_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdin is not None
+        port = int(proc.stdout.readline())
+        held = []
+        for _ in range(120):  # far past the server's 64 descriptors
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            held.append(sock)
+        time.sleep(2.5)  # the server retries accepting every second meanwhile
+        for sock in held:
+            sock.close()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/info", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server never accepted again"
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert err.count("cannot accept connections") == 1, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    assert len(err) < 10_000
+
+
+@pytest.mark.parametrize("http2", [False, True])
+def test_a_query_failing_mid_stream_ends_with_an_error_row(
+    ksql: Any, server: LocalServer, http2: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    ksql(STREAM)
+    ksql("INSERT INTO S (ID, NAME) VALUES (1, 'a');")
+    # A padding length no machine can allocate: the row cannot be computed.
+    sql = "SELECT ID, LPAD(NAME, 1000000000000000, 'x') FROM S;"
+    with httpx.Client(base_url=server.url, http1=not http2, http2=http2, timeout=10) as client:
+        delimited = client.post("/query-stream", json={"sql": sql})
+        v1 = client.post(
+            "/query-stream", json={"sql": sql}, headers={"Accept": "application/vnd.ksql.v1+json"}
+        )
+    header, error = delimited.text.splitlines()
+    assert json.loads(header)["columnNames"] == ["ID", "KSQL_COL_0"]
+    assert json.loads(error)["@type"] == "generic_error"
+    assert json.loads(error)["error_code"] == 50000
+    assert v1.text.endswith(',\n{"errorMessage":' + error + "},\n]")
+    assert not [r for r in caplog.records if r.exc_info]
