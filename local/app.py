@@ -63,6 +63,8 @@ INTERNAL_ERROR = (
     "Please consult the server logs for more information."
 )
 
+INSERTS_FAILED = "Error in processing inserts. Check server logs for details."
+
 _log = logging.getLogger("ksqlpy.local.http")
 
 NO_AUTH_PATHS = frozenset(
@@ -361,9 +363,13 @@ class KsqlApp:
             await _respond(send, exc.status, exc.text.encode(), "text/plain")
         except Disconnected:
             return
-        except Exception:
-            # A fault of ours: logged with its traceback, answered as ksqlDB answers one.
-            _log.exception("%s %s failed", scope["method"], scope["path"])
+        except Exception as exc:
+            # A fault of ours (logged with its traceback) or of the machine (a full disk: one
+            # line), answered as ksqlDB answers one.
+            if isinstance(exc, OSError):
+                _log.error("%s %s failed: %s", scope["method"], scope["path"], exc)
+            else:
+                _log.exception("%s %s failed", scope["method"], scope["path"])
             if started:  # a stream already under way just ends (it cannot change status)
                 await send({"type": "http.response.body", "body": b""})
                 return
@@ -679,6 +685,11 @@ class KsqlApp:
                     inserter.insert(row)
                 except InsertFailed as exc:
                     ack(insert_error(seq, exc.code, exc.message))
+                    failed = True
+                    break
+                except OSError as exc:  # the row could not be stored (a full disk): not kept
+                    _log.error("insert into %s failed: %s", target, exc)
+                    ack(insert_error(seq, 50000, INSERTS_FAILED))
                     failed = True
                     break
                 ack(insert_ack(seq))

@@ -235,3 +235,84 @@ def test_a_query_failing_mid_stream_ends_with_an_error_row(
     assert json.loads(error)["error_code"] == 50000
     assert v1.text.endswith(',\n{"errorMessage":' + error + "},\n]")
     assert not [r for r in caplog.records if r.exc_info]
+
+
+FULL_DISK_SERVER = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from ksqlpy.local import LocalServer
+    if sys.argv[2] == "full":
+        # Files may not grow past 20 KB: writes fail as on a full disk.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+    with LocalServer(data_dir=sys.argv[1]) as server:
+        print(server.port, flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
+def _data_dir_server(data_dir: Path, mode: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FULL_DISK_SERVER, str(data_dir), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    return proc, f"http://127.0.0.1:{int(proc.stdout.readline())}"
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdin is not None
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    _, err = proc.communicate(timeout=15)
+    return err
+
+
+def _names(url: str) -> list[str]:
+    answer = httpx.post(url + "/query-stream", json={"sql": "SELECT NAME FROM S;"}, timeout=10)
+    return sorted(json.loads(line)[0] for line in answer.text.splitlines()[1:])
+
+
+def test_a_full_disk_refuses_whole_rows_and_keeps_acknowledged_ones(tmp_path: Path) -> None:
+    setup, url = _data_dir_server(tmp_path, "roomy")
+    try:
+        httpx.post(url + "/ksql", json={"ksql": STREAM}).raise_for_status()
+    finally:
+        _stop(setup)
+    full, url = _data_dir_server(tmp_path, "full")
+    try:
+        with httpx.Client(base_url=url, http1=False, http2=True, timeout=30) as h2:
+            rows = "\n".join(
+                json.dumps({"ID": i, "NAME": f"row-{i:04d}" + "x" * 80}) for i in range(400)
+            )
+            acks = [
+                json.loads(line)
+                for line in h2.post(
+                    "/inserts-stream", content=b'{"target":"S"}\n' + rows.encode()
+                ).text.splitlines()
+            ]
+        refused = acks[-1]
+        assert refused["status"] == "error"
+        assert refused["error_code"] == 50000
+        assert refused["message"] == "Error in processing inserts. Check server logs for details."
+        stored = [a["seq"] for a in acks if a["status"] == "ok"]
+        assert 0 < len(stored) < 400
+        one = httpx.post(
+            url + "/ksql", json={"ksql": "INSERT INTO S (ID, NAME) VALUES (999, 'late');"}
+        )
+        assert one.status_code == 500
+        assert one.json()["error_code"] == 50000
+        visible = _names(url)
+    finally:
+        err = _stop(full)
+    assert "Traceback" not in err
+    assert len(visible) == len(stored)
+    again, url = _data_dir_server(tmp_path, "roomy")
+    try:
+        assert _names(url) == visible  # what was acknowledged is exactly what survived
+    finally:
+        _stop(again)
