@@ -19,9 +19,10 @@ from hypercorn.app_wrappers import ASGIWrapper
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 
-from .app import BasicAuth, KsqlApp
+from .app import KsqlApp
 from .connection import connection_handler
 from .engine import Engine
+from .http_rules import BasicAuth
 from .storage import FileLog, Log, MemoryLog
 
 PUMP_INTERVAL_S = 0.1
