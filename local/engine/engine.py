@@ -43,7 +43,14 @@ from ..storage import Log, TopicExistsError
 from ..wire import KsqlHttpError, http_error, statement_error
 from . import functions
 from .aggregate import UNIT_MS
-from .convert import CoercionError, coerce, hashable, identifier_name, sql_type
+from .convert import (
+    CoercionError,
+    clause_integer,
+    coerce,
+    hashable,
+    identifier_name,
+    sql_type,
+)
 from .errors import KsqlStatementError
 from .expr import Scope, compile_expr, is_null_type
 from .join import JoinPipeline, join_sources
@@ -351,8 +358,8 @@ class Engine:
             self,
             topic,
             bool(node.args.get("from_beginning")),
-            int(interval.name) if interval is not None else 1,
-            int(limit.name) if limit is not None else None,
+            clause_integer(interval.name, "INTERVAL") if interval is not None else 1,
+            clause_integer(limit.name, "LIMIT") if limit is not None else None,
         )
 
     def _scalable(self, plan: Any) -> bool:

@@ -64,6 +64,20 @@ def test_fuzzed_bodies_and_statements_get_ksqldb_errors(
             assert _shaped(answer, 400, 40001)["statementText"] == sql
 
 
+def test_numbers_ksqldb_cannot_read_get_its_messages(ksql: Any, http: httpx.Client) -> None:
+    ksql(STREAM)
+    huge = "9" * 5000
+    answer = http.post("/query-stream", json={"sql": f"SELECT * FROM S WHERE ID={huge};"})
+    assert _shaped(answer, 400, 40001)["message"] == f"Invalid numeric literal: {huge}"
+    too_long = http.post("/query-stream", json={"sql": "SELECT 9223372036854775808 FROM S;"})
+    assert _shaped(too_long, 400, 40001)["message"].startswith("Invalid numeric literal")
+    fits = http.post("/query-stream", json={"sql": "SELECT 9223372036854775807 FROM S;"})
+    assert fits.status_code == 200
+    for sql in ("SELECT * FROM S EMIT CHANGES LIMIT 2.5;", "SELECT * FROM S LIMIT 1e3;"):
+        answer = http.post("/query-stream", json={"sql": sql})
+        assert _shaped(answer, 400, 40001)["message"] == "Value must be integer for command: LIMIT"
+
+
 def test_a_bad_regex_in_terminate_is_a_400(http: httpx.Client, no_tracebacks: None) -> None:
     body = _shaped(http.post("/ksql/terminate", json={"deleteTopicList": ["(["]}), 400, 40000)
     assert body["message"].startswith("Invalid regular expression in deleteTopicList: '(['")
