@@ -71,6 +71,7 @@ from .queries import (
     value_serde,
 )
 from .serde import Serde, check_format
+from .syntax import syntax_message
 from .types import BYTES, SqlType
 
 VERSION = "8.4.0"
@@ -1242,12 +1243,6 @@ def _column_name(text: str) -> str:
     if len(text) > 1 and text.startswith("`") and text.endswith("`"):
         return text[1:-1]
     return text.upper()
-
-
-def syntax_message(error: KsqlSyntaxError, text: str) -> str:
-    """ksqlDB's ``line L:C: Syntax Error`` shape, with ksqlpy's description and caret after it."""
-    detail = error.description + (f"\n{error.snippet}" if error.snippet else "")
-    return f"line {error.line}:{error.column}: Syntax Error\n\nStatement: {text}\n{detail}"
 
 
 def _window_props(kind: str, size: Any) -> tuple[str, int | None]:

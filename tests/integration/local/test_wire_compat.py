@@ -310,3 +310,19 @@ def test_a_refused_insert_over_http2_leaves_the_connection_serving(
                 pass  # the server's reset came first
             info = client.request("GET", "/info", None)
             assert b"KsqlServerInfo" in b"".join(client.until_done(info)), attempt
+
+
+@pytest.mark.parametrize(
+    ("sql", "suggestion"),
+    [("SLECTT * FROM S;", "SELECT"), ("describ S;", "DESCRIBE"), ("SHOWW STREAMS;", "SHOW")],
+)
+def test_a_mistyped_statement_reads_as_ksqldb_says_it(
+    http: httpx.Client, sql: str, suggestion: str
+) -> None:
+    body = http.post("/ksql", json={"ksql": sql}).json()
+    word = sql.split(maxsplit=1)[0]
+    # ksqlDB's SyntaxErrorValidator: the unknown word, then the closest statement keyword.
+    assert body["message"].startswith(f"line 1:1: Syntax Error\nUnknown statement '{word}'\n")
+    assert body["message"].endswith(f"\nStatement: {sql}")
+    assert f"\nDid you mean '{suggestion}'?\n" in body["message"]
+    assert body["statementText"] == sql
