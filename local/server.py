@@ -61,16 +61,23 @@ class _LoopErrors:
 
 def _check_tls_files(certfile: Path, keyfile: Path) -> None:
     """Load the certificate and key once, so a bad one is named before the server starts."""
-    for kind, path in (("certificate", certfile), ("key", keyfile)):
-        if not path.is_file():
-            raise ValueError(f"TLS {kind} file {str(path)!r} does not exist")
+    for kind, path, marker in (
+        ("certificate", certfile, "-----BEGIN CERTIFICATE-----"),
+        ("key", keyfile, "PRIVATE KEY-----"),
+    ):
+        try:
+            text = path.read_bytes().decode("latin-1")
+        except OSError as exc:
+            raise ValueError(f"cannot read TLS {kind} file '{path}': {exc.strerror}") from exc
+        if marker not in text:
+            raise ValueError(f"TLS {kind} file '{path}' holds no PEM {kind} ({marker} not found)")
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
-    except (ssl.SSLError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+    except ssl.SSLError as exc:
+        reason = (exc.reason or exc.strerror or str(exc)).replace("_", " ").lower()
         raise ValueError(
-            f"cannot use TLS certificate {str(certfile)!r} with key {str(keyfile)!r}: {reason} "
-            "(both must be PEM files and the key must match the certificate)"
+            f"TLS certificate '{certfile}' and key '{keyfile}' cannot be used together: {reason} "
+            "(is the key the certificate's own, unencrypted?)"
         ) from exc
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from ksqlpy.local import LocalServer
 
@@ -97,14 +99,42 @@ def test_non_ascii_credentials_are_compared_as_bytes(no_tracebacks: None) -> Non
         _shaped(client.get(url, headers=raw), 401, 40100)
 
 
-def test_bad_tls_files_are_named(tmp_path: Path) -> None:
+def test_bad_tls_files_are_named_with_the_reason(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    mine, other = ca.issue_cert("localhost"), ca.issue_cert("elsewhere")
+    cert, key, wrong = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "wrong.pem"
+    mine.cert_chain_pems[0].write_to_path(str(cert))
+    mine.private_key_pem.write_to_path(str(key))
+    other.private_key_pem.write_to_path(str(wrong))
     missing = tmp_path / "nope.pem"
-    with pytest.raises(ValueError, match=r"nope\.pem' does not exist"):
-        LocalServer(certfile=missing, keyfile=missing)
-    junk = tmp_path / "junk.pem"
-    junk.write_text("not a certificate")
-    with pytest.raises(ValueError, match=r"junk\.pem"):
-        LocalServer(certfile=junk, keyfile=junk)
+    cases = [
+        (missing, key, f"cannot read TLS certificate file '{missing}': No such file"),
+        (key, key, f"TLS certificate file '{key}' holds no PEM certificate"),
+        (cert, cert, f"TLS key file '{cert}' holds no PEM key"),
+        (cert, wrong, f"TLS certificate '{cert}' and key '{wrong}' cannot be used together"),
+    ]
+    for certfile, keyfile, message in cases:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            LocalServer(certfile=certfile, keyfile=keyfile)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ksqlpy.local.cli",
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(wrong),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 2
+    assert cli.stderr.startswith("ksqlpy-local: TLS certificate")
+    assert "Traceback" not in cli.stderr
+    LocalServer(certfile=cert, keyfile=key)  # the right pair is taken
 
 
 def test_a_huge_inserts_line_is_refused_and_lines_are_scanned_once(
