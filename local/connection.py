@@ -10,20 +10,21 @@ What differs from plain ``hypercorn.asyncio.serve``:
 - HTTP/1.1 status lines carry the reason phrase (``HTTP/1.1 200 OK``);
 - ``Upgrade: h2c`` is honoured on a request with a body (the body is read over HTTP/1.1, then
   the answer comes over HTTP/2, as Vert.x does);
-- data for an HTTP/2 stream whose response already ended resets that stream instead of
-  breaking the connection (and every other request on it);
+- request data for an HTTP/2 stream whose answer already ended (an error before the body was
+  read) is acknowledged and dropped, instead of breaking or stalling the connection and every
+  other request on it;
 - a connection the client closed is closed at once (no CLOSE-WAIT until the keep-alive ends).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
-import h2.errors
 import h2.events
 import h2.exceptions
 import h11
@@ -38,6 +39,7 @@ from hypercorn.protocol.h2 import H2Protocol
 from hypercorn.protocol.h11 import H2CProtocolRequiredError, H2ProtocolAssumedError, H11Protocol
 from hypercorn.typing import AppWrapper, ConnectionState, LifespanState
 from hypercorn.utils import parse_socket_addr
+from priority.priority import MissingStreamError
 
 # Bytes taken from an HTTP/2 stream's buffer per pass of the sender (each line its own frame).
 H2_PASS_BYTES = 1 << 18
@@ -202,7 +204,8 @@ class _H2(H2Protocol):
             # The stream or connection closed while this waited: drop what was left.
             if stream_id in self.stream_buffers:
                 await self.stream_buffers.pop(stream_id).close()
-            self.priority.remove_stream(stream_id)
+            with contextlib.suppress(MissingStreamError):
+                self.priority.remove_stream(stream_id)
 
     def _frames(self, stream_id: int, data: bytes) -> bytes:
         limit = self.connection.max_outbound_frame_size
@@ -230,14 +233,29 @@ class _H2(H2Protocol):
                 self._late_data(event)
         await super()._handle_events(kept)
 
+    async def _close_stream(self, stream_id: int) -> None:
+        stream = self.streams.get(stream_id)
+        if stream is not None:
+            _release(stream)
+        await super()._close_stream(stream_id)
+
     def _late_data(self, event: h2.events.DataReceived) -> None:
-        # The answer already ended (an error while the client still sends): keep the
-        # connection's flow going and tell the client to stop, as RFC 9113 section 8.1 says.
-        try:
+        # The answer already ended (an error while the client still sends): the data is
+        # dropped but acknowledged, so a client that sends its whole body before reading the
+        # answer (httpx) can finish, and the connection's other streams keep flowing.
+        with contextlib.suppress(h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
             self.connection.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            self.connection.reset_stream(event.stream_id, h2.errors.ErrorCodes.NO_ERROR)
-        except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
-            pass
+
+
+def _release(stream: object) -> None:
+    """Drop what an ended stream's app left unread. hypercorn hands request data to the app
+    through a bounded queue and waits while it is full: once the app has answered and gone (an
+    error before the body was read), nothing empties it, and the connection's reader would wait
+    forever, stalling every stream of the connection."""
+    queue = getattr(getattr(stream, "app_put", None), "__self__", None)
+    if isinstance(queue, asyncio.Queue):
+        while not queue.empty():
+            queue.get_nowait()
 
 
 class _Protocols:

@@ -5,6 +5,7 @@ objects, and cut into the lines of an inserts stream, with ksqlDB's error bodies
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -63,16 +64,23 @@ async def _read_all(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def drain(receive: Receive, limit: int = 8 * MAX_BODY_BYTES) -> None:
-    """Read and drop the rest of a request body (up to ``limit`` bytes)."""
+async def drain(
+    receive: Receive, limit: int = 8 * MAX_BODY_BYTES, timeout: float = BODY_TIMEOUT_S
+) -> None:
+    """Read and drop the rest of a request body (up to ``limit`` bytes or ``timeout`` seconds).
+
+    Clients that send the whole body before reading the answer (httpx) read it only then.
+    """
     size = 0
-    while size <= limit:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        size += len(message.get("body", b""))
-        if not message.get("more_body", False):
-            return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            while size <= limit:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                size += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
 
 
 def parse_json(text: bytes) -> Any:
