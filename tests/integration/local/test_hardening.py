@@ -360,3 +360,20 @@ def test_a_full_disk_refuses_whole_rows_and_keeps_acknowledged_ones(tmp_path: Pa
         assert _names(url) == visible  # what was acknowledged is exactly what survived
     finally:
         _stop(again)
+
+
+@pytest.mark.parametrize("http2", [False, True])
+def test_a_quiet_push_query_outlives_the_idle_timeout(http2: bool) -> None:
+    with (
+        LocalServer(idle_timeout=0.3) as server,
+        httpx.Client(base_url=server.url, http1=not http2, http2=http2, timeout=10) as client,
+    ):
+        client.post("/ksql", json={"ksql": STREAM}).raise_for_status()
+        body = {"sql": "SELECT * FROM S EMIT CHANGES LIMIT 1;"}
+        with client.stream("POST", "/query-stream", json=body) as response:
+            lines = response.iter_lines()
+            assert json.loads(next(lines))["columnNames"] == ["ID", "NAME"]
+            time.sleep(1.0)  # quiet for more than three idle timeouts
+            with httpx.Client(base_url=server.url) as other:
+                other.post("/ksql", json={"ksql": "INSERT INTO S (ID, NAME) VALUES (5, 'late');"})
+            assert next(lines) == '[5,"late"]'
