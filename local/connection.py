@@ -32,7 +32,7 @@ from hypercorn.asyncio.task_group import TaskGroup
 from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
-from hypercorn.events import Event, RawData
+from hypercorn.events import Closed, Event, RawData
 from hypercorn.protocol.events import Body, EndBody
 from hypercorn.protocol.events import Event as StreamEvent
 from hypercorn.protocol.h2 import H2Protocol
@@ -43,6 +43,8 @@ from priority.priority import MissingStreamError
 
 # Bytes taken from an HTTP/2 stream's buffer per pass of the sender (each line its own frame).
 H2_PASS_BYTES = 1 << 18
+# The largest body of an ``Upgrade: h2c`` request kept until the switch.
+UPGRADE_BODY_BYTES = 64 << 20
 
 
 def _reason(status: int) -> bytes:
@@ -72,10 +74,14 @@ class _BodyBeforeUpgrade:
         self.protocol = protocol
         self.request = request
         self.body: list[bytes] = []
+        self.size = 0
 
     async def handle(self, event: StreamEvent) -> None:
         if isinstance(event, Body):
             self.body.append(bytes(event.data))
+            self.size += len(event.data)
+            if self.size > UPGRADE_BODY_BYTES:  # no answer can follow: the connection ends
+                await self.protocol.send(Closed())
         elif isinstance(event, EndBody):
             await self.protocol.switch_to_h2c(self.request, b"".join(self.body))
 
