@@ -60,7 +60,8 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# Rows per write of a query stream: one send per row is what makes HTTP servers slow.
+# Rows per send of a query stream: one ASGI send per row is what makes HTTP servers slow. Each
+# row still goes out as its own chunk or DATA frame (local/connection.py cuts sends at newlines).
 BATCH_ROWS = 500
 
 # ksqlDB's answer to a failure it did not foresee.
@@ -544,7 +545,7 @@ class KsqlApp:
             pending.append(text)
 
         async def flush() -> None:
-            # One write per received chunk: a send per row is what makes HTTP servers slow.
+            # One send per received chunk (each ack still gets its own frame: connection.py).
             if pending:
                 body = "".join(pending).encode()
                 pending.clear()
