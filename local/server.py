@@ -92,7 +92,8 @@ class LocalServer:
     ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
     HTTP/2 by ALPN). Port 0 picks a free port. ``config`` holds server properties such as
     ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
-    ``data_dir`` keeps topics, streams, tables and queries across restarts.
+    ``data_dir`` keeps topics, streams, tables and queries across restarts. ``idle_timeout`` closes
+    a connection with no request in flight after that many seconds (open queries keep theirs).
     """
 
     def __init__(
