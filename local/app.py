@@ -8,17 +8,35 @@ answer with ksqlDB's exact bodies and framings (see :mod:`.wire`).
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import json
-import secrets
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol
 from urllib.parse import unquote
 
 from .engine.errors import InsertFailed
+from .http_rules import (
+    INSERTS_TYPES,
+    PRINT_TYPES,
+    QUERY_STREAM_TYPES,
+    QUERY_TYPES,
+    BasicAuth,
+    PlainAnswer,
+    negotiate,
+    origin_form,
+)
+from .request_body import (
+    BODY_TIMEOUT_S,
+    Disconnected,
+    Lines,
+    LineTooLong,
+    drain,
+    json_object,
+    object_field,
+    parse_json,
+    read_body,
+)
 from .wire import (
     DELIMITED,
     JSON,
@@ -42,10 +60,19 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# Requests larger than this are refused before they are parsed (inserts streams are not bounded).
-MAX_BODY_BYTES = 8 * 1024 * 1024
-# Rows per write of a query stream: one send per row is what makes HTTP servers slow.
+# Rows per send of a query stream: one ASGI send per row is what makes HTTP servers slow. Each
+# row still goes out as its own chunk or DATA frame (local/connection.py cuts sends at newlines).
 BATCH_ROWS = 500
+
+# ksqlDB's answer to a failure it did not foresee.
+INTERNAL_ERROR = (
+    "The server encountered an internal error when processing the query. "
+    "Please consult the server logs for more information."
+)
+
+INSERTS_FAILED = "Error in processing inserts. Check server logs for details."
+
+_log = logging.getLogger("ksqlpy.local.http")
 
 NO_AUTH_PATHS = frozenset(
     {"/healthcheck", "/v1/metadata", "/v1/metadata/id", "/chc/ready", "/chc/live"}
@@ -127,39 +154,8 @@ class Engine(Protocol):
         """Raise :class:`KsqlHttpError` unless ``name`` can be set per request."""
 
 
-@dataclass(frozen=True, slots=True)
-class BasicAuth:
-    """HTTP basic credentials the server requires."""
-
-    user: str
-    password: str
-    realm: str = "KsqlServer"
-
-    def allows(self, header: str | None) -> bool:
-        """Whether an ``Authorization`` header carries these credentials."""
-        if not header or header[:6].lower() != "basic ":
-            return False
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        user, _, password = decoded.partition(":")
-        return secrets.compare_digest(user, self.user) and secrets.compare_digest(
-            password, self.password
-        )
-
-
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-def _accept(headers: dict[str, str]) -> str | None:
-    """The first media type of ``Accept`` we serve; ``None`` for no preference."""
-    for part in headers.get("accept", "").split(","):
-        media = part.split(";", 1)[0].strip().lower()
-        if media in (V1_JSON, JSON, DELIMITED):
-            return media
-    return None
 
 
 def _is_http2(scope: Scope) -> bool:
@@ -188,65 +184,6 @@ async def _respond_json(send: Send, status: int, value: Any) -> None:
     await _respond(send, status, dumps(value).encode())
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        more = message.get("more_body", False)
-        if size > MAX_BODY_BYTES:
-            # Read the rest (up to a hard cap) so the client gets the answer, not a reset.
-            chunks.clear()
-            if not more or size > 8 * MAX_BODY_BYTES:
-                raise KsqlHttpError(
-                    413,
-                    generic_error(41300, f"Request body is larger than {MAX_BODY_BYTES} bytes"),
-                )
-            continue
-        chunks.append(chunk)
-        if not more:
-            return b"".join(chunks)
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise http_error(40000, f"Invalid JSON in request: {exc}") from exc
-    if not isinstance(value, dict):
-        raise http_error(40000, "Invalid JSON in request: expected a JSON object")
-    return value
-
-
-def _map(request: dict[str, Any], key: str) -> dict[str, Any]:
-    value = request.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise http_error(40000, f"Invalid JSON in request: '{key}' must be an object")
-    return value
-
-
-class _Disconnected(Exception):
-    """The client went away before the request body was read."""
-
-
-async def _drain(receive: Receive, limit: int = 8 * MAX_BODY_BYTES) -> None:
-    """Read and drop the rest of a request body (up to ``limit`` bytes)."""
-    size = 0
-    while size <= limit:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        size += len(message.get("body", b""))
-        if not message.get("more_body", False):
-            return
-
-
 async def _watch_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
     # The only reliable sign that a streaming client left: servers swallow later send() calls.
     while True:
@@ -256,12 +193,28 @@ async def _watch_disconnect(receive: Receive, on_disconnect: Callable[[], None])
             return
 
 
+@contextlib.contextmanager
+def _statement(text: str) -> Iterator[None]:
+    """Engine failures on input it could not take, answered as ksqlDB answers a statement it
+    cannot run (400, ``statement_error``) rather than as a fault of the server."""
+    try:
+        yield
+    except KsqlHttpError:
+        raise
+    except RecursionError as exc:
+        message = "Statement is nested too deeply to run; split the expression"
+        raise http_error(40001, message, text) from exc
+    except (ValueError, ArithmeticError) as exc:
+        raise http_error(40001, f"Statement cannot run: {exc}", text) from exc
+
+
 class KsqlApp:
     """The ASGI app of the local server."""
 
     def __init__(self, engine: Engine, auth: BasicAuth | None = None) -> None:
         self.engine = engine
         self.auth = auth
+        self.body_timeout = BODY_TIMEOUT_S
         self.routes: dict[tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[None]]] = {
             ("POST", "/ksql"): self.ksql,
             ("POST", "/ksql/terminate"): self.terminate,
@@ -294,6 +247,7 @@ class KsqlApp:
         if scope["type"] != "http":
             return
         body_read = False
+        started = False
 
         async def tracked() -> Message:
             nonlocal body_read
@@ -302,16 +256,37 @@ class KsqlApp:
                 body_read = True
             return message
 
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
         try:
-            await self._route(scope, tracked, send)
+            await self._route(origin_form(scope), tracked, sending)
         except KsqlHttpError as exc:
-            # Answer only once the request body is read: replying earlier breaks the whole
-            # HTTP/2 connection in hypercorn.
-            if not body_read:
-                await _drain(tracked)
+            # The rest of the body is read first, so an HTTP/1.1 connection stays usable
+            # (not for a body that trickles in too slowly: that one is cut off).
+            if not body_read and exc.status != 408:
+                await drain(tracked)
             await _respond(send, exc.status, dumps(exc.body).encode(), JSON, exc.headers)
-        except _Disconnected:
+        except PlainAnswer as exc:
+            if not body_read:
+                await drain(tracked)
+            await _respond(send, exc.status, exc.text.encode(), "text/plain")
+        except Disconnected:
             return
+        except Exception as exc:
+            # A fault of ours (logged with its traceback) or of the machine (a full disk: one
+            # line), answered as ksqlDB answers one.
+            if isinstance(exc, OSError):
+                _log.error("%s %s failed: %s", scope["method"], scope["path"], exc)
+            else:
+                _log.exception("%s %s failed", scope["method"], scope["path"])
+            if started:  # a stream already under way just ends (it cannot change status)
+                await send({"type": "http.response.body", "body": b""})
+                return
+            body = dumps(generic_error(50000, INTERNAL_ERROR)).encode()
+            await _respond(send, 500, body, JSON)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
@@ -329,7 +304,7 @@ class KsqlApp:
                 None,
             )
         if handler is None:
-            await _drain(receive)
+            await drain(receive)
             known = path in self.paths or any(path.startswith(p) for _, p in self.prefix_routes)
             if known:
                 await _respond(send, 405, b"Method Not Allowed", "text/plain")
@@ -358,35 +333,54 @@ class KsqlApp:
 
     async def ksql(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /ksql``: run statements, answer their entities."""
-        request = _json_object(await _read_body(receive))
+        request = json_object(await read_body(receive, self.body_timeout))
         text = request.get("ksql") or ""
         if not isinstance(text, str):
             raise http_error(40000, "Invalid JSON in request: 'ksql' must be a string")
-        entities = self.engine.execute(
-            text, _map(request, "streamsProperties"), _map(request, "sessionVariables")
-        )
+        with _statement(text):
+            entities = self.engine.execute(
+                text,
+                object_field(request, "streamsProperties"),
+                object_field(request, "sessionVariables"),
+            )
         await _respond_json(send, 200, entities)
 
     async def terminate(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /ksql/terminate``: drop everything (optionally topics matching patterns)."""
-        request = _json_object(await _read_body(receive))
+        request = json_object(await read_body(receive, self.body_timeout))
         delete = request.get("deleteTopicList") or []
         if not isinstance(delete, list) or not all(isinstance(t, str) for t in delete):
             raise http_error(40000, "Invalid JSON in request: 'deleteTopicList' must be strings")
+        for pattern in delete:
+            try:
+                re.compile(pattern)
+            except (re.error, RecursionError) as exc:
+                raise http_error(
+                    40000, f"Invalid regular expression in deleteTopicList: '{pattern}': {exc}"
+                ) from exc
         await _respond_json(send, 200, self.engine.terminate_cluster(delete))
 
     # -- queries ------------------------------------------------------------------------------
 
     async def query(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /query``: the StreamedRow array (or delimited rows when asked)."""
-        request = _json_object(await _read_body(receive))
+        request = json_object(await read_body(receive, self.body_timeout))
         text = request.get("ksql")
         if not isinstance(text, str) or not text.strip():
             raise http_error(40000, '"ksql" field must be populated')
-        opened = self.engine.open_query(
-            text, _map(request, "streamsProperties"), _map(request, "sessionVariables")
-        )
+        accept_header = _headers(scope).get("accept")
+        with _statement(text):
+            opened = self.engine.open_query(
+                text,
+                object_field(request, "streamsProperties"),
+                object_field(request, "sessionVariables"),
+            )
         if not hasattr(opened, "next_batch"):
+            try:
+                negotiate(accept_header, PRINT_TYPES)
+            except PlainAnswer:
+                opened.close()
+                raise
             if _is_http2(scope):
                 opened.close()
                 await _respond(send, 405, b"", None)
@@ -394,7 +388,11 @@ class KsqlApp:
             await self._stream_print(opened, receive, send, JSON)
             return
         stream: QueryStream = opened  # type: ignore[assignment]
-        accept = _accept(_headers(scope))
+        try:
+            accept = negotiate(accept_header, QUERY_TYPES)
+        except PlainAnswer:
+            stream.close()
+            raise
         if accept == DELIMITED:
             fmt: StreamFormat = DelimitedFormat(stream.encoder)
             header = stream.header_plain
@@ -407,19 +405,19 @@ class KsqlApp:
         """``POST /query-stream``: delimited by default, JSON array or StreamedRow on request."""
         if str(scope.get("http_version")) == "1.0":
             raise http_error(40000, "This endpoint is only available when using HTTP1.1 or HTTP2")
-        request = _json_object(await _read_body(receive))
+        request = json_object(await read_body(receive, self.body_timeout))
         text = request.get("sql")
         if not isinstance(text, str):
             raise http_error(40000, 'Invalid JSON in request: "sql" is a required field')
-        opened = self.engine.open_query(
-            text, _map(request, "properties"), _map(request, "sessionVariables")
-        )
-        accept = _accept(_headers(scope))
+        accept = negotiate(_headers(scope).get("accept"), QUERY_STREAM_TYPES)
+        with _statement(text):
+            opened = self.engine.open_query(
+                text, object_field(request, "properties"), object_field(request, "sessionVariables")
+            )
         if not hasattr(opened, "next_batch"):
             if accept not in (None, DELIMITED):
                 opened.close()
-                await _respond(send, 406, b"Not Acceptable", "text/plain")
-                return
+                raise PlainAnswer(406, "Not Acceptable")
             await self._stream_print(opened, receive, send, DELIMITED)
             return
         stream: QueryStream = opened  # type: ignore[assignment]
@@ -452,15 +450,22 @@ class KsqlApp:
             while True:
                 try:
                     batch = await stream.next_batch(BATCH_ROWS)
+                    if batch is None:
+                        tail = fmt.end(stream.final_message)
+                        break
+                    rows, tombstones = batch
+                    body = fmt.rows(rows, tombstones).encode() if rows else b""
                 except KsqlHttpError as exc:
                     tail = fmt.error(exc.body)
                     break
-                if batch is None:
-                    tail = fmt.end(stream.final_message)
+                except Exception as exc:
+                    # A row the query cannot compute or encode ends it with an error element,
+                    # as ksqlDB ends a query that fails while it runs.
+                    reason = f"{type(exc).__name__}: {exc}"
+                    _log.warning("query %s failed: %s", stream.query_id, reason)
+                    tail = fmt.error(generic_error(50000, reason))
                     break
-                rows, tombstones = batch
-                if rows:
-                    body = fmt.rows(rows, tombstones).encode()
+                if body:
                     await send({"type": "http.response.body", "body": body, "more_body": True})
                     # hypercorn's send() need not yield, and stored rows are ready at once: give
                     # the disconnect watcher its turn, or a gone client's query runs to its end.
@@ -498,7 +503,7 @@ class KsqlApp:
 
     async def close_query(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /close-query``: stop a push query by id; empty 200."""
-        request = _json_object(await _read_body(receive))
+        request = json_object(await read_body(receive, self.body_timeout))
         query_id = request.get("queryId")
         if not isinstance(query_id, str):
             raise http_error(40000, 'Invalid JSON in request: "queryId" is a required field')
@@ -511,8 +516,7 @@ class KsqlApp:
         """``POST /inserts-stream``: HTTP/2 only; one ack per row, an error ack ends it."""
         if not _is_http2(scope):
             raise http_error(40004, "This endpoint is only available when using HTTP2")
-        json_acks = _accept(_headers(scope)) == JSON
-        buffer = b""
+        json_acks = negotiate(_headers(scope).get("accept"), INSERTS_TYPES) == JSON
         inserter: Inserter | None = None
         seq = 0
         started = False
@@ -541,7 +545,7 @@ class KsqlApp:
             pending.append(text)
 
         async def flush() -> None:
-            # One write per received chunk: a send per row is what makes HTTP servers slow.
+            # One send per received chunk (each ack still gets its own frame: connection.py).
             if pending:
                 body = "".join(pending).encode()
                 pending.clear()
@@ -549,45 +553,43 @@ class KsqlApp:
 
         more = True
         failed = False
+        lines = Lines()
         while more and not failed:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
             more = message.get("more_body", False)
-            buffer += message.get("body", b"")
-            lines = buffer.split(b"\n")
-            buffer = lines.pop() if more else b""
-            if not more and lines and not lines[-1].strip():
-                lines.pop()
-            for raw in lines:
+            try:
+                received = lines.feed(message.get("body", b""), more)
+            except LineTooLong as exc:
+                if inserter is None:
+                    raise http_error(40000, str(exc)) from exc
+                ack(insert_error(seq, 40000, str(exc)))
+                received, failed = [], True
+            for raw in received:
                 if not raw.strip():
                     continue
                 if inserter is None:
                     try:
-                        request = _json_object(raw)
+                        request = json_object(raw)
                         target = request.get("target")
                         if not isinstance(target, str):
                             raise http_error(
                                 40000, 'Invalid JSON in request: "target" is a required field'
                             )
-                        inserter = self.engine.inserter(target, _map(request, "properties"))
+                        inserter = self.engine.inserter(target, object_field(request, "properties"))
                     except KsqlHttpError as exc:
                         # The error goes out at once, as ksqlDB sends it, so a client that keeps
-                        # the request open (a duplex stream) hears it now. The response ends only
-                        # after the rest of the body is read: hypercorn forgets a stream whose
-                        # response ended, and the client's next DATA frame then breaks the whole
-                        # HTTP/2 connection.
+                        # the request open (a duplex stream) hears it now; rows it still sends
+                        # reset the stream (see connection.py), the connection stays.
                         body = dumps(exc.body).encode()
-                        await _respond(send, exc.status, body, JSON, exc.headers, more_body=more)
-                        if more:
-                            await _drain(receive)
-                            await send({"type": "http.response.body", "body": b""})
+                        await _respond(send, exc.status, body, JSON, exc.headers)
                         return
                     await start()
                     continue
                 try:
                     try:
-                        row = json.loads(raw)
+                        row = parse_json(raw)
                     except ValueError as exc:
                         raise InsertFailed(40000, "Invalid JSON in inserts stream") from exc
                     if not isinstance(row, dict):
@@ -595,6 +597,11 @@ class KsqlApp:
                     inserter.insert(row)
                 except InsertFailed as exc:
                     ack(insert_error(seq, exc.code, exc.message))
+                    failed = True
+                    break
+                except OSError as exc:  # the row could not be stored (a full disk): not kept
+                    _log.error("insert into %s failed: %s", target, exc)
+                    ack(insert_error(seq, 50000, INSERTS_FAILED))
                     failed = True
                     break
                 ack(insert_ack(seq))

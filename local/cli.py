@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"ksqlpy-local: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ValueError as exc:  # a certificate or key that cannot be used
+        print(f"ksqlpy-local: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 0
 

@@ -157,7 +157,11 @@ class CaseRunner:
         }
         with (
             LocalServer(config=config) as server,
-            httpx.Client(base_url=server.url, timeout=30) as http,
+            # ksqlDB's test client asks for the StreamedRow format (httpx alone sends */*,
+            # which a real server answers with delimited rows).
+            httpx.Client(
+                base_url=server.url, timeout=30, headers={"Accept": "application/vnd.ksql.v1+json"}
+            ) as http,
         ):
             self.server = server
             self._initialize_topics(server)

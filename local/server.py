@@ -10,26 +10,75 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import threading
 from pathlib import Path
 from types import TracebackType
 
-from hypercorn.asyncio import serve
+from hypercorn.app_wrappers import ASGIWrapper
+from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 
-from .app import BasicAuth, KsqlApp
+from .app import KsqlApp
+from .connection import connection_handler
 from .engine import Engine
+from .http_rules import BasicAuth
 from .storage import FileLog, Log, MemoryLog
 
 PUMP_INTERVAL_S = 0.1
+# A connection with no request in flight is closed after this long (it also bounds a client
+# that trickles the head of a request).
+IDLE_TIMEOUT_S = 120.0
+# Answers to requests still running at shutdown get this long to finish.
+GRACE_S = 1.0
+
+_http_log = logging.getLogger("ksqlpy.local.http")
 
 
-def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
-    # At shutdown hypercorn cancels its connection tasks and asyncio reports each from a stream
-    # callback; those are expected, anything else is reported as usual.
-    if isinstance(context.get("exception"), asyncio.CancelledError):
-        return
-    loop.default_exception_handler(context)
+class _LoopErrors:
+    """The event loop's exception handler: expected noise dropped, descriptor exhaustion said
+    at most once a minute (asyncio itself retries accepting every second), the rest reported."""
+
+    def __init__(self) -> None:
+        self.said_at: float | None = None
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, asyncio.CancelledError):
+            return  # connection tasks cancelled at shutdown
+        if context.get("message") == "socket.accept() out of system resource":
+            now = loop.time()
+            if self.said_at is None or now - self.said_at > 60:
+                self.said_at = now
+                _http_log.warning(
+                    "cannot accept connections: %s; retrying every second "
+                    "(raise the limit with 'ulimit -n' or close idle clients)",
+                    exc,
+                )
+            return
+        loop.default_exception_handler(context)
+
+
+def _check_tls_files(certfile: Path, keyfile: Path) -> None:
+    """Load the certificate and key once, so a bad one is named before the server starts."""
+    for kind, path, marker in (
+        ("certificate", certfile, "-----BEGIN CERTIFICATE-----"),
+        ("key", keyfile, "PRIVATE KEY-----"),
+    ):
+        try:
+            text = path.read_bytes().decode("latin-1")
+        except OSError as exc:
+            raise ValueError(f"cannot read TLS {kind} file '{path}': {exc.strerror}") from exc
+        if marker not in text:
+            raise ValueError(f"TLS {kind} file '{path}' holds no PEM {kind} ({marker} not found)")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except ssl.SSLError as exc:
+        reason = (exc.reason or exc.strerror or str(exc)).replace("_", " ").lower()
+        raise ValueError(
+            f"TLS certificate '{certfile}' and key '{keyfile}' cannot be used together: {reason} "
+            "(is the key the certificate's own, unencrypted?)"
+        ) from exc
 
 
 class LocalServer:
@@ -43,7 +92,8 @@ class LocalServer:
     ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
     HTTP/2 by ALPN). Port 0 picks a free port. ``config`` holds server properties such as
     ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
-    ``data_dir`` keeps topics, streams, tables and queries across restarts.
+    ``data_dir`` keeps topics, streams, tables and queries across restarts. ``idle_timeout`` closes
+    a connection with no request in flight after that many seconds (open queries keep theirs).
     """
 
     def __init__(
@@ -58,11 +108,14 @@ class LocalServer:
         log: Log | None = None,
         config: dict[str, str] | None = None,
         data_dir: str | Path | None = None,
+        idle_timeout: float = IDLE_TIMEOUT_S,
     ) -> None:
         if (user is None) != (password is None):
             raise ValueError("basic auth needs both a user and a password")
         if (certfile is None) != (keyfile is None):
             raise ValueError("TLS needs both a certificate file and a key file")
+        if certfile is not None and keyfile is not None:
+            _check_tls_files(Path(certfile), Path(keyfile))
         self.host = host
         self.port = port
         self.tls = certfile is not None
@@ -74,18 +127,20 @@ class LocalServer:
         self.engine.restore()
         self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)
         self.config = Config()
-        self.config.keep_alive_timeout = 24 * 3600.0  # push queries stay quiet for long periods
-        self.config.graceful_timeout = 1.0
+        # Only a connection with no request in flight times out: push queries stay open.
+        self.config.keep_alive_timeout = idle_timeout
+        self.config.graceful_timeout = GRACE_S
         # hypercorn closes an HTTP/2 connection after 1,000 requests by default; clients that
         # keep one connection for a long session (inserts, shells) should not see that.
         self.config.keep_alive_max_requests = 1 << 31
         self.config.h2_max_inbound_frame_size = 1 << 20
         self.config.accesslog = None
-        self.config.errorlog = logging.getLogger("ksqlpy.local.http")
+        self.config.errorlog = _http_log
         if certfile is not None and keyfile is not None:
             self.config.certfile = str(certfile)
             self.config.keyfile = str(keyfile)
-        self._fd: int | None = None
+        self._sock: socket.socket | None = None
+        self._loop_errors = _LoopErrors()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -101,7 +156,8 @@ class LocalServer:
 
     def _bind(self) -> None:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # The protocol named, so asyncio turns Nagle off on accepted sockets (it checks it).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
@@ -112,26 +168,45 @@ class LocalServer:
             ) from exc
         sock.listen(256)
         self.port = sock.getsockname()[1]
-        # hypercorn adopts the descriptor and closes it at shutdown.
-        self._fd = sock.detach()
-        self.config.bind = [f"fd://{self._fd}"]
+        self._sock = sock
 
     async def serve(self) -> None:
         """Serve until :meth:`stop` (or task cancellation); binds first if needed."""
-        if self._fd is None:
+        if self._sock is None:
             self._bind()
+        assert self._sock is not None
         self._loop = asyncio.get_running_loop()
-        self._loop.set_exception_handler(_quiet_cancellation)
+        self._loop.set_exception_handler(self._loop_errors)
         self._stop = asyncio.Event()
+        context = WorkerContext(None)
+        connections: set[asyncio.Task[None]] = set()
+        app = ASGIWrapper(self.app)  # type: ignore[arg-type]
+        handle = connection_handler(app, self.config, context, connections)
+
+        listener = await asyncio.start_server(
+            handle,
+            sock=self._sock,
+            ssl=self.config.create_ssl_context(),
+            ssl_handshake_timeout=self.config.ssl_handshake_timeout if self.tls else None,
+        )
         self._ready.set()
         pumping = asyncio.ensure_future(self._pump())
         try:
-            await serve(self.app, self.config, shutdown_trigger=self._stop.wait)  # type: ignore[arg-type]
+            await self._stop.wait()
         finally:
             pumping.cancel()
-            self._fd = None
+            await context.terminated.set()
+            listener.close()
             for query in list(self.engine.queries.values()):
                 query.close()
+            if connections:
+                _, late = await asyncio.wait(connections, timeout=GRACE_S)
+                for task in late:
+                    task.cancel()
+                if late:
+                    await asyncio.wait(late, timeout=GRACE_S)
+            await listener.wait_closed()
+            self._sock = None
 
     @property
     def ready(self) -> bool:

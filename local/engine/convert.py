@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -41,6 +42,13 @@ _DTYPES: dict[Any, SqlType] = {
     exp.DType.TIME: TIME,
     exp.DType.TIMESTAMP: TIMESTAMP,
 }
+
+
+def clause_integer(text: str, clause: str) -> int:
+    """The integer of a ``LIMIT`` or ``INTERVAL`` clause, refused as ksqlDB refuses others."""
+    if not re.fullmatch(r"[+-]?\d{1,10}", text):
+        raise KsqlStatementError(f"Value must be integer for command: {clause}")
+    return int(text)
 
 
 def identifier_name(node: exp.Expression | str) -> str:

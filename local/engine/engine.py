@@ -43,7 +43,14 @@ from ..storage import Log, TopicExistsError
 from ..wire import KsqlHttpError, http_error, statement_error
 from . import functions
 from .aggregate import UNIT_MS
-from .convert import CoercionError, coerce, hashable, identifier_name, sql_type
+from .convert import (
+    CoercionError,
+    clause_integer,
+    coerce,
+    hashable,
+    identifier_name,
+    sql_type,
+)
 from .errors import KsqlStatementError
 from .expr import Scope, compile_expr, is_null_type
 from .join import JoinPipeline, join_sources
@@ -64,6 +71,7 @@ from .queries import (
     value_serde,
 )
 from .serde import Serde, check_format
+from .syntax import syntax_message
 from .types import BYTES, SqlType
 
 VERSION = "8.4.0"
@@ -351,8 +359,8 @@ class Engine:
             self,
             topic,
             bool(node.args.get("from_beginning")),
-            int(interval.name) if interval is not None else 1,
-            int(limit.name) if limit is not None else None,
+            clause_integer(interval.name, "INTERVAL") if interval is not None else 1,
+            clause_integer(limit.name, "LIMIT") if limit is not None else None,
         )
 
     def _scalable(self, plan: Any) -> bool:
@@ -1235,12 +1243,6 @@ def _column_name(text: str) -> str:
     if len(text) > 1 and text.startswith("`") and text.endswith("`"):
         return text[1:-1]
     return text.upper()
-
-
-def syntax_message(error: KsqlSyntaxError, text: str) -> str:
-    """ksqlDB's ``line L:C: Syntax Error`` shape, with ksqlpy's description and caret after it."""
-    detail = error.description + (f"\n{error.snippet}" if error.snippet else "")
-    return f"line {error.line}:{error.column}: Syntax Error\n\nStatement: {text}\n{detail}"
 
 
 def _window_props(kind: str, size: Any) -> tuple[str, int | None]:

@@ -92,7 +92,9 @@ def _literal(node: exp.Literal) -> tuple[Fn, SqlType]:
         value: Any = text
         kind = STRING
     elif re.fullmatch(r"[+-]?\d+", text):
-        value = int(text)
+        # ksqlDB reads integer literals as Java longs; anything longer is refused.
+        if len(text.lstrip("+-")) > 19 or not -(2**63) <= (value := int(text)) < 2**63:
+            raise KsqlStatementError(f"Invalid numeric literal: {text}")
         kind = INTEGER if -(2**31) <= value < 2**31 else BIGINT
     elif re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", text):
         # ksqlDB reads 1.50 as DECIMAL(3, 2), not DOUBLE.

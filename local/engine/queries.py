@@ -25,7 +25,7 @@ from ksqlpy.sql._nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
 from ..storage import Record, UnknownTopicError
 from ..wire import RowEncoder, http_error
-from .convert import identifier_name
+from .convert import clause_integer, identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
@@ -266,7 +266,7 @@ def _plan_join(engine: Engine, select: KsqlSelect, sql: str, push: bool) -> Quer
     projection = Projection.of(pipeline.outputs)
     limit = None
     if select.args.get("limit") is not None:
-        limit = int(select.args["limit"].expression.name)
+        limit = clause_integer(select.args["limit"].expression.name, "LIMIT")
     return QueryPlan(
         sql, sources[0][0], RowReader(sources[0][0]), None, projection, limit, push, pipeline
     )
@@ -331,7 +331,7 @@ def plan_select(engine: Engine, select: KsqlSelect, sql: str) -> QueryPlan:
         )
     limit = None
     if select.args.get("limit") is not None:
-        limit = int(select.args["limit"].expression.name)
+        limit = clause_integer(select.args["limit"].expression.name, "LIMIT")
         if limit < 0:
             raise KsqlStatementError("LIMIT must not be negative")
     where_node = select.args["where"].this if select.args.get("where") is not None else None

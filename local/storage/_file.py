@@ -8,14 +8,16 @@ appended to; a torn last line from a crash is ignored when loading.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, unquote
 
-from ._base import Headers, Record, TopicInfo
+from ._base import Record, TopicInfo
 from ._memory import MemoryLog
 
 
@@ -34,9 +36,11 @@ class FileLog(MemoryLog):
         super().__init__()
         self.root = Path(directory) / "topics"
         self.root.mkdir(parents=True, exist_ok=True)
-        self._files: dict[tuple[str, int], IO[str]] = {}
+        self._files: dict[tuple[str, int], BinaryIO] = {}
         self._file_lock = threading.Lock()
+        self._loading = True
         self._load()
+        self._loading = False
 
     def _dir(self, topic: str) -> Path:
         return self.root / quote(topic, safe="")
@@ -85,33 +89,35 @@ class FileLog(MemoryLog):
                 self._files.pop(key).close()
         shutil.rmtree(self._dir(name), ignore_errors=True)
 
-    def append(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        *,
-        timestamp: int | None = None,
-        headers: Headers = (),
-        partition: int | None = None,
-    ) -> Record:
-        record = super().append(
-            topic, key, value, timestamp=timestamp, headers=headers, partition=partition
-        )
+    def _persist(self, record: Record) -> None:
+        if self._loading:
+            return
         line: list[Any] = [
             record.timestamp,
             _b64(record.key),
             _b64(record.value),
             [[k, _b64(v)] for k, v in record.headers],
         ]
+        data = (json.dumps(line, separators=(",", ":")) + "\n").encode()
+        place = (record.topic, record.partition)
+        path = self._dir(record.topic) / f"{record.partition}.jsonl"
         with self._file_lock:
-            handle = self._files.get((topic, record.partition))
+            handle = self._files.get(place)
             if handle is None:
-                path = self._dir(topic) / f"{record.partition}.jsonl"
-                handle = self._files[(topic, record.partition)] = path.open("a")
-            handle.write(json.dumps(line, separators=(",", ":")) + "\n")
-            handle.flush()
-        return record
+                handle = self._files[place] = path.open("ab", buffering=0)
+            start = handle.tell()
+            try:
+                written = 0
+                while written < len(data):
+                    written += handle.write(data[written:]) or 0
+            except OSError:
+                # A full disk (or a size limit): cut the torn line off, so the file holds
+                # whole records only and the record is refused as a whole.
+                self._files.pop(place, None)
+                handle.close()
+                with contextlib.suppress(OSError):
+                    os.truncate(path, start)
+                raise
 
     def close(self) -> None:
         with self._file_lock:

@@ -101,10 +101,14 @@ class MemoryLog(Log):
             records = state.partitions[partition]
             stamp = int(time.time() * 1000) if timestamp is None else timestamp
             record = Record(topic, partition, len(records), stamp, key, value, headers)
+            self._persist(record)  # before it is visible: a record that fails is not there
             records.append(record)
             state.version += 1
         self._wake_all(state)
         return record
+
+    def _persist(self, record: Record) -> None:
+        """Make ``record`` durable, or raise ``OSError`` (then it is not appended)."""
 
     def _wake_all(self, state: _Topic) -> None:
         waiters, state.waiters = state.waiters, []

@@ -22,8 +22,12 @@ def _insert(ksql: Any, rows: list[tuple[int, str, int, int]]) -> None:
     )
 
 
+# What ksqlDB answers a request with no preference; httpx sends */*, which gets delimited rows.
+V1_JSON = {"Accept": "application/vnd.ksql.v1+json"}
+
+
 def _pull(http: httpx.Client, sql: str) -> list[Any]:
-    response = http.post("/query", json={"ksql": sql})
+    response = http.post("/query", json={"ksql": sql}, headers=V1_JSON)
     assert response.status_code == 200, response.text
     return list(json.loads(response.text))
 

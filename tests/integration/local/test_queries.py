@@ -19,6 +19,8 @@ PV = (
     "WITH (KAFKA_TOPIC='pv', VALUE_FORMAT='JSON');"
 )
 EARLIEST = {"auto.offset.reset": "earliest"}
+# What ksqlDB answers a request with no preference; httpx sends */*, which gets delimited rows.
+V1_JSON = {"Accept": "application/vnd.ksql.v1+json"}
 
 
 def _fill(ksql: Any) -> None:
@@ -37,6 +39,7 @@ def test_query_endpoint_frames_a_limited_push_query_exactly(ksql: Any, http: htt
             "ksql": "SELECT ID, NAME FROM PV EMIT CHANGES LIMIT 2;",
             "streamsProperties": EARLIEST,
         },
+        headers=V1_JSON,
     )
     assert response.headers["content-type"] == "application/vnd.ksql.v1+json"
     text = response.text
@@ -147,7 +150,10 @@ def test_push_query_delivers_rows_inserted_later_and_close_query_ends_it(
         with (
             httpx.Client(base_url=server.url, timeout=10) as client,
             client.stream(
-                "POST", "/query", json={"ksql": "SELECT ID, NAME FROM PV EMIT CHANGES;"}
+                "POST",
+                "/query",
+                json={"ksql": "SELECT ID, NAME FROM PV EMIT CHANGES;"},
+                headers=V1_JSON,
             ) as response,
         ):
             for line in response.iter_lines():
@@ -243,7 +249,9 @@ def test_pull_query_on_source_table_returns_latest_row_per_key_with_key_marked(
         "INSERT INTO USERS (ID, NAME) VALUES (2, 'b');"
         "INSERT INTO USERS (ID, NAME) VALUES (1, 'a2');",
     )
-    response = http.post("/query", json={"ksql": "SELECT * FROM USERS WHERE ID = 1;"})
+    response = http.post(
+        "/query", json={"ksql": "SELECT * FROM USERS WHERE ID = 1;"}, headers=V1_JSON
+    )
     elements = json.loads(response.text)  # buffered pull framing is valid JSON
     header, row = elements
     assert header["header"]["schema"] == "`ID` INTEGER KEY, `NAME` STRING"
