@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlDuration, KsqlSelect, KsqlWindow
+from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlWindow
 
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError

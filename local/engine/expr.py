@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlDereference, KsqlMap
+from ksqlpy.sql.nodes import KsqlDereference, KsqlMap
 
 from . import functions
 from .convert import CoercionError, coerce, identifier_name, parse_timestamp, sql_type

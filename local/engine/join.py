@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlJoin, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlJoin, KsqlSelect, KsqlStructAll
 
 from ..storage import Log, Record
 from .aggregate import duration_ms
@@ -24,7 +24,7 @@ from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
 from .metastore import Source
-from .queries import WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
 from .types import BIGINT, SqlType
 
 

@@ -9,30 +9,22 @@ short timer, so results follow their inputs closely.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
+from ..storage import Log
 from .aggregate import Aggregator, Change, is_aggregate
 from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, compile_expr
+from .join import JoinPipeline, drain, ordered
 from .metastore import Column, Source
-from .queries import (
-    WINDOW_BOUNDS,
-    RowReader,
-    compile_where,
-    key_serde,
-    source_scope,
-    value_serde,
-)
+from .rows import WINDOW_BOUNDS, RowReader, compile_where, key_serde, source_scope, value_serde
 from .serde import Serde
 from .types import BIGINT, SqlType
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 BATCH = 1000
 
@@ -246,9 +238,8 @@ class PersistentQuery:
         self.keys = key_serde(self.sink)
         self.values = value_serde(self.sink)
 
-    def pump(self, engine: Engine) -> int:
+    def pump(self, log: Log) -> int:
         """Process every record appended to the source since the last call; return the count."""
-        log = engine.log
         topic = self.source.topic
         if log.topic(topic) is None or log.topic(self.sink.topic) is None:
             return 0
@@ -282,17 +273,17 @@ class PersistentQuery:
                         record.offset < self.quiet_until[partition]
                     )
                     for out in [] if quiet else outputs:
-                        self._write(engine, out)
+                        self._write(log, out)
         return done
 
-    def _write(self, engine: Engine, out: Emitted) -> None:
+    def _write(self, log: Log, out: Emitted) -> None:
         key_values = list(out.keys)
         if self.sink.windowed:
             window = out.window or (None, None)
             key_values += list(window)
         key = self.keys.serialize(key_values) if self.sink.key_count else None
         value = None if out.values is None else self.values.serialize(out.values)
-        engine.log.append(self.sink.topic, key, value, timestamp=out.rowtime)
+        log.append(self.sink.topic, key, value, timestamp=out.rowtime)
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
@@ -343,7 +334,7 @@ class JoinPersistentQuery:
     sql: str
     sources: list[Source]
     sink: Source
-    pipeline: Any  # join.JoinPipeline
+    pipeline: JoinPipeline
     positions: list[list[int]]
     keys: Serde = field(init=False)
     values: Serde = field(init=False)
@@ -359,19 +350,16 @@ class JoinPersistentQuery:
         """The left input (where SHOW and DESCRIBE list the query as a reader)."""
         return self.sources[0]
 
-    def pump(self, engine: Engine) -> int:
+    def pump(self, log: Log) -> int:
         """Process what is new in either input, oldest first; return how many records."""
-        from .join import drain, ordered
-
-        log = engine.log
         if any(log.topic(s.topic) is None for s in [*self.sources, self.sink]):
             return 0
         records = ordered(drain(log, self.sources, self.positions))
         for joined in self.pipeline.run(records):
-            self._write(engine, joined)
+            self._write(log, joined)
         return len(records)
 
-    def _write(self, engine: Engine, joined: Any) -> None:
+    def _write(self, log: Log, joined: Any) -> None:
         outputs = self.pipeline.outputs
         if joined.row is None:
             keys = [joined.key]
@@ -380,7 +368,7 @@ class JoinPersistentQuery:
             keys = [o.fn(joined.row) for o in outputs if o.key]
             value = self.values.serialize([o.fn(joined.row) for o in outputs if not o.key])
         key = self.keys.serialize(keys) if self.sink.key_count else None
-        engine.log.append(self.sink.topic, key, value, timestamp=joined.rowtime)
+        log.append(self.sink.topic, key, value, timestamp=joined.rowtime)
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""

@@ -1,7 +1,7 @@
 """Runs ksqlDB's own REST query-validation cases against the local server, over HTTP.
 
-``python -m ksqlpy.local.conformance [PATH ...]`` (files or folders of ksqlDB's case files, read
-recursively; default ``../shared/ksqldb-tests``: the REST cases in ``rest/`` and the
+``python tests/conformance/ksqldb_cases.py [PATH ...]`` (files or folders of ksqlDB's case
+files, read recursively; default ``../shared/ksqldb-tests``: the REST cases in ``rest/`` and the
 query-translation cases in ``qtt/``, whose expectations are output records and refusals) prints a
 pass/fail/unsupported table per file and ends with ``conformance: P passed, F failed, U
 unsupported``.
@@ -30,9 +30,13 @@ from typing import Any
 
 import httpx
 
-from .engine.metastore import Source
-from .engine.queries import key_serde, value_serde
-from .server import LocalServer
+from ksqlpy.local import LocalServer
+from ksqlpy.local.engine.convert import coerce
+from ksqlpy.local.engine.metastore import Source
+from ksqlpy.local.engine.rows import key_serde, value_serde
+from ksqlpy.local.engine.sources import with_properties
+from ksqlpy.sql import parse_one
+from ksqlpy.sql.nodes import KsqlCreate
 
 REGISTRY_FORMATS = re.compile(
     r"(?i)\b(?:value_format|key_format|format)\s*=\s*'(?:avro|protobuf|protobuf_nosr|json_sr)'"
@@ -193,11 +197,6 @@ class CaseRunner:
     def _initialize_topics(self, server: LocalServer) -> None:
         """Create the topics the case uses up front, as ksqlDB's harness does (4 partitions
         unless the case or the statement says otherwise)."""
-        from ksqlpy.sql import parse_one
-        from ksqlpy.sql._nodes import KsqlCreate
-
-        from .engine.engine import _with_properties
-
         wanted: dict[str, int] = {}
         for topic in self.case.get("topics", []):
             wanted[topic["name"]] = int(topic.get("partitions", DEFAULT_PARTITIONS))
@@ -208,7 +207,7 @@ class CaseRunner:
                 continue
             if not isinstance(node, KsqlCreate) or node.args.get("expression") is not None:
                 continue
-            props = _with_properties(node.args.get("properties"))
+            props = with_properties(node.args.get("properties"))
             if "KAFKA_TOPIC" in props:
                 name = str(props["KAFKA_TOPIC"])
                 wanted.setdefault(name, int(props.get("PARTITIONS") or DEFAULT_PARTITIONS))
@@ -459,8 +458,6 @@ def _serialize_side(source: Source | None, value: Any, key_side: bool) -> bytes 
     if fmt == "DELIMITED" or (fmt == "KAFKA" and columns and columns[0].type.base == "STRING"):
         return str(value).encode()
     serde = key_serde(source) if key_side else value_serde(source)
-    from .engine.convert import coerce
-
     if isinstance(value, dict) and not key_side:
         upper = {k.upper(): v for k, v in value.items()}
         values = [coerce(upper.get(c.name.upper()), c.type, lenient=True) for c in columns]
@@ -470,8 +467,6 @@ def _serialize_side(source: Source | None, value: Any, key_side: bool) -> bytes 
 
 
 def _key_values(source: Source, value: Any) -> list[Any]:
-    from .engine.convert import coerce
-
     keys = source.keys
     if len(keys) == 1:
         return [coerce(value, keys[0].type, lenient=True)]
