@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -310,3 +311,48 @@ def hashable(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple((k, hashable(v)) for k, v in value.items())
     return value
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS`` in UTC with no zone, as ksqlDB prints TIMESTAMP."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+
+
+def format_time(value: dt.time) -> str:
+    """As Java's ``LocalTime.ofSecondOfDay(..).toString()``: no millis, ``:ss`` only if not 0."""
+    if value.second:
+        return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def format_double(value: float) -> float | str:
+    """Doubles as JSON numbers; NaN and infinities as Java spells them, in strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
+    """CAST between SQL types, as ksqlDB converts."""
+    if target.base == "STRING":
+        if source.base == "BOOLEAN":
+            return "true" if value else "false"
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, float):
+            out = format_double(value)
+            return out if isinstance(out, str) else repr(value).replace("e+", "E").replace("e", "E")
+        if source.base in ("TIMESTAMP", "DATE", "TIME"):
+            if source.base == "TIMESTAMP":
+                return format_timestamp(value)
+            return format_time(value) if source.base == "TIME" else value.isoformat()
+        return str(value)
+    if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
+        return int(value)
+    if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
+        value, str
+    ):
+        return coerce(value.strip(), target, lenient=True)
+    return coerce(value, target, lenient=True)

@@ -18,7 +18,7 @@ from typing import Any
 from .convert import CoercionError, coerce
 from .errors import KsqlStatementError
 from .metastore import Column
-from .types import ArrayType, DecimalType, MapType, SqlType, StructType
+from .types import ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
 
 SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE")
 NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
@@ -259,18 +259,6 @@ def _reader(kind: SqlType) -> Callable[[Any], Any]:
     return read
 
 
-def _needs_decimal(kind: SqlType) -> bool:
-    if kind.base == "DECIMAL":
-        return True
-    if isinstance(kind, ArrayType):
-        return _needs_decimal(kind.element)
-    if isinstance(kind, MapType):
-        return _needs_decimal(kind.value)
-    if isinstance(kind, StructType):
-        return any(_needs_decimal(t) for _, t in kind.fields)
-    return False
-
-
 def _from_json(value: Any, kind: SqlType) -> Any:
     if isinstance(value, Decimal) and kind.base != "DECIMAL":
         value = float(value) if kind.base == "DOUBLE" or value != int(value) else int(value)
@@ -298,7 +286,7 @@ class JsonSerde(Serde):
         self.readers = [(c.name, _reader(c.type)) for c in self.columns]
         self.writers = [(c.name, _writer(c.type)) for c in self.columns]
         # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits.
-        exact = any(_needs_decimal(c.type) for c in self.columns)
+        exact = any(has_decimal(c.type) for c in self.columns)
         self.decode = _EXACT if exact else _PLAIN
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
