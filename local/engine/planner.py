@@ -150,13 +150,26 @@ class QueryPlan:
         }
 
 
-def _plan_join(metastore: Metastore, select: KsqlSelect, sql: str, push: bool) -> QueryPlan:
+def limit_of(select: KsqlSelect) -> int | None:
+    """The LIMIT of a query as a number (``LIMIT -1`` parses as a negation of 1)."""
+    clause = select.args.get("limit")
+    if clause is None:
+        return None
+    node = clause.expression
+    sign = 1
+    while isinstance(node, exp.Neg):
+        node, sign = node.this, -sign
+    if not isinstance(node, exp.Literal) or node.is_string or not node.this.isdigit():
+        raise KsqlStatementError(f"LIMIT must be an integer: {clause.expression.sql('ksql')}")
+    return sign * int(node.this)
+
+
+def _plan_join(
+    metastore: Metastore, select: KsqlSelect, sql: str, push: bool, limit: int | None
+) -> QueryPlan:
     sources = join_sources(metastore.sources, select)
     pipeline = JoinPipeline(select, sources, metastore.types)
     projection = Projection.of(pipeline.outputs)
-    limit = None
-    if select.args.get("limit") is not None:
-        limit = int(select.args["limit"].expression.name)
     return QueryPlan(
         sql, sources[0][0], RowReader(sources[0][0]), None, projection, limit, push, pipeline
     )
@@ -190,8 +203,11 @@ def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan
     push = select.args.get("emit") is not None
     if not push:
         _check_pull(select)
+    limit = limit_of(select)
+    if limit is not None and limit < 0:
+        raise KsqlStatementError("LIMIT must not be negative")
     if select.args.get("joins"):
-        return _plan_join(metastore, select, sql, push)
+        return _plan_join(metastore, select, sql, push, limit)
     if select.args.get("partition_by"):
         raise KsqlStatementError(
             "PARTITION BY in transient queries is not supported by the ksqlpy local server yet."
@@ -215,11 +231,6 @@ def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan
             "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
             "push query."
         )
-    limit = None
-    if select.args.get("limit") is not None:
-        limit = int(select.args["limit"].expression.name)
-        if limit < 0:
-            raise KsqlStatementError("LIMIT must not be negative")
     where_node = select.args["where"].this if select.args.get("where") is not None else None
     return QueryPlan(
         sql, source, RowReader(source), where, projection, limit, push, pipeline, where_node
@@ -237,8 +248,8 @@ def _check_pull(select: KsqlSelect) -> None:
     for clause, label in (("joins", "JOIN"), ("group", "GROUP BY"), ("window", "WINDOW")):
         if select.args.get(clause):
             raise KsqlStatementError(f"Pull queries don't support {label} clauses.{PULL_HINT}")
-    limit = select.args.get("limit")
-    if limit is not None and limit.expression.name.startswith("-"):
+    limit = limit_of(select)
+    if limit is not None and limit < 0:
         raise KsqlStatementError(
             "Pull queries don't support negative integers in the LIMIT clause. "
             "See https://cnfl.io/queries for more info."
