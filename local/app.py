@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from .engine.errors import InsertFailed
+from .engine.errors import EngineError, InsertFailed
+from .engine.types import SqlType
 from .wire import (
     DELIMITED,
     JSON,
@@ -33,6 +34,7 @@ from .wire import (
     dumps,
     generic_error,
     http_error,
+    http_error_of,
     insert_ack,
     insert_error,
 )
@@ -58,7 +60,7 @@ class QueryStream(Protocol):
     query_id: str
     header_v1: dict[str, Any]
     header_plain: dict[str, Any]
-    encoder: RowEncoder
+    column_types: list[SqlType]
     buffered: bool
     final_message: str | None
 
@@ -124,7 +126,7 @@ class Engine(Protocol):
         """``/status/type/entity/action``: one command's status, or ``None``."""
 
     def is_valid_property(self, name: str) -> None:
-        """Raise :class:`KsqlHttpError` unless ``name`` can be set per request."""
+        """Raise :class:`EngineError` unless ``name`` can be set per request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +306,8 @@ class KsqlApp:
 
         try:
             await self._route(scope, tracked, send)
-        except KsqlHttpError as exc:
+        except (KsqlHttpError, EngineError) as error:
+            exc = http_error_of(error)
             # Answer only once the request body is read: replying earlier breaks the whole
             # HTTP/2 connection in hypercorn.
             if not body_read:
@@ -396,11 +399,11 @@ class KsqlApp:
         stream: QueryStream = opened  # type: ignore[assignment]
         accept = _accept(_headers(scope))
         if accept == DELIMITED:
-            fmt: StreamFormat = DelimitedFormat(stream.encoder)
+            fmt: StreamFormat = DelimitedFormat(RowEncoder(stream.column_types))
             header = stream.header_plain
         else:
             cls = BufferedStreamedRowFormat if stream.buffered else StreamedRowFormat
-            fmt, header = cls(stream.encoder), stream.header_v1
+            fmt, header = cls(RowEncoder(stream.column_types)), stream.header_v1
         await self._stream_rows(stream, fmt, header, receive, send)
 
     async def query_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -424,13 +427,13 @@ class KsqlApp:
             return
         stream: QueryStream = opened  # type: ignore[assignment]
         if accept == JSON:
-            fmt: StreamFormat = JsonArrayFormat(stream.encoder)
+            fmt: StreamFormat = JsonArrayFormat(RowEncoder(stream.column_types))
             header = stream.header_plain
         elif accept == V1_JSON:
             cls = BufferedStreamedRowFormat if stream.buffered else StreamedRowFormat
-            fmt, header = cls(stream.encoder), stream.header_v1
+            fmt, header = cls(RowEncoder(stream.column_types)), stream.header_v1
         else:
-            fmt, header = DelimitedFormat(stream.encoder), stream.header_plain
+            fmt, header = DelimitedFormat(RowEncoder(stream.column_types)), stream.header_plain
         await self._stream_rows(stream, fmt, header, receive, send)
 
     async def _stream_rows(
@@ -452,8 +455,8 @@ class KsqlApp:
             while True:
                 try:
                     batch = await stream.next_batch(BATCH_ROWS)
-                except KsqlHttpError as exc:
-                    tail = fmt.error(exc.body)
+                except (KsqlHttpError, EngineError) as exc:
+                    tail = fmt.error(http_error_of(exc).body)
                     break
                 if batch is None:
                     tail = fmt.end(stream.final_message)
@@ -571,7 +574,8 @@ class KsqlApp:
                                 40000, 'Invalid JSON in request: "target" is a required field'
                             )
                         inserter = self.engine.inserter(target, _map(request, "properties"))
-                    except KsqlHttpError as exc:
+                    except (KsqlHttpError, EngineError) as error:
+                        exc = http_error_of(error)
                         # The error goes out at once, as ksqlDB sends it, so a client that keeps
                         # the request open (a duplex stream) hears it now. The response ends only
                         # after the rest of the body is read: hypercorn forgets a stream whose

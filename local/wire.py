@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .engine.convert import format_double, format_time, format_timestamp
+from .engine.errors import EngineError
 from .engine.types import ArrayType, MapType, SqlType, StructType, has_decimal
 
 V1_JSON = "application/vnd.ksql.v1+json"
@@ -62,6 +63,13 @@ def http_error(code: int, message: str, statement_text: str | None = None) -> Ks
         else statement_error(code, message, statement_text)
     )
     return KsqlHttpError(code // 100, body)
+
+
+def http_error_of(error: KsqlHttpError | EngineError) -> KsqlHttpError:
+    """The HTTP answer to an error: an engine error gets status ``code // 100`` and its body."""
+    if isinstance(error, KsqlHttpError):
+        return error
+    return http_error(error.code, error.message, error.statement_text)
 
 
 # -- values -------------------------------------------------------------------------------------

@@ -20,10 +20,9 @@ from ksqlpy.sql import KsqlSyntaxError, parse_one, split, substitute
 from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlSelect
 
 from ..storage import Log, TopicExistsError
-from ..wire import KsqlHttpError, http_error, statement_error
 from .commandlog import CommandLog
 from .convert import hashable
-from .errors import KsqlStatementError
+from .errors import EngineError, KsqlStatementError
 from .inserts import StreamInserter
 from .join import JoinPipeline
 from .metastore import Metastore, Source
@@ -102,22 +101,18 @@ class Engine:
         for text, node in self._statements(ksql, session):
             executor = EXECUTORS.get(type(node))
             if isinstance(node, (KsqlSelect, KsqlPrint)):
-                raise KsqlHttpError(400, statement_error(40002, SELECT_IN_KSQL, text))
+                raise EngineError(SELECT_IN_KSQL, 40002, text)
             if executor is None:
-                raise KsqlHttpError(
-                    400,
-                    statement_error(
-                        40001,
-                        f"The ksqlpy local server does not support this statement yet: {text}",
-                        text,
-                    ),
+                raise EngineError(
+                    f"The ksqlpy local server does not support this statement yet: {text}",
+                    40001,
+                    text,
                 )
             try:
                 entity = executor(self, node, text, session)
             except KsqlStatementError as exc:
-                raise KsqlHttpError(
-                    exc.code // 100, statement_error(exc.code, exc.message, text)
-                ) from exc
+                exc.statement_text = text
+                raise
             if entity is not None:
                 entities.append(entity)
                 self._record(node, text, session, entity)
@@ -158,7 +153,7 @@ class Engine:
         try:
             statements = split(ksql)
         except KsqlSyntaxError as exc:
-            raise KsqlHttpError(400, statement_error(40001, str(exc), ksql)) from exc
+            raise EngineError(str(exc), 40001, ksql) from exc
         for statement in statements:
             text = statement.text.strip()
             if not text.endswith(";"):
@@ -168,11 +163,9 @@ class Engine:
                     text = substitute(text, session.variables)
                 node = parse_one(text)
             except KsqlSyntaxError as exc:
-                raise KsqlHttpError(
-                    400, statement_error(40001, syntax_message(exc, text), text)
-                ) from exc
+                raise EngineError(syntax_message(exc, text), 40001, text) from exc
             except (ValueError, KeyError) as exc:
-                raise KsqlHttpError(400, statement_error(40001, str(exc), text)) from exc
+                raise EngineError(str(exc), 40001, text) from exc
             out.append((text, node))
             # DEFINE must take effect for the substitution of the statements after it.
             if isinstance(node, KsqlDefine):
@@ -188,19 +181,20 @@ class Engine:
         )
         statements = self._statements(sql, session)
         if len(statements) != 1:
-            raise http_error(
-                40001, f"Expected exactly one KSQL statement; found {len(statements)} instead", sql
+            raise EngineError(
+                f"Expected exactly one KSQL statement; found {len(statements)} instead", 40001, sql
             )
         text, node = statements[0]
         self.pump()
         if isinstance(node, KsqlPrint):
             return self._print(node, text)
         if not isinstance(node, KsqlSelect):
-            raise http_error(40001, "Neither a query nor a print statement", text)
+            raise EngineError("Neither a query nor a print statement", 40001, text)
         try:
             plan = plan_select(self.metastore, node, text)
         except KsqlStatementError as exc:
-            raise http_error(exc.code, exc.message, text) from exc
+            exc.statement_text = text
+            raise
         if not plan.push and plan.source.kind == "TABLE":
             return TablePullQuery(plan, self.table_state(plan.source))
         earliest = not plan.push or session.offset_reset() == "earliest"
@@ -221,10 +215,10 @@ class Engine:
     def _print(self, node: KsqlPrint, text: str) -> TopicPrinter:
         topic = node.this.name
         if self.log.topic(topic) is None:
-            raise http_error(
-                40000,
+            raise EngineError(
                 f"Could not find topic '{topic}', or the KSQL user does not have permissions to "
                 "list the topic. Topic names are case-sensitive.",
+                40000,
             )
         interval = node.args.get("interval")
         limit = node.args.get("limit")
@@ -246,7 +240,7 @@ class Engine:
         """Close a running push query, or answer ``No query with id``."""
         query = self.queries.get(query_id)
         if query is None:
-            raise http_error(40000, f"No query with id {query_id}")
+            raise EngineError(f"No query with id {query_id}", 40000)
         query.close()
 
     def forget_query(self, query_id: str) -> None:
@@ -327,13 +321,13 @@ class Engine:
         name = target[1:-1] if target.startswith("`") and target.endswith("`") else target.upper()
         source = self.metastore.source(name)
         if source is None:
-            raise http_error(
-                40001, f"Cannot insert values into an unknown stream/table: `{name}`", ""
+            raise EngineError(
+                f"Cannot insert values into an unknown stream/table: `{name}`", 40001, ""
             )
         return StreamInserter(self, source)
 
     def is_valid_property(self, name: str) -> None:
-        """Raise a 400 unless the property can be set per request."""
+        """Raise an :class:`EngineError` unless the property can be set per request."""
         check_property(name)
 
     # -- server ---------------------------------------------------------------------------------

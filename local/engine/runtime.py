@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..storage import Log
-from ..wire import http_error
+from .errors import EngineError
 from .metastore import Metastore, Source
 from .persistent import JoinPersistentQuery, PersistentQuery
 from .serde import Serde
@@ -51,18 +51,17 @@ def normalize_property(name: str) -> str:
 
 
 def check_property(name: str) -> None:
-    """Raise a 400 unless the property can be set per request."""
+    """Raise an :class:`EngineError` (40000) unless the property can be set per request."""
     if name in DENYLIST:
-        raise http_error(
-            40000,
+        raise EngineError(
             "One or more properties overrides set locally are prohibited by the KSQL server "
             f"denylist (use UNSET to reset their default value): [{name}]",
+            40000,
         )
     known = normalize_property(name) in PROPERTIES or name in _KAFKA_NAMES
     if not known and not name.startswith(_KNOWN_PREFIXES):
-        raise http_error(
-            40000,
-            f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'",
+        raise EngineError(
+            f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'", 40000
         )
 
 

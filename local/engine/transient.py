@@ -17,9 +17,8 @@ from typing import Any
 from sqlglot import exp
 
 from ..storage import Log, UnknownTopicError
-from ..wire import RowEncoder, http_error
 from .convert import CoercionError, coerce, hashable, identifier_name
-from .errors import KsqlStatementError
+from .errors import EngineError, KsqlStatementError
 from .expr import Scope, compile_expr
 from .join import drain, ordered
 from .metastore import Column, Source
@@ -108,7 +107,7 @@ class RunningQuery:
         self.query_id = query_id
         self.header_v1 = plan.header_v1(query_id)
         self.header_plain = plan.header_plain(query_id)
-        self.encoder = RowEncoder(plan.projection.types)
+        self.column_types = plan.projection.types
         self.final_message: str | None = None
         self.emitted = 0
         self.started = time.time()
@@ -190,7 +189,7 @@ class RunningQuery:
             try:
                 rows, tombstones = self._collect(limit)
             except UnknownTopicError:
-                raise http_error(50000, f"Topic {plan.source.topic} was deleted") from None
+                raise EngineError(f"Topic {plan.source.topic} was deleted", 50000) from None
             self.emitted += len(rows)
             if plan.limit is not None and self.emitted >= plan.limit:
                 self.final_message = "Limit Reached"
@@ -266,7 +265,7 @@ class TablePullQuery:
         self.query_id = f"query_{int(time.time() * 1000)}"
         self.header_v1 = plan.header_v1(self.query_id)
         self.header_plain = plan.header_plain(self.query_id)
-        self.encoder = RowEncoder(plan.projection.types)
+        self.column_types = plan.projection.types
         self.final_message: str | None = None
         keys = None if plan.source.windowed else key_lookups(plan.where_node, plan.source)
         candidates = state.values() if keys is None else [state[k] for k in keys if k in state]

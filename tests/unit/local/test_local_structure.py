@@ -1,8 +1,8 @@
 """The arrows of ``local/`` as docs/design.md draws them, read from the source with ``ast``.
 
 No import cycle between modules; imports at module level only (a function-local import is how a
-cycle hides); nothing below ``engine/engine.py`` imports it; only public names of ``ksqlpy.sql``;
-no file over ~600 lines.
+cycle hides); nothing below ``engine/engine.py`` imports it; the engine never imports the HTTP
+layer (app, wire, server); only public names of ``ksqlpy.sql``; no file over ~600 lines.
 """
 
 from __future__ import annotations
@@ -149,6 +149,16 @@ def test_nothing_below_the_engine_facade_imports_it() -> None:
         if facade in edges and name.startswith("local.engine.")
     }
     assert importers <= {facade}, importers
+
+
+def test_the_engine_does_not_import_the_http_layer() -> None:
+    above = {"local.app", "local.wire", "local.server", "local.cli"}
+    wrong = {
+        name: sorted(edges & above)
+        for name, edges in _graph().items()
+        if name.startswith("local.engine") and edges & above
+    }
+    assert wrong == {}
 
 
 def test_local_uses_only_public_names_of_ksqlpy_sql() -> None:
