@@ -80,6 +80,10 @@ class JoinPipeline:
         joins = select.args.get("joins") or []
         if len(joins) != 1 or len(sources) != 2:
             raise KsqlStatementError("The ksqlpy local server joins two sources at a time for now.")
+        if select.args.get("partition_by") is not None:
+            raise KsqlStatementError(
+                "The ksqlpy local server cannot PARTITION BY the result of a join yet."
+            )
         join: KsqlJoin = joins[0]
         (left_source, left_alias), (right_source, right_alias) = sources
         self.left, left_scope = _side(left_source, left_alias, custom)
@@ -140,7 +144,7 @@ class JoinPipeline:
         self.is_table = self.mode == "TT"
         self.window = None
         self.aggregator = None
-        self.partition_by: list[Any] = []
+        self.repartition = None  # PARTITION BY of a join is refused above
         self.buffers: tuple[
             dict[Any, list[tuple[int, list[Any]]]], dict[Any, list[tuple[int, list[Any]]]]
         ] = ({}, {})

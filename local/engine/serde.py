@@ -296,8 +296,6 @@ class JsonSerde(Serde):
             if values[0] is None:
                 return None
             return _encode_json(_json_value(values[0], self.columns[0].type)).encode("utf-8")
-        if all(v is None for v in values) and any(c.role == "KEY" for c in self.columns):
-            return None
         body = {name: write(v) for (name, write), v in zip(self.writers, values, strict=True)}
         return _encode_json(body).encode("utf-8")
 

@@ -42,7 +42,10 @@ REGISTRY_FORMATS = re.compile(
     r"(?i)\b(?:value_format|key_format|format)\s*=\s*'(?:avro|protobuf|protobuf_nosr|json_sr)'"
 )
 QUERY_TIMEOUT_S = 10.0
-DEFAULT_PARTITIONS = 4  # ksqlDB's test harness creates topics with 4 partitions by default
+# Partitions of a topic no case or statement sizes: ksqlDB's REST harness creates 4; its
+# query-translation harness (TopologyTestDriver) has one, so records keep the order written.
+REST_PARTITIONS = 4
+QTT_PARTITIONS = 1
 
 
 class CaseFailed(AssertionError):
@@ -95,15 +98,15 @@ def _strip_comments(text: str) -> str:
     return "".join(out)
 
 
-def load_cases(paths: Sequence[Path]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every case of every JSON file under the paths, with its file name."""
+def load_cases(paths: Sequence[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every case of every JSON file under the paths, with its file."""
     files: list[Path] = []
     for path in paths:
         files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
     for file in files:
         data = json.loads(_strip_comments(file.read_text()))
         for case in data.get("tests", []):
-            yield file.name, case
+            yield file, case
 
 
 def needs_schema_registry(case: dict[str, Any]) -> bool:
@@ -137,7 +140,8 @@ def _expand(case: dict[str, Any]) -> list[dict[str, Any]]:
 class CaseRunner:
     """Runs one case against a fresh local server."""
 
-    def __init__(self, case: dict[str, Any]) -> None:
+    def __init__(self, case: dict[str, Any], qtt: bool = False) -> None:
+        self.default_partitions = QTT_PARTITIONS if qtt else REST_PARTITIONS
         # A query-translation (qtt) case states its refusal as expectedException.
         if "expectedException" in case and "expectedError" not in case:
             case = {
@@ -199,7 +203,7 @@ class CaseRunner:
         unless the case or the statement says otherwise)."""
         wanted: dict[str, int] = {}
         for topic in self.case.get("topics", []):
-            wanted[topic["name"]] = int(topic.get("partitions", DEFAULT_PARTITIONS))
+            wanted[topic["name"]] = int(topic.get("partitions", self.default_partitions))
         for text in self.admin:
             try:
                 node = parse_one(text)
@@ -210,9 +214,9 @@ class CaseRunner:
             props = with_properties(node.args.get("properties"))
             if "KAFKA_TOPIC" in props:
                 name = str(props["KAFKA_TOPIC"])
-                wanted.setdefault(name, int(props.get("PARTITIONS") or DEFAULT_PARTITIONS))
+                wanted.setdefault(name, int(props.get("PARTITIONS") or self.default_partitions))
         for record in self.case.get("inputs", []) + self.case.get("outputs", []):
-            wanted.setdefault(record["topic"], DEFAULT_PARTITIONS)
+            wanted.setdefault(record["topic"], self.default_partitions)
         for name, partitions in wanted.items():
             if server.engine.log.topic(name) is None:
                 server.engine.log.create_topic(name, partitions)
@@ -487,8 +491,9 @@ def _deserialize_side(source: Source | None, data: bytes | None, key_side: bool)
     return values[0] if len(values) == 1 else values
 
 
-def run_case(file: str, case: dict[str, Any]) -> list[Outcome]:
-    """Run a case (each of its formats); never raises."""
+def run_case(file: str, case: dict[str, Any], qtt: bool = False) -> list[Outcome]:
+    """Run a case (each of its formats) as the REST or the query-translation harness does;
+    never raises."""
     outcomes = []
     for expanded in _expand(case):
         name = expanded.get("name", "?")
@@ -496,7 +501,7 @@ def run_case(file: str, case: dict[str, Any]) -> list[Outcome]:
             outcomes.append(Outcome(file, name, "unsupported", "needs a schema registry"))
             continue
         try:
-            CaseRunner(expanded).run()
+            CaseRunner(expanded, qtt).run()
         except CaseFailed as exc:
             outcomes.append(Outcome(file, name, "failed", str(exc)))
         except Exception as exc:  # a crash in the runner or server is a failure of this case
@@ -510,7 +515,7 @@ def run(paths: Sequence[Path]) -> list[Outcome]:
     """Run every case under the paths."""
     outcomes: list[Outcome] = []
     for file, case in load_cases(paths):
-        outcomes += run_case(file, case)
+        outcomes += run_case(file.name, case, qtt=file.parent.name == "qtt")
     return outcomes
 
 
@@ -525,7 +530,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Totals]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the conformance command."""
     parser = argparse.ArgumentParser(
-        prog="python -m ksqlpy.local.conformance",
+        prog="python tests/conformance/ksqldb_cases.py",
         description="Run ksqlDB's REST query-validation cases against the local server.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders of cases")

@@ -12,7 +12,7 @@ from ..convert import identifier_name
 from ..errors import KsqlStatementError
 from ..join import JoinPipeline
 from ..metastore import Source
-from ..persistent import JoinPersistentQuery, PersistentQuery, sink_columns
+from ..persistent import JoinPersistentQuery, PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
 from ..runtime import Runtime, status_entity
 from ..sources import make_source
@@ -33,6 +33,9 @@ def create_as_select(
             "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE "
             "TABLE AS SELECT statement instead."
         )
+    if isinstance(pipeline, QueryPipeline):
+        _key_format_without_key(pipeline, props)
+        pipeline.validate_key_present(name)
     columns = sink_columns(pipeline, kind)
     info = runtime.log.topic(source.topic)
     props.setdefault("KAFKA_TOPIC", name)
@@ -74,6 +77,8 @@ def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> dict[str, An
             f"INSERT INTO can only be used to insert into a stream. {name} is a table."
         )
     source, pipeline = plan_persistent(runtime.metastore, node.expression)
+    if isinstance(pipeline, QueryPipeline):
+        pipeline.validate_key_present(name)
     produced = [o.type for o in pipeline.outputs if not o.key]
     wanted = [c.type for c in sink.values]
     if produced != wanted:
@@ -126,3 +131,16 @@ def stop_persistent(runtime: Runtime, query_id: str) -> None:
             source.read_queries.remove(query_id)
     if query_id in query.sink.write_queries:
         query.sink.write_queries.remove(query_id)
+
+
+def _key_format_without_key(pipeline: QueryPipeline, props: dict[str, Any]) -> None:
+    """PARTITION BY NULL gives a stream without key columns: its key format is NONE, and
+    asking for another is refused (ksqlDB's Analyzer)."""
+    if pipeline.repartition is None or not pipeline.repartition.by_null:
+        return
+    explicit = props.get("KEY_FORMAT") or props.get("FORMAT")
+    if explicit is not None and str(explicit).upper() != "NONE":
+        raise KsqlStatementError("Key format specified for stream without key columns.")
+    if "FORMAT" in props:
+        props.setdefault("VALUE_FORMAT", props.pop("FORMAT"))
+    props["KEY_FORMAT"] = "NONE"

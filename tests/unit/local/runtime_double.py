@@ -75,3 +75,23 @@ class SmallRuntime:
                 if row is not None and record.value is not None:
                     out.append(row[:width])
         return out
+
+    def records(self, name: str) -> list[tuple[list[Any], list[Any] | None]]:
+        """Every record of a source's topic as (key columns, value columns or None)."""
+        source = self.metastore.source(name)
+        assert source is not None
+        keys, values = key_serde(source), value_serde(source)
+        out = []
+        for partition in range(len(self.log.end_offsets(source.topic))):
+            for record in self.log.read(source.topic, partition, 0, 1000):
+                value = None if record.value is None else values.deserialize(record.value)
+                out.append((keys.deserialize(record.key), value))
+        return out
+
+    def schema(self, name: str) -> str:
+        """A source's columns as ksqlDB's DESCRIBE lists them: `name TYPE [KEY]`."""
+        source = self.metastore.source(name)
+        assert source is not None
+        return ", ".join(
+            f"{c.name} {c.type}" + (" KEY" if c.role == "KEY" else "") for c in source.columns
+        )
