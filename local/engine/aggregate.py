@@ -16,9 +16,9 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlWindow
 
-from .convert import hashable, identifier_name
+from .convert import hashable
 from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
+from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .types import BIGINT, DOUBLE, ArrayType, SqlType
 
 # -- aggregate functions --------------------------------------------------------------------------
@@ -255,6 +255,9 @@ class Aggregator:
     def __init__(self, select: KsqlSelect, scope: Scope) -> None:
         group = select.args.get("group")
         self.group_nodes: list[exp.Expression] = list(group.expressions) if group else []
+        self.scope = scope
+        # Expressions are matched by what they resolve to: GROUP BY id groups SELECT ID.
+        self.group_texts = [canonical(n, scope) for n in self.group_nodes]
         self.group_fns: list[Fn] = []
         self.group_types: list[SqlType] = []
         for node in self.group_nodes:
@@ -263,6 +266,7 @@ class Aggregator:
             self.group_types.append(kind)
         self.window = window_spec(select.args.get("window"))
         self.calls: list[exp.Anonymous] = []
+        self.call_texts: list[str] = []
         self.call_args: list[list[Fn]] = []
         self.call_kinds: list[AggregateFunction] = []
         self.call_star: list[bool] = []
@@ -271,13 +275,10 @@ class Aggregator:
         having = select.args.get("having")
         for node in [*items, *([having.this] if having else [])]:
             for call in node.find_all(exp.Anonymous):
-                if is_aggregate(call) and not any(call == c for c in self.calls):
+                if is_aggregate(call) and canonical(call, scope) not in self.call_texts:
                     self._add_call(call, scope)
         # The scope of expressions over results: group keys, window bounds, aggregate values.
-        slots = [
-            Slot(identifier_name(n.this) if isinstance(n, exp.Column) else f"__KEY_{i}", t)
-            for i, (n, t) in enumerate(zip(self.group_nodes, self.group_types, strict=True))
-        ]
+        slots = [Slot(f"__KEY_{i}", t) for i, t in enumerate(self.group_types)]
         if self.window:
             slots += [Slot("WINDOWSTART", BIGINT), Slot("WINDOWEND", BIGINT)]
         slots += [Slot(f"__AGG_{i}", t) for i, t in enumerate(self.call_types)]
@@ -306,6 +307,7 @@ class Aggregator:
             fns.append(fn)
             types.append(kind)
         self.calls.append(call)
+        self.call_texts.append(canonical(call, scope))
         self.call_args.append(fns)
         self.call_kinds.append(spec)
         self.call_star.append(star)
@@ -316,15 +318,21 @@ class Aggregator:
         """A copy of an output expression reading group keys and aggregate slots."""
 
         def swap(child: exp.Expression) -> exp.Expression:
-            for index, call in enumerate(self.calls):
-                if child == call:
-                    return exp.column(exp.to_identifier(f"__AGG_{index}", quoted=True))
-            for index, key in enumerate(self.group_nodes):
-                if not isinstance(key, exp.Column) and child == key:
-                    return exp.column(exp.to_identifier(f"__KEY_{index}", quoted=True))
+            text = canonical(child, self.scope)
+            if text in self.call_texts:
+                index = self.call_texts.index(text)
+                return exp.column(exp.to_identifier(f"__AGG_{index}", quoted=True))
+            if text in self.group_texts:
+                index = self.group_texts.index(text)
+                return exp.column(exp.to_identifier(f"__KEY_{index}", quoted=True))
             return child
 
         return copy.deepcopy(node).transform(swap)
+
+    def group_index(self, node: exp.Expression) -> int | None:
+        """Which GROUP BY expression a select expression is, if any."""
+        text = canonical(node, self.scope)
+        return self.group_texts.index(text) if text in self.group_texts else None
 
     def compile_output(self, node: exp.Expression) -> tuple[Fn, SqlType]:
         """Compile a SELECT item against the aggregate results."""

@@ -491,9 +491,36 @@ def compile_expr(node: exp.Expression, scope: Scope) -> tuple[Fn, SqlType]:
     return Compiler(scope).compile(node)
 
 
+def canonical(node: exp.Expression, scope: Scope) -> str:
+    """An expression's text with every column replaced by its position in the scope and function
+    names upper-cased: ``id``, ``S.ID`` and ``ID`` compare equal when they name one column, as
+    ksqlDB compares expressions after resolving them (GROUP BY, PARTITION BY, joins)."""
+    holder = exp.Paren(this=node.copy())  # so that a bare column can be replaced too
+    for column in list(holder.find_all(exp.Column)):
+        table = column.args.get("table")
+        qualifier = identifier_name(table) if table is not None else None
+        try:
+            index, _ = scope.find(identifier_name(column.this), qualifier)
+        except KsqlStatementError:
+            continue
+        column.replace(exp.Var(this=f"#{index}"))
+    for call in holder.find_all(exp.Anonymous):
+        call.set("this", str(call.this).upper())
+    return str(holder.this.sql(dialect="ksql"))
+
+
 def is_null_type(kind: SqlType) -> bool:
     """Whether an expression's type is the type of a bare NULL."""
     return kind == NULL_TYPE
 
 
-__all__ = ["NULL_TYPE", "Compiler", "Fn", "Scope", "Slot", "compile_expr", "is_null_type"]
+__all__ = [
+    "NULL_TYPE",
+    "Compiler",
+    "Fn",
+    "Scope",
+    "Slot",
+    "canonical",
+    "compile_expr",
+    "is_null_type",
+]

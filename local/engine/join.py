@@ -22,7 +22,7 @@ from ..storage import Log, Record
 from .aggregate import duration_ms
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
+from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .metastore import Source
 from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
 from .types import BIGINT, SqlType
@@ -204,9 +204,10 @@ class JoinPipeline:
                 raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it.")
             outputs.append(JoinOutput(name, kind, fn, False))
         # The result's key is the join key: the first column that projects it, or ROWKEY.
+        key_texts = {canonical(key, self.scope) for key in self.key_nodes}
         for output, item in zip(outputs, self._items(select), strict=False):
             node = item.this if isinstance(item, exp.Alias) else item
-            if any(node == key for key in self.key_nodes) or (
+            if canonical(node, self.scope) in key_texts or (
                 isinstance(node, exp.Column) and identifier_name(node.this) == "ROWKEY"
             ):
                 output.key = True

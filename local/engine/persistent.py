@@ -119,7 +119,9 @@ class QueryPipeline:
             key_index = 0
             if self.aggregator is not None:
                 fn, kind = self.aggregator.compile_output(node)
-                is_key = any(node == g for g in self.aggregator.group_nodes) or (
+                group_index = self.aggregator.group_index(node)
+                key_index = group_index or 0
+                is_key = group_index is not None or (
                     isinstance(node, exp.Column) and identifier_name(node.this) in WINDOW_BOUNDS
                 )
             elif self.repartition is not None:
@@ -249,19 +251,8 @@ class QueryPipeline:
         return Emitted(keys, values, change.rowtime, change.window)
 
     def _order_keys(self, group_values: list[Any]) -> list[Any]:
-        assert self.aggregator is not None
-        out = []
-        for output in self.key_outputs():
-            match = next(
-                (
-                    v
-                    for n, v in zip(self.aggregator.group_nodes, group_values, strict=True)
-                    if _named(n) == output.name
-                ),
-                group_values[0] if group_values else None,
-            )
-            out.append(match)
-        return out
+        """The key columns of a deleted group, from its GROUP BY values."""
+        return [group_values[o.key_index] for o in self.key_outputs()]
 
 
 def is_grouped(select: KsqlSelect) -> bool:
@@ -273,10 +264,6 @@ def is_grouped(select: KsqlSelect) -> bool:
 
 def _getter(index: int) -> Fn:
     return lambda row: row[index]
-
-
-def _named(node: exp.Expression) -> str:
-    return identifier_name(node.this) if isinstance(node, exp.Column) else ""
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from ksqlpy.sql.nodes import KsqlDereference
 
 from .convert import identifier_name
 from .errors import KsqlStatementError
-from .expr import Fn, Scope, Slot, compile_expr
+from .expr import Fn, Scope, Slot, canonical, compile_expr
 from .metastore import Source
 from .types import SqlType
 
@@ -36,21 +36,6 @@ class PartitionKey:
     canonical: str  # the expression with its columns resolved, for matching select items
     new: bool  # not an input column: its value is appended to the row
     key_only: bool  # depends on input key columns only (evaluated for null-value records too)
-
-
-def canonical(node: exp.Expression, scope: Scope) -> str:
-    """An expression's text with every column replaced by its position, so that ``ID``,
-    ``S.ID`` and ``S.\\`ID\\``` compare equal when they name the same column."""
-    holder = exp.Paren(this=node.copy())  # so that a bare column can be replaced too
-    for column in list(holder.find_all(exp.Column)):
-        table = column.args.get("table")
-        qualifier = identifier_name(table) if table is not None else None
-        try:
-            index, _ = scope.find(identifier_name(column.this), qualifier)
-        except KsqlStatementError:
-            continue
-        column.replace(exp.Var(this=f"#{index}"))
-    return str(holder.this.sql(dialect="ksql"))
 
 
 def qualified_text(node: exp.Expression, qualifier: str) -> str:
