@@ -216,11 +216,14 @@ class QueryPipeline:
             if self.is_table:
                 key = decoded[: self.source.key_count] if decoded else []
                 return [Emitted(key, None, rowtime)]
-            # A stream record without a value is forwarded by a repartition (unfiltered), with
-            # the new key it can compute from its old key.
-            if repartition is None or self.where is not None:
+            # As ksqlDB's SelectValueMapper, a projection forwards a stream record without a
+            # value (with its key, or the new key its old key gives); a filter drops it.
+            if self.where is not None:
                 return []
-            return [Emitted(repartition.key_values(None, decoded), None, rowtime)]
+            if repartition is not None:
+                return [Emitted(repartition.key_values(None, decoded), None, rowtime)]
+            old = decoded or [None] * self.source.key_count
+            return [Emitted([old[o.key_index] for o in self.key_outputs()], None, rowtime)]
         if repartition is not None:
             keys_now = repartition.key_values(row, None)
             row = repartition.extend(row)
@@ -305,8 +308,6 @@ class PersistentQuery:
                     self.positions[partition] = record.offset + 1
                     done += 1
                     if record.value is None:
-                        if not self.pipeline.is_table and self.pipeline.repartition is None:
-                            continue
                         decoded = self.reader.row(record)
                         outputs = self.pipeline.feed(None, record.timestamp, decoded)
                     else:
