@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlWindow
 
+from . import functions
 from .convert import hashable
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
@@ -190,13 +191,26 @@ def duration_ms(node: exp.Expression | None) -> int | None:
     return int(node.this.name) * UNIT_MS[unit]
 
 
+# Kafka Streams' grace when a window states none: 24 hours minus the window's size.
+DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000
+
+
 @dataclass(frozen=True, slots=True)
 class WindowSpec:
-    """TUMBLING (size), HOPPING (size, advance) or SESSION (gap)."""
+    """TUMBLING (size), HOPPING (size, advance) or SESSION (gap), with grace and retention."""
 
     kind: str
     size: int
     advance: int
+    grace: int | None = None  # as written; None: the default
+    retention: int | None = None
+
+    def grace_ms(self, final: bool) -> int:
+        """The grace period: as written, else 0 for EMIT FINAL (ksqlDB rewrites it so), else
+        Kafka Streams' default."""
+        if self.grace is not None:
+            return self.grace
+        return 0 if final else max(DEFAULT_GRACE_MS - self.size, 0)
 
     def assign(self, timestamp: int) -> list[tuple[int, int]]:
         """The time windows a record at ``timestamp`` falls in (not for SESSION)."""
@@ -223,7 +237,9 @@ def window_spec(node: KsqlWindow | None) -> WindowSpec | None:
     advance = duration_ms(node.args.get("advance")) or size
     if kind == "HOPPING" and advance > size:
         raise KsqlStatementError("Window advance must be less than or equal to window size")
-    return WindowSpec(kind, size, advance)
+    grace = duration_ms(node.args.get("grace"))
+    retention = duration_ms(node.args.get("retention"))
+    return WindowSpec(kind, size, advance, grace, retention)
 
 
 # -- the aggregator -------------------------------------------------------------------------------
@@ -237,6 +253,8 @@ class _Group:
     end: int = 0
     rows: list[tuple[int, list[list[Any]]]] = field(default_factory=list)  # sessions: (ts, args)
     shown: bool = False  # whether the result table holds a row for this group
+    key: tuple[Any, ...] = ()  # the GROUP BY values
+    emitted: bool = False  # EMIT FINAL: a closed session already sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +271,8 @@ class Aggregator:
     """Compiled GROUP BY [WINDOW] [HAVING] with its projection over the aggregate results."""
 
     def __init__(self, select: KsqlSelect, scope: Scope) -> None:
+        emit = select.args.get("emit")
+        self.final = emit is not None and emit.name.upper() == "FINAL"
         group = select.args.get("group")
         self.group_nodes: list[exp.Expression] = list(group.expressions) if group else []
         self.scope = scope
@@ -265,6 +285,10 @@ class Aggregator:
             self.group_fns.append(fn)
             self.group_types.append(kind)
         self.window = window_spec(select.args.get("window"))
+        self.grace = self.window.grace_ms(self.final) if self.window else 0
+        # Stream time: the largest record time seen. Windows end + grace before it are closed.
+        self.stream_time: int | None = None
+        self.last_emit_close: int | None = None  # EMIT FINAL: the close time last emitted at
         self.calls: list[exp.Anonymous] = []
         self.call_texts: list[str] = []
         self.call_args: list[list[Fn]] = []
@@ -275,8 +299,15 @@ class Aggregator:
         having = select.args.get("having")
         for node in [*items, *([having.this] if having else [])]:
             for call in node.find_all(exp.Anonymous):
-                if is_aggregate(call) and canonical(call, scope) not in self.call_texts:
-                    self._add_call(call, scope)
+                if is_aggregate(call):
+                    if canonical(call, scope) not in self.call_texts:
+                        self._add_call(call, scope)
+                else:
+                    functions.lookup(str(call.this), len(call.expressions))  # unknown: refused
+        if self.group_nodes and not self.calls:
+            raise KsqlStatementError(
+                "GROUP BY requires aggregate functions in either the SELECT or HAVING clause."
+            )
         # The scope of expressions over results: group keys, window bounds, aggregate values.
         slots = [Slot(f"__KEY_{i}", t) for i, t in enumerate(self.group_types)]
         if self.window:
@@ -379,17 +410,35 @@ class Aggregator:
             return []
         lookup = tuple(hashable(k) for k in key)
         args = self._args(row)
-        if self.window is not None and self.window.kind == "SESSION":
-            return self._session(key, lookup, args, rowtime)
-        windows: list[tuple[int, int] | None] = (
-            list(self.window.assign(rowtime)) if self.window else [None]
-        )
+        if self.window is None:
+            return self._update(key, lookup, args, rowtime, [None])
+        if self.stream_time is None or rowtime > self.stream_time:
+            self.stream_time = rowtime
+        close = self.stream_time - self.grace
+        if self.window.kind == "SESSION":
+            changes = self._session(key, lookup, args, rowtime, close)
+        else:
+            # A record for a window that has closed is dropped, as Kafka Streams does.
+            windows = [w for w in self.window.assign(rowtime) if w[1] > close]
+            changes = self._update(key, lookup, args, rowtime, windows)
+        if self.final:
+            return self._closed(close)
+        return changes
+
+    def _update(
+        self,
+        key: tuple[Any, ...],
+        lookup: tuple[Any, ...],
+        args: list[list[Any]],
+        rowtime: int,
+        windows: Sequence[tuple[int, int] | None],
+    ) -> list[Change]:
         changes = []
         for window in windows:
             group_key = lookup if window is None else (*lookup, window)
             group = self.groups.get(group_key)
             if group is None:
-                group = self.groups[group_key] = _Group(self._fresh())
+                group = self.groups[group_key] = _Group(self._fresh(), key=key)
             for accumulator, values in zip(group.accumulators, args, strict=True):
                 accumulator.add(values)
             group.rowtime = max(group.rowtime, rowtime)
@@ -399,14 +448,21 @@ class Aggregator:
         return changes
 
     def _session(
-        self, key: tuple[Any, ...], lookup: tuple[Any, ...], args: list[list[Any]], rowtime: int
+        self,
+        key: tuple[Any, ...],
+        lookup: tuple[Any, ...],
+        args: list[list[Any]],
+        rowtime: int,
+        close: int,
     ) -> list[Change]:
         assert self.window is not None
         gap = self.window.size
         sessions = self.sessions.setdefault(lookup, [])
         touching = [s for s in sessions if s.start - gap <= rowtime <= s.end + gap]
+        if max([rowtime, *(s.end for s in touching)]) < close:
+            return []  # the session it would join or open has closed: a late record
         changes = [Change(key, (s.start, s.end), None, s.rowtime) for s in touching if s.shown]
-        merged = _Group(self._fresh(), start=rowtime, end=rowtime, rowtime=rowtime)
+        merged = _Group(self._fresh(), start=rowtime, end=rowtime, rowtime=rowtime, key=key)
         contributions = [r for s in touching for r in s.rows] + [(rowtime, args)]
         for stamp, values in sorted(contributions, key=lambda r: r[0]):
             for accumulator, value in zip(merged.accumulators, values, strict=True):
@@ -421,3 +477,51 @@ class Aggregator:
         if change is not None:
             changes.append(change)
         return changes
+
+    def _closed(self, close: int) -> list[Change]:
+        """EMIT FINAL: the results of the windows that closed since the last emission, as
+        Kafka Streams' on-window-close strategy fetches them from its window store."""
+        assert self.window is not None
+        assert self.stream_time is not None
+        if self.last_emit_close is not None and self.last_emit_close >= close:
+            return []
+        if self.window.kind == "SESSION":
+            return self._closed_sessions(close)
+        size = self.window.size
+        upper = close - size  # the last window start that has closed
+        if upper < 0:
+            return []
+        lower = -1 if self.last_emit_close is None else self.last_emit_close - size
+        if self.last_emit_close is not None and self._starts(upper) == self._starts(lower):
+            return []
+        # The store keeps windows for their retention only (size + grace unless stated).
+        retention = self.window.retention or size + self.grace
+        oldest = max(lower + 1, self.stream_time - retention)
+        due = sorted(
+            ((g[-1], g[:-1]) for g in self.groups if oldest <= g[-1][0] <= upper),
+            key=lambda item: (item[0][0], repr(item[1])),
+        )
+        changes = []
+        for window, lookup in due:
+            group = self.groups[(*lookup, window)]
+            change = self._change(group.key, window, group)
+            if change is not None:
+                changes.append(change)
+        self.last_emit_close = close
+        return changes
+
+    def _starts(self, timestamp: int) -> list[tuple[int, int]]:
+        assert self.window is not None
+        return self.window.assign(timestamp) if timestamp >= 0 else []
+
+    def _closed_sessions(self, close: int) -> list[Change]:
+        changes = []
+        for sessions in self.sessions.values():
+            for session in sessions:
+                if session.end < close and not session.emitted:
+                    session.emitted = True
+                    change = self._change(session.key, (session.start, session.end), session)
+                    if change is not None:
+                        changes.append(change)
+        self.last_emit_close = close
+        return sorted(changes, key=lambda c: (c.window or (0, 0), c.rowtime))

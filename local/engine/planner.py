@@ -195,7 +195,11 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
         sources = join_sources(metastore.sources, select)
         return sources[0][0], JoinPipeline(select, sources, metastore.types)
     source, alias = resolve_from(metastore, select)
-    return source, QueryPipeline(select, source, alias, metastore.types)
+    pipeline = QueryPipeline(select, source, alias, metastore.types)
+    emit = select.args.get("emit")
+    if emit is not None and emit.name.upper() == "FINAL" and pipeline.window is None:
+        raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
+    return source, pipeline
 
 
 def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan:

@@ -328,10 +328,16 @@ class CaseRunner:
             if len(actual) < len(expected):
                 raise CaseFailed(f"{topic}: expected {len(expected)} records, found {len(actual)}")
             for want, got in zip(expected, actual, strict=False):
-                key = _deserialize_side(source, got.key, key_side=True)
+                key, window = _windowed_key(source, got.key)
                 value = _deserialize_side(source, got.value, key_side=False)
                 if not _same(key, want.get("key")):
                     raise CaseFailed(f"{topic}: key {key!r} != {want.get('key')!r}")
+                wanted_window = want.get("window")
+                if wanted_window is not None and window != (
+                    wanted_window.get("start"),
+                    wanted_window.get("end"),
+                ):
+                    raise CaseFailed(f"{topic}: window {window} != {wanted_window}")
                 if not _same(value, want.get("value")):
                     raise CaseFailed(f"{topic}: value {value!r} != {want.get('value')!r}")
                 if "timestamp" in want and got.timestamp != want["timestamp"]:
@@ -476,6 +482,16 @@ def _key_values(source: Source, value: Any) -> list[Any]:
         return [coerce(value, keys[0].type, lenient=True)]
     upper = {k.upper(): v for k, v in (value or {}).items()}
     return [coerce(upper.get(c.name.upper()), c.type, lenient=True) for c in keys]
+
+
+def _windowed_key(source: Source | None, data: bytes | None) -> tuple[Any, Any]:
+    """A record key and, for a windowed source, its window bounds (ksqlDB's harness compares
+    windowed keys as the key plus window.start and window.end)."""
+    if source is None or not source.windowed or data is None:
+        return _deserialize_side(source, data, key_side=True), None
+    values = key_serde(source).deserialize(data)
+    keys, bounds = values[:-2], (values[-2], values[-1])
+    return (keys[0] if len(keys) == 1 else keys), bounds
 
 
 def _deserialize_side(source: Source | None, data: bytes | None, key_side: bool) -> Any:

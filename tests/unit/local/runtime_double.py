@@ -58,9 +58,11 @@ class SmallRuntime:
     # -- test helpers ---------------------------------------------------------------------------
 
     def run(self, sql: str, session: Session | None = None) -> dict[str, Any] | None:
-        """Run one statement through its executor, as the engine's loop does."""
+        """Run one statement through its executor, then pump, as the engine's loop does."""
         node = parse_one(sql)
-        return EXECUTORS[type(node)](self, node, sql, session or Session({}, {}))
+        entity = EXECUTORS[type(node)](self, node, sql, session or Session({}, {}))
+        self.pump()
+        return entity
 
     def rows(self, name: str) -> list[list[Any]]:
         """The rows stored in a source's topic (keys, values, then pseudocolumns dropped)."""
