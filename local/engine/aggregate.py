@@ -90,21 +90,41 @@ class _Extreme(Accumulator):
 
 
 class _ByOffset(Accumulator):
+    """EARLIEST/LATEST_BY_OFFSET(col [, n] [, ignoreNulls]): one value, or with ``n`` an array
+    of the first or last n values (nulls skipped unless ignoreNulls is false)."""
+
     def __init__(self, latest: bool) -> None:
         self.latest = latest
         self.current: Any = None
         self.seen = False
+        self.count: int | None = None
+        self.items: list[Any] = []
 
     def add(self, args: Sequence[Any]) -> None:
-        ignore_nulls = args[1] if len(args) > 1 and args[1] is not None else True
-        if args[0] is None and ignore_nulls:
+        value, rest = args[0], list(args[1:])
+        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
+            self.count = rest.pop(0)
+        ignore_nulls = rest[0] if rest and rest[0] is not None else True
+        if value is None and ignore_nulls:
             return
-        if self.latest or not self.seen:
-            self.current = args[0]
+        if self.count is not None:
+            if self.latest:
+                self.items = [*self.items, value][-self.count :]
+            elif len(self.items) < self.count:
+                self.items.append(value)
+        elif self.latest or not self.seen:
+            self.current = value
             self.seen = True
 
     def value(self) -> Any:
-        return self.current
+        return list(self.items) if self.count is not None else self.current
+
+
+def _by_offset_type(types: Sequence[SqlType]) -> SqlType:
+    """The type of a column, or an array of it when an INT count is the second argument."""
+    if len(types) > 1 and types[1].base in ("INTEGER", "BIGINT"):
+        return ArrayType("ARRAY", types[0])
+    return _first(types)
 
 
 class _Collect(Accumulator):
@@ -151,8 +171,8 @@ AGGREGATES: dict[str, AggregateFunction] = {
     "AVG": AggregateFunction(lambda star: _Avg(), lambda t: DOUBLE),
     "MIN": AggregateFunction(lambda star: _Extreme(min), _first),
     "MAX": AggregateFunction(lambda star: _Extreme(max), _first),
-    "LATEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(True), _first),
-    "EARLIEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(False), _first),
+    "LATEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(True), _by_offset_type),
+    "EARLIEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(False), _by_offset_type),
     "COLLECT_LIST": AggregateFunction(
         lambda star: _Collect(False), lambda t: ArrayType("ARRAY", t[0])
     ),
