@@ -46,6 +46,7 @@ class Joined:
     row: list[Any] | None  # None: a tombstone (table-table)
     rowtime: int
     key: Any
+    headers: tuple[tuple[str, bytes | None], ...] = ()  # of the input record that joined
 
 
 @dataclass(slots=True)
@@ -260,7 +261,9 @@ class JoinPipeline:
             if decoded is None:
                 continue
             row = None if record.value is None else decoded
-            yield from self.feed(side, row, record.timestamp, decoded)
+            for joined in self.feed(side, row, record.timestamp, decoded):
+                joined.headers = record.headers
+                yield joined
 
     def feed(
         self, side: int, row: list[Any] | None, rowtime: int, key_row: list[Any] | None

@@ -8,6 +8,7 @@ short timer, so results follow their inputs closely.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,15 @@ from .expr import NULL_TYPE, Fn, Scope, compile_expr
 from .join import JoinPipeline, drain, ordered
 from .metastore import Column, Source
 from .repartition import Repartition, joined, qualified_text
-from .rows import WINDOW_BOUNDS, RowReader, compile_where, key_serde, source_scope, value_serde
+from .rows import (
+    WINDOW_BOUNDS,
+    RowReader,
+    compile_where,
+    key_serde,
+    record_time,
+    source_scope,
+    value_serde,
+)
 from .serde import Serde
 from .types import BIGINT, SqlType
 
@@ -321,21 +330,42 @@ class PersistentQuery:
                         record.offset < self.quiet_until[partition]
                     )
                     for out in [] if quiet else outputs:
-                        self._write(log, out)
+                        self._write(log, out, record.headers)
         return done
 
-    def _write(self, log: Log, out: Emitted) -> None:
+    def _write(self, log: Log, out: Emitted, headers: tuple[tuple[str, bytes | None], ...]) -> None:
         key_values = list(out.keys)
         if self.sink.windowed:
             window = out.window or (None, None)
             key_values += list(window)
+        timestamp = sink_time(self.sink, out.keys, out.values, out.rowtime)
+        if timestamp is None:
+            return  # an invalid time in the sink's TIMESTAMP column: the record is skipped
         key = self.keys.serialize(key_values) if self.sink.key_count else None
         value = None if out.values is None else self.values.serialize(out.values)
-        log.append(self.sink.topic, key, value, timestamp=out.rowtime)
+        # The input record's headers go with what it produces, as in Kafka Streams.
+        log.append(self.sink.topic, key, value, timestamp=timestamp, headers=headers)
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
         return persistent_entry(self.query_id, self.sql, self.sink, self.state)
+
+
+def sink_time(
+    sink: Source, keys: Sequence[Any], values: Sequence[Any] | None, rowtime: int
+) -> int | None:
+    """A result record's time: its sink's TIMESTAMP column when it has one (None when that
+    holds no valid time, and the record is skipped), else the input's time."""
+    column = sink.timestamp_column
+    if column is None:
+        return rowtime
+    key_names = [c.name for c in sink.keys]
+    if column in key_names:
+        return record_time(keys[key_names.index(column)], sink.timestamp_format)
+    if values is None:
+        return rowtime
+    value_names = [c.name for c in sink.values]
+    return record_time(values[value_names.index(column)], sink.timestamp_format)
 
 
 def persistent_entry(query_id: str, sql: str, sink: Source, state: str) -> dict[str, Any]:
@@ -405,14 +435,18 @@ class JoinPersistentQuery:
 
     def _write(self, log: Log, joined: Any) -> None:
         outputs = self.pipeline.outputs
+        values: list[Any] | None = None
         if joined.row is None:
             keys = [joined.key]
-            value = None
         else:
             keys = [o.fn(joined.row) for o in outputs if o.key]
-            value = self.values.serialize([o.fn(joined.row) for o in outputs if not o.key])
+            values = [o.fn(joined.row) for o in outputs if not o.key]
+        timestamp = sink_time(self.sink, keys, values, joined.rowtime)
+        if timestamp is None:
+            return
+        value = None if values is None else self.values.serialize(values)
         key = self.keys.serialize(keys) if self.sink.key_count else None
-        log.append(self.sink.topic, key, value, timestamp=joined.rowtime)
+        log.append(self.sink.topic, key, value, timestamp=timestamp, headers=joined.headers)
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""

@@ -15,6 +15,7 @@ from typing import Any
 from sqlglot import exp
 
 from ..storage import Record
+from . import functions
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
@@ -68,8 +69,10 @@ class RowReader:
         column = self.source.timestamp_column
         values = [c.name for c in self.source.values]
         keys = [c.name for c in self.source.keys]
+        # Window bounds follow the key columns in a row of a windowed source.
+        bounds = 2 if self.source.windowed else 0
         if column in values:
-            self.timestamp_index = self.source.key_count + values.index(column)
+            self.timestamp_index = self.source.key_count + bounds + values.index(column)
         elif column in keys:
             self.timestamp_index = keys.index(column)
         else:
@@ -91,19 +94,45 @@ class RowReader:
             else:
                 found = [v for k, v in record.headers if k == column.header_key]
                 row.append(found[-1] if found else None)
-        rowtime = record.timestamp
-        if self.timestamp_index is not None:
-            stamp = row[self.timestamp_index]
-            if isinstance(stamp, dt.datetime):
-                rowtime = (stamp - dt.datetime(1970, 1, 1)) // dt.timedelta(milliseconds=1)
-            elif isinstance(stamp, int):
-                rowtime = stamp
+        rowtime: int | None = record.timestamp
+        if self.timestamp_index is not None and (
+            record.value is not None or self.timestamp_index < self.source.key_count
+        ):
+            rowtime = record_time(row[self.timestamp_index], self.source.timestamp_format)
+            if rowtime is None:
+                # ksqlDB's timestamp extractor logs and skips a record without a valid time.
+                log.warning(
+                    "skipping record %s/%s@%s: invalid timestamp %r in %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    row[self.timestamp_index],
+                    self.source.timestamp_column,
+                )
+                return None
         row += (rowtime, record.partition, record.offset)
         return row
 
     def is_tombstone(self, record: Record) -> bool:
         """A table record whose value is null deletes its key."""
         return record.value is None
+
+
+def record_time(value: Any, pattern: str | None) -> int | None:
+    """A TIMESTAMP column's value as epoch millis: BIGINT as is, TIMESTAMP converted, STRING
+    parsed with the TIMESTAMP_FORMAT pattern; None when it is not a valid (non-negative) time."""
+    if isinstance(value, dt.datetime):
+        millis: Any = (value - dt.datetime(1970, 1, 1)) // dt.timedelta(milliseconds=1)
+    elif isinstance(value, str) and pattern:
+        try:
+            millis = functions.lookup("STRINGTOTIMESTAMP", 2).call(value, pattern)
+        except (KsqlStatementError, ValueError):
+            return None
+    else:
+        millis = value
+    if isinstance(millis, bool) or not isinstance(millis, int) or millis < 0:
+        return None
+    return millis
 
 
 def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) -> Scope:

@@ -135,6 +135,7 @@ def make_source(
     partitions = int(props.pop("PARTITIONS", 0) or 0)
     replicas = int(props.pop("REPLICAS", 1) or 1)
     timestamp = props.pop("TIMESTAMP", None)
+    timestamp_format = props.pop("TIMESTAMP_FORMAT", None)
     delimiter = str(props.pop("VALUE_DELIMITER", ",") or ",")
     delimiter = {"TAB": "\t", "SPACE": " "}.get(delimiter.upper(), delimiter)
     wrap = props.pop("WRAP_SINGLE_VALUE", None)
@@ -149,17 +150,15 @@ def make_source(
         value_format=value_format,
         statement=text,
         timestamp_column=_column_name(str(timestamp)) if timestamp else None,
+        timestamp_format=str(timestamp_format) if timestamp_format else None,
         is_source=is_source,
         value_delimiter=delimiter,
         wrap_single_value=None if wrap is None else bool(wrap),
     )
     if window_type is not None:
         source.windowed, source.window_size_ms = _window_props(str(window_type), window_size)
-    if source.timestamp_column and source.column(source.timestamp_column) is None:
-        raise KsqlStatementError(
-            f"The TIMESTAMP column set in the WITH clause does not exist in the schema: "
-            f"'{source.timestamp_column}'"
-        )
+    if source.timestamp_column:
+        _check_timestamp_column(source)
     # Build the serdes once now so an unusable format/column mix fails the CREATE.
     key_serde(source)
     value_serde(source)
@@ -211,3 +210,20 @@ def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
     if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in UNIT_MS:
         raise KsqlStatementError(f"Invalid WINDOW_SIZE '{size}': use e.g. '10 SECONDS'")
     return upper, int(parts[0]) * UNIT_MS[parts[1].rstrip("S")]
+
+
+def _check_timestamp_column(source: Source) -> None:
+    """The TIMESTAMP column must exist and be BIGINT, TIMESTAMP, or STRING with a format."""
+    name = source.timestamp_column
+    column = source.column(name) if name else None
+    if column is None:
+        raise KsqlStatementError(
+            f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{name}'"
+        )
+    base = column.type.base
+    if base in ("BIGINT", "TIMESTAMP") or (base == "STRING" and source.timestamp_format):
+        return
+    raise KsqlStatementError(
+        f"Timestamp column, `{name}`, should be LONG(INT64), TIMESTAMP, or a String with a "
+        "timestamp_format specified."
+    )

@@ -113,6 +113,9 @@ def _parse(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
             regex.append(r"(?P<S>\d{1,9})")
         elif letter in ("Z", "X"):
             regex.append(r"(?P<Z>Z|[+-]\d{2}:?\d{2})")
+        elif letter == "y" and len(run) == 2:
+            # Java's "yy" is a two-digit year of 2000-2099 (a reduced value on base 2000).
+            regex.append(r"(?P<yy>\d{2})")
         elif letter == "M" and len(run) >= 3:
             regex.append(r"(?P<b>[A-Za-z]+)")
         elif letter in _PARSE_CODES:
@@ -130,8 +133,9 @@ def _parse(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
     if fields.get("a") and fields["a"].upper() == "PM" and hour < 12:
         hour += 12
     millis = int((fields.get("S") or "0").ljust(3, "0")[:3])
+    year = 2000 + int(fields["yy"]) if fields.get("yy") else int(fields.get("y") or 1970)
     moment = dt.datetime(
-        int(fields.get("y") or 1970),
+        year,
         month,
         int(fields.get("d") or 1),
         hour,
