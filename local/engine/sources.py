@@ -49,6 +49,34 @@ def with_properties(node: exp.Expression | None) -> dict[str, Any]:
     return out
 
 
+def check_properties(props: dict[str, Any]) -> None:
+    """Refusals of WITH properties that ksqlDB makes before it looks at anything else."""
+    delimiter = props.get("VALUE_DELIMITER")
+    if delimiter is None:
+        return
+    value_format = str(props.get("VALUE_FORMAT") or props.get("FORMAT") or "").upper()
+    if value_format and value_format != "DELIMITED":  # none yet: a CSAS takes its source's
+        raise KsqlStatementError(
+            f"{value_format} does not support the following configs: [delimiter]"
+        )
+    text = str(delimiter)
+    reason = None
+    if not text.strip():
+        reason = (
+            "Delimiter cannot be empty, if you meant to have a tab or space for delimiter, "
+            "please use the special values 'TAB' or 'SPACE'"
+        )
+    elif len(text) > 1 and text.upper() not in ("TAB", "SPACE"):
+        reason = (
+            f"Invalid delimiter value: '{text}'. Delimiter must be a single character or TAB,SPACE"
+        )
+    if reason is not None:
+        raise KsqlStatementError(
+            f"Failed to prepare statement: Configuration VALUE_DELIMITER is invalid: {reason}"
+            "\nExample valid value: ';'"
+        )
+
+
 def define_columns(metastore: Metastore, target: exp.Expression, kind: str) -> list[Column]:
     if not isinstance(target, exp.Schema) or not target.expressions:
         raise KsqlStatementError(

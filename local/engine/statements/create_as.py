@@ -15,7 +15,7 @@ from ..metastore import Source
 from ..persistent import JoinPersistentQuery, PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
 from ..runtime import Runtime, status_entity
-from ..sources import make_source
+from ..sources import check_properties, make_source
 
 
 def create_as_select(
@@ -42,6 +42,12 @@ def create_as_select(
     if "FORMAT" not in props:
         props.setdefault("KEY_FORMAT", source.key_format)
         props.setdefault("VALUE_FORMAT", source.value_format)
+    # A sink of the source's value format inherits its delimiter (ksqlDB's Analyzer).
+    value_format = str(props.get("VALUE_FORMAT") or props.get("FORMAT")).upper()
+    if value_format == source.value_format == "DELIMITED":
+        spelled = {" ": "SPACE", "\t": "TAB"}.get(source.value_delimiter, source.value_delimiter)
+        props.setdefault("VALUE_DELIMITER", spelled)
+    check_properties(props)
     props.setdefault("PARTITIONS", info.partitions if info else 1)
     sink = make_source(runtime.log, name, kind, columns, props, text, False)
     if pipeline.window is not None:

@@ -11,7 +11,7 @@ from ksqlpy.sql.nodes import KsqlCreate, KsqlCreateType, KsqlDrop, KsqlSelect
 from ..convert import identifier_name, sql_type
 from ..errors import KsqlStatementError
 from ..runtime import Runtime, Session, status_entity
-from ..sources import define_columns, make_source, with_properties
+from ..sources import check_properties, define_columns, make_source, with_properties
 from .create_as import create_as_select
 
 
@@ -40,6 +40,7 @@ def create_source(
             f"Cannot add {kind.lower()} '{name}': A {label} with the same name already exists"
         )
     props = with_properties(node.args.get("properties"))
+    check_properties(props)
     if isinstance(node.args.get("expression"), KsqlSelect):
         return create_as_select(runtime, node.args["expression"], name, kind, props, text)
     columns = define_columns(runtime.metastore, target, kind)
