@@ -8,7 +8,7 @@ either the new output row or a tombstone (a HAVING that no longer holds, a merge
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,173 +20,8 @@ from . import functions
 from .convert import hashable
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
-from .types import BIGINT, DOUBLE, ArrayType, SqlType
-
-# -- aggregate functions --------------------------------------------------------------------------
-
-
-class Accumulator:
-    """The running state of one aggregate call for one group."""
-
-    def add(self, args: Sequence[Any]) -> None:
-        """Fold in one row's arguments."""
-        raise NotImplementedError
-
-    def value(self) -> Any:
-        """The current result."""
-        raise NotImplementedError
-
-
-class _Count(Accumulator):
-    def __init__(self, star: bool) -> None:
-        self.star = star
-        self.count = 0
-
-    def add(self, args: Sequence[Any]) -> None:
-        if self.star or (args and args[0] is not None):
-            self.count += 1
-
-    def value(self) -> Any:
-        return self.count
-
-
-class _Sum(Accumulator):
-    def __init__(self) -> None:
-        self.total: Any = None
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.total = args[0] if self.total is None else self.total + args[0]
-
-    def value(self) -> Any:
-        return 0 if self.total is None else self.total
-
-
-class _Avg(Accumulator):
-    def __init__(self) -> None:
-        self.total: Any = 0
-        self.count = 0
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.total += args[0]
-            self.count += 1
-
-    def value(self) -> Any:
-        return float(self.total) / self.count if self.count else 0.0
-
-
-class _Extreme(Accumulator):
-    def __init__(self, pick: Callable[[Any, Any], Any]) -> None:
-        self.pick = pick
-        self.best: Any = None
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.best = args[0] if self.best is None else self.pick(self.best, args[0])
-
-    def value(self) -> Any:
-        return self.best
-
-
-class _ByOffset(Accumulator):
-    """EARLIEST/LATEST_BY_OFFSET(col [, n] [, ignoreNulls]): one value, or with ``n`` an array
-    of the first or last n values (nulls skipped unless ignoreNulls is false)."""
-
-    def __init__(self, latest: bool) -> None:
-        self.latest = latest
-        self.current: Any = None
-        self.seen = False
-        self.count: int | None = None
-        self.items: list[Any] = []
-
-    def add(self, args: Sequence[Any]) -> None:
-        value, rest = args[0], list(args[1:])
-        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
-            self.count = rest.pop(0)
-        ignore_nulls = rest[0] if rest and rest[0] is not None else True
-        if value is None and ignore_nulls:
-            return
-        if self.count is not None:
-            if self.latest:
-                self.items = [*self.items, value][-self.count :]
-            elif len(self.items) < self.count:
-                self.items.append(value)
-        elif self.latest or not self.seen:
-            self.current = value
-            self.seen = True
-
-    def value(self) -> Any:
-        return list(self.items) if self.count is not None else self.current
-
-
-def _by_offset_type(types: Sequence[SqlType]) -> SqlType:
-    """The type of a column, or an array of it when an INT count is the second argument."""
-    if len(types) > 1 and types[1].base in ("INTEGER", "BIGINT"):
-        return ArrayType("ARRAY", types[0])
-    return _first(types)
-
-
-class _Collect(Accumulator):
-    def __init__(self, unique: bool) -> None:
-        self.unique = unique
-        self.items: list[Any] = []
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is None or (self.unique and args[0] in self.items):
-            return
-        self.items.append(args[0])
-
-    def value(self) -> Any:
-        return list(self.items)
-
-
-class _CountDistinct(Accumulator):
-    def __init__(self) -> None:
-        self.seen: set[Any] = set()
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.seen.add(repr(args[0]))
-
-    def value(self) -> Any:
-        return len(self.seen)
-
-
-@dataclass(frozen=True, slots=True)
-class AggregateFunction:
-    """An aggregate: a factory of accumulators and its return-type rule."""
-
-    make: Callable[[bool], Accumulator]
-    returns: Callable[[Sequence[SqlType]], SqlType]
-
-
-def _first(types: Sequence[SqlType]) -> SqlType:
-    return types[0] if types else BIGINT
-
-
-AGGREGATES: dict[str, AggregateFunction] = {
-    "COUNT": AggregateFunction(_Count, lambda t: BIGINT),
-    "SUM": AggregateFunction(lambda star: _Sum(), _first),
-    "AVG": AggregateFunction(lambda star: _Avg(), lambda t: DOUBLE),
-    "MIN": AggregateFunction(lambda star: _Extreme(min), _first),
-    "MAX": AggregateFunction(lambda star: _Extreme(max), _first),
-    "LATEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(True), _by_offset_type),
-    "EARLIEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(False), _by_offset_type),
-    "COLLECT_LIST": AggregateFunction(
-        lambda star: _Collect(False), lambda t: ArrayType("ARRAY", t[0])
-    ),
-    "COLLECT_SET": AggregateFunction(
-        lambda star: _Collect(True), lambda t: ArrayType("ARRAY", t[0])
-    ),
-    "COUNT_DISTINCT": AggregateFunction(lambda star: _CountDistinct(), lambda t: BIGINT),
-}
-
-
-def is_aggregate(node: exp.Expression) -> bool:
-    """Whether a node is a call of an aggregate function."""
-    return isinstance(node, exp.Anonymous) and str(node.this).upper() in AGGREGATES
-
+from .types import BIGINT, SqlType
+from .udafs import AGGREGATES, TABLE_AGGREGATES, Accumulator, AggregateFunction, is_aggregate
 
 # -- windows --------------------------------------------------------------------------------------
 
@@ -338,6 +173,8 @@ class Aggregator:
         if having is not None:
             self.having, _ = compile_expr(self._rewrite(having.this), self.result_scope)
         self.groups: dict[tuple[Any, ...], _Group] = {}
+        # A table source's rows as aggregated: source key -> (group, group values, arguments).
+        self.table_rows: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...], list[list[Any]]]] = {}
         self.sessions: dict[tuple[Any, ...], list[_Group]] = {}
 
     def _add_call(self, call: exp.Anonymous, scope: Scope) -> None:
@@ -545,3 +382,47 @@ class Aggregator:
                         changes.append(change)
         self.last_emit_close = close
         return sorted(changes, key=lambda c: (c.window or (0, 0), c.rowtime))
+
+    def check_table_source(self) -> None:
+        """ksqlDB's refusals of aggregations over a table."""
+        if self.window is not None:
+            raise KsqlStatementError("Windowing not supported for table aggregations.")
+        names = list(dict.fromkeys(str(c.this).upper() for c in self.calls))
+        refused = [n for n in names if n not in TABLE_AGGREGATES]
+        if refused:
+            plural = "s" if len(refused) > 1 else ""
+            raise KsqlStatementError(
+                f"The aggregation function{plural} {_and(refused)} cannot be applied to a table "
+                "source, only to a stream source."
+            )
+
+    def process_table(
+        self, source_key: tuple[Any, ...], row: Sequence[Any] | None, rowtime: int
+    ) -> list[Change]:
+        """The changes an update (``row``) or delete (None) of one table row makes: its old
+        row is taken back from its group and the new one added, one change per group touched,
+        as Kafka Streams' table aggregation with a subtractor does."""
+        old = self.table_rows.pop(source_key, None)
+        new = None
+        if row is not None:
+            key = tuple(f(row) for f in self.group_fns)
+            if not any(k is None for k in key):
+                new = (tuple(hashable(k) for k in key), key, self._args(row))
+                self.table_rows[source_key] = new
+        changes = []
+        if old is not None:
+            group = self.groups[old[0]]
+            for accumulator, values in zip(group.accumulators, old[2], strict=True):
+                accumulator.undo(values)
+            group.rowtime = rowtime
+            if new is None or new[0] != old[0]:
+                change = self._change(old[1], None, group)
+                if change is not None:
+                    changes.append(change)
+        if new is not None:
+            changes += self._update(new[1], new[0], new[2], rowtime, [None])
+        return changes
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -17,8 +17,8 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
 from ..storage import Log
-from .aggregate import Aggregator, Change, is_aggregate
-from .convert import identifier_name
+from .aggregate import Aggregator, Change
+from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, compile_expr
 from .join import JoinPipeline, drain, ordered
@@ -35,6 +35,7 @@ from .rows import (
 )
 from .serde import Serde
 from .types import BIGINT, SqlType
+from .udafs import is_aggregate
 
 BATCH = 1000
 
@@ -103,6 +104,8 @@ class QueryPipeline:
         self.qualifier = scope_alias or source.name
         self.is_table = source.kind == "TABLE"
         self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
+        if self.aggregator is not None and self.is_table:
+            self.aggregator.check_table_source()
         partition = select.args.get("partition_by")
         self.repartition: Repartition | None = None
         if partition is not None and self.aggregator is None:
@@ -217,7 +220,19 @@ class QueryPipeline:
         """The result records of one source record. ``row`` is None for a record without a
         value, ``decoded`` then holds what its key gives (or None when it cannot be read)."""
         if self.aggregator is not None:
-            if row is None or (self.where is not None and self.where(row) is not True):
+            passes = row is not None and (self.where is None or self.where(row) is True)
+            if self.is_table:
+                # An update or delete of a table row moves it between groups; a row the WHERE
+                # now rejects leaves its group, as a delete does.
+                known = row if row is not None else decoded
+                if known is None:
+                    return []
+                source_key = tuple(hashable(v) for v in known[: self.source.key_count])
+                changes = self.aggregator.process_table(
+                    source_key, row if passes else None, rowtime
+                )
+                return [self._from_change(c) for c in changes]
+            if row is None or not passes:
                 return []
             return [self._from_change(c) for c in self.aggregator.process(row, rowtime)]
         repartition = self.repartition
