@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDescribe, KsqlExplain, KsqlShow
+from ksqlpy.sql.nodes import KsqlCreate, KsqlDescribe, KsqlExplain, KsqlInsert, KsqlSelect, KsqlShow
 
 from .. import functions
 from ..convert import identifier_name
 from ..errors import KsqlStatementError
 from ..metastore import Source
+from ..persistent import JoinPersistentQuery, PersistentQuery, sink_columns
+from ..planner import QueryPlan, plan_persistent, plan_select
 from ..runtime import DENYLIST, PROPERTIES, Runtime, Session, normalize_property
-from ..transient import RunningQuery, running_entry
+from ..transient import RunningQuery, running_entry, transient_id
+from ..types import SqlType
 
 
 def show(runtime: Runtime, node: KsqlShow, text: str, session: Session) -> dict[str, Any] | None:
@@ -74,7 +78,10 @@ def show_queries(runtime: Runtime, text: str, extended: bool, session: Session) 
         return {
             "@type": "query_descriptions",
             "statementText": text,
-            "queryDescriptions": [query_description(q) for q in runtime.queries.values()],
+            "queryDescriptions": [
+                *(persistent_description(q) for q in runtime.persistent.values()),
+                *(query_description(q) for q in runtime.queries.values()),
+            ],
             "warnings": [],
         }
     entries = [q.entry() for q in runtime.persistent.values()]
@@ -233,42 +240,109 @@ def describe_function(name: str, text: str) -> dict[str, Any]:
 
 
 def query_description(query: RunningQuery) -> dict[str, Any]:
-    return {
-        "id": query.query_id,
-        "statementText": query.plan.sql,
-        "windowType": None,
-        "fields": [
-            {"name": n, "schema": t.schema_info()}
-            for n, t in zip(query.plan.projection.names, query.plan.projection.types, strict=True)
-        ],
-        "sources": [query.plan.source.name],
-        "sinks": [],
-        "topology": "",
-        "executionPlan": "",
-        "overriddenProperties": {},
-        "ksqlHostQueryStatus": {},
-        "queryType": "PUSH",
-        "queryErrors": [],
-        "tasksMetadata": [],
-        "state": "RUNNING",
-    }
+    """The QueryDescription of a running transient query."""
+    return _description(
+        query.query_id,
+        query.plan.sql,
+        [{"name": n, "schema": t.schema_info()} for n, t in _projected(query.plan)],
+        [query.plan.source.name],
+        [],
+        "PUSH",
+    )
+
+
+def persistent_description(query: PersistentQuery | JoinPersistentQuery) -> dict[str, Any]:
+    """The QueryDescription of a persistent query: its sink's columns, sources and sink."""
+    sources = query.sources if isinstance(query, JoinPersistentQuery) else [query.source]
+    return _description(
+        query.query_id,
+        query.sql,
+        [c.field_info() for c in query.sink.columns],
+        [s.name for s in sources],
+        [query.sink.name],
+        "PERSISTENT",
+        query.sink.windowed,
+        query.state,
+    )
 
 
 def explain(
     runtime: Runtime, node: KsqlExplain, text: str, session: Session
 ) -> dict[str, Any] | None:
-    """EXPLAIN query-id."""
+    """EXPLAIN query-id (a persistent query) or EXPLAIN statement (planned, not run)."""
     target = node.this
-    query_id = target.name if isinstance(target, exp.Identifier) else None
-    query = runtime.queries.get(query_id or "")
-    if query is None:
-        raise KsqlStatementError(
-            f"Query with id:{query_id} does not exist, use SHOW QUERIES to view the full set "
-            "of queries."
+    if isinstance(target, exp.Identifier):
+        wanted = target.name
+        query = next(
+            (q for q in runtime.persistent.values() if q.query_id.upper() == wanted.upper()), None
         )
+        if query is None:
+            raise KsqlStatementError(
+                f"Query with id:{wanted} does not exist, use SHOW QUERIES to view the full set "
+                "of queries."
+            )
+        description = persistent_description(query)
+    else:
+        inner = re.sub(r"(?is)^\s*EXPLAIN\s+", "", text)
+        description = _explain_statement(runtime, target, inner)
     return {
         "@type": "queryDescription",
         "statementText": text,
-        "queryDescription": query_description(query),
+        "queryDescription": description,
         "warnings": [],
+    }
+
+
+def _explain_statement(runtime: Runtime, node: exp.Expression, text: str) -> dict[str, Any]:
+    """The description of the query a statement would run, without running it."""
+    if isinstance(node, KsqlSelect):
+        plan = plan_select(runtime.metastore, node, text)
+        fields = [{"name": n, "schema": t.schema_info()} for n, t in _projected(plan)]
+        kind = "PUSH" if plan.push else "PULL"
+        return _description(transient_id(plan.source), text, fields, [plan.source.name], [], kind)
+    select = node.args.get("expression")
+    if isinstance(node, (KsqlCreate, KsqlInsert)) and isinstance(select, KsqlSelect):
+        target = node.this.this if isinstance(node.this, exp.Schema) else node.this
+        name = identifier_name(target.this if isinstance(target, exp.Table) else target)
+        source, pipeline = plan_persistent(runtime.metastore, select)
+        if isinstance(node, KsqlInsert):
+            kind, query_id = "STREAM", f"INSERTQUERY_{runtime.sequence + 1}"
+        else:
+            kind = str(node.args.get("kind", "")).upper()
+            prefix = "CSAS" if kind == "STREAM" else "CTAS"
+            query_id = f"{prefix}_{name}_{runtime.sequence + 1}"
+        fields = [c.field_info() for c in sink_columns(pipeline, kind)]
+        return _description(query_id, text, fields, [source.name], [name], "PERSISTENT")
+    raise KsqlStatementError("The provided statement does not run a ksql query")
+
+
+def _projected(plan: QueryPlan) -> list[tuple[str, SqlType]]:
+    return list(zip(plan.projection.names, plan.projection.types, strict=True))
+
+
+def _description(
+    query_id: str,
+    sql: str,
+    fields: list[dict[str, Any]],
+    sources: list[str],
+    sinks: list[str],
+    query_type: str,
+    window_type: str | None = None,
+    state: str = "RUNNING",
+) -> dict[str, Any]:
+    return {
+        "id": query_id,
+        "statementText": sql,
+        "windowType": window_type,
+        "fields": fields,
+        "sources": sources,
+        "sinks": sinks,
+        "topology": "",
+        "executionPlan": "",
+        "overriddenProperties": {},
+        "ksqlHostQueryStatus": {},
+        "queryType": query_type,
+        "queryErrors": [],
+        "tasksMetadata": [],
+        "state": state,
     }

@@ -237,3 +237,40 @@ def test_set_unset_define_undefine_change_the_session(runtime: SmallRuntime) -> 
     warning = runtime.run("UNDEFINE who;", session)
     assert warning is not None
     assert "was never defined" in warning["message"]
+
+
+def test_explain_describes_a_persistent_query_by_its_id(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    created = runtime.run("CREATE STREAM COPY AS SELECT USERID, N FROM PV;")
+    assert created is not None
+    query_id = created["commandStatus"]["queryId"]
+    entity = runtime.run(f"EXPLAIN {query_id.lower()};")
+    assert entity is not None
+    description = entity["queryDescription"]
+    assert description["id"] == query_id
+    assert description["queryType"] == "PERSISTENT"
+    assert description["sources"] == ["PV"]
+    assert description["sinks"] == ["COPY"]
+    assert [f["name"] for f in description["fields"]] == ["USERID", "N"]
+    with pytest.raises(KsqlStatementError, match="Query with id:NOPE_1 does not exist"):
+        runtime.run("EXPLAIN NOPE_1;")
+
+
+def test_explain_of_a_statement_plans_it_without_running_it(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    entity = runtime.run("EXPLAIN SELECT USERID FROM PV EMIT CHANGES;")
+    assert entity is not None
+    description = entity["queryDescription"]
+    assert description["id"].startswith("transient_PV_")
+    assert description["statementText"] == "SELECT USERID FROM PV EMIT CHANGES;"
+    assert description["queryType"] == "PUSH"
+    created = runtime.run(
+        "EXPLAIN CREATE TABLE T AS SELECT USERID, COUNT(*) AS C FROM PV GROUP BY USERID;"
+    )
+    assert created is not None
+    assert created["queryDescription"]["sinks"] == ["T"]
+    assert created["queryDescription"]["id"].startswith("CTAS_T_")
+    assert runtime.metastore.source("T") is None
+    assert runtime.persistent == {}
+    with pytest.raises(KsqlStatementError, match="does not run a ksql query"):
+        runtime.run("EXPLAIN SHOW STREAMS;")
