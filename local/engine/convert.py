@@ -350,9 +350,29 @@ def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
             return format_time(value) if source.base == "TIME" else value.isoformat()
         return str(value)
     if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
-        return int(value)
+        return _java_narrow(value, 32 if target.base == "INTEGER" else 64)
     if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
         value, str
     ):
         return coerce(value.strip(), target, lenient=True)
     return coerce(value, target, lenient=True)
+
+
+def _java_narrow(value: float | Decimal, bits: int) -> int:
+    """A DOUBLE or DECIMAL cast to INT/BIGINT as Java converts: a double saturates at the type's
+    bounds (NaN is 0), a decimal keeps the low-order bits (BigDecimal.intValue/longValue)."""
+    low: int = -(2 ** (bits - 1))
+    high: int = 2 ** (bits - 1) - 1
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 0
+        if math.isinf(value):
+            return high if value > 0 else low
+        return max(low, min(high, int(value)))
+    return java_wrap(int(value), bits)
+
+
+def java_wrap(value: int, bits: int) -> int:
+    """An integer kept to ``bits`` bits as Java's int/long arithmetic keeps it (wrapping)."""
+    wrapped: int = value & ((1 << bits) - 1)
+    return wrapped - (1 << bits) if wrapped >= 1 << (bits - 1) else wrapped

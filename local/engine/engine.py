@@ -7,6 +7,7 @@ command log at start and pumps persistent queries.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -36,6 +37,8 @@ from .statements import EXECUTORS, LOGGED
 from .statements.control import literal_text
 from .transient import JoinRunningQuery, RunningQuery, TablePullQuery, transient_id
 from .types import SqlType
+
+log = logging.getLogger("ksqlpy.local")
 
 VERSION = "8.4.0"
 SELECT_IN_KSQL = (
@@ -135,7 +138,13 @@ class Engine:
         try:
             self.saved_positions = self.command_log.positions()
             for text, properties in self.command_log.commands():
-                self.execute(text, properties, {})
+                try:
+                    self.execute(text, properties, {})
+                except EngineError as error:
+                    # A saved statement that no longer runs must not keep the server down;
+                    # recovery says what it dropped.
+                    log.warning("restore: dropped saved statement %r: %s", text, error.message)
+                    continue
                 count += 1
         finally:
             self.replaying = False

@@ -183,6 +183,10 @@ class Compiler:
             def fn(a: Any, b: Any) -> Any:
                 return inner(Decimal(a), Decimal(b))
 
+        elif kind.base == "DOUBLE":
+            # DECIMAL with DOUBLE is DOUBLE arithmetic in ksqlDB (Decimal and float do not mix).
+            left, right = as_float(left), as_float(right)
+
         return fit(kind, nulls(fn, left, right)), kind
 
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:

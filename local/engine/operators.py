@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from .convert import CoercionError, coerce, identifier_name, parse_timestamp
+from .convert import CoercionError, coerce, identifier_name, java_wrap, parse_timestamp
 from .errors import KsqlStatementError
 from .types import (
     BIGINT,
@@ -186,6 +186,10 @@ def fit(kind: SqlType, fn: Fn) -> Fn:
         return decimal
     if kind.base == "DOUBLE":
         return lambda row: None if (v := fn(row)) is None else float(v)
+    if kind.base in ("INTEGER", "BIGINT"):
+        # Java's int and long arithmetic wraps around on overflow.
+        bits = 32 if kind.base == "INTEGER" else 64
+        return lambda row: None if (v := fn(row)) is None else java_wrap(v, bits)
     return fn
 
 

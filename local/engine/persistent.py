@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
-from ..storage import Log
+from ..storage import Log, Record
 from .aggregate import Aggregator, Change
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
@@ -25,11 +25,13 @@ from .join import JoinPipeline, drain, ordered
 from .metastore import Column, Source
 from .repartition import Repartition, joined, qualified_text
 from .rows import (
+    RECORD_ERRORS,
     WINDOW_BOUNDS,
     RowReader,
     compile_where,
     key_serde,
     record_time,
+    skip_record,
     source_scope,
     value_serde,
 )
@@ -331,22 +333,28 @@ class PersistentQuery:
                 for record in records:
                     self.positions[partition] = record.offset + 1
                     done += 1
-                    if record.value is None:
-                        decoded = self.reader.row(record)
-                        outputs = self.pipeline.feed(None, record.timestamp, decoded)
-                    else:
-                        if record.key is None and self.pipeline.is_table:
-                            continue
-                        row = self.reader.row(record)
-                        if row is None:
-                            continue
-                        outputs = self.pipeline.feed(row, row[-3], None)
                     quiet = partition < len(self.quiet_until) and (
                         record.offset < self.quiet_until[partition]
                     )
-                    for out in [] if quiet else outputs:
-                        self._write(log, out, record.headers)
+                    try:
+                        self._process(log, record, quiet)
+                    except RECORD_ERRORS as error:
+                        skip_record(self.query_id, record, error)
         return done
+
+    def _process(self, log: Log, record: Record, quiet: bool) -> None:
+        if record.value is None:
+            decoded = self.reader.row(record)
+            outputs = self.pipeline.feed(None, record.timestamp, decoded)
+        else:
+            if record.key is None and self.pipeline.is_table:
+                return
+            row = self.reader.row(record)
+            if row is None:
+                return
+            outputs = self.pipeline.feed(row, row[-3], None)
+        for out in [] if quiet else outputs:
+            self._write(log, out, record.headers)
 
     def _write(self, log: Log, out: Emitted, headers: tuple[tuple[str, bytes | None], ...]) -> None:
         key_values = list(out.keys)
@@ -444,8 +452,12 @@ class JoinPersistentQuery:
         if any(log.topic(s.topic) is None for s in [*self.sources, self.sink]):
             return 0
         records = ordered(drain(log, self.sources, self.positions))
-        for result in self.pipeline.run(records):
-            self._write(log, result)
+        for item in records:
+            try:
+                for result in self.pipeline.run([item]):
+                    self._write(log, result)
+            except RECORD_ERRORS as error:
+                skip_record(self.query_id, item[1], error)
         return len(records)
 
     def _write(self, log: Log, joined: Any) -> None:
@@ -460,6 +472,11 @@ class JoinPersistentQuery:
         if timestamp is None:
             return
         value = None if values is None else self.values.serialize(values)
+        if self.sink.windowed:
+            # A join of windowed sources keeps the left row's window (bounds follow its keys).
+            width = len(self.sources[0].keys)
+            row = joined.row
+            keys += [None, None] if row is None else [row[width], row[width + 1]]
         key = self.keys.serialize(keys) if self.sink.key_count else None
         log.append(self.sink.topic, key, value, timestamp=timestamp, headers=joined.headers)
 

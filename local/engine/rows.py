@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from ..storage import Record
 from . import functions
+from .convert import CoercionError
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
@@ -23,6 +24,34 @@ from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
 from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
 
 log = logging.getLogger("ksqlpy.local")
+# ksqlDB's processing log: records a query could not process, each skipped with the reason.
+processing_log = logging.getLogger("ksqlpy.local.processing")
+
+# What evaluating or writing one record can raise; the record is skipped, the query goes on.
+RECORD_ERRORS: tuple[type[Exception], ...] = (
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    TypeError,
+    ValueError,
+    SerdeError,
+    CoercionError,
+    KsqlStatementError,
+)
+
+
+def skip_record(query_id: str, record: Record, error: Exception) -> None:
+    """Write a failed record to the processing log (it is skipped, as ksqlDB skips it)."""
+    processing_log.warning(
+        "%s: skipping record %s/%s@%s: %s: %s",
+        query_id,
+        record.topic,
+        record.partition,
+        record.offset,
+        type(error).__name__,
+        error,
+    )
+
 
 PSEUDO = (("ROWTIME", BIGINT), ("ROWPARTITION", INTEGER), ("ROWOFFSET", BIGINT))
 PSEUDO_NAMES = frozenset(name for name, _ in PSEUDO)
@@ -69,10 +98,8 @@ class RowReader:
         column = self.source.timestamp_column
         values = [c.name for c in self.source.values]
         keys = [c.name for c in self.source.keys]
-        # Window bounds follow the key columns in a row of a windowed source.
-        bounds = 2 if self.source.windowed else 0
-        if column in values:
-            self.timestamp_index = self.source.key_count + bounds + values.index(column)
+        if column in values:  # key_count covers the window bounds of a windowed source
+            self.timestamp_index = self.source.key_count + values.index(column)
         elif column in keys:
             self.timestamp_index = keys.index(column)
         else:

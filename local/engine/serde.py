@@ -104,7 +104,10 @@ class KafkaSerde(Serde):
             return None
         value, base = values[0], self.columns[0].type.base
         if base in _KAFKA_PACK:
-            return _KAFKA_PACK[base].pack(value)
+            try:
+                return _KAFKA_PACK[base].pack(value)
+            except struct.error as exc:
+                raise SerdeError(f"Cannot write {value!r} as KAFKA {base}: {exc}") from exc
         if base == "STRING":
             return str(value).encode("utf-8")
         return bytes(value)

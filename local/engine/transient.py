@@ -16,13 +16,14 @@ from typing import Any
 
 from sqlglot import exp
 
-from ..storage import Log, UnknownTopicError
+from ..storage import Log, Record, UnknownTopicError
 from .convert import CoercionError, coerce, hashable, identifier_name
 from .errors import EngineError, KsqlStatementError
 from .expr import Scope, compile_expr
 from .join import drain, ordered
 from .metastore import Column, Source
 from .planner import QueryPlan
+from .rows import RECORD_ERRORS, skip_record
 
 IDLE_WAIT_S = 1.0
 
@@ -157,26 +158,34 @@ class RunningQuery:
                         continue
                     if record.key is None and self.is_table:
                         continue
-                    row = plan.reader.row(record)
-                    if row is None:
-                        continue
-                    tombstone = self.table_push and record.value is None
-                    if plan.pipeline is not None:
-                        if tombstone or (plan.where is not None and plan.where(row) is not True):
-                            continue
-                        for change in plan.pipeline.aggregator.process(row, row[-3]):
-                            out, gone = plan.pipeline.project_change(change)
-                            rows.append(out)
-                            tombstones.append(gone)
-                        continue
-                    if not tombstone and plan.where is not None and plan.where(row) is not True:
-                        continue
-                    rows.append(plan.projection.apply(row))
-                    tombstones.append(tombstone)
+                    try:
+                        self._take(record, rows, tombstones)
+                    except RECORD_ERRORS as error:
+                        skip_record(self.query_id, record, error)
                     if remaining is not None and len(rows) >= remaining:
                         break
             self.positions[partition] = position
         return rows, tombstones
+
+    def _take(self, record: Record, rows: list[list[Any]], tombstones: list[bool]) -> None:
+        """Add what one record gives to the batch (filtered, projected or aggregated)."""
+        plan = self.plan
+        row = plan.reader.row(record)
+        if row is None:
+            return
+        tombstone = self.table_push and record.value is None
+        if plan.pipeline is not None:
+            if tombstone or (plan.where is not None and plan.where(row) is not True):
+                return
+            for change in plan.pipeline.aggregator.process(row, row[-3]):
+                out, gone = plan.pipeline.project_change(change)
+                rows.append(out)
+                tombstones.append(gone)
+            return
+        if not tombstone and plan.where is not None and plan.where(row) is not True:
+            return
+        rows.append(plan.projection.apply(row))
+        tombstones.append(tombstone)
 
     async def next_batch(self, limit: int) -> tuple[list[list[Any]], list[bool] | None] | None:
         """Rows ready now, waiting for new records if there are none; ``None`` at the end."""
