@@ -214,7 +214,8 @@ class QueryPipeline:
     def key_outputs(self) -> list[Output]:
         """The key columns of the result (without window bounds), in key order."""
         keys = [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
-        if self.repartition is not None:
+        if self.repartition is not None or self.aggregator is not None:
+            # Key columns follow the PARTITION BY / GROUP BY order, not the projection's.
             keys.sort(key=lambda o: o.key_index)
         return keys
 

@@ -68,3 +68,9 @@ def test_join_keys_match_the_projection_whatever_their_case(runtime: SmallRuntim
     )
     runtime.run("CREATE STREAM J AS SELECT s.id, u.label FROM S s JOIN U u ON S.ID = u.UID;")
     assert runtime.schema("J") == "ID INTEGER KEY, LABEL STRING"
+
+
+def test_group_by_keys_follow_the_group_by_order(runtime: SmallRuntime) -> None:
+    runtime.run("CREATE TABLE T AS SELECT V, ID, COUNT(*) AS C FROM S GROUP BY ID, V;")
+    assert runtime.schema("T") == "ID INTEGER KEY, V INTEGER KEY, C BIGINT"
+    assert runtime.records("T") == [([1, 5], [1])]
