@@ -633,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the conformance command."""
     parser = argparse.ArgumentParser(
         prog="python tests/conformance/ksqldb_cases.py",
-        description="Run ksqlDB's REST query-validation cases against the local server.",
+        description="Run ksqlDB's REST and query-translation cases against the local server.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders of cases")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failure")
@@ -651,14 +651,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         c = total.counts
         counts = f"{c['passed']:6}  {c['failed']:6}  {c['unsupported']:11}"
         print(f"{file:<{width}}  {counts}  {total.rate:6.1%}")
+    total = Totals(Counter(o.status for o in outcomes))
+    c = total.counts
+    counts = f"{c['passed']:6}  {c['failed']:6}  {c['unsupported']:11}"
+    print(f"{'total':<{width}}  {counts}  {total.rate:6.1%}")
     if args.verbose:
         for outcome in outcomes:
             if outcome.status == "failed":
                 print(f"FAILED {outcome.file} :: {outcome.name}\n    {outcome.detail[:400]}")
-    all_counts: Counter[str] = Counter(o.status for o in outcomes)
     print(
-        f"conformance: {all_counts['passed']} passed, {all_counts['failed']} failed, "
-        f"{all_counts['unsupported']} unsupported"
+        f"conformance: {c['passed']} passed, {c['failed']} failed, {c['unsupported']} unsupported"
     )
     return 0
 

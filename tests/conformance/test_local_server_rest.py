@@ -59,6 +59,7 @@ def test_the_command_prints_a_table_and_the_summary_line(
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split() == ["file", "passed", "failed", "unsupported", "rate"]
     assert lines[1].startswith("pull-queries-against-streams.json")
+    assert lines[-2].split()[0] == "total"
     assert lines[-1].startswith("conformance: ")
     assert lines[-1].endswith(" unsupported")
 
