@@ -136,6 +136,14 @@ class Aggregator:
         self.group_fns: list[Fn] = []
         self.group_types: list[SqlType] = []
         for node in self.group_nodes:
+            for call in node.find_all(exp.Anonymous):
+                if is_aggregate(call):
+                    name = str(call.this).upper()
+                    raise KsqlStatementError(
+                        f"GROUP BY does not support aggregate functions: {name} is an aggregate "
+                        "function."
+                    )
+        for node in self.group_nodes:
             fn, kind = compile_expr(node, scope)
             self.group_fns.append(fn)
             self.group_types.append(kind)

@@ -409,6 +409,8 @@ def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:
     """The columns of the sink a query creates: its keys first, then its values."""
     columns = [Column(o.name, o.type, "KEY") for o in pipeline.key_outputs()]
     columns += [Column(o.name, o.type, "VALUE") for o in pipeline.outputs if not o.key]
+    if not any(c.role == "VALUE" for c in columns):
+        raise KsqlStatementError("The projection contains no value columns.")
     if kind == "TABLE" and not any(c.role == "KEY" for c in columns):
         if pipeline.aggregator is not None:
             group = ", ".join(n.sql(dialect="ksql") for n in pipeline.aggregator.group_nodes)

@@ -82,7 +82,7 @@ class KafkaSerde(Serde):
     def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
         super().__init__(columns, unwrapped)
         if len(self.columns) > 1:
-            names = ", ".join(f"`{c.name}`" for c in self.columns)
+            names = ", ".join(persistence_text(c) for c in self.columns)
             raise KsqlStatementError(
                 f"The 'KAFKA' format only supports a single field. Got: [{names}]"
             )
@@ -95,8 +95,7 @@ class KafkaSerde(Serde):
         ):
             column = self.columns[0]
             raise KsqlStatementError(
-                f"The 'KAFKA' format does not support type '{column.type.base}', "
-                f"column: `{column.name}`"
+                f"The 'KAFKA' format does not support type '{column.type.base}'"
             )
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
@@ -436,6 +435,11 @@ _FACTORIES: dict[str, Callable[..., Serde]] = {
     "DELIMITED": DelimitedSerde,
     "NONE": NoneSerde,
 }
+
+
+def persistence_text(column: Column) -> str:
+    """A column as ksqlDB's serde errors print it: `` `NAME` TYPE [KEY]``."""
+    return f"`{column.name}` {column.type}" + (" KEY" if column.role == "KEY" else "")
 
 
 def check_format(name: str, side: str) -> str:

@@ -14,8 +14,8 @@ from .convert import identifier_name, sql_type
 from .errors import KsqlStatementError
 from .metastore import Column, Metastore, Source
 from .rows import HEADERS_TYPE, PSEUDO_NAMES, key_serde, value_serde
-from .serde import check_format
-from .types import BYTES
+from .serde import check_format, persistence_text
+from .types import BYTES, ArrayType, MapType, SqlType, StructType
 
 _KEY_HINT = (
     "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
@@ -187,9 +187,22 @@ def make_source(
         source.windowed, source.window_size_ms = _window_props(str(window_type), window_size)
     if source.timestamp_column:
         _check_timestamp_column(source)
-    # Build the serdes once now so an unusable format/column mix fails the CREATE.
-    key_serde(source)
-    value_serde(source)
+    _check_key_types(source)
+    _check_wrapping(source)
+    # Build the serdes once now so an unusable format/column mix fails the CREATE, with the
+    # wrapping ksqlDB puts around a format's reason.
+    for side, fmt, side_columns, build in (
+        ("Key", source.key_format, source.keys, key_serde),
+        ("Value", source.value_format, source.values, value_serde),
+    ):
+        try:
+            build(source)
+        except KsqlStatementError as exc:
+            schema = ", ".join(persistence_text(c) for c in side_columns)
+            raise KsqlStatementError(
+                f"{side} format does not support schema.\nformat: {fmt}\n"
+                f"schema: Persistence{{columns=[{schema}], features=[]}}\nreason: {exc.message}"
+            ) from exc
     existing = log.topic(source.topic)
     if existing is None:
         log.create_topic(source.topic, partitions or 1, replicas)
@@ -255,3 +268,37 @@ def _check_timestamp_column(source: Source) -> None:
         f"Timestamp column, `{name}`, should be LONG(INT64), TIMESTAMP, or a String with a "
         "timestamp_format specified."
     )
+
+
+def _contains_map(kind: SqlType) -> bool:
+    if isinstance(kind, MapType):
+        return True
+    if isinstance(kind, ArrayType):
+        return _contains_map(kind.element)
+    if isinstance(kind, StructType):
+        return any(_contains_map(t) for _, t in kind.fields)
+    return False
+
+
+def _check_key_types(source: Source) -> None:
+    """ksqlDB refuses key columns that are or hold a MAP (their serialization is unstable)."""
+    for column in source.keys:
+        if _contains_map(column.type):
+            raise KsqlStatementError(
+                "Map keys, including types that contain maps, are not supported as they may "
+                "lead to unexpected behavior due to inconsistent serialization. Key column name: "
+                f"`{column.name}`. Column type: {column.type}. "
+                "See https://github.com/confluentinc/ksql/issues/6621 for more."
+            )
+
+
+def _check_wrapping(source: Source) -> None:
+    """WRAP_SINGLE_VALUE needs exactly one value column, and DELIMITED cannot wrap."""
+    if source.wrap_single_value is None:
+        return
+    if source.value_format == "DELIMITED" and source.wrap_single_value:
+        raise KsqlStatementError(
+            "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'."
+        )
+    if len(source.values) != 1:
+        raise KsqlStatementError("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")

@@ -1,0 +1,65 @@
+"""Statements ksqlDB refuses before it runs anything, with its messages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from runtime_double import SmallRuntime
+
+from ksqlpy.local.engine.errors import KsqlStatementError
+
+
+@pytest.fixture
+def runtime() -> SmallRuntime:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM S (ID INT KEY, F1 INT, F2 INT, M MAP<STRING, INT>) "
+        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+    )
+    return runtime
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "CREATE STREAM K (A INT KEY, B INT KEY, V INT) "
+            "WITH (KAFKA_TOPIC='k', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
+            "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{columns="
+            "[`A` INTEGER KEY, `B` INTEGER KEY], features=[]}\nreason: The 'KAFKA' format only "
+            "supports a single field. Got: [`A` INTEGER KEY, `B` INTEGER KEY]",
+        ),
+        (
+            "CREATE STREAM K (A BOOLEAN KEY, V INT) WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON');",
+            "reason: The 'KAFKA' format does not support type 'BOOLEAN'",
+        ),
+        (
+            "CREATE STREAM K (A MAP<STRING, INT> KEY, V INT) "
+            "WITH (KAFKA_TOPIC='k', FORMAT='JSON');",
+            "Map keys, including types that contain maps, are not supported",
+        ),
+        (
+            "CREATE STREAM K (A INT, B INT) "
+            "WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON', WRAP_SINGLE_VALUE=false);",
+            "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas",
+        ),
+        (
+            "CREATE STREAM K (A INT) "
+            "WITH (KAFKA_TOPIC='k', VALUE_FORMAT='DELIMITED', WRAP_SINGLE_VALUE=true);",
+            "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
+        ),
+        ("CREATE STREAM O AS SELECT ID FROM S;", "The projection contains no value columns."),
+        (
+            "CREATE TABLE O AS SELECT F1, COUNT(*) AS C FROM S GROUP BY SUM(F2);",
+            "GROUP BY does not support aggregate functions: SUM is an aggregate function.",
+        ),
+        (
+            "CREATE STREAM O WITH (KEY_FORMAT='JSON') AS SELECT * FROM S PARTITION BY M;",
+            "Map keys, including types that contain maps, are not supported",
+        ),
+    ],
+)
+def test_refusals(runtime: SmallRuntime, sql: str, message: str) -> None:
+    with pytest.raises(KsqlStatementError, match=re.escape(message)):
+        runtime.run(sql)
