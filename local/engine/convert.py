@@ -325,6 +325,21 @@ def format_time(value: dt.time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
 
 
+def java_double_text(value: float) -> str:
+    """A DOUBLE as text the way Java's Double.toString writes it (CAST(d AS STRING)): plain
+    between 1e-3 and 1e7, else ``d.dddE±n``; always a fractional digit (``1.0E20``)."""
+    special = format_double(value)
+    if isinstance(special, str):
+        return special
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    mantissa = text[0] + "." + (text[1:] or "0")
+    return ("-" if sign else "") + f"{mantissa}E{len(digits) - 1 + exponent}"
+
+
 def format_double(value: float) -> float | str:
     """Doubles as JSON numbers; NaN and infinities as Java spells them, in strings."""
     if math.isfinite(value):
@@ -342,8 +357,7 @@ def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
         if isinstance(value, Decimal):
             return format(value, "f")
         if isinstance(value, float):
-            out = format_double(value)
-            return out if isinstance(out, str) else repr(value).replace("e+", "E").replace("e", "E")
+            return java_double_text(value)
         if source.base in ("TIMESTAMP", "DATE", "TIME"):
             if source.base == "TIMESTAMP":
                 return format_timestamp(value)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .convert import CoercionError, coerce
+from .convert import CoercionError, coerce, java_double_text
 from .errors import KsqlStatementError
 from .metastore import Column
 from .types import ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
@@ -336,6 +336,8 @@ def _delimited_text(value: Any, kind: SqlType) -> str:
         return "true" if value else "false"
     if kind.base == "DECIMAL":
         return format(value, "f")
+    if kind.base == "DOUBLE":
+        return java_double_text(float(value))
     if kind.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return str(_json_value(value, kind))
     return str(value)

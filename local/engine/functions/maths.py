@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..types import (
@@ -20,24 +20,28 @@ from .registry import first, fixed, register
 MATHS = "MATHEMATICAL"
 
 
-def _round(value: Any, digits: int = 0) -> Any:
-    if isinstance(value, int):
+def _round(value: Any, digits: int | None = None) -> Any:
+    """ksqlDB's ROUND: halves go up, towards positive infinity (ROUND(-2.5) is -2, as Java's
+    Math.round), to ``digits`` places; without them a DOUBLE gives a BIGINT."""
+    if isinstance(value, int) and digits is None:
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    mode = ROUND_HALF_UP if exact > 0 else ROUND_HALF_DOWN
+    rounded = exact.quantize(Decimal(1).scaleb(-(digits or 0)), rounding=mode)
     if isinstance(value, Decimal):
-        return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    if not math.isfinite(value):
-        return value
-    scaled = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return int(scaled) if digits == 0 else float(scaled)
+        return rounded
+    return int(rounded) if digits is None else float(rounded)
 
 
 def _round_type(args: Sequence[SqlType]) -> SqlType:
     kind = args[0]
-    if kind.base == "DOUBLE" and len(args) == 1:
-        return BIGINT
     if isinstance(kind, DecimalType):
-        return DecimalType("DECIMAL", kind.precision, 0 if len(args) == 1 else kind.scale)
-    return kind
+        if len(args) > 1:
+            return kind
+        return DecimalType("DECIMAL", max(kind.precision - kind.scale, 1), 0)
+    return BIGINT if len(args) == 1 else DOUBLE
 
 
 def _ceil_floor(fn: Callable[[Any], int]) -> Callable[[Any], Any]:

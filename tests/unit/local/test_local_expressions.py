@@ -105,3 +105,11 @@ def test_compile_errors_name_the_problem(text: str, message: str) -> None:
 
 def test_qualified_and_unqualified_names_are_the_same_column() -> None:
     assert evaluate("S.I")[0] == evaluate("I")[0] == 7
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1e20, "1.0E20"), (1e7, "1.0E7"), (1234567.0, "1234567.0"), (0.0001, "1.0E-4"), (0.5, "0.5")],
+)
+def test_a_double_cast_to_string_is_written_as_java_writes_it(value: float, text: str) -> None:
+    assert evaluate(f"CAST(D * {value!r} AS STRING)", [0, 0, 1.0, "", ROW[4]])[0] == text

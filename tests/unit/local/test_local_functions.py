@@ -96,3 +96,23 @@ def test_bytes_functions() -> None:
     assert call("TO_BYTES", "414243", "hex") == b"ABC"
     assert call("FROM_BYTES", b"ABC", "base64") == "QUJD"
     assert call("FROM_BYTES", b"ABC", "hex") == "414243"
+
+
+@pytest.mark.parametrize(
+    ("args", "value"),
+    [
+        ((-2.5,), -2),  # halves go towards positive infinity, as Java's Math.round
+        ((-2.6,), -3),
+        ((-1.25, 1), -1.2),
+        ((1.25, 1), 1.3),
+        ((Decimal("-1.5"),), Decimal("-1")),
+    ],
+)
+def test_round_takes_halves_up_towards_positive_infinity(args: tuple[Any, ...], value: Any) -> None:
+    assert call("ROUND", *args) == value
+
+
+def test_round_types_follow_ksqldb() -> None:
+    assert returns("ROUND", INTEGER) == "BIGINT"
+    assert returns("ROUND", DecimalType("DECIMAL", 5, 2)) == "DECIMAL(3, 0)"
+    assert returns("ROUND", DecimalType("DECIMAL", 5, 2), INTEGER) == "DECIMAL(5, 2)"
