@@ -333,6 +333,8 @@ class Engine:
             raise EngineError(
                 f"Cannot insert values into an unknown stream/table: `{name}`", 40001, ""
             )
+        if source.windowed:
+            raise EngineError("Cannot insert values into windowed stream/table", 40001, "")
         return StreamInserter(self, source)
 
     def is_valid_property(self, name: str) -> None:

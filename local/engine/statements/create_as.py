@@ -78,6 +78,8 @@ def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> dict[str, An
     sink = runtime.metastore.source(name)
     if sink is None:
         raise KsqlStatementError(f"{name} does not exist.")
+    if sink.is_source:
+        raise KsqlStatementError(f"Cannot insert into read-only {sink.kind.lower()}: {name}")
     if sink.kind != "STREAM":
         raise KsqlStatementError(
             f"INSERT INTO can only be used to insert into a stream. {name} is a table."

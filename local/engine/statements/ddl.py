@@ -75,6 +75,8 @@ def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> dict[
             return status_entity(runtime, text, command_id, f"Source `{name}` does not exist.")
         label = "Stream" if kind == "STREAM" else "Table"
         raise KsqlStatementError(f"{label} {name} does not exist.")
+    if node.args.get("delete_topic") and source.is_source:
+        raise KsqlStatementError(f"Cannot delete topic for read-only source: {name}")
     for label, ids in (
         ("write into", source.write_queries),
         ("read from", source.read_queries),

@@ -27,6 +27,12 @@ def insert_values(
     source = runtime.metastore.source(name)
     if source is None:
         raise KsqlStatementError(f"Cannot insert values into an unknown stream/table: `{name}`")
+    if source.windowed:
+        raise KsqlStatementError("Cannot insert values into windowed stream/table!")
+    if source.is_source:
+        raise KsqlStatementError(
+            f"Cannot insert values into read-only {source.kind.lower()}: {source.name}"
+        )
     if isinstance(target, exp.Schema) and target.expressions:
         names = [identifier_name(c) for c in target.expressions]
     else:

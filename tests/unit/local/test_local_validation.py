@@ -63,3 +63,35 @@ def runtime() -> SmallRuntime:
 def test_refusals(runtime: SmallRuntime, sql: str, message: str) -> None:
     with pytest.raises(KsqlStatementError, match=re.escape(message)):
         runtime.run(sql)
+
+
+def test_source_streams_and_tables_are_read_only(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE SOURCE STREAM RO (K STRING KEY, T STRING) "
+        "WITH (KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE STREAM RW (K STRING KEY, T STRING) WITH (KAFKA_TOPIC='rw', VALUE_FORMAT='JSON');"
+    )
+    refusals = {
+        "INSERT INTO RO (K, T) VALUES ('a', 'b');": (
+            "Cannot insert values into read-only stream: RO"
+        ),
+        "INSERT INTO RO SELECT * FROM RW;": "Cannot insert into read-only stream: RO",
+        "DROP STREAM RO DELETE TOPIC;": "Cannot delete topic for read-only source: RO",
+    }
+    for sql, message in refusals.items():
+        with pytest.raises(KsqlStatementError, match=re.escape(message)):
+            runtime.run(sql)
+    assert runtime.log.topic("ro") is not None
+
+
+def test_values_cannot_go_into_a_windowed_source(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE STREAM W (K INT KEY, V INT) WITH (KAFKA_TOPIC='w', FORMAT='JSON', "
+        "WINDOW_TYPE='TUMBLING', WINDOW_SIZE='1 SECOND');"
+    )
+    with pytest.raises(
+        KsqlStatementError, match="Cannot insert values into windowed stream/table!"
+    ):
+        runtime.run("INSERT INTO W (K, V) VALUES (1, 2);")
