@@ -95,13 +95,19 @@ class JoinPipeline:
             ("STREAM", "TABLE"): "ST",
             ("TABLE", "TABLE"): "TT",
         }.get(kinds)
-        if self.mode is None:
-            raise KsqlStatementError(
-                "Invalid join order: table-stream joins are not supported; only stream-table "
-                "joins. Got TABLE [JOIN] STREAM."
-            )
         side = str(join.args.get("side") or "").upper()
         self.kind = side if side in ("LEFT", "RIGHT", "FULL") else "INNER"
+        if self.mode is None:
+            written = {
+                "INNER": "[INNER] JOIN",
+                "LEFT": "LEFT [OUTER] JOIN",
+                "RIGHT": "RIGHT [OUTER] JOIN",
+                "FULL": "[FULL] OUTER JOIN",
+            }[self.kind]
+            raise KsqlStatementError(
+                "Invalid join order: table-stream joins are not supported; only stream-table "
+                f"joins. Got {left_source.name} {written} {right_source.name}."
+            )
         within = join.args.get("within")
         if self.mode == "SS" and within is None:
             raise KsqlStatementError(

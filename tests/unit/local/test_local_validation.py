@@ -95,3 +95,15 @@ def test_values_cannot_go_into_a_windowed_source(runtime: SmallRuntime) -> None:
         KsqlStatementError, match="Cannot insert values into windowed stream/table!"
     ):
         runtime.run("INSERT INTO W (K, V) VALUES (1, 2);")
+
+
+@pytest.mark.parametrize(
+    ("join", "written"),
+    [("JOIN", "[INNER] JOIN"), ("LEFT JOIN", "LEFT [OUTER] JOIN")],
+)
+def test_a_table_stream_join_names_its_sources_and_join_type(
+    runtime: SmallRuntime, join: str, written: str
+) -> None:
+    runtime.run("CREATE TABLE T (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
+    with pytest.raises(KsqlStatementError, match=re.escape(f"Got T {written} S.")):
+        runtime.run(f"CREATE STREAM O AS SELECT * FROM T {join} S ON T.ID = S.ID;")
