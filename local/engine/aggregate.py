@@ -17,7 +17,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlWindow
 
 from . import functions
-from .convert import hashable
+from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .types import BIGINT, SqlType
@@ -135,6 +135,8 @@ class Aggregator:
         self.group_texts = [canonical(n, scope) for n in self.group_nodes]
         self.group_fns: list[Fn] = []
         self.group_types: list[SqlType] = []
+        if select.args.get("window") is not None:
+            _check_window_bounds(select)
         for node in self.group_nodes:
             for call in node.find_all(exp.Anonymous):
                 if is_aggregate(call):
@@ -430,6 +432,33 @@ class Aggregator:
         if new is not None:
             changes += self._update(new[1], new[0], new[2], rowtime, [None])
         return changes
+
+
+def _check_window_bounds(select: KsqlSelect) -> None:
+    """In a windowed aggregation, WINDOWSTART and WINDOWEND may appear in the SELECT only, and
+    not inside an aggregate (ksqlDB's AggregateAnalyzer: select, WHERE, GROUP BY, HAVING)."""
+    items = [i.this if isinstance(i, exp.Alias) else i for i in select.expressions]
+    places: list[exp.Expression] = [
+        arg
+        for item in items
+        for call in item.find_all(exp.Anonymous)
+        if is_aggregate(call)
+        for arg in call.expressions
+    ]
+    for clause in ("where", "having"):
+        if select.args.get(clause) is not None:
+            places.append(select.args[clause].this)
+    group = select.args.get("group")
+    places += list(group.expressions) if group else []
+    for place in places:
+        for column in place.find_all(exp.Column):
+            name = identifier_name(column.this)
+            if name in ("WINDOWSTART", "WINDOWEND"):
+                raise KsqlStatementError(
+                    f"Window bounds column {name} can only be used in the SELECT clause of "
+                    "windowed aggregations and can not be passed to aggregate functions.\n"
+                    "See https://github.com/confluentinc/ksql/issues/4397"
+                )
 
 
 def _and(items: Sequence[str]) -> str:

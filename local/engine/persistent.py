@@ -135,8 +135,12 @@ class QueryPipeline:
                 fn, kind = self.aggregator.compile_output(node)
                 group_index = self.aggregator.group_index(node)
                 key_index = group_index or 0
+                # A window bound under its own name stays with the key; aliased, it is a value
+                # column (ksqlDB's FinalProjectNode).
                 is_key = group_index is not None or (
-                    isinstance(node, exp.Column) and identifier_name(node.this) in WINDOW_BOUNDS
+                    isinstance(node, exp.Column)
+                    and identifier_name(node.this) in WINDOW_BOUNDS
+                    and name in WINDOW_BOUNDS
                 )
             elif self.repartition is not None:
                 fn, kind = compile_expr(node, scope)

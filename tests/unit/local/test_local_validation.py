@@ -107,3 +107,24 @@ def test_a_table_stream_join_names_its_sources_and_join_type(
     runtime.run("CREATE TABLE T (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
     with pytest.raises(KsqlStatementError, match=re.escape(f"Got T {written} S.")):
         runtime.run(f"CREATE STREAM O AS SELECT * FROM T {join} S ON T.ID = S.ID;")
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        "SELECT ID, COUNT(*), MIN(WINDOWSTART) FROM S WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID",
+        "SELECT ID, COUNT(*) FROM S WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID, WINDOWSTART",
+        "SELECT ID, COUNT(*) FROM S WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID "
+        "HAVING WINDOWEND > 0",
+    ],
+)
+def test_window_bounds_only_in_the_select_of_a_windowed_aggregation(
+    runtime: SmallRuntime, select: str
+) -> None:
+    with pytest.raises(KsqlStatementError, match=r"Window bounds column WINDOW(START|END) "):
+        runtime.run(f"CREATE TABLE O AS {select};")
+    runtime.run(
+        "CREATE TABLE OK AS SELECT ID, WINDOWSTART AS WS, COUNT(*) AS C FROM S "
+        "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID;"
+    )
+    assert runtime.schema("OK") == "ID INTEGER KEY, WS BIGINT, C BIGINT"  # an aliased bound
