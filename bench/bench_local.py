@@ -4,8 +4,11 @@
 
 Prints a table of medians: push-query delivery (rows/s to a raw httpx reader, delimited and JSON,
 HTTP/1.1 and HTTP/2) next to the raw limit (hypercorn streaming the same pre-encoded lines from
-memory), ``/inserts-stream`` rows/s, pull-query key-lookup latency p50/p99 on a 100k-key SOURCE
-table, the memory of 100 idle push queries, and start-up time to the first /healthcheck 200.
+memory) and the per-row limit (decoding the stored value, projecting and encoding the output line
+in one process, nothing else), ``/inserts-stream`` rows/s, persistent queries in records/s (a
+filter+project CSAS and a GROUP BY COUNT CTAS, in process), pull-query key-lookup latency p50/p99
+on a 100k-key SOURCE table, the memory of 100 idle push queries, and start-up time to the first
+/healthcheck 200.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from ksqlpy.local.engine import Engine
+from ksqlpy.local.engine.planner import plan_select
+from ksqlpy.local.storage import MemoryLog
+from ksqlpy.local.wire import RowEncoder
+from ksqlpy.sql import parse_one
+from ksqlpy.sql.nodes import KsqlSelect
 
 ROW = "ID INT KEY, NAME STRING, PRICE DOUBLE, QTY BIGINT, OK BOOLEAN"
 TABLE_ROW = ROW.replace("KEY", "PRIMARY KEY")
@@ -238,6 +248,47 @@ def idle_push_memory(url: str, pid: int, queries: int) -> float:
     return grown
 
 
+def engine_with_rows(rows: int) -> Engine:
+    """An in-process engine whose stream S holds ``rows`` JSON records."""
+    engine = Engine(MemoryLog())
+    engine.execute(
+        f"CREATE STREAM S ({ROW}) WITH (KAFKA_TOPIC='s', FORMAT='JSON', PARTITIONS=1);", {}, {}
+    )
+    for i in range(rows):
+        value = {"NAME": f"name-{i}", "PRICE": i * 0.5, "QTY": i * 3, "OK": i % 2 == 0}
+        engine.log.append("s", str(i).encode(), json.dumps(value).encode(), partition=0)
+    return engine
+
+
+def per_row_limit(rows: int) -> float:
+    """Rows/s of the unavoidable work of a push query in one process: decode the stored record,
+    project the row, encode its output line."""
+    engine = engine_with_rows(rows)
+    select = parse_one("SELECT * FROM S EMIT CHANGES;")
+    assert isinstance(select, KsqlSelect)
+    plan = plan_select(engine.metastore, select, "SELECT * FROM S EMIT CHANGES;")
+    encode, row, project = (
+        RowEncoder(plan.projection.types).encode,
+        plan.reader.row,
+        plan.projection.apply,
+    )
+    records = engine.log.read("s", 0, 0, rows)
+    started = time.perf_counter()
+    for record in records:
+        decoded = row(record)
+        assert decoded is not None
+        encode(project(decoded)) + "\n"
+    return rows / (time.perf_counter() - started)
+
+
+def persistent_rate(rows: int, statement: str) -> float:
+    """Records/s of a persistent query catching up on ``rows`` stored records, in process."""
+    engine = engine_with_rows(rows)
+    started = time.perf_counter()
+    engine.execute(statement, {}, {})  # the engine pumps the new query to the end of S
+    return rows / (time.perf_counter() - started)
+
+
 def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
 
@@ -299,6 +350,26 @@ def main() -> None:
                 "",
             )
         )
+        push = next(value for name, value, _ in results if name.startswith("push rows/s"))
+        row_limit = median_of(args.runs, lambda: per_row_limit(args.rows))
+        results.append(
+            ("per-row limit rows/s (decode, project, encode; in process)", row_limit, "")
+        )
+        results.append(
+            ("  ratio of push (delimited, HTTP/1.1) to per-row limit", push / row_limit, "")
+        )
+        for label, statement in (
+            (
+                "CSAS filter+project records/s",
+                "CREATE STREAM F AS SELECT ID, NAME FROM S WHERE QTY > 10;",
+            ),
+            (
+                "CTAS GROUP BY COUNT records/s",
+                "CREATE TABLE C AS SELECT OK, COUNT(*) AS N FROM S GROUP BY OK;",
+            ),
+        ):
+            rate = median_of(args.runs, lambda st=statement: persistent_rate(args.rows, st))
+            results.append((f"{label} (in process)", rate, ""))
         p50, p99 = pull_latency(url, args.keys, 2000)
         results.append((f"pull key lookup p50 ms ({args.keys} keys)", p50, ""))
         results.append((f"pull key lookup p99 ms ({args.keys} keys)", p99, "pull p99 ms"))

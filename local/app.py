@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from .engine.errors import InsertFailed
+from .engine.errors import EngineError, InsertFailed
+from .engine.types import SqlType
 from .http_rules import (
     INSERTS_TYPES,
     PRINT_TYPES,
@@ -51,6 +52,7 @@ from .wire import (
     dumps,
     generic_error,
     http_error,
+    http_error_of,
     insert_ack,
     insert_error,
 )
@@ -85,7 +87,7 @@ class QueryStream(Protocol):
     query_id: str
     header_v1: dict[str, Any]
     header_plain: dict[str, Any]
-    encoder: RowEncoder
+    column_types: list[SqlType]
     buffered: bool
     final_message: str | None
 
@@ -151,7 +153,7 @@ class Engine(Protocol):
         """``/status/type/entity/action``: one command's status, or ``None``."""
 
     def is_valid_property(self, name: str) -> None:
-        """Raise :class:`KsqlHttpError` unless ``name`` can be set per request."""
+        """Raise :class:`EngineError` unless ``name`` can be set per request."""
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -263,7 +265,8 @@ class KsqlApp:
 
         try:
             await self._route(origin_form(scope), tracked, sending)
-        except KsqlHttpError as exc:
+        except (KsqlHttpError, EngineError) as error:
+            exc = http_error_of(error)
             # The rest of the body is read first, so an HTTP/1.1 connection stays usable
             # (not for a body that trickles in too slowly: that one is cut off).
             if not body_read and exc.status != 408:
@@ -394,11 +397,11 @@ class KsqlApp:
             stream.close()
             raise
         if accept == DELIMITED:
-            fmt: StreamFormat = DelimitedFormat(stream.encoder)
+            fmt: StreamFormat = DelimitedFormat(RowEncoder(stream.column_types))
             header = stream.header_plain
         else:
             cls = BufferedStreamedRowFormat if stream.buffered else StreamedRowFormat
-            fmt, header = cls(stream.encoder), stream.header_v1
+            fmt, header = cls(RowEncoder(stream.column_types)), stream.header_v1
         await self._stream_rows(stream, fmt, header, receive, send)
 
     async def query_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -422,13 +425,13 @@ class KsqlApp:
             return
         stream: QueryStream = opened  # type: ignore[assignment]
         if accept == JSON:
-            fmt: StreamFormat = JsonArrayFormat(stream.encoder)
+            fmt: StreamFormat = JsonArrayFormat(RowEncoder(stream.column_types))
             header = stream.header_plain
         elif accept == V1_JSON:
             cls = BufferedStreamedRowFormat if stream.buffered else StreamedRowFormat
-            fmt, header = cls(stream.encoder), stream.header_v1
+            fmt, header = cls(RowEncoder(stream.column_types)), stream.header_v1
         else:
-            fmt, header = DelimitedFormat(stream.encoder), stream.header_plain
+            fmt, header = DelimitedFormat(RowEncoder(stream.column_types)), stream.header_plain
         await self._stream_rows(stream, fmt, header, receive, send)
 
     async def _stream_rows(
@@ -455,8 +458,8 @@ class KsqlApp:
                         break
                     rows, tombstones = batch
                     body = fmt.rows(rows, tombstones).encode() if rows else b""
-                except KsqlHttpError as exc:
-                    tail = fmt.error(exc.body)
+                except (KsqlHttpError, EngineError) as exc:
+                    tail = fmt.error(http_error_of(exc).body)
                     break
                 except Exception as exc:
                     # A row the query cannot compute or encode ends it with an error element,
@@ -578,7 +581,8 @@ class KsqlApp:
                                 40000, 'Invalid JSON in request: "target" is a required field'
                             )
                         inserter = self.engine.inserter(target, object_field(request, "properties"))
-                    except KsqlHttpError as exc:
+                    except (KsqlHttpError, EngineError) as error:
+                        exc = http_error_of(error)
                         # The error goes out at once, as ksqlDB sends it, so a client that keeps
                         # the request open (a duplex stream) hears it now; rows it still sends
                         # reset the stream (see connection.py), the connection stays.

@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .engine.types import ArrayType, DecimalType, MapType, SqlType, StructType
+from .engine.convert import format_double, format_time, format_timestamp
+from .engine.errors import EngineError
+from .engine.types import ArrayType, MapType, SqlType, StructType, has_decimal
 
 V1_JSON = "application/vnd.ksql.v1+json"
 JSON = "application/json"
@@ -64,31 +65,17 @@ def http_error(code: int, message: str, statement_text: str | None = None) -> Ks
     return KsqlHttpError(code // 100, body)
 
 
+def http_error_of(error: KsqlHttpError | EngineError) -> KsqlHttpError:
+    """The HTTP answer to an error: an engine error gets status ``code // 100`` and its body."""
+    if isinstance(error, KsqlHttpError):
+        return error
+    return http_error(error.code, error.message, error.statement_text)
+
+
 # -- values -------------------------------------------------------------------------------------
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _EPOCH_DATE = dt.date(1970, 1, 1)
-
-
-def format_timestamp(value: dt.datetime) -> str:
-    """``yyyy-MM-dd'T'HH:mm:ss.SSS`` in UTC with no zone, as ksqlDB prints TIMESTAMP."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-
-
-def format_time(value: dt.time) -> str:
-    """As Java's ``LocalTime.ofSecondOfDay(..).toString()``: no millis, ``:ss`` only if not 0."""
-    if value.second:
-        return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    return f"{value.hour:02d}:{value.minute:02d}"
-
-
-def format_double(value: float) -> float | str:
-    """Doubles as JSON numbers; NaN and infinities as Java spells them, in strings."""
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
 
 
 def _identity(value: Any) -> Any:
@@ -146,18 +133,6 @@ def _converter(kind: SqlType, in_struct: bool = False) -> Callable[[Any], Any]:
     return _identity if convert is None else _nullable(convert)
 
 
-def _has_decimal(kind: SqlType) -> bool:
-    if isinstance(kind, DecimalType):
-        return True
-    if isinstance(kind, ArrayType):
-        return _has_decimal(kind.element)
-    if isinstance(kind, MapType):
-        return _has_decimal(kind.value)
-    if isinstance(kind, StructType):
-        return any(_has_decimal(t) for _, t in kind.fields)
-    return False
-
-
 _encode_string = json.encoder.encode_basestring  # the C version when available
 
 
@@ -194,7 +169,7 @@ class RowEncoder:
     def __init__(self, types: Sequence[SqlType]) -> None:
         self.converters = [_converter(t) for t in types]
         self.plain = all(c is _identity for c in self.converters)
-        self.dumps = _decimal_dumps if any(_has_decimal(t) for t in types) else _dumps
+        self.dumps = _decimal_dumps if any(has_decimal(t) for t in types) else _dumps
 
     def json_values(self, row: Sequence[Any]) -> list[Any]:
         """The row as JSON-native values (Decimals kept)."""

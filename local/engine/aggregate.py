@@ -8,164 +8,20 @@ either the new output row or a tombstone (a HAVING that no longer holds, a merge
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlDuration, KsqlSelect, KsqlWindow
+from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlWindow
 
+from . import functions
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
-from .types import BIGINT, DOUBLE, ArrayType, SqlType
-
-# -- aggregate functions --------------------------------------------------------------------------
-
-
-class Accumulator:
-    """The running state of one aggregate call for one group."""
-
-    def add(self, args: Sequence[Any]) -> None:
-        """Fold in one row's arguments."""
-        raise NotImplementedError
-
-    def value(self) -> Any:
-        """The current result."""
-        raise NotImplementedError
-
-
-class _Count(Accumulator):
-    def __init__(self, star: bool) -> None:
-        self.star = star
-        self.count = 0
-
-    def add(self, args: Sequence[Any]) -> None:
-        if self.star or (args and args[0] is not None):
-            self.count += 1
-
-    def value(self) -> Any:
-        return self.count
-
-
-class _Sum(Accumulator):
-    def __init__(self) -> None:
-        self.total: Any = None
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.total = args[0] if self.total is None else self.total + args[0]
-
-    def value(self) -> Any:
-        return 0 if self.total is None else self.total
-
-
-class _Avg(Accumulator):
-    def __init__(self) -> None:
-        self.total: Any = 0
-        self.count = 0
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.total += args[0]
-            self.count += 1
-
-    def value(self) -> Any:
-        return float(self.total) / self.count if self.count else 0.0
-
-
-class _Extreme(Accumulator):
-    def __init__(self, pick: Callable[[Any, Any], Any]) -> None:
-        self.pick = pick
-        self.best: Any = None
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.best = args[0] if self.best is None else self.pick(self.best, args[0])
-
-    def value(self) -> Any:
-        return self.best
-
-
-class _ByOffset(Accumulator):
-    def __init__(self, latest: bool) -> None:
-        self.latest = latest
-        self.current: Any = None
-        self.seen = False
-
-    def add(self, args: Sequence[Any]) -> None:
-        ignore_nulls = args[1] if len(args) > 1 and args[1] is not None else True
-        if args[0] is None and ignore_nulls:
-            return
-        if self.latest or not self.seen:
-            self.current = args[0]
-            self.seen = True
-
-    def value(self) -> Any:
-        return self.current
-
-
-class _Collect(Accumulator):
-    def __init__(self, unique: bool) -> None:
-        self.unique = unique
-        self.items: list[Any] = []
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is None or (self.unique and args[0] in self.items):
-            return
-        self.items.append(args[0])
-
-    def value(self) -> Any:
-        return list(self.items)
-
-
-class _CountDistinct(Accumulator):
-    def __init__(self) -> None:
-        self.seen: set[Any] = set()
-
-    def add(self, args: Sequence[Any]) -> None:
-        if args[0] is not None:
-            self.seen.add(repr(args[0]))
-
-    def value(self) -> Any:
-        return len(self.seen)
-
-
-@dataclass(frozen=True, slots=True)
-class AggregateFunction:
-    """An aggregate: a factory of accumulators and its return-type rule."""
-
-    make: Callable[[bool], Accumulator]
-    returns: Callable[[Sequence[SqlType]], SqlType]
-
-
-def _first(types: Sequence[SqlType]) -> SqlType:
-    return types[0] if types else BIGINT
-
-
-AGGREGATES: dict[str, AggregateFunction] = {
-    "COUNT": AggregateFunction(_Count, lambda t: BIGINT),
-    "SUM": AggregateFunction(lambda star: _Sum(), _first),
-    "AVG": AggregateFunction(lambda star: _Avg(), lambda t: DOUBLE),
-    "MIN": AggregateFunction(lambda star: _Extreme(min), _first),
-    "MAX": AggregateFunction(lambda star: _Extreme(max), _first),
-    "LATEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(True), _first),
-    "EARLIEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(False), _first),
-    "COLLECT_LIST": AggregateFunction(
-        lambda star: _Collect(False), lambda t: ArrayType("ARRAY", t[0])
-    ),
-    "COLLECT_SET": AggregateFunction(
-        lambda star: _Collect(True), lambda t: ArrayType("ARRAY", t[0])
-    ),
-    "COUNT_DISTINCT": AggregateFunction(lambda star: _CountDistinct(), lambda t: BIGINT),
-}
-
-
-def is_aggregate(node: exp.Expression) -> bool:
-    """Whether a node is a call of an aggregate function."""
-    return isinstance(node, exp.Anonymous) and str(node.this).upper() in AGGREGATES
-
+from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
+from .types import BIGINT, SqlType
+from .udafs import AGGREGATES, TABLE_AGGREGATES, Accumulator, AggregateFunction, is_aggregate
 
 # -- windows --------------------------------------------------------------------------------------
 
@@ -190,13 +46,26 @@ def duration_ms(node: exp.Expression | None) -> int | None:
     return int(node.this.name) * UNIT_MS[unit]
 
 
+# Kafka Streams' grace when a window states none: 24 hours minus the window's size.
+DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000
+
+
 @dataclass(frozen=True, slots=True)
 class WindowSpec:
-    """TUMBLING (size), HOPPING (size, advance) or SESSION (gap)."""
+    """TUMBLING (size), HOPPING (size, advance) or SESSION (gap), with grace and retention."""
 
     kind: str
     size: int
     advance: int
+    grace: int | None = None  # as written; None: the default
+    retention: int | None = None
+
+    def grace_ms(self, final: bool) -> int:
+        """The grace period: as written, else 0 for EMIT FINAL (ksqlDB rewrites it so), else
+        Kafka Streams' default."""
+        if self.grace is not None:
+            return self.grace
+        return 0 if final else max(DEFAULT_GRACE_MS - self.size, 0)
 
     def assign(self, timestamp: int) -> list[tuple[int, int]]:
         """The time windows a record at ``timestamp`` falls in (not for SESSION)."""
@@ -223,7 +92,9 @@ def window_spec(node: KsqlWindow | None) -> WindowSpec | None:
     advance = duration_ms(node.args.get("advance")) or size
     if kind == "HOPPING" and advance > size:
         raise KsqlStatementError("Window advance must be less than or equal to window size")
-    return WindowSpec(kind, size, advance)
+    grace = duration_ms(node.args.get("grace"))
+    retention = duration_ms(node.args.get("retention"))
+    return WindowSpec(kind, size, advance, grace, retention)
 
 
 # -- the aggregator -------------------------------------------------------------------------------
@@ -237,6 +108,8 @@ class _Group:
     end: int = 0
     rows: list[tuple[int, list[list[Any]]]] = field(default_factory=list)  # sessions: (ts, args)
     shown: bool = False  # whether the result table holds a row for this group
+    key: tuple[Any, ...] = ()  # the GROUP BY values
+    emitted: bool = False  # EMIT FINAL: a closed session already sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,16 +126,36 @@ class Aggregator:
     """Compiled GROUP BY [WINDOW] [HAVING] with its projection over the aggregate results."""
 
     def __init__(self, select: KsqlSelect, scope: Scope) -> None:
+        emit = select.args.get("emit")
+        self.final = emit is not None and emit.name.upper() == "FINAL"
         group = select.args.get("group")
         self.group_nodes: list[exp.Expression] = list(group.expressions) if group else []
+        self.scope = scope
+        # Expressions are matched by what they resolve to: GROUP BY id groups SELECT ID.
+        self.group_texts = [canonical(n, scope) for n in self.group_nodes]
         self.group_fns: list[Fn] = []
         self.group_types: list[SqlType] = []
+        if select.args.get("window") is not None:
+            _check_window_bounds(select)
+        for node in self.group_nodes:
+            for call in node.find_all(exp.Anonymous):
+                if is_aggregate(call):
+                    name = str(call.this).upper()
+                    raise KsqlStatementError(
+                        f"GROUP BY does not support aggregate functions: {name} is an aggregate "
+                        "function."
+                    )
         for node in self.group_nodes:
             fn, kind = compile_expr(node, scope)
             self.group_fns.append(fn)
             self.group_types.append(kind)
         self.window = window_spec(select.args.get("window"))
+        self.grace = self.window.grace_ms(self.final) if self.window else 0
+        # Stream time: the largest record time seen. Windows end + grace before it are closed.
+        self.stream_time: int | None = None
+        self.last_emit_close: int | None = None  # EMIT FINAL: the close time last emitted at
         self.calls: list[exp.Anonymous] = []
+        self.call_texts: list[str] = []
         self.call_args: list[list[Fn]] = []
         self.call_kinds: list[AggregateFunction] = []
         self.call_star: list[bool] = []
@@ -271,13 +164,17 @@ class Aggregator:
         having = select.args.get("having")
         for node in [*items, *([having.this] if having else [])]:
             for call in node.find_all(exp.Anonymous):
-                if is_aggregate(call) and not any(call == c for c in self.calls):
-                    self._add_call(call, scope)
+                if is_aggregate(call):
+                    if canonical(call, scope) not in self.call_texts:
+                        self._add_call(call, scope)
+                else:
+                    functions.lookup(str(call.this), len(call.expressions))  # unknown: refused
+        if self.group_nodes and not self.calls:
+            raise KsqlStatementError(
+                "GROUP BY requires aggregate functions in either the SELECT or HAVING clause."
+            )
         # The scope of expressions over results: group keys, window bounds, aggregate values.
-        slots = [
-            Slot(identifier_name(n.this) if isinstance(n, exp.Column) else f"__KEY_{i}", t)
-            for i, (n, t) in enumerate(zip(self.group_nodes, self.group_types, strict=True))
-        ]
+        slots = [Slot(f"__KEY_{i}", t) for i, t in enumerate(self.group_types)]
         if self.window:
             slots += [Slot("WINDOWSTART", BIGINT), Slot("WINDOWEND", BIGINT)]
         slots += [Slot(f"__AGG_{i}", t) for i, t in enumerate(self.call_types)]
@@ -286,6 +183,8 @@ class Aggregator:
         if having is not None:
             self.having, _ = compile_expr(self._rewrite(having.this), self.result_scope)
         self.groups: dict[tuple[Any, ...], _Group] = {}
+        # A table source's rows as aggregated: source key -> (group, group values, arguments).
+        self.table_rows: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...], list[list[Any]]]] = {}
         self.sessions: dict[tuple[Any, ...], list[_Group]] = {}
 
     def _add_call(self, call: exp.Anonymous, scope: Scope) -> None:
@@ -306,6 +205,7 @@ class Aggregator:
             fns.append(fn)
             types.append(kind)
         self.calls.append(call)
+        self.call_texts.append(canonical(call, scope))
         self.call_args.append(fns)
         self.call_kinds.append(spec)
         self.call_star.append(star)
@@ -316,15 +216,21 @@ class Aggregator:
         """A copy of an output expression reading group keys and aggregate slots."""
 
         def swap(child: exp.Expression) -> exp.Expression:
-            for index, call in enumerate(self.calls):
-                if child == call:
-                    return exp.column(exp.to_identifier(f"__AGG_{index}", quoted=True))
-            for index, key in enumerate(self.group_nodes):
-                if not isinstance(key, exp.Column) and child == key:
-                    return exp.column(exp.to_identifier(f"__KEY_{index}", quoted=True))
+            text = canonical(child, self.scope)
+            if text in self.call_texts:
+                index = self.call_texts.index(text)
+                return exp.column(exp.to_identifier(f"__AGG_{index}", quoted=True))
+            if text in self.group_texts:
+                index = self.group_texts.index(text)
+                return exp.column(exp.to_identifier(f"__KEY_{index}", quoted=True))
             return child
 
         return copy.deepcopy(node).transform(swap)
+
+    def group_index(self, node: exp.Expression) -> int | None:
+        """Which GROUP BY expression a select expression is, if any."""
+        text = canonical(node, self.scope)
+        return self.group_texts.index(text) if text in self.group_texts else None
 
     def compile_output(self, node: exp.Expression) -> tuple[Fn, SqlType]:
         """Compile a SELECT item against the aggregate results."""
@@ -371,17 +277,35 @@ class Aggregator:
             return []
         lookup = tuple(hashable(k) for k in key)
         args = self._args(row)
-        if self.window is not None and self.window.kind == "SESSION":
-            return self._session(key, lookup, args, rowtime)
-        windows: list[tuple[int, int] | None] = (
-            list(self.window.assign(rowtime)) if self.window else [None]
-        )
+        if self.window is None:
+            return self._update(key, lookup, args, rowtime, [None])
+        if self.stream_time is None or rowtime > self.stream_time:
+            self.stream_time = rowtime
+        close = self.stream_time - self.grace
+        if self.window.kind == "SESSION":
+            changes = self._session(key, lookup, args, rowtime, close)
+        else:
+            # A record for a window that has closed is dropped, as Kafka Streams does.
+            windows = [w for w in self.window.assign(rowtime) if w[1] > close]
+            changes = self._update(key, lookup, args, rowtime, windows)
+        if self.final:
+            return self._closed(close)
+        return changes
+
+    def _update(
+        self,
+        key: tuple[Any, ...],
+        lookup: tuple[Any, ...],
+        args: list[list[Any]],
+        rowtime: int,
+        windows: Sequence[tuple[int, int] | None],
+    ) -> list[Change]:
         changes = []
         for window in windows:
             group_key = lookup if window is None else (*lookup, window)
             group = self.groups.get(group_key)
             if group is None:
-                group = self.groups[group_key] = _Group(self._fresh())
+                group = self.groups[group_key] = _Group(self._fresh(), key=key)
             for accumulator, values in zip(group.accumulators, args, strict=True):
                 accumulator.add(values)
             group.rowtime = max(group.rowtime, rowtime)
@@ -391,14 +315,21 @@ class Aggregator:
         return changes
 
     def _session(
-        self, key: tuple[Any, ...], lookup: tuple[Any, ...], args: list[list[Any]], rowtime: int
+        self,
+        key: tuple[Any, ...],
+        lookup: tuple[Any, ...],
+        args: list[list[Any]],
+        rowtime: int,
+        close: int,
     ) -> list[Change]:
         assert self.window is not None
         gap = self.window.size
         sessions = self.sessions.setdefault(lookup, [])
         touching = [s for s in sessions if s.start - gap <= rowtime <= s.end + gap]
+        if max([rowtime, *(s.end for s in touching)]) < close:
+            return []  # the session it would join or open has closed: a late record
         changes = [Change(key, (s.start, s.end), None, s.rowtime) for s in touching if s.shown]
-        merged = _Group(self._fresh(), start=rowtime, end=rowtime, rowtime=rowtime)
+        merged = _Group(self._fresh(), start=rowtime, end=rowtime, rowtime=rowtime, key=key)
         contributions = [r for s in touching for r in s.rows] + [(rowtime, args)]
         for stamp, values in sorted(contributions, key=lambda r: r[0]):
             for accumulator, value in zip(merged.accumulators, values, strict=True):
@@ -413,3 +344,122 @@ class Aggregator:
         if change is not None:
             changes.append(change)
         return changes
+
+    def _closed(self, close: int) -> list[Change]:
+        """EMIT FINAL: the results of the windows that closed since the last emission, as
+        Kafka Streams' on-window-close strategy fetches them from its window store."""
+        assert self.window is not None
+        assert self.stream_time is not None
+        if self.last_emit_close is not None and self.last_emit_close >= close:
+            return []
+        if self.window.kind == "SESSION":
+            return self._closed_sessions(close)
+        size = self.window.size
+        upper = close - size  # the last window start that has closed
+        if upper < 0:
+            return []
+        lower = -1 if self.last_emit_close is None else self.last_emit_close - size
+        if self.last_emit_close is not None and self._starts(upper) == self._starts(lower):
+            return []
+        # The store keeps windows for their retention only (size + grace unless stated).
+        retention = self.window.retention or size + self.grace
+        oldest = max(lower + 1, self.stream_time - retention)
+        due = sorted(
+            ((g[-1], g[:-1]) for g in self.groups if oldest <= g[-1][0] <= upper),
+            key=lambda item: (item[0][0], repr(item[1])),
+        )
+        changes = []
+        for window, lookup in due:
+            group = self.groups[(*lookup, window)]
+            change = self._change(group.key, window, group)
+            if change is not None:
+                changes.append(change)
+        self.last_emit_close = close
+        return changes
+
+    def _starts(self, timestamp: int) -> list[tuple[int, int]]:
+        assert self.window is not None
+        return self.window.assign(timestamp) if timestamp >= 0 else []
+
+    def _closed_sessions(self, close: int) -> list[Change]:
+        changes = []
+        for sessions in self.sessions.values():
+            for session in sessions:
+                if session.end < close and not session.emitted:
+                    session.emitted = True
+                    change = self._change(session.key, (session.start, session.end), session)
+                    if change is not None:
+                        changes.append(change)
+        self.last_emit_close = close
+        return sorted(changes, key=lambda c: (c.window or (0, 0), c.rowtime))
+
+    def check_table_source(self) -> None:
+        """ksqlDB's refusals of aggregations over a table."""
+        if self.window is not None:
+            raise KsqlStatementError("Windowing not supported for table aggregations.")
+        names = list(dict.fromkeys(str(c.this).upper() for c in self.calls))
+        refused = [n for n in names if n not in TABLE_AGGREGATES]
+        if refused:
+            plural = "s" if len(refused) > 1 else ""
+            raise KsqlStatementError(
+                f"The aggregation function{plural} {_and(refused)} cannot be applied to a table "
+                "source, only to a stream source."
+            )
+
+    def process_table(
+        self, source_key: tuple[Any, ...], row: Sequence[Any] | None, rowtime: int
+    ) -> list[Change]:
+        """The changes an update (``row``) or delete (None) of one table row makes: its old
+        row is taken back from its group and the new one added, one change per group touched,
+        as Kafka Streams' table aggregation with a subtractor does."""
+        old = self.table_rows.pop(source_key, None)
+        new = None
+        if row is not None:
+            key = tuple(f(row) for f in self.group_fns)
+            if not any(k is None for k in key):
+                new = (tuple(hashable(k) for k in key), key, self._args(row))
+                self.table_rows[source_key] = new
+        changes = []
+        if old is not None:
+            group = self.groups[old[0]]
+            for accumulator, values in zip(group.accumulators, old[2], strict=True):
+                accumulator.undo(values)
+            group.rowtime = rowtime
+            if new is None or new[0] != old[0]:
+                change = self._change(old[1], None, group)
+                if change is not None:
+                    changes.append(change)
+        if new is not None:
+            changes += self._update(new[1], new[0], new[2], rowtime, [None])
+        return changes
+
+
+def _check_window_bounds(select: KsqlSelect) -> None:
+    """In a windowed aggregation, WINDOWSTART and WINDOWEND may appear in the SELECT only, and
+    not inside an aggregate (ksqlDB's AggregateAnalyzer: select, WHERE, GROUP BY, HAVING)."""
+    items = [i.this if isinstance(i, exp.Alias) else i for i in select.expressions]
+    places: list[exp.Expression] = [
+        arg
+        for item in items
+        for call in item.find_all(exp.Anonymous)
+        if is_aggregate(call)
+        for arg in call.expressions
+    ]
+    for clause in ("where", "having"):
+        if select.args.get(clause) is not None:
+            places.append(select.args[clause].this)
+    group = select.args.get("group")
+    places += list(group.expressions) if group else []
+    for place in places:
+        for column in place.find_all(exp.Column):
+            name = identifier_name(column.this)
+            if name in ("WINDOWSTART", "WINDOWEND"):
+                raise KsqlStatementError(
+                    f"Window bounds column {name} can only be used in the SELECT clause of "
+                    "windowed aggregations and can not be passed to aggregate functions.\n"
+                    "See https://github.com/confluentinc/ksql/issues/4397"
+                )
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -318,3 +319,82 @@ def hashable(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple((k, hashable(v)) for k, v in value.items())
     return value
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS`` in UTC with no zone, as ksqlDB prints TIMESTAMP."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+
+
+def format_time(value: dt.time) -> str:
+    """As Java's ``LocalTime.ofSecondOfDay(..).toString()``: no millis, ``:ss`` only if not 0."""
+    if value.second:
+        return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def java_double_text(value: float) -> str:
+    """A DOUBLE as text the way Java's Double.toString writes it (CAST(d AS STRING)): plain
+    between 1e-3 and 1e7, else ``d.dddE±n``; always a fractional digit (``1.0E20``)."""
+    special = format_double(value)
+    if isinstance(special, str):
+        return special
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    mantissa = text[0] + "." + (text[1:] or "0")
+    return ("-" if sign else "") + f"{mantissa}E{len(digits) - 1 + exponent}"
+
+
+def format_double(value: float) -> float | str:
+    """Doubles as JSON numbers; NaN and infinities as Java spells them, in strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
+    """CAST between SQL types, as ksqlDB converts."""
+    if target.base == "STRING":
+        if source.base == "BOOLEAN":
+            return "true" if value else "false"
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, float):
+            return java_double_text(value)
+        if source.base in ("TIMESTAMP", "DATE", "TIME"):
+            if source.base == "TIMESTAMP":
+                return format_timestamp(value)
+            return format_time(value) if source.base == "TIME" else value.isoformat()
+        return str(value)
+    if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
+        return _java_narrow(value, 32 if target.base == "INTEGER" else 64)
+    if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
+        value, str
+    ):
+        return coerce(value.strip(), target, lenient=True)
+    return coerce(value, target, lenient=True)
+
+
+def _java_narrow(value: float | Decimal, bits: int) -> int:
+    """A DOUBLE or DECIMAL cast to INT/BIGINT as Java converts: a double saturates at the type's
+    bounds (NaN is 0), a decimal keeps the low-order bits (BigDecimal.intValue/longValue)."""
+    low: int = -(2 ** (bits - 1))
+    high: int = 2 ** (bits - 1) - 1
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 0
+        if math.isinf(value):
+            return high if value > 0 else low
+        return max(low, min(high, int(value)))
+    return java_wrap(int(value), bits)
+
+
+def java_wrap(value: int, bits: int) -> int:
+    """An integer kept to ``bits`` bits as Java's int/long arithmetic keeps it (wrapping)."""
+    wrapped: int = value & ((1 << bits) - 1)
+    return wrapped - (1 << bits) if wrapped >= 1 << (bits - 1) else wrapped

@@ -1,15 +1,27 @@
-"""Errors raised by the engine, mapped to ksqlDB's error bodies by the HTTP layer."""
+"""Errors raised by the engine; the HTTP layer maps them to statuses and ksqlDB's error bodies."""
 
 from __future__ import annotations
 
 
-class KsqlStatementError(Exception):
-    """A statement was refused: HTTP 400, ``statement_error`` 40001 unless said otherwise."""
+class EngineError(Exception):
+    """An error with ksqlDB's error code, answered with HTTP status ``code // 100``.
 
-    def __init__(self, message: str, code: int = 40001) -> None:
+    ``statement_text`` is the statement it is about (a ``statement_error`` body), or ``None``
+    for an error about the request as a whole (a ``generic_error`` body).
+    """
+
+    def __init__(self, message: str, code: int = 40001, statement_text: str | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.statement_text = statement_text
+
+
+class KsqlStatementError(EngineError):
+    """A statement was refused: ``statement_error`` 40001 unless said otherwise.
+
+    Executors raise it without the statement's text; the engine's loop adds it.
+    """
 
 
 class InsertFailed(Exception):

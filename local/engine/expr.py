@@ -7,26 +7,41 @@ runtime failure (division by zero, bad cast) gives NULL rather than failing the 
 
 from __future__ import annotations
 
-import datetime as dt
 import operator
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlDereference, KsqlMap
+from ksqlpy.sql.nodes import KsqlDereference, KsqlMap
 
 from . import functions
-from .convert import CoercionError, coerce, identifier_name, parse_timestamp, sql_type
+from .convert import CoercionError, cast_value, identifier_name, sql_type
 from .errors import KsqlStatementError
+from .operators import (
+    ARITH,
+    COMPARE,
+    SYMBOLS,
+    Fn,
+    arith_type,
+    as_float,
+    bind,
+    common_type,
+    comparable,
+    constant,
+    expression_text,
+    fit,
+    like_regex,
+    literal,
+    nulls,
+    string_as,
+    type_text,
+)
 from .types import (
-    BIGINT,
     BOOLEAN,
-    DOUBLE,
-    INTEGER,
+    NULL_TYPE,
     STRING,
     ArrayType,
     DecimalType,
@@ -34,11 +49,7 @@ from .types import (
     SqlType,
     StructType,
     is_numeric,
-    widest,
 )
-
-Fn = Callable[[Sequence[Any]], Any]
-NULL_TYPE = SqlType("NULL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,246 +97,15 @@ class Scope:
         return Scope(self.slots + extra, self.custom_types, self.lambda_names | frozenset(names))
 
 
-def _literal(node: exp.Literal) -> tuple[Fn, SqlType]:
-    text = node.this
-    if node.is_string:
-        value: Any = text
-        kind = STRING
-    elif re.fullmatch(r"[+-]?\d+", text):
-        # ksqlDB reads integer literals as Java longs; anything longer is refused.
-        if len(text.lstrip("+-")) > 19 or not -(2**63) <= (value := int(text)) < 2**63:
-            raise KsqlStatementError(f"Invalid numeric literal: {text}")
-        kind = INTEGER if -(2**31) <= value < 2**31 else BIGINT
-    elif re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", text):
-        # ksqlDB reads 1.50 as DECIMAL(3, 2), not DOUBLE.
-        value = Decimal(text)
-        digits = len(value.as_tuple().digits)
-        scale = max(-int(value.as_tuple().exponent), 0)
-        kind = DecimalType("DECIMAL", max(digits, scale, 1), scale)
-    else:
-        value = float(text)
-        kind = DOUBLE
-    return (lambda row: value), kind
-
-
-def _constant(value: Any, kind: SqlType) -> tuple[Fn, SqlType]:
-    return (lambda row: value), kind
-
-
-_TEMPORAL = frozenset({"TIMESTAMP", "DATE", "TIME"})
-_MILLIS_COLUMNS = frozenset({"ROWTIME", "WINDOWSTART", "WINDOWEND"})
-_EPOCH = dt.datetime(1970, 1, 1)
-
-
-def _string_as(
-    target_node: exp.Expression, target: SqlType, node: exp.Expression, fn: Fn, kind: SqlType
-) -> tuple[Fn, SqlType]:
-    """A STRING operand compared with a TIMESTAMP, DATE or TIME, read as that type; compared
-    with ROWTIME or a window bound (BIGINT), read as a timestamp's epoch millis. ksqlDB does
-    both (its qtt cases timestamp.json and magic-timestamp-conversion.json)."""
-    if kind.base != "STRING":
-        return fn, kind
-    convert: Callable[[str], Any]
-    if target.base in _TEMPORAL:
-        kind = target
-
-        def convert(text: str) -> Any:
-            return coerce(text, target)
-
-    elif isinstance(target_node, exp.Column) and target_node.name.upper() in _MILLIS_COLUMNS:
-        kind = BIGINT
-
-        def convert(text: str) -> Any:
-            return (parse_timestamp(text) - _EPOCH) // dt.timedelta(milliseconds=1)
-
-    else:
-        return fn, kind
-    if isinstance(node, exp.Literal):  # a constant: a bad one is the statement's error
-        try:
-            value = convert(node.this)
-        except CoercionError as error:
-            raise KsqlStatementError(str(error), code=40000) from None
-        return _constant(value, kind)
-
-    def run(row: Sequence[Any]) -> Any:
-        text = fn(row)
-        try:
-            return None if text is None else convert(text)
-        except CoercionError:
-            return None
-
-    return run, kind
-
-
-def _nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
-    def run(row: Sequence[Any]) -> Any:
-        a = left(row)
-        if a is None:
-            return None
-        b = right(row)
-        if b is None:
-            return None
-        try:
-            return fn(a, b)
-        except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError):
-            return None
-
-    return run
-
-
-def _java_div(a: Any, b: Any) -> Any:
-    if isinstance(a, int) and isinstance(b, int):
-        quotient = abs(a) // abs(b)
-        return quotient if (a >= 0) == (b >= 0) else -quotient
-    return a / b
-
-
-def _java_mod(a: Any, b: Any) -> Any:
-    if isinstance(a, int) and isinstance(b, int):
-        return a - b * _java_div(a, b)
-    if isinstance(a, Decimal) or isinstance(b, Decimal):
-        return Decimal(a) % Decimal(b)
-    import math
-
-    return math.fmod(a, b)
-
-
-def type_text(kind: SqlType) -> str:
-    """A type as ksqlDB names it in messages (``null`` for the type of NULL)."""
-    return "null" if kind == NULL_TYPE else str(kind)
-
-
-def expression_text(node: exp.Expression) -> str:
-    """An expression as ksqlDB prints it in messages (``null``, ``ARRAY[1, 2]``, ``(a + b)``)."""
-    if isinstance(node, exp.Null):
-        return "null"
-    if isinstance(node, exp.Column):
-        return identifier_name(node.this)
-    if isinstance(node, exp.Array):
-        return "ARRAY[" + ", ".join(expression_text(e) for e in node.expressions) + "]"
-    if type(node) in _ARITH:
-        symbol = _ARITH[type(node)][0]
-        return f"({expression_text(node.this)} {symbol} {expression_text(node.expression)})"
-    return node.sql(dialect="ksql")
-
-
-def _arith_type(op: str, left: SqlType, right: SqlType) -> SqlType:
-    kind = widest(left, right)
-    if isinstance(kind, DecimalType) and isinstance(left, DecimalType | SqlType):
-        from .types import as_decimal
-
-        a, b = as_decimal(left), as_decimal(right)
-        if op == "*":
-            kind = DecimalType("DECIMAL", min(a.precision + b.precision, 38), a.scale + b.scale)
-        elif op == "/":
-            scale = max(6, a.scale + b.precision + 1)
-            kind = DecimalType("DECIMAL", min(a.precision - a.scale + b.scale + scale, 38), scale)
-        elif op == "%":
-            scale = max(a.scale, b.scale)
-            kind = DecimalType(
-                "DECIMAL", min(min(a.precision - a.scale, b.precision - b.scale) + scale, 38), scale
-            )
-    return kind
-
-
-def _fit(kind: SqlType, fn: Fn) -> Fn:
-    """Round decimal results to the result type's scale; keep integer results in range."""
-    if isinstance(kind, DecimalType):
-        quantum = Decimal(1).scaleb(-kind.scale)
-
-        def decimal(row: Sequence[Any]) -> Any:
-            value = fn(row)
-            if value is None:
-                return None
-            try:
-                return Decimal(value).quantize(quantum)
-            except InvalidOperation:
-                return None
-
-        return decimal
-    if kind.base == "DOUBLE":
-        return lambda row: None if (v := fn(row)) is None else float(v)
-    return fn
-
-
-_ARITH: dict[type[exp.Expression], tuple[str, Callable[[Any, Any], Any]]] = {
-    exp.Add: ("+", operator.add),
-    exp.Sub: ("-", operator.sub),
-    exp.Mul: ("*", operator.mul),
-    exp.Div: ("/", _java_div),
-    exp.Mod: ("%", _java_mod),
-}
-
-_COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
-    exp.EQ: operator.eq,
-    exp.NEQ: operator.ne,
-    exp.GT: operator.gt,
-    exp.GTE: operator.ge,
-    exp.LT: operator.lt,
-    exp.LTE: operator.le,
-}
-
-
-_SYMBOLS: dict[type[exp.Expression], tuple[str, str]] = {
-    exp.EQ: ("=", "EQUAL"),
-    exp.NEQ: ("<>", "NOT_EQUAL"),
-    exp.GT: (">", "GREATER_THAN"),
-    exp.GTE: (">=", "GREATER_THAN_OR_EQUAL"),
-    exp.LT: ("<", "LESS_THAN"),
-    exp.LTE: ("<=", "LESS_THAN_OR_EQUAL"),
-}
-
-
-def _as_float(fn: Fn) -> Fn:
-    return lambda row: None if (v := fn(row)) is None else float(v)
-
-
-def _comparable(left: SqlType, right: SqlType) -> bool:
-    if NULL_TYPE in (left, right):
-        return True
-    if is_numeric(left) and is_numeric(right):
-        return True
-    return left.base == right.base
-
-
-def _like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if escape and char == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
-        i += 1
-    return re.compile("".join(out), re.DOTALL)
-
-
-def _common_type(types: Sequence[SqlType]) -> SqlType:
-    """The element type of a literal array or map: numbers widen, nested types widen inside."""
-    present = [t for t in types if t != NULL_TYPE]
-    if not present:
-        return STRING
-    if all(is_numeric(t) for t in present):
-        kind = present[0]
-        for other in present[1:]:
-            kind = widest(kind, other)
-        return kind
-    if all(isinstance(t, ArrayType) for t in present):
-        return ArrayType("ARRAY", _common_type([t.element for t in present]))  # type: ignore[attr-defined]
-    return present[0]
-
-
 class Compiler:
     """Compiles expressions against one scope."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.dispatch: dict[type[exp.Expression], Callable[[Any], tuple[Fn, SqlType]]] = {
-            exp.Literal: _literal,
-            exp.Boolean: lambda n: _constant(bool(n.this), BOOLEAN),
-            exp.Null: lambda n: _constant(None, NULL_TYPE),
+            exp.Literal: literal,
+            exp.Boolean: lambda n: constant(bool(n.this), BOOLEAN),
+            exp.Null: lambda n: constant(None, NULL_TYPE),
             exp.Column: self.column,
             exp.Identifier: self.identifier,
             exp.Paren: lambda n: self.compile(n.this),
@@ -355,9 +135,9 @@ class Compiler:
     def compile(self, node: exp.Expression) -> tuple[Fn, SqlType]:
         """``(fn, type)`` for an expression."""
         kind = type(node)
-        if kind in _ARITH:
+        if kind in ARITH:
             return self.arith(node)
-        if kind in _COMPARE:
+        if kind in COMPARE:
             return self.compare(node)
         handler = self.dispatch.get(kind)
         if handler is None:
@@ -384,11 +164,11 @@ class Compiler:
         return (lambda row: row[index]), kind
 
     def arith(self, node: exp.Expression) -> tuple[Fn, SqlType]:
-        symbol, fn = _ARITH[type(node)]
+        symbol, fn = ARITH[type(node)]
         left, left_type = self.compile(node.this)
         right, right_type = self.compile(node.expression)
         if symbol == "+" and left_type.base == right_type.base == "STRING":
-            return _nulls(operator.add, left, right), STRING
+            return nulls(operator.add, left, right), STRING
         if not (is_numeric(left_type) and is_numeric(right_type)):
             raise KsqlStatementError(
                 f"Error processing expression: ({expression_text(node.this)} {symbol} "
@@ -396,44 +176,48 @@ class Compiler:
                 f"and {type_text(right_type)} are not supported.",
                 code=40000,
             )
-        kind = _arith_type(symbol, left_type, right_type)
+        kind = arith_type(symbol, left_type, right_type)
         if isinstance(kind, DecimalType):
             inner = fn
 
             def fn(a: Any, b: Any) -> Any:
                 return inner(Decimal(a), Decimal(b))
 
-        return _fit(kind, _nulls(fn, left, right)), kind
+        elif kind.base == "DOUBLE":
+            # DECIMAL with DOUBLE is DOUBLE arithmetic in ksqlDB (Decimal and float do not mix).
+            left, right = as_float(left), as_float(right)
+
+        return fit(kind, nulls(fn, left, right)), kind
 
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
         inner, kind = self.compile(node.this)
         if isinstance(node.this, exp.Literal) and not node.this.is_string:
-            return _literal(exp.Literal(this="-" + node.this.this, is_string=False))
+            return literal(exp.Literal(this="-" + node.this.this, is_string=False))
         return (lambda row: None if (v := inner(row)) is None else -v), kind
 
     def compare(self, node: exp.Expression) -> tuple[Fn, SqlType]:
         left, left_type = self.compile(node.this)
         right, right_type = self.compile(node.expression)
         left_text, right_text = expression_text(node.this), expression_text(node.expression)
-        statement = f"\nStatement: ({left_text} {_SYMBOLS[type(node)][0]} {right_text})"
-        right, right_type = _string_as(node.this, left_type, node.expression, right, right_type)
-        left, left_type = _string_as(node.expression, right_type, node.this, left, left_type)
+        statement = f"\nStatement: ({left_text} {SYMBOLS[type(node)][0]} {right_text})"
+        right, right_type = string_as(node.this, left_type, node.expression, right, right_type)
+        left, left_type = string_as(node.expression, right_type, node.this, left, left_type)
         if NULL_TYPE in (left_type, right_type):
             typed = right_type if left_type == NULL_TYPE else left_type
             raise KsqlStatementError(
                 f"Error in WHERE expression: Comparison with NULL not supported: "
-                f"{type_text(typed)} {_SYMBOLS[type(node)][0]} NULL\n"
+                f"{type_text(typed)} {SYMBOLS[type(node)][0]} NULL\n"
                 f"Use 'IS NULL' or 'IS NOT NULL' instead.{statement}"
             )
-        if not _comparable(left_type, right_type):
+        if not comparable(left_type, right_type):
             raise KsqlStatementError(
                 f"Error in WHERE expression: Cannot compare {left_text} ({left_type}) to "
-                f"{right_text} ({right_type}) with {_SYMBOLS[type(node)][1]}.{statement}"
+                f"{right_text} ({right_type}) with {SYMBOLS[type(node)][1]}.{statement}"
             )
         if "DOUBLE" in (left_type.base, right_type.base) and left_type.base != right_type.base:
             # Decimal and float never compare equal in Python; ksqlDB compares as doubles.
-            left, right = _as_float(left), _as_float(right)
-        return _nulls(_COMPARE[type(node)], left, right), BOOLEAN
+            left, right = as_float(left), as_float(right)
+        return nulls(COMPARE[type(node)], left, right), BOOLEAN
 
     def not_(self, node: exp.Not) -> tuple[Fn, SqlType]:
         inner, _ = self.compile(node.this)
@@ -488,7 +272,7 @@ class Compiler:
     def between(self, node: exp.Between) -> tuple[Fn, SqlType]:
         value, kind = self.compile(node.this)
         low, high = (
-            _string_as(node.this, kind, node.args[end], *self.compile(node.args[end]))[0]
+            string_as(node.this, kind, node.args[end], *self.compile(node.args[end]))[0]
             for end in ("low", "high")
         )
 
@@ -520,7 +304,7 @@ class Compiler:
         value, _ = self.compile(node.this)
         pattern_node = node.expression
         if isinstance(pattern_node, exp.Literal) and pattern_node.is_string:
-            regex = _like_regex(pattern_node.this, escape)
+            regex = like_regex(pattern_node.this, escape)
             return (
                 lambda row: None if (v := value(row)) is None else bool(regex.fullmatch(v))
             ), BOOLEAN
@@ -530,7 +314,7 @@ class Compiler:
             v, p = value(row), pattern(row)
             if v is None or p is None:
                 return None
-            return bool(_like_regex(p, escape).fullmatch(v))
+            return bool(like_regex(p, escape).fullmatch(v))
 
         return run, BOOLEAN
 
@@ -575,7 +359,7 @@ class Compiler:
 
     def array(self, node: exp.Array) -> tuple[Fn, SqlType]:
         items = [self.compile(e) for e in node.expressions]
-        element = _common_type([t for _, t in items])
+        element = common_type([t for _, t in items])
         fns = [f for f, _ in items]
         return (lambda row: [f(row) for f in fns]), ArrayType("ARRAY", element)
 
@@ -635,7 +419,7 @@ class Compiler:
     def concat(self, node: exp.DPipe) -> tuple[Fn, SqlType]:
         left, _ = self.compile(node.this)
         right, _ = self.compile(node.expression)
-        return _nulls(operator.add, left, right), STRING
+        return nulls(operator.add, left, right), STRING
 
     def function(self, node: exp.Anonymous) -> tuple[Fn, SqlType]:
         name = str(node.this).upper()
@@ -689,7 +473,7 @@ class Compiler:
                     f"Lambda of {function.name} takes {len(params)} arguments, got {len(names)}"
                 )
             body, body_type = Compiler(self.scope.extended(names, params)).compile(arg.this)
-            compiled.append(_bind(body))
+            compiled.append(bind(body))
             types.append(body_type)
         call = function.call
         kind = function.returns(types)
@@ -706,47 +490,27 @@ class Compiler:
         return run, kind
 
 
-def _bind(body: Fn) -> Fn:
-    """A lambda argument: given the row, a function of the lambda's own variables."""
-
-    def with_row(row: Sequence[Any]) -> Callable[..., Any]:
-        base = list(row)
-        return lambda *params: body(base + list(params))
-
-    return with_row
-
-
-def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
-    """CAST between SQL types, as ksqlDB converts."""
-    if target.base == "STRING":
-        if source.base == "BOOLEAN":
-            return "true" if value else "false"
-        if isinstance(value, Decimal):
-            return format(value, "f")
-        if isinstance(value, float):
-            from ..wire import format_double
-
-            out = format_double(value)
-            return out if isinstance(out, str) else repr(value).replace("e+", "E").replace("e", "E")
-        if source.base in ("TIMESTAMP", "DATE", "TIME"):
-            from ..wire import format_time, format_timestamp
-
-            if source.base == "TIMESTAMP":
-                return format_timestamp(value)
-            return format_time(value) if source.base == "TIME" else value.isoformat()
-        return str(value)
-    if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
-        return int(value)
-    if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
-        value, str
-    ):
-        return coerce(value.strip(), target, lenient=True)
-    return coerce(value, target, lenient=True)
-
-
 def compile_expr(node: exp.Expression, scope: Scope) -> tuple[Fn, SqlType]:
     """Compile one expression against a scope."""
     return Compiler(scope).compile(node)
+
+
+def canonical(node: exp.Expression, scope: Scope) -> str:
+    """An expression's text with every column replaced by its position in the scope and function
+    names upper-cased: ``id``, ``S.ID`` and ``ID`` compare equal when they name one column, as
+    ksqlDB compares expressions after resolving them (GROUP BY, PARTITION BY, joins)."""
+    holder = exp.Paren(this=node.copy())  # so that a bare column can be replaced too
+    for column in list(holder.find_all(exp.Column)):
+        table = column.args.get("table")
+        qualifier = identifier_name(table) if table is not None else None
+        try:
+            index, _ = scope.find(identifier_name(column.this), qualifier)
+        except KsqlStatementError:
+            continue
+        column.replace(exp.Var(this=f"#{index}"))
+    for call in holder.find_all(exp.Anonymous):
+        call.set("this", str(call.this).upper())
+    return str(holder.this.sql(dialect="ksql"))
 
 
 def is_null_type(kind: SqlType) -> bool:
@@ -754,4 +518,13 @@ def is_null_type(kind: SqlType) -> bool:
     return kind == NULL_TYPE
 
 
-__all__ = ["BIGINT", "Compiler", "Scope", "Slot", "cast_value", "compile_expr", "is_null_type"]
+__all__ = [
+    "NULL_TYPE",
+    "Compiler",
+    "Fn",
+    "Scope",
+    "Slot",
+    "canonical",
+    "compile_expr",
+    "is_null_type",
+]

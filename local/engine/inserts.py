@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .convert import CoercionError, coerce
 from .errors import InsertFailed
 from .metastore import Source
-from .queries import key_serde, value_serde
+from .rows import key_serde, value_serde
+from .runtime import Runtime
 from .serde import already_typed
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 
 class StreamInserter:
     """Inserts JSON rows into one source; field names match columns case-insensitively."""
 
-    def __init__(self, engine: Engine, source: Source) -> None:
-        self.engine = engine
+    def __init__(self, runtime: Runtime, source: Source) -> None:
+        self.runtime = runtime
         self.source = source
         self.by_upper = {c.name.upper(): c for c in source.keys + source.values}
         self.by_name = {c.name: c for c in source.keys + source.values}
@@ -50,8 +48,8 @@ class StreamInserter:
         for key in self.source.keys:
             if given.get(key.name) is None:
                 raise InsertFailed(40000, f"Key field must be specified: {key.name}")
-        self.engine.write_row(self.source, given, self.keys, self.values)
+        self.runtime.write_row(self.source, given, self.keys, self.values)
 
     def done(self) -> None:
         """Let persistent queries over this source process the rows just inserted."""
-        self.engine.pump()
+        self.runtime.pump()

@@ -16,15 +16,15 @@ from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlJoin, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlJoin, KsqlSelect, KsqlStructAll
 
 from ..storage import Log, Record
 from .aggregate import duration_ms
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
+from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .metastore import Source
-from .queries import WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
 from .types import BIGINT, SqlType
 
 
@@ -46,6 +46,7 @@ class Joined:
     row: list[Any] | None  # None: a tombstone (table-table)
     rowtime: int
     key: Any
+    headers: tuple[tuple[str, bytes | None], ...] = ()  # of the input record that joined
 
 
 @dataclass(slots=True)
@@ -80,6 +81,10 @@ class JoinPipeline:
         joins = select.args.get("joins") or []
         if len(joins) != 1 or len(sources) != 2:
             raise KsqlStatementError("The ksqlpy local server joins two sources at a time for now.")
+        if select.args.get("partition_by") is not None:
+            raise KsqlStatementError(
+                "The ksqlpy local server cannot PARTITION BY the result of a join yet."
+            )
         join: KsqlJoin = joins[0]
         (left_source, left_alias), (right_source, right_alias) = sources
         self.left, left_scope = _side(left_source, left_alias, custom)
@@ -90,13 +95,19 @@ class JoinPipeline:
             ("STREAM", "TABLE"): "ST",
             ("TABLE", "TABLE"): "TT",
         }.get(kinds)
-        if self.mode is None:
-            raise KsqlStatementError(
-                "Invalid join order: table-stream joins are not supported; only stream-table "
-                "joins. Got TABLE [JOIN] STREAM."
-            )
         side = str(join.args.get("side") or "").upper()
         self.kind = side if side in ("LEFT", "RIGHT", "FULL") else "INNER"
+        if self.mode is None:
+            written = {
+                "INNER": "[INNER] JOIN",
+                "LEFT": "LEFT [OUTER] JOIN",
+                "RIGHT": "RIGHT [OUTER] JOIN",
+                "FULL": "[FULL] OUTER JOIN",
+            }[self.kind]
+            raise KsqlStatementError(
+                "Invalid join order: table-stream joins are not supported; only stream-table "
+                f"joins. Got {left_source.name} {written} {right_source.name}."
+            )
         within = join.args.get("within")
         if self.mode == "SS" and within is None:
             raise KsqlStatementError(
@@ -140,7 +151,7 @@ class JoinPipeline:
         self.is_table = self.mode == "TT"
         self.window = None
         self.aggregator = None
-        self.partition_by: list[Any] = []
+        self.repartition = None  # PARTITION BY of a join is refused above
         self.buffers: tuple[
             dict[Any, list[tuple[int, list[Any]]]], dict[Any, list[tuple[int, list[Any]]]]
         ] = ({}, {})
@@ -200,9 +211,10 @@ class JoinPipeline:
                 raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it.")
             outputs.append(JoinOutput(name, kind, fn, False))
         # The result's key is the join key: the first column that projects it, or ROWKEY.
+        key_texts = {canonical(key, self.scope) for key in self.key_nodes}
         for output, item in zip(outputs, self._items(select), strict=False):
             node = item.this if isinstance(item, exp.Alias) else item
-            if any(node == key for key in self.key_nodes) or (
+            if canonical(node, self.scope) in key_texts or (
                 isinstance(node, exp.Column) and identifier_name(node.this) == "ROWKEY"
             ):
                 output.key = True
@@ -255,7 +267,9 @@ class JoinPipeline:
             if decoded is None:
                 continue
             row = None if record.value is None else decoded
-            yield from self.feed(side, row, record.timestamp, decoded)
+            for joined in self.feed(side, row, record.timestamp, decoded):
+                joined.headers = record.headers
+                yield joined
 
     def feed(
         self, side: int, row: list[Any] | None, rowtime: int, key_row: list[Any] | None

@@ -52,6 +52,7 @@ class Source:
     value_format: str
     statement: str
     timestamp_column: str | None = None
+    timestamp_format: str | None = None  # a Java pattern for a STRING timestamp column
     is_source: bool = False
     materialized: bool = False  # a table a persistent query maintains (pull-queryable)
     windowed: str | None = None  # TUMBLING, HOPPING or SESSION

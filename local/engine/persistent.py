@@ -8,31 +8,36 @@ short timer, so results follow their inputs closely.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql._nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
-from .aggregate import Aggregator, Change, is_aggregate
-from .convert import identifier_name
+from ..storage import Log, Record
+from .aggregate import Aggregator, Change
+from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, compile_expr
+from .expr import NULL_TYPE, Fn, Scope, compile_expr
+from .join import JoinPipeline, drain, ordered
 from .metastore import Column, Source
-from .queries import (
+from .repartition import Repartition, joined, qualified_text
+from .rows import (
+    RECORD_ERRORS,
     WINDOW_BOUNDS,
     RowReader,
     compile_where,
     key_serde,
+    record_time,
+    skip_record,
     source_scope,
     value_serde,
 )
 from .serde import Serde
 from .types import BIGINT, SqlType
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from .udafs import is_aggregate
 
 BATCH = 1000
 
@@ -45,6 +50,7 @@ class Output:
     type: SqlType
     fn: Fn
     key: bool
+    key_index: int = 0  # the position among the result's key columns
 
 
 @dataclass(slots=True)
@@ -97,41 +103,60 @@ class QueryPipeline:
         self.where: Fn | None = None
         if select.args.get("where") is not None:
             self.where = compile_where(select.args["where"].this, self.scope, pull=False)
+        self.qualifier = scope_alias or source.name
         self.is_table = source.kind == "TABLE"
         self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
+        if self.aggregator is not None and self.is_table:
+            self.aggregator.check_table_source()
+        partition = select.args.get("partition_by")
+        self.repartition: Repartition | None = None
+        if partition is not None and self.aggregator is None:
+            self.repartition = Repartition(_partition_nodes(partition), source, self.scope)
+        self.has_star = any(_is_star(item) for item in select.expressions)
         self.outputs = self._outputs(select)
         self.window = self.aggregator.window if self.aggregator else None
-        partition = select.args.get("partition_by")
-        self.partition_by: list[tuple[str, Fn, SqlType]] = []
-        if partition is not None and self.aggregator is None:
-            self._repartition(partition.expressions)
 
     def _outputs(self, select: KsqlSelect) -> list[Output]:
         outputs: list[Output] = []
         synthetic = 0
+        scope = self.repartition.scope if self.repartition is not None else self.scope
         for item in select.expressions:
             if _is_star(item):
                 if self.aggregator is not None:
                     raise KsqlStatementError("SELECT * is not allowed in an aggregate query")
-                layout = [n for n, _, _ in _star_columns(self.source)]
-                for name, kind, is_key in _star_columns(self.source):
-                    index = layout.index(name)
-                    outputs.append(Output(name, kind, _getter(index), is_key))
+                outputs += self._star(scope)
                 continue
             name = _name_of(item, synthetic)
             node = item.this if isinstance(item, exp.Alias) else item
             if name.startswith("KSQL_COL_") and not isinstance(item, exp.Alias):
                 synthetic += 1
+            key_index = 0
             if self.aggregator is not None:
                 fn, kind = self.aggregator.compile_output(node)
-                is_key = any(node == g for g in self.aggregator.group_nodes) or (
-                    isinstance(node, exp.Column) and identifier_name(node.this) in WINDOW_BOUNDS
+                group_index = self.aggregator.group_index(node)
+                key_index = group_index or 0
+                # A window bound under its own name stays with the key; aliased, it is a value
+                # column (ksqlDB's FinalProjectNode).
+                is_key = group_index is not None or (
+                    isinstance(node, exp.Column)
+                    and identifier_name(node.this) in WINDOW_BOUNDS
+                    and name in WINDOW_BOUNDS
                 )
+            elif self.repartition is not None:
+                fn, kind = compile_expr(node, scope)
+                matched = self.repartition.match(node, self.scope)
+                is_key = matched is not None
+                if matched is not None:
+                    key_index = matched
+                    if not isinstance(item, exp.Alias):
+                        name = self.repartition.keys[matched].name
             else:
-                fn, kind = compile_expr(node, self.scope)
+                fn, kind = compile_expr(node, scope)
                 is_key = isinstance(node, exp.Column) and any(
                     c.name == identifier_name(node.this) for c in self.source.keys
                 )
+                if is_key:
+                    key_index = [c.name for c in self.source.keys].index(identifier_name(node.this))
             if kind == NULL_TYPE:
                 raise KsqlStatementError(
                     "Can't infer a type of null. Please explicitly cast it to a required type, "
@@ -141,35 +166,100 @@ class QueryPipeline:
                 raise KsqlStatementError(
                     f"Duplicate value columns found in schema: `{name}` {kind}"
                 )
-            outputs.append(Output(name, kind, fn, is_key))
+            outputs.append(Output(name, kind, fn, is_key, key_index))
+        if self.aggregator is None:
+            _check_keys_once(outputs, self._key_names())
         return outputs
 
-    def _repartition(self, nodes: list[exp.Expression]) -> None:
-        for node in nodes:
-            fn, kind = compile_expr(node, self.scope)
-            name = _name_of(node, 0)
-            self.partition_by.append((name, fn, kind))
-        names = {n for n, _, _ in self.partition_by}
-        for output in self.outputs:
-            output.key = output.name in names
+    def _star(self, scope: Scope) -> list[Output]:
+        """``*``: the key columns, then the values; after a PARTITION BY the old key columns
+        follow the values, as ksqlDB orders them."""
+        repartition = self.repartition
+        if repartition is None:
+            layout = [n for n, _, _ in _star_columns(self.source)]
+            return [
+                Output(name, kind, _getter(layout.index(name)), is_key, index)
+                for index, (name, kind, is_key) in enumerate(_star_columns(self.source))
+            ]
+        keys = [k.name for k in repartition.keys]
+        out = [
+            Output(k.name, k.type, _getter(scope.find(k.name, None)[0]), True, i)
+            for i, k in enumerate(repartition.keys)
+        ]
+        rest = self.source.values + self.source.headers + self.source.keys
+        for column in rest:
+            if column.name not in keys:
+                index = scope.find(column.name, None)[0]
+                out.append(Output(column.name, column.type, _getter(index), False))
+        return out
+
+    def _key_names(self) -> list[str]:
+        if self.repartition is not None:
+            return [k.name for k in self.repartition.keys]
+        return [c.name for c in self.source.keys]
+
+    def validate_key_present(self, sink_name: str) -> None:
+        """A query that repartitions must select every partition expression (or ``*``)."""
+        repartition = self.repartition
+        if repartition is None or repartition.by_null or self.has_star:
+            return
+        present = {o.key_index for o in self.outputs if o.key}
+        if len(present) == len(repartition.keys):
+            return
+        # ksqlDB names every partition expression, not only the missing ones.
+        wanted = [qualified_text(k.node, self.qualifier) for k in repartition.keys]
+        plural = "s" if len(wanted) > 1 else ""
+        raise KsqlStatementError(
+            f"Key{plural} missing from projection (ie, SELECT). \nThe query used to build "
+            f"`{sink_name}` must include the partitioning expression{plural} {joined(wanted)} "
+            f"in its projection (eg, SELECT {', '.join(wanted)}...)."
+        )
 
     def key_outputs(self) -> list[Output]:
-        """The key columns of the result (without window bounds)."""
-        return [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
+        """The key columns of the result (without window bounds), in key order."""
+        keys = [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
+        if self.repartition is not None or self.aggregator is not None:
+            # Key columns follow the PARTITION BY / GROUP BY order, not the projection's.
+            keys.sort(key=lambda o: o.key_index)
+        return keys
 
-    def feed(
-        self, row: list[Any] | None, rowtime: int, tombstone_key: list[Any] | None
-    ) -> list[Emitted]:
-        """The result records of one source record (``row`` is None for a table tombstone)."""
+    def feed(self, row: list[Any] | None, rowtime: int, decoded: list[Any] | None) -> list[Emitted]:
+        """The result records of one source record. ``row`` is None for a record without a
+        value, ``decoded`` then holds what its key gives (or None when it cannot be read)."""
         if self.aggregator is not None:
-            if row is None or (self.where is not None and self.where(row) is not True):
+            passes = row is not None and (self.where is None or self.where(row) is True)
+            if self.is_table:
+                # An update or delete of a table row moves it between groups; a row the WHERE
+                # now rejects leaves its group, as a delete does.
+                known = row if row is not None else decoded
+                if known is None:
+                    return []
+                source_key = tuple(hashable(v) for v in known[: self.source.key_count])
+                changes = self.aggregator.process_table(
+                    source_key, row if passes else None, rowtime
+                )
+                return [self._from_change(c) for c in changes]
+            if row is None or not passes:
                 return []
             return [self._from_change(c) for c in self.aggregator.process(row, rowtime)]
+        repartition = self.repartition
         if row is None:
-            return [Emitted(tombstone_key or [], None, rowtime)] if self.is_table else []
-        keys_now = [o.fn(row) for o in self.key_outputs()]
-        if self.partition_by:
-            keys_now = [fn(row) for _, fn, _ in self.partition_by]
+            if self.is_table:
+                key = decoded[: self.source.key_count] if decoded else []
+                return [Emitted(key, None, rowtime)]
+            # As ksqlDB's SelectValueMapper, a projection forwards a stream record without a
+            # value (with its key, or the new key its old key gives); a filter drops it.
+            if self.where is not None:
+                return []
+            if repartition is not None:
+                return [Emitted(repartition.key_values(None, decoded), None, rowtime)]
+            old = decoded or [None] * self.source.key_count
+            return [Emitted([old[o.key_index] for o in self.key_outputs()], None, rowtime)]
+        if repartition is not None:
+            keys_now = repartition.key_values(row, None)
+            row = repartition.extend(row)
+        else:
+            keys_now = [o.fn(row) for o in self.key_outputs()]
         if self.where is not None and self.where(row) is not True:
             return [Emitted(keys_now, None, rowtime)] if self.is_table else []
         values = [o.fn(row) for o in self.outputs if not o.key]
@@ -195,19 +285,8 @@ class QueryPipeline:
         return Emitted(keys, values, change.rowtime, change.window)
 
     def _order_keys(self, group_values: list[Any]) -> list[Any]:
-        assert self.aggregator is not None
-        out = []
-        for output in self.key_outputs():
-            match = next(
-                (
-                    v
-                    for n, v in zip(self.aggregator.group_nodes, group_values, strict=True)
-                    if _named(n) == output.name
-                ),
-                group_values[0] if group_values else None,
-            )
-            out.append(match)
-        return out
+        """The key columns of a deleted group, from its GROUP BY values."""
+        return [group_values[o.key_index] for o in self.key_outputs()]
 
 
 def is_grouped(select: KsqlSelect) -> bool:
@@ -219,10 +298,6 @@ def is_grouped(select: KsqlSelect) -> bool:
 
 def _getter(index: int) -> Fn:
     return lambda row: row[index]
-
-
-def _named(node: exp.Expression) -> str:
-    return identifier_name(node.this) if isinstance(node, exp.Column) else ""
 
 
 @dataclass(slots=True)
@@ -246,9 +321,8 @@ class PersistentQuery:
         self.keys = key_serde(self.sink)
         self.values = value_serde(self.sink)
 
-    def pump(self, engine: Engine) -> int:
+    def pump(self, log: Log) -> int:
         """Process every record appended to the source since the last call; return the count."""
-        log = engine.log
         topic = self.source.topic
         if log.topic(topic) is None or log.topic(self.sink.topic) is None:
             return 0
@@ -256,7 +330,6 @@ class PersistentQuery:
         if len(self.positions) < len(ends):
             self.positions += [0] * (len(ends) - len(self.positions))
         done = 0
-        key_count = self.source.key_count
         for partition, end in enumerate(ends):
             while self.positions[partition] < end:
                 records = log.read(topic, partition, self.positions[partition], BATCH)
@@ -265,38 +338,62 @@ class PersistentQuery:
                 for record in records:
                     self.positions[partition] = record.offset + 1
                     done += 1
-                    if record.value is None:
-                        if not self.pipeline.is_table:
-                            continue
-                        decoded = self.reader.row(record)
-                        key = decoded[:key_count] if decoded else None
-                        outputs = self.pipeline.feed(None, record.timestamp, key)
-                    else:
-                        if record.key is None and self.pipeline.is_table:
-                            continue
-                        row = self.reader.row(record)
-                        if row is None:
-                            continue
-                        outputs = self.pipeline.feed(row, row[-3], None)
                     quiet = partition < len(self.quiet_until) and (
                         record.offset < self.quiet_until[partition]
                     )
-                    for out in [] if quiet else outputs:
-                        self._write(engine, out)
+                    try:
+                        self._process(log, record, quiet)
+                    except RECORD_ERRORS as error:
+                        skip_record(self.query_id, record, error)
         return done
 
-    def _write(self, engine: Engine, out: Emitted) -> None:
+    def _process(self, log: Log, record: Record, quiet: bool) -> None:
+        if record.value is None:
+            decoded = self.reader.row(record)
+            outputs = self.pipeline.feed(None, record.timestamp, decoded)
+        else:
+            if record.key is None and self.pipeline.is_table:
+                return
+            row = self.reader.row(record)
+            if row is None:
+                return
+            outputs = self.pipeline.feed(row, row[-3], None)
+        for out in [] if quiet else outputs:
+            self._write(log, out, record.headers)
+
+    def _write(self, log: Log, out: Emitted, headers: tuple[tuple[str, bytes | None], ...]) -> None:
         key_values = list(out.keys)
         if self.sink.windowed:
             window = out.window or (None, None)
             key_values += list(window)
+        timestamp = sink_time(self.sink, out.keys, out.values, out.rowtime)
+        if timestamp is None:
+            return  # an invalid time in the sink's TIMESTAMP column: the record is skipped
         key = self.keys.serialize(key_values) if self.sink.key_count else None
         value = None if out.values is None else self.values.serialize(out.values)
-        engine.log.append(self.sink.topic, key, value, timestamp=out.rowtime)
+        # The input record's headers go with what it produces, as in Kafka Streams.
+        log.append(self.sink.topic, key, value, timestamp=timestamp, headers=headers)
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
         return persistent_entry(self.query_id, self.sql, self.sink, self.state)
+
+
+def sink_time(
+    sink: Source, keys: Sequence[Any], values: Sequence[Any] | None, rowtime: int
+) -> int | None:
+    """A result record's time: its sink's TIMESTAMP column when it has one (None when that
+    holds no valid time, and the record is skipped), else the input's time."""
+    column = sink.timestamp_column
+    if column is None:
+        return rowtime
+    key_names = [c.name for c in sink.keys]
+    if column in key_names:
+        return record_time(keys[key_names.index(column)], sink.timestamp_format)
+    if values is None:
+        return rowtime
+    value_names = [c.name for c in sink.values]
+    return record_time(values[value_names.index(column)], sink.timestamp_format)
 
 
 def persistent_entry(query_id: str, sql: str, sink: Source, state: str) -> dict[str, Any]:
@@ -314,12 +411,10 @@ def persistent_entry(query_id: str, sql: str, sink: Source, state: str) -> dict[
 
 def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:
     """The columns of the sink a query creates: its keys first, then its values."""
-    columns: list[Column] = []
-    if pipeline.partition_by:
-        columns += [Column(n, t, "KEY") for n, _, t in pipeline.partition_by]
-    else:
-        columns += [Column(o.name, o.type, "KEY") for o in pipeline.key_outputs()]
+    columns = [Column(o.name, o.type, "KEY") for o in pipeline.key_outputs()]
     columns += [Column(o.name, o.type, "VALUE") for o in pipeline.outputs if not o.key]
+    if not any(c.role == "VALUE" for c in columns):
+        raise KsqlStatementError("The projection contains no value columns.")
     if kind == "TABLE" and not any(c.role == "KEY" for c in columns):
         if pipeline.aggregator is not None:
             group = ", ".join(n.sql(dialect="ksql") for n in pipeline.aggregator.group_nodes)
@@ -343,7 +438,7 @@ class JoinPersistentQuery:
     sql: str
     sources: list[Source]
     sink: Source
-    pipeline: Any  # join.JoinPipeline
+    pipeline: JoinPipeline
     positions: list[list[int]]
     keys: Serde = field(init=False)
     values: Serde = field(init=False)
@@ -359,29 +454,61 @@ class JoinPersistentQuery:
         """The left input (where SHOW and DESCRIBE list the query as a reader)."""
         return self.sources[0]
 
-    def pump(self, engine: Engine) -> int:
+    def pump(self, log: Log) -> int:
         """Process what is new in either input, oldest first; return how many records."""
-        from .join import drain, ordered
-
-        log = engine.log
         if any(log.topic(s.topic) is None for s in [*self.sources, self.sink]):
             return 0
         records = ordered(drain(log, self.sources, self.positions))
-        for joined in self.pipeline.run(records):
-            self._write(engine, joined)
+        for item in records:
+            try:
+                for result in self.pipeline.run([item]):
+                    self._write(log, result)
+            except RECORD_ERRORS as error:
+                skip_record(self.query_id, item[1], error)
         return len(records)
 
-    def _write(self, engine: Engine, joined: Any) -> None:
+    def _write(self, log: Log, joined: Any) -> None:
         outputs = self.pipeline.outputs
+        values: list[Any] | None = None
         if joined.row is None:
             keys = [joined.key]
-            value = None
         else:
             keys = [o.fn(joined.row) for o in outputs if o.key]
-            value = self.values.serialize([o.fn(joined.row) for o in outputs if not o.key])
+            values = [o.fn(joined.row) for o in outputs if not o.key]
+        timestamp = sink_time(self.sink, keys, values, joined.rowtime)
+        if timestamp is None:
+            return
+        value = None if values is None else self.values.serialize(values)
+        if self.sink.windowed:
+            # A join of windowed sources keeps the left row's window (bounds follow its keys).
+            width = len(self.sources[0].keys)
+            row = joined.row
+            keys += [None, None] if row is None else [row[width], row[width + 1]]
         key = self.keys.serialize(keys) if self.sink.key_count else None
-        engine.log.append(self.sink.topic, key, value, timestamp=joined.rowtime)
+        log.append(self.sink.topic, key, value, timestamp=timestamp, headers=joined.headers)
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
         return persistent_entry(self.query_id, self.sql, self.sink, self.state)
+
+
+def _check_keys_once(outputs: list[Output], key_names: list[str]) -> None:
+    """ksqlDB refuses a projection that selects a key column twice (its FinalProjectNode)."""
+    aliases: dict[int, list[str]] = {}
+    for output in outputs:
+        if output.key and output.name not in WINDOW_BOUNDS:
+            aliases.setdefault(output.key_index, []).append(output.name)
+    for index, names in sorted(aliases.items()):
+        if len(names) > 1:
+            raise KsqlStatementError(
+                f"The projection contains a key column (`{key_names[index]}`) more than once, "
+                f"aliased as: {joined(sorted(names))}.\nEach key column must only be in the "
+                "projection once. If you intended to copy the key into the value, then consider "
+                "using the AS_VALUE function to indicate which key reference should be copied."
+            )
+
+
+def _partition_nodes(clause: exp.Expression) -> list[exp.Expression]:
+    """The expressions of a PARTITION BY clause (the parser wraps them in a tuple)."""
+    inner = clause.this
+    return list(inner.expressions) if isinstance(inner, exp.Tuple) else [inner]

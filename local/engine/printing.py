@@ -10,12 +10,8 @@ import asyncio
 import datetime as dt
 import json
 import struct
-from typing import TYPE_CHECKING
 
-from ..storage import Record
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from ..storage import Log, Record
 
 WAIT_S = 1.0
 
@@ -55,17 +51,17 @@ class TopicPrinter:
 
     def __init__(
         self,
-        engine: Engine,
+        log: Log,
         topic: str,
         from_beginning: bool,
         interval: int,
         limit: int | None,
     ) -> None:
-        self.engine = engine
+        self.log = log
         self.topic = topic
         self.interval = max(interval, 1)
         self.limit = limit
-        ends = engine.log.end_offsets(topic)
+        ends = log.end_offsets(topic)
         self.positions = [0] * len(ends) if from_beginning else list(ends)
         self.seen = 0
         self.printed = 0
@@ -85,7 +81,7 @@ class TopicPrinter:
         )
 
     def _collect(self) -> list[Record]:
-        log = self.engine.log
+        log = self.log
         out: list[Record] = []
         for partition, position in enumerate(self.positions):
             records = log.read(self.topic, partition, position, 500)
@@ -96,7 +92,7 @@ class TopicPrinter:
 
     async def next_lines(self) -> list[str] | None:
         """Lines ready now (waiting for records), or ``None`` at the end."""
-        log = self.engine.log
+        log = self.log
         while not self.closed.is_set():
             if self.limit is not None and self.printed >= self.limit:
                 return None

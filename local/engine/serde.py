@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .convert import CoercionError, coerce
+from .convert import CoercionError, coerce, java_double_text
 from .errors import KsqlStatementError
 from .metastore import Column
-from .types import ArrayType, DecimalType, MapType, SqlType, StructType
+from .types import ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
 
 SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE")
 NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
@@ -82,7 +82,7 @@ class KafkaSerde(Serde):
     def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
         super().__init__(columns, unwrapped)
         if len(self.columns) > 1:
-            names = ", ".join(f"`{c.name}`" for c in self.columns)
+            names = ", ".join(persistence_text(c) for c in self.columns)
             raise KsqlStatementError(
                 f"The 'KAFKA' format only supports a single field. Got: [{names}]"
             )
@@ -95,8 +95,7 @@ class KafkaSerde(Serde):
         ):
             column = self.columns[0]
             raise KsqlStatementError(
-                f"The 'KAFKA' format does not support type '{column.type.base}', "
-                f"column: `{column.name}`"
+                f"The 'KAFKA' format does not support type '{column.type.base}'"
             )
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
@@ -104,7 +103,10 @@ class KafkaSerde(Serde):
             return None
         value, base = values[0], self.columns[0].type.base
         if base in _KAFKA_PACK:
-            return _KAFKA_PACK[base].pack(value)
+            try:
+                return _KAFKA_PACK[base].pack(value)
+            except struct.error as exc:
+                raise SerdeError(f"Cannot write {value!r} as KAFKA {base}: {exc}") from exc
         if base == "STRING":
             return str(value).encode("utf-8")
         return bytes(value)
@@ -259,18 +261,6 @@ def _reader(kind: SqlType) -> Callable[[Any], Any]:
     return read
 
 
-def _needs_decimal(kind: SqlType) -> bool:
-    if kind.base == "DECIMAL":
-        return True
-    if isinstance(kind, ArrayType):
-        return _needs_decimal(kind.element)
-    if isinstance(kind, MapType):
-        return _needs_decimal(kind.value)
-    if isinstance(kind, StructType):
-        return any(_needs_decimal(t) for _, t in kind.fields)
-    return False
-
-
 def _from_json(value: Any, kind: SqlType) -> Any:
     if isinstance(value, Decimal) and kind.base != "DECIMAL":
         value = float(value) if kind.base == "DOUBLE" or value != int(value) else int(value)
@@ -298,7 +288,7 @@ class JsonSerde(Serde):
         self.readers = [(c.name, _reader(c.type)) for c in self.columns]
         self.writers = [(c.name, _writer(c.type)) for c in self.columns]
         # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits.
-        exact = any(_needs_decimal(c.type) for c in self.columns)
+        exact = any(has_decimal(c.type) for c in self.columns)
         self.decode = _EXACT if exact else _PLAIN
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
@@ -308,8 +298,6 @@ class JsonSerde(Serde):
             if values[0] is None:
                 return None
             return _encode_json(_json_value(values[0], self.columns[0].type)).encode("utf-8")
-        if all(v is None for v in values) and any(c.role == "KEY" for c in self.columns):
-            return None
         body = {name: write(v) for (name, write), v in zip(self.writers, values, strict=True)}
         return _encode_json(body).encode("utf-8")
 
@@ -348,6 +336,8 @@ def _delimited_text(value: Any, kind: SqlType) -> str:
         return "true" if value else "false"
     if kind.base == "DECIMAL":
         return format(value, "f")
+    if kind.base == "DOUBLE":
+        return java_double_text(float(value))
     if kind.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
         return str(_json_value(value, kind))
     return str(value)
@@ -447,6 +437,11 @@ _FACTORIES: dict[str, Callable[..., Serde]] = {
     "DELIMITED": DelimitedSerde,
     "NONE": NoneSerde,
 }
+
+
+def persistence_text(column: Column) -> str:
+    """A column as ksqlDB's serde errors print it: `` `NAME` TYPE [KEY]``."""
+    return f"`{column.name}` {column.type}" + (" KEY" if column.role == "KEY" else "")
 
 
 def check_format(name: str, side: str) -> str:

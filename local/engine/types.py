@@ -122,6 +122,8 @@ BYTES = SqlType("BYTES")
 DATE = SqlType("DATE")
 TIME = SqlType("TIME")
 TIMESTAMP = SqlType("TIMESTAMP")
+# The type of a bare NULL literal: compatible with every type, never a column's type.
+NULL_TYPE = SqlType("NULL")
 
 NUMERIC_RANK = {"INTEGER": 0, "BIGINT": 1, "DECIMAL": 2, "DOUBLE": 3}
 
@@ -158,3 +160,16 @@ def as_decimal(kind: SqlType) -> DecimalType:
     if kind.base == "BIGINT":
         return DecimalType("DECIMAL", 19, 0)
     raise TypeError(f"{kind} is not an exact numeric type")
+
+
+def has_decimal(kind: SqlType) -> bool:
+    """Whether a type is DECIMAL or holds one (in an array, map value or struct field)."""
+    if kind.base == "DECIMAL":
+        return True
+    if isinstance(kind, ArrayType):
+        return has_decimal(kind.element)
+    if isinstance(kind, MapType):
+        return has_decimal(kind.value)
+    if isinstance(kind, StructType):
+        return any(has_decimal(t) for _, t in kind.fields)
+    return False

@@ -244,10 +244,14 @@ def test_pull_query_on_source_table_returns_latest_row_per_key_with_key_marked(
         "CREATE SOURCE TABLE USERS (ID INT PRIMARY KEY, NAME STRING) "
         "WITH (KAFKA_TOPIC='users', FORMAT='JSON');",
     )
+    # A SOURCE table is read-only (ksqlDB refuses INSERT VALUES): rows come through a stream
+    # over the same topic.
     ksql(
-        "INSERT INTO USERS (ID, NAME) VALUES (1, 'a');"
-        "INSERT INTO USERS (ID, NAME) VALUES (2, 'b');"
-        "INSERT INTO USERS (ID, NAME) VALUES (1, 'a2');",
+        "CREATE STREAM USERS_IN (ID INT KEY, NAME STRING) "
+        "WITH (KAFKA_TOPIC='users', FORMAT='JSON');"
+        "INSERT INTO USERS_IN (ID, NAME) VALUES (1, 'a');"
+        "INSERT INTO USERS_IN (ID, NAME) VALUES (2, 'b');"
+        "INSERT INTO USERS_IN (ID, NAME) VALUES (1, 'a2');",
     )
     response = http.post(
         "/query", json={"ksql": "SELECT * FROM USERS WHERE ID = 1;"}, headers=V1_JSON

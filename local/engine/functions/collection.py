@@ -1,0 +1,117 @@
+"""NULL handling, arrays, maps and lambdas (COALESCE, ARRAY_CONTAINS, TRANSFORM, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..types import (
+    BOOLEAN,
+    INTEGER,
+    STRING,
+    ArrayType,
+    MapType,
+    SqlType,
+)
+from .registry import first, fixed, register
+
+
+def _coalesce(*args: Any) -> Any:
+    return next((a for a in args if a is not None), None)
+
+
+def _nullif(a: Any, b: Any) -> Any:
+    return None if a is not None and a == b else a
+
+
+def _array_contains(array: list[Any], value: Any) -> bool:
+    return value in array
+
+
+def _transform(collection: Any, *fns: Callable[..., Any]) -> Any:
+    if isinstance(collection, dict):
+        key_fn, value_fn = fns
+        return {key_fn(k, v): value_fn(k, v) for k, v in collection.items()}
+    (fn,) = fns
+    return [fn(x) for x in collection]
+
+
+def _transform_type(args: Sequence[SqlType]) -> SqlType:
+    if isinstance(args[0], MapType):
+        return MapType("MAP", args[1], args[2])
+    return ArrayType("ARRAY", args[1])
+
+
+def _filter(collection: Any, fn: Callable[..., Any]) -> Any:
+    if isinstance(collection, dict):
+        return {k: v for k, v in collection.items() if fn(k, v)}
+    return [x for x in collection if fn(x)]
+
+
+def _reduce(collection: Any, state: Any, fn: Callable[..., Any]) -> Any:
+    if collection is None:
+        return state
+    if isinstance(collection, dict):
+        for key, value in collection.items():
+            state = fn(state, key, value)
+        return state
+    for item in collection:
+        state = fn(state, item)
+    return state
+
+
+register(
+    "COALESCE", _coalesce, first, "NULL", "The first non-NULL argument.", 1, 1000, strict=False
+)
+register(
+    "IFNULL",
+    _coalesce,
+    first,
+    "NULL",
+    "The second argument when the first is NULL.",
+    2,
+    strict=False,
+)
+register("NULLIF", _nullif, first, "NULL", "NULL when both arguments are equal.", 2, strict=False)
+register("ARRAY_LENGTH", len, fixed(INTEGER), "ARRAY", "The number of elements.", 1)
+register(
+    "ARRAY_CONTAINS", _array_contains, fixed(BOOLEAN), "ARRAY", "Whether an array has a value.", 2
+)
+register(
+    "MAP_KEYS",
+    list,
+    lambda a: ArrayType("ARRAY", STRING),
+    "MAP",
+    "The keys of a map.",
+    1,
+)
+register(
+    "MAP_VALUES",
+    lambda m: list(m.values()),
+    lambda a: ArrayType("ARRAY", a[0].value if isinstance(a[0], MapType) else STRING),
+    "MAP",
+    "The values of a map.",
+    1,
+)
+register(
+    "TRANSFORM",
+    _transform,
+    _transform_type,
+    "LAMBDA",
+    "Applies a lambda to each element.",
+    2,
+    3,
+    lambdas=True,
+)
+register(
+    "FILTER", _filter, first, "LAMBDA", "Keeps the elements a lambda accepts.", 2, lambdas=True
+)
+register(
+    "REDUCE",
+    _reduce,
+    lambda a: a[-1],
+    "LAMBDA",
+    "Folds a collection with a lambda.",
+    3,
+    lambdas=True,
+)

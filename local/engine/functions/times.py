@@ -1,0 +1,271 @@
+"""Date and time functions (TIMESTAMPTOSTRING, PARSE_TIMESTAMP, UNIX_TIMESTAMP, ...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import time
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from ..types import (
+    BIGINT,
+    DOUBLE,
+    INTEGER,
+    STRING,
+    TIMESTAMP,
+)
+from .registry import first, fixed, register
+
+TIMES = "DATE / TIME"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _java_pattern(pattern: str) -> list[tuple[str, str]]:
+    """Split a java.time/SimpleDateFormat pattern into (letter run | literal) parts."""
+    parts: list[tuple[str, str]] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "'":
+            end = pattern.find("'", i + 1)
+            end = len(pattern) if end < 0 else end
+            parts.append(("", pattern[i + 1 : end] or "'"))
+            i = end + 1
+        elif char.isalpha():
+            j = i
+            while j < len(pattern) and pattern[j] == char:
+                j += 1
+            parts.append((char, pattern[i:j]))
+            i = j
+        else:
+            parts.append(("", char))
+            i += 1
+    return parts
+
+
+def _offset(moment: dt.datetime, colon: bool) -> str:
+    delta = moment.utcoffset() or dt.timedelta()
+    minutes = int(delta.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{':' if colon else ''}{mins:02d}"
+
+
+_FORMATTERS: dict[str, Callable[[dt.datetime, int], str]] = {
+    "y": lambda m, n: f"{m.year % 100:02d}" if n == 2 else f"{m.year:0{n}d}",
+    "M": lambda m, n: m.strftime("%B" if n >= 4 else "%b") if n >= 3 else f"{m.month:0{n}d}",
+    "d": lambda m, n: f"{m.day:0{n}d}",
+    "H": lambda m, n: f"{m.hour:0{n}d}",
+    "h": lambda m, n: f"{(m.hour % 12) or 12:0{n}d}",
+    "m": lambda m, n: f"{m.minute:0{n}d}",
+    "s": lambda m, n: f"{m.second:0{n}d}",
+    "S": lambda m, n: f"{m.microsecond // 1000:03d}"[:n].ljust(n, "0"),
+    "a": lambda m, n: "AM" if m.hour < 12 else "PM",
+    "E": lambda m, n: m.strftime("%A" if n >= 4 else "%a"),
+    "Z": lambda m, n: _offset(m, False),
+    "X": lambda m, n: "Z" if not m.utcoffset() else _offset(m, n >= 3),
+    "z": lambda m, n: m.tzname() or "UTC",
+}
+
+
+def _zone(name: str | None) -> dt.tzinfo:
+    if not name or name.upper() == "UTC":
+        return dt.UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Unknown time zone: {name}") from None
+
+
+def _format(moment: dt.datetime, pattern: str) -> str:
+    out = []
+    for letter, text in _java_pattern(pattern):
+        if not letter:
+            out.append(text)
+        elif letter in _FORMATTERS:
+            out.append(_FORMATTERS[letter](moment, len(text)))
+        else:
+            raise ValueError(f"Unsupported pattern letter '{letter}' in '{pattern}'")
+    return "".join(out)
+
+
+_PARSE_CODES = {
+    "y": "%Y",
+    "M": "%m",
+    "d": "%d",
+    "H": "%H",
+    "h": "%I",
+    "m": "%M",
+    "s": "%S",
+    "a": "%p",
+}
+
+
+def _parse(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
+    regex = []
+    for letter, run in _java_pattern(pattern):
+        if not letter:
+            regex.append(re.escape(run))
+        elif letter == "S":
+            regex.append(r"(?P<S>\d{1,9})")
+        elif letter in ("Z", "X"):
+            regex.append(r"(?P<Z>Z|[+-]\d{2}:?\d{2})")
+        elif letter == "y" and len(run) == 2:
+            # Java's "yy" is a two-digit year of 2000-2099 (a reduced value on base 2000).
+            regex.append(r"(?P<yy>\d{2})")
+        elif letter == "M" and len(run) >= 3:
+            regex.append(r"(?P<b>[A-Za-z]+)")
+        elif letter in _PARSE_CODES:
+            regex.append(rf"(?P<{letter}>\d+)" if letter != "a" else r"(?P<a>[AaPp][Mm])")
+        else:
+            raise ValueError(f"Unsupported pattern letter '{letter}' in '{pattern}'")
+    match = re.fullmatch("".join(regex), text.strip())
+    if match is None:
+        raise ValueError(f"Text '{text}' does not match the pattern '{pattern}'")
+    fields = match.groupdict()
+    month = int(fields["M"]) if fields.get("M") else 1
+    if fields.get("b"):
+        month = dt.datetime.strptime(fields["b"][:3], "%b").month
+    hour = int(fields.get("H") or fields.get("h") or 0)
+    if fields.get("a") and fields["a"].upper() == "PM" and hour < 12:
+        hour += 12
+    millis = int((fields.get("S") or "0").ljust(3, "0")[:3])
+    year = 2000 + int(fields["yy"]) if fields.get("yy") else int(fields.get("y") or 1970)
+    moment = dt.datetime(
+        year,
+        month,
+        int(fields.get("d") or 1),
+        hour,
+        int(fields.get("m") or 0),
+        int(fields.get("s") or 0),
+        millis * 1000,
+        tzinfo=zone,
+    )
+    if fields.get("Z"):
+        offset = fields["Z"].replace(":", "")
+        if offset == "Z":
+            return moment.replace(tzinfo=dt.UTC)
+        sign = 1 if offset[0] == "+" else -1
+        delta = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign
+        moment = moment.replace(tzinfo=dt.timezone(delta))
+    return moment
+
+
+def _millis(moment: dt.datetime) -> int:
+    return (moment - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def _from_millis(millis: int, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    return (_EPOCH + dt.timedelta(milliseconds=millis)).astimezone(zone)
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _timestamp_to_string(millis: int, pattern: str, zone: str | None = None) -> str:
+    return _format(_from_millis(millis, _zone(zone)), pattern)
+
+
+def _string_to_timestamp(text: str, pattern: str, zone: str | None = None) -> int:
+    return _millis(_parse(text, pattern, _zone(zone)))
+
+
+def _format_timestamp(value: dt.datetime, pattern: str, zone: str | None = None) -> str:
+    return _format(value.replace(tzinfo=dt.UTC).astimezone(_zone(zone)), pattern)
+
+
+def _parse_timestamp(text: str, pattern: str, zone: str | None = None) -> dt.datetime:
+    return _naive_utc(_parse(text, pattern, _zone(zone)))
+
+
+def _unix_timestamp(value: dt.datetime | None = None) -> int:
+    if value is None:
+        return int(time.time() * 1000)
+    return _millis(value.replace(tzinfo=dt.UTC))
+
+
+def _unix_date(value: dt.date | None = None) -> int:
+    return ((value or dt.datetime.now(dt.UTC).date()) - dt.date(1970, 1, 1)).days
+
+
+def _geo_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any, unit: str = "km") -> float:
+    radius = {"KM": 6371.0, "KILOMETERS": 6371.0, "MI": 3959.0, "MILES": 3959.0}.get(unit.upper())
+    if radius is None:
+        raise ValueError(f"GeoDistance function units must be 'KM' or 'MI', got {unit}")
+    phi1, phi2 = math.radians(float(lat1)), math.radians(float(lat2))
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(float(lon2) - float(lon1))
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(a))
+
+
+register(
+    "TIMESTAMPTOSTRING",
+    _timestamp_to_string,
+    fixed(STRING),
+    TIMES,
+    "Formats epoch milliseconds with a Java date pattern, in a time zone (UTC by default).",
+    2,
+    3,
+)
+register(
+    "STRINGTOTIMESTAMP",
+    _string_to_timestamp,
+    fixed(BIGINT),
+    TIMES,
+    "Parses a string with a Java date pattern into epoch milliseconds.",
+    2,
+    3,
+)
+register(
+    "FORMAT_TIMESTAMP",
+    _format_timestamp,
+    fixed(STRING),
+    TIMES,
+    "Formats a TIMESTAMP with a Java date pattern.",
+    2,
+    3,
+)
+register(
+    "PARSE_TIMESTAMP",
+    _parse_timestamp,
+    fixed(TIMESTAMP),
+    TIMES,
+    "Parses a string with a Java date pattern into a TIMESTAMP.",
+    2,
+    3,
+)
+register(
+    "FROM_UNIXTIME",
+    lambda ms: _naive_utc(_from_millis(ms)),
+    fixed(TIMESTAMP),
+    TIMES,
+    "Converts epoch milliseconds to a TIMESTAMP.",
+    1,
+)
+register(
+    "UNIX_TIMESTAMP",
+    _unix_timestamp,
+    fixed(BIGINT),
+    TIMES,
+    "Epoch milliseconds of a TIMESTAMP, or of now.",
+    0,
+    1,
+)
+register("UNIX_DATE", _unix_date, fixed(INTEGER), TIMES, "Days since 1970-01-01.", 0, 1)
+register(
+    "AS_VALUE", lambda v: v, first, "OTHER", "Copies a key column into the value.", 1, strict=False
+)
+register(
+    "GEO_DISTANCE",
+    _geo_distance,
+    fixed(DOUBLE),
+    "GEOSPATIAL",
+    "The great-circle distance between two points, in KM (default) or MI.",
+    4,
+    5,
+)

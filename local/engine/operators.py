@@ -1,0 +1,274 @@
+"""The pieces expressions are compiled from: literals, NULL-propagating operators with Java's
+arithmetic, ksqlDB's result types of arithmetic, comparability, LIKE patterns, expression text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal, DivisionByZero, InvalidOperation
+from typing import Any
+
+from sqlglot import exp
+
+from .convert import CoercionError, coerce, identifier_name, java_wrap, parse_timestamp
+from .errors import KsqlStatementError
+from .types import (
+    BIGINT,
+    DOUBLE,
+    INTEGER,
+    NULL_TYPE,
+    STRING,
+    ArrayType,
+    DecimalType,
+    SqlType,
+    as_decimal,
+    is_numeric,
+    widest,
+)
+
+Fn = Callable[[Sequence[Any]], Any]
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def literal(node: exp.Literal) -> tuple[Fn, SqlType]:
+    text = node.this
+    if node.is_string:
+        value: Any = text
+        kind = STRING
+    elif re.fullmatch(r"[+-]?\d+", text):
+        # ksqlDB reads integer literals as Java longs; anything longer is refused.
+        if len(text.lstrip("+-")) > 19 or not -(2**63) <= (value := int(text)) < 2**63:
+            raise KsqlStatementError(f"Invalid numeric literal: {text}")
+        kind = INTEGER if -(2**31) <= value < 2**31 else BIGINT
+    elif re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", text):
+        # ksqlDB reads 1.50 as DECIMAL(3, 2), not DOUBLE.
+        value = Decimal(text)
+        digits = len(value.as_tuple().digits)
+        scale = max(-int(value.as_tuple().exponent), 0)
+        kind = DecimalType("DECIMAL", max(digits, scale, 1), scale)
+    else:
+        value = float(text)
+        kind = DOUBLE
+    return (lambda row: value), kind
+
+
+def constant(value: Any, kind: SqlType) -> tuple[Fn, SqlType]:
+    return (lambda row: value), kind
+
+
+TEMPORAL = frozenset({"TIMESTAMP", "DATE", "TIME"})
+MILLIS_COLUMNS = frozenset({"ROWTIME", "WINDOWSTART", "WINDOWEND"})
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def string_as(
+    target_node: exp.Expression, target: SqlType, node: exp.Expression, fn: Fn, kind: SqlType
+) -> tuple[Fn, SqlType]:
+    """A STRING operand compared with a TIMESTAMP, DATE or TIME, read as that type; compared
+    with ROWTIME or a window bound (BIGINT), read as a timestamp's epoch millis. ksqlDB does
+    both (its qtt cases timestamp.json and magic-timestamp-conversion.json)."""
+    if kind.base != "STRING":
+        return fn, kind
+    convert: Callable[[str], Any]
+    if target.base in TEMPORAL:
+        kind = target
+
+        def convert(text: str) -> Any:
+            return coerce(text, target)
+
+    elif isinstance(target_node, exp.Column) and target_node.name.upper() in MILLIS_COLUMNS:
+        kind = BIGINT
+
+        def convert(text: str) -> Any:
+            return (parse_timestamp(text) - EPOCH) // dt.timedelta(milliseconds=1)
+
+    else:
+        return fn, kind
+    if isinstance(node, exp.Literal):  # a constant: a bad one is the statement's error
+        try:
+            value = convert(node.this)
+        except CoercionError as error:
+            raise KsqlStatementError(str(error), code=40000) from None
+        return constant(value, kind)
+
+    def run(row: Sequence[Any]) -> Any:
+        text = fn(row)
+        try:
+            return None if text is None else convert(text)
+        except CoercionError:
+            return None
+
+    return run, kind
+
+
+def nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+    def run(row: Sequence[Any]) -> Any:
+        a = left(row)
+        if a is None:
+            return None
+        b = right(row)
+        if b is None:
+            return None
+        try:
+            return fn(a, b)
+        except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError):
+            return None
+
+    return run
+
+
+def java_div(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        quotient = abs(a) // abs(b)
+        return quotient if (a >= 0) == (b >= 0) else -quotient
+    return a / b
+
+
+def java_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        return a - b * java_div(a, b)
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return Decimal(a) % Decimal(b)
+    return math.fmod(a, b)
+
+
+def type_text(kind: SqlType) -> str:
+    """A type as ksqlDB names it in messages (``null`` for the type of NULL)."""
+    return "null" if kind == NULL_TYPE else str(kind)
+
+
+def expression_text(node: exp.Expression) -> str:
+    """An expression as ksqlDB prints it in messages (``null``, ``ARRAY[1, 2]``, ``(a + b)``)."""
+    if isinstance(node, exp.Null):
+        return "null"
+    if isinstance(node, exp.Column):
+        return identifier_name(node.this)
+    if isinstance(node, exp.Array):
+        return "ARRAY[" + ", ".join(expression_text(e) for e in node.expressions) + "]"
+    if type(node) in ARITH:
+        symbol = ARITH[type(node)][0]
+        return f"({expression_text(node.this)} {symbol} {expression_text(node.expression)})"
+    return node.sql(dialect="ksql")
+
+
+def arith_type(op: str, left: SqlType, right: SqlType) -> SqlType:
+    kind = widest(left, right)
+    if isinstance(kind, DecimalType) and isinstance(left, DecimalType | SqlType):
+        a, b = as_decimal(left), as_decimal(right)
+        if op == "*":
+            kind = DecimalType("DECIMAL", min(a.precision + b.precision, 38), a.scale + b.scale)
+        elif op == "/":
+            scale = max(6, a.scale + b.precision + 1)
+            kind = DecimalType("DECIMAL", min(a.precision - a.scale + b.scale + scale, 38), scale)
+        elif op == "%":
+            scale = max(a.scale, b.scale)
+            kind = DecimalType(
+                "DECIMAL", min(min(a.precision - a.scale, b.precision - b.scale) + scale, 38), scale
+            )
+    return kind
+
+
+def fit(kind: SqlType, fn: Fn) -> Fn:
+    """Round decimal results to the result type's scale; keep integer results in range."""
+    if isinstance(kind, DecimalType):
+        quantum = Decimal(1).scaleb(-kind.scale)
+
+        def decimal(row: Sequence[Any]) -> Any:
+            value = fn(row)
+            if value is None:
+                return None
+            try:
+                return Decimal(value).quantize(quantum)
+            except InvalidOperation:
+                return None
+
+        return decimal
+    if kind.base == "DOUBLE":
+        return lambda row: None if (v := fn(row)) is None else float(v)
+    if kind.base in ("INTEGER", "BIGINT"):
+        # Java's int and long arithmetic wraps around on overflow.
+        bits = 32 if kind.base == "INTEGER" else 64
+        return lambda row: None if (v := fn(row)) is None else java_wrap(v, bits)
+    return fn
+
+
+ARITH: dict[type[exp.Expression], tuple[str, Callable[[Any, Any], Any]]] = {
+    exp.Add: ("+", operator.add),
+    exp.Sub: ("-", operator.sub),
+    exp.Mul: ("*", operator.mul),
+    exp.Div: ("/", java_div),
+    exp.Mod: ("%", java_mod),
+}
+
+COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
+    exp.EQ: operator.eq,
+    exp.NEQ: operator.ne,
+    exp.GT: operator.gt,
+    exp.GTE: operator.ge,
+    exp.LT: operator.lt,
+    exp.LTE: operator.le,
+}
+
+
+SYMBOLS: dict[type[exp.Expression], tuple[str, str]] = {
+    exp.EQ: ("=", "EQUAL"),
+    exp.NEQ: ("<>", "NOT_EQUAL"),
+    exp.GT: (">", "GREATER_THAN"),
+    exp.GTE: (">=", "GREATER_THAN_OR_EQUAL"),
+    exp.LT: ("<", "LESS_THAN"),
+    exp.LTE: ("<=", "LESS_THAN_OR_EQUAL"),
+}
+
+
+def as_float(fn: Fn) -> Fn:
+    return lambda row: None if (v := fn(row)) is None else float(v)
+
+
+def comparable(left: SqlType, right: SqlType) -> bool:
+    if NULL_TYPE in (left, right):
+        return True
+    if is_numeric(left) and is_numeric(right):
+        return True
+    return left.base == right.base
+
+
+def like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if escape and char == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def common_type(types: Sequence[SqlType]) -> SqlType:
+    """The element type of a literal array or map: numbers widen, nested types widen inside."""
+    present = [t for t in types if t != NULL_TYPE]
+    if not present:
+        return STRING
+    if all(is_numeric(t) for t in present):
+        kind = present[0]
+        for other in present[1:]:
+            kind = widest(kind, other)
+        return kind
+    if all(isinstance(t, ArrayType) for t in present):
+        return ArrayType("ARRAY", common_type([t.element for t in present]))  # type: ignore[attr-defined]
+    return present[0]
+
+
+def bind(body: Fn) -> Fn:
+    """A lambda argument: given the row, a function of the lambda's own variables."""
+
+    def with_row(row: Sequence[Any]) -> Callable[..., Any]:
+        base = list(row)
+        return lambda *params: body(base + list(params))
+
+    return with_row

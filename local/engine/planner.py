@@ -1,0 +1,275 @@
+"""Planning SELECTs: one FROM resolution for transient and persistent queries.
+
+:func:`plan_select` makes the plan of a transient query (push or pull); :func:`plan_persistent`
+the source and pipeline of a CREATE ... AS SELECT or INSERT INTO ... SELECT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+
+from .convert import clause_integer, identifier_name
+from .errors import KsqlStatementError
+from .expr import Fn, Scope, compile_expr
+from .join import JoinPipeline, join_sources
+from .metastore import Column, Metastore, Source
+from .persistent import QueryPipeline, is_grouped
+from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .types import BIGINT, SqlType
+
+
+@dataclass(slots=True)
+class Projection:
+    """The output columns of a query: names, types and the functions computing them."""
+
+    names: list[str]
+    types: list[SqlType]
+    fns: list[Fn]
+    key_flags: list[bool]
+    header_columns: list[Column | None]
+
+    @classmethod
+    def of(cls, outputs: Sequence[Any]) -> Projection:
+        """The projection of a pipeline's outputs (objects with ``name``, ``type``, ``fn``)."""
+        return cls(
+            [o.name for o in outputs],
+            [o.type for o in outputs],
+            [o.fn for o in outputs],
+            [False] * len(outputs),
+            [None] * len(outputs),
+        )
+
+    def apply(self, row: Sequence[Any]) -> list[Any]:
+        """The output row."""
+        return [fn(row) for fn in self.fns]
+
+
+def _getter(index: int) -> Fn:
+    return lambda row: row[index]
+
+
+def plan_projection(
+    select: KsqlSelect, source: Source, scope: Scope, pull_table: bool
+) -> Projection:
+    """Resolve ``SELECT`` items to named, typed output columns (``*`` expands to keys+values)."""
+    names: list[str] = []
+    types: list[SqlType] = []
+    fns: list[Fn] = []
+    keys: list[bool] = []
+    headers: list[Column | None] = []
+    bounds = tuple(Column(n, BIGINT, "KEY") for n in WINDOW_BOUNDS) if source.windowed else ()
+    # SELECT * gives keys (and window bounds), values, then headers, as the rows hold them.
+    star = source.keys + bounds + source.values + source.headers
+    layout = [c.name for c in star]
+    synthetic = 0
+    for item in select.expressions:
+        if (
+            isinstance(item, exp.Star)
+            or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
+            or isinstance(item, KsqlStructAll)
+        ):
+            for column in star:
+                names.append(column.name)
+                types.append(column.type)
+                fns.append(_getter(layout.index(column.name)))
+                keys.append(column.role == "KEY")
+                headers.append(column if column.role in ("HEADER", "HEADERS") else None)
+            continue
+        node = item.this if isinstance(item, exp.Alias) else item
+        fn, kind = compile_expr(node, scope)
+        if isinstance(item, exp.Alias):
+            name = identifier_name(item.args["alias"])
+        elif isinstance(node, exp.Column):
+            name = identifier_name(node.this)
+        elif isinstance(node, KsqlDereference):
+            name = identifier_name(node.expression)
+        else:
+            name = f"KSQL_COL_{synthetic}"
+            synthetic += 1
+        if name in names:
+            raise KsqlStatementError(f"Duplicate value columns found in schema: `{name}` {kind}")
+        names.append(name)
+        types.append(kind)
+        fns.append(fn)
+        direct = None
+        if isinstance(node, exp.Column):
+            wanted = identifier_name(node.this)
+            direct = next((c for c in star if c.name == wanted), None)
+        keys.append(direct is not None and direct.role == "KEY")
+        is_header = direct is not None and direct.role in ("HEADER", "HEADERS")
+        headers.append(direct if is_header else None)
+    return Projection(names, types, fns, keys, headers)
+
+
+@dataclass(slots=True)
+class QueryPlan:
+    """A planned transient query: what to read, how to filter and project, and when to stop."""
+
+    sql: str
+    source: Source
+    reader: RowReader
+    where: Fn | None
+    projection: Projection
+    limit: int | None
+    push: bool
+    pipeline: Any = None  # a persistent.QueryPipeline for GROUP BY queries
+    where_node: exp.Expression | None = None
+
+    def header_v1(self, query_id: str) -> dict[str, Any]:
+        """The StreamedRow header (KEY marked on pull queries over tables)."""
+        mark = not self.push and self.source.kind == "TABLE"
+        parts: list[Any] = []
+        projection = self.projection
+        for name, kind, is_key, header in zip(
+            projection.names,
+            projection.types,
+            projection.key_flags,
+            projection.header_columns,
+            strict=True,
+        ):
+            text = f"`{name}` {kind}" + (" KEY" if mark and is_key else "")
+            if header is not None:
+                text = f"`{name}` {kind} " + header.schema_text(mark_key=False).split(" ", 2)[2]
+            parts.append((0 if mark and is_key else 1 if header is not None else 2, text))
+        # ksqlDB prints a schema by namespace: keys, then headers, then values.
+        parts = [text for _, text in sorted(parts, key=lambda part: part[0])]
+        return {"queryId": query_id, "schema": ", ".join(parts)}
+
+    def header_plain(self, query_id: str) -> dict[str, Any]:
+        """The ``/query-stream`` header object."""
+        return {
+            "queryId": query_id,
+            "columnNames": list(self.projection.names),
+            "columnTypes": [str(t) for t in self.projection.types],
+        }
+
+
+def limit_of(select: KsqlSelect) -> int | None:
+    """The LIMIT of a query as a number (``LIMIT -1`` parses as a negation of 1)."""
+    clause = select.args.get("limit")
+    if clause is None:
+        return None
+    node = clause.expression
+    sign = 1
+    while isinstance(node, exp.Neg):
+        node, sign = node.this, -sign
+    if not isinstance(node, exp.Literal) or node.is_string:
+        raise KsqlStatementError("Value must be integer for command: LIMIT")
+    return sign * clause_integer(node.this, "LIMIT")
+
+
+def _plan_join(
+    metastore: Metastore, select: KsqlSelect, sql: str, push: bool, limit: int | None
+) -> QueryPlan:
+    sources = join_sources(metastore.sources, select)
+    pipeline = JoinPipeline(select, sources, metastore.types)
+    projection = Projection.of(pipeline.outputs)
+    return QueryPlan(
+        sql, sources[0][0], RowReader(sources[0][0]), None, projection, limit, push, pipeline
+    )
+
+
+def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str | None]:
+    """The single source a SELECT reads (and its alias), or ksqlDB's refusal."""
+    from_ = select.args.get("from_")
+    if from_ is None or not isinstance(from_.this, exp.Table):
+        raise KsqlStatementError("A query needs FROM <stream or table>.")
+    table = from_.this
+    name = identifier_name(table.this)
+    source = metastore.source(name)
+    if source is None:
+        raise KsqlStatementError(f"{name} does not exist.")
+    alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
+    return source, alias
+
+
+def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, Any]:
+    """The input and pipeline (a QueryPipeline or JoinPipeline) of a persistent query."""
+    if select.args.get("joins"):
+        sources = join_sources(metastore.sources, select)
+        return sources[0][0], JoinPipeline(select, sources, metastore.types)
+    source, alias = resolve_from(metastore, select)
+    pipeline = QueryPipeline(select, source, alias, metastore.types)
+    emit = select.args.get("emit")
+    if emit is not None and emit.name.upper() == "FINAL" and pipeline.window is None:
+        raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
+    return source, pipeline
+
+
+def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan:
+    """Plan a transient ``SELECT`` over a single source."""
+    push = select.args.get("emit") is not None
+    if not push:
+        _check_pull(select)
+    limit = limit_of(select)
+    if limit is not None and limit < 0:
+        raise KsqlStatementError("LIMIT must not be negative")
+    if select.args.get("joins"):
+        return _plan_join(metastore, select, sql, push, limit)
+    if select.args.get("partition_by"):
+        raise KsqlStatementError(
+            "PARTITION BY in transient queries is not supported by the ksqlpy local server yet."
+        )
+    source, alias = resolve_from(metastore, select)
+    pull_table = not push and source.kind == "TABLE"
+    scope = source_scope(source, alias, metastore.types)
+    where = None
+    if select.args.get("where") is not None:
+        where = compile_where(select.args["where"].this, scope, pull=not push)
+    pipeline = None
+    if is_grouped(select):
+        pipeline = QueryPipeline(select, source, alias, metastore.types)
+        projection = Projection.of(pipeline.outputs)
+    else:
+        projection = plan_projection(select, source, scope, pull_table)
+    if pull_table and not (source.is_source or source.materialized):
+        raise KsqlStatementError(
+            f"The `{source.name}` table isn't queryable. To derive a queryable table, you can do "
+            f"'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
+            "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
+            "push query."
+        )
+    where_node = select.args["where"].this if select.args.get("where") is not None else None
+    return QueryPlan(
+        sql, source, RowReader(source), where, projection, limit, push, pipeline, where_node
+    )
+
+
+PULL_HINT = (
+    " See https://cnfl.io/queries for more info.\n"
+    "Add EMIT CHANGES if you intended to issue a push query."
+)
+
+
+def _check_pull(select: KsqlSelect) -> None:
+    """ksqlDB's refusals of what pull queries cannot do, with its messages."""
+    for clause, label in (("joins", "JOIN"), ("group", "GROUP BY"), ("window", "WINDOW")):
+        if select.args.get(clause):
+            raise KsqlStatementError(f"Pull queries don't support {label} clauses.{PULL_HINT}")
+    limit = limit_of(select)
+    if limit is not None and limit < 0:
+        raise KsqlStatementError(
+            "Pull queries don't support negative integers in the LIMIT clause. "
+            "See https://cnfl.io/queries for more info."
+        )
+    where = select.args.get("where")
+    for label, nodes in (("SELECT", select.expressions), ("WHERE", [where] if where else [])):
+        used = sorted(
+            {
+                identifier_name(column.this)
+                for node in nodes
+                for column in node.find_all(exp.Column)
+                if identifier_name(column.this) in ("ROWPARTITION", "ROWOFFSET")
+            }
+        )
+        if used:
+            names = ", ".join(f"`{n}`" for n in used)
+            raise KsqlStatementError(
+                f"Pull queries don't support the following columns in {label} clauses: {names}"
+            )

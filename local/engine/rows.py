@@ -1,0 +1,190 @@
+"""Rows of a source: serde lookup, record -> row readers, the scope of names, WHERE compilation.
+
+A row is laid out as :func:`source_scope` names it: keys (and window bounds), values, headers,
+then the pseudocolumns ROWTIME, ROWPARTITION, ROWOFFSET.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from ..storage import Record
+from . import functions
+from .convert import CoercionError
+from .errors import KsqlStatementError
+from .expr import Fn, Scope, Slot, compile_expr
+from .metastore import Column, Source
+from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
+from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
+
+log = logging.getLogger("ksqlpy.local")
+# ksqlDB's processing log: records a query could not process, each skipped with the reason.
+processing_log = logging.getLogger("ksqlpy.local.processing")
+
+# What evaluating or writing one record can raise; the record is skipped, the query goes on.
+RECORD_ERRORS: tuple[type[Exception], ...] = (
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    TypeError,
+    ValueError,
+    SerdeError,
+    CoercionError,
+    KsqlStatementError,
+)
+
+
+def skip_record(query_id: str, record: Record, error: Exception) -> None:
+    """Write a failed record to the processing log (it is skipped, as ksqlDB skips it)."""
+    processing_log.warning(
+        "%s: skipping record %s/%s@%s: %s: %s",
+        query_id,
+        record.topic,
+        record.partition,
+        record.offset,
+        type(error).__name__,
+        error,
+    )
+
+
+PSEUDO = (("ROWTIME", BIGINT), ("ROWPARTITION", INTEGER), ("ROWOFFSET", BIGINT))
+PSEUDO_NAMES = frozenset(name for name, _ in PSEUDO)
+WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
+HEADERS_TYPE = ArrayType("ARRAY", StructType("STRUCT", (("KEY", STRING), ("VALUE", BYTES))))
+
+
+def key_serde(source: Source) -> Serde:
+    """The serde of a source's key columns (one JSON key column is written unwrapped)."""
+    keys = source.keys
+    serde = make_serde(
+        source.key_format, keys, unwrapped=len(keys) == 1, delimiter=source.value_delimiter
+    )
+    if source.windowed:
+        return WindowedSerde(serde, source.windowed, source.window_size_ms)
+    return serde
+
+
+def value_serde(source: Source) -> Serde:
+    """The serde of a source's value columns."""
+    values = source.values
+    if not values:
+        return EmptyValueSerde(source.value_format)
+    unwrapped = source.wrap_single_value is False and len(values) == 1
+    return make_serde(
+        source.value_format, values, unwrapped=unwrapped, delimiter=source.value_delimiter
+    )
+
+
+@dataclass(slots=True)
+class RowReader:
+    """Turns records of a source's topic into rows laid out as :func:`source_scope` says."""
+
+    source: Source
+    keys: Serde = field(init=False)
+    values: Serde = field(init=False)
+    header_columns: tuple[Column, ...] = field(init=False)
+    timestamp_index: int | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = key_serde(self.source)
+        self.values = value_serde(self.source)
+        self.header_columns = self.source.headers
+        column = self.source.timestamp_column
+        values = [c.name for c in self.source.values]
+        keys = [c.name for c in self.source.keys]
+        if column in values:  # key_count covers the window bounds of a windowed source
+            self.timestamp_index = self.source.key_count + values.index(column)
+        elif column in keys:
+            self.timestamp_index = keys.index(column)
+        else:
+            self.timestamp_index = None
+
+    def row(self, record: Record) -> list[Any] | None:
+        """The row of a record, or ``None`` when it cannot be deserialized (it is skipped)."""
+        try:
+            row = self.keys.deserialize(record.key)
+            row += self.values.deserialize(record.value)
+        except SerdeError as exc:
+            log.warning(
+                "skipping record %s/%s@%s: %s", record.topic, record.partition, record.offset, exc
+            )
+            return None
+        for column in self.header_columns:
+            if column.role == "HEADERS":
+                row.append([{"KEY": k, "VALUE": v} for k, v in record.headers])
+            else:
+                found = [v for k, v in record.headers if k == column.header_key]
+                row.append(found[-1] if found else None)
+        rowtime: int | None = record.timestamp
+        if self.timestamp_index is not None and (
+            record.value is not None or self.timestamp_index < self.source.key_count
+        ):
+            rowtime = record_time(row[self.timestamp_index], self.source.timestamp_format)
+            if rowtime is None:
+                # ksqlDB's timestamp extractor logs and skips a record without a valid time.
+                log.warning(
+                    "skipping record %s/%s@%s: invalid timestamp %r in %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    row[self.timestamp_index],
+                    self.source.timestamp_column,
+                )
+                return None
+        row += (rowtime, record.partition, record.offset)
+        return row
+
+    def is_tombstone(self, record: Record) -> bool:
+        """A table record whose value is null deletes its key."""
+        return record.value is None
+
+
+def record_time(value: Any, pattern: str | None) -> int | None:
+    """A TIMESTAMP column's value as epoch millis: BIGINT as is, TIMESTAMP converted, STRING
+    parsed with the TIMESTAMP_FORMAT pattern; None when it is not a valid (non-negative) time."""
+    if isinstance(value, dt.datetime):
+        millis: Any = (value - dt.datetime(1970, 1, 1)) // dt.timedelta(milliseconds=1)
+    elif isinstance(value, str) and pattern:
+        try:
+            millis = functions.lookup("STRINGTOTIMESTAMP", 2).call(value, pattern)
+        except (KsqlStatementError, ValueError):
+            return None
+    else:
+        millis = value
+    if isinstance(millis, bool) or not isinstance(millis, int) or millis < 0:
+        return None
+    return millis
+
+
+def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) -> Scope:
+    """The names of a source's rows: keys (and window bounds), values, headers, pseudocolumns."""
+    qualifiers = frozenset({source.name} | ({alias} if alias else set()))
+    slots = [Slot(c.name, c.type, qualifiers) for c in source.keys]
+    if source.windowed:
+        slots += [Slot(n, BIGINT, qualifiers) for n in WINDOW_BOUNDS]
+    slots += [Slot(c.name, c.type, qualifiers) for c in source.values + source.headers]
+    slots += [Slot(name, kind, qualifiers) for name, kind in PSEUDO]
+    return Scope(slots, custom)
+
+
+def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
+    """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
+    try:
+        return compile_expr(node, scope)[0]
+    except KsqlStatementError as exc:
+        missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
+        if missing is None:
+            raise
+        if pull:
+            raise KsqlStatementError(
+                f"WHERE column '{missing.group(1)}' cannot be resolved."
+            ) from exc
+        raise KsqlStatementError(
+            f"Error in WHERE expression: Unknown column {missing.group(1)}."
+        ) from exc

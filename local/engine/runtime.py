@@ -1,0 +1,125 @@
+"""What statement executors depend on: the :class:`Runtime` protocol, sessions and property rules.
+
+Executors (``statements/``) are functions of a runtime, never of the engine class, so they can be
+run and tested against any object with these members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..storage import Log
+from .errors import EngineError
+from .metastore import Metastore, Source
+from .persistent import JoinPersistentQuery, PersistentQuery
+from .serde import Serde
+from .transient import RunningQuery
+
+# Properties a request may set, with their defaults (reported by SHOW PROPERTIES).
+PROPERTIES: dict[str, str] = {
+    "ksql.streams.auto.offset.reset": "latest",
+    "ksql.streams.cache.max.bytes.buffering": "10000000",
+    "ksql.streams.commit.interval.ms": "2000",
+    "ksql.query.pull.table.scan.enabled": "true",
+    "ksql.query.pull.limit.clause.enabled": "true",
+    "ksql.variable.substitution.enable": "true",
+    "ksql.insert.into.values.enabled": "true",
+    "ksql.service.id": "default_",
+    "ksql.persistence.default.format.key": "KAFKA",
+    "ksql.endpoint.migrate.query": "true",
+}
+DENYLIST = frozenset({"ksql.service.id"})
+_KNOWN_PREFIXES = ("ksql.", "ksql.streams.", "consumer.", "producer.")
+_KAFKA_NAMES = frozenset(
+    {
+        "auto.offset.reset",
+        "cache.max.bytes.buffering",
+        "commit.interval.ms",
+        "max.poll.records",
+        "fetch.min.bytes",
+        "buffered.records.per.partition",
+        "processing.guarantee",
+        "num.stream.threads",
+    }
+)
+
+
+def normalize_property(name: str) -> str:
+    """``auto.offset.reset`` and ``ksql.streams.auto.offset.reset`` are one property."""
+    return f"ksql.streams.{name}" if name in _KAFKA_NAMES else name
+
+
+def check_property(name: str) -> None:
+    """Raise an :class:`EngineError` (40000) unless the property can be set per request."""
+    if name in DENYLIST:
+        raise EngineError(
+            "One or more properties overrides set locally are prohibited by the KSQL server "
+            f"denylist (use UNSET to reset their default value): [{name}]",
+            40000,
+        )
+    known = normalize_property(name) in PROPERTIES or name in _KAFKA_NAMES
+    if not known and not name.startswith(_KNOWN_PREFIXES):
+        raise EngineError(
+            f"Not recognizable as ksql, streams, consumer, or producer property: '{name}'", 40000
+        )
+
+
+@dataclass(slots=True)
+class Session:
+    """Per-request state: properties and variables set by earlier statements of the request."""
+
+    properties: dict[str, Any]
+    variables: dict[str, str]
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    def offset_reset(self) -> str:
+        """``earliest`` or ``latest``: the request's setting, else the server's (``latest``)."""
+        for source in (self.properties, self.defaults):
+            for key in ("auto.offset.reset", "ksql.streams.auto.offset.reset"):
+                if key in source:
+                    return str(source[key]).lower()
+        return "latest"
+
+
+class Runtime(Protocol):
+    """The engine's state and services as executors see them."""
+
+    log: Log
+    metastore: Metastore
+    config: dict[str, str]
+    sequence: int
+    queries: dict[str, RunningQuery]
+    persistent: dict[str, PersistentQuery | JoinPersistentQuery]
+    # Positions of persistent queries saved before a restart (empty once replay is over).
+    saved_positions: dict[str, list[int]]
+
+    def command(self, command_id: str, message: str, query_id: str | None = None) -> dict[str, Any]:
+        """Record a successful command; return its ``commandId``/status/sequence fields."""
+
+    def forget_table(self, name: str) -> None:
+        """Drop the materialized state kept for a table (it was dropped or replaced)."""
+
+    def write_row(
+        self,
+        source: Source,
+        given: dict[str, Any],
+        keys: Serde | None = None,
+        values: Serde | None = None,
+    ) -> None:
+        """Serialize one row (column -> value, ROWTIME optional) and append it to the topic."""
+
+    def pump(self) -> None:
+        """Let persistent queries process what is new in their inputs."""
+
+
+def status_entity(
+    runtime: Runtime, text: str, command_id: str, message: str, query_id: str | None = None
+) -> dict[str, Any]:
+    """The ``currentStatus`` entity of a successful command."""
+    return {
+        "@type": "currentStatus",
+        "statementText": text,
+        **runtime.command(command_id, message, query_id),
+        "warnings": [],
+    }

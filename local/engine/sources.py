@@ -1,0 +1,304 @@
+"""Sources from CREATE statements: WITH properties, column definitions, key/header/window rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from ksqlpy.sql.nodes import KsqlHeaderConstraint, KsqlHeadersConstraint, KsqlKeyConstraint
+
+from ..storage import Log
+from .aggregate import UNIT_MS
+from .convert import identifier_name, sql_type
+from .errors import KsqlStatementError
+from .metastore import Column, Metastore, Source
+from .rows import HEADERS_TYPE, PSEUDO_NAMES, key_serde, value_serde
+from .serde import check_format, persistence_text
+from .types import BYTES, ArrayType, MapType, SqlType, StructType
+
+_KEY_HINT = (
+    "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
+    "Streams have KEYs, which have no uniqueness or NON NULL constraints."
+)
+
+
+def with_properties(node: exp.Expression | None) -> dict[str, Any]:
+    """The WITH (...) clause as upper-case names to Python values."""
+    out: dict[str, Any] = {}
+    if node is None:
+        return out
+    for prop in node.expressions:
+        key = prop.this.name if isinstance(prop.this, exp.Expression) else str(prop.this)
+        value = prop.args.get("value")
+        if isinstance(value, exp.Literal):
+            parsed: Any = (
+                value.this
+                if value.is_string
+                else int(value.this)
+                if value.this.lstrip("-").isdigit()
+                else float(value.this)
+            )
+        elif isinstance(value, exp.Boolean):
+            parsed = bool(value.this)
+        elif value is None:
+            parsed = None
+        else:
+            parsed = value.name or value.sql(dialect="ksql")
+        out[key.upper()] = parsed
+    return out
+
+
+def check_properties(props: dict[str, Any]) -> None:
+    """Refusals of WITH properties that ksqlDB makes before it looks at anything else."""
+    delimiter = props.get("VALUE_DELIMITER")
+    if delimiter is None:
+        return
+    value_format = str(props.get("VALUE_FORMAT") or props.get("FORMAT") or "").upper()
+    if value_format and value_format != "DELIMITED":  # none yet: a CSAS takes its source's
+        raise KsqlStatementError(
+            f"{value_format} does not support the following configs: [delimiter]"
+        )
+    text = str(delimiter)
+    reason = None
+    if not text.strip():
+        reason = (
+            "Delimiter cannot be empty, if you meant to have a tab or space for delimiter, "
+            "please use the special values 'TAB' or 'SPACE'"
+        )
+    elif len(text) > 1 and text.upper() not in ("TAB", "SPACE"):
+        reason = (
+            f"Invalid delimiter value: '{text}'. Delimiter must be a single character or TAB,SPACE"
+        )
+    if reason is not None:
+        raise KsqlStatementError(
+            f"Failed to prepare statement: Configuration VALUE_DELIMITER is invalid: {reason}"
+            "\nExample valid value: ';'"
+        )
+
+
+def define_columns(metastore: Metastore, target: exp.Expression, kind: str) -> list[Column]:
+    if not isinstance(target, exp.Schema) or not target.expressions:
+        raise KsqlStatementError(
+            "The statement does not define any columns. (The ksqlpy local server cannot infer "
+            "columns from a schema registry.)"
+        )
+    columns: list[Column] = []
+    seen: set[str] = set()
+    for definition in target.expressions:
+        name = identifier_name(definition.this)
+        if name in PSEUDO_NAMES or name in ("WINDOWSTART", "WINDOWEND"):
+            raise KsqlStatementError(
+                f"'{name}' is a reserved column name. You cannot use it as a name for a column."
+            )
+        if name in seen:
+            raise KsqlStatementError(f"Duplicate column names: `{name}`")
+        seen.add(name)
+        column_type = sql_type(definition.args["kind"], metastore.types)
+        role, header_key = "VALUE", None
+        for constraint in definition.args.get("constraints") or []:
+            spec = constraint.args.get("kind")
+            if isinstance(spec, (KsqlKeyConstraint, exp.PrimaryKeyColumnConstraint)):
+                _check_key_kind(name, kind, isinstance(spec, exp.PrimaryKeyColumnConstraint))
+                role = "KEY"
+            elif isinstance(spec, KsqlHeadersConstraint):
+                if column_type != HEADERS_TYPE:
+                    raise KsqlStatementError(
+                        f"Invalid type for HEADERS column: expected {HEADERS_TYPE}, "
+                        f"got {column_type}"
+                    )
+                role = "HEADERS"
+            elif isinstance(spec, KsqlHeaderConstraint):
+                if column_type != BYTES:
+                    raise KsqlStatementError(
+                        f"Invalid type for HEADER('{spec.this.name}') column: expected BYTES, "
+                        f"got {column_type}"
+                    )
+                role, header_key = "HEADER", spec.this.name
+        columns.append(Column(name, column_type, role, header_key))
+    if kind == "TABLE" and not any(c.role == "KEY" for c in columns):
+        raise KsqlStatementError("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
+    return columns
+
+
+def make_source(
+    log: Log,
+    name: str,
+    kind: str,
+    columns: list[Column],
+    props: dict[str, Any],
+    text: str,
+    is_source: bool,
+) -> Source:
+    topic = props.pop("KAFKA_TOPIC", None)
+    if topic is None:
+        raise KsqlStatementError(
+            'Missing required property "KAFKA_TOPIC" which has no default value.'
+        )
+    both = props.pop("FORMAT", None)
+    key_format = props.pop("KEY_FORMAT", None)
+    value_format = props.pop("VALUE_FORMAT", None)
+    if both is not None and (key_format is not None or value_format is not None):
+        raise KsqlStatementError(
+            "Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties."
+        )
+    key_format = check_format(str(both or key_format or "KAFKA"), "key")
+    if both is None and value_format is None:
+        raise KsqlStatementError(
+            'Missing required property "VALUE_FORMAT" which has no default value.'
+        )
+    value_format = check_format(str(both or value_format), "value")
+    for registry_prop in (
+        "KEY_SCHEMA_ID",
+        "VALUE_SCHEMA_ID",
+        "KEY_SCHEMA_FULL_NAME",
+        "VALUE_SCHEMA_FULL_NAME",
+    ):
+        if registry_prop in props:
+            raise KsqlStatementError(
+                f"{registry_prop} needs a Schema Registry, which the ksqlpy local server "
+                "does not have.",
+                code=42801,
+            )
+    partitions = int(props.pop("PARTITIONS", 0) or 0)
+    replicas = int(props.pop("REPLICAS", 1) or 1)
+    timestamp = props.pop("TIMESTAMP", None)
+    timestamp_format = props.pop("TIMESTAMP_FORMAT", None)
+    delimiter = str(props.pop("VALUE_DELIMITER", ",") or ",")
+    delimiter = {"TAB": "\t", "SPACE": " "}.get(delimiter.upper(), delimiter)
+    wrap = props.pop("WRAP_SINGLE_VALUE", None)
+    window_type = props.pop("WINDOW_TYPE", None)
+    window_size = props.pop("WINDOW_SIZE", None)
+    source = Source(
+        name=name,
+        kind=kind,
+        columns=tuple(columns),
+        topic=str(topic),
+        key_format=key_format,
+        value_format=value_format,
+        statement=text,
+        timestamp_column=_column_name(str(timestamp)) if timestamp else None,
+        timestamp_format=str(timestamp_format) if timestamp_format else None,
+        is_source=is_source,
+        value_delimiter=delimiter,
+        wrap_single_value=None if wrap is None else bool(wrap),
+    )
+    if window_type is not None:
+        source.windowed, source.window_size_ms = _window_props(str(window_type), window_size)
+    if source.timestamp_column:
+        _check_timestamp_column(source)
+    _check_key_types(source)
+    _check_wrapping(source)
+    # Build the serdes once now so an unusable format/column mix fails the CREATE, with the
+    # wrapping ksqlDB puts around a format's reason.
+    for side, fmt, side_columns, build in (
+        ("Key", source.key_format, source.keys, key_serde),
+        ("Value", source.value_format, source.values, value_serde),
+    ):
+        try:
+            build(source)
+        except KsqlStatementError as exc:
+            schema = ", ".join(persistence_text(c) for c in side_columns)
+            raise KsqlStatementError(
+                f"{side} format does not support schema.\nformat: {fmt}\n"
+                f"schema: Persistence{{columns=[{schema}], features=[]}}\nreason: {exc.message}"
+            ) from exc
+    existing = log.topic(source.topic)
+    if existing is None:
+        log.create_topic(source.topic, partitions or 1, replicas)
+    elif partitions and existing.partitions != partitions:
+        raise KsqlStatementError(
+            f"A Kafka topic with the name '{source.topic}' already exists, with different "
+            f"partition/replica configuration than required. KSQL expects {partitions} "
+            f"partitions (topic has {existing.partitions}), {replicas} replication factor "
+            f"(topic has {existing.replicas})."
+        )
+    return source
+
+
+def _check_key_kind(name: str, kind: str, primary: bool) -> None:
+    if kind == "STREAM" and primary:
+        raise KsqlStatementError(
+            f"Column `{name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n{_KEY_HINT}"
+        )
+    if kind == "TABLE" and not primary:
+        raise KsqlStatementError(
+            f"Column `{name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n{_KEY_HINT}"
+        )
+
+
+def _column_name(text: str) -> str:
+    """A column named in a property value: backticks keep its case, otherwise upper case."""
+    if len(text) > 1 and text.startswith("`") and text.endswith("`"):
+        return text[1:-1]
+    return text.upper()
+
+
+def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
+    """WINDOW_TYPE and WINDOW_SIZE of a source over windowed data."""
+    upper = kind.upper()
+    if upper not in ("TUMBLING", "HOPPING", "SESSION"):
+        raise KsqlStatementError(f"Invalid WINDOW_TYPE '{kind}': use TUMBLING, HOPPING or SESSION")
+    if upper == "SESSION":
+        if size is not None:
+            raise KsqlStatementError("'WINDOW_SIZE' should not be set for SESSION windows.")
+        return upper, None
+    if size is None:
+        raise KsqlStatementError(
+            f"{upper} windows require 'WINDOW_SIZE' to be provided in the WITH clause."
+        )
+    parts = str(size).upper().split()
+    if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in UNIT_MS:
+        raise KsqlStatementError(f"Invalid WINDOW_SIZE '{size}': use e.g. '10 SECONDS'")
+    return upper, int(parts[0]) * UNIT_MS[parts[1].rstrip("S")]
+
+
+def _check_timestamp_column(source: Source) -> None:
+    """The TIMESTAMP column must exist and be BIGINT, TIMESTAMP, or STRING with a format."""
+    name = source.timestamp_column
+    column = source.column(name) if name else None
+    if column is None:
+        raise KsqlStatementError(
+            f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{name}'"
+        )
+    base = column.type.base
+    if base in ("BIGINT", "TIMESTAMP") or (base == "STRING" and source.timestamp_format):
+        return
+    raise KsqlStatementError(
+        f"Timestamp column, `{name}`, should be LONG(INT64), TIMESTAMP, or a String with a "
+        "timestamp_format specified."
+    )
+
+
+def _contains_map(kind: SqlType) -> bool:
+    if isinstance(kind, MapType):
+        return True
+    if isinstance(kind, ArrayType):
+        return _contains_map(kind.element)
+    if isinstance(kind, StructType):
+        return any(_contains_map(t) for _, t in kind.fields)
+    return False
+
+
+def _check_key_types(source: Source) -> None:
+    """ksqlDB refuses key columns that are or hold a MAP (their serialization is unstable)."""
+    for column in source.keys:
+        if _contains_map(column.type):
+            raise KsqlStatementError(
+                "Map keys, including types that contain maps, are not supported as they may "
+                "lead to unexpected behavior due to inconsistent serialization. Key column name: "
+                f"`{column.name}`. Column type: {column.type}. "
+                "See https://github.com/confluentinc/ksql/issues/6621 for more."
+            )
+
+
+def _check_wrapping(source: Source) -> None:
+    """WRAP_SINGLE_VALUE needs exactly one value column, and DELIMITED cannot wrap."""
+    if source.wrap_single_value is None:
+        return
+    if source.value_format == "DELIMITED" and source.wrap_single_value:
+        raise KsqlStatementError(
+            "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'."
+        )
+    if len(source.values) != 1:
+        raise KsqlStatementError("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")

@@ -1,0 +1,123 @@
+"""CREATE STREAM/TABLE/TYPE and DROP: statements that change the metastore's sources and types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from ksqlpy.sql.nodes import KsqlCreate, KsqlCreateType, KsqlDrop, KsqlSelect
+
+from ..convert import identifier_name, sql_type
+from ..errors import KsqlStatementError
+from ..runtime import Runtime, Session, status_entity
+from ..sources import check_properties, define_columns, make_source, with_properties
+from .create_as import create_as_select
+
+
+def create_source(
+    runtime: Runtime, node: KsqlCreate, text: str, session: Session
+) -> dict[str, Any] | None:
+    """CREATE [OR REPLACE] [SOURCE] STREAM|TABLE [IF NOT EXISTS] name (columns) WITH (...)."""
+    kind = str(node.args.get("kind", "")).upper()
+    if kind not in ("STREAM", "TABLE"):
+        raise KsqlStatementError(f"The ksqlpy local server cannot CREATE {kind} yet.")
+    target = node.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    name = identifier_name(table.this if isinstance(table, exp.Table) else table)
+    existing = runtime.metastore.source(name)
+    if existing is not None and not node.args.get("replace"):
+        label = existing.kind.lower()
+        if node.args.get("exists"):
+            return {
+                "@type": "warning_entity",
+                "statementText": text,
+                "message": f"Cannot add {kind.lower()} `{name}`: A {label} with the same name "
+                "already exists.",
+                "warnings": [],
+            }
+        raise KsqlStatementError(
+            f"Cannot add {kind.lower()} '{name}': A {label} with the same name already exists"
+        )
+    props = with_properties(node.args.get("properties"))
+    check_properties(props)
+    if isinstance(node.args.get("expression"), KsqlSelect):
+        return create_as_select(runtime, node.args["expression"], name, kind, props, text)
+    columns = define_columns(runtime.metastore, target, kind)
+    source = make_source(
+        runtime.log, name, kind, columns, props, text, bool(node.args.get("source"))
+    )
+    runtime.metastore.sources[name] = source
+    runtime.forget_table(name)
+    label = "Stream" if kind == "STREAM" else "Table"
+    return status_entity(runtime, text, f"{kind.lower()}/`{name}`/create", f"{label} created")
+
+
+def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> dict[str, Any] | None:
+    """DROP STREAM|TABLE|TYPE [IF EXISTS] name [DELETE TOPIC]."""
+    kind = str(node.args.get("kind", "")).upper()
+    name = identifier_name(node.this)
+    if kind == "TYPE":
+        if name not in runtime.metastore.types:
+            if node.args.get("exists"):
+                return status_entity(
+                    runtime, text, f"type/{name}/drop", f"Type '{name}' does not exist."
+                )
+            raise KsqlStatementError(f"Type {name} does not exist.")
+        del runtime.metastore.types[name]
+        return status_entity(runtime, text, f"type/{name}/drop", f"Dropped type '{name}'")
+    if kind not in ("STREAM", "TABLE"):
+        raise KsqlStatementError(f"The ksqlpy local server cannot DROP {kind} yet.")
+    command_id = f"{kind.lower()}/{name}/drop"
+    source = runtime.metastore.source(name)
+    if source is None or source.kind != kind:
+        if node.args.get("exists"):
+            return status_entity(runtime, text, command_id, f"Source `{name}` does not exist.")
+        label = "Stream" if kind == "STREAM" else "Table"
+        raise KsqlStatementError(f"{label} {name} does not exist.")
+    if node.args.get("delete_topic") and source.is_source:
+        raise KsqlStatementError(f"Cannot delete topic for read-only source: {name}")
+    for label, ids in (
+        ("write into", source.write_queries),
+        ("read from", source.read_queries),
+    ):
+        if ids:
+            raise KsqlStatementError(
+                f"Cannot drop {name}.\nThe following queries {label} this source: "
+                f"[{', '.join(ids)}].\nYou need to terminate them before dropping {name}."
+            )
+    for query in list(runtime.queries.values()):
+        if query.plan.source.name == name:
+            query.close()
+    del runtime.metastore.sources[name]
+    runtime.forget_table(name)
+    shared = any(s.topic == source.topic for s in runtime.metastore.sources.values())
+    if node.args.get("delete_topic") and not shared:
+        runtime.log.delete_topic(source.topic)
+    return status_entity(
+        runtime, text, command_id, f"Source `{name}` (topic: {source.topic}) was dropped."
+    )
+
+
+def create_type(
+    runtime: Runtime, node: KsqlCreateType, text: str, session: Session
+) -> dict[str, Any] | None:
+    """CREATE TYPE name AS type."""
+    name = identifier_name(node.this)
+    kind = sql_type(node.args["kind"], runtime.metastore.types)
+    if name in runtime.metastore.types:
+        if node.args.get("exists"):
+            return status_entity(
+                runtime, text, f"type/{name}/create", f"Type '{name}' already exists"
+            )
+        raise KsqlStatementError(
+            f"Cannot register custom type '{name}' since it is already registered with type: "
+            f"{runtime.metastore.types[name]}"
+        )
+    runtime.metastore.types[name] = kind
+    return status_entity(
+        runtime,
+        text,
+        f"type/{name}/create",
+        f"Registered custom type with name '{name}' and SQL type {kind}",
+    )

@@ -1,0 +1,72 @@
+"""INSERT INTO ... VALUES: one row written to a source's topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
+
+from ..convert import CoercionError, coerce, identifier_name
+from ..errors import KsqlStatementError
+from ..expr import Scope, compile_expr, is_null_type
+from ..runtime import Runtime, Session
+from .create_as import insert_select
+
+
+def insert_values(
+    runtime: Runtime, node: KsqlInsert, text: str, session: Session
+) -> dict[str, Any] | None:
+    """INSERT INTO name [(columns)] VALUES (...): one record, no entity."""
+    if isinstance(node.expression, KsqlSelect):
+        return insert_select(runtime, node, text)
+    target = node.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    name = identifier_name(table.this if isinstance(table, exp.Table) else table)
+    source = runtime.metastore.source(name)
+    if source is None:
+        raise KsqlStatementError(f"Cannot insert values into an unknown stream/table: `{name}`")
+    if source.windowed:
+        raise KsqlStatementError("Cannot insert values into windowed stream/table!")
+    if source.is_source:
+        raise KsqlStatementError(
+            f"Cannot insert values into read-only {source.kind.lower()}: {source.name}"
+        )
+    if isinstance(target, exp.Schema) and target.expressions:
+        names = [identifier_name(c) for c in target.expressions]
+    else:
+        names = [c.name for c in source.keys + source.values]
+    (row,) = node.expression.expressions
+    values = row.expressions if isinstance(row, exp.Tuple) else [row]
+    if len(values) != len(names):
+        raise KsqlStatementError(
+            f"Failed to prepare statement: Expected number columns and values to match: "
+            f"{names}, {[v.sql(dialect='ksql') for v in values]}"
+        )
+    scope = Scope([], runtime.metastore.types)
+    given: dict[str, Any] = {}
+    for column_name, value_node in zip(names, values, strict=True):
+        if column_name in ("ROWPARTITION", "ROWOFFSET"):
+            raise KsqlStatementError(f"Inserting into column `{column_name}` is not allowed.")
+        try:
+            fn, kind = compile_expr(value_node, scope)
+        except KsqlStatementError as exc:
+            raise KsqlStatementError(f"Failed to prepare statement: {exc.message}") from exc
+        value = fn([])
+        if column_name == "ROWTIME":
+            given["ROWTIME"] = value
+            continue
+        column = source.column(column_name)
+        if column is None:
+            raise KsqlStatementError(f"Column name {column_name} does not exist.")
+        if column.role in ("HEADER", "HEADERS"):
+            raise KsqlStatementError(f"Cannot insert into HEADER columns: {column_name}")
+        try:
+            given[column_name] = (
+                None if is_null_type(kind) else coerce(value, column.type, lenient=True)
+            )
+        except CoercionError as exc:
+            raise KsqlStatementError(f"Failed to insert values into '{name}'. {exc}") from exc
+    runtime.write_row(source, given)
+    return None

@@ -1,0 +1,276 @@
+"""Statement executors run against a small Runtime: no engine class, no HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from runtime_double import SmallRuntime
+
+from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.runtime import Session
+from ksqlpy.local.engine.statements import EXECUTORS
+from ksqlpy.sql import parse_one
+
+PV = (
+    "CREATE STREAM PV (USERID STRING KEY, PAGEID STRING, N INT) "
+    "WITH (KAFKA_TOPIC='pv', VALUE_FORMAT='JSON', PARTITIONS=3);"
+)
+USERS = (
+    "CREATE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) "
+    "WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');"
+)
+
+
+@pytest.fixture
+def runtime() -> SmallRuntime:
+    return SmallRuntime()
+
+
+def test_every_statement_kind_the_server_runs_has_one_executor() -> None:
+    kinds = {
+        "CREATE STREAM S (A INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+        "CREATE TYPE T AS STRUCT<A INT>;",
+        "DROP STREAM S;",
+        "INSERT INTO S (A) VALUES (1);",
+        "SHOW STREAMS;",
+        "DESCRIBE S;",
+        "EXPLAIN Q1;",
+        "TERMINATE Q1;",
+        "SET 'auto.offset.reset'='earliest';",
+        "UNSET 'auto.offset.reset';",
+        "DEFINE x = 'y';",
+        "UNDEFINE x;",
+    }
+    assert all(type(parse_one(sql)) in EXECUTORS for sql in kinds)
+
+
+# -- ddl ----------------------------------------------------------------------------------------
+
+
+def test_create_stream_registers_the_source_and_creates_its_topic(runtime: SmallRuntime) -> None:
+    entity = runtime.run(PV)
+    assert entity is not None
+    assert entity["commandId"] == "stream/`PV`/create"
+    assert entity["commandStatus"]["message"] == "Stream created"
+    source = runtime.metastore.source("PV")
+    assert source is not None
+    assert [(c.name, str(c.type), c.role) for c in source.columns] == [
+        ("USERID", "STRING", "KEY"),
+        ("PAGEID", "STRING", "VALUE"),
+        ("N", "INTEGER", "VALUE"),
+    ]
+    info = runtime.log.topic("pv")
+    assert info is not None
+    assert info.partitions == 3
+
+
+def test_a_second_create_is_refused_unless_if_not_exists(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    with pytest.raises(KsqlStatementError, match="A stream with the same name already exists"):
+        runtime.run(PV)
+    warning = runtime.run(PV.replace("CREATE STREAM PV", "CREATE STREAM IF NOT EXISTS PV"))
+    assert warning is not None
+    assert warning["@type"] == "warning_entity"
+
+
+def test_tables_need_a_primary_key_and_streams_refuse_one(runtime: SmallRuntime) -> None:
+    with pytest.raises(KsqlStatementError, match="Tables require a PRIMARY KEY"):
+        runtime.run("CREATE TABLE T (A INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');")
+    with pytest.raises(KsqlStatementError, match="please use 'KEY' for streams"):
+        runtime.run(
+            "CREATE STREAM S (A INT PRIMARY KEY) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        )
+
+
+def test_a_reserved_column_name_is_refused(runtime: SmallRuntime) -> None:
+    with pytest.raises(KsqlStatementError, match="'ROWTIME' is a reserved column name"):
+        runtime.run("CREATE STREAM S (ROWTIME BIGINT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');")
+
+
+def test_csas_creates_the_sink_and_a_persistent_query_that_copies_rows(
+    runtime: SmallRuntime,
+) -> None:
+    runtime.run(PV)
+    runtime.run("INSERT INTO PV (USERID, PAGEID, N) VALUES ('u1', 'home', 1);")
+    entity = runtime.run("CREATE STREAM BIG AS SELECT USERID, N * 10 AS N10 FROM PV;")
+    assert entity is not None
+    query_id = entity["commandStatus"]["queryId"]
+    assert query_id.startswith("CSAS_BIG_")
+    assert query_id in runtime.persistent
+    assert runtime.rows("BIG") == [["u1", 10]]
+    runtime.run("INSERT INTO PV (USERID, PAGEID, N) VALUES ('u2', 'away', 2);")
+    runtime.pump()
+    assert sorted(runtime.rows("BIG")) == [["u1", 10], ["u2", 20]]
+
+
+def test_ctas_over_a_stream_without_aggregation_is_refused(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    with pytest.raises(KsqlStatementError, match="Your SELECT query produces a STREAM"):
+        runtime.run("CREATE TABLE T AS SELECT * FROM PV;")
+
+
+def test_drop_is_refused_while_a_query_reads_and_deletes_the_topic_when_asked(
+    runtime: SmallRuntime,
+) -> None:
+    runtime.run(PV)
+    entity = runtime.run("CREATE STREAM COPY AS SELECT * FROM PV;")
+    assert entity is not None
+    with pytest.raises(KsqlStatementError, match="The following queries read from this source"):
+        runtime.run("DROP STREAM PV;")
+    runtime.run(f"TERMINATE {entity['commandStatus']['queryId']};")
+    runtime.run("DROP STREAM COPY DELETE TOPIC;")
+    assert runtime.metastore.source("COPY") is None
+    assert runtime.log.topic("COPY") is None
+    assert "COPY" in runtime.forgotten
+
+
+def test_drop_if_exists_of_a_missing_source_succeeds(runtime: SmallRuntime) -> None:
+    entity = runtime.run("DROP TABLE IF EXISTS NOPE;")
+    assert entity is not None
+    assert entity["commandStatus"]["message"] == "Source `NOPE` does not exist."
+    with pytest.raises(KsqlStatementError, match="Table NOPE does not exist"):
+        runtime.run("DROP TABLE NOPE;")
+
+
+def test_create_type_registers_a_custom_type_usable_in_columns(runtime: SmallRuntime) -> None:
+    runtime.run("CREATE TYPE ADDRESS AS STRUCT<CITY STRING, ZIP INT>;")
+    runtime.run("CREATE STREAM S (A ADDRESS) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');")
+    source = runtime.metastore.source("S")
+    assert source is not None
+    assert str(source.columns[0].type) == "STRUCT<`CITY` STRING, `ZIP` INTEGER>"
+    with pytest.raises(KsqlStatementError, match="already registered"):
+        runtime.run("CREATE TYPE ADDRESS AS STRING;")
+
+
+# -- dml ----------------------------------------------------------------------------------------
+
+
+def test_insert_values_coerces_to_the_column_types(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    assert runtime.run("INSERT INTO PV (USERID, PAGEID, N) VALUES ('u', 'p', '7');") is None
+    assert runtime.rows("PV") == [["u", "p", 7]]
+
+
+def test_insert_values_refusals(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    with pytest.raises(KsqlStatementError, match="Expected number columns and values to match"):
+        runtime.run("INSERT INTO PV (USERID, PAGEID) VALUES ('u');")
+    with pytest.raises(KsqlStatementError, match="Column name NOPE does not exist"):
+        runtime.run("INSERT INTO PV (USERID, NOPE) VALUES ('u', 1);")
+    with pytest.raises(KsqlStatementError, match="unknown stream/table: `MISSING`"):
+        runtime.run("INSERT INTO MISSING (A) VALUES (1);")
+
+
+# -- metadata -----------------------------------------------------------------------------------
+
+
+def test_show_lists_streams_and_tables_separately(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    runtime.run(USERS)
+    streams = runtime.run("SHOW STREAMS;")
+    tables = runtime.run("LIST TABLES;")
+    assert streams is not None
+    assert [s["name"] for s in streams["streams"]] == ["PV"]
+    assert tables is not None
+    assert [t["name"] for t in tables["tables"]] == ["USERS"]
+
+
+def test_show_properties_reports_session_overrides(runtime: SmallRuntime) -> None:
+    session = Session({"auto.offset.reset": "earliest"}, {})
+    entity = runtime.run("SHOW PROPERTIES;", session)
+    assert entity is not None
+    values = {p["name"]: p["value"] for p in entity["properties"]}
+    assert values["ksql.streams.auto.offset.reset"] == "earliest"
+    assert entity["overwrittenProperties"] == ["ksql.streams.auto.offset.reset"]
+
+
+def test_describe_names_the_source_its_fields_and_its_writers(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    created = runtime.run("CREATE STREAM COPY AS SELECT * FROM PV;")
+    assert created is not None
+    entity = runtime.run("DESCRIBE COPY;")
+    assert entity is not None
+    description = entity["sourceDescription"]
+    assert [f["name"] for f in description["fields"]] == ["USERID", "PAGEID", "N"]
+    assert [q["id"] for q in description["writeQueries"]] == [created["commandStatus"]["queryId"]]
+    with pytest.raises(KsqlStatementError, match="Could not find STREAM/TABLE 'NOPE'"):
+        runtime.run("DESCRIBE NOPE;")
+
+
+def test_describe_function_and_an_unknown_function(runtime: SmallRuntime) -> None:
+    entity = runtime.run("DESCRIBE FUNCTION ucase;")
+    assert entity is not None
+    assert entity["name"] == "UCASE"
+    with pytest.raises(KsqlStatementError, match="Can't find any functions with the name 'NOPE'"):
+        runtime.run("DESCRIBE FUNCTION nope;")
+
+
+# -- control ------------------------------------------------------------------------------------
+
+
+def test_terminate_stops_a_persistent_query_and_unlinks_it(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    created = runtime.run("CREATE STREAM COPY AS SELECT * FROM PV;")
+    assert created is not None
+    query_id = created["commandStatus"]["queryId"]
+    entity = runtime.run(f"TERMINATE {query_id.lower()};")
+    assert entity is not None
+    assert entity["commandStatus"]["message"] == "Query terminated."
+    assert runtime.persistent == {}
+    pv, copy = runtime.metastore.source("PV"), runtime.metastore.source("COPY")
+    assert pv is not None
+    assert copy is not None
+    assert pv.read_queries == []
+    assert copy.write_queries == []
+    with pytest.raises(KsqlStatementError, match="Failed to terminate query with query ID"):
+        runtime.run("TERMINATE NOPE;")
+
+
+def test_set_unset_define_undefine_change_the_session(runtime: SmallRuntime) -> None:
+    session = Session({}, {})
+    assert runtime.run("SET 'auto.offset.reset'='earliest';", session) is None
+    assert session.offset_reset() == "earliest"
+    runtime.run("UNSET 'auto.offset.reset';", session)
+    assert session.offset_reset() == "latest"
+    runtime.run("DEFINE who = 'me';", session)
+    assert session.variables == {"who": "me"}
+    assert runtime.run("UNDEFINE who;", session) is None
+    warning = runtime.run("UNDEFINE who;", session)
+    assert warning is not None
+    assert "was never defined" in warning["message"]
+
+
+def test_explain_describes_a_persistent_query_by_its_id(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    created = runtime.run("CREATE STREAM COPY AS SELECT USERID, N FROM PV;")
+    assert created is not None
+    query_id = created["commandStatus"]["queryId"]
+    entity = runtime.run(f"EXPLAIN {query_id.lower()};")
+    assert entity is not None
+    description = entity["queryDescription"]
+    assert description["id"] == query_id
+    assert description["queryType"] == "PERSISTENT"
+    assert description["sources"] == ["PV"]
+    assert description["sinks"] == ["COPY"]
+    assert [f["name"] for f in description["fields"]] == ["USERID", "N"]
+    with pytest.raises(KsqlStatementError, match="Query with id:NOPE_1 does not exist"):
+        runtime.run("EXPLAIN NOPE_1;")
+
+
+def test_explain_of_a_statement_plans_it_without_running_it(runtime: SmallRuntime) -> None:
+    runtime.run(PV)
+    entity = runtime.run("EXPLAIN SELECT USERID FROM PV EMIT CHANGES;")
+    assert entity is not None
+    description = entity["queryDescription"]
+    assert description["id"].startswith("transient_PV_")
+    assert description["statementText"] == "SELECT USERID FROM PV EMIT CHANGES;"
+    assert description["queryType"] == "PUSH"
+    created = runtime.run(
+        "EXPLAIN CREATE TABLE T AS SELECT USERID, COUNT(*) AS C FROM PV GROUP BY USERID;"
+    )
+    assert created is not None
+    assert created["queryDescription"]["sinks"] == ["T"]
+    assert created["queryDescription"]["id"].startswith("CTAS_T_")
+    assert runtime.metastore.source("T") is None
+    assert runtime.persistent == {}
+    with pytest.raises(KsqlStatementError, match="does not run a ksql query"):
+        runtime.run("EXPLAIN SHOW STREAMS;")

@@ -1,0 +1,115 @@
+"""The expression compiler: types and values as ksqlDB computes them, without a server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.expr import Scope, Slot, compile_expr
+from ksqlpy.local.engine.types import BIGINT, DOUBLE, INTEGER, STRING, TIMESTAMP
+from ksqlpy.sql import parse_one
+
+SCOPE = Scope(
+    [
+        Slot("I", INTEGER, frozenset({"S"})),
+        Slot("B", BIGINT, frozenset({"S"})),
+        Slot("D", DOUBLE, frozenset({"S"})),
+        Slot("TXT", STRING, frozenset({"S"})),
+        Slot("TS", TIMESTAMP, frozenset({"S"})),
+    ]
+)
+ROW = [7, 2**40, 2.5, "Hello", dt.datetime(2024, 1, 2, 3, 4, 5, 6000)]
+NULLS = [None] * len(ROW)
+
+
+def evaluate(text: str, row: list[Any] = ROW) -> tuple[Any, str]:
+    select = parse_one(f"SELECT {text} FROM S;")
+    fn, kind = compile_expr(select.expressions[0], SCOPE)
+    return fn(row), str(kind)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind"),
+    [
+        ("I + 1", 8, "INTEGER"),
+        ("I + B", 7 + 2**40, "BIGINT"),
+        ("I * D", 17.5, "DOUBLE"),
+        ("-7 / 2", -3, "INTEGER"),  # Java truncates towards zero
+        ("-7 % 2", -1, "INTEGER"),  # and the remainder keeps the dividend's sign
+        ("I / 0", None, "INTEGER"),  # a failing row gives NULL, not an error
+        ("1.50 * 2", Decimal("3.00"), "DECIMAL(13, 2)"),
+        ("10.0 / 4", Decimal("2.500000000000"), "DECIMAL(14, 12)"),  # INT is DECIMAL(10, 0)
+    ],
+)
+def test_arithmetic_follows_java_and_ksqldb_result_types(text: str, value: Any, kind: str) -> None:
+    assert evaluate(text) == (value, kind)
+
+
+def test_null_propagates_through_operators_and_functions() -> None:
+    assert evaluate("I + 1", NULLS) == (None, "INTEGER")
+    assert evaluate("UCASE(TXT)", NULLS) == (None, "STRING")
+    assert evaluate("I > 1", NULLS)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("TXT LIKE 'H%'", True),
+        ("TXT LIKE 'h%'", False),
+        ("TXT LIKE 'H_llo'", True),
+        ("I BETWEEN 1 AND 7", True),
+        ("I IN (1, 2, 7)", True),
+        ("TXT IS NOT NULL", True),
+        ("CASE WHEN I > 5 THEN 'big' ELSE 'small' END", "big"),
+        ("TS > '2024-01-01T00:00:00'", True),
+    ],
+)
+def test_predicates(text: str, value: Any) -> None:
+    assert evaluate(text)[0] == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("CAST(I AS STRING)", "7"),
+        ("CAST(D AS INT)", 2),
+        ("CAST('12' AS BIGINT)", 12),
+        ("CAST(TS AS STRING)", "2024-01-02T03:04:05.006"),
+        ("CAST(TRUE AS STRING)", "true"),
+        ("CAST(1.50 AS STRING)", "1.50"),
+        ("CAST('x' AS INT)", None),  # a bad cast of a row's value is NULL
+    ],
+)
+def test_casts(text: str, value: Any) -> None:
+    assert evaluate(text)[0] == value
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("NOPE + 1", "Column 'NOPE' cannot be resolved"),
+        ("X.I", "'X' is not a valid stream/table name or alias"),
+        ("TXT + 1", "Arithmetic on types STRING and INTEGER are not supported"),
+        ("NOSUCHFN(I)", "Can't find any functions with the name 'NOSUCHFN'"),
+        ("UCASE(TXT, TXT)", "Function 'UCASE' does not accept 2 parameters"),
+    ],
+)
+def test_compile_errors_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(KsqlStatementError, match=message):
+        evaluate(text)
+
+
+def test_qualified_and_unqualified_names_are_the_same_column() -> None:
+    assert evaluate("S.I")[0] == evaluate("I")[0] == 7
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1e20, "1.0E20"), (1e7, "1.0E7"), (1234567.0, "1234567.0"), (0.0001, "1.0E-4"), (0.5, "0.5")],
+)
+def test_a_double_cast_to_string_is_written_as_java_writes_it(value: float, text: str) -> None:
+    assert evaluate(f"CAST(D * {value!r} AS STRING)", [0, 0, 1.0, "", ROW[4]])[0] == text

@@ -1,0 +1,130 @@
+"""Statements ksqlDB refuses before it runs anything, with its messages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from runtime_double import SmallRuntime
+
+from ksqlpy.local.engine.errors import KsqlStatementError
+
+
+@pytest.fixture
+def runtime() -> SmallRuntime:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM S (ID INT KEY, F1 INT, F2 INT, M MAP<STRING, INT>) "
+        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+    )
+    return runtime
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "CREATE STREAM K (A INT KEY, B INT KEY, V INT) "
+            "WITH (KAFKA_TOPIC='k', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
+            "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{columns="
+            "[`A` INTEGER KEY, `B` INTEGER KEY], features=[]}\nreason: The 'KAFKA' format only "
+            "supports a single field. Got: [`A` INTEGER KEY, `B` INTEGER KEY]",
+        ),
+        (
+            "CREATE STREAM K (A BOOLEAN KEY, V INT) WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON');",
+            "reason: The 'KAFKA' format does not support type 'BOOLEAN'",
+        ),
+        (
+            "CREATE STREAM K (A MAP<STRING, INT> KEY, V INT) "
+            "WITH (KAFKA_TOPIC='k', FORMAT='JSON');",
+            "Map keys, including types that contain maps, are not supported",
+        ),
+        (
+            "CREATE STREAM K (A INT, B INT) "
+            "WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON', WRAP_SINGLE_VALUE=false);",
+            "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas",
+        ),
+        (
+            "CREATE STREAM K (A INT) "
+            "WITH (KAFKA_TOPIC='k', VALUE_FORMAT='DELIMITED', WRAP_SINGLE_VALUE=true);",
+            "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
+        ),
+        ("CREATE STREAM O AS SELECT ID FROM S;", "The projection contains no value columns."),
+        (
+            "CREATE TABLE O AS SELECT F1, COUNT(*) AS C FROM S GROUP BY SUM(F2);",
+            "GROUP BY does not support aggregate functions: SUM is an aggregate function.",
+        ),
+        (
+            "CREATE STREAM O WITH (KEY_FORMAT='JSON') AS SELECT * FROM S PARTITION BY M;",
+            "Map keys, including types that contain maps, are not supported",
+        ),
+    ],
+)
+def test_refusals(runtime: SmallRuntime, sql: str, message: str) -> None:
+    with pytest.raises(KsqlStatementError, match=re.escape(message)):
+        runtime.run(sql)
+
+
+def test_source_streams_and_tables_are_read_only(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE SOURCE STREAM RO (K STRING KEY, T STRING) "
+        "WITH (KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE STREAM RW (K STRING KEY, T STRING) WITH (KAFKA_TOPIC='rw', VALUE_FORMAT='JSON');"
+    )
+    refusals = {
+        "INSERT INTO RO (K, T) VALUES ('a', 'b');": (
+            "Cannot insert values into read-only stream: RO"
+        ),
+        "INSERT INTO RO SELECT * FROM RW;": "Cannot insert into read-only stream: RO",
+        "DROP STREAM RO DELETE TOPIC;": "Cannot delete topic for read-only source: RO",
+    }
+    for sql, message in refusals.items():
+        with pytest.raises(KsqlStatementError, match=re.escape(message)):
+            runtime.run(sql)
+    assert runtime.log.topic("ro") is not None
+
+
+def test_values_cannot_go_into_a_windowed_source(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE STREAM W (K INT KEY, V INT) WITH (KAFKA_TOPIC='w', FORMAT='JSON', "
+        "WINDOW_TYPE='TUMBLING', WINDOW_SIZE='1 SECOND');"
+    )
+    with pytest.raises(
+        KsqlStatementError, match="Cannot insert values into windowed stream/table!"
+    ):
+        runtime.run("INSERT INTO W (K, V) VALUES (1, 2);")
+
+
+@pytest.mark.parametrize(
+    ("join", "written"),
+    [("JOIN", "[INNER] JOIN"), ("LEFT JOIN", "LEFT [OUTER] JOIN")],
+)
+def test_a_table_stream_join_names_its_sources_and_join_type(
+    runtime: SmallRuntime, join: str, written: str
+) -> None:
+    runtime.run("CREATE TABLE T (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
+    with pytest.raises(KsqlStatementError, match=re.escape(f"Got T {written} S.")):
+        runtime.run(f"CREATE STREAM O AS SELECT * FROM T {join} S ON T.ID = S.ID;")
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        "SELECT ID, COUNT(*), MIN(WINDOWSTART) FROM S WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID",
+        "SELECT ID, COUNT(*) FROM S WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID, WINDOWSTART",
+        "SELECT ID, COUNT(*) FROM S WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID "
+        "HAVING WINDOWEND > 0",
+    ],
+)
+def test_window_bounds_only_in_the_select_of_a_windowed_aggregation(
+    runtime: SmallRuntime, select: str
+) -> None:
+    with pytest.raises(KsqlStatementError, match=r"Window bounds column WINDOW(START|END) "):
+        runtime.run(f"CREATE TABLE O AS {select};")
+    runtime.run(
+        "CREATE TABLE OK AS SELECT ID, WINDOWSTART AS WS, COUNT(*) AS C FROM S "
+        "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID;"
+    )
+    assert runtime.schema("OK") == "ID INTEGER KEY, WS BIGINT, C BIGINT"  # an aliased bound
