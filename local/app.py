@@ -582,12 +582,12 @@ class KsqlApp:
                             )
                         inserter = self.engine.inserter(target, object_field(request, "properties"))
                     except (KsqlHttpError, EngineError) as error:
-                        exc = http_error_of(error)
+                        refused = http_error_of(error)
                         # The error goes out at once, as ksqlDB sends it, so a client that keeps
                         # the request open (a duplex stream) hears it now; rows it still sends
                         # reset the stream (see connection.py), the connection stays.
-                        body = dumps(exc.body).encode()
-                        await _respond(send, exc.status, body, JSON, exc.headers)
+                        body = dumps(refused.body).encode()
+                        await _respond(send, refused.status, body, JSON, refused.headers)
                         return
                     await start()
                     continue

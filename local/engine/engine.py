@@ -33,9 +33,9 @@ from .printing import TopicPrinter
 from .rows import RowReader, key_serde, value_serde
 from .runtime import Session, check_property, normalize_property
 from .serde import Serde
-from .syntax import syntax_message
 from .statements import EXECUTORS, LOGGED
 from .statements.control import literal_text
+from .syntax import syntax_message
 from .transient import JoinRunningQuery, RunningQuery, TablePullQuery, transient_id
 from .types import SqlType
 

@@ -159,7 +159,7 @@ def test_idle_timeout_names_the_query_of_a_frozen_server(how: str) -> None:
 def test_a_query_failing_on_the_server_mid_stream_does_not_hang_an_http2_client(
     server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ksqlpy.local.engine import queries
+    from ksqlpy.local.engine import transient
 
     async def fail(self: Any, limit: int) -> Any:
         raise RuntimeError("the query broke on the server")
@@ -168,7 +168,7 @@ def test_a_query_failing_on_the_server_mid_stream_does_not_hang_an_http2_client(
         query = client.stream_query("SELECT * FROM PV EMIT CHANGES;", EARLIEST, idle_timeout=1)
         with query:
             assert query.poll(timeout=10) is not None
-            monkeypatch.setattr(queries.RunningQuery, "next_batch", fail)
+            monkeypatch.setattr(transient.RunningQuery, "next_batch", fail)
             client.insert_into("PV", {"ID": 9, "V": "after"})
             started = time.monotonic()
             # The server ends the stream with its error (ksqlDB's error element); the client
