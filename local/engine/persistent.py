@@ -199,19 +199,27 @@ class QueryPipeline:
         return [c.name for c in self.source.keys]
 
     def validate_key_present(self, sink_name: str) -> None:
-        """A query that repartitions must select every partition expression (or ``*``)."""
+        """A persistent query must select its key: every partition expression after a
+        PARTITION BY, else every key column of its source (``*`` selects them all)."""
         repartition = self.repartition
-        if repartition is None or repartition.by_null or self.has_star:
+        if self.aggregator is not None or self.has_star:
             return
+        if repartition is not None:
+            if repartition.by_null:
+                return
+            kind = "partitioning expression"
+            # ksqlDB names every one of them, not only the missing ones.
+            wanted = [qualified_text(k.node, self.qualifier) for k in repartition.keys]
+        else:
+            kind = "key column"
+            wanted = [c.name for c in self.source.keys]
         present = {o.key_index for o in self.outputs if o.key}
-        if len(present) == len(repartition.keys):
+        if len(present) == len(wanted):
             return
-        # ksqlDB names every partition expression, not only the missing ones.
-        wanted = [qualified_text(k.node, self.qualifier) for k in repartition.keys]
         plural = "s" if len(wanted) > 1 else ""
         raise KsqlStatementError(
             f"Key{plural} missing from projection (ie, SELECT). \nThe query used to build "
-            f"`{sink_name}` must include the partitioning expression{plural} {joined(wanted)} "
+            f"`{sink_name}` must include the {kind}{plural} {joined(wanted)} "
             f"in its projection (eg, SELECT {', '.join(wanted)}...)."
         )
 

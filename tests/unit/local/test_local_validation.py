@@ -128,3 +128,17 @@ def test_window_bounds_only_in_the_select_of_a_windowed_aggregation(
         "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID;"
     )
     assert runtime.schema("OK") == "ID INTEGER KEY, WS BIGINT, C BIGINT"  # an aliased bound
+
+
+def test_a_persistent_query_must_select_the_key_of_its_source(runtime: SmallRuntime) -> None:
+    with pytest.raises(
+        KsqlStatementError,
+        match=re.escape("must include the key column ID in its projection (eg, SELECT ID...)."),
+    ):
+        runtime.run("CREATE STREAM O AS SELECT F1 FROM S;")
+    runtime.run(
+        "CREATE STREAM M (A INT KEY, B INT KEY, V INT) WITH (KAFKA_TOPIC='m', FORMAT='JSON');"
+    )
+    with pytest.raises(KsqlStatementError, match="must include the key columns A and B"):
+        runtime.run("CREATE STREAM O AS SELECT A, V FROM M;")
+    runtime.run("CREATE STREAM O AS SELECT * FROM M;")
