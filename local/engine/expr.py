@@ -190,9 +190,10 @@ class Compiler:
         return fit(kind, nulls(fn, left, right)), kind
 
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
-        inner, kind = self.compile(node.this)
+        # A negative number literal is one literal (-9223372036854775808 fits a long).
         if isinstance(node.this, exp.Literal) and not node.this.is_string:
             return literal(exp.Literal(this="-" + node.this.this, is_string=False))
+        inner, kind = self.compile(node.this)
         return (lambda row: None if (v := inner(row)) is None else -v), kind
 
     def compare(self, node: exp.Expression) -> tuple[Fn, SqlType]:
