@@ -182,7 +182,7 @@ def test_destroy_metadata_terminates_its_query_and_keeps_user_objects(
     project.write(
         1,
         "mine",
-        f"CREATE STREAM {mine} (id INT KEY) WITH (kafka_topic='{mine.lower()}', "
+        f"CREATE STREAM {mine} (id INT KEY, v STRING) WITH (kafka_topic='{mine.lower()}', "
         "partitions=1, value_format='json');\n"
         f"CREATE STREAM {mine}_COPY AS SELECT * FROM {mine};\n",
     )

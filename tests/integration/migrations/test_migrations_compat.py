@@ -18,7 +18,7 @@ from ksqlpy.migrations.plan import VersionInfo
 
 def _create(name: str) -> str:
     return (
-        f"CREATE STREAM {name} (id INT KEY) WITH (kafka_topic='{name}', partitions=1, "
+        f"CREATE STREAM {name} (id INT KEY, v STRING) WITH (kafka_topic='{name}', partitions=1, "
         "value_format='JSON');\n"
     )
 
@@ -153,7 +153,7 @@ def test_each_statement_waits_for_the_command_before_it(project: Project) -> Non
     project.write(
         1,
         "chain",
-        "CREATE STREAM c1 (id INT KEY) WITH (kafka_topic='c1', "
+        "CREATE STREAM c1 (id INT KEY, v STRING) WITH (kafka_topic='c1', "
         "partitions=1, value_format='JSON');\nCREATE STREAM c2 AS SELECT * FROM c1;\n"
         f"{_create('c3')}",
     )
