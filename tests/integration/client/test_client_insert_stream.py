@@ -144,11 +144,15 @@ def test_an_unknown_target_is_a_statement_error(local_ksqldb: Any) -> None:
 def test_an_unknown_target_is_reported_while_the_stream_is_open(local_ksqldb: Any) -> None:
     with Client(local_ksqldb.url) as client:
         stream = client.insert_stream("NOPE")
+
         # Not only at close(): the server answers at once, so the error comes from send() when
         # it is there first (a busy machine), else from poll().
-        with pytest.raises(KsqlStatementError, match="unknown stream/table: `NOPE`"):
+        def send_and_poll() -> None:
             stream.send({"ID": 1})
             stream.poll(timeout=5)
+
+        with pytest.raises(KsqlStatementError, match="unknown stream/table: `NOPE`"):
+            send_and_poll()
         stream.abort()
         for _ in range(2):  # and the client's other connection is unharmed by it
             with pytest.raises(KsqlStatementError, match="unknown stream/table"):
