@@ -13,7 +13,7 @@ that importing ``ksqlpy`` stays cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._entities import (
     AssertSchemaResult,
@@ -89,6 +89,7 @@ from ._errors import (
     TopicExistsError,
     TopicNotFoundError,
 )
+from ._lazy import lazy_exports
 from ._printing import AsyncPrintedTopic, PrintedTopic
 from ._results import (
     AsyncQueryStart,
@@ -116,20 +117,7 @@ _LAZY = {
     "InsertStream": "._duplex",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ksqlpy' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [
