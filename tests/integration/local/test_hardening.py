@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import trustme
+from server_process import ServerProcess
 
 from ksqlpy.local import LocalServer
 
@@ -221,17 +222,8 @@ EMFILE_SERVER = textwrap.dedent(
 
 
 def test_running_out_of_descriptors_is_logged_once_and_recovers() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", EMFILE_SERVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdin is not None
-        port = int(proc.stdout.readline())
+    with ServerProcess(EMFILE_SERVER) as server:
+        port = server.port
         held = []
         for _ in range(120):  # far past the server's 64 descriptors
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -248,13 +240,7 @@ def test_running_out_of_descriptors_is_logged_once_and_recovers() -> None:
                 assert time.monotonic() < deadline, "the server never accepted again"
                 time.sleep(0.2)
         assert answer.status_code == 200
-        proc.stdin.write("\n")
-        proc.stdin.flush()
-        _, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        err = server.stop(timeout=15)
     assert err.count("cannot accept connections") == 1, err[-2000:]
     assert "Traceback" not in err, err[-2000:]
     assert len(err) < 10_000
