@@ -6,7 +6,16 @@ can replace the in-memory one without changes elsewhere.
 
 from __future__ import annotations
 
-from ._base import Log, Record, TopicExistsError, TopicInfo, UnknownTopicError, partition_for
+from ._base import (
+    Log,
+    Pending,
+    Positions,
+    Record,
+    TopicExistsError,
+    TopicInfo,
+    UnknownTopicError,
+    partition_for,
+)
 from ._file import FileLog
 from ._memory import MemoryLog
 
@@ -14,6 +23,8 @@ __all__ = [
     "FileLog",
     "Log",
     "MemoryLog",
+    "Pending",
+    "Positions",
     "Record",
     "TopicExistsError",
     "TopicInfo",

@@ -31,6 +31,22 @@ class TopicInfo:
     replicas: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A record to append as part of :meth:`Log.commit` (its partition and offset come later)."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    timestamp: int | None = None
+    headers: Headers = ()
+    partition: int | None = None
+
+
+# A consumer group's progress: (topic, partition) -> the next offset to read, as Kafka commits it.
+Positions = dict[tuple[str, int], int]
+
+
 class UnknownTopicError(LookupError):
     """The topic does not exist."""
 
@@ -121,6 +137,31 @@ class Log(abc.ABC):
     @abc.abstractmethod
     def version(self, topic: str) -> int:
         """A counter that grows with every append to the topic (for :meth:`wait`)."""
+
+    @abc.abstractmethod
+    def commit(
+        self,
+        group: str,
+        records: Sequence[Pending],
+        positions: Positions,
+        *,
+        exactly_once: bool = True,
+    ) -> list[Record]:
+        """Append ``records`` and store ``group``'s ``positions`` as one unit.
+
+        A persistent query commits its output with the input positions that produced it, so a
+        restart resumes where the output stops: with ``exactly_once`` a crash leaves both or
+        neither (Kafka: one transaction); without it the output may be there without the
+        positions (at-least-once, as Kafka Streams' default), never the other way round.
+        """
+
+    @abc.abstractmethod
+    def committed(self, group: str) -> Positions:
+        """The positions ``group`` last committed (empty when it never did)."""
+
+    @abc.abstractmethod
+    def delete_group(self, group: str) -> None:
+        """Forget a consumer group's positions (its query was terminated)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (files, connections); the default has none."""

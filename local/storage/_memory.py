@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from ._base import (
     Headers,
     Log,
+    Pending,
+    Positions,
     Record,
     TopicExistsError,
     TopicInfo,
@@ -40,6 +42,7 @@ class MemoryLog(Log):
     def __init__(self) -> None:
         self._topics: dict[str, _Topic] = {}
         self._lock = threading.Lock()
+        self._groups: dict[str, Positions] = {}
 
     def create_topic(self, name: str, partitions: int = 1, replicas: int = 1) -> TopicInfo:
         with self._lock:
@@ -106,6 +109,38 @@ class MemoryLog(Log):
             state.version += 1
         self._wake_all(state)
         return record
+
+    def commit(
+        self,
+        group: str,
+        records: Sequence[Pending],
+        positions: Positions,
+        *,
+        exactly_once: bool = True,
+    ) -> list[Record]:
+        # In memory nothing survives a crash, so appending then storing is already one unit.
+        written = [
+            self.append(
+                r.topic,
+                r.key,
+                r.value,
+                timestamp=r.timestamp,
+                headers=r.headers,
+                partition=r.partition,
+            )
+            for r in records
+        ]
+        with self._lock:
+            self._groups.setdefault(group, {}).update(positions)
+        return written
+
+    def committed(self, group: str) -> Positions:
+        with self._lock:
+            return dict(self._groups.get(group, {}))
+
+    def delete_group(self, group: str) -> None:
+        with self._lock:
+            self._groups.pop(group, None)
 
     def _persist(self, record: Record) -> None:
         """Make ``record`` durable, or raise ``OSError`` (then it is not appended)."""
