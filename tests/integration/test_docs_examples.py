@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,35 @@ def _param(page: Path) -> object:
     return pytest.param(page, marks=marks, id=name)
 
 
+def _empty_broker(bootstrap: str) -> None:
+    """Delete the topics and consumer groups earlier pages left, so each page starts as a reader
+    does: on an empty cluster (Kafka's own ``__`` topics stay)."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=20000)
+    try:
+        topics = [t for t in admin.list_topics() if not t.startswith("__")]
+        if topics:
+            admin.delete_topics(topics)
+        groups = [group["group_id"] for group in admin.list_groups()]
+        if groups:
+            admin.delete_groups(groups)
+    finally:
+        admin.close()
+    # Deletion is asynchronous in the controller: wait until the names are free again.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            left = [t for t in admin.list_topics() if not t.startswith("__")]
+        finally:
+            admin.close()
+        if not left:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"topics of earlier pages still there after 30 s: {left}")
+
+
 def _pointed(block: Block, url: str, bootstrap: str) -> dict[str, object]:
     code = block.code.replace(KSQLDB, url).replace(KAFKA, bootstrap)
     return {**dataclasses.asdict(block), "code": code, "where": block.where}
@@ -60,7 +90,10 @@ def test_every_block_of_the_page_runs(
     text = page.read_text(encoding="utf-8")
     found = blocks(text, str(page.relative_to(ROOT)))
     runnable = [b for b in found if b.mode != "skip"]
-    bootstrap = request.getfixturevalue("kafka_bootstrap") if _needs_kafka(text) else KAFKA
+    bootstrap = KAFKA
+    if _needs_kafka(text):
+        bootstrap = request.getfixturevalue("kafka_bootstrap")
+        _empty_broker(bootstrap)
     # A fresh server per page: the page's statements see only each other, as a reader's do.
     local = importlib.import_module("ksqlpy.local")
     with local.LocalServer() as server:
@@ -129,3 +162,11 @@ def test_markers_say_how_a_block_runs_and_mistakes_are_refused() -> None:
     ]:
         with pytest.raises(MarkerError, match=why):
             blocks(wrong, "p.md")
+
+
+def test_the_translated_tutorial_runs_the_same_code() -> None:
+    def code(name: str) -> list[tuple[str, str, str]]:
+        page = ROOT / "docs" / name
+        return [(b.language, b.mode, b.code) for b in blocks(page.read_text("utf-8"), name)]
+
+    assert code("tutorial.ko.md") == code("tutorial.md")
