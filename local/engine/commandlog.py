@@ -32,6 +32,7 @@ class Command:
 
     statement: str
     properties: dict[str, Any]
+    offset: int = 0
 
 
 class CommandLog:
@@ -58,6 +59,12 @@ class CommandLog:
             partition=0,
         )
 
+    def next_offset(self) -> int:
+        """The offset the next command gets (ksqlDB numbers commands, and queries, by it)."""
+        if self.log.topic(self.topic) is None:
+            return 0
+        return self.log.end_offsets(self.topic)[0]
+
     def commands(self) -> Iterator[Command]:
         """The recorded statements, oldest first; an unreadable record is logged and skipped."""
         if self.log.topic(self.topic) is None:
@@ -69,7 +76,7 @@ class CommandLog:
                 return
             for record in records:
                 offset = record.offset + 1
-                command = _command(record.value)
+                command = _command(record.value, record.offset)
                 if command is None:
                     _log.warning(
                         "restore: dropped unreadable record at offset %d of the command topic '%s'",
@@ -120,7 +127,7 @@ def legacy_positions(saved: list[Any], topics: list[str]) -> Positions:
     return out
 
 
-def _command(value: bytes | None) -> Command | None:
+def _command(value: bytes | None, offset: int) -> Command | None:
     try:
         data = json.loads(value or b"")
     except ValueError:
@@ -128,7 +135,7 @@ def _command(value: bytes | None) -> Command | None:
     if not isinstance(data, dict) or not isinstance(data.get("statement"), str):
         return None
     properties = data.get("streamsProperties")
-    return Command(data["statement"], properties if isinstance(properties, dict) else {})
+    return Command(data["statement"], properties if isinstance(properties, dict) else {}, offset)
 
 
 __all__ = ["COMMAND_TOPIC", "Command", "CommandLog", "legacy_positions"]

@@ -85,6 +85,7 @@ class Engine:
         # the files of an older data directory.
         self.store = store
         self.replaying = False
+        self.replayed = 0  # the offset of the command being replayed
         # Server configuration (like ksqlDB's server properties file): defaults for requests.
         self.config = {normalize_property(k): str(v) for k, v in (config or {}).items()}
         self.metastore = Metastore()
@@ -110,6 +111,9 @@ class Engine:
         entities: list[Any] = []
         for text, node in self._statements(ksql, session):
             self.session = session
+            # Query ids are numbered by the command's offset in the command topic, so a replay
+            # gives every query the id (and consumer group) it had.
+            self.sequence = self.replayed if self.replaying else self.command_log.next_offset()
             executor = EXECUTORS.get(type(node))
             if isinstance(node, (KsqlSelect, KsqlPrint)):
                 raise EngineError(SELECT_IN_KSQL, 40002, text)
@@ -145,6 +149,7 @@ class Engine:
         self.replaying = True
         try:
             for command in self.command_log.commands():
+                self.replayed = command.offset
                 if command.statement.strip().upper() == TERMINATE_CLUSTER:
                     self._terminate(command.properties.get("deleteTopicList") or [])
                     count += 1
@@ -365,6 +370,7 @@ class Engine:
     def terminate_cluster(self, delete_topics: list[str]) -> list[Any]:
         """``/ksql/terminate``: stop queries, drop sources, delete matching topics (recorded
         first, as ksqlDB writes its TerminateCluster command before it runs it)."""
+        self.sequence = self.command_log.next_offset()
         self.command_log.append(
             TERMINATE_CLUSTER_ID, "TERMINATE CLUSTER;", {"deleteTopicList": delete_topics}
         )

@@ -22,11 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ._base import Headers, Pending, Positions, TopicInfo
-from ._memory import Change, GroupDeleted, TopicDeleted
+from ._base import Headers, Pending, Positions, Record, TopicInfo
+from ._memory import Batch, Change, GroupDeleted, TopicDeleted
 
 VERSION = 1
 HEADER = ["v", VERSION]
+# One encoder for every line (json.dumps with options builds a new one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -43,11 +45,11 @@ def _bytes(text: Any) -> bytes | None:
 
 def frame(item: list[Any]) -> bytes:
     """One journal line for ``item`` (a JSON array), with its checksum."""
-    text = json.dumps(item, separators=(",", ":")).encode()
+    text = _ENCODER.encode(item).encode()
     return b"%08x %s\n" % (zlib.crc32(text), text)
 
 
-def _record_item(record: Any) -> list[Any]:
+def _record_item(record: Record) -> list[Any]:
     return [
         record.topic,
         record.partition,
@@ -60,17 +62,17 @@ def _record_item(record: Any) -> list[Any]:
 
 def encode(change: Change) -> bytes:
     """The journal line of a change."""
+    if isinstance(change, Batch):
+        if change.group is None and len(change.records) == 1:
+            return frame(["a", *_record_item(change.records[0])])
+        positions = [[t, p, o] for (t, p), o in (change.positions or {}).items()]
+        records = [_record_item(r) for r in change.records]
+        return frame(["g", change.group or "", records, positions])
     if isinstance(change, TopicInfo):
         return frame(["c", change.name, change.partitions, change.replicas])
     if isinstance(change, TopicDeleted):
         return frame(["d", change.name])
-    if isinstance(change, GroupDeleted):
-        return frame(["x", change.group])
-    if change.group is None and len(change.records) == 1:
-        return frame(["a", *_record_item(change.records[0])])
-    positions = [[t, p, o] for (t, p), o in (change.positions or {}).items()]
-    records = [_record_item(r) for r in change.records]
-    return frame(["g", change.group or "", records, positions])
+    return frame(["x", change.group])
 
 
 @dataclass(frozen=True, slots=True)

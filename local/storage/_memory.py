@@ -122,13 +122,17 @@ class MemoryLog(Log):
         headers: Headers = (),
         partition: int | None = None,
     ) -> Record:
-        pending = Pending(topic, key, value, timestamp, headers, partition)
         with self._lock:
-            batch = Batch(self._placed([pending]))
-            self._persist(batch)  # before it is visible: a record that fails is not there
-            touched = self._apply(batch)
-        self._wake(touched)
-        return batch.records[0]
+            state = self._get(topic)
+            partition = self._partition(state, key, partition)
+            stamp = int(time.time() * 1000) if timestamp is None else timestamp
+            offset = len(state.partitions[partition])
+            record = Record(topic, partition, offset, stamp, key, value, headers)
+            self._persist(Batch([record]))  # before it is visible: a record that fails is not
+            state.partitions[partition].append(record)
+            state.version += 1
+        self._wake_all(state)
+        return record
 
     def commit(
         self,
@@ -164,16 +168,7 @@ class MemoryLog(Log):
         out = []
         for item in pending:
             state = self._get(item.topic)
-            count = state.info.partitions
-            partition = item.partition
-            if partition is None:
-                if item.key is None:
-                    partition = state.next_partition % count
-                    state.next_partition += 1
-                else:
-                    partition = partition_for(item.key, count)
-            elif not 0 <= partition < count:
-                raise ValueError(f"partition {partition} out of range for topic '{item.topic}'")
+            partition = self._partition(state, item.key, item.partition)
             place = (item.topic, partition)
             offset = len(state.partitions[partition]) + ahead.get(place, 0)
             ahead[place] = ahead.get(place, 0) + 1
@@ -185,6 +180,20 @@ class MemoryLog(Log):
                 Record(item.topic, partition, offset, stamp, item.key, item.value, item.headers)
             )
         return out
+
+    @staticmethod
+    def _partition(state: _Topic, key: bytes | None, partition: int | None) -> int:
+        """The partition a record goes to: as given, else by key, else round robin."""
+        count = state.info.partitions
+        if partition is None:
+            if key is None:
+                partition = state.next_partition % count
+                state.next_partition += 1
+                return partition
+            return partition_for(key, count)
+        if not 0 <= partition < count:
+            raise ValueError(f"partition {partition} out of range for topic '{state.info.name}'")
+        return partition
 
     def _apply(self, change: Change) -> list[_Topic]:
         """Make a change visible (the lock is held); return the topics whose readers to wake."""
