@@ -151,16 +151,18 @@ class Engine:
             for command in self.command_log.commands():
                 self.replayed = command.offset
                 if command.statement.strip().upper() == TERMINATE_CLUSTER:
-                    self._terminate(command.properties.get("deleteTopicList") or [])
+                    self._terminate([])  # its topics were deleted when it ran
                     count += 1
                     continue
                 try:
                     self.execute(command.statement, command.properties, {})
-                except EngineError as error:
-                    # A saved statement that no longer runs must not keep the server down;
-                    # recovery says what it dropped.
+                except (EngineError, TopicExistsError, LookupError, ValueError, TypeError) as error:
+                    # A saved statement that no longer runs (its topic changed, a function is
+                    # gone, the record was written by another tool) must not keep the server
+                    # down; recovery says what it dropped.
+                    message = error.message if isinstance(error, EngineError) else repr(error)
                     log.warning(
-                        "restore: dropped saved statement %r: %s", command.statement, error.message
+                        "restore: dropped saved statement %r: %s", command.statement, message
                     )
                     continue
                 count += 1
