@@ -116,8 +116,11 @@ class FileLog(MemoryLog):
                     )
                 return
             if isinstance(change, Appended):
-                batch = Batch(self._placed(change.records), change.group, change.positions)
-                self._apply(batch)
+                if change.group is None and len(change.records) == 1:
+                    self._restore(change.records[0])  # the common line, taken short
+                else:
+                    batch = Batch(self._placed(change.records), change.group, change.positions)
+                    self._apply(batch)
             elif isinstance(change, TopicInfo):
                 existing = self.topic(change.name)
                 if existing is None:

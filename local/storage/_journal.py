@@ -16,6 +16,7 @@ values are base64 (or null).
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import zlib
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ VERSION = 1
 HEADER = ["v", VERSION]
 # One encoder for every line (json.dumps with options builds a new one per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+_DECODER = json.JSONDecoder()
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -40,7 +42,10 @@ def _bytes(text: Any) -> bytes | None:
         return None
     if not isinstance(text, str):
         raise ValueError("bytes must be base64 text")
-    return base64.b64decode(text, validate=True)
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error as exc:
+        raise ValueError(f"bad base64 ({exc})") from None
 
 
 def frame(item: list[Any]) -> bytes:
@@ -91,7 +96,7 @@ def _pending(item: Any) -> Pending:
     topic, partition, stamp, key, value, headers = item
     if not (isinstance(topic, str) and isinstance(partition, int) and isinstance(stamp, int)):
         raise ValueError("malformed record")
-    pairs: Headers = tuple((str(k), _bytes(v)) for k, v in headers)
+    pairs: Headers = tuple((str(k), _bytes(v)) for k, v in headers) if headers else ()
     return Pending(topic, _bytes(key), _bytes(value), stamp, pairs, partition)
 
 
@@ -108,7 +113,7 @@ def decode(line: bytes) -> Decoded:
     if zlib.crc32(text) != crc:
         raise ValueError("checksum mismatch")
     try:
-        item = json.loads(text)
+        item = _DECODER.decode(text.decode())
         kind = item[0]
         if kind == "a":
             return Appended([_pending(item[1:])])
@@ -124,7 +129,7 @@ def decode(line: bytes) -> Decoded:
             return GroupDeleted(str(item[1]))
         if kind == "v":
             return int(item[1])
-    except (TypeError, IndexError, KeyError, ValueError) as exc:
+    except (TypeError, IndexError, KeyError, ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"malformed change ({exc})") from None
     raise ValueError(f"unknown change {kind!r}")
 

@@ -181,6 +181,18 @@ class MemoryLog(Log):
             )
         return out
 
+    def _restore(self, item: Pending) -> None:
+        """Append one record read back from storage (its partition and time are known)."""
+        state = self._get(item.topic)
+        partition = self._partition(state, item.key, item.partition)
+        records = state.partitions[partition]
+        stamp = item.timestamp or 0
+        offset = len(records)
+        records.append(
+            Record(item.topic, partition, offset, stamp, item.key, item.value, item.headers)
+        )
+        state.version += 1
+
     @staticmethod
     def _partition(state: _Topic, key: bytes | None, partition: int | None) -> int:
         """The partition a record goes to: as given, else by key, else round robin."""
