@@ -115,6 +115,13 @@ class CommandLog:
         return positions
 
 
+def retire_legacy_positions(store: Path) -> None:
+    """Keep an old ``query-positions.json`` aside once its positions are in the groups."""
+    saved = store / LEGACY_POSITIONS
+    if saved.exists():
+        saved.rename(saved.with_suffix(".json.converted"))
+
+
 def legacy_positions(saved: list[Any], topics: list[str]) -> Positions:
     """An old saved position list (one list per input of a join) as a consumer group's."""
     nested = saved and isinstance(saved[0], list)
@@ -138,4 +145,4 @@ def _command(value: bytes | None, offset: int) -> Command | None:
     return Command(data["statement"], properties if isinstance(properties, dict) else {}, offset)
 
 
-__all__ = ["COMMAND_TOPIC", "Command", "CommandLog", "legacy_positions"]
+__all__ = ["COMMAND_TOPIC", "Command", "CommandLog", "legacy_positions", "retire_legacy_positions"]

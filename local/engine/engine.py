@@ -21,7 +21,7 @@ from ksqlpy.sql import KsqlSyntaxError, parse_one, split, substitute
 from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlSelect
 
 from ..storage import Log, TopicExistsError
-from .commandlog import CommandLog, legacy_positions
+from .commandlog import CommandLog, legacy_positions, retire_legacy_positions
 from .convert import clause_integer, hashable
 from .errors import EngineError, KsqlStatementError
 from .inserts import StreamInserter
@@ -169,6 +169,8 @@ class Engine:
         finally:
             self.replaying = False
         self._resume_legacy(legacy)
+        if self.store is not None:
+            retire_legacy_positions(self.store)
         self.pump()
         return count
 

@@ -59,6 +59,14 @@ class FileLog(MemoryLog):
                 convert_legacy(self.directory, self.path)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             self._size = self._load()
+        except OSError as exc:
+            self.close()
+            if exc.filename is None:  # a message of ours, which names its file already
+                raise
+            # The system's own (a directory where a file should be, no permission): say which.
+            raise OSError(
+                exc.errno, f"cannot use data dir {self.directory}: {exc.filename}: {exc.strerror}"
+            ) from exc
         except BaseException:
             self.close()
             raise

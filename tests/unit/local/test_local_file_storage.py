@@ -214,3 +214,10 @@ def test_the_old_layout_is_converted_once_keeping_rows_after_damage(
     assert "dropped a damaged line at byte" in caplog.text
     log.append("my topic", None, b"c", partition=0)
     assert values(reopen(tmp_path, opened), "my topic") == [b"a", b"b", b"c"]
+
+
+def test_a_data_dir_the_system_refuses_is_named(tmp_path: Path) -> None:
+    journal(tmp_path).mkdir(parents=True)  # a directory where the journal should be
+    with pytest.raises(OSError, match="cannot use data dir") as caught:
+        FileLog(tmp_path)
+    assert str(journal(tmp_path)) in str(caught.value)
