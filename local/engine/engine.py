@@ -86,6 +86,7 @@ class Engine:
         self.store = store
         self.replaying = False
         self.replayed = 0  # the offset of the command being replayed
+        self._before_replay: set[str] = set()  # the topics there were when the replay began
         # Server configuration (like ksqlDB's server properties file): defaults for requests.
         self.config = {normalize_property(k): str(v) for k, v in (config or {}).items()}
         self.metastore = Metastore()
@@ -147,11 +148,13 @@ class Engine:
         legacy = self.command_log.convert_legacy(self.store) if self.store is not None else {}
         count = 0
         self.replaying = True
+        self._before_replay = {t.name for t in self.log.topics()}
         try:
             for command in self.command_log.commands():
                 self.replayed = command.offset
                 if command.statement.strip().upper() == TERMINATE_CLUSTER:
-                    self._terminate([])  # its topics were deleted when it ran
+                    patterns = command.properties.get("deleteTopicList")
+                    self._terminate(patterns if isinstance(patterns, list) else [])
                     count += 1
                     continue
                 try:
@@ -334,6 +337,15 @@ class Engine:
             if not any(progressed):
                 break
 
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic a statement drops. Replayed, only a topic the replay itself created:
+        one that was there before is a later topic of that name (the statement deleted its
+        own when it first ran)."""
+        if self.replaying and name in self._before_replay:
+            return
+        if self.log.topic(name) is not None:
+            self.log.delete_topic(name)
+
     def write_row(
         self,
         source: Source,
@@ -389,17 +401,19 @@ class Engine:
         ]
 
     def _terminate(self, delete_topics: list[str]) -> None:
-        patterns = [re.compile(p) for p in delete_topics]
+        patterns = []
+        for pattern in delete_topics:
+            try:
+                patterns.append(re.compile(str(pattern)))
+            except re.error:  # checked when it was requested; a replayed one may be damaged
+                log.warning("terminate: ignored the topic pattern %r", pattern)
         for query in list(self.queries.values()):
             query.close()
         for query_id in list(self.persistent):
             stop_persistent(self, query_id)
         for source in list(self.metastore.sources.values()):
-            # Replayed, the topics are not deleted again: they were when it ran, and a topic
-            # of that name now was created after it.
-            doomed = any(p.fullmatch(source.topic) for p in patterns)
-            if doomed and not self.replaying and self.log.topic(source.topic):
-                self.log.delete_topic(source.topic)
+            if any(p.fullmatch(source.topic) for p in patterns):
+                self.delete_topic(source.topic)
         self.metastore.sources.clear()
         self.metastore.types.clear()
         self._tables.clear()

@@ -128,6 +128,9 @@ class Runtime(Protocol):
     def pump(self) -> None:
         """Let persistent queries process what is new in their inputs."""
 
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic a statement drops (replayed: only one the replay itself created)."""
+
 
 def query_group(runtime: Runtime, query_id: str) -> str:
     """A persistent query's consumer group, as ksqlDB's QueryApplicationId builds it."""

@@ -92,9 +92,8 @@ def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> dict[
     del runtime.metastore.sources[name]
     runtime.forget_table(name)
     shared = any(s.topic == source.topic for s in runtime.metastore.sources.values())
-    # Replayed at start, the topic is not deleted again: a topic of that name now is a later one.
-    if node.args.get("delete_topic") and not shared and not runtime.replaying:
-        runtime.log.delete_topic(source.topic)
+    if node.args.get("delete_topic") and not shared:
+        runtime.delete_topic(source.topic)
     return status_entity(
         runtime, text, command_id, f"Source `{name}` (topic: {source.topic}) was dropped."
     )

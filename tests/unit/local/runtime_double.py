@@ -54,6 +54,9 @@ class SmallRuntime:
         value = value_serde(source).serialize([given.get(c.name) for c in source.values])
         self.log.append(source.topic, key, value, timestamp=given.get("ROWTIME"))
 
+    def delete_topic(self, name: str) -> None:
+        self.log.delete_topic(name)
+
     def pump(self) -> None:
         for query in list(self.persistent.values()):
             query.pump(self.log)

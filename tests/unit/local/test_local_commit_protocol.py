@@ -186,6 +186,18 @@ def test_a_replayed_drop_does_not_delete_a_later_topic_of_that_name() -> None:
     assert log.end_offsets("s") == [1]
 
 
+def test_a_dropped_topic_stays_deleted_after_a_restart() -> None:
+    log = MemoryLog()
+    engine = start(log)
+    (created,) = run(engine, SOURCES + QUERIES["CSAS"])[-1:]
+    query_id = created["commandStatus"]["queryId"]
+    run(engine, f"TERMINATE {query_id}; DROP STREAM OUT DELETE TOPIC;")
+    engine.terminate_cluster(["t"])
+    assert [t.name for t in log.topics() if not t.name.startswith("_")] == ["s"]
+    start(log)  # the replay recreates OUT and t on the way, and deletes them again
+    assert [t.name for t in log.topics() if not t.name.startswith("_")] == ["s"]
+
+
 def test_an_unreadable_command_is_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     log = MemoryLog()
     run(start(log), "CREATE STREAM A (ID INT KEY, V INT) WITH (KAFKA_TOPIC='a', FORMAT='JSON');")
