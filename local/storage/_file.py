@@ -11,6 +11,9 @@ reported with the file and byte offset and skipped, the rest is kept. What canno
 at all (an unreadable file, another server holding the directory, a newer format) is refused
 with an ``OSError`` naming the file.
 
+At start, a journal more than half of which no longer matters (the lines of deleted topics,
+positions a later commit replaced) is rewritten with what is live, aside and renamed over it.
+
 Durability: each change is handed to the kernel with ``write()`` before it is acknowledged,
 which survives a killed process; ``fsync=True`` also flushes it to the disk (power loss), at a
 cost per write.
@@ -37,6 +40,8 @@ JOURNAL = "journal.log"
 LOCK = ".lock"
 # Damaged lines are each reported up to this many; then only counted.
 REPORTED = 20
+# A journal is rewritten at start when more than half of it, and more than this, is dead.
+COMPACT_AFTER = 1 << 20
 
 
 class FileLog(MemoryLog):
@@ -58,7 +63,10 @@ class FileLog(MemoryLog):
             if not self.path.exists():
                 convert_legacy(self.directory, self.path)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._weight = _DeadWeight()
             self._size = self._load()
+            if self._weight.worth_compacting(self._size):
+                self._compact()
         except OSError as exc:
             self.close()
             if exc.filename is None:  # a message of ours, which names its file already
@@ -88,6 +96,7 @@ class FileLog(MemoryLog):
                         self._report(f"dropped a damaged line at byte {bad.offset} ({bad.problem})")
                     pending = []
                     self._replay(line)
+                    self._weight.add(line)
                     seen_good = True
                     end = line.offset + line.size
                 size = handle.tell()
@@ -152,6 +161,35 @@ class FileLog(MemoryLog):
             _log.warning("storage recovery: %s", text)
         self.recovery.append(text)
 
+    def _compact(self) -> None:
+        """Rewrite the journal with what is live only (written aside, then renamed over it: a
+        crash leaves the old journal or the new one, both whole)."""
+        aside = self.path.with_name(JOURNAL + ".compact")
+        try:
+            with aside.open("wb") as out:
+                out.write(frame(HEADER))
+                for info in self.topics():
+                    out.write(encode_change(info))
+                    for records in self._topics[info.name].partitions:
+                        for record in records:
+                            out.write(encode_change(Batch([record])))
+                for group, positions in self._groups.items():
+                    out.write(encode_change(Batch([], group, positions)))
+                out.flush()
+                os.fsync(out.fileno())
+            before = self._size
+            os.replace(aside, self.path)
+        except OSError as exc:  # no room for the copy: go on with the old journal
+            _log.warning("%s: not compacted: %s", self.path, exc)
+            aside.unlink(missing_ok=True)
+            return
+        _sync_directory(self.directory)
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd = os.open(self.path, os.O_RDWR)
+        self._size = os.fstat(self._fd).st_size
+        _log.info("%s: compacted from %d to %d bytes", self.path, before, self._size)
+
     # -- writing --------------------------------------------------------------------------------
 
     def _persist(self, change: Change) -> None:
@@ -196,6 +234,46 @@ class FileLog(MemoryLog):
         lock, self._lock_file = self._lock_file, None
         if lock is not None:
             lock.close()  # releases the directory for another server
+
+
+class _DeadWeight:
+    """Bytes of the journal that no longer matter: the lines of deleted topics, positions a
+    later commit of the group replaced (counted while loading, to decide on compacting)."""
+
+    def __init__(self) -> None:
+        self.dead = 0.0
+        self._topics: dict[str, float] = {}
+        self._groups: dict[str, float] = {}
+
+    def add(self, line: Line) -> None:
+        change, size = line.change, line.size
+        if isinstance(change, Appended):
+            if change.group is not None:
+                self.dead += self._groups.pop(change.group, 0.0)
+                if not change.records:
+                    self._groups[change.group] = size
+                    return
+            share = size / len(change.records)
+            for record in change.records:
+                self._topics[record.topic] = self._topics.get(record.topic, 0.0) + share
+        elif isinstance(change, TopicInfo):
+            self._topics[change.name] = self._topics.get(change.name, 0.0) + size
+        elif isinstance(change, TopicDeleted):
+            self.dead += self._topics.pop(change.name, 0.0) + size
+        elif isinstance(change, GroupDeleted):
+            self.dead += self._groups.pop(change.group, 0.0) + size
+
+    def worth_compacting(self, size: int) -> bool:
+        return self.dead > COMPACT_AFTER and self.dead > size / 2
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _lock(path: Path) -> IO[bytes]:

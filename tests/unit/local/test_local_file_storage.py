@@ -221,3 +221,30 @@ def test_a_data_dir_the_system_refuses_is_named(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="cannot use data dir") as caught:
         FileLog(tmp_path)
     assert str(journal(tmp_path)) in str(caught.value)
+
+
+def test_a_journal_mostly_of_deleted_topics_is_compacted_at_start(
+    tmp_path: Path, opened: list[FileLog]
+) -> None:
+    log = reopen(tmp_path, opened)
+    log.create_topic("kept", 2)
+    log.create_topic("src", 1)
+    log.append("kept", b"k", b"one")
+    log.create_topic("dropped", 1)
+    for _ in range(3000):
+        log.append("dropped", None, b"x" * 500)
+    log.delete_topic("dropped")
+    log.commit(GROUP, [Pending("kept", None, b"two", partition=1)], {("src", 0): 7})
+    for position in range(8, 3000):  # a filter that lets nothing through commits positions only
+        log.commit(GROUP, [], {("src", 0): position})
+    big = journal(tmp_path).stat().st_size
+    log = reopen(tmp_path, opened)
+    assert journal(tmp_path).stat().st_size < big / 10
+    for _ in range(2):  # the compacted journal reads back the same, and takes appends
+        assert values(log, "kept", 0) + values(log, "kept", 1) == [b"one", b"two"]
+        assert log.read("kept", 1, 0, 1)[0].offset == 0
+        assert log.committed(GROUP) == {("src", 0): 2999}
+        assert log.topic("dropped") is None
+        log = reopen(tmp_path, opened)
+    log.append("kept", None, b"three", partition=1)
+    assert values(reopen(tmp_path, opened), "kept", 1) == [b"two", b"three"]
