@@ -41,6 +41,7 @@ class CommandLog:
     def __init__(self, log: Log, service_id: str) -> None:
         self.log = log
         self.topic = COMMAND_TOPIC.format(service_id=service_id)
+        self._next: int | None = None  # known once read or written (no look-up per statement)
 
     def append(self, command_id: str, text: str, properties: dict[str, Any]) -> None:
         """Record one statement; returns once it is stored (raises ``OSError`` if it cannot be)."""
@@ -52,18 +53,20 @@ class CommandLog:
             "streamsProperties": properties,
             "originalProperties": {},
         }
-        self.log.append(
+        record = self.log.append(
             self.topic,
             json.dumps(command_id).encode(),
             json.dumps(value, default=str).encode(),
             partition=0,
         )
+        self._next = record.offset + 1
 
     def next_offset(self) -> int:
         """The offset the next command gets (ksqlDB numbers commands, and queries, by it)."""
-        if self.log.topic(self.topic) is None:
-            return 0
-        return self.log.end_offsets(self.topic)[0]
+        if self._next is None:
+            exists = self.log.topic(self.topic) is not None
+            self._next = self.log.end_offsets(self.topic)[0] if exists else 0
+        return self._next
 
     def commands(self) -> Iterator[Command]:
         """The recorded statements, oldest first; an unreadable record is logged and skipped."""
