@@ -116,6 +116,8 @@ class FileLog(MemoryLog):
         if end == 0:
             self._write(frame(HEADER), 0)
             end = len(frame(HEADER))
+            if self.fsync:
+                _sync_directory(self.directory)  # the new file's name, for power loss too
         hidden = len(self.recovery) - REPORTED
         if hidden > 0:
             _log.warning("%s: %d more problems of the kind above", self.path, hidden)

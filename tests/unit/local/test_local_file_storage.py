@@ -248,3 +248,27 @@ def test_a_journal_mostly_of_deleted_topics_is_compacted_at_start(
         log = reopen(tmp_path, opened)
     log.append("kept", None, b"three", partition=1)
     assert values(reopen(tmp_path, opened), "kept", 1) == [b"two", b"three"]
+
+
+def test_fsync_flushes_every_change_before_it_is_acknowledged(
+    tmp_path: Path, opened: list[FileLog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    plain = reopen(tmp_path / "plain", opened)
+    plain.create_topic("t", 1)
+    plain.append("t", None, b"v")
+    assert synced == []  # write() only: a killed process loses nothing, the kernel has it
+    durable = FileLog(tmp_path / "durable", fsync=True)
+    opened.append(durable)
+    before = len(synced)
+    durable.create_topic("t", 1)
+    durable.append("t", None, b"v")
+    durable.commit(GROUP, [Pending("t", None, b"w")], {("t", 0): 1})
+    assert len(synced) - before == 3
