@@ -92,7 +92,9 @@ class LocalServer:
     ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
     HTTP/2 by ALPN). Port 0 picks a free port. ``config`` holds server properties such as
     ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
-    ``data_dir`` keeps topics, streams, tables and queries across restarts. ``idle_timeout`` closes
+    ``data_dir`` keeps topics, streams, tables and queries across restarts (``fsync=True`` also
+    flushes every change to the disk before it is acknowledged, for power loss; without it a
+    killed process loses nothing acknowledged, the kernel holds it). ``idle_timeout`` closes
     a connection with no request in flight after that many seconds (open queries keep theirs).
     """
 
@@ -109,6 +111,7 @@ class LocalServer:
         config: dict[str, str] | None = None,
         data_dir: str | Path | None = None,
         idle_timeout: float = IDLE_TIMEOUT_S,
+        fsync: bool = False,
     ) -> None:
         if (user is None) != (password is None):
             raise ValueError("basic auth needs both a user and a password")
@@ -122,9 +125,14 @@ class LocalServer:
         store = Path(data_dir) if data_dir is not None else None
         self._owns_log = log is None
         if log is None:
-            log = FileLog(store) if store is not None else MemoryLog()
+            log = FileLog(store, fsync=fsync) if store is not None else MemoryLog()
         self.engine = Engine(log, config=config, store=store)
-        self.engine.restore()
+        try:
+            self.engine.restore()
+        except BaseException:
+            if self._owns_log:
+                log.close()  # a failed start leaves the data dir free for the next one
+            raise
         self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)
         self.config = Config()
         # Only a connection with no request in flight times out: push queries stay open.
