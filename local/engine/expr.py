@@ -428,10 +428,11 @@ class Compiler:
         function = functions.lookup(name, len(args))
         if function.lambdas:
             return self.lambda_call(function, args)
-        compiled = [self.compile(a) for a in args]
+        units = function.takes_units
+        compiled = [(units and functions.interval_unit(a)) or self.compile(a) for a in args]
+        function, kind = functions.resolve(name, [t for _, t in compiled])
         call = function.call
         fns = [f for f, _ in compiled]
-        kind = function.returns([t for _, t in compiled])
 
         def run(row: Sequence[Any]) -> Any:
             try:

@@ -6,7 +6,16 @@ NULL when an argument is NULL, as ksqlDB's UDFs do. Lambdas arrive as Python cal
 
 from __future__ import annotations
 
-from . import binary, collection, maths, string, times  # noqa: F401  (importing registers them)
-from .registry import REGISTRY, Function, lookup, register
+from . import array, binary, collection, dates, json, maths, string, times, url  # noqa: F401
+from .dates import interval_unit
+from .registry import INTERVAL_UNIT, REGISTRY, Function, lookup, register, resolve
 
-__all__ = ["REGISTRY", "Function", "lookup", "register"]
+__all__ = [
+    "INTERVAL_UNIT",
+    "REGISTRY",
+    "Function",
+    "interval_unit",
+    "lookup",
+    "register",
+    "resolve",
+]

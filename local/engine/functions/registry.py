@@ -1,22 +1,52 @@
-"""The registry of scalar functions: name -> implementation and return-type rule.
+"""The registry of scalar functions: name -> implementation, signatures and return-type rule.
 
 Every function gets evaluated arguments (``None`` for SQL NULL) and returns a value; most return
 NULL when an argument is NULL, as ksqlDB's UDFs do. Lambdas arrive as Python callables.
+
+A function may declare its signatures (ksqlDB's overloads) as text, e.g. ``"STRING, INT"``,
+``"ARRAY<T>, T"``, ``"STRING..."`` (variadic last). They are checked when a query is compiled,
+as ksqlDB's ``UdfIndex`` resolves a call: exact types first, then implicit widening
+(INT -> BIGINT -> DECIMAL -> DOUBLE); a NULL literal fits any parameter; a one-letter name is a
+generic bound by its first use. The implementation then dispatches on the values it receives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import KsqlStatementError
 from ..types import (
+    NULL_TYPE,
+    NUMERIC_RANK,
     STRING,
+    ArrayType,
+    MapType,
     SqlType,
 )
 
 TypeRule = Callable[[Sequence[SqlType]], SqlType]
+
+# ksqlDB's names for parameter types in signatures and messages.
+_ALIASES = {"INT": "INTEGER", "VARCHAR": "STRING"}
+# The type of a bare time-unit word (DAYS, HOURS, ...) passed to DATEADD and friends.
+INTERVAL_UNIT = SqlType("INTERVALUNIT")
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """One overload: its parameter patterns (the last may be variadic)."""
+
+    params: tuple[str, ...]
+    variadic: bool = False
+
+    def text(self) -> str:
+        """As ksqlDB lists it: ``(STRING, INT)``."""
+        shown = list(self.params)
+        if self.variadic and shown:
+            shown[-1] = shown[-1] + "..."
+        return "(" + ", ".join(shown) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +61,27 @@ class Function:
     min_args: int = 0
     max_args: int | None = None
     lambdas: bool = False
+    signatures: tuple[Signature, ...] = field(default=())
+
+    @property
+    def takes_units(self) -> bool:
+        """Whether a parameter is a time unit word (DAYS, HOUR, ...)."""
+        return any("INTERVALUNIT" in s.params for s in self.signatures)
+
+    def check(self, types: Sequence[SqlType]) -> None:
+        """Refuse argument types no signature accepts, with ksqlDB's message."""
+        if not self.signatures:
+            return
+        for casts in (False, True):
+            if any(_matches(s, types, casts) for s in self.signatures):
+                return
+        shown = "(" + ", ".join(_type_text(t) for t in types) + ")"
+        alternatives = "\n".join(s.text() for s in self.signatures)
+        raise KsqlStatementError(
+            f"Function '{self.name.lower()}' does not accept parameters {shown}.\n"
+            f"Valid alternatives are:\n{alternatives}\n"
+            "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
+        )
 
 
 REGISTRY: dict[str, Function] = {}
@@ -44,6 +95,88 @@ def fixed(kind: SqlType) -> TypeRule:
 def first(args: Sequence[SqlType]) -> SqlType:
     """The rule of a function that returns its first argument's type."""
     return args[0] if args else STRING
+
+
+def element(args: Sequence[SqlType]) -> SqlType:
+    """The rule of a function that returns the element type of its first (array) argument."""
+    kind = args[0] if args else STRING
+    return kind.element if isinstance(kind, ArrayType) else STRING
+
+
+def _type_text(kind: SqlType) -> str:
+    return "NULL" if kind == NULL_TYPE else str(kind)
+
+
+def _split_params(text: str) -> list[str]:
+    out, depth, current = [], 0, ""
+    for char in text:
+        depth += char == "<"
+        depth -= char == ">"
+        if char == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+def _signature(text: str) -> Signature:
+    params = _split_params(text)
+    variadic = bool(params) and params[-1].endswith("...")
+    if variadic:
+        params[-1] = params[-1][:-3]
+    return Signature(tuple(params), variadic)
+
+
+def _fits(pattern: str, kind: SqlType, bound: dict[str, SqlType], casts: bool) -> bool:
+    """Whether a value of ``kind`` can be passed where ``pattern`` is expected."""
+    if kind == NULL_TYPE or pattern == "ANY":
+        return True
+    if len(pattern) == 1:  # a generic
+        if pattern not in bound or bound[pattern] == NULL_TYPE:
+            bound[pattern] = kind
+            return True
+        return _same(bound[pattern], kind, casts)
+    if pattern.startswith("ARRAY<"):
+        return isinstance(kind, ArrayType) and _fits(pattern[6:-1], kind.element, bound, casts)
+    if pattern.startswith("MAP<"):
+        key, value = _split_params(pattern[4:-1])
+        return (
+            isinstance(kind, MapType)
+            and _fits(key, kind.key, bound, casts)
+            and _fits(value, kind.value, bound, casts)
+        )
+    wanted = _ALIASES.get(pattern, pattern)
+    if kind.base == wanted:
+        return True
+    if casts and kind.base in NUMERIC_RANK and wanted in NUMERIC_RANK:
+        return NUMERIC_RANK[kind.base] <= NUMERIC_RANK[wanted]
+    return False
+
+
+def _same(bound: SqlType, kind: SqlType, casts: bool) -> bool:
+    if bound == kind or bound.base == kind.base == "DECIMAL":
+        return True
+    if casts and bound.base in NUMERIC_RANK and kind.base in NUMERIC_RANK:
+        return True
+    if isinstance(bound, ArrayType) and isinstance(kind, ArrayType):
+        return kind.element == NULL_TYPE or _same(bound.element, kind.element, casts)
+    return False
+
+
+def _matches(signature: Signature, types: Sequence[SqlType], casts: bool) -> bool:
+    params = list(signature.params)
+    if signature.variadic:
+        fixed_count = len(params) - 1
+        if len(types) < fixed_count:
+            return False
+        params = params[:fixed_count] + [params[-1]] * (len(types) - fixed_count)
+    if len(params) != len(types):
+        return False
+    bound: dict[str, SqlType] = {}
+    return all(_fits(p, t, bound, casts) for p, t in zip(params, types, strict=True))
 
 
 def _strict(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,6 +201,7 @@ def register(
     *,
     strict: bool = True,
     lambdas: bool = False,
+    signatures: Sequence[str] = (),
 ) -> None:
     """Add a function to the registry."""
     REGISTRY[name] = Function(
@@ -79,6 +213,7 @@ def register(
         min_args,
         max_args if max_args is not None else min_args,
         lambdas,
+        tuple(_signature(s) for s in signatures),
     )
 
 
@@ -87,10 +222,18 @@ def lookup(name: str, arg_count: int) -> Function:
     function = REGISTRY.get(name.upper())
     if function is None:
         raise KsqlStatementError(f"Can't find any functions with the name '{name.upper()}'")
-    if arg_count < function.min_args or (
-        function.max_args is not None and arg_count > function.max_args
+    if not function.signatures and (
+        arg_count < function.min_args
+        or (function.max_args is not None and arg_count > function.max_args)
     ):
         raise KsqlStatementError(
             f"Function '{function.name}' does not accept {arg_count} parameters"
         )
     return function
+
+
+def resolve(name: str, types: Sequence[SqlType]) -> tuple[Function, SqlType]:
+    """A function for arguments of these types, and its return type; ksqlDB's errors if none."""
+    function = lookup(name, len(types))
+    function.check(types)
+    return function, function.returns(list(types))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -64,26 +63,6 @@ def _instr(text: str, sub: str, position: int = 1, occurrence: int = 1) -> int:
     return index + 1
 
 
-def _extract_json_field(text: str, path: str) -> str | None:
-    try:
-        node: Any = json.loads(text)
-    except ValueError:
-        return None
-    for raw in path.lstrip("$").replace("[", ".").replace("]", "").split("."):
-        part = raw.strip("'\"")
-        if not part:
-            continue
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-        if node is None:
-            return None
-    return node if isinstance(node, str) else json.dumps(node, separators=(",", ":"))
-
-
 register("UCASE", str.upper, fixed(STRING), STRINGS, "Upper-cases a string.", 1)
 register("UPPER", str.upper, fixed(STRING), STRINGS, "Upper-cases a string.", 1)
 register("LCASE", str.lower, fixed(STRING), STRINGS, "Lower-cases a string.", 1)
@@ -119,12 +98,4 @@ register(
     2,
     1000,
     strict=False,
-)
-register(
-    "EXTRACTJSONFIELD",
-    _extract_json_field,
-    fixed(STRING),
-    "JSON",
-    "A field of a JSON string by a JSONPath like '$.a.b'.",
-    2,
 )

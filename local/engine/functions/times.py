@@ -71,7 +71,8 @@ _FORMATTERS: dict[str, Callable[[dt.datetime, int], str]] = {
 }
 
 
-def _zone(name: str | None) -> dt.tzinfo:
+def time_zone(name: str | None) -> dt.tzinfo:
+    """A java.time zone id as tzinfo."""
     if not name or name.upper() == "UTC":
         return dt.UTC
     try:
@@ -80,7 +81,8 @@ def _zone(name: str | None) -> dt.tzinfo:
         raise ValueError(f"Unknown time zone: {name}") from None
 
 
-def _format(moment: dt.datetime, pattern: str) -> str:
+def format_pattern(moment: dt.datetime, pattern: str) -> str:
+    """A moment formatted with a java.time pattern."""
     out = []
     for letter, text in _java_pattern(pattern):
         if not letter:
@@ -104,7 +106,8 @@ _PARSE_CODES = {
 }
 
 
-def _parse(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
+def parse_pattern(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
+    """A moment read with a java.time pattern, in a zone unless the text gives an offset."""
     regex = []
     for letter, run in _java_pattern(pattern):
         if not letter:
@@ -167,19 +170,19 @@ def _naive_utc(moment: dt.datetime) -> dt.datetime:
 
 
 def _timestamp_to_string(millis: int, pattern: str, zone: str | None = None) -> str:
-    return _format(_from_millis(millis, _zone(zone)), pattern)
+    return format_pattern(_from_millis(millis, time_zone(zone)), pattern)
 
 
 def _string_to_timestamp(text: str, pattern: str, zone: str | None = None) -> int:
-    return _millis(_parse(text, pattern, _zone(zone)))
+    return _millis(parse_pattern(text, pattern, time_zone(zone)))
 
 
 def _format_timestamp(value: dt.datetime, pattern: str, zone: str | None = None) -> str:
-    return _format(value.replace(tzinfo=dt.UTC).astimezone(_zone(zone)), pattern)
+    return format_pattern(value.replace(tzinfo=dt.UTC).astimezone(time_zone(zone)), pattern)
 
 
 def _parse_timestamp(text: str, pattern: str, zone: str | None = None) -> dt.datetime:
-    return _naive_utc(_parse(text, pattern, _zone(zone)))
+    return _naive_utc(parse_pattern(text, pattern, time_zone(zone)))
 
 
 def _unix_timestamp(value: dt.datetime | None = None) -> int:
