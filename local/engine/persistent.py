@@ -106,6 +106,8 @@ class QueryPipeline:
         self.qualifier = scope_alias or source.name
         self.is_table = source.kind == "TABLE"
         self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
+        if self.aggregator is not None:
+            self.aggregator.check_state_format(source.value_format)
         if self.aggregator is not None and self.is_table:
             self.aggregator.check_table_source()
         partition = select.args.get("partition_by")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .convert import CoercionError, coerce, java_double_text
+from .convert import CoercionError, coerce, format_double, java_double_text
 from .errors import KsqlStatementError
 from .metastore import Column
 from .types import ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
@@ -152,6 +152,8 @@ def _json_value(value: Any, kind: SqlType) -> Any:
         ) * 1000 + value.microsecond // 1000
     if base == "BYTES":
         return base64.b64encode(value).decode("ascii")
+    if base == "DOUBLE" and isinstance(value, float):
+        return format_double(value)  # NaN and infinities as Jackson writes them: in quotes
     if isinstance(kind, ArrayType):
         return [_json_value(v, kind.element) for v in value]
     if isinstance(kind, MapType):
@@ -224,6 +226,8 @@ def already_typed(kind: SqlType) -> Callable[[Any], bool]:
 
 def _writer(kind: SqlType) -> Callable[[Any], Any]:
     """How a column's engine values become JSON values: as they are, for JSON-native types."""
+    if kind.base == "DOUBLE":
+        return _double
     if kind.base in NATIVE_TYPES:
         return _same
     return lambda value: _json_value(value, kind)
@@ -231,6 +235,11 @@ def _writer(kind: SqlType) -> Callable[[Any], Any]:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _double(value: Any) -> Any:
+    # NaN and infinities as Jackson writes them (in quotes); finite values as they are.
+    return value if value is None or value - value == 0 else format_double(value)
 
 
 def _decimal_reader(kind: DecimalType) -> Callable[[Any], Any]:
