@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
+import struct
+from collections.abc import Callable
+from typing import Any
 
-from ..types import (
-    BYTES,
-    STRING,
-)
+from ..types import BIGINT, BYTES, DOUBLE, INTEGER, STRING
 from .registry import fixed, register
 
 
@@ -61,3 +61,39 @@ register(
     f"BYTES as a string in an encoding: {_ENCODINGS}.",
     2,
 )
+
+
+def _from_bytes_as(name: str, code: str) -> Callable[..., Any]:
+    size = struct.calcsize(code)
+
+    def run(value: bytes, order: str = "BIG_ENDIAN") -> Any:
+        prefix = {"BIG_ENDIAN": ">", "LITTLE_ENDIAN": "<"}.get(order.upper())
+        if prefix is None:
+            raise ValueError(
+                f"Byte order must be BIG_ENDIAN or LITTLE_ENDIAN. Unknown byte order '{order}'."
+            )
+        if len(value) != size:
+            raise ValueError(f"Number of bytes must be equal to {size}, but found {len(value)}")
+        return struct.unpack(prefix + code, value)[0]
+
+    run.__name__ = name
+    return run
+
+
+for _name, _code, _kind, _type_name in [
+    ("INT_FROM_BYTES", "i", INTEGER, "INT"),
+    ("BIGINT_FROM_BYTES", "q", BIGINT, "BIGINT"),
+    ("DOUBLE_FROM_BYTES", "d", DOUBLE, "DOUBLE"),
+]:
+    _size = struct.calcsize(_code)
+    register(
+        _name,
+        _from_bytes_as(_name, _code),
+        fixed(_kind),
+        "CONVERSIONS",
+        f"Converts a BYTES value to an {_type_name} value according to the specified byte "
+        f"order. BYTES must be {_size} bytes long or a NULL value will be returned.",
+        1,
+        2,
+        signatures=["BYTES", "BYTES, STRING"],
+    )

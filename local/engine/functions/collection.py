@@ -115,3 +115,44 @@ register(
     3,
     lambdas=True,
 )
+
+
+def _as_map(keys: list[Any], values: list[Any]) -> dict[Any, Any]:
+    return {k: (values[i] if i < len(values) else None) for i, k in enumerate(keys)}
+
+
+def _map_union(*maps: dict[Any, Any] | None) -> dict[Any, Any] | None:
+    present = [m for m in maps if m is not None]
+    if not present:
+        return None
+    out: dict[Any, Any] = {}
+    for mapping in present:
+        out.update(mapping)
+    return out
+
+
+def _map_of(args: Sequence[SqlType]) -> SqlType:
+    return next((a for a in args if isinstance(a, MapType)), first(args))
+
+
+register(
+    "AS_MAP",
+    _as_map,
+    lambda a: MapType("MAP", STRING, a[1].element if isinstance(a[1], ArrayType) else STRING),
+    "MAP",
+    "Construct a list based on some inputs",
+    2,
+    signatures=["ARRAY<STRING>, ARRAY<T>"],
+)
+register(
+    "MAP_UNION",
+    _map_union,
+    _map_of,
+    "MAP",
+    "Returns a new map containing the union of all entries from both input maps. If a key is "
+    "present in both input maps then the value from map2 is the one which appears in the "
+    "result. Returns NULL if all of the input maps are NULL.",
+    2,
+    strict=False,
+    signatures=["MAP<STRING, T>, MAP<STRING, T>"],
+)

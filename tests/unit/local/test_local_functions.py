@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -62,11 +63,18 @@ def test_string_functions(name: str, args: tuple[Any, ...], value: Any) -> None:
         ("CEIL", (1.2,), 2.0),
         ("SIGN", (-3,), -1),
         ("GREATEST", (1, 5, 3), 5),
-        ("SQRT", (-1.0,), None),  # NaN domain errors are NULL
     ],
 )
 def test_math_functions(name: str, args: tuple[Any, ...], value: Any) -> None:
     assert call(name, *args) == value
+
+
+def test_math_domain_errors_give_nan_and_infinity_as_java_math_does() -> None:
+    assert math.isnan(call("SQRT", -1.0))
+    assert call("LN", 0) == -math.inf
+    assert math.isnan(call("LOG", 1, 5))  # base 1
+    assert call("POWER", 0, -1) == math.inf
+    assert call("EXP", 1000.0) == math.inf
 
 
 def test_return_type_rules() -> None:
