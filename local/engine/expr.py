@@ -426,6 +426,10 @@ class Compiler:
         name = str(node.this).upper()
         args = node.expressions
         function = functions.lookup(name, len(args))
+        if function.kind == "TABLE":
+            raise KsqlStatementError(
+                f"Table function {name} can only be used in the SELECT list of a query."
+            )
         if function.lambdas:
             return self.lambda_call(function, args)
         units = function.takes_units

@@ -6,7 +6,19 @@ NULL when an argument is NULL, as ksqlDB's UDFs do. Lambdas arrive as Python cal
 
 from __future__ import annotations
 
-from . import array, binary, collection, dates, json, maths, regex, string, times, url  # noqa: F401
+from . import (  # noqa: F401  (importing registers them)
+    array,
+    binary,
+    collection,
+    dates,
+    json,
+    maths,
+    regex,
+    string,
+    table,
+    times,
+    url,
+)
 from .dates import interval_unit
 from .registry import INTERVAL_UNIT, REGISTRY, Function, lookup, register, resolve
 

@@ -36,17 +36,20 @@ INTERVAL_UNIT = SqlType("INTERVALUNIT")
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """One overload: its parameter patterns (the last may be variadic)."""
+    """One overload: its parameter patterns (the last may be variadic) and their names."""
 
     params: tuple[str, ...]
     variadic: bool = False
+    names: tuple[str, ...] = ()
 
-    def text(self) -> str:
-        """As ksqlDB lists it: ``(STRING, INT)``."""
+    def text(self, name: str = "") -> str:
+        """As ksqlDB lists it: ``name(STRING, INT)`` or, with names, ``name(ARRAY<T> list)``."""
         shown = list(self.params)
         if self.variadic and shown:
             shown[-1] = shown[-1] + "..."
-        return "(" + ", ".join(shown) + ")"
+        if self.names:
+            shown = [f"{p} {n}".rstrip() for p, n in zip(shown, self.names, strict=True)]
+        return name + "(" + ", ".join(shown) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class Function:
     max_args: int | None = None
     lambdas: bool = False
     signatures: tuple[Signature, ...] = field(default=())
+    kind: str = "SCALAR"  # or TABLE: a table function, flattened by the query's projection
 
     @property
     def takes_units(self) -> bool:
@@ -76,7 +80,7 @@ class Function:
             if any(_matches(s, types, casts) for s in self.signatures):
                 return
         shown = "(" + ", ".join(_type_text(t) for t in types) + ")"
-        alternatives = "\n".join(s.text() for s in self.signatures)
+        alternatives = "\n".join(sorted(s.text(self.name.lower()) for s in self.signatures))
         raise KsqlStatementError(
             f"Function '{self.name.lower()}' does not accept parameters {shown}.\n"
             f"Valid alternatives are:\n{alternatives}\n"
@@ -123,11 +127,17 @@ def _split_params(text: str) -> list[str]:
 
 
 def _signature(text: str) -> Signature:
-    params = _split_params(text)
+    params, names = [], []
+    for param in _split_params(text):
+        # "ARRAY<T> list": a type, then optionally the parameter's name.
+        end = param.rfind(">") + 1 if ">" in param else 0
+        kind, _, name = param[end:].partition(" ")
+        params.append((param[:end] + kind).strip())
+        names.append(name.strip())
     variadic = bool(params) and params[-1].endswith("...")
     if variadic:
         params[-1] = params[-1][:-3]
-    return Signature(tuple(params), variadic)
+    return Signature(tuple(params), variadic, tuple(names) if any(names) else ())
 
 
 def _fits(pattern: str, kind: SqlType, bound: dict[str, SqlType], casts: bool) -> bool:
@@ -202,6 +212,7 @@ def register(
     strict: bool = True,
     lambdas: bool = False,
     signatures: Sequence[str] = (),
+    kind: str = "SCALAR",
 ) -> None:
     """Add a function to the registry."""
     REGISTRY[name] = Function(
@@ -214,6 +225,7 @@ def register(
         max_args if max_args is not None else min_args,
         lambdas,
         tuple(_signature(s) for s in signatures),
+        kind,
     )
 
 
