@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from .convert import hashable
 from .types import BIGINT, DOUBLE, STRING, ArrayType, MapType, SqlType, StructType
 
 
@@ -335,42 +336,130 @@ def _sum_list_type(types: Sequence[SqlType]) -> SqlType:
     return kind.element if isinstance(kind, ArrayType) else DOUBLE
 
 
+class _Attr(Accumulator):
+    """The one value a group holds, or NULL when it holds several (counted, so undo works)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[Any, int] = {}
+        self.values: dict[Any, Any] = {}
+
+    def _fold(self, value: Any, step: int) -> None:
+        key = hashable(value)
+        self.counts[key] = self.counts.get(key, 0) + step
+        self.values[key] = value
+
+    def add(self, args: Sequence[Any]) -> None:
+        self._fold(args[0], 1)
+
+    def undo(self, args: Sequence[Any]) -> None:
+        self._fold(args[0], -1)
+
+    def value(self) -> Any:
+        present = [k for k, n in self.counts.items() if n > 0]
+        return self.values[present[0]] if len(present) == 1 else None
+
+
 @dataclass(frozen=True, slots=True)
 class AggregateFunction:
-    """An aggregate: a factory of accumulators and its return-type rule."""
+    """An aggregate: a factory of accumulators, its return-type rule and ksqlDB's description."""
 
     make: Callable[[bool], Accumulator]
     returns: Callable[[Sequence[SqlType]], SqlType]
+    description: str = ""
 
 
 def _first(types: Sequence[SqlType]) -> SqlType:
     return types[0] if types else BIGINT
 
 
+# ksqlDB's descriptions (UdafDescription).
+_D_COUNT = "Counts records by key."
+_D_SUM = "Computes the sum for a key."
+_D_AVG = (
+    "Returns the average value of the column computed as the sum divided by thecount. "
+    "Applicable only to numeric types."
+)
+_D_MIN = "Computes the minimum value for a key."
+_D_MAX = "Computes the maximum value for a key."
+_D_LATEST_BY_OFFSET = (
+    "This function returns the most recent N values for the column, computed by offset."
+)
+_D_EARLIEST_BY_OFFSET = (
+    "This function returns the oldest N values for the column, computed by offset."
+)
+_D_COLLECT_LIST = (
+    "Gather all of the values from an input grouping into a single Array field.\nAlthough "
+    "this aggregate works on both Stream and Table inputs, the order of entries in the "
+    "result array is not guaranteed when working on Table input data.\nYou may limit the "
+    "size of the resultant Array to N entries, beyond which any further values will be "
+    "silently ignored, by setting the ksql.functions.collect_list.limit configuration to N."
+)
+_D_COLLECT_SET = (
+    "Gather all of the distinct values from an input grouping into a single Array.\nNot "
+    "available for aggregating values from an input Table.\nYou may limit the size of the "
+    "resultant Array to N entries, beyond which any further values will be silently ignored, "
+    "by setting the ksql.functions.collect_list.limit configuration to N."
+)
+_D_COUNT_DISTINCT = (
+    "This function returns the number of items found in a group. The implementation is "
+    "probabilistic with a typical accuracy (standard error) of less than 1%."
+)
+_D_TOPK = "Returns the top k values for a column and other values in those records."
+_D_TOPKDISTINCT = "Computes the top k distinct values for a column, per key."
+_D_CORRELATION = "Computes the Pearson correlation coefficient between two columns of data."
+_D_STDDEV_SAMP = (
+    "Returns the sample standard deviation of the column. Applicable only to numeric types."
+)
+_D_STDDEV_SAMPLE = (
+    "Returns the sample standard deviation of the column. Applicable only to numeric types."
+)
+_D_HISTOGRAM = (
+    "Returns a map of each distinct String from the input Stream or Table and how many times "
+    "each occurs. \nThis version limits the size of the resultant Map to 1000 entries. Any "
+    "entries added beyond this limit will be ignored."
+)
+_D_SUM_LIST = "Returns the sum of elements contained in the list."
+_D_ATTR = (
+    "The ATTR() aggregation indicates there are multiple values, but only one was expected. "
+    "For example, if aggregating against a table that semantically should have only one value "
+    "for a column given a key, this aggregation enables users to indicate that they expect only "
+    "a single value.\n\nIf the aggregation encounters more than a single value for the "
+    "expected singular column, the entire aggregation will return null."
+)
+
 AGGREGATES: dict[str, AggregateFunction] = {
-    "COUNT": AggregateFunction(_Count, lambda t: BIGINT),
-    "SUM": AggregateFunction(lambda star: _Sum(), _first),
-    "AVG": AggregateFunction(lambda star: _Avg(), lambda t: DOUBLE),
-    "MIN": AggregateFunction(lambda star: _Extreme(min), _first),
-    "MAX": AggregateFunction(lambda star: _Extreme(max), _first),
-    "LATEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(True), _by_offset_type),
-    "EARLIEST_BY_OFFSET": AggregateFunction(lambda star: _ByOffset(False), _by_offset_type),
+    "COUNT": AggregateFunction(_Count, lambda t: BIGINT, _D_COUNT),
+    "SUM": AggregateFunction(lambda star: _Sum(), _first, _D_SUM),
+    "AVG": AggregateFunction(lambda star: _Avg(), lambda t: DOUBLE, _D_AVG),
+    "MIN": AggregateFunction(lambda star: _Extreme(min), _first, _D_MIN),
+    "MAX": AggregateFunction(lambda star: _Extreme(max), _first, _D_MAX),
+    "LATEST_BY_OFFSET": AggregateFunction(
+        lambda star: _ByOffset(True), _by_offset_type, _D_LATEST_BY_OFFSET
+    ),
+    "EARLIEST_BY_OFFSET": AggregateFunction(
+        lambda star: _ByOffset(False), _by_offset_type, _D_EARLIEST_BY_OFFSET
+    ),
     "COLLECT_LIST": AggregateFunction(
-        lambda star: _Collect(False), lambda t: ArrayType("ARRAY", t[0])
+        lambda star: _Collect(False), lambda t: ArrayType("ARRAY", t[0]), _D_COLLECT_LIST
     ),
     "COLLECT_SET": AggregateFunction(
-        lambda star: _Collect(True), lambda t: ArrayType("ARRAY", t[0])
+        lambda star: _Collect(True), lambda t: ArrayType("ARRAY", t[0]), _D_COLLECT_SET
     ),
-    "COUNT_DISTINCT": AggregateFunction(lambda star: _CountDistinct(), lambda t: BIGINT),
-    "TOPK": AggregateFunction(lambda star: _TopK(False), _topk_type),
-    "TOPKDISTINCT": AggregateFunction(lambda star: _TopK(True), _topk_type),
-    "CORRELATION": AggregateFunction(lambda star: _Correlation(), lambda t: DOUBLE),
-    "STDDEV_SAMP": AggregateFunction(lambda star: _StdDev(False), lambda t: DOUBLE),
-    "STDDEV_SAMPLE": AggregateFunction(lambda star: _StdDev(True), lambda t: DOUBLE),
+    "COUNT_DISTINCT": AggregateFunction(
+        lambda star: _CountDistinct(), lambda t: BIGINT, _D_COUNT_DISTINCT
+    ),
+    "TOPK": AggregateFunction(lambda star: _TopK(False), _topk_type, _D_TOPK),
+    "TOPKDISTINCT": AggregateFunction(lambda star: _TopK(True), _topk_type, _D_TOPKDISTINCT),
+    "CORRELATION": AggregateFunction(lambda star: _Correlation(), lambda t: DOUBLE, _D_CORRELATION),
+    "STDDEV_SAMP": AggregateFunction(lambda star: _StdDev(False), lambda t: DOUBLE, _D_STDDEV_SAMP),
+    "STDDEV_SAMPLE": AggregateFunction(
+        lambda star: _StdDev(True), lambda t: DOUBLE, _D_STDDEV_SAMPLE
+    ),
     "HISTOGRAM": AggregateFunction(
-        lambda star: _Histogram(), lambda t: MapType("MAP", STRING, BIGINT)
+        lambda star: _Histogram(), lambda t: MapType("MAP", STRING, BIGINT), _D_HISTOGRAM
     ),
-    "SUM_LIST": AggregateFunction(lambda star: _SumList(), _sum_list_type),
+    "SUM_LIST": AggregateFunction(lambda star: _SumList(), _sum_list_type, _D_SUM_LIST),
+    "ATTR": AggregateFunction(lambda star: _Attr(), _first, _D_ATTR),
 }
 
 
@@ -378,6 +467,7 @@ AGGREGATES: dict[str, AggregateFunction] = {
 # value format of primitives only (DELIMITED) cannot hold it.
 COMPLEX_STATE = frozenset(
     {
+        "ATTR",
         "AVG",
         "COLLECT_LIST",
         "COLLECT_SET",
@@ -396,6 +486,7 @@ COMPLEX_STATE = frozenset(
 # The aggregates that can take back a row (ksqlDB's TableUdafs): the only ones a table allows.
 TABLE_AGGREGATES = frozenset(
     {
+        "ATTR",
         "AVG",
         "COLLECT_LIST",
         "CORRELATION",

@@ -253,7 +253,7 @@ register(
     "ENTRIES",
     _entries,
     _entries_type,
-    ARRAY,
+    "MAP",
     "Construct an array from the entries in a map.The array can be optionally sorted on the keys.",
     2,
     signatures=[

@@ -49,7 +49,7 @@ register(
     "TO_BYTES",
     _to_bytes,
     fixed(BYTES),
-    "BYTES",
+    "STRING",
     f"A string as BYTES, read in an encoding: {_ENCODINGS}.",
     2,
 )
@@ -57,7 +57,7 @@ register(
     "FROM_BYTES",
     _from_bytes,
     fixed(STRING),
-    "BYTES",
+    "STRING",
     f"BYTES as a string in an encoding: {_ENCODINGS}.",
     2,
 )

@@ -61,18 +61,27 @@ def _reduce(collection: Any, state: Any, fn: Callable[..., Any]) -> Any:
 
 
 register(
-    "COALESCE", _coalesce, first, "NULL", "The first non-NULL argument.", 1, 1000, strict=False
+    "COALESCE",
+    _coalesce,
+    first,
+    "CONDITIONAL",
+    "The first non-NULL argument.",
+    1,
+    1000,
+    strict=False,
 )
 register(
     "IFNULL",
     _coalesce,
     first,
-    "NULL",
+    "CONDITIONAL",
     "The second argument when the first is NULL.",
     2,
     strict=False,
 )
-register("NULLIF", _nullif, first, "NULL", "NULL when both arguments are equal.", 2, strict=False)
+register(
+    "NULLIF", _nullif, first, "CONDITIONAL", "NULL when both arguments are equal.", 2, strict=False
+)
 register("ARRAY_LENGTH", len, fixed(INTEGER), "ARRAY", "The number of elements.", 1)
 register(
     "ARRAY_CONTAINS", _array_contains, fixed(BOOLEAN), "ARRAY", "Whether an array has a value.", 2

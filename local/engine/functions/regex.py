@@ -13,7 +13,7 @@ import re
 from ..types import STRING, ArrayType
 from .registry import fixed, register
 
-STRINGS = "STRING"
+STRINGS = "REGULAR EXPRESSION"
 _POSIX = {
     "Lower": "a-z",
     "Upper": "A-Z",

@@ -267,7 +267,7 @@ register(
     "GEO_DISTANCE",
     _geo_distance,
     fixed(DOUBLE),
-    "GEOSPATIAL",
+    "OTHER",
     "The great-circle distance between two points, in KM (default) or MI.",
     4,
     5,
