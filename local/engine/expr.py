@@ -424,7 +424,8 @@ class Compiler:
 
     def function(self, node: exp.Anonymous) -> tuple[Fn, SqlType]:
         name = str(node.this).upper()
-        args = node.expressions
+        # f(*) calls f with no arguments, as ksqlDB reads it (COUNT(*) is an aggregate's own).
+        args = [a for a in node.expressions if not isinstance(a, exp.Star)]
         function = functions.lookup(name, len(args))
         if function.kind == "TABLE":
             raise KsqlStatementError(
@@ -434,9 +435,10 @@ class Compiler:
             return self.lambda_call(function, args)
         units = function.takes_units
         compiled = [(units and functions.interval_unit(a)) or self.compile(a) for a in args]
-        function, kind = functions.resolve(name, [t for _, t in compiled])
+        function, passed = functions.resolve_passed(name, [t for _, t in compiled])
+        kind = function.returns(passed)
         call = function.call
-        fns = [f for f, _ in compiled]
+        fns = [functions.cast_argument(f, t, p) for (f, t), p in zip(compiled, passed, strict=True)]
 
         def run(row: Sequence[Any]) -> Any:
             try:

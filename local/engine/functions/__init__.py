@@ -20,14 +20,25 @@ from . import (  # noqa: F401  (importing registers them)
     url,
 )
 from .dates import interval_unit
-from .registry import INTERVAL_UNIT, REGISTRY, Function, lookup, register, resolve
+from .registry import (
+    INTERVAL_UNIT,
+    REGISTRY,
+    Function,
+    cast_argument,
+    lookup,
+    register,
+    resolve,
+    resolve_passed,
+)
 
 __all__ = [
     "INTERVAL_UNIT",
     "REGISTRY",
     "Function",
+    "cast_argument",
     "interval_unit",
     "lookup",
     "register",
     "resolve",
+    "resolve_passed",
 ]

@@ -55,6 +55,16 @@ def _ceil_floor(fn: Callable[[Any], int]) -> Callable[[Any], Any]:
     return run
 
 
+def _extreme_type(args: Sequence[SqlType]) -> SqlType:
+    """The type of the overload picked: its decimals widened to hold every argument."""
+    typed = [a for a in args if a.base != "NULL"]
+    if typed and all(isinstance(a, DecimalType) for a in typed):
+        digits = max(a.precision - a.scale for a in typed if isinstance(a, DecimalType))
+        scale = max(a.scale for a in typed if isinstance(a, DecimalType))
+        return DecimalType("DECIMAL", min(digits + scale, 38), scale)
+    return typed[0] if typed else first(args)
+
+
 def _sign(value: Any) -> int:
     return int(value > 0) - int(value < 0)
 
@@ -234,5 +244,18 @@ register(
 )
 register("SIGN", _sign, fixed(INTEGER), MATHS, "-1, 0 or 1.", 1)
 register("RANDOM", random.random, fixed(DOUBLE), MATHS, "A random number in [0, 1).", 0)
-register("GREATEST", _extreme(max), first, MATHS, "The largest argument.", 1, 1000, strict=False)
-register("LEAST", _extreme(min), first, MATHS, "The smallest argument.", 1, 1000, strict=False)
+_COMPARABLE = ("INT", "BIGINT", "DOUBLE", "DECIMAL", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP")
+for _name, _pick, _word in (("GREATEST", max, "highest"), ("LEAST", min, "lowest")):
+    register(
+        _name,
+        _extreme(_pick),
+        _extreme_type,
+        MATHS,
+        f"Returns the {_word} non-null value among a variable number of comparable columns. "
+        "If comparing columns of different numerical types, use CAST to first cast them to be "
+        "of the same type.",
+        1,
+        1000,
+        strict=False,
+        signatures=[f"{t} val, {t}... vals" for t in _COMPARABLE],
+    )

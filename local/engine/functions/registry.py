@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..convert import cast_value
 from ..errors import KsqlStatementError
 from ..types import (
     NULL_TYPE,
@@ -24,12 +25,17 @@ from ..types import (
     ArrayType,
     MapType,
     SqlType,
+    as_decimal,
 )
 
 TypeRule = Callable[[Sequence[SqlType]], SqlType]
 
 # ksqlDB's names for parameter types in signatures and messages.
 _ALIASES = {"INT": "INTEGER", "VARCHAR": "STRING"}
+_PRIMITIVES = frozenset(
+    {"BOOLEAN", "INTEGER", "BIGINT", "DECIMAL", "DOUBLE", "STRING", "BYTES", "DATE", "TIME"}
+    | {"TIMESTAMP"}
+)
 # The type of a bare time-unit word (DAYS, HOURS, ...) passed to DATEADD and friends.
 INTERVAL_UNIT = SqlType("INTERVALUNIT")
 
@@ -72,20 +78,66 @@ class Function:
         """Whether a parameter is a time unit word (DAYS, HOUR, ...)."""
         return any("INTERVALUNIT" in s.params for s in self.signatures)
 
-    def check(self, types: Sequence[SqlType]) -> None:
-        """Refuse argument types no signature accepts, with ksqlDB's message."""
+    def check(self, types: Sequence[SqlType]) -> list[SqlType]:
+        """The types the arguments are passed as (after ksqlDB's implicit casts) for the overload
+        ksqlDB's UdfIndex picks: exact matches first, then with casts; the best by its order
+        (fixed arity over variadic, more parameters, fewer generics); ksqlDB's errors when no
+        overload or several equally good ones fit."""
         if not self.signatures:
-            return
+            return list(types)
         for casts in (False, True):
-            if any(_matches(s, types, casts) for s in self.signatures):
-                return
-        shown = "(" + ", ".join(_type_text(t) for t in types) + ")"
-        alternatives = "\n".join(sorted(s.text(self.name.lower()) for s in self.signatures))
+            fits = [s for s in self.signatures if _matches(s, types, casts)]
+            if not fits:
+                continue
+            fits.sort(key=_rank, reverse=True)
+            if len(fits) > 1 and _rank(fits[0]) == _rank(fits[1]):
+                raise KsqlStatementError(
+                    f"Function '{self.name.lower()}' cannot be resolved due to ambiguous method "
+                    f"parameters {_shown(types)}.\nUse CAST() to explicitly cast your parameters "
+                    "to one of the supported function calls.\nValid function calls are:\n"
+                    f"{self._alternatives()}\n"
+                    "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
+                )
+            return _passed_as(fits[0], types)
         raise KsqlStatementError(
-            f"Function '{self.name.lower()}' does not accept parameters {shown}.\n"
-            f"Valid alternatives are:\n{alternatives}\n"
+            f"Function '{self.name.lower()}' does not accept parameters {_shown(types)}.\n"
+            f"Valid alternatives are:\n{self._alternatives()}\n"
             "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
         )
+
+    def _alternatives(self) -> str:
+        return "\n".join(sorted(s.text(self.name.lower()) for s in self.signatures))
+
+
+def _shown(types: Sequence[SqlType]) -> str:
+    return "(" + ", ".join(_type_text(t) for t in types) + ")"
+
+
+def _rank(signature: Signature) -> tuple[int, int, int]:
+    generics = sum(1 for p in signature.params if any(len(t) == 1 for t in _names_in(p)))
+    return (0 if signature.variadic else 1, len(signature.params), -generics)
+
+
+def _names_in(pattern: str) -> list[str]:
+    return [t.strip() for t in pattern.replace("<", ",").replace(">", ",").split(",") if t.strip()]
+
+
+def _passed_as(signature: Signature, types: Sequence[SqlType]) -> list[SqlType]:
+    """Each argument's type once cast to its primitive parameter (INT to DOUBLE, a STRING
+    literal to DATE, ...); generic and complex parameters take the argument as it is."""
+    params = list(signature.params)
+    if signature.variadic:
+        params = params[:-1] + [params[-1]] * (len(types) - len(params) + 1)
+    out = []
+    for pattern, kind in zip(params, types, strict=False):
+        wanted = _ALIASES.get(pattern, pattern)
+        if kind == NULL_TYPE or kind.base == wanted or wanted not in _PRIMITIVES:
+            out.append(kind)
+        elif wanted == "DECIMAL":
+            out.append(as_decimal(kind))
+        else:
+            out.append(SqlType(wanted))
+    return out
 
 
 REGISTRY: dict[str, Function] = {}
@@ -108,7 +160,7 @@ def element(args: Sequence[SqlType]) -> SqlType:
 
 
 def _type_text(kind: SqlType) -> str:
-    return "NULL" if kind == NULL_TYPE else str(kind)
+    return "null" if kind == NULL_TYPE else str(kind)
 
 
 def _split_params(text: str) -> list[str]:
@@ -163,7 +215,8 @@ def _fits(pattern: str, kind: SqlType, bound: dict[str, SqlType], casts: bool) -
         return True
     if casts and kind.base in NUMERIC_RANK and wanted in NUMERIC_RANK:
         return NUMERIC_RANK[kind.base] <= NUMERIC_RANK[wanted]
-    return False
+    # ksqlDB's SqlBaseType.canImplicitlyCast: a STRING to a DATE, TIME, TIMESTAMP or BYTES.
+    return casts and kind.base == "STRING" and wanted in ("DATE", "TIME", "TIMESTAMP", "BYTES")
 
 
 def _same(bound: SqlType, kind: SqlType, casts: bool) -> bool:
@@ -244,8 +297,27 @@ def lookup(name: str, arg_count: int) -> Function:
     return function
 
 
+def cast_argument(
+    fn: Callable[[Sequence[Any]], Any], kind: SqlType, target: SqlType
+) -> Callable[[Sequence[Any]], Any]:
+    """A compiled argument cast to the parameter type its function's overload declares."""
+    if kind in (target, NULL_TYPE):
+        return fn
+
+    def run(row: Sequence[Any]) -> Any:
+        value = fn(row)
+        return None if value is None else cast_value(value, kind, target)
+
+    return run
+
+
 def resolve(name: str, types: Sequence[SqlType]) -> tuple[Function, SqlType]:
     """A function for arguments of these types, and its return type; ksqlDB's errors if none."""
+    function, passed = resolve_passed(name, types)
+    return function, function.returns(passed)
+
+
+def resolve_passed(name: str, types: Sequence[SqlType]) -> tuple[Function, list[SqlType]]:
+    """A function for arguments of these types, and the types its arguments are passed as."""
     function = lookup(name, len(types))
-    function.check(types)
-    return function, function.returns(list(types))
+    return function, function.check(types)

@@ -16,7 +16,7 @@ from ..types import (
     ArrayType,
     MapType,
 )
-from .registry import fixed, register
+from .registry import first, fixed, register
 
 STRINGS = "STRING"
 
@@ -29,9 +29,10 @@ def _substring(text: str, start: int, length: int | None = None) -> str:
     return text[begin : begin + max(length, 0)]
 
 
-def _pad(left: bool) -> Callable[[str, int, str], str | None]:
-    def run(text: str, length: int, padding: str) -> str | None:
-        if length < 0 or (not padding and length > len(text)):
+def _pad(left: bool) -> Callable[[Any, int, Any], Any]:
+    # For strings and bytes alike; an empty padding gives NULL even when none is needed.
+    def run(text: Any, length: int, padding: Any) -> Any:
+        if length < 0 or not padding:
             return None
         if len(text) >= length:
             return text[:length]
@@ -41,18 +42,21 @@ def _pad(left: bool) -> Callable[[str, int, str], str | None]:
     return run
 
 
-def _split(text: str, delimiter: str) -> list[str]:
-    return list(text) if delimiter == "" else text.split(delimiter)
+def _split(text: Any, delimiter: Any) -> list[Any]:
+    if not delimiter:
+        return [text[i : i + 1] for i in range(len(text))]
+    return text.split(delimiter)  # type: ignore[no-any-return]
 
 
-def _concat(*args: Any) -> str:
-    return "".join(a for a in args if a is not None)
+def _concat(*args: Any) -> Any:
+    present = [a for a in args if a is not None]
+    return (b"" if present and isinstance(present[0], bytes) else "").join(present)
 
 
-def _concat_ws(separator: Any, *args: Any) -> str | None:
+def _concat_ws(separator: Any, *args: Any) -> Any:
     if separator is None:
         return None
-    return str(separator).join(a for a in args if a is not None)
+    return separator.join(a for a in args if a is not None)
 
 
 def _initcap(text: str) -> str:
@@ -69,41 +73,130 @@ def _instr(text: str, sub: str, position: int = 1, occurrence: int = 1) -> int:
     return index + 1
 
 
-register("UCASE", str.upper, fixed(STRING), STRINGS, "Upper-cases a string.", 1)
-register("UPPER", str.upper, fixed(STRING), STRINGS, "Upper-cases a string.", 1)
-register("LCASE", str.lower, fixed(STRING), STRINGS, "Lower-cases a string.", 1)
-register("LOWER", str.lower, fixed(STRING), STRINGS, "Lower-cases a string.", 1)
-register("LEN", len, fixed(INTEGER), STRINGS, "The length of a string.", 1)
-register("LENGTH", len, fixed(INTEGER), STRINGS, "The length of a string.", 1)
-register("TRIM", str.strip, fixed(STRING), STRINGS, "Removes surrounding spaces.", 1)
-register("LTRIM", str.lstrip, fixed(STRING), STRINGS, "Removes leading spaces.", 1)
-register("RTRIM", str.rstrip, fixed(STRING), STRINGS, "Removes trailing spaces.", 1)
-register("INITCAP", _initcap, fixed(STRING), STRINGS, "Capitalises each word.", 1)
-register("SUBSTRING", _substring, fixed(STRING), STRINGS, "A part of a string (1-based).", 2, 3)
-register("REPLACE", str.replace, fixed(STRING), STRINGS, "Replaces every occurrence.", 3)
-register("SPLIT", _split, fixed(ArrayType("ARRAY", STRING)), STRINGS, "Splits a string.", 2)
-register("LPAD", _pad(True), fixed(STRING), STRINGS, "Pads on the left to a length.", 3)
-register("RPAD", _pad(False), fixed(STRING), STRINGS, "Pads on the right to a length.", 3)
-register("INSTR", _instr, fixed(INTEGER), STRINGS, "Position of a substring (1-based).", 2, 4)
+_JAVA_SPACE = "".join(chr(c) for c in range(33))  # String.trim(): every char <= ' '
+_BOTH = ("STRING", "BYTES")
+register(
+    "UCASE",
+    str.upper,
+    fixed(STRING),
+    STRINGS,
+    "Returns an upper-case version of the input string.",
+    1,
+    signatures=["STRING input"],
+)
+register(
+    "LCASE",
+    str.lower,
+    fixed(STRING),
+    STRINGS,
+    "Returns a lower-case version of the input string.",
+    1,
+    signatures=["STRING input"],
+)
+register(
+    "LEN",
+    len,
+    fixed(INTEGER),
+    STRINGS,
+    "Returns the length of the input string or byte array.",
+    1,
+    signatures=[f"{t} input" for t in _BOTH],
+)
+register(
+    "TRIM",
+    lambda text: text.strip(_JAVA_SPACE),
+    fixed(STRING),
+    STRINGS,
+    "Remove whitespace from the beginning and end of a string.",
+    1,
+    signatures=["STRING input"],
+)
+register(
+    "INITCAP",
+    _initcap,
+    fixed(STRING),
+    STRINGS,
+    "Capitalizes the first letter of each word in a string and the rest lowercased. Words are "
+    "delimited by whitespace.",
+    1,
+    signatures=["STRING input"],
+)
+register(
+    "SUBSTRING",
+    _substring,
+    first,
+    STRINGS,
+    "Returns the portion of the string or bytes passed in value.",
+    2,
+    3,
+    signatures=[f"{t} str, INT pos" for t in _BOTH]
+    + [f"{t} str, INT pos, INT length" for t in _BOTH],
+)
+register(
+    "REPLACE",
+    str.replace,
+    fixed(STRING),
+    STRINGS,
+    "Replaces all occurances of a substring in a string with a new substring.",
+    3,
+    signatures=["STRING str, STRING substring, STRING replacement"],
+)
+register(
+    "SPLIT",
+    _split,
+    lambda a: ArrayType("ARRAY", a[0] if a[0].base == "BYTES" else STRING),
+    STRINGS,
+    "Splits a string or bytes into an array of substrings or bytes based on a delimiter.",
+    2,
+    signatures=[f"{t} string, {t} delimiter" for t in _BOTH],
+)
+for _name, _left in (("LPAD", True), ("RPAD", False)):
+    register(
+        _name,
+        _pad(_left),
+        first,
+        STRINGS,
+        f"Pads the input string or bytes, beginning from the {'left' if _left else 'right'}, "
+        "with the specified padding of the same type, until the target length is reached.",
+        3,
+        signatures=[f"{t} input, INT targetLen, {t} padding" for t in _BOTH],
+    )
+register(
+    "INSTR",
+    _instr,
+    fixed(INTEGER),
+    STRINGS,
+    "Returns the position of substring in the provided string",
+    2,
+    4,
+    signatures=[
+        "STRING str, STRING substring",
+        "STRING str, STRING substring, INT position",
+        "STRING str, STRING substring, INT position, INT occurrence",
+    ],
+)
 register(
     "CONCAT",
     _concat,
-    fixed(STRING),
+    first,
     STRINGS,
-    "Joins strings, skipping NULLs.",
+    "Concatenate an arbitrary number of string or bytes fields together",
     1,
     1000,
     strict=False,
+    signatures=[f"{t}... inputs" for t in _BOTH],
 )
 register(
     "CONCAT_WS",
     _concat_ws,
-    fixed(STRING),
+    first,
     STRINGS,
-    "Joins strings with a separator.",
+    "Concatenate several strings or bytes, inserting a separator passed as the first argument "
+    "between each one.",
     2,
     1000,
     strict=False,
+    signatures=[f"{t} separator, {t}... args" for t in _BOTH],
 )
 
 
