@@ -50,16 +50,20 @@ register(
     _to_bytes,
     fixed(BYTES),
     "STRING",
-    f"A string as BYTES, read in an encoding: {_ENCODINGS}.",
+    "Converts a STRING value in the specified encoding to BYTES. The accepted encoders are "
+    "'hex', 'utf8', 'ascii', and 'base64'.",
     2,
+    signatures=["STRING str, STRING encoding"],
 )
 register(
     "FROM_BYTES",
     _from_bytes,
     fixed(STRING),
     "STRING",
-    f"BYTES as a string in an encoding: {_ENCODINGS}.",
+    "Converts a BYTES value to STRING in the specified encoding. The accepted encoders are "
+    "'hex', 'utf8', 'ascii', and 'base64'.",
     2,
+    signatures=["BYTES bytes, STRING encoding"],
 )
 
 

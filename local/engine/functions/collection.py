@@ -65,42 +65,67 @@ register(
     _coalesce,
     first,
     "CONDITIONAL",
-    "The first non-NULL argument.",
+    "Returns first non-null element",
     1,
     1000,
     strict=False,
+    signatures=["T first, T... others"],
 )
 register(
     "IFNULL",
     _coalesce,
     first,
     "CONDITIONAL",
-    "The second argument when the first is NULL.",
+    "Returns expression if NOT NULL, otherwise the alternative value",
     2,
     strict=False,
+    signatures=["T expression, T altValue"],
 )
 register(
-    "NULLIF", _nullif, first, "CONDITIONAL", "NULL when both arguments are equal.", 2, strict=False
+    "NULLIF",
+    _nullif,
+    first,
+    "CONDITIONAL",
+    "Returns NULL if value1 and value2 are equal. Otherwise it returns value1.",
+    2,
+    strict=False,
+    signatures=["T expr1, T expr2"],
 )
-register("ARRAY_LENGTH", len, fixed(INTEGER), "ARRAY", "The number of elements.", 1)
 register(
-    "ARRAY_CONTAINS", _array_contains, fixed(BOOLEAN), "ARRAY", "Whether an array has a value.", 2
+    "ARRAY_LENGTH",
+    len,
+    fixed(INTEGER),
+    "ARRAY",
+    "Returns the length on an array",
+    1,
+    signatures=["ARRAY<T> array"],
+)
+register(
+    "ARRAY_CONTAINS",
+    _array_contains,
+    fixed(BOOLEAN),
+    "ARRAY",
+    "Returns true if the array is non-null and contains the supplied value.",
+    2,
+    signatures=["ARRAY<T> array, T val"],
 )
 register(
     "MAP_KEYS",
     list,
     lambda a: ArrayType("ARRAY", STRING),
     "MAP",
-    "The keys of a map.",
+    "Returns an array of all the keys from the specified map, or NULL if the input map is NULL.",
     1,
+    signatures=["MAP<STRING, T> input"],
 )
 register(
     "MAP_VALUES",
     lambda m: list(m.values()),
     lambda a: ArrayType("ARRAY", a[0].value if isinstance(a[0], MapType) else STRING),
     "MAP",
-    "The values of a map.",
+    "Returns an array of all the values from the specified map, or NULL if the input map is NULL.",
     1,
+    signatures=["MAP<STRING, T> input"],
 )
 register(
     "TRANSFORM",

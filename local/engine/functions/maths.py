@@ -208,10 +208,50 @@ register(
     2,
     signatures=["INT", "BIGINT", "DOUBLE", "DECIMAL", "DOUBLE, INT", "DECIMAL, INT"],
 )
-register("ABS", abs, first, MATHS, "The absolute value.", 1)
-register("CEIL", _ceil_floor(math.ceil), first, MATHS, "Rounds up.", 1)
-register("FLOOR", _ceil_floor(math.floor), first, MATHS, "Rounds down.", 1)
-register("ROUND", _round, _round_type, MATHS, "Rounds half up.", 1, 2)
+_NUMBERS = ("INT", "BIGINT", "DOUBLE", "DECIMAL")
+register(
+    "ABS",
+    abs,
+    first,
+    MATHS,
+    "Returns the absolute value of its argument. If the argument is not negative, the argument "
+    "is returned. If the argument is negative, the negation of the argument is returned.",
+    1,
+    signatures=[f"{t} val" for t in _NUMBERS],
+)
+register(
+    "CEIL",
+    _ceil_floor(math.ceil),
+    first,
+    MATHS,
+    "Returns the smallest integer greater than or equal to the specified numeric expression.",
+    1,
+    signatures=[f"{t} val" for t in _NUMBERS],
+)
+register(
+    "FLOOR",
+    _ceil_floor(math.floor),
+    first,
+    MATHS,
+    "Returns the largest integer less than or equal to the specified numeric expression.",
+    1,
+    signatures=[f"{t} val" for t in _NUMBERS],
+)
+register(
+    "ROUND",
+    _round,
+    _round_type,
+    MATHS,
+    "Round a value to the number of decimal places as specified by scale to the right of the "
+    "decimal point. If scale is negative then value is rounded to the right of the decimal "
+    "point. Numbers equidistant to the nearest value are rounded up (in the positive "
+    "direction). If the number of decimal places is not provided it defaults to zero.",
+    1,
+    2,
+    signatures=[f"{t} val" for t in _NUMBERS]
+    + ["DOUBLE val, INT decimalPlaces"]
+    + ["DECIMAL val, INT decimalPlaces"],
+)
 register(
     "SQRT",
     _java_math(math.sqrt),
@@ -242,8 +282,24 @@ register(
 register(
     "LN", _ln, fixed(DOUBLE), MATHS, "The natural logarithm of a value.", 1, signatures=["DOUBLE"]
 )
-register("SIGN", _sign, fixed(INTEGER), MATHS, "-1, 0 or 1.", 1)
-register("RANDOM", random.random, fixed(DOUBLE), MATHS, "A random number in [0, 1).", 0)
+register(
+    "SIGN",
+    _sign,
+    fixed(INTEGER),
+    MATHS,
+    "The sign of a value.",
+    1,
+    signatures=[f"{t} value" for t in ("INT", "BIGINT", "DOUBLE")],
+)
+register(
+    "RANDOM",
+    random.random,
+    fixed(DOUBLE),
+    MATHS,
+    "Returns a random number greater than or equal to 0.0 and less than 1.0.",
+    0,
+    signatures=[""],
+)
 _COMPARABLE = ("INT", "BIGINT", "DOUBLE", "DECIMAL", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP")
 for _name, _pick, _word in (("GREATEST", max, "highest"), ("LEAST", min, "lowest")):
     register(

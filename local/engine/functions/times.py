@@ -211,64 +211,109 @@ register(
     _timestamp_to_string,
     fixed(STRING),
     TIMES,
-    "Formats epoch milliseconds with a Java date pattern, in a time zone (UTC by default).",
+    "Converts a number of milliseconds since 1970-01-01 00:00:00 UTC/GMT into the string "
+    "representation of the timestamp in the given format. The system default time zone is used "
+    "when no time zone is explicitly provided.",
     2,
     3,
+    signatures=[
+        "BIGINT epochMilli, STRING formatPattern",
+        "BIGINT epochMilli, STRING formatPattern, STRING timeZone",
+    ],
 )
 register(
     "STRINGTOTIMESTAMP",
     _string_to_timestamp,
     fixed(BIGINT),
     TIMES,
-    "Parses a string with a Java date pattern into epoch milliseconds.",
+    "Converts a string representation of a date in the given format into the number of "
+    "milliseconds since 1970-01-01 00:00:00 UTC/GMT. The system default time zone is used when "
+    "no time zone is explicitly provided.",
     2,
     3,
+    signatures=[
+        "STRING formattedTimestamp, STRING formatPattern",
+        "STRING formattedTimestamp, STRING formatPattern, STRING timeZone",
+    ],
 )
 register(
     "FORMAT_TIMESTAMP",
     _format_timestamp,
     fixed(STRING),
     TIMES,
-    "Formats a TIMESTAMP with a Java date pattern.",
+    "Converts a TIMESTAMP value into the string representation of the timestamp in the given "
+    "format.",
     2,
     3,
+    signatures=[
+        "TIMESTAMP timestamp, STRING formatPattern",
+        "TIMESTAMP timestamp, STRING formatPattern, STRING timeZone",
+    ],
 )
 register(
     "PARSE_TIMESTAMP",
     _parse_timestamp,
     fixed(TIMESTAMP),
     TIMES,
-    "Parses a string with a Java date pattern into a TIMESTAMP.",
+    "Converts a string representation of a date in the given format into a TIMESTAMP value.",
     2,
     3,
+    signatures=[
+        "STRING formattedTimestamp, STRING formatPattern",
+        "STRING formattedTimestamp, STRING formatPattern, STRING timeZone",
+    ],
 )
 register(
     "FROM_UNIXTIME",
     lambda ms: _naive_utc(_from_millis(ms)),
     fixed(TIMESTAMP),
     TIMES,
-    "Converts epoch milliseconds to a TIMESTAMP.",
+    "Converts the number of milliseconds since 1970-01-01 00:00:00 UTC/GMT into a TIMESTAMP value.",
     1,
+    signatures=["BIGINT epochMilli"],
 )
 register(
     "UNIX_TIMESTAMP",
     _unix_timestamp,
     fixed(BIGINT),
     TIMES,
-    "Epoch milliseconds of a TIMESTAMP, or of now.",
+    "Returns the current number of milliseconds for the system since 1970-01-01 00:00:00 UTC/GMT.",
     0,
     1,
+    signatures=["", "TIMESTAMP timestamp"],
 )
-register("UNIX_DATE", _unix_date, fixed(INTEGER), TIMES, "Days since 1970-01-01.", 0, 1)
 register(
-    "AS_VALUE", lambda v: v, first, "OTHER", "Copies a key column into the value.", 1, strict=False
+    "UNIX_DATE",
+    _unix_date,
+    fixed(INTEGER),
+    TIMES,
+    "Returns the current number of days for the system since 1970-01-01 00:00:00 UTC/GMT.",
+    0,
+    1,
+    signatures=["", "DATE date"],
+)
+register(
+    "AS_VALUE",
+    lambda v: v,
+    first,
+    "OTHER",
+    "Used exclusively in the projection of a query to allow a keycolumn to be copied into the "
+    "value schema. Has no affect if used anywhere else.",
+    1,
+    strict=False,
+    signatures=["T source"],
 )
 register(
     "GEO_DISTANCE",
     _geo_distance,
     fixed(DOUBLE),
     "OTHER",
-    "The great-circle distance between two points, in KM (default) or MI.",
+    "Compute the distance between two points on the surface of the earth, according to the "
+    'Haversine formula for "great circle distance".',
     4,
     5,
+    signatures=[
+        "DOUBLE lat1, DOUBLE lon1, DOUBLE lat2, DOUBLE lon2",
+        "DOUBLE lat1, DOUBLE lon1, DOUBLE lat2, DOUBLE lon2, STRING units",
+    ],
 )
