@@ -71,10 +71,48 @@ _FORMATTERS: dict[str, Callable[[dt.datetime, int], str]] = {
 }
 
 
+# java.time's ZoneId.SHORT_IDS: the three-letter names a pattern's 'z' reads.
+_SHORT_IDS = {
+    "ACT": "Australia/Darwin",
+    "AET": "Australia/Sydney",
+    "AGT": "America/Argentina/Buenos_Aires",
+    "ART": "Africa/Cairo",
+    "AST": "America/Anchorage",
+    "BET": "America/Sao_Paulo",
+    "BST": "Asia/Dhaka",
+    "CAT": "Africa/Harare",
+    "CNT": "America/St_Johns",
+    "CST": "America/Chicago",
+    "CTT": "Asia/Shanghai",
+    "EAT": "Africa/Addis_Ababa",
+    "ECT": "Europe/Paris",
+    "EST": "-05:00",
+    "HST": "-10:00",
+    "IET": "America/Indiana/Indianapolis",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "MIT": "Pacific/Apia",
+    "MST": "-07:00",
+    "NET": "Asia/Yerevan",
+    "NST": "Pacific/Auckland",
+    "PLT": "Asia/Karachi",
+    "PNT": "America/Phoenix",
+    "PRT": "America/Puerto_Rico",
+    "PST": "America/Los_Angeles",
+    "SST": "Pacific/Guadalcanal",
+    "VST": "Asia/Ho_Chi_Minh",
+}
+
+
 def time_zone(name: str | None) -> dt.tzinfo:
     """A java.time zone id as tzinfo."""
     if not name or name.upper() == "UTC":
         return dt.UTC
+    offset = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", name)
+    if offset is not None:  # ZoneId.of also takes offsets: +05:00, -0530, GMT+2
+        sign = 1 if offset.group(1) == "+" else -1
+        hours, minutes = int(offset.group(2)), int(offset.group(3) or 0)
+        return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -115,7 +153,9 @@ def parse_pattern(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
         elif letter == "S":
             regex.append(r"(?P<S>\d{1,9})")
         elif letter in ("Z", "X"):
-            regex.append(r"(?P<Z>Z|[+-]\d{2}:?\d{2})")
+            regex.append(r"(?P<Z>Z|[+-]\d{2}(?::?\d{2})?)")
+        elif letter == "z":
+            regex.append(r"(?P<zone>[A-Za-z][A-Za-z0-9_/+\-]*)")
         elif letter == "y" and len(run) == 2:
             # Java's "yy" is a two-digit year of 2000-2099 (a reduced value on base 2000).
             regex.append(r"(?P<yy>\d{2})")
@@ -125,7 +165,8 @@ def parse_pattern(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
             regex.append(rf"(?P<{letter}>\d+)" if letter != "a" else r"(?P<a>[AaPp][Mm])")
         else:
             raise ValueError(f"Unsupported pattern letter '{letter}' in '{pattern}'")
-    match = re.fullmatch("".join(regex), text.strip())
+    # Case-insensitive, as ksqlDB's formatters (parseCaseInsensitive) read text.
+    match = re.fullmatch("".join(regex), text.strip(), re.IGNORECASE)
     if match is None:
         raise ValueError(f"Text '{text}' does not match the pattern '{pattern}'")
     fields = match.groupdict()
@@ -133,8 +174,8 @@ def parse_pattern(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
     if fields.get("b"):
         month = dt.datetime.strptime(fields["b"][:3], "%b").month
     hour = int(fields.get("H") or fields.get("h") or 0)
-    if fields.get("a") and fields["a"].upper() == "PM" and hour < 12:
-        hour += 12
+    if fields.get("a"):
+        hour = hour % 12 + (12 if fields["a"].upper() == "PM" else 0)
     millis = int((fields.get("S") or "0").ljust(3, "0")[:3])
     year = 2000 + int(fields["yy"]) if fields.get("yy") else int(fields.get("y") or 1970)
     moment = dt.datetime(
@@ -147,9 +188,12 @@ def parse_pattern(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
         millis * 1000,
         tzinfo=zone,
     )
+    if fields.get("zone"):
+        name = fields["zone"]
+        moment = moment.replace(tzinfo=time_zone(_SHORT_IDS.get(name.upper(), name)))
     if fields.get("Z"):
-        offset = fields["Z"].replace(":", "")
-        if offset == "Z":
+        offset = fields["Z"].replace(":", "").upper().ljust(5, "0")
+        if offset.startswith("Z"):
             return moment.replace(tzinfo=dt.UTC)
         sign = 1 if offset[0] == "+" else -1
         delta = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign
@@ -195,10 +239,36 @@ def _unix_date(value: dt.date | None = None) -> int:
     return ((value or dt.datetime.now(dt.UTC).date()) - dt.date(1970, 1, 1)).days
 
 
-def _geo_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any, unit: str = "km") -> float:
-    radius = {"KM": 6371.0, "KILOMETERS": 6371.0, "MI": 3959.0, "MILES": 3959.0}.get(unit.upper())
-    if radius is None:
-        raise ValueError(f"GeoDistance function units must be 'KM' or 'MI', got {unit}")
+_MILES = ("mi", "mile", "miles")
+_KMS = ("km", "kilometer", "kilometers", "kilometre", "kilometres")
+
+
+def _geo_distance(
+    lat1: Any, lon1: Any, lat2: Any, lon2: Any, unit: str | None = None
+) -> float | None:
+    if None in (lat1, lon1, lat2, lon2):
+        return None  # ksqlDB's parameters are primitive doubles: a NULL fails the call
+    if any(not -90 <= float(v) <= 90 for v in (lat1, lat2)):
+        raise ValueError(
+            "valid latitude values for GeoDistance function are in the range of -90 to 90 "
+            "decimal degrees"
+        )
+    if any(not -180 <= float(v) <= 180 for v in (lon1, lon2)):
+        raise ValueError(
+            "valid longitude values for GeoDistance function are in the range of -180 to +180 "
+            "decimal degrees"
+        )
+    radius = 6371.0  # a NULL or blank unit means kilometres
+    if unit is not None and unit.strip():
+        name = unit.strip().lower()
+        if name not in _MILES + _KMS:
+            names = [*_MILES, *_KMS]
+            raise ValueError(
+                "GeoDistance function units parameter must be one of "
+                + ", ".join(names[:-1])
+                + f" or {names[-1]}. Values are case-insensitive."
+            )
+        radius = 3959.0 if name in _MILES else 6371.0
     phi1, phi2 = math.radians(float(lat1)), math.radians(float(lat2))
     d_phi = phi2 - phi1
     d_lambda = math.radians(float(lon2) - float(lon1))
@@ -312,6 +382,7 @@ register(
     'Haversine formula for "great circle distance".',
     4,
     5,
+    strict=False,
     signatures=[
         "DOUBLE lat1, DOUBLE lon1, DOUBLE lat2, DOUBLE lon2",
         "DOUBLE lat1, DOUBLE lon1, DOUBLE lat2, DOUBLE lon2, STRING units",

@@ -90,3 +90,27 @@ def test_date_arithmetic_refuses_a_column_where_the_unit_goes() -> None:
     assert "Function 'dateadd' does not accept parameters (DATE, INTEGER, DATE)." in str(
         refused.value
     )
+
+
+def test_patterns_read_zone_names_offsets_and_any_case() -> None:
+    pattern = "yyyy-MM-dd'T'HH:mm:ss zzz"
+    # PST is America/Los_Angeles (daylight time in May), EST a fixed -05:00, as java.time reads
+    assert call("STRINGTOTIMESTAMP", "2018-05-11T21:58:33 PST", pattern) == 1526101113000
+    assert call("STRINGTOTIMESTAMP", "2018-05-11T21:58:33 EST", pattern) == 1526093913000
+    assert call("STRINGTOTIMESTAMP", "2020-05-11T21:58:33z", "yyyy-MM-dd'T'HH:mm:ssX") == (
+        1589234313000
+    )
+    assert call("STRINGTOTIMESTAMP", "1970-01-01 12:30 am", "yyyy-MM-dd hh:mm a") == 1800000
+    assert call("TIMESTAMPTOSTRING", 0, "HH:mm", "+05:30") == "05:30"
+
+
+def test_geo_distance_defaults_to_kilometres_and_checks_its_input() -> None:
+    km = call("GEO_DISTANCE", 37.4439, -122.1663, 51.5257, -0.1122, None)
+    assert km == pytest.approx(8634.659796579544)
+    miles = call("GEO_DISTANCE", 37.4439, -122.1663, 51.5257, -0.1122, "Miles")
+    assert miles == pytest.approx(5365.659729188262)
+    assert call("GEO_DISTANCE", None, 1.0, 2.0, 3.0) is None
+    with pytest.raises(ValueError, match="units parameter must be one of mi, mile"):
+        call("GEO_DISTANCE", 1.0, 1.0, 2.0, 2.0, "parsecs")
+    with pytest.raises(ValueError, match="valid latitude values"):
+        call("GEO_DISTANCE", 91.0, 1.0, 2.0, 2.0)
