@@ -27,6 +27,7 @@ from .udafs import (
     TABLE_AGGREGATES,
     Accumulator,
     AggregateFunction,
+    check_literal_arguments,
     is_aggregate,
 )
 
@@ -198,6 +199,7 @@ class Aggregator:
         name = str(call.this).upper()
         spec = AGGREGATES[name]
         args = list(call.expressions)
+        check_literal_arguments(name, args)
         star = (
             not args
             or isinstance(args[0], exp.Star)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlglot import exp
 
 from .convert import hashable
+from .errors import KsqlStatementError
 from .types import BIGINT, DOUBLE, STRING, ArrayType, MapType, SqlType, StructType
 
 
@@ -498,6 +499,24 @@ TABLE_AGGREGATES = frozenset(
         "SUM_LIST",
     }
 )
+
+
+def check_literal_arguments(name: str, args: Sequence[exp.Expression]) -> None:
+    """ksqlDB's refusal of a non-literal where an aggregate takes a constant (a count, a flag)."""
+    if name in ("EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"):
+        positions = range(2, len(args) + 1)
+    elif name in ("TOPK", "TOPKDISTINCT"):
+        positions = range(len(args), len(args) + 1)
+    else:
+        return
+    for position in positions:
+        node = args[position - 1]
+        inner = node.this if isinstance(node, exp.Neg) else node
+        if not isinstance(inner, (exp.Literal, exp.Boolean, exp.Null)):
+            raise KsqlStatementError(
+                f"Parameter {position} passed to function {name} must be a literal constant, "
+                f"but was expression: '{node.sql(dialect='ksql').upper()}'"
+            )
 
 
 def is_aggregate(node: exp.Expression) -> bool:

@@ -182,3 +182,14 @@ def test_describe_function_gives_signatures_and_ksqldb_descriptions(
     entity = runtime.run("DESCRIBE FUNCTION histogram;")
     assert entity is not None
     assert (entity["type"], entity["author"]) == ("AGGREGATE", "Confluent")
+
+
+def test_constant_parameters_of_aggregates_must_be_literals(runtime: SmallRuntime) -> None:
+    with pytest.raises(
+        KsqlStatementError,
+        match="Parameter 2 passed to function EARLIEST_BY_OFFSET must be a literal constant, "
+        "but was expression: 'W'",
+    ):
+        runtime.run("CREATE TABLE T AS SELECT ID, EARLIEST_BY_OFFSET(V, W) R FROM S GROUP BY ID;")
+    with pytest.raises(KsqlStatementError, match="Parameter 2 passed to function TOPK"):
+        runtime.run("CREATE TABLE T AS SELECT ID, TOPK(V, W) R FROM S GROUP BY ID;")
