@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ksqlpy.local.engine import functions
+from ksqlpy.local.engine.convert import cast_value
 from ksqlpy.local.engine.errors import KsqlStatementError
 from ksqlpy.local.engine.types import (
     BIGINT,
@@ -24,6 +25,7 @@ from ksqlpy.local.engine.types import (
     DecimalType,
     MapType,
     SqlType,
+    StructType,
 )
 
 
@@ -276,3 +278,12 @@ def test_bytes_conversions() -> None:
         call("BIGINT_FROM_BYTES", b"ab")
     with pytest.raises(ValueError, match="Unknown byte order 'MIDDLE'"):
         call("INT_FROM_BYTES", b"abcd", "MIDDLE")
+
+
+def test_casts_of_collections_convert_each_element_and_print_as_java() -> None:
+    struct = StructType("STRUCT", (("F0", INTEGER), ("f1", INTEGER), ("G", STRING)))
+    assert cast_value({"F0": 1, "f1": 3, "G": None}, struct, STRING) == "Struct{F0=1,f1=3}"
+    assert cast_value({"this": 1.5}, MapType("MAP", STRING, DOUBLE), STRING) == "{this=1.5}"
+    assert cast_value([1, None], ArrayType("ARRAY", INTEGER), STRING) == "[1, null]"
+    wide = ArrayType("ARRAY", BIGINT)
+    assert cast_value([1, 2**31], wide, ArrayType("ARRAY", INTEGER)) == [1, -(2**31)]
