@@ -49,6 +49,9 @@ def _filter(collection: Any, fn: Callable[..., Any]) -> Any:
 
 
 def _reduce(collection: Any, state: Any, fn: Callable[..., Any]) -> Any:
+    # As ksqlDB: no initial state gives NULL; no collection gives the initial state.
+    if state is None:
+        return None
     if collection is None:
         return state
     if isinstance(collection, dict):
@@ -147,6 +150,7 @@ register(
     "LAMBDA",
     "Folds a collection with a lambda.",
     3,
+    strict=False,
     lambdas=True,
 )
 

@@ -167,3 +167,12 @@ def test_url_functions_read_urls_as_java_net_uri(
 def test_an_invalid_url_fails_the_call_with_a_message() -> None:
     with pytest.raises(ValueError, match="URL input has invalid syntax: http://a b"):
         call("URL_EXTRACT_HOST", "http://a b")
+
+
+def test_reduce_of_no_collection_is_its_initial_state() -> None:
+    def add(state: int, item: int) -> int:
+        return state + item
+
+    assert call("REDUCE", None, 5, add) == 5
+    assert call("REDUCE", [1, 2], None, add) is None
+    assert call("REDUCE", [1, 2], 0, add) == 3
