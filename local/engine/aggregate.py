@@ -199,6 +199,11 @@ class Aggregator:
         name = str(call.this).upper()
         spec = AGGREGATES[name]
         args = list(call.expressions)
+        nested = next((c for a in args for c in a.find_all(exp.Anonymous) if is_aggregate(c)), None)
+        if nested is not None:
+            raise KsqlStatementError(
+                f"Aggregate functions can not be nested: {name}({str(nested.this).upper()}())"
+            )
         check_literal_arguments(name, args)
         star = (
             not args

@@ -193,3 +193,8 @@ def test_constant_parameters_of_aggregates_must_be_literals(runtime: SmallRuntim
         runtime.run("CREATE TABLE T AS SELECT ID, EARLIEST_BY_OFFSET(V, W) R FROM S GROUP BY ID;")
     with pytest.raises(KsqlStatementError, match="Parameter 2 passed to function TOPK"):
         runtime.run("CREATE TABLE T AS SELECT ID, TOPK(V, W) R FROM S GROUP BY ID;")
+
+
+def test_aggregates_cannot_be_nested(runtime: SmallRuntime) -> None:
+    with pytest.raises(KsqlStatementError, match=r"can not be nested: SUM\(COUNT\(\)\)"):
+        runtime.run("CREATE TABLE T AS SELECT ID, SUM(COUNT(V)) R FROM S GROUP BY ID;")
