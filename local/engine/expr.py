@@ -437,16 +437,8 @@ class Compiler:
         compiled = [(units and functions.interval_unit(a)) or self.compile(a) for a in args]
         function, passed = functions.resolve_passed(name, [t for _, t in compiled])
         kind = function.returns(passed)
-        call = function.call
         fns = [functions.cast_argument(f, t, p) for (f, t), p in zip(compiled, passed, strict=True)]
-
-        def run(row: Sequence[Any]) -> Any:
-            try:
-                return call(*[f(row) for f in fns])
-            except (ValueError, TypeError, ArithmeticError, IndexError, KeyError):
-                return None
-
-        return run, kind
+        return functions.bind(function, fns), kind
 
     def lambda_call(
         self, function: functions.Function, args: list[exp.Expression]

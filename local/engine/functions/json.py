@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import math
 from decimal import Decimal
@@ -36,6 +37,8 @@ def parse(text: str) -> Any:
 
 def write(node: Any) -> str:
     """A JSON value as compact text, with exact decimals written plainly."""
+    if type(node) is int:
+        return str(node)
     if isinstance(node, dict):
         return (
             "{"
@@ -55,14 +58,15 @@ def _text(node: Any) -> str:
     return node if isinstance(node, str) else write(node)
 
 
-def _path(path: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _path(path: str) -> tuple[str, ...]:
     """The tokens of a JSONPath like ``$.a['b'][0]``."""
     tokens = []
     for raw in path.lstrip("$").replace("[", ".").replace("]", "").split("."):
         token = raw.strip("'\"")
         if token:
             tokens.append(token)
-    return tokens
+    return tuple(tokens)
 
 
 def _extract(text: str, path: str) -> str | None:

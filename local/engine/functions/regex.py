@@ -87,6 +87,7 @@ def java_regex(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"Invalid regular expression pattern: {pattern}") from exc
 
 
+@functools.lru_cache(maxsize=256)
 def java_replacement(text: str) -> str:
     """A Java replacement string (``$1``, ``${name}``, ``\\$``) as a Python ``re`` template."""
     out, i = [], 0

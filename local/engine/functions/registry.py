@@ -72,6 +72,7 @@ class Function:
     lambdas: bool = False
     signatures: tuple[Signature, ...] = field(default=())
     kind: str = "SCALAR"  # or TABLE: a table function, flattened by the query's projection
+    raw: Callable[..., Any] | None = None  # a NULL-in-NULL-out function's unwrapped body
 
     @property
     def takes_units(self) -> bool:
@@ -246,11 +247,70 @@ def _strict(fn: Callable[..., Any]) -> Callable[..., Any]:
     """NULL in, NULL out."""
 
     def run(*args: Any) -> Any:
-        if any(a is None for a in args):
+        if None in args:
             return None
         return fn(*args)
 
     return run
+
+
+Row = Sequence[Any]
+# A failing call gives NULL, as ksqlDB logs a UDF's exception and carries on with null.
+_CALL_ERRORS = (ValueError, TypeError, ArithmeticError, IndexError, KeyError)
+
+
+def bind(function: Function, fns: Sequence[Callable[[Row], Any]]) -> Callable[[Row], Any]:
+    """A call of a function over compiled arguments, specialised by arity with the NULL check
+    inline (the hot path of every projection)."""
+    raw = function.raw
+    if raw is None or not 1 <= len(fns) <= 3:
+        call = function.call
+
+        def many(row: Row) -> Any:
+            try:
+                return call(*[f(row) for f in fns])
+            except _CALL_ERRORS:
+                return None
+
+        return many
+    if len(fns) == 1:
+        (a,) = fns
+
+        def one(row: Row) -> Any:
+            x = a(row)
+            if x is None:
+                return None
+            try:
+                return raw(x)
+            except _CALL_ERRORS:
+                return None
+
+        return one
+    if len(fns) == 2:
+        a, b = fns
+
+        def two(row: Row) -> Any:
+            x, y = a(row), b(row)
+            if x is None or y is None:
+                return None
+            try:
+                return raw(x, y)
+            except _CALL_ERRORS:
+                return None
+
+        return two
+    a, b, c = fns
+
+    def three(row: Row) -> Any:
+        x, y, z = a(row), b(row), c(row)
+        if x is None or y is None or z is None:
+            return None
+        try:
+            return raw(x, y, z)
+        except _CALL_ERRORS:
+            return None
+
+    return three
 
 
 def register(
@@ -279,6 +339,7 @@ def register(
         lambdas,
         tuple(_signature(s) for s in signatures),
         kind,
+        call if strict else None,
     )
 
 
