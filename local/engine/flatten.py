@@ -18,6 +18,7 @@ from sqlglot import exp
 from . import functions
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, canonical, compile_expr
+from .operators import expression_text
 
 
 def table_calls(node: exp.Expression) -> list[exp.Anonymous]:
@@ -54,12 +55,30 @@ class Flattener:
         self.scope = Scope(slots, scope.custom_types, scope.lambda_names)
 
     @classmethod
-    def of(cls, items: Sequence[exp.Expression], scope: Scope, grouped: bool) -> Flattener | None:
-        """The operator of a projection, or None when it calls no table function."""
+    def of(
+        cls, items: Sequence[exp.Expression], scope: Scope, grouped: bool, table_source: bool
+    ) -> Flattener | None:
+        """The operator of a projection, or None when it calls no table function; ksqlDB's
+        refusals (its Analyzer and QueryAnalyzer) first."""
         if not any(table_calls(i) for i in items):
             return None
+        for item in items:
+            for call in table_calls(item):
+                inner = next((c for a in call.expressions for c in table_calls(a)), None)
+                if inner is not None:
+                    raise KsqlStatementError(
+                        "Table functions cannot be nested: "
+                        f"{str(call.this).upper()}({str(inner.this).upper()}())"
+                    )
+                case = call.find_ancestor(exp.Case)
+                if case is not None:
+                    raise KsqlStatementError(
+                        f"Table functions cannot be used in CASE: {expression_text(case)}"
+                    )
         if grouped:
             raise KsqlStatementError("Table functions cannot be used with aggregations.")
+        if table_source:
+            raise KsqlStatementError("Table source is not supported with table functions")
         return cls(items, scope)
 
     def rewrite(self, node: exp.Expression) -> exp.Expression:
@@ -82,4 +101,7 @@ class Flattener:
             except (ValueError, TypeError, ArithmeticError):
                 lists.append([])  # a failing call gives no element, as a NULL one would
         count = max((len(v) for v in lists), default=0)
-        return [[*row, *(v[i] if i < len(v) else None for v in lists)] for i in range(count)]
+        # The elements go right after the scope's own slots, whatever else the row carries.
+        width = len(self.base.slots)
+        base = [*row[:width], *[None] * (width - len(row))]
+        return [[*base, *(v[i] if i < len(v) else None for v in lists)] for i in range(count)]

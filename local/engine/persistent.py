@@ -120,6 +120,7 @@ class QueryPipeline:
             select.expressions,
             self.repartition.scope if self.repartition is not None else self.scope,
             self.aggregator is not None,
+            self.is_table,
         )
         self.outputs = self._outputs(select)
         self.window = self.aggregator.window if self.aggregator else None

@@ -10,6 +10,9 @@ import pytest
 from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.planner import plan_select
+from ksqlpy.sql import parse_one
+from ksqlpy.sql.nodes import KsqlSelect
 
 
 @pytest.fixture
@@ -149,6 +152,29 @@ def test_table_functions_are_refused_with_aggregates_and_outside_the_select_list
         runtime.run("CREATE TABLE O AS SELECT ID, EXPLODE(L), COUNT(*) FROM S GROUP BY ID;")
     with pytest.raises(KsqlStatementError, match="Table function EXPLODE can only be used"):
         runtime.run("CREATE STREAM O AS SELECT ID FROM S WHERE EXPLODE(L) = 1;")
+
+
+def test_table_function_refusals_follow_ksqldb(runtime: SmallRuntime) -> None:
+    with pytest.raises(KsqlStatementError, match=r"cannot be nested: EXPLODE\(EXPLODE\(\)\)"):
+        runtime.run("CREATE STREAM O AS SELECT ID, EXPLODE(EXPLODE(ARRAY[L])) FROM S;")
+    with pytest.raises(KsqlStatementError, match="Table functions cannot be used in CASE"):
+        runtime.run("CREATE STREAM O AS SELECT ID, CASE WHEN V > 1 THEN EXPLODE(L) END FROM S;")
+    runtime.run(
+        "CREATE TABLE TT (ID STRING PRIMARY KEY, L ARRAY<INT>) "
+        "WITH (KAFKA_TOPIC='tt', VALUE_FORMAT='JSON');"
+    )
+    with pytest.raises(KsqlStatementError, match="Table source is not supported with table"):
+        runtime.run("CREATE TABLE O AS SELECT ID, EXPLODE(L) E FROM TT;")
+
+
+def test_a_push_query_flattens_table_functions_too(runtime: SmallRuntime) -> None:
+    node = parse_one("SELECT ID, EXPLODE(L) AS E, V FROM S EMIT CHANGES;")
+    assert isinstance(node, KsqlSelect)
+    plan = plan_select(runtime.metastore, node, "q")
+    assert plan.projection.names == ["ID", "E", "V"]
+    row = ["k", 5, None, None, [1, 2], None]
+    assert plan.projection.apply_all(row) == [["k", 1, 5], ["k", 2, 5]]
+    assert plan.projection.apply_all(["k", 5, None, None, [], None]) == []
 
 
 # -- the catalogue ------------------------------------------------------------------------------
