@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
-import io
 import json
 import struct
 from collections.abc import Callable, Sequence
@@ -352,6 +351,25 @@ def _delimited_text(value: Any, kind: SqlType) -> str:
     return str(value)
 
 
+def _csv_field(text: str | None, first: bool, delimiter: str) -> str:
+    """A field as ksqlDB's CSV printer (commons-csv 1.4, minimal quoting) writes it: quoted
+    when the record starts with a non-alphanumeric, when it starts with a character up to '#',
+    holds a quote, delimiter or line break, or ends in a space or control character; NULL is
+    an empty field, an empty string first in the record is ``""``."""
+    if text is None:
+        return ""
+    if not text:
+        return '""' if first else ""
+    head = text[0]
+    quote = (
+        (first and not (head.isascii() and head.isalnum()))
+        or head <= "#"
+        or any(c in text for c in ("\n", "\r", '"', delimiter))
+        or text[-1] <= " "
+    )
+    return '"' + text.replace('"', '""') + '"' if quote else text
+
+
 class DelimitedSerde(Serde):
     """``DELIMITED``: one CSV line of the columns, in order; empty fields are null."""
 
@@ -370,12 +388,11 @@ class DelimitedSerde(Serde):
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         if not self.columns or all(v is None for v in values):
             return None
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="")
-        writer.writerow(
-            [_delimited_text(v, c.type) for c, v in zip(self.columns, values, strict=True)]
-        )
-        return out.getvalue().encode("utf-8")
+        fields = [
+            _csv_field(None if v is None else _delimited_text(v, c.type), i == 0, self.delimiter)
+            for i, (c, v) in enumerate(zip(self.columns, values, strict=True))
+        ]
+        return self.delimiter.join(fields).encode("utf-8")
 
     def deserialize(self, data: bytes | None) -> list[Any]:
         if not self.columns:

@@ -133,6 +133,13 @@ def test_date_and_time_functions() -> None:
 
 def test_bytes_functions() -> None:
     assert call("TO_BYTES", "414243", "hex") == b"ABC"
+    assert call("TO_BYTES", "1aB2", "hex") == b"\x1a\xb2"  # any case, as DatatypeConverter
+    assert call("FROM_BYTES", b"x" * 60, "base64") == "eHh4" * 20  # no MIME line breaks
+    assert call("TO_BYTES", "QUJD", "base64") == b"ABC"
+    with pytest.raises(ValueError, match="even-length"):
+        call("TO_BYTES", "ABC", "hex")
+    with pytest.raises(ValueError, match="Unknown encoding type 'klingon'"):
+        call("FROM_BYTES", b"x", "klingon")
     assert call("FROM_BYTES", b"ABC", "base64") == "QUJD"
     assert call("FROM_BYTES", b"ABC", "hex") == "414243"
 
