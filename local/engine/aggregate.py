@@ -20,6 +20,7 @@ from . import functions
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
+from .functions.registry import cast_argument, check_call
 from .types import BIGINT, SqlType
 from .udafs import (
     AGGREGATES,
@@ -218,6 +219,9 @@ class Aggregator:
             fn, kind = compile_expr(arg, scope)
             fns.append(fn)
             types.append(kind)
+        passed = check_call(name, spec.signatures, types)
+        fns = [cast_argument(f, t, p) for f, t, p in zip(fns, types, passed, strict=True)]
+        types = passed
         self.calls.append(call)
         self.call_texts.append(canonical(call, scope))
         self.call_args.append(fns)

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from .convert import hashable
 from .errors import KsqlStatementError
+from .functions.registry import Signature, parse_signatures
 from .types import BIGINT, DOUBLE, STRING, ArrayType, MapType, SqlType, StructType
 
 
@@ -367,6 +368,7 @@ class AggregateFunction:
     make: Callable[[bool], Accumulator]
     returns: Callable[[Sequence[SqlType]], SqlType]
     description: str = ""
+    signatures: tuple[Signature, ...] = ()  # ksqlDB's UdafFactory overloads; none: any types
 
 
 def _first(types: Sequence[SqlType]) -> SqlType:
@@ -462,6 +464,32 @@ AGGREGATES: dict[str, AggregateFunction] = {
     "SUM_LIST": AggregateFunction(lambda star: _SumList(), _sum_list_type, _D_SUM_LIST),
     "ATTR": AggregateFunction(lambda star: _Attr(), _first, _D_ATTR),
 }
+
+_NUMBERS = ("INT", "BIGINT", "DOUBLE")
+_COMPARABLE = ("INT", "BIGINT", "DOUBLE", "DECIMAL", "DATE", "TIME", "TIMESTAMP", "STRING", "BYTES")
+_SIGNATURES = {
+    "SUM": [*_NUMBERS, "DECIMAL"],
+    "AVG": list(_NUMBERS),
+    "MIN": list(_COMPARABLE),
+    "MAX": list(_COMPARABLE),
+    "LATEST_BY_OFFSET": ["T", "T, BOOLEAN", "T, INT", "T, INT, BOOLEAN"],
+    "EARLIEST_BY_OFFSET": ["T", "T, BOOLEAN", "T, INT", "T, INT, BOOLEAN"],
+    "COLLECT_LIST": ["T"],
+    "COLLECT_SET": ["T"],
+    "COUNT_DISTINCT": ["T"],
+    "ATTR": ["T"],
+    "TOPKDISTINCT": [f"{t}, INT" for t in _COMPARABLE],
+    "CORRELATION": [f"{t}, {t}" for t in _NUMBERS],
+    "STDDEV_SAMP": list(_NUMBERS),
+    "STDDEV_SAMPLE": list(_NUMBERS),
+    "HISTOGRAM": ["STRING"],
+    "SUM_LIST": [f"ARRAY<{t}>" for t in _NUMBERS],
+}
+for _name, _texts in _SIGNATURES.items():
+    _spec = AGGREGATES[_name]
+    AGGREGATES[_name] = AggregateFunction(
+        _spec.make, _spec.returns, _spec.description, parse_signatures(_texts)
+    )
 
 
 # The aggregates whose running state is a STRUCT, ARRAY or MAP (ksqlDB's aggregate schemas): a

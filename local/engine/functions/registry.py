@@ -80,34 +80,44 @@ class Function:
         return any("INTERVALUNIT" in s.params for s in self.signatures)
 
     def check(self, types: Sequence[SqlType]) -> list[SqlType]:
-        """The types the arguments are passed as (after ksqlDB's implicit casts) for the overload
-        ksqlDB's UdfIndex picks: exact matches first, then with casts; the best by its order
-        (fixed arity over variadic, more parameters, fewer generics); ksqlDB's errors when no
-        overload or several equally good ones fit."""
-        if not self.signatures:
-            return list(types)
-        for casts in (False, True):
-            fits = [s for s in self.signatures if _matches(s, types, casts)]
-            if not fits:
-                continue
-            fits.sort(key=_rank, reverse=True)
-            if len(fits) > 1 and _rank(fits[0]) == _rank(fits[1]):
-                raise KsqlStatementError(
-                    f"Function '{self.name.lower()}' cannot be resolved due to ambiguous method "
-                    f"parameters {_shown(types)}.\nUse CAST() to explicitly cast your parameters "
-                    "to one of the supported function calls.\nValid function calls are:\n"
-                    f"{self._alternatives()}\n"
-                    "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
-                )
-            return _passed_as(fits[0], types)
-        raise KsqlStatementError(
-            f"Function '{self.name.lower()}' does not accept parameters {_shown(types)}.\n"
-            f"Valid alternatives are:\n{self._alternatives()}\n"
-            "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
-        )
+        """The types the arguments are passed as, for the overload ksqlDB would pick."""
+        return check_call(self.name, self.signatures, types)
 
-    def _alternatives(self) -> str:
-        return "\n".join(sorted(s.text(self.name.lower()) for s in self.signatures))
+
+def parse_signatures(texts: Sequence[str]) -> tuple[Signature, ...]:
+    """Signatures from their text (``"ARRAY<T> list, INT n"``, ``"STRING..."``)."""
+    return tuple(_signature(t) for t in texts)
+
+
+def check_call(
+    name: str, signatures: Sequence[Signature], types: Sequence[SqlType]
+) -> list[SqlType]:
+    """The types the arguments are passed as (after ksqlDB's implicit casts) for the overload
+    ksqlDB's UdfIndex picks: exact matches first, then with casts; the best by its order
+    (fixed arity over variadic, more parameters, fewer generics); ksqlDB's errors when no
+    overload or several equally good ones fit. No signatures: anything goes."""
+    if not signatures:
+        return list(types)
+    alternatives = "\n".join(sorted(s.text(name.lower()) for s in signatures))
+    for casts in (False, True):
+        fits = [s for s in signatures if _matches(s, types, casts)]
+        if not fits:
+            continue
+        fits.sort(key=_rank, reverse=True)
+        if len(fits) > 1 and _rank(fits[0]) == _rank(fits[1]):
+            raise KsqlStatementError(
+                f"Function '{name.lower()}' cannot be resolved due to ambiguous method "
+                f"parameters {_shown(types)}.\nUse CAST() to explicitly cast your parameters "
+                "to one of the supported function calls.\nValid function calls are:\n"
+                f"{alternatives}\n"
+                "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
+            )
+        return _passed_as(fits[0], types)
+    raise KsqlStatementError(
+        f"Function '{name.lower()}' does not accept parameters {_shown(types)}.\n"
+        f"Valid alternatives are:\n{alternatives}\n"
+        "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
+    )
 
 
 def _shown(types: Sequence[SqlType]) -> str:
@@ -337,7 +347,7 @@ def register(
         min_args,
         max_args if max_args is not None else min_args,
         lambdas,
-        tuple(_signature(s) for s in signatures),
+        parse_signatures(signatures),
         kind,
         call if strict else None,
     )

@@ -224,3 +224,15 @@ def test_constant_parameters_of_aggregates_must_be_literals(runtime: SmallRuntim
 def test_aggregates_cannot_be_nested(runtime: SmallRuntime) -> None:
     with pytest.raises(KsqlStatementError, match=r"can not be nested: SUM\(COUNT\(\)\)"):
         runtime.run("CREATE TABLE T AS SELECT ID, SUM(COUNT(V)) R FROM S GROUP BY ID;")
+
+
+def test_aggregate_calls_are_resolved_against_ksqldb_overloads(runtime: SmallRuntime) -> None:
+    with pytest.raises(
+        KsqlStatementError, match=r"Function 'sum' does not accept parameters \(STRING\)"
+    ):
+        runtime.run("CREATE TABLE T AS SELECT ID, SUM(NAME) R FROM S GROUP BY ID;")
+    with pytest.raises(KsqlStatementError, match="Function 'histogram' does not accept"):
+        runtime.run("CREATE TABLE T AS SELECT ID, HISTOGRAM(V) R FROM S GROUP BY ID;")
+    # an INT argument is widened to the DOUBLE overload, as an implicit cast
+    runtime.run("CREATE TABLE T AS SELECT ID, AVG(V) A, CORRELATION(V, W) C FROM S GROUP BY ID;")
+    assert runtime.schema("T") == "ID STRING KEY, A DOUBLE, C DOUBLE"
