@@ -4,11 +4,12 @@ descriptions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import functions
 from .errors import KsqlStatementError
-from .functions.registry import Function, Signature
+from .functions.registry import Signature
 from .udafs import AGGREGATES
 
 AUTHOR = "Confluent"  # ksqlDB's KsqlConstants.CONFLUENT_AUTHOR: these are its built-ins
@@ -40,24 +41,15 @@ def _argument(signature: Signature, index: int) -> dict[str, Any]:
     }
 
 
-def _overloads(function: Function) -> list[dict[str, Any]]:
-    if not function.signatures:
-        return [
-            {
-                "arguments": [],
-                "returnType": "",
-                "description": function.description,
-                "argumentTypes": [],
-            }
-        ]
+def _overloads(description: str, signatures: Sequence[Signature]) -> list[dict[str, Any]]:
     return [
         {
             "arguments": [_argument(s, i) for i in range(len(s.params))],
             "returnType": "",
-            "description": function.description,
+            "description": description,
             "argumentTypes": list(s.params),
         }
-        for s in function.signatures
+        for s in signatures
     ]
 
 
@@ -66,11 +58,13 @@ def describe(name: str) -> dict[str, Any]:
     upper = name.upper()
     aggregate = AGGREGATES.get(upper)
     if aggregate is not None:
-        return _description(upper, aggregate.description, [], "AGGREGATE")
+        overloads = _overloads(aggregate.description, aggregate.signatures)
+        return _description(upper, aggregate.description, overloads, "AGGREGATE")
     function = functions.REGISTRY.get(upper)
     if function is None:
         raise KsqlStatementError(f"Can't find any functions with the name '{upper}'")
-    return _description(upper, function.description, _overloads(function), function.kind)
+    overloads = _overloads(function.description, function.signatures)
+    return _description(upper, function.description, overloads, function.kind)
 
 
 def _description(

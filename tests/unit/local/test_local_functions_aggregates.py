@@ -236,3 +236,13 @@ def test_aggregate_calls_are_resolved_against_ksqldb_overloads(runtime: SmallRun
     # an INT argument is widened to the DOUBLE overload, as an implicit cast
     runtime.run("CREATE TABLE T AS SELECT ID, AVG(V) A, CORRELATION(V, W) C FROM S GROUP BY ID;")
     assert runtime.schema("T") == "ID STRING KEY, A DOUBLE, C DOUBLE"
+
+
+def test_describe_function_lists_an_aggregate_s_overloads(runtime: SmallRuntime) -> None:
+    entity = runtime.run("DESCRIBE FUNCTION correlation;")
+    assert entity is not None
+    assert [f["argumentTypes"] for f in entity["functions"]] == [
+        ["INT", "INT"],
+        ["BIGINT", "BIGINT"],
+        ["DOUBLE", "DOUBLE"],
+    ]
