@@ -15,6 +15,7 @@ from ..types import BIGINT, INTEGER, STRING, ArrayType, MapType, SqlType, Struct
 from .registry import element, first, fixed, register
 
 ARRAY = "ARRAY"
+MAX_ELEMENTS = 10_000_000  # the most values or characters one call may build
 
 
 def _distinct(items: Sequence[Any]) -> list[Any]:
@@ -117,7 +118,11 @@ def _series(start: int, end: int, step: int | None = None) -> list[int]:
         raise ValueError("GENERATE_SERIES step cannot be zero")
     if (end - start > 0 > step) or (end - start < 0 < step):
         raise ValueError("GENERATE_SERIES step has wrong sign")
-    return list(range(start, end + (1 if step > 0 else -1), step))
+    series = range(start, end + (1 if step > 0 else -1), step)
+    if len(series) > MAX_ELEMENTS:
+        # ksqlDB would exhaust the heap; the embedded server refuses before it does.
+        raise ValueError(f"GENERATE_SERIES would give {len(series)} values, over {MAX_ELEMENTS}")
+    return list(series)
 
 
 def _series_type(args: Sequence[SqlType]) -> SqlType:

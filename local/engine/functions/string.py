@@ -16,6 +16,7 @@ from ..types import (
     ArrayType,
     MapType,
 )
+from .array import MAX_ELEMENTS
 from .registry import first, fixed, register
 
 STRINGS = "STRING"
@@ -34,6 +35,10 @@ def _pad(left: bool) -> Callable[[Any, int, Any], Any]:
     def run(text: Any, length: int, padding: Any) -> Any:
         if length < 0 or not padding:
             return None
+        if length > MAX_ELEMENTS:
+            raise ValueError(
+                f"{'L' if left else 'R'}PAD target length {length} is over {MAX_ELEMENTS}"
+            )
         if len(text) >= length:
             return text[:length]
         fill = (padding * (length // max(len(padding), 1) + 1))[: length - len(text)]

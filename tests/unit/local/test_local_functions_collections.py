@@ -176,3 +176,10 @@ def test_reduce_of_no_collection_is_its_initial_state() -> None:
     assert call("REDUCE", None, 5, add) == 5
     assert call("REDUCE", [1, 2], None, add) is None
     assert call("REDUCE", [1, 2], 0, add) == 3
+
+
+def test_calls_that_would_build_huge_values_are_refused() -> None:
+    with pytest.raises(ValueError, match="GENERATE_SERIES would give"):
+        call("GENERATE_SERIES", 0, 2**40)
+    with pytest.raises(ValueError, match="LPAD target length"):
+        call("LPAD", "a", 2**31 - 1, "x")
