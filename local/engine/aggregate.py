@@ -20,8 +20,17 @@ from . import functions
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
+from .functions.registry import cast_argument, check_call
 from .types import BIGINT, SqlType
-from .udafs import AGGREGATES, TABLE_AGGREGATES, Accumulator, AggregateFunction, is_aggregate
+from .udafs import (
+    AGGREGATES,
+    COMPLEX_STATE,
+    TABLE_AGGREGATES,
+    Accumulator,
+    AggregateFunction,
+    check_literal_arguments,
+    is_aggregate,
+)
 
 # -- windows --------------------------------------------------------------------------------------
 
@@ -191,6 +200,12 @@ class Aggregator:
         name = str(call.this).upper()
         spec = AGGREGATES[name]
         args = list(call.expressions)
+        nested = next((c for a in args for c in a.find_all(exp.Anonymous) if is_aggregate(c)), None)
+        if nested is not None:
+            raise KsqlStatementError(
+                f"Aggregate functions can not be nested: {name}({str(nested.this).upper()}())"
+            )
+        check_literal_arguments(name, args)
         star = (
             not args
             or isinstance(args[0], exp.Star)
@@ -204,6 +219,9 @@ class Aggregator:
             fn, kind = compile_expr(arg, scope)
             fns.append(fn)
             types.append(kind)
+        passed = check_call(name, spec.signatures, types)
+        fns = [cast_argument(f, t, p) for f, t, p in zip(fns, types, passed, strict=True)]
+        types = passed
         self.calls.append(call)
         self.call_texts.append(canonical(call, scope))
         self.call_args.append(fns)
@@ -330,8 +348,11 @@ class Aggregator:
             return []  # the session it would join or open has closed: a late record
         changes = [Change(key, (s.start, s.end), None, s.rowtime) for s in touching if s.shown]
         merged = _Group(self._fresh(), start=rowtime, end=rowtime, rowtime=rowtime, key=key)
-        contributions = [r for s in touching for r in s.rows] + [(rowtime, args)]
-        for stamp, values in sorted(contributions, key=lambda r: r[0]):
+        # As Kafka Streams merges sessions: the existing ones in time order, then the new
+        # record (so LATEST_BY_OFFSET's latest is the record that arrived last).
+        ordered = sorted(touching, key=lambda s: s.start)
+        contributions = [r for s in ordered for r in s.rows] + [(rowtime, args)]
+        for stamp, values in contributions:
             for accumulator, value in zip(merged.accumulators, values, strict=True):
                 accumulator.add(value)
             merged.start = min(merged.start, stamp)
@@ -392,6 +413,16 @@ class Aggregator:
                         changes.append(change)
         self.last_emit_close = close
         return sorted(changes, key=lambda c: (c.window or (0, 0), c.rowtime))
+
+    def check_state_format(self, value_format: str) -> None:
+        """ksqlDB's refusal of aggregates whose state the source's value format cannot hold."""
+        if value_format.upper() == "DELIMITED" and any(
+            str(c.this).upper() in COMPLEX_STATE for c in self.calls
+        ):
+            raise KsqlStatementError(
+                "One of the functions used in the statement has an intermediate type that the "
+                "value format can not handle. Please remove the function or change the format."
+            )
 
     def check_table_source(self) -> None:
         """ksqlDB's refusals of aggregations over a table."""

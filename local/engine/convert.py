@@ -359,6 +359,12 @@ def format_double(value: float) -> float | str:
 
 def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
     """CAST between SQL types, as ksqlDB converts."""
+    if isinstance(source, ArrayType) and isinstance(target, ArrayType):
+        return [_cast_item(v, source.element, target.element) for v in value]
+    if isinstance(source, MapType) and isinstance(target, MapType):
+        return {k: _cast_item(v, source.value, target.value) for k, v in value.items()}
+    if isinstance(source, StructType) and isinstance(target, StructType):
+        return {n: _cast_item(value.get(n), source.field(n) or t, t) for n, t in target.fields}
     if target.base == "STRING":
         if source.base == "BOOLEAN":
             return "true" if value else "false"
@@ -370,7 +376,9 @@ def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
             if source.base == "TIMESTAMP":
                 return format_timestamp(value)
             return format_time(value) if source.base == "TIME" else value.isoformat()
-        return str(value)
+        return java_text(value, source)
+    if target.base == "INTEGER" and source.base == "BIGINT" and isinstance(value, int):
+        return java_wrap(value, 32)  # Java's (int) narrowing keeps the low 32 bits
     if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
         return _java_narrow(value, 32 if target.base == "INTEGER" else 64)
     if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
@@ -378,6 +386,33 @@ def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
     ):
         return coerce(value.strip(), target, lenient=True)
     return coerce(value, target, lenient=True)
+
+
+def _cast_item(value: Any, source: SqlType, target: SqlType) -> Any:
+    return None if value is None else cast_value(value, source, target)
+
+
+def java_text(value: Any, kind: SqlType) -> str:
+    """A value as Java's toString writes it: lists ``[1, 2]``, maps ``{k=v}``, Connect structs
+    ``Struct{A=1,B=x}`` (NULL fields left out), doubles as Double.toString."""
+    if value is None:
+        return "null"
+    if isinstance(kind, StructType):
+        shown = [
+            f"{n}={java_text(value.get(n), t)}" for n, t in kind.fields if value.get(n) is not None
+        ]
+        return "Struct{" + ",".join(shown) + "}"
+    if isinstance(kind, MapType):
+        return "{" + ", ".join(f"{k}={java_text(v, kind.value)}" for k, v in value.items()) + "}"
+    if isinstance(kind, ArrayType):
+        return "[" + ", ".join(java_text(v, kind.element) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return java_double_text(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
 
 
 def _java_narrow(value: float | Decimal, bits: int) -> int:

@@ -424,22 +424,21 @@ class Compiler:
 
     def function(self, node: exp.Anonymous) -> tuple[Fn, SqlType]:
         name = str(node.this).upper()
-        args = node.expressions
+        # f(*) calls f with no arguments, as ksqlDB reads it (COUNT(*) is an aggregate's own).
+        args = [a for a in node.expressions if not isinstance(a, exp.Star)]
         function = functions.lookup(name, len(args))
+        if function.kind == "TABLE":
+            raise KsqlStatementError(
+                f"Table function {name} can only be used in the SELECT list of a query."
+            )
         if function.lambdas:
             return self.lambda_call(function, args)
-        compiled = [self.compile(a) for a in args]
-        call = function.call
-        fns = [f for f, _ in compiled]
-        kind = function.returns([t for _, t in compiled])
-
-        def run(row: Sequence[Any]) -> Any:
-            try:
-                return call(*[f(row) for f in fns])
-            except (ValueError, TypeError, ArithmeticError, IndexError, KeyError):
-                return None
-
-        return run, kind
+        units = function.takes_units
+        compiled = [(units and functions.interval_unit(a)) or self.compile(a) for a in args]
+        function, passed = functions.resolve_passed(name, [t for _, t in compiled])
+        kind = function.returns(passed)
+        fns = [functions.cast_argument(f, t, p) for (f, t), p in zip(compiled, passed, strict=True)]
+        return functions.bind(function, fns), kind
 
     def lambda_call(
         self, function: functions.Function, args: list[exp.Expression]

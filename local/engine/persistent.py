@@ -22,6 +22,7 @@ from .aggregate import Aggregator, Change
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, compile_expr
+from .flatten import Flattener
 from .metastore import Column, Source
 from .repartition import Repartition, joined, qualified_text
 from .rows import (
@@ -107,6 +108,8 @@ class QueryPipeline:
         self.qualifier = scope_alias or source.name
         self.is_table = source.kind == "TABLE"
         self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
+        if self.aggregator is not None:
+            self.aggregator.check_state_format(source.value_format)
         if self.aggregator is not None and self.is_table:
             self.aggregator.check_table_source()
         partition = select.args.get("partition_by")
@@ -114,6 +117,12 @@ class QueryPipeline:
         if partition is not None and self.aggregator is None:
             self.repartition = Repartition(_partition_nodes(partition), source, self.scope)
         self.has_star = any(_is_star(item) for item in select.expressions)
+        self.flattener = Flattener.of(
+            select.expressions,
+            self.repartition.scope if self.repartition is not None else self.scope,
+            self.aggregator is not None,
+            self.is_table,
+        )
         self.outputs = self._outputs(select)
         self.window = self.aggregator.window if self.aggregator else None
 
@@ -121,6 +130,8 @@ class QueryPipeline:
         outputs: list[Output] = []
         synthetic = 0
         scope = self.repartition.scope if self.repartition is not None else self.scope
+        if self.flattener is not None:
+            scope = self.flattener.scope
         for item in select.expressions:
             if _is_star(item):
                 if self.aggregator is not None:
@@ -129,6 +140,8 @@ class QueryPipeline:
                 continue
             name = _name_of(item, synthetic)
             node = item.this if isinstance(item, exp.Alias) else item
+            if self.flattener is not None:
+                node = self.flattener.rewrite(node)
             if name.startswith("KSQL_COL_") and not isinstance(item, exp.Alias):
                 synthetic += 1
             key_index = 0
@@ -271,13 +284,16 @@ class QueryPipeline:
             keys_now = [o.fn(row) for o in self.key_outputs()]
         if self.where is not None and self.where(row) is not True:
             return [Emitted(keys_now, None, rowtime)] if self.is_table else []
-        values = [o.fn(row) for o in self.outputs if not o.key]
         window = (
             (row[len(self.source.keys)], row[len(self.source.keys) + 1])
             if self.source.windowed
             else None
         )
-        return [Emitted(keys_now, values, rowtime, window)]
+        rows = [row] if self.flattener is None else self.flattener.rows(row)
+        return [
+            Emitted(keys_now, [o.fn(r) for o in self.outputs if not o.key], rowtime, window)
+            for r in rows
+        ]
 
     def project_change(self, change: Change) -> tuple[list[Any], bool]:
         """A transient query's output row for one change (projection order), and tombstone-ness."""

@@ -17,6 +17,7 @@ from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 from .convert import clause_integer, identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, compile_expr
+from .flatten import Flattener
 from .join import JoinPipeline, join_sources
 from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
@@ -33,6 +34,7 @@ class Projection:
     fns: list[Fn]
     key_flags: list[bool]
     header_columns: list[Column | None]
+    flattener: Flattener | None = None  # table functions: one output row per element
 
     @classmethod
     def of(cls, outputs: Sequence[Any]) -> Projection:
@@ -48,6 +50,12 @@ class Projection:
     def apply(self, row: Sequence[Any]) -> list[Any]:
         """The output row."""
         return [fn(row) for fn in self.fns]
+
+    def apply_all(self, row: Sequence[Any]) -> list[list[Any]]:
+        """The output rows of one input row (several with table functions, maybe none)."""
+        if self.flattener is None:
+            return [[fn(row) for fn in self.fns]]
+        return [[fn(r) for fn in self.fns] for r in self.flattener.rows(row)]
 
 
 def _getter(index: int) -> Fn:
@@ -68,6 +76,9 @@ def plan_projection(
     star = source.keys + bounds + source.values + source.headers
     layout = [c.name for c in star]
     synthetic = 0
+    flattener = Flattener.of(select.expressions, scope, False, source.kind == "TABLE")
+    if flattener is not None:
+        scope = flattener.scope
     for item in select.expressions:
         if (
             isinstance(item, exp.Star)
@@ -82,7 +93,7 @@ def plan_projection(
                 headers.append(column if column.role in ("HEADER", "HEADERS") else None)
             continue
         node = item.this if isinstance(item, exp.Alias) else item
-        fn, kind = compile_expr(node, scope)
+        fn, kind = compile_expr(flattener.rewrite(node) if flattener else node, scope)
         if isinstance(item, exp.Alias):
             name = identifier_name(item.args["alias"])
         elif isinstance(node, exp.Column):
@@ -104,7 +115,7 @@ def plan_projection(
         keys.append(direct is not None and direct.role == "KEY")
         is_header = direct is not None and direct.role in ("HEADER", "HEADERS")
         headers.append(direct if is_header else None)
-    return Projection(names, types, fns, keys, headers)
+    return Projection(names, types, fns, keys, headers, flattener)
 
 
 @dataclass(slots=True)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
-import io
 import json
 import struct
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .convert import CoercionError, coerce, java_double_text
+from .convert import CoercionError, coerce, format_double, java_double_text
 from .errors import KsqlStatementError
 from .metastore import Column
 from .types import ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
@@ -152,6 +151,8 @@ def _json_value(value: Any, kind: SqlType) -> Any:
         ) * 1000 + value.microsecond // 1000
     if base == "BYTES":
         return base64.b64encode(value).decode("ascii")
+    if base == "DOUBLE" and isinstance(value, float):
+        return format_double(value)  # NaN and infinities as Jackson writes them: in quotes
     if isinstance(kind, ArrayType):
         return [_json_value(v, kind.element) for v in value]
     if isinstance(kind, MapType):
@@ -224,6 +225,8 @@ def already_typed(kind: SqlType) -> Callable[[Any], bool]:
 
 def _writer(kind: SqlType) -> Callable[[Any], Any]:
     """How a column's engine values become JSON values: as they are, for JSON-native types."""
+    if kind.base == "DOUBLE":
+        return _double
     if kind.base in NATIVE_TYPES:
         return _same
     return lambda value: _json_value(value, kind)
@@ -231,6 +234,11 @@ def _writer(kind: SqlType) -> Callable[[Any], Any]:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _double(value: Any) -> Any:
+    # NaN and infinities as Jackson writes them (in quotes); finite values as they are.
+    return value if value is None or value - value == 0 else format_double(value)
 
 
 def _decimal_reader(kind: DecimalType) -> Callable[[Any], Any]:
@@ -343,6 +351,25 @@ def _delimited_text(value: Any, kind: SqlType) -> str:
     return str(value)
 
 
+def _csv_field(text: str | None, first: bool, delimiter: str) -> str:
+    """A field as ksqlDB's CSV printer (commons-csv 1.4, minimal quoting) writes it: quoted
+    when the record starts with a non-alphanumeric, when it starts with a character up to '#',
+    holds a quote, delimiter or line break, or ends in a space or control character; NULL is
+    an empty field, an empty string first in the record is ``""``."""
+    if text is None:
+        return ""
+    if not text:
+        return '""' if first else ""
+    head = text[0]
+    quote = (
+        (first and not (head.isascii() and head.isalnum()))
+        or head <= "#"
+        or any(c in text for c in ("\n", "\r", '"', delimiter))
+        or text[-1] <= " "
+    )
+    return '"' + text.replace('"', '""') + '"' if quote else text
+
+
 class DelimitedSerde(Serde):
     """``DELIMITED``: one CSV line of the columns, in order; empty fields are null."""
 
@@ -361,12 +388,11 @@ class DelimitedSerde(Serde):
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         if not self.columns or all(v is None for v in values):
             return None
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="")
-        writer.writerow(
-            [_delimited_text(v, c.type) for c, v in zip(self.columns, values, strict=True)]
-        )
-        return out.getvalue().encode("utf-8")
+        fields = [
+            _csv_field(None if v is None else _delimited_text(v, c.type), i == 0, self.delimiter)
+            for i, (c, v) in enumerate(zip(self.columns, values, strict=True))
+        ]
+        return self.delimiter.join(fields).encode("utf-8")
 
     def deserialize(self, data: bytes | None) -> list[Any]:
         if not self.columns:

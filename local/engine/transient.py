@@ -184,8 +184,9 @@ class RunningQuery:
             return
         if not tombstone and plan.where is not None and plan.where(row) is not True:
             return
-        rows.append(plan.projection.apply(row))
-        tombstones.append(tombstone)
+        for out in plan.projection.apply_all(row):
+            rows.append(out)
+            tombstones.append(tombstone)
 
     async def next_batch(self, limit: int) -> tuple[list[list[Any]], list[bool] | None] | None:
         """Rows ready now, waiting for new records if there are none; ``None`` at the end."""
@@ -282,8 +283,9 @@ class TablePullQuery:
         for row in candidates:
             if plan.where is not None and plan.where(row) is not True:
                 continue
-            rows.append(plan.projection.apply(row))
+            rows += plan.projection.apply_all(row)
             if plan.limit is not None and len(rows) >= plan.limit:
+                del rows[plan.limit :]
                 break
         self._rows: list[list[Any]] | None = rows
 

@@ -6,7 +6,41 @@ NULL when an argument is NULL, as ksqlDB's UDFs do. Lambdas arrive as Python cal
 
 from __future__ import annotations
 
-from . import binary, collection, maths, string, times  # noqa: F401  (importing registers them)
-from .registry import REGISTRY, Function, lookup, register
+from . import (  # noqa: F401  (importing registers them)
+    array,
+    binary,
+    collection,
+    dates,
+    json,
+    maths,
+    regex,
+    string,
+    table,
+    times,
+    url,
+)
+from .dates import interval_unit
+from .registry import (
+    INTERVAL_UNIT,
+    REGISTRY,
+    Function,
+    bind,
+    cast_argument,
+    lookup,
+    register,
+    resolve,
+    resolve_passed,
+)
 
-__all__ = ["REGISTRY", "Function", "lookup", "register"]
+__all__ = [
+    "INTERVAL_UNIT",
+    "REGISTRY",
+    "Function",
+    "bind",
+    "cast_argument",
+    "interval_unit",
+    "lookup",
+    "register",
+    "resolve",
+    "resolve_passed",
+]

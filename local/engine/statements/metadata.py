@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlCreate, KsqlDescribe, KsqlExplain, KsqlInsert, KsqlSelect, KsqlShow
 
-from .. import functions
+from .. import catalog
 from ..convert import identifier_name
 from ..errors import KsqlStatementError
 from ..joinquery import JoinPersistentQuery
@@ -141,14 +141,10 @@ def show_properties(
 
 def show_functions(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
     """SHOW FUNCTIONS."""
-    entries = [
-        {"name": f.name, "type": "SCALAR", "category": f.category}
-        for f in sorted(functions.REGISTRY.values(), key=lambda f: f.name)
-    ]
     return {
         "@type": "function_names",
         "statementText": text,
-        "functions": entries,
+        "functions": catalog.function_names(),
         "warnings": [],
     }
 
@@ -244,26 +240,10 @@ def description(runtime: Runtime, source: Source, extended: bool) -> dict[str, A
 
 def describe_function(name: str, text: str) -> dict[str, Any]:
     """DESCRIBE FUNCTION name."""
-    function = functions.REGISTRY.get(name)
-    if function is None:
-        raise KsqlStatementError(f"Can't find any functions with the name '{name}'")
     return {
         "@type": "describe_function",
         "statementText": text,
-        "name": function.name,
-        "description": function.description,
-        "author": "ksqlpy",
-        "version": "",
-        "path": "internal",
-        "functions": [
-            {
-                "arguments": [],
-                "returnType": "",
-                "description": function.description,
-                "argumentTypes": [],
-            }
-        ],
-        "type": "SCALAR",
+        **catalog.describe(name),
         "warnings": [],
     }
 

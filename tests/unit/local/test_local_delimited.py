@@ -48,3 +48,20 @@ def test_an_explicit_sink_delimiter_wins_and_values_are_quoted_when_needed() -> 
 def test_delimiter_refusals_come_before_the_missing_columns(props: str, message: str) -> None:
     with pytest.raises(KsqlStatementError, match=message):
         SmallRuntime().run(f"CREATE STREAM S WITH (KAFKA_TOPIC='s', {props});")
+
+
+def test_fields_are_quoted_as_ksqldb_csv_printer_quotes_them() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM S (K STRING KEY, A STRING, B STRING, C STRING) "
+        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='DELIMITED');"
+    )
+    runtime.run("CREATE STREAM O AS SELECT K, A, B, C FROM S;")
+    runtime.run("INSERT INTO S (K, A, B, C) VALUES ('k', '-10', '!', 'x ');")
+    runtime.run("INSERT INTO S (K, A, B, C) VALUES ('k', 'ok', '-1', NULL);")
+    source = runtime.metastore.source("O")
+    assert source is not None
+    values = [r.value for r in runtime.log.read(source.topic, 0, 0, 10)]
+    # the record's first field quoted unless it starts alphanumeric; any field starting at or
+    # below '#' or ending in a space; NULL left empty
+    assert values == [b'"-10","!","x "', b"ok,-1,"]
