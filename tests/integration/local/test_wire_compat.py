@@ -20,7 +20,8 @@ import pytest
 from ksqlpy.local import LocalServer
 
 STREAM = (
-    "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+    "CREATE STREAM S (ID INT KEY, NAME STRING) "
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     "INSERT INTO S (ID, NAME) VALUES (1, 'a');"
     "INSERT INTO S (ID, NAME) VALUES (2, 'b');"
 )
@@ -162,7 +163,10 @@ BACKLOG = 300
 
 
 def _fill_backlog(ksql: Any) -> None:
-    ksql("CREATE STREAM B (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON');")
+    ksql(
+        "CREATE STREAM B (ID INT KEY, NAME STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='b', VALUE_FORMAT='JSON');"
+    )
     ksql("".join(f"INSERT INTO B (ID, NAME) VALUES ({i}, 'n{i}');" for i in range(BACKLOG)))
 
 
