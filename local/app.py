@@ -448,7 +448,7 @@ class KsqlApp:
             {"type": "http.response.body", "body": fmt.header(header).encode(), "more_body": True}
         )
         watcher = asyncio.create_task(_watch_disconnect(receive, stream.close))
-        tail = ""
+        tail: list[str] = []
         try:
             while True:
                 try:
@@ -457,7 +457,7 @@ class KsqlApp:
                         tail = fmt.end(stream.final_message)
                         break
                     rows, tombstones = batch
-                    body = fmt.rows(rows, tombstones).encode() if rows else b""
+                    writes = fmt.rows(rows, tombstones) if rows else []
                 except (KsqlHttpError, EngineError) as exc:
                     tail = fmt.error(http_error_of(exc).body)
                     break
@@ -468,12 +468,19 @@ class KsqlApp:
                     _log.warning("query %s failed: %s", stream.query_id, reason)
                     tail = fmt.error(generic_error(50000, reason))
                     break
-                if body:
-                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                for write in writes:
+                    if write:
+                        body = write.encode()
+                        await send({"type": "http.response.body", "body": body, "more_body": True})
+                if writes:
                     # hypercorn's send() need not yield, and stored rows are ready at once: give
                     # the disconnect watcher its turn, or a gone client's query runs to its end.
                     await asyncio.sleep(0)
-            await send({"type": "http.response.body", "body": tail.encode()})
+            for write in tail[:-1]:
+                await send(
+                    {"type": "http.response.body", "body": write.encode(), "more_body": True}
+                )
+            await send({"type": "http.response.body", "body": tail[-1].encode() if tail else b""})
         finally:
             stream.close()
             watcher.cancel()

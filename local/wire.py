@@ -197,16 +197,18 @@ class StreamFormat:
         """The opening bytes, including the header element."""
         raise NotImplementedError
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
-        """The bytes of a batch of rows."""
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
+        """The writes of a batch of rows. The connection cuts a write after every newline, so a
+        line-framed format joins its batch into one write; an element without a newline (the
+        plain JSON array) is a write of its own, as ksqlDB writes it."""
         raise NotImplementedError
 
-    def end(self, final_message: str | None) -> str:
-        """The closing bytes (with a final message where the framing has one)."""
+    def end(self, final_message: str | None) -> list[str]:
+        """The closing writes (with a final message where the framing has one)."""
         raise NotImplementedError
 
-    def error(self, body: dict[str, Any]) -> str:
-        """The bytes of an in-stream error, which also ends the stream."""
+    def error(self, body: dict[str, Any]) -> list[str]:
+        """The writes of an in-stream error, which also ends the stream."""
         raise NotImplementedError
 
 
@@ -218,17 +220,17 @@ class DelimitedFormat(StreamFormat):
     def header(self, header: dict[str, Any]) -> str:
         return dumps(header) + "\n"
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         encode = self.encoder.encode
         if tombstones:  # delimited and plain JSON drop table tombstones
             rows = [r for r, t in zip(rows, tombstones, strict=True) if not t]
-        return "".join(encode(r) + "\n" for r in rows)
+        return ["".join(encode(r) + "\n" for r in rows)]
 
-    def end(self, final_message: str | None) -> str:
-        return ""
+    def end(self, final_message: str | None) -> list[str]:
+        return []
 
-    def error(self, body: dict[str, Any]) -> str:
-        return dumps(body) + "\n"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return [dumps(body) + "\n"]
 
 
 class JsonArrayFormat(StreamFormat):
@@ -239,17 +241,17 @@ class JsonArrayFormat(StreamFormat):
     def header(self, header: dict[str, Any]) -> str:
         return "[" + dumps(header)
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         encode = self.encoder.encode
         if tombstones:
             rows = [r for r, t in zip(rows, tombstones, strict=True) if not t]
-        return "".join("," + encode(r) for r in rows)
+        return ["," + encode(r) for r in rows]
 
-    def end(self, final_message: str | None) -> str:
-        return "]"
+    def end(self, final_message: str | None) -> list[str]:
+        return ["]"]
 
-    def error(self, body: dict[str, Any]) -> str:
-        return "," + dumps(body) + "]"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return ["," + dumps(body), "]"]
 
 
 class StreamedRowFormat(StreamFormat):
@@ -263,7 +265,7 @@ class StreamedRowFormat(StreamFormat):
     def header(self, header: dict[str, Any]) -> str:
         return "[" + dumps({"header": header}) + ",\n"
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         values = self.encoder.json_values
         out = []
         for index, row in enumerate(rows):
@@ -271,15 +273,15 @@ class StreamedRowFormat(StreamFormat):
             if tombstones and tombstones[index]:
                 element["tombstone"] = True
             out.append(self.encoder.dumps({"row": element}) + ",\n")
-        return "".join(out)
+        return ["".join(out)]
 
-    def end(self, final_message: str | None) -> str:
+    def end(self, final_message: str | None) -> list[str]:
         if final_message is None:
-            return "]"
-        return dumps({"finalMessage": final_message}) + "]"
+            return ["]"]
+        return [dumps({"finalMessage": final_message}) + "]"]
 
-    def error(self, body: dict[str, Any]) -> str:
-        return dumps({"errorMessage": body}) + ",\n]"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return [dumps({"errorMessage": body}) + ",\n]"]
 
 
 class BufferedStreamedRowFormat(StreamedRowFormat):
@@ -288,15 +290,15 @@ class BufferedStreamedRowFormat(StreamedRowFormat):
     def header(self, header: dict[str, Any]) -> str:
         return "[" + dumps({"header": header})
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         values = self.encoder.json_values
-        return "".join(",\n" + self.encoder.dumps({"row": {"columns": values(r)}}) for r in rows)
+        return ["".join(",\n" + self.encoder.dumps({"row": {"columns": values(r)}}) for r in rows)]
 
-    def end(self, final_message: str | None) -> str:
-        return "]"
+    def end(self, final_message: str | None) -> list[str]:
+        return ["]"]
 
-    def error(self, body: dict[str, Any]) -> str:
-        return ",\n" + dumps({"errorMessage": body}) + "]"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return [",\n" + dumps({"errorMessage": body}) + "]"]
 
 
 def insert_ack(seq: int) -> str:

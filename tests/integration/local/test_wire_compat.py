@@ -197,6 +197,23 @@ def test_every_header_and_row_is_its_own_http1_chunk(
     assert len(chunks) - len(lines) <= 1
 
 
+def test_every_element_of_the_plain_json_array_is_its_own_http1_chunk(
+    ksql: Any, server: LocalServer
+) -> None:
+    # ksqlDB's JsonQueryStreamResponseWriter: "[" + metadata, then "," + row per write, "]".
+    _fill_backlog(ksql)
+    sql = f"SELECT * FROM B EMIT CHANGES LIMIT {BACKLOG};"
+    body = json.dumps(_body("/query-stream", sql)).encode()
+    answer = _raw(
+        server,
+        b"POST /query-stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Accept: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body),
+    )
+    chunks = _chunks(answer)
+    assert chunks[0].startswith(b'[{"queryId"')
+    assert chunks[1:] == [b',[%d,"n%d"]' % (i, i) for i in range(BACKLOG)] + [b"]"]
+
+
 class H2Client:
     """A raw HTTP/2 client over one socket: every DATA frame is kept as it arrived."""
 
