@@ -319,7 +319,8 @@ def main() -> None:
             )
             ksql(
                 client,
-                f"CREATE SOURCE TABLE T ({TABLE_ROW}) WITH (KAFKA_TOPIC='t', FORMAT='JSON');",
+                f"CREATE SOURCE TABLE T ({TABLE_ROW}) "
+                "WITH (KAFKA_TOPIC='t', FORMAT='JSON', PARTITIONS=1);",
             )
         results.append(
             (
