@@ -191,6 +191,37 @@ def test_show_properties_reports_session_overrides(runtime: SmallRuntime) -> Non
     assert entity["overwrittenProperties"] == ["ksql.streams.auto.offset.reset"]
 
 
+def test_show_properties_lists_ksqldb_configs_with_their_scopes(runtime: SmallRuntime) -> None:
+    # As ksqlDB's ListPropertiesExecutor: every KsqlConfig config, scope KSQL; level QUERY only
+    # for PropertiesList's exact query-level names; editable when the config is query-level or
+    # a mutable system property; defaults are the values equal to the config's default.
+    session = Session({"ksql.query.pull.table.scan.enabled": "false"}, {})
+    entity = runtime.run("SHOW PROPERTIES;", session)
+    assert entity is not None
+    props = {p["name"]: p for p in entity["properties"]}
+    assert len(props) > 100
+    assert {p["scope"] for p in props.values()} == {"KSQL"}
+    assert props["ksql.query.pull.table.scan.enabled"] == {
+        "name": "ksql.query.pull.table.scan.enabled",
+        "scope": "KSQL",
+        "value": "false",
+        "editable": True,
+        "level": "QUERY",
+    }
+    assert props["ksql.streams.commit.interval.ms"]["value"] == "2000"
+    assert props["ksql.streams.commit.interval.ms"]["editable"] is True
+    assert props["ksql.streams.commit.interval.ms"]["level"] == "SERVER"
+    assert props["ksql.service.id"]["editable"] is False
+    assert props["ksql.persistence.default.format.value"]["value"] is None
+    assert props["ksql.hidden.topics"]["value"].startswith("_confluent.*,__confluent.*,")
+    assert entity["overwrittenProperties"] == ["ksql.query.pull.table.scan.enabled"]
+    defaults = set(entity["defaultProperties"])
+    assert {"ksql.service.id", "ksql.streams.auto.offset.reset"} <= defaults
+    # ksqlDB's own streams settings differ from Kafka's defaults; an override is not a default.
+    assert "ksql.streams.commit.interval.ms" not in defaults
+    assert "ksql.query.pull.table.scan.enabled" not in defaults
+
+
 def test_describe_names_the_source_its_fields_and_its_writers(runtime: SmallRuntime) -> None:
     runtime.run(PV)
     created = runtime.run("CREATE STREAM COPY AS SELECT * FROM PV;")
