@@ -536,13 +536,7 @@ class KsqlApp:
             nonlocal started
             headers = [(b"content-type", JSON.encode())] if json_acks else []
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": b"[" if json_acks else b"",
-                    "more_body": True,
-                }
-            )
+            await send({"type": "http.response.body", "body": b"", "more_body": True})
             started = True
 
         pending: list[str] = []
@@ -550,16 +544,18 @@ class KsqlApp:
         def ack(text: str) -> None:
             nonlocal first_ack
             if json_acks:
-                text = ("" if first_ack else ",") + text.rstrip("\n")
+                # ksqlDB's JsonInsertsStreamResponseWriter: "[" + the first ack, "," + others.
+                text = ("[" if first_ack else ",") + text.rstrip("\n")
                 first_ack = False
             pending.append(text)
 
         async def flush() -> None:
-            # One send per received chunk (each ack still gets its own frame: connection.py).
-            if pending:
-                body = "".join(pending).encode()
-                pending.clear()
-                await send({"type": "http.response.body", "body": body, "more_body": True})
+            # Delimited acks: one send per received chunk (connection.py cuts it at newlines, so
+            # each ack still gets its own frame). JSON array acks have no newline: one send each.
+            writes = pending if json_acks else ["".join(pending)] if pending else []
+            for text in writes:
+                await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+            pending.clear()
 
         more = True
         failed = False
@@ -624,7 +620,8 @@ class KsqlApp:
             raise http_error(40000, 'Invalid JSON in request: "target" is a required field')
         if not started:
             await start()
-        await send({"type": "http.response.body", "body": b"]" if json_acks else b""})
+        closing = (b"[]" if first_ack else b"]") if json_acks else b""
+        await send({"type": "http.response.body", "body": closing})
 
     # -- server state -------------------------------------------------------------------------
 
