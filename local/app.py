@@ -40,6 +40,8 @@ from .request_body import (
 )
 from .wire import (
     DELIMITED,
+    ELEMENT_END,
+    ELEMENTS_HEADER,
     JSON,
     V1_JSON,
     BufferedStreamedRowFormat,
@@ -442,7 +444,7 @@ class KsqlApp:
         receive: Receive,
         send: Send,
     ) -> None:
-        content = [(b"content-type", fmt.content_type.encode())]
+        content = [(b"content-type", fmt.content_type.encode()), *fmt.headers]
         await send({"type": "http.response.start", "status": 200, "headers": content})
         await send(
             {"type": "http.response.body", "body": fmt.header(header).encode(), "more_body": True}
@@ -469,9 +471,8 @@ class KsqlApp:
                     tail = fmt.error(generic_error(50000, reason))
                     break
                 for write in writes:
-                    if write:
-                        body = write.encode()
-                        await send({"type": "http.response.body", "body": body, "more_body": True})
+                    body = write.encode()
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
                 if writes:
                     # hypercorn's send() need not yield, and stored rows are ready at once: give
                     # the disconnect watcher its turn, or a gone client's query runs to its end.
@@ -534,7 +535,7 @@ class KsqlApp:
 
         async def start() -> None:
             nonlocal started
-            headers = [(b"content-type", JSON.encode())] if json_acks else []
+            headers = [(b"content-type", JSON.encode()), ELEMENTS_HEADER] if json_acks else []
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": b"", "more_body": True})
             started = True
@@ -545,17 +546,17 @@ class KsqlApp:
             nonlocal first_ack
             if json_acks:
                 # ksqlDB's JsonInsertsStreamResponseWriter: "[" + the first ack, "," + others.
-                text = ("[" if first_ack else ",") + text.rstrip("\n")
+                text = ("[" if first_ack else ",") + text.rstrip("\n") + ELEMENT_END
                 first_ack = False
             pending.append(text)
 
         async def flush() -> None:
-            # Delimited acks: one send per received chunk (connection.py cuts it at newlines, so
-            # each ack still gets its own frame). JSON array acks have no newline: one send each.
-            writes = pending if json_acks else ["".join(pending)] if pending else []
-            for text in writes:
-                await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
-            pending.clear()
+            # One send per received chunk (connection.py cuts it at newlines, or at the ends of
+            # JSON acks, so each ack still gets its own chunk or frame).
+            if pending:
+                body = "".join(pending).encode()
+                pending.clear()
+                await send({"type": "http.response.body", "body": body, "more_body": True})
 
         more = True
         failed = False

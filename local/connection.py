@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import struct
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -34,13 +35,15 @@ from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 from hypercorn.events import Closed, Event, RawData
-from hypercorn.protocol.events import Body, EndBody
+from hypercorn.protocol.events import Body, EndBody, Response
 from hypercorn.protocol.events import Event as StreamEvent
 from hypercorn.protocol.h2 import H2Protocol
 from hypercorn.protocol.h11 import H2CProtocolRequiredError, H2ProtocolAssumedError, H11Protocol
 from hypercorn.typing import AppWrapper, ConnectionState, LifespanState
 from hypercorn.utils import parse_socket_addr
 from priority.priority import MissingStreamError
+
+from .wire import ELEMENT_END, ELEMENTS_HEADER
 
 # Bytes taken from an HTTP/2 stream's buffer per pass of the sender (each line its own frame).
 H2_PASS_BYTES = 1 << 18
@@ -63,6 +66,17 @@ def _lines(data: bytes) -> list[bytes]:
     if last:
         out.append(last)
     return out
+
+
+_END = ELEMENT_END.encode()
+
+
+def _unmarked(event: Response) -> tuple[Response, bool]:
+    """The response without ``ELEMENTS_HEADER``, and whether it had it."""
+    headers = [h for h in event.headers if (h[0].lower(), h[1]) != ELEMENTS_HEADER]
+    if len(headers) == len(event.headers):
+        return event, False
+    return dataclasses.replace(event, headers=headers), True
 
 
 def _pieces(data: bytes, marks: list[int]) -> list[bytes]:
@@ -133,12 +147,22 @@ class _H11(H11Protocol):
             return
         await super()._send_h11_event(event)
 
+    elements = False  # the response being sent ends its elements with ELEMENT_END
+
     async def stream_send(self, event: StreamEvent) -> None:
-        if isinstance(event, Body) and self.chunked and self.connection.our_state is h11.SEND_BODY:
-            # Chunks written here rather than through h11, which keeps no state for them.
-            framed = b"".join(b"%x\r\n%s\r\n" % (len(line), line) for line in _lines(event.data))
-            await self.send(RawData(data=framed))
-            return
+        if isinstance(event, Response):
+            event, self.elements = _unmarked(event)
+        elif isinstance(event, Body):
+            if self.chunked and self.connection.our_state is h11.SEND_BODY:
+                # Chunks written here rather than through h11, which keeps no state for them.
+                parts = event.data.split(_END) if self.elements else [event.data]
+                framed = b"".join(
+                    b"%x\r\n%s\r\n" % (len(line), line) for part in parts for line in _lines(part)
+                )
+                await self.send(RawData(data=framed))
+                return
+            if self.elements:
+                event = dataclasses.replace(event, data=event.data.replace(_END, b""))
         await super().stream_send(event)
 
     async def _check_protocol(self, event: h11.Request) -> None:
@@ -191,14 +215,33 @@ class _H2(H2Protocol):
         self._written: dict[int, int] = {}
         self._framed: dict[int, int] = {}
         self._ends: dict[int, collections.deque[int]] = {}
+        self._elements: set[int] = set()  # streams whose elements end with ELEMENT_END
 
     async def stream_send(self, event: StreamEvent) -> None:
-        if isinstance(event, Body) and event.data:
+        if isinstance(event, Response):
+            event, marked = _unmarked(event)
+            if marked:
+                self._elements.add(event.stream_id)
+        elif isinstance(event, Body) and event.data:
             sid = event.stream_id
-            end = self._written.get(sid, 0) + len(event.data)
-            self._written[sid] = end
-            if not event.data.endswith(b"\n"):
-                self._ends.setdefault(sid, collections.deque()).append(end)
+            written = self._written.get(sid, 0)
+            ends = self._ends.setdefault(sid, collections.deque())
+            data = event.data
+            if sid in self._elements:
+                parts = data.split(_END)
+                for part in parts[:-1]:
+                    written += len(part)
+                    ends.append(written)
+                written += len(parts[-1])
+                data = b"".join(parts)
+                event = dataclasses.replace(event, data=data)
+            else:
+                written += len(data)
+            if not data.endswith(b"\n"):
+                ends.append(written)
+            self._written[sid] = written
+            if not data:
+                return
         await super().stream_send(event)
 
     def _marks(self, stream_id: int, size: int) -> list[int]:
@@ -214,6 +257,7 @@ class _H2(H2Protocol):
     def _forget(self, stream_id: int) -> None:
         for table in (self._written, self._framed, self._ends):
             table.pop(stream_id, None)
+        self._elements.discard(stream_id)
 
     async def initiate_with_body(
         self, headers: list[tuple[bytes, bytes]], settings: bytes, body: bytes

@@ -185,10 +185,20 @@ class RowEncoder:
 # -- stream framings ----------------------------------------------------------------------------
 
 
+# A response whose app sends this header (connection.py removes it) ends each element with
+# ELEMENT_END, a NUL byte that JSON text never holds raw: the connection makes every element its
+# own HTTP/1.1 chunk or HTTP/2 DATA frame and drops the NULs. So elements without a newline (the
+# plain JSON array) are written one by one, as ksqlDB writes them, while the app hands over a
+# whole batch in one send.
+ELEMENTS_HEADER = (b"x-ksqlpy-elements", b"nul")
+ELEMENT_END = "\x00"
+
+
 class StreamFormat:
     """How one query stream is framed: content type and the bytes of each part."""
 
     content_type: str = DELIMITED
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # more response headers
 
     def __init__(self, encoder: RowEncoder) -> None:
         self.encoder = encoder
@@ -198,9 +208,8 @@ class StreamFormat:
         raise NotImplementedError
 
     def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
-        """The writes of a batch of rows. The connection cuts a write after every newline, so a
-        line-framed format joins its batch into one write; an element without a newline (the
-        plain JSON array) is a write of its own, as ksqlDB writes it."""
+        """The writes of a batch of rows (the connection cuts them into one chunk or frame per
+        line, or per element with ``ELEMENTS_HEADER``)."""
         raise NotImplementedError
 
     def end(self, final_message: str | None) -> list[str]:
@@ -237,21 +246,22 @@ class JsonArrayFormat(StreamFormat):
     """``/query-stream`` with ``Accept: application/json``: one JSON array, no newlines."""
 
     content_type = JSON
+    headers = (ELEMENTS_HEADER,)
 
     def header(self, header: dict[str, Any]) -> str:
-        return "[" + dumps(header)
+        return "[" + dumps(header) + ELEMENT_END
 
     def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         encode = self.encoder.encode
         if tombstones:
             rows = [r for r, t in zip(rows, tombstones, strict=True) if not t]
-        return ["," + encode(r) for r in rows]
+        return ["".join("," + encode(r) + ELEMENT_END for r in rows)]
 
     def end(self, final_message: str | None) -> list[str]:
         return ["]"]
 
     def error(self, body: dict[str, Any]) -> list[str]:
-        return ["," + dumps(body), "]"]
+        return ["," + dumps(body) + ELEMENT_END + "]"]
 
 
 class StreamedRowFormat(StreamFormat):

@@ -212,6 +212,7 @@ def test_every_element_of_the_plain_json_array_is_its_own_http1_chunk(
     chunks = _chunks(answer)
     assert chunks[0].startswith(b'[{"queryId"')
     assert chunks[1:] == [b',[%d,"n%d"]' % (i, i) for i in range(BACKLOG)] + [b"]"]
+    assert b"x-ksqlpy" not in answer.partition(b"\r\n\r\n")[0].lower()  # the app's marker
 
 
 class H2Client:
