@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from ksqlpy import Client
 from ksqlpy.local.engine import Engine
 from ksqlpy.local.engine.planner import plan_select
 from ksqlpy.local.storage import MemoryLog
@@ -124,6 +125,24 @@ def read_push(url: str, rows: int, accept: str | None, http2: bool) -> float:
     if accept is None and count < rows:
         raise SystemExit(f"push query returned {count} lines, expected {rows}")
     return rows / elapsed
+
+
+def read_push_client(url: str, rows: int) -> float:
+    """The same push query read row by row through ksqlpy's own Client (HTTP/1.1, delimited):
+    httpx plus the client's decoding and Row building."""
+    count = 0
+    started = time.perf_counter()
+    with (
+        Client(url, http2=False, read_timeout=600) as client,
+        client.stream_query(
+            f"SELECT * FROM S EMIT CHANGES LIMIT {rows};", {"auto.offset.reset": "earliest"}
+        ) as query,
+    ):
+        for _ in query:
+            count += 1
+    if count != rows:
+        raise SystemExit(f"push query returned {count} rows, expected {rows}")
+    return rows / (time.perf_counter() - started)
 
 
 def read_push_socket(url: str, rows: int) -> float:
@@ -319,7 +338,8 @@ def main() -> None:
             )
             ksql(
                 client,
-                f"CREATE SOURCE TABLE T ({TABLE_ROW}) WITH (KAFKA_TOPIC='t', FORMAT='JSON');",
+                f"CREATE SOURCE TABLE T ({TABLE_ROW}) "
+                "WITH (KAFKA_TOPIC='t', FORMAT='JSON', PARTITIONS=1);",
             )
         results.append(
             (
@@ -343,6 +363,13 @@ def main() -> None:
                     (f"  raw limit ({label}): hypercorn + same reader", limit[http2], "")
                 )
                 results.append((f"  ratio to raw limit ({label})", rate / limit[http2], ""))
+        results.append(
+            (
+                "push rows/s (delimited, HTTP/1.1, ksqlpy Client rows)",
+                median_of(args.runs, lambda: read_push_client(url, args.rows)),
+                "",
+            )
+        )
         results.append(
             (
                 "push rows/s (delimited, HTTP/1.1, socket reader)",

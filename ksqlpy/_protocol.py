@@ -363,6 +363,7 @@ class QueryDecoder:
         self.continuation_token: str | None = None
         self.consistency_token: str | None = None
         self._text = codecs.getincrementaldecoder("utf-8")()
+        self._split_char = False  # the incremental decoder holds the start of a character
         self._tail = ""
         self._build: RowFactory | Callable[[list[Any]], Any] = _raw_row
         self._scan: Callable[[str, int], tuple[Any, int]] = _plain_scan
@@ -377,7 +378,13 @@ class QueryDecoder:
         if self.error is not None:
             return []
         try:
-            text = self._text.decode(chunk)
+            if chunk[-1:] == b"\n" and not self._split_char:
+                # Nothing held back and a chunk ending at a newline: no character is cut, so
+                # the plain decode is exact (and cheaper than the incremental decoder).
+                text = chunk.decode("utf-8")
+            else:
+                text = self._text.decode(chunk)
+                self._split_char = bool(self._text.getstate()[0])
         except UnicodeDecodeError as error:
             self.error = ProtocolError(f"{self.where} sent bytes that are not UTF-8: {error}")
             return []
@@ -389,10 +396,15 @@ class QueryDecoder:
                 self._tail = text
                 return []
             self._tail = text[cut + 1 :]
-            rows = self._block(text[:cut])
+            block = text[:cut]
+            if "\n" not in block:  # one line: how a server that writes rows one by one sends
+                single: list[Any] = []
+                self._lines([block], single)
+                return single
+            rows = self._block(block)  # several lines: one scan for them all
             if rows is not None:
                 return rows
-            lines = text[:cut].split("\n")
+            lines = block.split("\n")
         else:
             lines = text.split("\n")
             self._tail = lines.pop()
@@ -762,6 +774,7 @@ class AckStream:
     def __init__(self, where: str = "the insert stream") -> None:
         self.where = where
         self._text = codecs.getincrementaldecoder("utf-8")()
+        self._split_char = False  # the incremental decoder holds the start of a character
         self._tail = ""
 
     def feed(self, chunk: bytes, *, final: bool = False) -> tuple[list[int], dict[str, Any] | None]:

@@ -40,6 +40,8 @@ from .request_body import (
 )
 from .wire import (
     DELIMITED,
+    ELEMENT_END,
+    ELEMENTS_HEADER,
     JSON,
     V1_JSON,
     BufferedStreamedRowFormat,
@@ -442,13 +444,13 @@ class KsqlApp:
         receive: Receive,
         send: Send,
     ) -> None:
-        content = [(b"content-type", fmt.content_type.encode())]
+        content = [(b"content-type", fmt.content_type.encode()), *fmt.headers]
         await send({"type": "http.response.start", "status": 200, "headers": content})
         await send(
             {"type": "http.response.body", "body": fmt.header(header).encode(), "more_body": True}
         )
         watcher = asyncio.create_task(_watch_disconnect(receive, stream.close))
-        tail = ""
+        tail: list[str] = []
         try:
             while True:
                 try:
@@ -457,7 +459,7 @@ class KsqlApp:
                         tail = fmt.end(stream.final_message)
                         break
                     rows, tombstones = batch
-                    body = fmt.rows(rows, tombstones).encode() if rows else b""
+                    writes = fmt.rows(rows, tombstones) if rows else []
                 except (KsqlHttpError, EngineError) as exc:
                     tail = fmt.error(http_error_of(exc).body)
                     break
@@ -468,12 +470,18 @@ class KsqlApp:
                     _log.warning("query %s failed: %s", stream.query_id, reason)
                     tail = fmt.error(generic_error(50000, reason))
                     break
-                if body:
+                for write in writes:
+                    body = write.encode()
                     await send({"type": "http.response.body", "body": body, "more_body": True})
+                if writes:
                     # hypercorn's send() need not yield, and stored rows are ready at once: give
                     # the disconnect watcher its turn, or a gone client's query runs to its end.
                     await asyncio.sleep(0)
-            await send({"type": "http.response.body", "body": tail.encode()})
+            for write in tail[:-1]:
+                await send(
+                    {"type": "http.response.body", "body": write.encode(), "more_body": True}
+                )
+            await send({"type": "http.response.body", "body": tail[-1].encode() if tail else b""})
         finally:
             stream.close()
             watcher.cancel()
@@ -527,15 +535,9 @@ class KsqlApp:
 
         async def start() -> None:
             nonlocal started
-            headers = [(b"content-type", JSON.encode())] if json_acks else []
+            headers = [(b"content-type", JSON.encode()), ELEMENTS_HEADER] if json_acks else []
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": b"[" if json_acks else b"",
-                    "more_body": True,
-                }
-            )
+            await send({"type": "http.response.body", "body": b"", "more_body": True})
             started = True
 
         pending: list[str] = []
@@ -543,12 +545,14 @@ class KsqlApp:
         def ack(text: str) -> None:
             nonlocal first_ack
             if json_acks:
-                text = ("" if first_ack else ",") + text.rstrip("\n")
+                # ksqlDB's JsonInsertsStreamResponseWriter: "[" + the first ack, "," + others.
+                text = ("[" if first_ack else ",") + text.rstrip("\n") + ELEMENT_END
                 first_ack = False
             pending.append(text)
 
         async def flush() -> None:
-            # One send per received chunk (each ack still gets its own frame: connection.py).
+            # One send per received chunk (connection.py cuts it at newlines, or at the ends of
+            # JSON acks, so each ack still gets its own chunk or frame).
             if pending:
                 body = "".join(pending).encode()
                 pending.clear()
@@ -617,7 +621,8 @@ class KsqlApp:
             raise http_error(40000, 'Invalid JSON in request: "target" is a required field')
         if not started:
             await start()
-        await send({"type": "http.response.body", "body": b"]" if json_acks else b""})
+        closing = (b"[]" if first_ack else b"]") if json_acks else b""
+        await send({"type": "http.response.body", "body": closing})
 
     # -- server state -------------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ What differs from plain ``hypercorn.asyncio.serve``:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import dataclasses
 import struct
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -33,13 +35,15 @@ from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 from hypercorn.events import Closed, Event, RawData
-from hypercorn.protocol.events import Body, EndBody
+from hypercorn.protocol.events import Body, EndBody, Response
 from hypercorn.protocol.events import Event as StreamEvent
 from hypercorn.protocol.h2 import H2Protocol
 from hypercorn.protocol.h11 import H2CProtocolRequiredError, H2ProtocolAssumedError, H11Protocol
 from hypercorn.typing import AppWrapper, ConnectionState, LifespanState
 from hypercorn.utils import parse_socket_addr
 from priority.priority import MissingStreamError
+
+from .wire import ELEMENT_END, ELEMENTS_HEADER
 
 # Bytes taken from an HTTP/2 stream's buffer per pass of the sender (each line its own frame).
 H2_PASS_BYTES = 1 << 18
@@ -61,6 +65,30 @@ def _lines(data: bytes) -> list[bytes]:
     out = [part + b"\n" for part in parts]
     if last:
         out.append(last)
+    return out
+
+
+_END = ELEMENT_END.encode()
+
+
+def _unmarked(event: Response) -> tuple[Response, bool]:
+    """The response without ``ELEMENTS_HEADER``, and whether it had it."""
+    headers = [h for h in event.headers if (h[0].lower(), h[1]) != ELEMENTS_HEADER]
+    if len(headers) == len(event.headers):
+        return event, False
+    return dataclasses.replace(event, headers=headers), True
+
+
+def _pieces(data: bytes, marks: list[int]) -> list[bytes]:
+    """``data`` cut after every newline and at every mark (offsets where a write ended)."""
+    if not marks:
+        return _lines(data)
+    out: list[bytes] = []
+    start = 0
+    for mark in [*marks, len(data)]:
+        if mark > start:
+            out += _lines(data[start:mark])
+            start = mark
     return out
 
 
@@ -119,12 +147,22 @@ class _H11(H11Protocol):
             return
         await super()._send_h11_event(event)
 
+    elements = False  # the response being sent ends its elements with ELEMENT_END
+
     async def stream_send(self, event: StreamEvent) -> None:
-        if isinstance(event, Body) and self.chunked and self.connection.our_state is h11.SEND_BODY:
-            # Chunks written here rather than through h11, which keeps no state for them.
-            framed = b"".join(b"%x\r\n%s\r\n" % (len(line), line) for line in _lines(event.data))
-            await self.send(RawData(data=framed))
-            return
+        if isinstance(event, Response):
+            event, self.elements = _unmarked(event)
+        elif isinstance(event, Body):
+            if self.chunked and self.connection.our_state is h11.SEND_BODY:
+                # Chunks written here rather than through h11, which keeps no state for them.
+                parts = event.data.split(_END) if self.elements else [event.data]
+                framed = b"".join(
+                    b"%x\r\n%s\r\n" % (len(line), line) for part in parts for line in _lines(part)
+                )
+                await self.send(RawData(data=framed))
+                return
+            if self.elements:
+                event = dataclasses.replace(event, data=event.data.replace(_END, b""))
         await super().stream_send(event)
 
     async def _check_protocol(self, event: h11.Request) -> None:
@@ -167,7 +205,59 @@ _FRAME_HEAD = struct.Struct(">I")
 
 
 class _H2(H2Protocol):
-    """hypercorn's HTTP/2 with one DATA frame per line and no connection loss on late data."""
+    """hypercorn's HTTP/2 with one DATA frame per line (or per write that ends without a
+    newline, as a plain JSON array's elements do) and no connection loss on late data."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per stream: bytes written by the app so far, bytes framed so far, and the stream
+        # offsets where a write ended without a newline (a frame must end there too).
+        self._written: dict[int, int] = {}
+        self._framed: dict[int, int] = {}
+        self._ends: dict[int, collections.deque[int]] = {}
+        self._elements: set[int] = set()  # streams whose elements end with ELEMENT_END
+
+    async def stream_send(self, event: StreamEvent) -> None:
+        if isinstance(event, Response):
+            event, marked = _unmarked(event)
+            if marked:
+                self._elements.add(event.stream_id)
+        elif isinstance(event, Body) and event.data:
+            sid = event.stream_id
+            written = self._written.get(sid, 0)
+            ends = self._ends.setdefault(sid, collections.deque())
+            data = event.data
+            if sid in self._elements:
+                parts = data.split(_END)
+                for part in parts[:-1]:
+                    written += len(part)
+                    ends.append(written)
+                written += len(parts[-1])
+                data = b"".join(parts)
+                event = dataclasses.replace(event, data=data)
+            else:
+                written += len(data)
+            if not data.endswith(b"\n"):
+                ends.append(written)
+            self._written[sid] = written
+            if not data:
+                return
+        await super().stream_send(event)
+
+    def _marks(self, stream_id: int, size: int) -> list[int]:
+        """Write ends inside the next ``size`` bytes of the stream, relative to its start."""
+        ends = self._ends.get(stream_id)
+        start = self._framed.get(stream_id, 0)
+        marks = []
+        while ends and ends[0] <= start + size:
+            marks.append(ends.popleft() - start)
+        self._framed[stream_id] = start + size
+        return marks
+
+    def _forget(self, stream_id: int) -> None:
+        for table in (self._written, self._framed, self._ends):
+            table.pop(stream_id, None)
+        self._elements.discard(stream_id)
 
     async def initiate_with_body(
         self, headers: list[tuple[bytes, bytes]], settings: bytes, body: bytes
@@ -188,7 +278,14 @@ class _H2(H2Protocol):
             room = min(self.connection.local_flow_control_window(stream_id), H2_PASS_BYTES)
             data = bytes(buffer.buffer[: max(0, room)])
             if len(data) < len(buffer.buffer):
-                cut = data.rfind(b"\n") + 1  # whole lines only, unless one line fills the room
+                # Whole lines (or writes) only, unless one fills the room.
+                ends = self._ends.get(stream_id)
+                start = self._framed.get(stream_id, 0)
+                cut = data.rfind(b"\n") + 1
+                for end in ends or ():
+                    if end - start > len(data):
+                        break
+                    cut = max(cut, end - start)
                 data = data[:cut] if cut else data
             data = await buffer.pop(len(data))
             if data:
@@ -198,7 +295,8 @@ class _H2(H2Protocol):
                 for start in range(0, len(data), limit):
                     self.connection.send_data(stream_id, data[start : start + limit])
                 self.connection.data_to_send()
-                await self.send(RawData(data=before + self._frames(stream_id, data)))
+                marks = self._marks(stream_id, len(data))
+                await self.send(RawData(data=before + self._frames(stream_id, data, marks)))
             else:
                 self.priority.block(stream_id)
             if buffer.complete:
@@ -206,18 +304,20 @@ class _H2(H2Protocol):
                 await self._flush()
                 del self.stream_buffers[stream_id]
                 self.priority.remove_stream(stream_id)
+                self._forget(stream_id)
         except (h2.exceptions.StreamClosedError, KeyError, h2.exceptions.ProtocolError):
             # The stream or connection closed while this waited: drop what was left.
+            self._forget(stream_id)
             if stream_id in self.stream_buffers:
                 await self.stream_buffers.pop(stream_id).close()
             with contextlib.suppress(MissingStreamError):
                 self.priority.remove_stream(stream_id)
 
-    def _frames(self, stream_id: int, data: bytes) -> bytes:
+    def _frames(self, stream_id: int, data: bytes, marks: list[int]) -> bytes:
         limit = self.connection.max_outbound_frame_size
         tail = b"\x00\x00" + _FRAME_HEAD.pack(stream_id)  # type DATA, no flags, stream id
         out = []
-        for line in _lines(data):
+        for line in _pieces(data, marks):
             for start in range(0, len(line), limit):
                 piece = line[start : start + limit]
                 out.append(_FRAME_HEAD.pack(len(piece))[1:] + tail + piece)

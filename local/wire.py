@@ -185,10 +185,20 @@ class RowEncoder:
 # -- stream framings ----------------------------------------------------------------------------
 
 
+# A response whose app sends this header (connection.py removes it) ends each element with
+# ELEMENT_END, a NUL byte that JSON text never holds raw: the connection makes every element its
+# own HTTP/1.1 chunk or HTTP/2 DATA frame and drops the NULs. So elements without a newline (the
+# plain JSON array) are written one by one, as ksqlDB writes them, while the app hands over a
+# whole batch in one send.
+ELEMENTS_HEADER = (b"x-ksqlpy-elements", b"nul")
+ELEMENT_END = "\x00"
+
+
 class StreamFormat:
     """How one query stream is framed: content type and the bytes of each part."""
 
     content_type: str = DELIMITED
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # more response headers
 
     def __init__(self, encoder: RowEncoder) -> None:
         self.encoder = encoder
@@ -197,16 +207,17 @@ class StreamFormat:
         """The opening bytes, including the header element."""
         raise NotImplementedError
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
-        """The bytes of a batch of rows."""
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
+        """The writes of a batch of rows (the connection cuts them into one chunk or frame per
+        line, or per element with ``ELEMENTS_HEADER``)."""
         raise NotImplementedError
 
-    def end(self, final_message: str | None) -> str:
-        """The closing bytes (with a final message where the framing has one)."""
+    def end(self, final_message: str | None) -> list[str]:
+        """The closing writes (with a final message where the framing has one)."""
         raise NotImplementedError
 
-    def error(self, body: dict[str, Any]) -> str:
-        """The bytes of an in-stream error, which also ends the stream."""
+    def error(self, body: dict[str, Any]) -> list[str]:
+        """The writes of an in-stream error, which also ends the stream."""
         raise NotImplementedError
 
 
@@ -218,38 +229,39 @@ class DelimitedFormat(StreamFormat):
     def header(self, header: dict[str, Any]) -> str:
         return dumps(header) + "\n"
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         encode = self.encoder.encode
         if tombstones:  # delimited and plain JSON drop table tombstones
             rows = [r for r, t in zip(rows, tombstones, strict=True) if not t]
-        return "".join(encode(r) + "\n" for r in rows)
+        return ["".join(encode(r) + "\n" for r in rows)]
 
-    def end(self, final_message: str | None) -> str:
-        return ""
+    def end(self, final_message: str | None) -> list[str]:
+        return []
 
-    def error(self, body: dict[str, Any]) -> str:
-        return dumps(body) + "\n"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return [dumps(body) + "\n"]
 
 
 class JsonArrayFormat(StreamFormat):
     """``/query-stream`` with ``Accept: application/json``: one JSON array, no newlines."""
 
     content_type = JSON
+    headers = (ELEMENTS_HEADER,)
 
     def header(self, header: dict[str, Any]) -> str:
-        return "[" + dumps(header)
+        return "[" + dumps(header) + ELEMENT_END
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         encode = self.encoder.encode
         if tombstones:
             rows = [r for r, t in zip(rows, tombstones, strict=True) if not t]
-        return "".join("," + encode(r) for r in rows)
+        return ["".join("," + encode(r) + ELEMENT_END for r in rows)]
 
-    def end(self, final_message: str | None) -> str:
-        return "]"
+    def end(self, final_message: str | None) -> list[str]:
+        return ["]"]
 
-    def error(self, body: dict[str, Any]) -> str:
-        return "," + dumps(body) + "]"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return ["," + dumps(body) + ELEMENT_END + "]"]
 
 
 class StreamedRowFormat(StreamFormat):
@@ -263,7 +275,7 @@ class StreamedRowFormat(StreamFormat):
     def header(self, header: dict[str, Any]) -> str:
         return "[" + dumps({"header": header}) + ",\n"
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         values = self.encoder.json_values
         out = []
         for index, row in enumerate(rows):
@@ -271,15 +283,15 @@ class StreamedRowFormat(StreamFormat):
             if tombstones and tombstones[index]:
                 element["tombstone"] = True
             out.append(self.encoder.dumps({"row": element}) + ",\n")
-        return "".join(out)
+        return ["".join(out)]
 
-    def end(self, final_message: str | None) -> str:
+    def end(self, final_message: str | None) -> list[str]:
         if final_message is None:
-            return "]"
-        return dumps({"finalMessage": final_message}) + "]"
+            return ["]"]
+        return [dumps({"finalMessage": final_message}) + "]"]
 
-    def error(self, body: dict[str, Any]) -> str:
-        return dumps({"errorMessage": body}) + ",\n]"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return [dumps({"errorMessage": body}) + ",\n]"]
 
 
 class BufferedStreamedRowFormat(StreamedRowFormat):
@@ -288,15 +300,15 @@ class BufferedStreamedRowFormat(StreamedRowFormat):
     def header(self, header: dict[str, Any]) -> str:
         return "[" + dumps({"header": header})
 
-    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> str:
+    def rows(self, rows: Sequence[Sequence[Any]], tombstones: Sequence[bool] | None) -> list[str]:
         values = self.encoder.json_values
-        return "".join(",\n" + self.encoder.dumps({"row": {"columns": values(r)}}) for r in rows)
+        return ["".join(",\n" + self.encoder.dumps({"row": {"columns": values(r)}}) for r in rows)]
 
-    def end(self, final_message: str | None) -> str:
-        return "]"
+    def end(self, final_message: str | None) -> list[str]:
+        return ["]"]
 
-    def error(self, body: dict[str, Any]) -> str:
-        return ",\n" + dumps({"errorMessage": body}) + "]"
+    def error(self, body: dict[str, Any]) -> list[str]:
+        return [",\n" + dumps({"errorMessage": body}) + "]"]
 
 
 def insert_ack(seq: int) -> str:

@@ -130,15 +130,16 @@ class KsqlDbSink:
         if batch_size < 1:
             raise ValueError("batch_size must be 1 or more")
         self.schema = schema.ksql_names()
+        self._source_schema = schema
         self.topic = topic or schema.name
+        self._ddl_options: dict[str, Any] = {
+            "value_format": value_format,
+            "key_format": key_format,
+            "replicas": replicas,
+        }
+        self._partitions = partitions
         self.ddl = create_stream_ddl(
-            schema,
-            stream,
-            self.topic,
-            value_format=value_format,
-            key_format=key_format,
-            partitions=partitions,
-            replicas=replicas,
+            schema, stream, self.topic, partitions=partitions, **self._ddl_options
         )
         self.notes: list[str] = []
         self.created = False
@@ -194,6 +195,11 @@ class KsqlDbSink:
         # POST it refuses before reading its body, which looks like a broken connection).
         self._client.server_info()
         if create:
+            if self._partitions is None and self._topic_missing():
+                # ksqlDB creates a topic only with PARTITIONS given (else it refuses the CREATE).
+                self.ddl = create_stream_ddl(
+                    self._source_schema, stream, self.topic, partitions=1, **self._ddl_options
+                )
             try:
                 result = self._client.execute_statement(self.ddl)
             except KsqlStatementError as exc:
@@ -219,6 +225,13 @@ class KsqlDbSink:
                 note += f"; it reads topic '{description.topic}', not '{self.topic}'"
             self.notes.append(note)
         return description
+
+    def _topic_missing(self) -> bool:
+        try:
+            topics = self._client.list_topics()
+        except KsqlError:  # topics hidden from this user: let the server decide
+            return False
+        return all(t.name != self.topic for t in topics)
 
     def _check_columns(self, description: SourceDescription) -> tuple[str, str] | None:
         """Check the generated fields against the columns; the key column to fill, if any."""

@@ -9,9 +9,10 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlHeaderConstraint, KsqlHeadersConstraint, KsqlKeyConstraint
 
 from ..storage import Log
+from . import sqlformat
 from .aggregate import UNIT_MS
 from .convert import identifier_name, sql_type
-from .errors import KsqlStatementError
+from .errors import EngineError, KsqlStatementError
 from .metastore import Column, Metastore, Source
 from .rows import HEADERS_TYPE, PSEUDO_NAMES, key_serde, value_serde
 from .serde import check_format, persistence_text
@@ -129,7 +130,11 @@ def make_source(
     props: dict[str, Any],
     text: str,
     is_source: bool,
+    *,
+    replace: bool = False,
+    not_exists: bool = False,
 ) -> Source:
+    original = dict(props)
     topic = props.pop("KAFKA_TOPIC", None)
     if topic is None:
         raise KsqlStatementError(
@@ -160,6 +165,23 @@ def make_source(
                 "does not have.",
                 code=42801,
             )
+    if log.topic(str(topic)) is None and not props.get("PARTITIONS"):
+        example = sqlformat.create_source(
+            kind,
+            name,
+            columns,
+            {**original, "PARTITIONS": 2},
+            replace=replace,
+            is_source=is_source,
+            not_exists=not_exists,
+        )
+        # ksqlDB's TopicCreateInjector: a plain KsqlException, so a generic 400 error.
+        raise EngineError(
+            f"Topic '{topic}' does not exist. If you want to create a new topic for the "
+            "stream/table please re-run the statement providing the required 'PARTITIONS' "
+            "configuration in the WITH clause (and optionally 'REPLICAS'). For example: " + example,
+            40000,
+        )
     partitions = int(props.pop("PARTITIONS", 0) or 0)
     replicas = int(props.pop("REPLICAS", 1) or 1)
     timestamp = props.pop("TIMESTAMP", None)

@@ -45,7 +45,15 @@ def create_source(
         return create_as_select(runtime, node.args["expression"], name, kind, props, text)
     columns = define_columns(runtime.metastore, target, kind)
     source = make_source(
-        runtime.log, name, kind, columns, props, text, bool(node.args.get("source"))
+        runtime.log,
+        name,
+        kind,
+        columns,
+        props,
+        text,
+        bool(node.args.get("source")),
+        replace=bool(node.args.get("replace")),
+        not_exists=bool(node.args.get("exists")),
     )
     runtime.metastore.sources[name] = source
     runtime.forget_table(name)

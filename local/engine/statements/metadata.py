@@ -18,13 +18,13 @@ from ..metastore import Source
 from ..persistent import PersistentQuery, sink_columns
 from ..planner import QueryPlan, plan_persistent, plan_select
 from ..runtime import (
-    DENYLIST,
     INTERNAL_PREFIX,
     PROPERTIES,
     Runtime,
     Session,
     normalize_property,
 )
+from ..server_properties import properties_entity
 from ..transient import RunningQuery, running_entry, transient_id
 from ..types import SqlType
 
@@ -117,26 +117,8 @@ def show_properties(
     runtime: Runtime, text: str, extended: bool, session: Session
 ) -> dict[str, Any]:
     """SHOW PROPERTIES."""
-    overrides = {normalize_property(k): str(v) for k, v in session.properties.items()}
-    merged = {**PROPERTIES, **runtime.config, **overrides}
-    entries = [
-        {
-            "name": name,
-            "scope": "KSQL" if not name.startswith("ksql.streams.") else "STREAMS",
-            "value": value,
-            "editable": name not in DENYLIST,
-            "level": "QUERY" if name.endswith("auto.offset.reset") else "SERVER",
-        }
-        for name, value in sorted(merged.items())
-    ]
-    return {
-        "@type": "properties",
-        "statementText": text,
-        "properties": entries,
-        "overwrittenProperties": sorted(overrides),
-        "defaultProperties": sorted(k for k in PROPERTIES if k not in overrides),
-        "warnings": [],
-    }
+    overrides = {normalize_property(k): v for k, v in session.properties.items()}
+    return properties_entity(text, {**PROPERTIES, **runtime.config}, overrides)
 
 
 def show_functions(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:

@@ -13,7 +13,8 @@ import pytest
 from ksqlpy import AsyncClient, Client, KsqlServerError, KsqlTimeoutError
 
 SETUP = (
-    "CREATE STREAM P (ID INT KEY, N STRING) WITH (KAFKA_TOPIC='p', VALUE_FORMAT='JSON');"
+    "CREATE STREAM P (ID INT KEY, N STRING) "
+    "WITH (KAFKA_TOPIC='p', VALUE_FORMAT='JSON', PARTITIONS=1);"
     "INSERT INTO P (ID, N) VALUES (1, 'a'); INSERT INTO P (ID, N) VALUES (2, 'b');"
 )
 

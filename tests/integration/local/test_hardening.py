@@ -23,7 +23,10 @@ from server_process import ServerProcess
 from ksqlpy.local import LocalServer
 from ksqlpy.local.engine import transient
 
-STREAM = "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+STREAM = (
+    "CREATE STREAM S (ID INT KEY, NAME STRING) "
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+)
 
 
 def _shaped(response: httpx.Response, status: int, code: int) -> dict[str, Any]:

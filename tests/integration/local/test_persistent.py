@@ -129,7 +129,7 @@ def test_stream_table_join_enriches_each_order(ksql: Any, http: httpx.Client) ->
     ksql(ORDERS)
     ksql(
         "CREATE TABLE CUSTOMERS (NAME STRING PRIMARY KEY, CITY STRING) "
-        "WITH (KAFKA_TOPIC='customers', FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='customers', FORMAT='JSON');"
         "INSERT INTO CUSTOMERS (NAME, CITY) VALUES ('ann', 'Oslo');"
     )
     ksql(
@@ -145,8 +145,10 @@ def test_stream_table_join_enriches_each_order(ksql: Any, http: httpx.Client) ->
 
 def test_table_table_join_is_a_queryable_table(ksql: Any, http: httpx.Client) -> None:
     ksql(
-        "CREATE TABLE A (ID INT PRIMARY KEY, X STRING) WITH (KAFKA_TOPIC='a', FORMAT='JSON');"
-        "CREATE TABLE B (ID INT PRIMARY KEY, Y STRING) WITH (KAFKA_TOPIC='b', FORMAT='JSON');"
+        "CREATE TABLE A (ID INT PRIMARY KEY, X STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='a', FORMAT='JSON');"
+        "CREATE TABLE B (ID INT PRIMARY KEY, Y STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='b', FORMAT='JSON');"
         "CREATE TABLE AB AS SELECT A.ID, X, Y FROM A JOIN B ON A.ID = B.ID;"
         "INSERT INTO A (ID, X) VALUES (1, 'a1'); INSERT INTO B (ID, Y) VALUES (1, 'b1');"
         "INSERT INTO A (ID, X) VALUES (2, 'a2');"

@@ -16,7 +16,7 @@ from ksqlpy.local import LocalServer
 
 PV = (
     "CREATE STREAM PV (ID INT KEY, NAME STRING, PRICE DECIMAL(4, 2), TS TIMESTAMP, B BYTES) "
-    "WITH (KAFKA_TOPIC='pv', VALUE_FORMAT='JSON');"
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='pv', VALUE_FORMAT='JSON');"
 )
 EARLIEST = {"auto.offset.reset": "earliest"}
 # What ksqlDB answers a request with no preference; httpx sends */*, which gets delimited rows.
@@ -99,7 +99,7 @@ def test_strings_compare_with_timestamps_and_rowtime_as_ksqldb_reads_them(
     ksql: Any, http: httpx.Client
 ) -> None:
     ksql(
-        "CREATE STREAM T (ID INT KEY, TS TIMESTAMP, D DATE) WITH (KAFKA_TOPIC='t', "
+        "CREATE STREAM T (ID INT KEY, TS TIMESTAMP, D DATE) WITH (PARTITIONS=1, KAFKA_TOPIC='t', "
         "VALUE_FORMAT='JSON');"
         "INSERT INTO T (ROWTIME, ID, TS, D) VALUES (1514764800001, 1, '1970-01-01T00:00:00.010', "
         "'2020-01-02');"
@@ -124,7 +124,8 @@ def test_strings_compare_with_timestamps_and_rowtime_as_ksqldb_reads_them(
 
 def test_to_bytes_and_from_bytes_round_trip_in_each_encoding(ksql: Any, http: httpx.Client) -> None:
     ksql(
-        "CREATE STREAM B (ID INT KEY, S STRING) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON');"
+        "CREATE STREAM B (ID INT KEY, S STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='b', VALUE_FORMAT='JSON');"
         "INSERT INTO B (ID, S) VALUES (1, '4B53514C');"
     )
     sql = (
@@ -217,7 +218,10 @@ def test_a_client_leaving_a_query_of_stored_rows_stops_it_at_once(
 ) -> None:
     from ksqlpy import Client
 
-    ksql("CREATE STREAM BIG (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='big', FORMAT='JSON');")
+    ksql(
+        "CREATE STREAM BIG (ID INT KEY, NAME STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='big', FORMAT='JSON');"
+    )
     with Client(server.url) as client:
         client.stream_inserts("BIG", ({"ID": i, "NAME": "x" * 50} for i in range(100_000)))
     host, port = server.url.split("//")[1].split(":")
@@ -243,13 +247,13 @@ def test_pull_query_on_source_table_returns_latest_row_per_key_with_key_marked(
 ) -> None:
     ksql(
         "CREATE SOURCE TABLE USERS (ID INT PRIMARY KEY, NAME STRING) "
-        "WITH (KAFKA_TOPIC='users', FORMAT='JSON');",
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='users', FORMAT='JSON');",
     )
     # A SOURCE table is read-only (ksqlDB refuses INSERT VALUES): rows come through a stream
     # over the same topic.
     ksql(
         "CREATE STREAM USERS_IN (ID INT KEY, NAME STRING) "
-        "WITH (KAFKA_TOPIC='users', FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='users', FORMAT='JSON');"
         "INSERT INTO USERS_IN (ID, NAME) VALUES (1, 'a');"
         "INSERT INTO USERS_IN (ID, NAME) VALUES (2, 'b');"
         "INSERT INTO USERS_IN (ID, NAME) VALUES (1, 'a2');",
@@ -267,7 +271,10 @@ def test_pull_query_on_source_table_returns_latest_row_per_key_with_key_marked(
 def test_pull_query_on_a_plain_table_says_it_is_not_queryable(
     ksql: Any, http: httpx.Client
 ) -> None:
-    ksql("CREATE TABLE T (ID INT PRIMARY KEY, V STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
+    ksql(
+        "CREATE TABLE T (ID INT PRIMARY KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', FORMAT='JSON');"
+    )
     response = http.post("/query-stream", json={"sql": "SELECT * FROM T;"})
     assert response.status_code == 400
     assert response.json()["message"].startswith("The `T` table isn't queryable.")
@@ -302,7 +309,7 @@ def test_print_shows_a_topics_records_from_the_beginning(ksql: Any, http: httpx.
 
 
 def test_a_stream_with_key_columns_only_shows_its_rows(ksql: Any, http: httpx.Client) -> None:
-    ksql("CREATE STREAM K (ID INT KEY) WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON');")
+    ksql("CREATE STREAM K (ID INT KEY) WITH (PARTITIONS=1, KAFKA_TOPIC='k', VALUE_FORMAT='JSON');")
     ksql("INSERT INTO K (ID) VALUES (1); INSERT INTO K (ID) VALUES (2);")
     response = http.post("/query-stream", json={"sql": "SELECT * FROM K;"})
     assert sorted(response.text.splitlines()[1:]) == ["[1]", "[2]"]

@@ -29,7 +29,10 @@ SERVER = textwrap.dedent(
         sys.stdin.readline()
     """
 )
-STREAM = "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+STREAM = (
+    "CREATE STREAM S (ID INT KEY, NAME STRING) "
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+)
 
 FUZZ_BODIES: list[tuple[str, bytes]] = [
     ("/ksql", b"[" * 50_000 + b"]" * 50_000),

@@ -27,7 +27,8 @@ def test_create_stream_answers_current_status_with_backticked_command_id(
     }
     assert next(iter(entity)) == "@type"
     (again,) = ksql(
-        "CREATE TABLE T (ID INT PRIMARY KEY, V STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');"
+        "CREATE TABLE T (ID INT PRIMARY KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', FORMAT='JSON');"
     )
     assert again["commandSequenceNumber"] == entity["commandSequenceNumber"] + 1
     assert again["commandStatus"]["message"] == "Table created"
@@ -39,7 +40,7 @@ def test_show_streams_tables_and_topics_list_what_was_created(
     ksql(PV)
     ksql(
         "CREATE SOURCE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) "
-        "WITH (KAFKA_TOPIC='users', FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='users', FORMAT='JSON');"
     )
     streams, tables, topics = ksql("SHOW STREAMS; LIST TABLES; SHOW TOPICS;")
     assert streams["@type"] == "streams"
@@ -95,6 +96,36 @@ def test_duplicate_create_is_refused_and_if_not_exists_warns(ksql: Any, http: ht
     assert warning["message"].startswith("Cannot add stream `PV`")
 
 
+def test_create_over_a_missing_topic_needs_partitions(ksql: Any, http: httpx.Client) -> None:
+    # ksqlDB's TopicCreateInjector: no topic and no PARTITIONS is a generic 400, with the
+    # statement formatted back with PARTITIONS=2 as the example.
+    text = (
+        "CREATE TABLE `my table` (id INT PRIMARY KEY, `v` STRUCT<a STRING, `b` INT>) "
+        "WITH (kafka_topic='missing', format='json');"
+    )
+    response = http.post("/ksql", json={"ksql": text})
+    assert response.status_code == 400
+    assert response.json() == {
+        "@type": "generic_error",
+        "error_code": 40000,
+        "message": "Topic 'missing' does not exist. If you want to create a new topic for the "
+        "stream/table please re-run the statement providing the required 'PARTITIONS' "
+        "configuration in the WITH clause (and optionally 'REPLICAS'). For example: "
+        "CREATE TABLE `my table` (ID INTEGER PRIMARY KEY, `v` STRUCT<A STRING, `b` INTEGER>) "
+        "WITH (FORMAT='json', KAFKA_TOPIC='missing', PARTITIONS=2);",
+    }
+    (topics,) = ksql("SHOW TOPICS;")
+    assert "missing" not in [t["name"] for t in topics["topics"]]
+    # PARTITIONS (and REPLICAS) create the topic; a second source over it needs neither.
+    ksql(
+        "CREATE STREAM A (ID INT KEY, V STRING) "
+        "WITH (KAFKA_TOPIC='fresh', VALUE_FORMAT='JSON', PARTITIONS=2, REPLICAS=3);"
+    )
+    ksql("CREATE STREAM B (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='fresh', VALUE_FORMAT='JSON');")
+    (topics,) = ksql("SHOW TOPICS;")
+    assert {"name": "fresh", "replicaInfo": [3, 3]} in topics["topics"]
+
+
 def test_select_on_ksql_endpoint_points_to_query(ksql: Any, http: httpx.Client) -> None:
     ksql(PV)
     response = http.post("/ksql", json={"ksql": "SELECT * FROM PV;"})
@@ -140,7 +171,7 @@ def test_insert_values_produces_no_entity_and_rows_are_readable(
 def test_variables_are_substituted_and_listed(ksql: Any, http: httpx.Client) -> None:
     entities = ksql(
         "DEFINE topic = 'pv';"
-        "CREATE STREAM PV (A INT) WITH (KAFKA_TOPIC='${topic}', VALUE_FORMAT='JSON');"
+        "CREATE STREAM PV (A INT) WITH (PARTITIONS=1, KAFKA_TOPIC='${topic}', VALUE_FORMAT='JSON');"
         "SHOW VARIABLES;",
         sessionVariables={"extra": 5},
     )
@@ -156,7 +187,10 @@ def test_custom_types_are_registered_and_usable(ksql: Any, http: httpx.Client) -
         "Registered custom type with name 'ADDRESS' and SQL type "
         "STRUCT<`CITY` STRING, `ZIP` INTEGER>"
     )
-    ksql("CREATE STREAM P (ID INT KEY, HOME ADDRESS) WITH (KAFKA_TOPIC='p', VALUE_FORMAT='JSON');")
+    ksql(
+        "CREATE STREAM P (ID INT KEY, HOME ADDRESS) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='p', VALUE_FORMAT='JSON');"
+    )
     (types,) = ksql("SHOW TYPES;")
     assert types["types"]["ADDRESS"]["type"] == "STRUCT"
 
@@ -164,7 +198,11 @@ def test_custom_types_are_registered_and_usable(ksql: Any, http: httpx.Client) -
 def test_schema_registry_formats_are_refused_clearly(ksql: Any, http: httpx.Client) -> None:
     response = http.post(
         "/ksql",
-        json={"ksql": "CREATE STREAM A (X INT) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='AVRO');"},
+        json={
+            "ksql": (
+                "CREATE STREAM A (X INT) WITH (PARTITIONS=1, KAFKA_TOPIC='a', VALUE_FORMAT='AVRO');"
+            )
+        },
     )
     assert response.status_code == 428
     assert response.json()["error_code"] == 42801

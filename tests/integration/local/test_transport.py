@@ -15,7 +15,10 @@ import trustme
 
 from ksqlpy.local import LocalServer
 
-STREAM = "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+STREAM = (
+    "CREATE STREAM S (ID INT KEY, NAME STRING) "
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+)
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ import pytest
 from ksqlpy.local import LocalServer
 
 STREAM = (
-    "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+    "CREATE STREAM S (ID INT KEY, NAME STRING) "
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     "INSERT INTO S (ID, NAME) VALUES (1, 'a');"
     "INSERT INTO S (ID, NAME) VALUES (2, 'b');"
 )
@@ -162,7 +163,10 @@ BACKLOG = 300
 
 
 def _fill_backlog(ksql: Any) -> None:
-    ksql("CREATE STREAM B (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON');")
+    ksql(
+        "CREATE STREAM B (ID INT KEY, NAME STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='b', VALUE_FORMAT='JSON');"
+    )
     ksql("".join(f"INSERT INTO B (ID, NAME) VALUES ({i}, 'n{i}');" for i in range(BACKLOG)))
 
 
@@ -193,6 +197,24 @@ def test_every_header_and_row_is_its_own_http1_chunk(
     assert len(chunks) - len(lines) <= 1
 
 
+def test_every_element_of_the_plain_json_array_is_its_own_http1_chunk(
+    ksql: Any, server: LocalServer
+) -> None:
+    # ksqlDB's JsonQueryStreamResponseWriter: "[" + metadata, then "," + row per write, "]".
+    _fill_backlog(ksql)
+    sql = f"SELECT * FROM B EMIT CHANGES LIMIT {BACKLOG};"
+    body = json.dumps(_body("/query-stream", sql)).encode()
+    answer = _raw(
+        server,
+        b"POST /query-stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Accept: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body),
+    )
+    chunks = _chunks(answer)
+    assert chunks[0].startswith(b'[{"queryId"')
+    assert chunks[1:] == [b',[%d,"n%d"]' % (i, i) for i in range(BACKLOG)] + [b"]"]
+    assert b"x-ksqlpy" not in answer.partition(b"\r\n\r\n")[0].lower()  # the app's marker
+
+
 class H2Client:
     """A raw HTTP/2 client over one socket: every DATA frame is kept as it arrived."""
 
@@ -211,9 +233,17 @@ class H2Client:
     def flush(self) -> None:
         self.sock.sendall(self.conn.data_to_send())
 
-    def request(self, method: str, path: str, body: bytes | None, end: bool = True) -> int:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        end: bool = True,
+        extra: list[tuple[str, str]] | None = None,
+    ) -> int:
         stream_id = self.conn.get_next_available_stream_id()
         headers = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "x")]
+        headers += extra or []
         self.conn.send_headers(stream_id, headers, end_stream=body is None and end)
         if body is not None:
             self.conn.send_data(stream_id, body, end_stream=end)
@@ -257,6 +287,36 @@ def test_every_header_row_and_ack_is_its_own_http2_data_frame(
         inserts = client.request("POST", "/inserts-stream", b'{"target":"B"}\n' + rows.encode())
         acks = [f for f in client.until_done(inserts) if f]
         assert [json.loads(f) for f in acks] == [{"seq": i, "status": "ok"} for i in range(200)]
+
+
+def test_every_json_array_element_is_its_own_http2_data_frame(
+    ksql: Any, server: LocalServer
+) -> None:
+    _fill_backlog(ksql)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        client = H2Client(sock)
+        rows = "\n".join(json.dumps({"ID": i, "NAME": "x"}) for i in range(50))
+        inserts = client.request(
+            "POST",
+            "/inserts-stream",
+            b'{"target":"B"}\n' + rows.encode(),
+            extra=[("accept", "application/json")],
+        )
+        frames = [f for f in client.until_done(inserts) if f]
+        acks = [b'{"seq":%d,"status":"ok"}' % i for i in range(50)]
+        # ksqlDB's JsonInsertsStreamResponseWriter: "[" + first ack, "," + each other, "]".
+        assert frames == [b"[" + acks[0]] + [b"," + a for a in acks[1:]] + [b"]"]
+        # The plain JSON array of a query: one frame per element over HTTP/2 too.
+        sql = "SELECT * FROM B EMIT CHANGES LIMIT 3;"
+        query = client.request(
+            "POST",
+            "/query-stream",
+            json.dumps(_body("/q", sql)).encode(),
+            extra=[("accept", "application/json")],
+        )
+        frames = [f for f in client.until_done(query) if f]
+        assert frames[0].startswith(b'[{"queryId"')
+        assert frames[1:] == [b',[0,"n0"]', b',[1,"n1"]', b',[2,"n2"]', b"]"]
 
 
 def test_an_h2c_upgrade_with_a_body_is_answered_over_http2(ksql: Any, server: LocalServer) -> None:

@@ -139,7 +139,8 @@ def test_properties_are_sent_with_queries(harness: Harness) -> None:
 def test_define_substitutes_and_show_variables_lists(harness: Harness) -> None:
     harness.run("DEFINE src = 'orders'; DEFINE topic = 'orders';")
     harness.run(
-        "CREATE STREAM ${src} (id INT KEY) WITH (kafka_topic='${topic}', value_format='json');"
+        "CREATE STREAM ${src} (id INT KEY) "
+        "WITH (kafka_topic='${topic}', value_format='json', partitions=1);"
     )
     assert "Stream created" in harness.text
     harness.run("SHOW VARIABLES;")

@@ -61,6 +61,20 @@ def _decode(decoder: QueryDecoder, pieces: list[bytes]) -> list[Any]:
     return rows
 
 
+def test_a_character_cut_between_chunks_that_end_at_newlines_decodes_whole() -> None:
+    # A chunk ending at a newline is decoded directly only when no character is held back.
+    header, first, second, third = DELIMITED.split(b"\n", 3)
+    cut = second.index(b"\xa9")
+    pieces = [header + b"\n" + first + b"\n" + second[:cut], second[cut:] + b"\n", third]
+    decoder = QueryDecoder()
+    assert _decode(decoder, pieces) == EXPECTED
+    assert decoder.error is None
+    broken = QueryDecoder()
+    _decode(broken, [header + b"\n", b'["\xff",1,0.1,null,[]]\n'])
+    assert isinstance(broken.error, ProtocolError)
+    assert "not UTF-8" in str(broken.error)
+
+
 @given(st.lists(st.integers(min_value=0), max_size=30))
 def test_delimited_stream_gives_the_same_rows_for_any_chunking(cuts: list[int]) -> None:
     decoder = QueryDecoder()

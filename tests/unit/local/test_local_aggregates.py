@@ -14,7 +14,8 @@ from ksqlpy.local.engine.errors import KsqlStatementError
 def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        "CREATE STREAM S (ID STRING KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     )
     return runtime
 
@@ -55,7 +56,7 @@ def table_runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE TABLE T (ID STRING PRIMARY KEY, REGION STRING, V INT) "
-        "WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
     )
     return runtime
 

@@ -17,7 +17,7 @@ def sink_values(runtime: SmallRuntime, topic: str) -> list[bytes | None]:
 def test_a_delimited_sink_inherits_the_source_delimiter(spelled: str, char: str) -> None:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE STREAM S (ID BIGINT, NAME STRING) WITH (KAFKA_TOPIC='s', "
+        "CREATE STREAM S (ID BIGINT, NAME STRING) WITH (PARTITIONS=1, KAFKA_TOPIC='s', "
         f"VALUE_FORMAT='DELIMITED', VALUE_DELIMITER='{spelled}');"
     )
     runtime.run("CREATE STREAM OUT AS SELECT * FROM S;")
@@ -29,7 +29,7 @@ def test_an_explicit_sink_delimiter_wins_and_values_are_quoted_when_needed() -> 
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM S (ID BIGINT, NAME STRING) "
-        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='DELIMITED', VALUE_DELIMITER='|');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='DELIMITED', VALUE_DELIMITER='|');"
     )
     runtime.run("CREATE STREAM OUT WITH (VALUE_DELIMITER='$') AS SELECT * FROM S;")
     runtime.run("INSERT INTO S (ID, NAME) VALUES (1, 'a$b');")
@@ -47,14 +47,14 @@ def test_an_explicit_sink_delimiter_wins_and_values_are_quoted_when_needed() -> 
 )
 def test_delimiter_refusals_come_before_the_missing_columns(props: str, message: str) -> None:
     with pytest.raises(KsqlStatementError, match=message):
-        SmallRuntime().run(f"CREATE STREAM S WITH (KAFKA_TOPIC='s', {props});")
+        SmallRuntime().run(f"CREATE STREAM S WITH (PARTITIONS=1, KAFKA_TOPIC='s', {props});")
 
 
 def test_fields_are_quoted_as_ksqldb_csv_printer_quotes_them() -> None:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM S (K STRING KEY, A STRING, B STRING, C STRING) "
-        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='DELIMITED');"
+        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='DELIMITED', PARTITIONS=1);"
     )
     runtime.run("CREATE STREAM O AS SELECT K, A, B, C FROM S;")
     runtime.run("INSERT INTO S (K, A, B, C) VALUES ('k', '-10', '!', 'x ');")

@@ -13,7 +13,8 @@ from ksqlpy.local.engine.errors import KsqlStatementError
 def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        "CREATE STREAM S (ID STRING KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     )
     return runtime
 

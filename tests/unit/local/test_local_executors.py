@@ -16,7 +16,7 @@ PV = (
 )
 USERS = (
     "CREATE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) "
-    "WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');"
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='users', VALUE_FORMAT='JSON');"
 )
 
 
@@ -27,7 +27,7 @@ def runtime() -> SmallRuntime:
 
 def test_every_statement_kind_the_server_runs_has_one_executor() -> None:
     kinds = {
-        "CREATE STREAM S (A INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
+        "CREATE STREAM S (A INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');",
         "CREATE TYPE T AS STRUCT<A INT>;",
         "DROP STREAM S;",
         "INSERT INTO S (A) VALUES (1);",
@@ -74,16 +74,22 @@ def test_a_second_create_is_refused_unless_if_not_exists(runtime: SmallRuntime) 
 
 def test_tables_need_a_primary_key_and_streams_refuse_one(runtime: SmallRuntime) -> None:
     with pytest.raises(KsqlStatementError, match="Tables require a PRIMARY KEY"):
-        runtime.run("CREATE TABLE T (A INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');")
+        runtime.run(
+            "CREATE TABLE T (A INT) WITH (PARTITIONS=1, KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
+        )
     with pytest.raises(KsqlStatementError, match="please use 'KEY' for streams"):
         runtime.run(
-            "CREATE STREAM S (A INT PRIMARY KEY) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+            "CREATE STREAM S (A INT PRIMARY KEY) "
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
         )
 
 
 def test_a_reserved_column_name_is_refused(runtime: SmallRuntime) -> None:
     with pytest.raises(KsqlStatementError, match="'ROWTIME' is a reserved column name"):
-        runtime.run("CREATE STREAM S (ROWTIME BIGINT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');")
+        runtime.run(
+            "CREATE STREAM S (ROWTIME BIGINT) "
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        )
 
 
 def test_csas_creates_the_sink_and_a_persistent_query_that_copies_rows(
@@ -133,7 +139,9 @@ def test_drop_if_exists_of_a_missing_source_succeeds(runtime: SmallRuntime) -> N
 
 def test_create_type_registers_a_custom_type_usable_in_columns(runtime: SmallRuntime) -> None:
     runtime.run("CREATE TYPE ADDRESS AS STRUCT<CITY STRING, ZIP INT>;")
-    runtime.run("CREATE STREAM S (A ADDRESS) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM S (A ADDRESS) WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+    )
     source = runtime.metastore.source("S")
     assert source is not None
     assert str(source.columns[0].type) == "STRUCT<`CITY` STRING, `ZIP` INTEGER>"
@@ -181,6 +189,37 @@ def test_show_properties_reports_session_overrides(runtime: SmallRuntime) -> Non
     values = {p["name"]: p["value"] for p in entity["properties"]}
     assert values["ksql.streams.auto.offset.reset"] == "earliest"
     assert entity["overwrittenProperties"] == ["ksql.streams.auto.offset.reset"]
+
+
+def test_show_properties_lists_ksqldb_configs_with_their_scopes(runtime: SmallRuntime) -> None:
+    # As ksqlDB's ListPropertiesExecutor: every KsqlConfig config, scope KSQL; level QUERY only
+    # for PropertiesList's exact query-level names; editable when the config is query-level or
+    # a mutable system property; defaults are the values equal to the config's default.
+    session = Session({"ksql.query.pull.table.scan.enabled": "false"}, {})
+    entity = runtime.run("SHOW PROPERTIES;", session)
+    assert entity is not None
+    props = {p["name"]: p for p in entity["properties"]}
+    assert len(props) > 100
+    assert {p["scope"] for p in props.values()} == {"KSQL"}
+    assert props["ksql.query.pull.table.scan.enabled"] == {
+        "name": "ksql.query.pull.table.scan.enabled",
+        "scope": "KSQL",
+        "value": "false",
+        "editable": True,
+        "level": "QUERY",
+    }
+    assert props["ksql.streams.commit.interval.ms"]["value"] == "2000"
+    assert props["ksql.streams.commit.interval.ms"]["editable"] is True
+    assert props["ksql.streams.commit.interval.ms"]["level"] == "SERVER"
+    assert props["ksql.service.id"]["editable"] is False
+    assert props["ksql.persistence.default.format.value"]["value"] is None
+    assert props["ksql.hidden.topics"]["value"].startswith("_confluent.*,__confluent.*,")
+    assert entity["overwrittenProperties"] == ["ksql.query.pull.table.scan.enabled"]
+    defaults = set(entity["defaultProperties"])
+    assert {"ksql.service.id", "ksql.streams.auto.offset.reset"} <= defaults
+    # ksqlDB's own streams settings differ from Kafka's defaults; an override is not a default.
+    assert "ksql.streams.commit.interval.ms" not in defaults
+    assert "ksql.query.pull.table.scan.enabled" not in defaults
 
 
 def test_describe_names_the_source_its_fields_and_its_writers(runtime: SmallRuntime) -> None:

@@ -13,7 +13,8 @@ from ksqlpy.local.engine.errors import KsqlStatementError
 def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE STREAM S (ID INT KEY, `Name` STRING, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
+        "CREATE STREAM S (ID INT KEY, `Name` STRING, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
     )
     runtime.run("INSERT INTO S (ROWTIME, ID, `Name`, V) VALUES (2, 1, 'a', 5);")
     return runtime
@@ -53,7 +54,8 @@ def test_an_unquoted_name_does_not_match_a_mixed_case_column(runtime: SmallRunti
 
 def test_a_tombstone_of_an_aliased_group_key_keeps_its_key(runtime: SmallRuntime) -> None:
     runtime.run(
-        "CREATE TABLE U (UID INT PRIMARY KEY, LABEL STRING) WITH (KAFKA_TOPIC='u', FORMAT='JSON');"
+        "CREATE TABLE U (UID INT PRIMARY KEY, LABEL STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='u', FORMAT='JSON');"
     )
     runtime.run("INSERT INTO U (ROWTIME, UID, LABEL) VALUES (1, 1, 'one');")
     runtime.run("CREATE TABLE BY_LABEL AS SELECT label AS L, COUNT(*) AS C FROM U GROUP BY LABEL;")
@@ -64,7 +66,8 @@ def test_a_tombstone_of_an_aliased_group_key_keeps_its_key(runtime: SmallRuntime
 
 def test_join_keys_match_the_projection_whatever_their_case(runtime: SmallRuntime) -> None:
     runtime.run(
-        "CREATE TABLE U (uid INT PRIMARY KEY, label STRING) WITH (KAFKA_TOPIC='u', FORMAT='JSON');"
+        "CREATE TABLE U (uid INT PRIMARY KEY, label STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='u', FORMAT='JSON');"
     )
     runtime.run("CREATE STREAM J AS SELECT s.id, u.label FROM S s JOIN U u ON S.ID = u.UID;")
     assert runtime.schema("J") == "ID INTEGER KEY, LABEL STRING"

@@ -11,11 +11,12 @@ from runtime_double import SmallRuntime
 def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        "CREATE STREAM S (ID INT KEY, NAME STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     )
     runtime.run(
         "CREATE STREAM BARE (V INT) "
-        "WITH (KAFKA_TOPIC='bare', VALUE_FORMAT='JSON', WRAP_SINGLE_VALUE=false);"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='bare', VALUE_FORMAT='JSON', WRAP_SINGLE_VALUE=false);"
     )
     return runtime
 

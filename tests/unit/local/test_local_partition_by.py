@@ -11,7 +11,8 @@ from ksqlpy.local.engine.errors import KsqlStatementError
 
 INPUT = (
     "CREATE STREAM INPUT (ID INT KEY, NAME STRING, AGE INT, "
-    "ADDRESS STRUCT<STREET STRING, TOWN STRING>) WITH (KAFKA_TOPIC='input', FORMAT='JSON');"
+    "ADDRESS STRUCT<STREET STRING, TOWN STRING>) "
+    "WITH (PARTITIONS=1, KAFKA_TOPIC='input', FORMAT='JSON');"
 )
 
 

@@ -19,15 +19,15 @@ def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM PV (USERID STRING KEY, PAGEID STRING, N INT) "
-        "WITH (KAFKA_TOPIC='pv', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='pv', VALUE_FORMAT='JSON');"
     )
     runtime.run(
         "CREATE SOURCE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) "
-        "WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='users', VALUE_FORMAT='JSON');"
     )
     runtime.run(
         "CREATE TABLE PLAIN (ID STRING PRIMARY KEY, V INT) "
-        "WITH (KAFKA_TOPIC='plain', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='plain', VALUE_FORMAT='JSON');"
     )
     return runtime
 

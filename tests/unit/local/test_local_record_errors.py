@@ -33,7 +33,9 @@ def failing_function() -> Iterator[None]:
 @pytest.mark.usefixtures("failing_function")
 def test_a_failing_record_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM S (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
     runtime.run("CREATE STREAM O AS SELECT ID, FAILS_ON_NEGATIVE(V) AS W FROM S;")
     with caplog.at_level(logging.WARNING, logger="ksqlpy.local.processing"):
         runtime.run("INSERT INTO S (ID, V) VALUES (1, -1);")  # no exception for the writer
@@ -45,7 +47,10 @@ def test_a_failing_record_is_logged_and_skipped(caplog: pytest.LogCaptureFixture
 
 def test_casts_saturate_and_int_arithmetic_wraps_as_in_java() -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM S (ID INT KEY, X DOUBLE) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM S (ID INT KEY, X DOUBLE) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
     runtime.run(
         "CREATE STREAM O WITH (VALUE_FORMAT='KAFKA') AS SELECT ID, CAST(X AS BIGINT) AS Y FROM S;"
     )
@@ -61,7 +66,8 @@ def test_a_join_of_windowed_streams_keeps_the_window() -> None:
     runtime = SmallRuntime()
     for name in ("L", "R"):
         runtime.run(
-            f"CREATE STREAM {name} (K INT KEY, V INT) WITH (KAFKA_TOPIC='{name.lower()}', "
+            f"CREATE STREAM {name} (K INT KEY, V INT) "
+            f"WITH (PARTITIONS=1, KAFKA_TOPIC='{name.lower()}', "
             "FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='1 SECOND');"
         )
     runtime.run(
@@ -80,7 +86,9 @@ def test_a_join_of_windowed_streams_keeps_the_window() -> None:
 def test_a_saved_statement_that_fails_does_not_stop_the_restart(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    good = "CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
+    good = (
+        "CREATE STREAM S (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
     bad = "CREATE STREAM O AS SELECT ID, NOPE(V) FROM S;"
     lines = [json.dumps({"sql": sql, "properties": {}}) for sql in (good, bad)]
     (tmp_path / "commands.jsonl").write_text("\n".join(lines) + "\n")

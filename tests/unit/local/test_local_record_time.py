@@ -20,7 +20,7 @@ def test_a_bigint_source_column_is_the_record_time_and_invalid_ones_are_skipped(
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM S (ID BIGINT, TS BIGINT) "
-        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', TIMESTAMP='ts');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON', TIMESTAMP='ts');"
     )
     runtime.run("CREATE STREAM OUT AS SELECT ID FROM S;")
     for value in (b'{"ID":1,"TS":1526075913000}', b'{"ID":2,"TS":-1}', b'{"ID":3,"TS":null}'):
@@ -33,7 +33,8 @@ def test_a_bigint_source_column_is_the_record_time_and_invalid_ones_are_skipped(
 def test_a_string_column_is_parsed_with_the_timestamp_format() -> None:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE STREAM S (ID BIGINT, TS STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', "
+        "CREATE STREAM S (ID BIGINT, TS STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON', "
         "TIMESTAMP='TS', TIMESTAMP_FORMAT='yy-MM-dd HH:mm:ssX');"
     )
     runtime.run("CREATE STREAM OUT AS SELECT ID FROM S;")
@@ -45,7 +46,9 @@ def test_a_string_column_is_parsed_with_the_timestamp_format() -> None:
 
 def test_a_sink_timestamp_column_sets_the_time_of_what_the_query_writes() -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM S (ID BIGINT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM S (ID BIGINT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+    )
     runtime.run("CREATE STREAM OUT WITH (TIMESTAMP='SINK_TS') AS SELECT ID AS SINK_TS, ID FROM S;")
     for value in (b'{"ID":1}', b'{"ID":-2}', b'{"ID":3}'):
         runtime.log.append("s", None, value, timestamp=MAY_2018)
@@ -58,13 +61,16 @@ def test_a_timestamp_column_of_another_type_is_refused() -> None:
     with pytest.raises(KsqlStatementError, match="should be LONG"):
         runtime.run(
             "CREATE STREAM S (ID BIGINT, TS STRING) "
-            "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', TIMESTAMP='TS');"
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON', TIMESTAMP='TS');"
         )
 
 
 def test_headers_of_the_input_record_go_to_the_sink() -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM S (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM S (ID STRING KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
     runtime.run("CREATE STREAM COPY AS SELECT * FROM S;")
     runtime.run("CREATE TABLE COUNTS AS SELECT ID, COUNT(*) AS C FROM S GROUP BY ID;")
     runtime.log.append("s", b'"a"', b'{"V":1}', headers=(("trace", b"t1"),))

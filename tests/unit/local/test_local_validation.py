@@ -15,7 +15,7 @@ def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM S (ID INT KEY, F1 INT, F2 INT, M MAP<STRING, INT>) "
-        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     )
     return runtime
 
@@ -25,28 +25,29 @@ def runtime() -> SmallRuntime:
     [
         (
             "CREATE STREAM K (A INT KEY, B INT KEY, V INT) "
-            "WITH (KAFKA_TOPIC='k', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='k', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
             "Key format does not support schema.\nformat: KAFKA\nschema: Persistence{columns="
             "[`A` INTEGER KEY, `B` INTEGER KEY], features=[]}\nreason: The 'KAFKA' format only "
             "supports a single field. Got: [`A` INTEGER KEY, `B` INTEGER KEY]",
         ),
         (
-            "CREATE STREAM K (A BOOLEAN KEY, V INT) WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON');",
+            "CREATE STREAM K (A BOOLEAN KEY, V INT) "
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='k', VALUE_FORMAT='JSON');",
             "reason: The 'KAFKA' format does not support type 'BOOLEAN'",
         ),
         (
             "CREATE STREAM K (A MAP<STRING, INT> KEY, V INT) "
-            "WITH (KAFKA_TOPIC='k', FORMAT='JSON');",
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='k', FORMAT='JSON');",
             "Map keys, including types that contain maps, are not supported",
         ),
         (
             "CREATE STREAM K (A INT, B INT) "
-            "WITH (KAFKA_TOPIC='k', VALUE_FORMAT='JSON', WRAP_SINGLE_VALUE=false);",
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='k', VALUE_FORMAT='JSON', WRAP_SINGLE_VALUE=false);",
             "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas",
         ),
         (
-            "CREATE STREAM K (A INT) "
-            "WITH (KAFKA_TOPIC='k', VALUE_FORMAT='DELIMITED', WRAP_SINGLE_VALUE=true);",
+            "CREATE STREAM K (A INT) WITH (PARTITIONS=1, KAFKA_TOPIC='k', "
+            "VALUE_FORMAT='DELIMITED', WRAP_SINGLE_VALUE=true);",
             "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
         ),
         ("CREATE STREAM O AS SELECT ID FROM S;", "The projection contains no value columns."),
@@ -68,10 +69,11 @@ def test_refusals(runtime: SmallRuntime, sql: str, message: str) -> None:
 def test_source_streams_and_tables_are_read_only(runtime: SmallRuntime) -> None:
     runtime.run(
         "CREATE SOURCE STREAM RO (K STRING KEY, T STRING) "
-        "WITH (KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='ro', VALUE_FORMAT='JSON');"
     )
     runtime.run(
-        "CREATE STREAM RW (K STRING KEY, T STRING) WITH (KAFKA_TOPIC='rw', VALUE_FORMAT='JSON');"
+        "CREATE STREAM RW (K STRING KEY, T STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='rw', VALUE_FORMAT='JSON');"
     )
     refusals = {
         "INSERT INTO RO (K, T) VALUES ('a', 'b');": (
@@ -88,7 +90,7 @@ def test_source_streams_and_tables_are_read_only(runtime: SmallRuntime) -> None:
 
 def test_values_cannot_go_into_a_windowed_source(runtime: SmallRuntime) -> None:
     runtime.run(
-        "CREATE STREAM W (K INT KEY, V INT) WITH (KAFKA_TOPIC='w', FORMAT='JSON', "
+        "CREATE STREAM W (K INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='w', FORMAT='JSON', "
         "WINDOW_TYPE='TUMBLING', WINDOW_SIZE='1 SECOND');"
     )
     with pytest.raises(
@@ -104,7 +106,10 @@ def test_values_cannot_go_into_a_windowed_source(runtime: SmallRuntime) -> None:
 def test_a_table_stream_join_names_its_sources_and_join_type(
     runtime: SmallRuntime, join: str, written: str
 ) -> None:
-    runtime.run("CREATE TABLE T (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
+    runtime.run(
+        "CREATE TABLE T (ID INT PRIMARY KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', FORMAT='JSON');"
+    )
     with pytest.raises(KsqlStatementError, match=re.escape(f"Got T {written} S.")):
         runtime.run(f"CREATE STREAM O AS SELECT * FROM T {join} S ON T.ID = S.ID;")
 
@@ -137,7 +142,8 @@ def test_a_persistent_query_must_select_the_key_of_its_source(runtime: SmallRunt
     ):
         runtime.run("CREATE STREAM O AS SELECT F1 FROM S;")
     runtime.run(
-        "CREATE STREAM M (A INT KEY, B INT KEY, V INT) WITH (KAFKA_TOPIC='m', FORMAT='JSON');"
+        "CREATE STREAM M (A INT KEY, B INT KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='m', FORMAT='JSON');"
     )
     with pytest.raises(KsqlStatementError, match="must include the key columns A and B"):
         runtime.run("CREATE STREAM O AS SELECT A, V FROM M;")
