@@ -19,6 +19,7 @@ from ._config import ClientConfig
 from ._errors import KsqlError, KsqlServerError, KsqlTimeoutError, ServerUnavailableError
 
 __all__ = [
+    "REQUEST",
     "OpenBatch",
     "Probe",
     "ReadAcks",
@@ -27,6 +28,9 @@ __all__ = [
     "batches",
     "check_batch_size",
 ]
+
+REQUEST = proto.Request("POST", proto.INSERTS_STREAM, streaming=True)
+"""Every batch and probe is one streamed ``POST /inserts-stream``."""
 
 PROBES = 2
 """Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
