@@ -31,7 +31,7 @@ from ._entities import (
     TopicInfo,
 )
 from ._errors import ClientClosedError, KsqlError
-from ._flows import adrive
+from ._flows import adrive, aread_header
 from ._printing import AsyncPrintedTopic
 from ._results import AsyncQueryStart, AsyncStreamedQuery, InsertsResult, QueryResult
 from ._transport import AsyncTransport
@@ -161,22 +161,11 @@ class AsyncClient:
         request, decoder, silent = self._core.query(sql, properties, raw, format, idle_timeout)
         response = await self._transport.open_stream(request, idle_timeout=idle_timeout)
         chunks = self._transport.chunks(response, decoder.where, silent)
-        pending: list[Any] = []
         try:
-            eof = True
-            async for chunk in chunks:
-                pending.extend(decoder.feed(chunk))
-                if decoder.has_header or decoder.error is not None:
-                    eof = False
-                    break
-            if eof:
-                pending.extend(decoder.feed_eof())
+            pending = await aread_header(decoder, chunks)
         except BaseException:
             await response.aclose()
             raise
-        if decoder.error is not None and not decoder.has_header:
-            await response.aclose()
-            raise decoder.error
         query = AsyncStreamedQuery(
             self._transport,
             response,

@@ -31,7 +31,7 @@ from ._entities import (
     TopicInfo,
 )
 from ._errors import ClientClosedError, KsqlError
-from ._flows import drive
+from ._flows import drive, read_header
 from ._printing import PrintedTopic
 from ._results import InsertsResult, QueryResult, StreamedQuery
 from ._transport import SyncTransport
@@ -166,20 +166,11 @@ class Client:
         request, decoder, silent = self._core.query(sql, properties, raw, format, idle_timeout)
         response = self._transport.open_stream(request, idle_timeout=idle_timeout)
         chunks = self._transport.chunks(response, decoder.where, silent)
-        pending: list[Any] = []
         try:
-            for chunk in chunks:
-                pending.extend(decoder.feed(chunk))
-                if decoder.has_header or decoder.error is not None:
-                    break
-            else:
-                pending.extend(decoder.feed_eof())
+            pending = read_header(decoder, chunks)
         except BaseException:
             response.close()
             raise
-        if decoder.error is not None and not decoder.has_header:
-            response.close()
-            raise decoder.error
         query = StreamedQuery(
             self._transport,
             response,
