@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from . import _inserts as inserts
 from . import _protocol as proto
-from ._config import DEFAULT_URL, Cert, ClientConfig, Verify
+from ._config import DEFAULT_URL, ClientConfig, ClientOptions, options_doc
 from ._core import Call, Core, QueryFormat
 from ._entities import (
     AssertSchemaResult,
@@ -62,37 +62,10 @@ class Client:
         self,
         url: str | Sequence[str] = DEFAULT_URL,
         *,
-        auth: tuple[str, str] | None = None,
-        bearer_token: str | None = None,
-        api_key: str | None = None,
-        api_secret: str | None = None,
-        verify: Verify = True,
-        cert: Cert | None = None,
-        connect_timeout: float | None = 10.0,
-        read_timeout: float | None = 60.0,
-        headers: Mapping[str, str] | None = None,
-        http2: bool = True,
-        retries: int = 2,
-        backoff: float = 0.25,
-        properties: Mapping[str, Any] | None = None,
         transport: httpx.BaseTransport | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        config = ClientConfig.from_options(
-            url,
-            auth=auth,
-            bearer_token=bearer_token,
-            api_key=api_key,
-            api_secret=api_secret,
-            verify=verify,
-            cert=cert,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            headers=headers,
-            http2=http2,
-            retries=retries,
-            backoff=backoff,
-            properties=properties,
-        )
+        config = ClientConfig.from_options(url, **options)
         self._core = Core(config)
         self._transport = SyncTransport(config, transport)
         self._queries: weakref.WeakSet[StreamedQuery] = weakref.WeakSet()
@@ -469,3 +442,7 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<Client {self.url}{' closed' if self.closed else ''}>"
+
+
+if Client.__doc__:  # None under python -OO
+    Client.__doc__ += options_doc()
