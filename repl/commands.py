@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksqlpy import KsqlError, VariableList, __version__
+from ksqlpy.sql import SessionChange, session_change
 
 from .config import read_text_file
 from .session import OUTPUT_FORMATS, Action, Control, EntityResult, Message, Result, Session
@@ -134,38 +135,35 @@ def _output(session: Session, match: re.Match[str], run: Runner) -> Iterator[Res
     yield Message(f"Output format set to {wanted}.")
 
 
-def _set(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    name, value = _unquote(match.group(1)), _unquote(match.group(2))
-    old = session.properties.get(name)
-    session.properties[name] = value
-    change = f"from '{old}' to '{value}'" if old is not None else f"to '{value}'"
-    yield Message(f"Successfully changed local property '{name}' {change}.")
+def _change(match: re.Match[str]) -> SessionChange:
+    # ksqlpy.sql owns the grammar of these statements; the shell keeps the session.
+    change = session_change(match.group(0))
+    if change is None:
+        raise KsqlError(f"expected one SET, UNSET, DEFINE or UNDEFINE statement: {match.group(0)}")
+    return change
 
 
-def _unset(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    name = _unquote(match.group(1))
-    old = session.properties.pop(name, None)
-    if old is None:
-        yield Message(f"Local property '{name}' was not set.")
-        return
-    yield Message(f"Successfully unset local property '{name}' (value was '{old}').")
+def _property(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
+    change = _change(match)
+    old = change.apply(session.properties, session.variables)
+    if change.value is not None:
+        how = f"from '{old}' to '{change.value}'" if old is not None else f"to '{change.value}'"
+        yield Message(f"Successfully changed local property '{change.name}' {how}.")
+    elif old is None:
+        yield Message(f"Local property '{change.name}' was not set.")
+    else:
+        yield Message(f"Successfully unset local property '{change.name}' (value was '{old}').")
 
 
-def _define(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    name, value = match.group(1), _unquote(match.group(2))
-    existing = session.find_variable(name)
+def _variable(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
+    change = _change(match)
+    existing = session.find_variable(change.name)  # names match in any case, as in ksql
     if existing is not None:
         del session.variables[existing]
-    session.variables[name] = value
-    return iter(())
-
-
-def _undefine(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    existing = session.find_variable(match.group(1))
-    if existing is None:
-        yield Message(f"Variable '{match.group(1)}' is not defined.")
-        return
-    del session.variables[existing]
+    if change.value is not None:
+        session.variables[change.name] = change.value
+    elif existing is None:
+        yield Message(f"Variable '{change.name}' is not defined.")
 
 
 def _show_variables(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
@@ -280,32 +278,32 @@ COMMANDS: tuple[Command, ...] = (
         "SET",
         "SET '<property>'='<value>';",
         "Set a property for the statements of this session.",
-        rf"set\s+{_QUOTED}\s*=\s*{_QUOTED}",
-        _set,
+        r"set\b.*",
+        _property,
         semicolon=True,
     ),
     _command(
         "UNSET",
         "UNSET '<property>';",
         "Remove a property set with SET.",
-        rf"unset\s+{_QUOTED}",
-        _unset,
+        r"unset\b.*",
+        _property,
         semicolon=True,
     ),
     _command(
         "DEFINE",
         "DEFINE <name> = '<value>';",
         "Define a variable, used as ${name} in later statements.",
-        rf"define\s+(\w+)\s*=\s*{_QUOTED}",
-        _define,
+        r"define\b.*",
+        _variable,
         semicolon=True,
     ),
     _command(
         "UNDEFINE",
         "UNDEFINE <name>;",
         "Remove a variable.",
-        r"undefine\s+(\w+)",
-        _undefine,
+        r"undefine\b.*",
+        _variable,
         semicolon=True,
     ),
     _command(
