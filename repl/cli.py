@@ -32,7 +32,7 @@ from ksqlpy import (
     ProtocolError,
     ServerUnavailableError,
 )
-from ksqlpy._cli import EXIT_USAGE, base_parser
+from ksqlpy._cli import EXIT_USAGE, base_parser, positive_int
 
 from .config import (
     DEFAULT_URL,
@@ -55,20 +55,9 @@ EXIT_INTERRUPTED = 130
 _ASK = object()  # -p given without a value
 
 
-def _positive_int(text: str) -> int:
-    """A count for --query-row-limit / --query-timeout (argparse turns the error into usage)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The flags, compatible with the ksql CLI's."""
-    parser = base_parser("ksqlpy", DESCRIPTION)
+    parser = base_parser("ksqlpy", DESCRIPTION, debug=True)
     parser.add_argument("url", nargs="?", help=f"ksqlDB server URL (default {DEFAULT_URL})")
     parser.add_argument("-u", "--user", help="user name for HTTP basic authentication")
     parser.add_argument(
@@ -95,11 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="define a variable (repeatable)",
     )
     parser.add_argument(
-        "--query-row-limit", type=_positive_int, metavar="N", help="stop queries after N rows"
+        "--query-row-limit", type=positive_int, metavar="N", help="stop queries after N rows"
     )
     parser.add_argument(
         "--query-timeout",
-        type=_positive_int,
+        type=positive_int,
         metavar="MS",
         help="stop queries after MS milliseconds",
     )
@@ -137,7 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only parse the statements of -e/-f/stdin offline and report syntax errors",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 
