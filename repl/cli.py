@@ -32,7 +32,7 @@ from ksqlpy import (
     ProtocolError,
     ServerUnavailableError,
 )
-from ksqlpy._cli import EXIT_USAGE, base_parser, positive_int
+from ksqlpy._cli import EXIT_USAGE, base_parser, positive_float, positive_int
 
 from .config import (
     DEFAULT_URL,
@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         metavar="MS",
         help="stop queries after MS milliseconds",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="report a query or PRINT that receives nothing for SECONDS as hung, and close it",
     )
     parser.add_argument(
         "--output",
@@ -219,6 +225,7 @@ def _main(args: argparse.Namespace, ask: Callable[[str], str]) -> int:
         output=args.output or settings.output.upper(),
         row_limit=_positive(args.query_row_limit, settings.query_row_limit),
         verbose_errors=args.verbose_errors,
+        idle_timeout=args.idle_timeout,
     )
     timeout_ms = _positive(args.query_timeout, settings.query_timeout)
     session.timeout = timeout_ms / 1000 if timeout_ms else None

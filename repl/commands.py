@@ -212,9 +212,26 @@ def _cli_pipelining(session: Session, value: str) -> str:
     return "ksqlpy always waits for earlier commands (request pipelining is OFF)."
 
 
+def _cli_idle_timeout(session: Session, value: str) -> str:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if value.upper() != "OFF" and not seconds >= 0:
+        raise KsqlError(f"IDLE-TIMEOUT wants seconds (0 or OFF: no bound), got {value!r}")
+    session.idle_timeout = seconds if value.upper() != "OFF" and seconds > 0 else None
+    if session.idle_timeout is None:
+        return "Queries may stay quiet for ever, as in ksqlDB (no idle timeout)."
+    return (
+        f"A query or PRINT that receives nothing for {session.idle_timeout:g} s is reported "
+        "hung and closed."
+    )
+
+
 _CLI_SETTINGS: dict[str, Callable[[Session, str], str]] = {
     "WRAP": _cli_wrap,
     "COLUMN-WIDTH": _cli_column_width,
+    "IDLE-TIMEOUT": _cli_idle_timeout,
     "REQUEST-PIPELINING": _cli_pipelining,
 }
 
@@ -267,8 +284,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _command(
         "SET CLI",
-        "SET CLI WRAP ON|OFF | COLUMN-WIDTH n",
-        "Wrap or clip long lines; cap query result column widths (ksql CLI settings).",
+        "SET CLI WRAP ON|OFF | COLUMN-WIDTH n | IDLE-TIMEOUT s",
+        "Wrap or clip long lines; cap result column widths; report a query silent for s seconds "
+        "as hung (0: never).",
         r"set\s+cli(?:\s+([\w-]+))?(?:\s+(\S+))?",
         _set_cli,
     ),
