@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterable, Generator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from . import _inserts as inserts
@@ -30,7 +30,7 @@ from ._entities import (
     SourceInfo,
     TopicInfo,
 )
-from ._errors import ClientClosedError, KsqlError
+from ._errors import ClientClosedError
 from ._flows import adrive, aread_header
 from ._printing import AsyncPrintedTopic
 from ._results import AsyncQueryStart, AsyncStreamedQuery, InsertsResult, QueryResult
@@ -210,47 +210,29 @@ class AsyncClient:
         head = proto.inserts_head(target, properties)
         sent = requests = 0
         async for batch in inserts.async_batches(rows, batch_size):
-            await self._insert_batch(inserts.batch_flow(target, head, batch, sent, self._transport))
+            flow = inserts.batch_flow(target, head, batch, sent, self._transport)
+            await adrive(flow, self._insert_step)
             requests += 1
             sent += len(batch)
         return InsertsResult(sent, requests)
 
-    async def _insert_batch(self, flow: Generator[inserts.Step, Any, None]) -> None:
-        """Perform the steps of one batch's flow (see ``_inserts``)."""
-        step = next(flow)
-        while True:
-            result: Any = None
-            try:
-                if isinstance(step, inserts.OpenBatch):
-                    result = await self._transport.open_stream(
-                        inserts.REQUEST, step.body, inserts=True
-                    )
-                elif isinstance(step, inserts.ReadAcks):
-                    try:
-                        decoder = step.decoder
-                        async for chunk in self._transport.chunks(step.response, decoder.where):
-                            decoder.feed(chunk)
-                            if decoder.error is not None:
-                                break
-                        else:
-                            decoder.feed_eof()
-                    finally:
-                        await step.response.aclose()
-                else:
-                    probe = await self._transport.open_stream(
-                        inserts.REQUEST, [step.head], inserts=True
-                    )
-                    await probe.aclose()
-            except KsqlError as error:
-                try:
-                    step = flow.throw(error)
-                except StopIteration:
-                    return
-                continue
-            try:
-                step = flow.send(result)
-            except StopIteration:
-                return
+    async def _insert_step(self, step: inserts.Step) -> Any:
+        """Perform one step of a batch's flow (see ``_inserts``)."""
+        if isinstance(step, inserts.OpenBatch):
+            return await self._transport.open_stream(inserts.REQUEST, step.body, inserts=True)
+        if isinstance(step, inserts.Probe):
+            probe = await self._transport.open_stream(inserts.REQUEST, [step.head], inserts=True)
+            await probe.aclose()
+            return None
+        try:
+            async for chunk in self._transport.chunks(step.response, step.decoder.where):
+                if step.take(chunk):
+                    break
+            else:
+                step.take(None)
+        finally:
+            await step.response.aclose()
+        return None
 
     def insert_stream(
         self, target: str, *, properties: Mapping[str, Any] | None = None

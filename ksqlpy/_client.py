@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from . import _inserts as inserts
@@ -30,7 +30,7 @@ from ._entities import (
     SourceInfo,
     TopicInfo,
 )
-from ._errors import ClientClosedError, KsqlError
+from ._errors import ClientClosedError
 from ._flows import drive, read_header
 from ._printing import PrintedTopic
 from ._results import InsertsResult, QueryResult, StreamedQuery
@@ -226,42 +226,27 @@ class Client:
         head = proto.inserts_head(target, properties)
         sent = requests = 0
         for batch in inserts.batches(rows, batch_size):
-            self._insert_batch(inserts.batch_flow(target, head, batch, sent, self._transport))
+            drive(inserts.batch_flow(target, head, batch, sent, self._transport), self._insert_step)
             requests += 1
             sent += len(batch)
         return InsertsResult(sent, requests)
 
-    def _insert_batch(self, flow: Generator[inserts.Step, Any, None]) -> None:
-        """Perform the steps of one batch's flow (see ``_inserts``)."""
-        step = next(flow)
-        while True:
-            result: Any = None
-            try:
-                if isinstance(step, inserts.OpenBatch):
-                    result = self._transport.open_stream(inserts.REQUEST, step.body, inserts=True)
-                elif isinstance(step, inserts.ReadAcks):
-                    try:
-                        decoder = step.decoder
-                        for chunk in self._transport.chunks(step.response, decoder.where):
-                            decoder.feed(chunk)
-                            if decoder.error is not None:
-                                break
-                        else:
-                            decoder.feed_eof()
-                    finally:
-                        step.response.close()
-                else:
-                    self._transport.open_stream(inserts.REQUEST, [step.head], inserts=True).close()
-            except KsqlError as error:
-                try:
-                    step = flow.throw(error)
-                except StopIteration:
-                    return
-                continue
-            try:
-                step = flow.send(result)
-            except StopIteration:
-                return
+    def _insert_step(self, step: inserts.Step) -> Any:
+        """Perform one step of a batch's flow (see ``_inserts``)."""
+        if isinstance(step, inserts.OpenBatch):
+            return self._transport.open_stream(inserts.REQUEST, step.body, inserts=True)
+        if isinstance(step, inserts.Probe):
+            self._transport.open_stream(inserts.REQUEST, [step.head], inserts=True).close()
+            return None
+        try:
+            for chunk in self._transport.chunks(step.response, step.decoder.where):
+                if step.take(chunk):
+                    break
+            else:
+                step.take(None)
+        finally:
+            step.response.close()
+        return None
 
     def insert_stream(
         self, target: str, *, properties: Mapping[str, Any] | None = None

@@ -1,7 +1,8 @@
 """Drivers of the sans-IO flows: each multi-step operation is a generator written once.
 
 A flow yields what to do next and is sent the outcome (or thrown the error); ``drive`` performs
-the steps with the blocking client and ``adrive`` with the async one, as httpx's twins drive
+the steps with the blocking client and ``adrive`` with the async one (scripts: ``Core``'s calls;
+insert batches: ``_inserts``' steps), as httpx's twins drive
 ``Auth.auth_flow``. ``header_flow`` decides when a query has started (its header, or its error)
 from the chunks ``read_header``/``aread_header`` feed it.
 """
@@ -11,44 +12,42 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, TypeVar
 
-from ._core import Call
 from ._errors import KsqlError
 from ._protocol import QueryDecoder
 
 __all__ = ["adrive", "aread_header", "drive", "header_flow", "read_header"]
 
+S = TypeVar("S")
 T = TypeVar("T")
 
 
-def drive(flow: Generator[Call[Any], Any, T], run: Callable[[Call[Any]], Any]) -> T:
-    """Run a flow of ``Core`` with the sync client: each call it yields is run, and its result
-    (or its KsqlError) sent back in."""
+def drive(flow: Generator[S, Any, T], perform: Callable[[S], Any]) -> T:
+    """Run a flow with the blocking client: each step it yields is performed, and its result
+    (or its KsqlError) sent back in; the flow's return value is the result."""
     try:
-        call = next(flow)
+        step = next(flow)
         while True:
             try:
-                result = run(call)
+                result = perform(step)
             except KsqlError as error:
-                call = flow.throw(error)
+                step = flow.throw(error)
             else:
-                call = flow.send(result)
+                step = flow.send(result)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
 
-async def adrive(
-    flow: Generator[Call[Any], Any, T], run: Callable[[Call[Any]], Awaitable[Any]]
-) -> T:
+async def adrive(flow: Generator[S, Any, T], perform: Callable[[S], Awaitable[Any]]) -> T:
     """``drive`` for the async client."""
     try:
-        call = next(flow)
+        step = next(flow)
         while True:
             try:
-                result = await run(call)
+                result = await perform(step)
             except KsqlError as error:
-                call = flow.throw(error)
+                step = flow.throw(error)
             else:
-                call = flow.send(result)
+                step = flow.send(result)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 

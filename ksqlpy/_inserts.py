@@ -46,10 +46,18 @@ class OpenBatch:
 
 @dataclass(frozen=True, slots=True)
 class ReadAcks:
-    """Feed the response's body to the decoder until it ends or fails, then close it."""
+    """Feed the response's body to ``take`` until it says done, then close the response."""
 
     response: Any
     decoder: proto.AckDecoder
+
+    def take(self, chunk: bytes | None) -> bool:
+        """Read one chunk of acks (None: the body ended); True once no more are needed."""
+        if chunk is None:
+            self.decoder.feed_eof()
+            return True
+        self.decoder.feed(chunk)
+        return self.decoder.error is not None  # a refused row ends the batch
 
 
 @dataclass(frozen=True, slots=True)

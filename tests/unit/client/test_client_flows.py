@@ -7,7 +7,7 @@ records what the flow asked for, so the loop's decisions are checked once for sy
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -17,7 +17,7 @@ from ksqlpy import KsqlStatementError, KsqlTimeoutError, ProtocolError, ServerUn
 from ksqlpy import _inserts as inserts
 from ksqlpy._config import ClientConfig
 from ksqlpy._flows import aread_header, header_flow, read_header
-from ksqlpy._protocol import QueryDecoder, Request, get_request, ksql_request
+from ksqlpy._protocol import AckDecoder, QueryDecoder, Request, get_request, ksql_request
 from ksqlpy._transport import SyncTransport, _Attempt, _Pause, _Renew
 
 
@@ -162,3 +162,17 @@ def test_the_async_twin_reads_the_same_header() -> None:
     decoder = QueryDecoder()
     assert asyncio.run(aread_header(decoder, body())) == []
     assert decoder.columns[0].name == "ID"
+
+
+def test_reading_acks_stops_at_a_refused_row_or_at_the_end() -> None:
+    rows: list[Mapping[str, Any]] = [{"ID": 1}, {"ID": 2}]
+    flow = inserts.batch_flow("PV", b"{}\n", rows, 0, _Link())
+    next(flow)
+    step = flow.send("the response")
+    assert isinstance(step, inserts.ReadAcks)
+    assert step.take(b'{"status":"ok","seq":0}\n') is False
+    refused = b'{"status":"error","seq":1,"error_code":40000,"message":"bad ID"}\n'
+    assert step.take(refused) is True
+    done = inserts.ReadAcks("r", AckDecoder(1, [{"ID": 1}], where="x"))
+    assert done.take(None) is True
+    assert isinstance(done.decoder.error, ProtocolError)  # ended before its ack
