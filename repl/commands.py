@@ -283,10 +283,16 @@ COMMANDS: tuple[Command, ...] = (
         _output,
     ),
     _command(
+        "SET CLI IDLE-TIMEOUT",
+        "SET CLI IDLE-TIMEOUT s",
+        "Report a query or PRINT silent for s seconds as hung, and close it (0: never).",
+        r"set\s+cli\s+(idle-timeout)(?:\s+(\S+))?",
+        _set_cli,
+    ),
+    _command(
         "SET CLI",
-        "SET CLI WRAP ON|OFF | COLUMN-WIDTH n | IDLE-TIMEOUT s",
-        "Wrap or clip long lines; cap result column widths; report a query silent for s seconds "
-        "as hung (0: never).",
+        "SET CLI WRAP ON|OFF | COLUMN-WIDTH n",
+        "Wrap or clip long lines; cap query result column widths (ksql CLI settings).",
         r"set\s+cli(?:\s+([\w-]+))?(?:\s+(\S+))?",
         _set_cli,
     ),
@@ -361,5 +367,9 @@ def runs_without_semicolon(text: str) -> bool:
 
 def completion_names() -> tuple[str, ...]:
     """Command words to offer at the start of a statement."""
-    hidden = {"!", "SET CLI"}  # SET completes as a statement; ! is typed, not completed
+    hidden = {
+        "!",
+        "SET CLI",
+        "SET CLI IDLE-TIMEOUT",
+    }  # SET completes as a statement; ! is typed, not completed
     return (*tuple(c.name for c in COMMANDS if not c.semicolon and c.name not in hidden), "QUIT")

@@ -44,3 +44,17 @@ def test_a_malformed_one_fails_with_the_position_and_changes_nothing() -> None:
     assert isinstance(failure.error, KsqlSyntaxError)
     assert "unquoted" in str(failure.error)
     assert session.variables == {}
+
+
+def test_set_cli_idle_timeout_sets_the_bound_and_refuses_what_is_not_seconds() -> None:
+    session = Session()
+    [message] = _run(session, "SET CLI IDLE-TIMEOUT 2.5")
+    assert session.idle_timeout == 2.5
+    assert isinstance(message, Message)
+    assert "nothing for 2.5 s is reported hung" in message.text
+    [failure] = _run(session, "set cli idle-timeout soon")
+    assert isinstance(failure, Failure)
+    assert "IDLE-TIMEOUT wants seconds" in str(failure.error)
+    assert session.idle_timeout == 2.5
+    _run(session, "SET CLI IDLE-TIMEOUT OFF")
+    assert session.idle_timeout is None
