@@ -103,13 +103,14 @@ from ._types import Column, SqlType, parse_type
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient, Client
+    from ._async_client import AsyncClient
+    from ._client import Client
     from ._duplex import AsyncInsertStart, AsyncInsertStream, InsertAck, InsertStream
 
 # The clients pull in httpx (~45 ms): they load on first use, so ``import ksqlpy.sql`` or the
 # Kafka tools never pay for them (PEP 562).
 _LAZY = {
-    "AsyncClient": "._client",
+    "AsyncClient": "._async_client",
     "AsyncInsertStart": "._duplex",
     "AsyncInsertStream": "._duplex",
     "Client": "._client",

@@ -11,13 +11,13 @@ import random
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, TypedDict, Unpack, get_type_hints
 from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError
 from ._version import __version__
 
-__all__ = ["ClientConfig", "RetryPolicy"]
+__all__ = ["OPTIONS", "ClientConfig", "ClientOptions", "Option", "RetryPolicy", "options_doc"]
 
 DEFAULT_URL = "http://localhost:8088"
 
@@ -55,6 +55,71 @@ RETRYABLE_STATUS = frozenset({502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
+class Option:
+    """A client option's default and its one-line description (docs and help read it)."""
+
+    default: Any
+    doc: str
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of ``Client`` and ``AsyncClient``, declared once.
+
+    Both constructors take them as ``**options``, ``ClientConfig.from_options`` validates them,
+    and the clients' docstrings and docs/client.md list them from ``OPTIONS``.
+    """
+
+    auth: Annotated[tuple[str, str] | None, Option(None, "HTTP Basic credentials (user, password)")]
+    bearer_token: Annotated[str | None, Option(None, "an OAuth bearer token, sent as is")]
+    api_key: Annotated[str | None, Option(None, "a Confluent Cloud API key (with api_secret)")]
+    api_secret: Annotated[str | None, Option(None, "the secret of api_key")]
+    verify: Annotated[
+        Verify, Option(True, "TLS: False, a CA bundle path or an ssl.SSLContext (https:// only)")
+    ]
+    cert: Annotated[
+        Cert | None, Option(None, "a client certificate: PEM path, (cert, key) or (cert, key, pw)")
+    ]
+    connect_timeout: Annotated[float | None, Option(10.0, "seconds to connect; None waits forever")]
+    read_timeout: Annotated[
+        float | None,
+        Option(60.0, "seconds for each reply (or insert ack) to start; None waits forever"),
+    ]
+    headers: Annotated[
+        Mapping[str, str] | None, Option(None, "extra HTTP headers sent with every request")
+    ]
+    http2: Annotated[bool, Option(True, "HTTP/2 (h2c on http://, ALPN on https://); False: 1.1")]
+    retries: Annotated[int, Option(2, "retries of idempotent requests after a broken connection")]
+    backoff: Annotated[float, Option(0.25, "first retry delay in seconds (doubles, with jitter)")]
+    properties: Annotated[
+        Mapping[str, Any] | None,
+        Option(None, "ksqlDB properties sent with every statement and query"),
+    ]
+
+
+OPTIONS: Mapping[str, Option] = {
+    name: hint.__metadata__[0]
+    for name, hint in get_type_hints(ClientOptions, include_extras=True).items()
+}
+"""Each option of ``ClientOptions`` with its default and description, in declaration order."""
+
+
+def options_doc() -> str:
+    """The options as a docstring section (appended to the clients' docstrings)."""
+    lines = ["", "Keyword options (``ClientOptions``), besides ``transport``:", ""]
+    lines += [f"- ``{name}={spec.default!r}``: {spec.doc}" for name, spec in OPTIONS.items()]
+    # Indented as the docstrings it ends, so inspect.cleandoc dedents both alike.
+    return "".join(f"    {line}\n" if line else "\n" for line in lines)
+
+
+def _unknown(name: str) -> str:
+    import difflib  # only for this message
+
+    close = difflib.get_close_matches(name, OPTIONS, n=1)
+    hint = f"did you mean {close[0]}=? " if close else ""
+    return f"unknown client option {name}=; {hint}the options are: {', '.join(OPTIONS)}"
+
+
+@dataclass(frozen=True, slots=True)
 class ClientConfig:
     """The validated options of a ``Client`` or ``AsyncClient`` (build with ``from_options``)."""
 
@@ -71,24 +136,19 @@ class ClientConfig:
 
     @classmethod
     def from_options(
-        cls,
-        url: str | Sequence[str] = DEFAULT_URL,
-        *,
-        auth: tuple[str, str] | None = None,
-        bearer_token: str | None = None,
-        api_key: str | None = None,
-        api_secret: str | None = None,
-        verify: Verify = True,
-        cert: Cert | None = None,
-        connect_timeout: float | None = 10.0,
-        read_timeout: float | None = 60.0,
-        headers: Mapping[str, str] | None = None,
-        http2: bool = True,
-        retries: int = 2,
-        backoff: float = 0.25,
-        properties: Mapping[str, Any] | None = None,
+        cls, url: str | Sequence[str] = DEFAULT_URL, **options: Unpack[ClientOptions]
     ) -> ClientConfig:
         """Validate the keyword options of the clients; ConfigurationError names what is wrong."""
+        unknown = sorted(set(options) - OPTIONS.keys())
+        if unknown:
+            raise ConfigurationError(_unknown(unknown[0]))
+        given: dict[str, Any] = {name: spec.default for name, spec in OPTIONS.items()}
+        given.update(options)
+        auth, bearer_token = given["auth"], given["bearer_token"]
+        api_key, api_secret = given["api_key"], given["api_secret"]
+        verify, cert, headers = given["verify"], given["cert"], given["headers"]
+        connect_timeout, read_timeout = given["connect_timeout"], given["read_timeout"]
+        retries, backoff = given["retries"], given["backoff"]
         urls = _urls(url)
         schemes = {urlsplit(u).scheme for u in urls}
         if len(schemes) > 1:
@@ -150,9 +210,9 @@ class ClientConfig:
             cert=cert,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            http2=bool(http2),
+            http2=bool(given["http2"]),
             retry=RetryPolicy(retries, float(backoff)),
-            properties=dict(properties or {}),
+            properties=dict(given["properties"] or {}),
             tls=tls,
         )
 

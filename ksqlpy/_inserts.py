@@ -19,6 +19,7 @@ from ._config import ClientConfig
 from ._errors import KsqlError, KsqlServerError, KsqlTimeoutError, ServerUnavailableError
 
 __all__ = [
+    "REQUEST",
     "OpenBatch",
     "Probe",
     "ReadAcks",
@@ -27,6 +28,9 @@ __all__ = [
     "batches",
     "check_batch_size",
 ]
+
+REQUEST = proto.Request("POST", proto.INSERTS_STREAM, streaming=True)
+"""Every batch and probe is one streamed ``POST /inserts-stream``."""
 
 PROBES = 2
 """Zero-row requests sent to learn why an insert request broke (the first may reuse the dead
@@ -42,10 +46,18 @@ class OpenBatch:
 
 @dataclass(frozen=True, slots=True)
 class ReadAcks:
-    """Feed the response's body to the decoder until it ends or fails, then close it."""
+    """Feed the response's body to ``take`` until it says done, then close the response."""
 
     response: Any
     decoder: proto.AckDecoder
+
+    def take(self, chunk: bytes | None) -> bool:
+        """Read one chunk of acks (None: the body ended); True once no more are needed."""
+        if chunk is None:
+            self.decoder.feed_eof()
+            return True
+        self.decoder.feed(chunk)
+        return self.decoder.error is not None  # a refused row ends the batch
 
 
 @dataclass(frozen=True, slots=True)

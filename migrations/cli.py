@@ -14,13 +14,13 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import NoReturn
 
+from ksqlpy._cli import base_parser
 from ksqlpy._errors import KsqlError
-from ksqlpy._version import __version__
 
 from .exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
+PROG = "ksqlpy-migrations"
 DESCRIPTION = (
     "Versioned migrations for ksqlDB streams and tables, compatible with Confluent's "
     "ksql-migrations: the same project layout, properties file, files and metadata, with a "
@@ -47,15 +47,6 @@ _COMMANDS: dict[str, str] = {
 }
 
 
-class UsageError(Exception):
-    """A command line that cannot run (exit 1, as ksql-migrations)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
 def _config_option(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("-c", "--config-file", default=default, metavar="FILE", help=CONFIG_HELP)
 
@@ -68,11 +59,10 @@ def _version(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command (``help <command>`` prints a sub-parser's help)."""
-    parser = _Parser(prog="ksqlpy-migrations", description=DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"ksqlpy-migrations {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    # A usage error exits 1, as in ksql-migrations (argparse's usual code is 2).
+    parser = base_parser(PROG, DESCRIPTION, usage_exit=EXIT_ERROR, debug=True)
     _config_option(parser, None)
-    commands = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="<command>")
     sub = {
         name: commands.add_parser(name, help=text, description=text)
         for name, text in _COMMANDS.items()
@@ -179,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
-    except UsageError as error:
-        print(f"ksqlpy-migrations: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    except SystemExit as done:
+        if done.code == EXIT_ERROR:  # a usage error, already said in one line
+            return EXIT_ERROR
+        raise  # --help and --version end the program, as with argparse
     if args.command is None:
         parser.print_help()
         return EXIT_OK
@@ -195,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ksqlpy-migrations: stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (KsqlError, UsageError) as error:
+    except KsqlError as error:
         if args.debug:
             raise
         print(f"ksqlpy-migrations: error: {error}", file=sys.stderr)

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from ksqlpy._errors import KsqlSyntaxError, MigrationFileError
 from ksqlpy._types import SqlType
-from ksqlpy.sql import StatementKind, classify, parse_one, substitute
+from ksqlpy.sql import SessionChange, StatementKind, classify, parse_one, session_change, substitute
 
 from .files import RawStatement, refused_kind
 
@@ -112,17 +112,10 @@ def prepare(
         return Send(**common)
     except RecursionError as error:
         raise MigrationFileError(f"{where}: the statement is nested too deeply") from error
+    change = session_change(tree)
+    if change is not None:
+        return _session_action(change, common)
     kind = classify(tree)
-    if kind is StatementKind.VARIABLE:
-        name = tree.this.name
-        if tree.args.get("expression") is None:
-            return Undefine(**common, name=name)
-        return Define(**common, name=name, value=_string(tree.expression, where))
-    if kind is StatementKind.PROPERTY and _first_word(sql) in ("SET", "UNSET"):
-        name = _string(tree.this, where)
-        if tree.args.get("expression") is None:
-            return UnsetProperty(**common, name=name)
-        return SetProperty(**common, name=name, value=_string(tree.expression, where))
     if kind is StatementKind.INSERT_VALUES:
         return _insert(tree, common, where)
     if kind in (
@@ -166,10 +159,18 @@ def _needs_tree(sql: str) -> bool:
     return first in _LOCAL_WORDS
 
 
-def _string(node: exp.Expr, where: str) -> str:
-    if isinstance(node, exp.Literal) and node.is_string:
-        return str(node.this)
-    raise MigrationFileError(f"{where}: expected a quoted string, got {node.sql()}")
+def _session_action(change: SessionChange, common: dict[str, Any]) -> Action:
+    # Variables and properties stay on the client, scoped to the file, as in ksql-migrations.
+    name, value = change.name, change.value
+    if change.variable:
+        return (
+            Undefine(**common, name=name)
+            if value is None
+            else Define(**common, name=name, value=value)
+        )
+    if value is None:
+        return UnsetProperty(**common, name=name)
+    return SetProperty(**common, name=name, value=value)
 
 
 def identifier(node: exp.Expr) -> str:

@@ -32,7 +32,7 @@ from ksqlpy import (
     ProtocolError,
     ServerUnavailableError,
 )
-from ksqlpy._cli import EXIT_USAGE, base_parser
+from ksqlpy._cli import EXIT_USAGE, base_parser, positive_float, positive_int
 
 from .config import (
     DEFAULT_URL,
@@ -55,20 +55,9 @@ EXIT_INTERRUPTED = 130
 _ASK = object()  # -p given without a value
 
 
-def _positive_int(text: str) -> int:
-    """A count for --query-row-limit / --query-timeout (argparse turns the error into usage)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The flags, compatible with the ksql CLI's."""
-    parser = base_parser("ksqlpy", DESCRIPTION)
+    parser = base_parser("ksqlpy", DESCRIPTION, debug=True)
     parser.add_argument("url", nargs="?", help=f"ksqlDB server URL (default {DEFAULT_URL})")
     parser.add_argument("-u", "--user", help="user name for HTTP basic authentication")
     parser.add_argument(
@@ -95,13 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="define a variable (repeatable)",
     )
     parser.add_argument(
-        "--query-row-limit", type=_positive_int, metavar="N", help="stop queries after N rows"
+        "--query-row-limit", type=positive_int, metavar="N", help="stop queries after N rows"
     )
     parser.add_argument(
         "--query-timeout",
-        type=_positive_int,
+        type=positive_int,
         metavar="MS",
         help="stop queries after MS milliseconds",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="report a query or PRINT that receives nothing for SECONDS as hung, and close it",
     )
     parser.add_argument(
         "--output",
@@ -137,7 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only parse the statements of -e/-f/stdin offline and report syntax errors",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -231,6 +225,7 @@ def _main(args: argparse.Namespace, ask: Callable[[str], str]) -> int:
         output=args.output or settings.output.upper(),
         row_limit=_positive(args.query_row_limit, settings.query_row_limit),
         verbose_errors=args.verbose_errors,
+        idle_timeout=args.idle_timeout,
     )
     timeout_ms = _positive(args.query_timeout, settings.query_timeout)
     session.timeout = timeout_ms / 1000 if timeout_ms else None

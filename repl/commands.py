@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ksqlpy import KsqlError, VariableList, __version__
+from ksqlpy.sql import SessionChange, session_change
 
 from .config import read_text_file
 from .session import OUTPUT_FORMATS, Action, Control, EntityResult, Message, Result, Session
@@ -134,38 +135,35 @@ def _output(session: Session, match: re.Match[str], run: Runner) -> Iterator[Res
     yield Message(f"Output format set to {wanted}.")
 
 
-def _set(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    name, value = _unquote(match.group(1)), _unquote(match.group(2))
-    old = session.properties.get(name)
-    session.properties[name] = value
-    change = f"from '{old}' to '{value}'" if old is not None else f"to '{value}'"
-    yield Message(f"Successfully changed local property '{name}' {change}.")
+def _change(match: re.Match[str]) -> SessionChange:
+    # ksqlpy.sql owns the grammar of these statements; the shell keeps the session.
+    change = session_change(match.group(0))
+    if change is None:
+        raise KsqlError(f"expected one SET, UNSET, DEFINE or UNDEFINE statement: {match.group(0)}")
+    return change
 
 
-def _unset(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    name = _unquote(match.group(1))
-    old = session.properties.pop(name, None)
-    if old is None:
-        yield Message(f"Local property '{name}' was not set.")
-        return
-    yield Message(f"Successfully unset local property '{name}' (value was '{old}').")
+def _property(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
+    change = _change(match)
+    old = change.apply(session.properties, session.variables)
+    if change.value is not None:
+        how = f"from '{old}' to '{change.value}'" if old is not None else f"to '{change.value}'"
+        yield Message(f"Successfully changed local property '{change.name}' {how}.")
+    elif old is None:
+        yield Message(f"Local property '{change.name}' was not set.")
+    else:
+        yield Message(f"Successfully unset local property '{change.name}' (value was '{old}').")
 
 
-def _define(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    name, value = match.group(1), _unquote(match.group(2))
-    existing = session.find_variable(name)
+def _variable(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
+    change = _change(match)
+    existing = session.find_variable(change.name)  # names match in any case, as in ksql
     if existing is not None:
         del session.variables[existing]
-    session.variables[name] = value
-    return iter(())
-
-
-def _undefine(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
-    existing = session.find_variable(match.group(1))
-    if existing is None:
-        yield Message(f"Variable '{match.group(1)}' is not defined.")
-        return
-    del session.variables[existing]
+    if change.value is not None:
+        session.variables[change.name] = change.value
+    elif existing is None:
+        yield Message(f"Variable '{change.name}' is not defined.")
 
 
 def _show_variables(session: Session, match: re.Match[str], run: Runner) -> Iterator[Result]:
@@ -214,9 +212,26 @@ def _cli_pipelining(session: Session, value: str) -> str:
     return "ksqlpy always waits for earlier commands (request pipelining is OFF)."
 
 
+def _cli_idle_timeout(session: Session, value: str) -> str:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if value.upper() != "OFF" and not seconds >= 0:
+        raise KsqlError(f"IDLE-TIMEOUT wants seconds (0 or OFF: no bound), got {value!r}")
+    session.idle_timeout = seconds if value.upper() != "OFF" and seconds > 0 else None
+    if session.idle_timeout is None:
+        return "Queries may stay quiet for ever, as in ksqlDB (no idle timeout)."
+    return (
+        f"A query or PRINT that receives nothing for {session.idle_timeout:g} s is reported "
+        "hung and closed."
+    )
+
+
 _CLI_SETTINGS: dict[str, Callable[[Session, str], str]] = {
     "WRAP": _cli_wrap,
     "COLUMN-WIDTH": _cli_column_width,
+    "IDLE-TIMEOUT": _cli_idle_timeout,
     "REQUEST-PIPELINING": _cli_pipelining,
 }
 
@@ -268,6 +283,13 @@ COMMANDS: tuple[Command, ...] = (
         _output,
     ),
     _command(
+        "SET CLI IDLE-TIMEOUT",
+        "SET CLI IDLE-TIMEOUT s",
+        "Report a query or PRINT silent for s seconds as hung, and close it (0: never).",
+        r"set\s+cli\s+(idle-timeout)(?:\s+(\S+))?",
+        _set_cli,
+    ),
+    _command(
         "SET CLI",
         "SET CLI WRAP ON|OFF | COLUMN-WIDTH n",
         "Wrap or clip long lines; cap query result column widths (ksql CLI settings).",
@@ -280,32 +302,32 @@ COMMANDS: tuple[Command, ...] = (
         "SET",
         "SET '<property>'='<value>';",
         "Set a property for the statements of this session.",
-        rf"set\s+{_QUOTED}\s*=\s*{_QUOTED}",
-        _set,
+        r"set\b.*",
+        _property,
         semicolon=True,
     ),
     _command(
         "UNSET",
         "UNSET '<property>';",
         "Remove a property set with SET.",
-        rf"unset\s+{_QUOTED}",
-        _unset,
+        r"unset\b.*",
+        _property,
         semicolon=True,
     ),
     _command(
         "DEFINE",
         "DEFINE <name> = '<value>';",
         "Define a variable, used as ${name} in later statements.",
-        rf"define\s+(\w+)\s*=\s*{_QUOTED}",
-        _define,
+        r"define\b.*",
+        _variable,
         semicolon=True,
     ),
     _command(
         "UNDEFINE",
         "UNDEFINE <name>;",
         "Remove a variable.",
-        r"undefine\s+(\w+)",
-        _undefine,
+        r"undefine\b.*",
+        _variable,
         semicolon=True,
     ),
     _command(
@@ -345,5 +367,9 @@ def runs_without_semicolon(text: str) -> bool:
 
 def completion_names() -> tuple[str, ...]:
     """Command words to offer at the start of a statement."""
-    hidden = {"!", "SET CLI"}  # SET completes as a statement; ! is typed, not completed
+    hidden = {
+        "!",
+        "SET CLI",
+        "SET CLI IDLE-TIMEOUT",
+    }  # SET completes as a statement; ! is typed, not completed
     return (*tuple(c.name for c in COMMANDS if not c.semicolon and c.name not in hidden), "QUIT")

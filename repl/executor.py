@@ -137,11 +137,16 @@ class Executor:
             return
         sql = text + ";"
         if kind is StatementKind.PRINT:
-            yield PrintStarted(self.client.print_topic(sql, self.session.properties), text)
+            printed = self.client.print_topic(
+                sql, self.session.properties, idle_timeout=self.session.idle_timeout
+            )
+            yield PrintStarted(printed, text)
             return
         if kind in STREAMED:
             started = time.monotonic()
-            query = self.client.stream_query(sql, self.session.properties)
+            query = self.client.stream_query(
+                sql, self.session.properties, idle_timeout=self.session.idle_timeout
+            )
             yield QueryStarted(query, kind, text, started)
             return
         entity = self.client.execute_statement(sql, self.session.properties)

@@ -30,6 +30,9 @@ class Session:
     """``--query-row-limit``: a query stops after this many rows."""
     timeout: float | None = None
     """``--query-timeout`` in seconds: a query stops after this long."""
+    idle_timeout: float | None = None
+    """``--idle-timeout`` / ``SET CLI IDLE-TIMEOUT``: seconds a query or PRINT may receive
+    nothing before it is reported hung and closed (None: it may stay quiet forever)."""
     verbose_errors: bool = False
     wrap: bool = False
     """``SET CLI WRAP ON``: long lines are left to the terminal instead of clipped."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ksqlpy import KsqlError, ServerInfo, __version__
+from ksqlpy import KsqlError, KsqlTimeoutError, ServerInfo, __version__
 from ksqlpy.sql import StatementKind, TokenKind, tokenize
 
 from . import commands
@@ -134,7 +134,9 @@ class Shell:
             if view.count:
                 view.finish()  # close the grid of the rows shown before the error
             query.close()
-            return self._failure(Failure(error, result.statement))
+            return self._failure(
+                Failure(self._hung(error, f"Query {query.query_id}"), result.statement)
+            )
         finally:
             _close_quietly(query)
         summary = view.finish()
@@ -160,10 +162,24 @@ class Shell:
             if self.interactive:
                 self.out.line("Topic printing ceased")
         except KsqlError as error:
-            return self._failure(Failure(error, result.statement))
+            return self._failure(Failure(self._hung(error, result.statement), result.statement))
         finally:
             _close_quietly(printed)
         return None
+
+    def _hung(self, error: KsqlError, what: str) -> KsqlError:
+        """The shell's words for a query that stopped at the idle bound, naming it."""
+        seconds = self.session.idle_timeout
+        if not isinstance(error, KsqlTimeoutError) or seconds is None:
+            return error
+        hung = KsqlTimeoutError(
+            f"{what} hung: nothing from ksqlDB for {seconds:g} s "
+            f"(idle timeout {seconds:g} s), so it was closed. The server may have stopped or "
+            "frozen; if the query is only quiet, raise the bound with SET CLI IDLE-TIMEOUT "
+            "<seconds> (0: none) or --idle-timeout."
+        )
+        hung.__cause__ = error
+        return hung
 
     def _view(self, result: QueryStarted) -> View:
         columns = result.query.columns

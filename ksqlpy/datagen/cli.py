@@ -15,7 +15,16 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from ksqlpy._cli import BOOTSTRAP_ENV, EXIT_USAGE, LOCAL_BOOTSTRAP, base_parser, default_bootstrap
+from ksqlpy._cli import (
+    BOOTSTRAP_ENV,
+    EXIT_USAGE,
+    LOCAL_BOOTSTRAP,
+    base_parser,
+    default_bootstrap,
+    positive_float,
+    positive_int,
+    whole_number,
+)
 from ksqlpy._errors import AuthenticationError, DatagenError, KsqlError
 
 from ._formats import FORMATS, Encoder, key_encoder, value_encoder
@@ -38,33 +47,6 @@ EXIT_FAILED = 1  # records were refused or lost
 PASSWORD_ENV = "KSQLPY_PASSWORD"
 DEFAULT_GUARANTEE = "at-least-once"
 DEFAULT_TRANSACTION_SIZE = 1000
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _count(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
 
 
 def _time_ms(text: str) -> int:
@@ -134,15 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--delimiter", help="delimiter of --format delimited (,)")
     what.add_argument(
         "--value-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="BYTES",
         help="pad each JSON value with a 'padding' text field to about BYTES",
     )
     how = parser.add_argument_group("how many and how fast")
-    how.add_argument("--rate", type=_positive_float, metavar="N", help="records/s, steady")
-    how.add_argument("--iterations", "-n", "--count", type=_count, metavar="N", help="stop after N")
+    how.add_argument("--rate", type=positive_float, metavar="N", help="records/s, steady")
     how.add_argument(
-        "--duration", type=_positive_float, metavar="SECONDS", help="stop after SECONDS"
+        "--iterations", "-n", "--count", type=whole_number, metavar="N", help="stop after N"
+    )
+    how.add_argument(
+        "--duration", type=positive_float, metavar="SECONDS", help="stop after SECONDS"
     )
     how.add_argument("--seed", type=int, help="random seed: same seed, same records")
     how.add_argument(
@@ -152,7 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="fixed 'now' of the first record (epoch ms or ISO), for reproducible timestamps",
     )
     how.add_argument(
-        "--time-step-ms", type=_count, default=1000, help="simulated ms between records (1000)"
+        "--time-step-ms",
+        type=whole_number,
+        default=1000,
+        help="simulated ms between records (1000)",
     )
     where = parser.add_argument_group("where to")
     where.add_argument(
@@ -168,13 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"(${BOOTSTRAP_ENV}, else {LOCAL_BOOTSTRAP})",
     )
     where.add_argument(
-        "--partitions", type=_positive_int, metavar="N", help="create the topic with N"
+        "--partitions", type=positive_int, metavar="N", help="create the topic with N"
     )
     where.add_argument(
-        "--replication-factor", type=_positive_int, metavar="R", help="create with R replicas"
+        "--replication-factor", type=positive_int, metavar="R", help="create with R replicas"
     )
     where.add_argument(
-        "--timeout", type=_positive_float, default=10.0, help="connect timeout (10 s)"
+        "--timeout", type=positive_float, default=10.0, help="connect timeout (10 s)"
     )
     where.add_argument("--dry-run", action="store_true", help="print records instead of sending")
     ksqldb = parser.add_argument_group("ksqlDB sink (instead of Kafka)")
@@ -200,14 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kafka.add_argument(
         "--transaction-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help=f"({DEFAULT_TRANSACTION_SIZE})",
     )
     kafka.add_argument("--transactional-id", metavar="ID", help="(default: a unique one)")
     kafka.add_argument("--acks", choices=("0", "1", "all"), help="with --guarantee at-most-once")
-    kafka.add_argument("--linger-ms", type=_count, metavar="MS", help="(5)")
-    kafka.add_argument("--batch-size", type=_positive_int, metavar="BYTES")
+    kafka.add_argument("--linger-ms", type=whole_number, metavar="MS", help="(5)")
+    kafka.add_argument("--batch-size", type=positive_int, metavar="BYTES")
     kafka.add_argument("--compression-type", choices=("gzip", "snappy", "lz4", "zstd"))
     kafka.add_argument(
         "--producer-property",

@@ -17,6 +17,7 @@ from ._classify import StatementKind, classify
 from ._highlight import SqlToken, TokenKind, tokenize
 from ._parse import format, parse, parse_one
 from ._quote import quote_identifier, quote_literal
+from ._session import SessionChange, session_change
 from ._split import Statement, split
 from ._substitute import substitute
 from .dialect import KSQL
@@ -24,6 +25,7 @@ from .dialect import KSQL
 __all__ = [
     "KSQL",
     "KsqlSyntaxError",
+    "SessionChange",
     "SqlToken",
     "Statement",
     "StatementKind",
@@ -34,6 +36,7 @@ __all__ = [
     "parse_one",
     "quote_identifier",
     "quote_literal",
+    "session_change",
     "split",
     "substitute",
     "tokenize",

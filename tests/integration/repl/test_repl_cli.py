@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,52 @@ def test_query_timeout_in_milliseconds(
     )
     assert code == EXIT_OK
     assert "Query stopped after 0.3 s" in out
+
+
+def test_a_silent_push_query_is_reported_hung_at_the_idle_bound(
+    local_ksqldb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The local server sends nothing while a push query has no rows: to the shell that is a
+    # query that may be hung, which the bound reports by name (and closes on the server).
+    started = time.monotonic()
+    code, _, err = run(
+        capsys,
+        local_ksqldb.url,
+        "--idle-timeout",
+        "0.5",
+        "-e",
+        ORDERS + " SELECT * FROM orders EMIT CHANGES;",
+    )
+    assert time.monotonic() - started < 10
+    assert code == EXIT_UNAVAILABLE  # as for a server that stopped answering
+    assert re.search(r"^Query \S+ hung: nothing from ksqlDB for 0.5 s", err, re.M), err
+    assert "SET CLI IDLE-TIMEOUT" in err
+    with Client(local_ksqldb.url) as client:
+        assert client.list_queries() == ()
+
+
+def test_set_cli_idle_timeout_bounds_later_queries_and_0_lifts_it(
+    local_ksqldb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = " SELECT * FROM orders EMIT CHANGES;"
+    code, out, err = run(
+        capsys, local_ksqldb.url, "-e", ORDERS + " SET CLI IDLE-TIMEOUT 0.5;" + query
+    )
+    assert code == EXIT_UNAVAILABLE
+    assert "receives nothing for 0.5 s is reported hung" in out
+    assert " hung: nothing from ksqlDB for 0.5 s" in err
+    code, out, err = run(
+        capsys,
+        local_ksqldb.url,
+        "--idle-timeout",
+        "0.5",
+        "--query-timeout",
+        "1500",
+        "-e",
+        "SET CLI IDLE-TIMEOUT 0;" + query,
+    )
+    assert (code, err) == (EXIT_OK, "")
+    assert "Query stopped after 1.5 s" in out
 
 
 def test_json_output_is_machine_readable(
@@ -311,6 +359,7 @@ def test_a_deeply_nested_expression_is_a_syntax_error(capsys: pytest.CaptureFixt
         (["--query-row-limit", "-5"], "--query-row-limit: must be 1 or more, got -5"),
         (["--query-row-limit", "0"], "--query-row-limit: must be 1 or more, got 0"),
         (["--query-timeout", "soon"], "--query-timeout: 'soon' is not a whole number"),
+        (["--idle-timeout", "0"], "--idle-timeout: '0' must be greater than 0"),
         (["--output", "xml"], "--output: invalid choice: 'XML'"),
         (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
         (["-e"], "argument -e/--execute: expected one argument"),

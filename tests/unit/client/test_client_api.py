@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import ksqlpy
-from ksqlpy import AsyncClient, AsyncStreamedQuery, Client, StreamedQuery
+from ksqlpy import AsyncClient, AsyncStreamedQuery, Client, ConfigurationError, StreamedQuery
+from ksqlpy._config import OPTIONS
 
 
 def _public(cls: type) -> dict[str, object]:
@@ -76,3 +81,34 @@ def test_httpx_loads_only_when_a_client_is_first_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "Client"]
+
+
+def test_the_options_table_of_the_docs_is_the_declared_options() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "client.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \| (.+?) \|$", docs, re.M)
+    assert rows == [(name, repr(spec.default), spec.doc) for name, spec in OPTIONS.items()]
+
+
+def test_both_clients_document_every_option() -> None:
+    for cls in (Client, AsyncClient):
+        for name in OPTIONS:
+            assert f"``{name}=" in (cls.__doc__ or ""), (cls.__name__, name)
+
+
+@pytest.mark.parametrize("cls", [Client, AsyncClient])
+def test_a_misspelt_option_is_refused_with_the_right_name(cls: type) -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=re.escape("unknown client option retires=; did you mean retries=?"),
+    ):
+        cls("http://localhost:8088", retires=3)
+
+
+@pytest.mark.parametrize("cls", [Client, AsyncClient])
+def test_every_option_reaches_the_validation_from_both_constructors(cls: type) -> None:
+    with pytest.raises(ConfigurationError, match="read_timeout must be a positive number"):
+        cls("http://localhost:8088", read_timeout=-1)
+    client = cls("http://localhost:8088", properties={"a": "b"}, http2=False, retries=0)
+    assert client._core.config.properties == {"a": "b"}
+    assert client._core.config.http2 is False
+    assert client._core.config.retry.retries == 0

@@ -6,15 +6,18 @@ records what the flow asked for, so the loop's decisions are checked once for sy
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 import pytest
 
-from ksqlpy import KsqlStatementError, KsqlTimeoutError, ServerUnavailableError
+from ksqlpy import KsqlStatementError, KsqlTimeoutError, ProtocolError, ServerUnavailableError
 from ksqlpy import _inserts as inserts
 from ksqlpy._config import ClientConfig
-from ksqlpy._protocol import Request, get_request, ksql_request
+from ksqlpy._flows import aread_header, header_flow, read_header
+from ksqlpy._protocol import AckDecoder, QueryDecoder, Request, get_request, ksql_request
 from ksqlpy._transport import SyncTransport, _Attempt, _Pause, _Renew
 
 
@@ -123,3 +126,53 @@ def test_an_insert_batch_without_acks_in_time_says_how_many_were_acknowledged() 
     with pytest.raises(KsqlTimeoutError) as caught:
         flow.throw(KsqlTimeoutError("did not answer"))
     assert "102 of the 110 rows sent to PV were acknowledged" in str(caught.value)
+
+
+_HEADER = b'{"queryId":"q1","columnNames":["ID"],"columnTypes":["INTEGER"]}\n'
+
+
+def test_a_query_starts_at_its_header_and_keeps_the_rows_that_came_with_it() -> None:
+    decoder = QueryDecoder(where="the query")
+    body = iter([_HEADER[:10], _HEADER[10:] + b"[1]\n", b"[2]\n"])
+    pending = read_header(decoder, body)
+    assert decoder.query_id == "q1"
+    assert [row.as_dict() for row in pending] == [{"ID": 1}]
+    assert next(body) == b"[2]\n"  # later chunks are left for the query to read
+
+
+def test_a_query_refused_before_its_header_raises_the_servers_error() -> None:
+    refusal = b'{"@type":"statement_error","error_code":40001,"message":"PV does not exist"}'
+    with pytest.raises(KsqlStatementError, match="PV does not exist"):
+        read_header(QueryDecoder(), iter([refusal, b"\n"]))
+
+
+def test_a_reply_that_ends_before_the_header_is_a_protocol_error() -> None:
+    flow = header_flow(QueryDecoder(where="the query 'S'"))
+    next(flow)
+    flow.send(b"")
+    with pytest.raises(ProtocolError, match="the query 'S' ended before its header"):
+        flow.send(None)
+
+
+def test_the_async_twin_reads_the_same_header() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield _HEADER
+        yield b"[3]\n"
+
+    decoder = QueryDecoder()
+    assert asyncio.run(aread_header(decoder, body())) == []
+    assert decoder.columns[0].name == "ID"
+
+
+def test_reading_acks_stops_at_a_refused_row_or_at_the_end() -> None:
+    rows: list[Mapping[str, Any]] = [{"ID": 1}, {"ID": 2}]
+    flow = inserts.batch_flow("PV", b"{}\n", rows, 0, _Link())
+    next(flow)
+    step = flow.send("the response")
+    assert isinstance(step, inserts.ReadAcks)
+    assert step.take(b'{"status":"ok","seq":0}\n') is False
+    refused = b'{"status":"error","seq":1,"error_code":40000,"message":"bad ID"}\n'
+    assert step.take(refused) is True
+    done = inserts.ReadAcks("r", AckDecoder(1, [{"ID": 1}], where="x"))
+    assert done.take(None) is True
+    assert isinstance(done.decoder.error, ProtocolError)  # ended before its ack

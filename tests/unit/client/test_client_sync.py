@@ -21,6 +21,7 @@ from ksqlpy import (
     KsqlError,
     KsqlServerError,
     KsqlStatementError,
+    KsqlSyntaxError,
     KsqlTimeoutError,
     NotFoundError,
     ProtocolError,
@@ -497,6 +498,18 @@ def test_set_and_define_statements_change_the_client_session() -> None:
     assert fake.bodies[0]["sessionVariables"] == {"who": "me"}
     assert fake.bodies[1]["properties"] == {}
     assert "sessionVariables" not in fake.bodies[1]
+
+
+def test_session_statements_are_read_as_the_shell_reads_them() -> None:
+    fake = FakeKsqlDB()
+    with _client(fake) as client:
+        assert client.execute_statement("-- note\nset 'a''b' = 'it''s'") is None
+        with pytest.raises(KsqlSyntaxError, match="line 1"):
+            client.execute_statement("DEFINE who = me;")
+        client.execute_query("SELECT * FROM PV;")
+    assert fake.paths() == ["/query-stream"]
+    assert fake.bodies[0]["properties"] == {"a'b": "it's"}
+    assert "sessionVariables" not in fake.bodies[0]
 
 
 def test_to_pandas_builds_a_frame_or_says_how_to_get_pandas(
