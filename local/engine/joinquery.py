@@ -94,7 +94,7 @@ class JoinPersistentQuery:
         results = self.pipeline.outputs
         values: list[Any] | None = None
         if joined.row is None:
-            keys = [joined.key]
+            keys = list(joined.key) if isinstance(joined.key, tuple) else [joined.key]
         else:
             keys = [o.fn(joined.row) for o in results if o.key]
             values = [o.fn(joined.row) for o in results if not o.key]

@@ -229,7 +229,7 @@ class RunningQuery:
 
 
 class JoinRunningQuery(RunningQuery):
-    """A push query over a two-way join: both inputs followed, records taken by timestamp."""
+    """A push query over a join: all inputs followed, records taken by timestamp."""
 
     def __init__(
         self,
@@ -241,7 +241,7 @@ class JoinRunningQuery(RunningQuery):
     ) -> None:
         super().__init__(log, plan, query_id, from_beginning, False, on_close)
         pipeline = plan.pipeline
-        self.inputs = [pipeline.left.source, pipeline.right.source]
+        self.inputs = pipeline.sources
         self.join_positions = []
         for source in self.inputs:
             ends = log.end_offsets(source.topic)

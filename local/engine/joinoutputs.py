@@ -1,0 +1,157 @@
+"""The projection of a join: ``*`` as ksqlDB expands it, output names, and which output is the
+result's key (read from the record key the last join step gives, as ksqlDB's key columns are).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+
+from .convert import identifier_name
+from .errors import KsqlStatementError
+from .expr import NULL_TYPE, Fn, canonical, compile_expr
+from .joinplan import SYNTHETIC_KEY_DOC, JoinPlan
+from .repartition import joined as grammatical
+from .types import SqlType
+
+
+@dataclass(slots=True)
+class JoinOutput:
+    """A projected column of a join result."""
+
+    name: str
+    type: SqlType
+    fn: Fn
+    key: bool
+    position: int | None = None  # the joined row's slot a column reference reads
+
+
+def join_outputs(plan: JoinPlan, select: KsqlSelect) -> list[JoinOutput]:
+    """The projected columns, ``*`` expanded as ksqlDB's JoinNode.resolveSelectStar does."""
+    counts: dict[str, int] = {}
+    for item in plan.inputs:
+        for name in item.names:
+            counts[name] = counts.get(name, 0) + 1
+    outputs: list[JoinOutput] = []
+    synthetic = 0
+    key_at = _at(plan.key_slot)
+    for item in select.expressions:
+        node = item.this if isinstance(item, exp.Alias) else item
+        star = isinstance(node, exp.Star) or (
+            isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+        )
+        if star:
+            table = node.args.get("table") if isinstance(node, exp.Column) else None
+            wanted = identifier_name(table) if table is not None else None
+            if wanted is None and plan.synthetic:
+                outputs.append(JoinOutput(plan.key_name, plan.key_type, key_at, True))
+            for source in plan.inputs:
+                if wanted is not None and wanted not in (source.alias, source.source.name):
+                    continue
+                for column in source.source.keys + source.source.values:
+                    position = source.offset + source.names.index(column.name)
+                    is_key = _is_key_position(plan, position)
+                    outputs.append(
+                        JoinOutput(
+                            f"{source.alias}_{column.name}",
+                            column.type,
+                            key_at if is_key and not plan.foreign else _at(position),
+                            is_key,
+                            position,
+                        )
+                    )
+            continue
+        if isinstance(node, KsqlStructAll):
+            raise KsqlStatementError("Struct dereference with * is not supported in joins.")
+        fn, kind = compile_expr(node, plan.scope)
+        if isinstance(item, exp.Alias):
+            name = identifier_name(item.args["alias"])
+        elif isinstance(node, exp.Column):
+            column_name = identifier_name(node.this)
+            table = node.args.get("table")
+            clash = table is not None and counts.get(column_name, 0) > 1
+            name = f"{identifier_name(table)}_{column_name}" if table and clash else column_name
+        elif isinstance(node, KsqlDereference):
+            name = identifier_name(node.expression)
+        else:
+            name = f"KSQL_COL_{synthetic}"
+            synthetic += 1
+        if kind == NULL_TYPE:
+            raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it.")
+        is_key = _is_key_node(plan, node)
+        keyed = is_key and not plan.foreign
+        match = re.fullmatch(r"#(\d+)", canonical(node, plan.scope))
+        slot = int(match.group(1)) if match else None
+        outputs.append(JoinOutput(name, kind, key_at if keyed else fn, is_key, slot))
+    return outputs
+
+
+def _is_key_position(plan: JoinPlan, position: int) -> bool:
+    if plan.foreign:
+        first = plan.inputs[0]
+        return first.offset <= position < first.offset + len(first.source.keys)
+    return plan.key_canonical is not None and plan.key_canonical == f"#{position}"
+
+
+def _is_key_node(plan: JoinPlan, node: exp.Expression) -> bool:
+    if plan.foreign:
+        match = re.fullmatch(r"#(\d+)", canonical(node, plan.scope))
+        return match is not None and _is_key_position(plan, int(match.group(1)))
+    unqualified = isinstance(node, exp.Column) and node.args.get("table") is None
+    if unqualified and identifier_name(node.this) == plan.key_name:
+        return True
+    return plan.key_canonical is not None and canonical(node, plan.scope) == plan.key_canonical
+
+
+def validate_join_key(plan: JoinPlan, sink: str, outputs: list[JoinOutput]) -> None:
+    """A persistent query must select the join's key (ksqlDB's JoinNode.validateKeyPresent),
+    and only once (its FinalProjectNode)."""
+    keys = [o for o in outputs if o.key]
+    if plan.foreign:
+        first = plan.inputs[0]
+        selected = {o.position for o in keys}
+        missing = [
+            c.name for n, c in enumerate(first.source.keys) if first.offset + n not in selected
+        ]
+        if missing:
+            noun = "column" if len(missing) == 1 else "columns"
+            names = ", ".join(f"`{m}`" for m in missing)
+            raise KsqlStatementError(
+                f"Primary key {noun} missing in projection. For foreign-key table-table "
+                "joins, the projection must include all primary key columns from the left "
+                f"input table (`{first.alias}`). Missing {noun}: {names}."
+            )
+        return
+    if not keys:
+        if plan.synthetic:
+            raise KsqlStatementError(
+                f"Key missing from projection (ie, SELECT). See {SYNTHETIC_KEY_DOC}.\n"
+                f"The query used to build `{sink}` must include the join expression "
+                f"{plan.key_name} in its projection (eg, SELECT {plan.key_name}...).\n"
+                f"{plan.key_name} was added as a synthetic key column because the join "
+                "criteria did not match any source column. This expression must be included "
+                "in the projection and may be aliased. "
+            )
+        texts = plan.viable_texts
+        noun = "join expression" + ("" if len(texts) == 1 else "s")
+        raise KsqlStatementError(
+            "Key missing from projection (ie, SELECT). \n"
+            f"The query used to build `{sink}` must include the {noun} "
+            f"{grammatical(texts, 'or')} in its projection (eg, SELECT {texts[0]}...)."
+        )
+    if len(keys) > 1:
+        raise KsqlStatementError(
+            f"The projection contains a key column (`{plan.key_name}`) more than once, "
+            f"aliased as: {grammatical(sorted(o.name for o in keys))}.\nEach key column must "
+            "only be in the projection once. If you intended to copy the key into the value, "
+            "then consider using the AS_VALUE function to indicate which key reference "
+            "should be copied."
+        )
+
+
+def _at(index: int) -> Fn:
+    return lambda row: row[index]
