@@ -43,6 +43,7 @@ class Change:
     row: list[Any] | None
     key: Any
     rowtime: int
+    window: Any = None  # (start, end) of a windowed input's record: keys match per window
 
 
 @dataclass(slots=True)
@@ -112,7 +113,7 @@ class _StreamStream(_Operator):
         key = self.key(side, change)
         if key is None:
             return []
-        lookup = hashable(key)
+        lookup = (hashable(key), change.window)
         time = change.rowtime
         self.stream_time = max(self.stream_time, time)
         self.observed[side] = max(self.observed[side], time)
@@ -140,10 +141,11 @@ class _StreamStream(_Operator):
                     if not (w[1] == other and w[2] == lookup and w[0] == other_time)
                 ]
             left, right = (row, other_row) if side == 0 else (other_row, row)
-            results.append(Change(self.merge(left, right, key), key, max(time, other_time)))
+            joined = self.merge(left, right, key)
+            results.append(Change(joined, key, max(time, other_time), change.window))
         if not matches and self.outer[side]:
             if not self.fix or time + reach_ahead < self.stream_time:
-                results.append(Change(self._padded(side, row, key), key, time))
+                results.append(Change(self._padded(side, row, key), key, time, change.window))
             else:
                 self.waiting.append((time, side, lookup, key, row))
                 self.waiting.sort(key=lambda w: w[0])
@@ -157,9 +159,9 @@ class _StreamStream(_Operator):
         out: list[Change] = []
         keep = []
         for waiting in self.waiting:
-            time, side, _, key, row = waiting
+            time, side, lookup, key, row = waiting
             if time + self.reach[side] + self.grace < self.stream_time:
-                out.append(Change(self._padded(side, row, key), key, time))
+                out.append(Change(self._padded(side, row, key), key, time, lookup[1]))
             else:
                 keep.append(waiting)
         self.waiting = keep
@@ -176,16 +178,16 @@ class _StreamTable(_Operator):
         if side == 1:
             if key is not None:
                 if change.row is None:
-                    self.table.pop(hashable(key), None)
+                    self.table.pop((hashable(key), change.window), None)
                 else:
-                    self.table[hashable(key)] = change.row
+                    self.table[(hashable(key), change.window)] = change.row
             return []
         if change.row is None or key is None:
             return []
-        found = self.table.get(hashable(key))
+        found = self.table.get((hashable(key), change.window))
         if found is None and not self.outer[0]:
             return []
-        return [Change(self.merge(change.row, found, key), key, change.rowtime)]
+        return [Change(self.merge(change.row, found, key), key, change.rowtime, change.window)]
 
 
 class _TableTable(_Operator):
@@ -198,7 +200,7 @@ class _TableTable(_Operator):
         key = change.key
         if key is None:
             return []
-        lookup = hashable(key)
+        lookup = (hashable(key), change.window)
         if change.row is None:
             self.tables[side].pop(lookup, None)
         else:
@@ -210,13 +212,13 @@ class _TableTable(_Operator):
         if not present:
             if lookup in self.shown:
                 self.shown.discard(lookup)
-                return [Change(None, key, change.rowtime)]
+                return [Change(None, key, change.rowtime, change.window)]
             return []
         self.shown.add(lookup)
         other = right if side == 0 else left
         stamp = max(change.rowtime, other[0]) if other is not None else change.rowtime
         row = self.merge(left[1] if left else None, right[1] if right else None, key)
-        return [Change(row, key, stamp)]
+        return [Change(row, key, stamp, change.window)]
 
 
 class _ForeignKey(_Operator):
@@ -303,6 +305,12 @@ class JoinPipeline:
         """ksqlDB's refusal of a persistent join query that does not select its key."""
         validate_join_key(self.plan, sink_name, self.outputs)
 
+    @property
+    def key_format(self) -> str:
+        """The result's key format: the first input's that has one (KLIP-33), else KAFKA."""
+        formats = [s.key_format for s in self.sources if s.key_format != "NONE"]
+        return formats[0] if formats else "KAFKA"
+
     def check_partitions(self, log: Log) -> None:
         """ksqlDB's refusal of inputs that are not co-partitioned."""
         self.plan.check_partitions(lambda source: len(log.end_offsets(source.topic)))
@@ -327,6 +335,7 @@ class JoinPipeline:
                 None if record.value is None else full,
                 item.key_value(full),
                 record.timestamp if time is None else time,
+                item.window(full),
             )
             position, side = (0, 0) if index == 0 else (index - 1, 1)
             for result in self._push(position, side, change):

@@ -30,7 +30,8 @@ from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, canonical, compile_expr
 from .metastore import Source
 from .repartition import joined as grammatical
-from .rows import RowReader, compile_where, source_scope
+from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .sources import check_key_type
 from .types import SqlType
 
 JOIN_TYPES = {
@@ -63,6 +64,14 @@ class Input:
         if count == 1:
             return lambda row: row[offset]
         return lambda row: tuple(row[offset : offset + count])
+
+    @property
+    def window(self) -> Fn:
+        """The window of a row of a windowed input (joins match keys within one window)."""
+        if not self.source.windowed:
+            return lambda row: None
+        start = self.offset + self.names.index(WINDOW_BOUNDS[0])
+        return lambda row: (row[start], row[start + 1])
 
 
 @dataclass(slots=True)
@@ -162,6 +171,7 @@ class JoinPlan:
         self.width = self.key_slot + 1
         self.scope: Scope = Scope(slots, custom)
         joins: list[KsqlJoin] = select.args.get("joins") or []
+        self._check_qualifiers(select)
         criteria = [self._analyse(i + 1, join) for i, join in enumerate(joins)]
         self.steps: list[Step] = []
         tree = _Tree(inputs[0].source.kind)
@@ -189,6 +199,17 @@ class JoinPlan:
         self.scope = _JoinScope(self)
 
     # -- the Analyzer ---------------------------------------------------------------------------
+
+    def _check_qualifiers(self, select: KsqlSelect) -> None:
+        """Every qualifier must name a source (ksqlDB's AstSanitizer, before any analysis)."""
+        known = {name for i in self.inputs for name in (i.alias, i.source.name)}
+        for column in select.find_all(exp.Column):
+            table = column.args.get("table")
+            if table is not None and identifier_name(table) not in known:
+                raise KsqlStatementError(
+                    f"Failed to prepare statement: '{identifier_name(table)}' is not a valid "
+                    "stream/table name or alias."
+                )
 
     def _analyse(self, index: int, join: KsqlJoin) -> _Criterion:
         condition = join.args.get("on")
@@ -369,9 +390,23 @@ class JoinPlan:
             step.left_key = compile_expr(criterion.left_node, self.scope)[0]
         if not self._is_key(criterion.right_node, right):
             step.right_key = compile_expr(criterion.right_node, self.scope)[0]
+        for node, repartitioned in (
+            (criterion.left_node, repartition_left and not foreign),
+            (criterion.right_node, step.right_key is not None),
+        ):
+            if repartitioned:
+                check_key_type(self._key_column_name(node), compile_expr(node, self.scope)[1])
+        first = self.inputs[0].source
+        # Windowed keys of another window type or size are another key format: a repartition.
+        formats_differ = bool(first.windowed) and (first.windowed, first.window_size_ms) != (
+            right.source.windowed,
+            right.source.window_size_ms,
+        )
         windowed = (
-            repartition_left and leaf and not foreign and self.inputs[0].source.windowed
-        ) or (step.right_key is not None and right.source.windowed)
+            (repartition_left and leaf and not foreign and first.windowed)
+            or (step.right_key is not None and right.source.windowed)
+            or formats_differ
+        )
         if windowed:
             raise KsqlStatementError(
                 "Implicit repartitioning of windowed sources is not supported. See "
@@ -407,6 +442,14 @@ class JoinPlan:
                 viable.append(self._qualified(node))
                 texts.append(self.text(node))
         return _Tree(kind, equivalent, viable, texts)
+
+    def _key_column_name(self, node: exp.Expression) -> str:
+        """The key column a repartition by a join expression gives (as PartitionBy names it
+        after the pre-join projection's ALIAS_COLUMN names)."""
+        if isinstance(node, exp.Column):
+            alias = identifier_name(self._qualified(node).args["table"])
+            return f"{alias}_{identifier_name(node.this)}"
+        return "KSQL_COL_0"
 
     def _is_key(self, node: exp.Expression, item: Input) -> bool:
         """Whether a join expression is the (single) key column of an input."""

@@ -38,15 +38,16 @@ def create_as_select(
         _key_format_without_key(pipeline, props)
     pipeline.validate_key_present(name)
     columns = sink_columns(pipeline, kind)
-    partitioned = source
+    partitioned, key_format = source, source.key_format
     if isinstance(pipeline, JoinPipeline):
+        key_format = pipeline.key_format
         # A join's result has the partitions of the input joined last (ksqlDB's JoinNode).
         pipeline.check_partitions(runtime.log)
         partitioned = pipeline.sources[-1]
     info = runtime.log.topic(partitioned.topic)
     props.setdefault("KAFKA_TOPIC", name)
     if "FORMAT" not in props:
-        props.setdefault("KEY_FORMAT", source.key_format)
+        props.setdefault("KEY_FORMAT", key_format)
         props.setdefault("VALUE_FORMAT", source.value_format)
     # A sink of the source's value format inherits its delimiter (ksqlDB's Analyzer).
     value_format = str(props.get("VALUE_FORMAT") or props.get("FORMAT")).upper()
