@@ -20,7 +20,7 @@ Each step behaves as the Kafka Streams processor ksqlDB builds for it:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,7 +227,6 @@ class _ForeignKey(_Operator):
         self.left: dict[Any, tuple[Any, list[Any], Any]] = {}  # key -> (key, row, foreign key)
         self.right: dict[Any, list[Any]] = {}
         self.referrers: dict[Any, set[Any]] = {}
-        self.shown: set[Any] = set()
 
     def feed(self, side: int, change: Change) -> list[Change]:
         if side == 1:
@@ -237,14 +236,17 @@ class _ForeignKey(_Operator):
         if old is not None and old[2] is not None:
             self.referrers.get(old[2], set()).discard(lookup)
         if change.row is None:
-            return self._result(lookup, change.key, None, None, change.rowtime)
+            # A deleted left row deletes its result, matched or not (as Kafka's subscription).
+            return [Change(None, change.key, change.rowtime)] if old is not None else []
         foreign = self.key(0, change)
         reference = hashable(foreign) if foreign is not None else None
         self.left[lookup] = (change.key, change.row, reference)
         if reference is not None:
             self.referrers.setdefault(reference, set()).add(lookup)
         found = self.right.get(reference) if reference is not None else None
-        return self._result(lookup, change.key, change.row, found, change.rowtime)
+        if found is None and not self.outer[0] and old is None:
+            return []  # a new left row without a match has no result to delete
+        return self._result(change.key, change.row, found, change.rowtime)
 
     def _right(self, change: Change) -> list[Change]:
         reference = hashable(change.key)
@@ -255,18 +257,15 @@ class _ForeignKey(_Operator):
         out = []
         for lookup in sorted(self.referrers.get(reference, set()), key=repr):
             key, row, _ = self.left[lookup]
-            out += self._result(lookup, key, row, change.row, change.rowtime)
+            out += self._result(key, row, change.row, change.rowtime)
         return out
 
     def _result(
-        self, lookup: Any, key: Any, left: list[Any] | None, right: list[Any] | None, time: int
+        self, key: Any, left: list[Any], right: list[Any] | None, time: int
     ) -> list[Change]:
-        if left is None or (right is None and not self.outer[0]):
-            if lookup in self.shown:
-                self.shown.discard(lookup)
-                return [Change(None, key, time)]
-            return []
-        self.shown.add(lookup)
+        """The joined row, or for an inner join without a match a tombstone."""
+        if right is None and not self.outer[0]:
+            return [Change(None, key, time)]
         return [Change(self.merge(left, right, key), key, time)]
 
 
@@ -306,10 +305,25 @@ class JoinPipeline:
         validate_join_key(self.plan, sink_name, self.outputs)
 
     @property
+    def partition_source(self) -> Source:
+        """The input whose partition count the result takes: the left table of a foreign-key
+        join, else the input joined last (ksqlDB's JoinNode)."""
+        return self.sources[0] if self.plan.foreign else self.sources[-1]
+
+    @property
     def key_format(self) -> str:
         """The result's key format: the first input's that has one (KLIP-33), else KAFKA."""
         formats = [s.key_format for s in self.sources if s.key_format != "NONE"]
         return formats[0] if formats else "KAFKA"
+
+    def event_time(self, index: int, record: Record) -> int:
+        """A record's time as its input's timestamp extractor gives it (TIMESTAMP column)."""
+        item = self.inputs[index]
+        if item.source.timestamp_column is None or record.value is None:
+            return record.timestamp
+        row = item.reader.row(record)
+        time = row[item.names.index("ROWTIME")] if row is not None else None
+        return record.timestamp if time is None else int(time)
 
     def check_partitions(self, log: Log) -> None:
         """ksqlDB's refusal of inputs that are not co-partitioned."""
@@ -386,14 +400,22 @@ def drain(
     return batches
 
 
-def ordered(batches: Sequence[tuple[int, Sequence[Any]]]) -> list[tuple[int, Any]]:
+def ordered(
+    batches: Sequence[tuple[int, Sequence[Any]]],
+    time: Callable[[int, Any], int] | None = None,
+) -> list[tuple[int, Any]]:
     """Records of several inputs in the order a Kafka Streams task takes them: each partition in
-    offset order, the next record always from the partition whose head is the oldest."""
+    offset order, the next record always from the partition whose head is the oldest (by
+    ``time``, the input's timestamp extractor, when given)."""
     queues: dict[tuple[int, int], list[Any]] = {}
     for side, records in batches:
         for record in records:
             queues.setdefault((side, record.partition), []).append(record)
-    heads = [(q[0].timestamp, side, partition, 0) for (side, partition), q in queues.items()]
+
+    def stamp(side: int, record: Any) -> int:
+        return time(side, record) if time is not None else int(record.timestamp)
+
+    heads = [(stamp(side, q[0]), side, partition, 0) for (side, partition), q in queues.items()]
     heapq.heapify(heads)
     merged: list[tuple[int, Any]] = []
     while heads:
@@ -401,7 +423,7 @@ def ordered(batches: Sequence[tuple[int, Sequence[Any]]]) -> list[tuple[int, Any
         queue = queues[(side, partition)]
         merged.append((side, queue[at]))
         if at + 1 < len(queue):
-            heapq.heappush(heads, (queue[at + 1].timestamp, side, partition, at + 1))
+            heapq.heappush(heads, (stamp(side, queue[at + 1]), side, partition, at + 1))
     return merged
 
 

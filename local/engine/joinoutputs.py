@@ -117,6 +117,10 @@ def validate_join_key(plan: JoinPlan, sink: str, outputs: list[JoinOutput]) -> N
         missing = [
             c.name for n, c in enumerate(first.source.keys) if first.offset + n not in selected
         ]
+        for n, column in enumerate(first.source.keys):
+            aliases = [o.name for o in keys if o.position == first.offset + n]
+            if len(aliases) > 1:
+                _twice(f"{first.alias}_{column.name}", aliases)
         if missing:
             noun = "column" if len(missing) == 1 else "columns"
             names = ", ".join(f"`{m}`" for m in missing)
@@ -144,13 +148,16 @@ def validate_join_key(plan: JoinPlan, sink: str, outputs: list[JoinOutput]) -> N
             f"{grammatical(texts, 'or')} in its projection (eg, SELECT {texts[0]}...)."
         )
     if len(keys) > 1:
-        raise KsqlStatementError(
-            f"The projection contains a key column (`{plan.key_name}`) more than once, "
-            f"aliased as: {grammatical(sorted(o.name for o in keys))}.\nEach key column must "
-            "only be in the projection once. If you intended to copy the key into the value, "
-            "then consider using the AS_VALUE function to indicate which key reference "
-            "should be copied."
-        )
+        _twice(plan.key_name, [o.name for o in keys])
+
+
+def _twice(key: str, aliases: list[str]) -> None:
+    raise KsqlStatementError(
+        f"The projection contains a key column (`{key}`) more than once, aliased as: "
+        f"{grammatical(sorted(aliases))}.\nEach key column must only be in the projection once. "
+        "If you intended to copy the key into the value, then consider using the AS_VALUE "
+        "function to indicate which key reference should be copied."
+    )
 
 
 def _at(index: int) -> Fn:

@@ -110,6 +110,7 @@ class _Tree:
     equivalent: set[str] = field(default_factory=set)
     viable: list[exp.Column] = field(default_factory=list)
     viable_texts: list[str] = field(default_factory=list)
+    key_text: str | None = None  # the key column a foreign-key join's result keeps
 
 
 def join_type(join: KsqlJoin) -> str:
@@ -338,23 +339,24 @@ class JoinPlan:
                     "Invalid join condition: table-table joins require to join on the primary key "
                     f"of the right input table. Got {flipped}."
                 )
-            left_input = self.inputs[criterion.left]
-            if leaf and not self._is_key(criterion.left_node, left_input):
-                foreign = True
-                self._check_foreign(criterion, got)
-            elif leaf or canonical(criterion.left_node, self.scope) in tree.equivalent:
-                self._check_types(criterion)
-            elif self._is_key(criterion.left_node, left_input):
+            # A join on something else than the left source's key column is on a foreign key.
+            foreign = not self._is_key(criterion.left_node, self.inputs[criterion.left])
+            if foreign and not leaf:
                 raise KsqlStatementError(
                     "Invalid join condition: foreign-key table-table joins are not supported as "
                     f"part of n-way joins. Got {flipped}."
                 )
-            else:
+            left_text = canonical(criterion.left_node, self.scope)
+            if not leaf and left_text not in tree.equivalent and left_text != tree.key_text:
                 raise KsqlStatementError(
                     "Cannot repartition a TABLE source. If this is a join, make sure that the "
                     "criteria uses the TABLE's key column instead of "
                     f"{self.text(criterion.left_node)}"
                 )
+            if foreign:
+                self._check_foreign(criterion, got)
+            else:
+                self._check_types(criterion)
         mode = left_kind[0] + right_kind[0]
         within = criterion.within
         if mode == "SS" and within is None:
@@ -385,6 +387,7 @@ class JoinPlan:
         repartition_left = not (
             (leaf and self._is_key(criterion.left_node, self.inputs[criterion.left]))
             or left_text in tree.equivalent
+            or left_text == tree.key_text
         )
         if foreign or repartition_left:
             step.left_key = compile_expr(criterion.left_node, self.scope)[0]
@@ -423,8 +426,9 @@ class JoinPlan:
 
     def _next_tree(self, criterion: _Criterion, tree: _Tree, mode: str) -> _Tree:
         kind = "TABLE" if mode == "TT" else "STREAM"
+        key_text = f"#{self.inputs[0].offset}" if self.steps[-1].foreign else None
         if criterion.type == "OUTER":
-            return _Tree(kind)
+            return _Tree(kind, key_text=key_text)
         keys = {
             canonical(criterion.left_node, self.scope),
             canonical(criterion.right_node, self.scope),
@@ -441,7 +445,7 @@ class JoinPlan:
                 seen.add(text)
                 viable.append(self._qualified(node))
                 texts.append(self.text(node))
-        return _Tree(kind, equivalent, viable, texts)
+        return _Tree(kind, equivalent, viable, texts, key_text)
 
     def _key_column_name(self, node: exp.Expression) -> str:
         """The key column a repartition by a join expression gives (as PartitionBy names it

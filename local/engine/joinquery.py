@@ -64,11 +64,14 @@ class JoinPersistentQuery:
         done = 0
         if self.quiet_until:
             # First the records processed before the restart, in the order they were then.
-            replayed = ordered(drain(log, self.sources, self.positions, self.quiet_until))
+            replayed = ordered(
+                drain(log, self.sources, self.positions, self.quiet_until),
+                self.pipeline.event_time,
+            )
             self._run(replayed, None)
             self.quiet_until = []
             done += len(replayed)
-        records = ordered(drain(log, self.sources, self.positions))
+        records = ordered(drain(log, self.sources, self.positions), self.pipeline.event_time)
         if not records:
             return done
         outputs: list[Pending] = []

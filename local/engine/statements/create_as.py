@@ -43,7 +43,7 @@ def create_as_select(
         key_format = pipeline.key_format
         # A join's result has the partitions of the input joined last (ksqlDB's JoinNode).
         pipeline.check_partitions(runtime.log)
-        partitioned = pipeline.sources[-1]
+        partitioned = pipeline.partition_source
     info = runtime.log.topic(partitioned.topic)
     props.setdefault("KAFKA_TOPIC", name)
     if "FORMAT" not in props:
