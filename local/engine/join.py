@@ -29,8 +29,9 @@ from ksqlpy.sql.nodes import KsqlSelect
 from ..storage import Log, Record
 from .convert import hashable
 from .errors import KsqlStatementError
+from .joininputs import Input
 from .joinoutputs import JoinOutput, join_outputs, validate_join_key
-from .joinplan import DEFAULT_GRACE_MS, Input, JoinPlan, Step, resolve_inputs
+from .joinplan import DEFAULT_GRACE_MS, JoinPlan, Step
 from .metastore import Source
 from .rows import WINDOW_BOUNDS
 from .types import SqlType
@@ -368,13 +369,6 @@ class JoinPipeline:
         return out
 
 
-def join_inputs(
-    engine_sources: dict[str, Source], select: KsqlSelect, custom: dict[str, SqlType]
-) -> list[Input]:
-    """The inputs of a joined SELECT (FROM, then each JOIN), with their aliases."""
-    return resolve_inputs(engine_sources, select, custom)
-
-
 def drain(
     log: Log,
     sources: Sequence[Source],
@@ -427,4 +421,4 @@ def ordered(
     return merged
 
 
-__all__ = ["JoinPipeline", "Joined", "drain", "join_inputs", "ordered"]
+__all__ = ["JoinPipeline", "Joined", "drain", "ordered"]

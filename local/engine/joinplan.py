@@ -15,7 +15,6 @@ A foreign-key table-table join keys its result by the left table's primary key.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +27,10 @@ from .aggregate import duration_ms
 from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, canonical, compile_expr
+from .joininputs import Input, check_windowing, synthetic_name
 from .metastore import Source
 from .repartition import joined as grammatical
-from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .rows import compile_where, source_scope
 from .sources import check_key_type
 from .types import SqlType
 
@@ -43,35 +43,6 @@ JOIN_TYPES = {
 SYNTHETIC_KEY_DOC = "https://cnfl.io/2LV7ouS"
 # Kafka Streams' grace of a join window given without GRACE PERIOD (JoinWindows.of).
 DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000
-
-
-@dataclass(slots=True)
-class Input:
-    """One source of a join and where its columns sit in the joined row."""
-
-    source: Source
-    alias: str
-    reader: RowReader
-    offset: int
-    width: int
-    names: list[str]  # the source's slot names, in row order
-
-    @property
-    def key_value(self) -> Fn:
-        """The record key of a row of this input: its key column (a tuple of several)."""
-        count = len(self.source.keys)
-        offset = self.offset
-        if count == 1:
-            return lambda row: row[offset]
-        return lambda row: tuple(row[offset : offset + count])
-
-    @property
-    def window(self) -> Fn:
-        """The window of a row of a windowed input (joins match keys within one window)."""
-        if not self.source.windowed:
-            return lambda row: None
-        start = self.offset + self.names.index(WINDOW_BOUNDS[0])
-        return lambda row: (row[start], row[start + 1])
 
 
 @dataclass(slots=True)
@@ -119,46 +90,6 @@ def join_type(join: KsqlJoin) -> str:
     return {"LEFT": "LEFT", "RIGHT": "RIGHT", "FULL": "OUTER"}.get(side, "INNER")
 
 
-def resolve_inputs(
-    sources: dict[str, Source], select: KsqlSelect, custom: dict[str, SqlType]
-) -> list[Input]:
-    """The sources of a joined SELECT (FROM, then each JOIN), refusing repeated sources."""
-    tables = [select.args["from_"].this] + [j.this for j in select.args.get("joins") or []]
-    inputs: list[Input] = []
-    offset = 0
-    for table in tables:
-        if not isinstance(table, exp.Table):
-            raise KsqlStatementError("A join needs streams or tables on both sides.")
-        name = identifier_name(table.this)
-        source = sources.get(name)
-        if source is None:
-            raise KsqlStatementError(f"{name} does not exist.")
-        for seen in inputs:
-            if seen.source.name == source.name:
-                if len(inputs) > 1:
-                    raise KsqlStatementError(
-                        "N-way joins do not support multiple occurrences of the same source. "
-                        f"Source: '{name}'."
-                    )
-                raise KsqlStatementError(
-                    f"Can not join '{name}' to '{seen.source.name}': self joins are not yet "
-                    "supported."
-                )
-        alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else name
-        slots = source_scope(source, alias, custom).slots
-        inputs.append(
-            Input(source, alias, RowReader(source), offset, len(slots), [s.name for s in slots])
-        )
-        offset += len(slots)
-    kafka = [i.alias for i in inputs if i.source.value_format == "KAFKA"]
-    if kafka:
-        raise KsqlStatementError(
-            f"Source(s) {', '.join(kafka)} are using the 'KAFKA' value format. This format does "
-            "not yet support JOIN."
-        )
-    return inputs
-
-
 class JoinPlan:
     """The analysed and planned join of a SELECT: its inputs, steps, scope and key."""
 
@@ -187,7 +118,7 @@ class JoinPlan:
         if self.foreign:
             self.key_type = inputs[0].source.keys[0].type
         elif self.synthetic:
-            self.key_name = _synthetic_name([i.source for i in inputs])
+            self.key_name = synthetic_name([i.source for i in inputs])
             self.key_type = compile_expr(criteria[-1].left_node, self.scope)[1]
         else:
             chosen = self._chosen_key(select, tree)
@@ -244,7 +175,7 @@ class JoinPlan:
                 f"source. Left side references `{self.inputs[left].alias}` and right references "
                 f"`{self.inputs[right].alias}`"
             )
-        self._check_windowing(self.inputs[left], self.inputs[right])
+        check_windowing(self.inputs[left], self.inputs[right])
         if index not in (left, right):
             raise KsqlStatementError(
                 "A join criteria is expected to reference the source "
@@ -283,28 +214,6 @@ class JoinPlan:
                 raise KsqlStatementError(f"JOIN ON column '{shown}' cannot be resolved.") from None
             used.add(next(n for n, i in enumerate(visible) if position < i.offset + i.width))
         return used
-
-    @staticmethod
-    def _check_windowing(left: Input, right: Input) -> None:
-        kinds = (left.source.windowed, right.source.windowed)
-        if (kinds[0] is None) != (kinds[1] is None):
-            raise KsqlStatementError(
-                "Can not join windowed source to non-windowed source.\n"
-                f"`{left.alias}` is {kinds[0] or 'not'} windowed\n"
-                f"`{right.alias}` is {kinds[1] or 'not'} windowed"
-            )
-        if kinds[0] is None:
-            return
-        if (kinds[0] == "SESSION") != (kinds[1] == "SESSION"):
-            raise KsqlStatementError(
-                "Incompatible windowed sources.\n"
-                f"Left source: {kinds[0]}\nRight source: {kinds[1]}\n"
-                "Session windowed sources can only be joined to other session windowed sources, "
-                "and may still not result in expected behaviour as session bounds must be an "
-                "exact match for the join to work\n"
-                "Hopping and tumbling windowed sources can only be joined to other hopping and "
-                "tumbling windowed sources"
-            )
 
     # -- the LogicalPlanner ---------------------------------------------------------------------
 
@@ -588,15 +497,3 @@ class _JoinScope(Scope):
             if qualifier is None and name in self.extra:
                 return self.extra[name]
             raise
-
-
-def _synthetic_name(sources: Sequence[Source]) -> str:
-    """ROWKEY, or ROWKEY_n past the highest such column of the sources (ColumnNames)."""
-    taken = -1
-    for source in sources:
-        for column in source.columns:
-            if column.name == "ROWKEY":
-                taken = max(taken, 0)
-            elif m := re.fullmatch(r"ROWKEY_(\d+)", column.name):
-                taken = max(taken, int(m.group(1)))
-    return "ROWKEY" if taken < 0 else f"ROWKEY_{taken + 1}"

@@ -17,7 +17,8 @@ from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 from .convert import clause_integer, identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, compile_expr
-from .join import JoinPipeline, join_inputs
+from .join import JoinPipeline
+from .joininputs import resolve_inputs
 from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
 from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
@@ -167,7 +168,7 @@ def limit_of(select: KsqlSelect) -> int | None:
 def _plan_join(
     metastore: Metastore, select: KsqlSelect, sql: str, push: bool, limit: int | None
 ) -> QueryPlan:
-    inputs = join_inputs(metastore.sources, select, metastore.types)
+    inputs = resolve_inputs(metastore.sources, select, metastore.types)
     pipeline = JoinPipeline(select, inputs, metastore.types)
     projection = Projection.of(pipeline.outputs)
     first = inputs[0].source
@@ -191,7 +192,7 @@ def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str 
 def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, Any]:
     """The input and pipeline (a QueryPipeline or JoinPipeline) of a persistent query."""
     if select.args.get("joins"):
-        inputs = join_inputs(metastore.sources, select, metastore.types)
+        inputs = resolve_inputs(metastore.sources, select, metastore.types)
         return inputs[0].source, JoinPipeline(select, inputs, metastore.types)
     source, alias = resolve_from(metastore, select)
     pipeline = QueryPipeline(select, source, alias, metastore.types)
