@@ -28,11 +28,12 @@ from ksqlpy.sql.nodes import KsqlSelect
 
 from ..storage import Log, Record
 from .convert import hashable
-from .errors import KsqlStatementError
 from .joininputs import Input
-from .joinoutputs import JoinOutput, join_outputs, validate_join_key
+from .joinoutputs import join_outputs, validate_join_key
 from .joinplan import DEFAULT_GRACE_MS, JoinPlan, Step
+from .joinstage import JoinedSource
 from .metastore import Source
+from .persistent import is_grouped
 from .rows import WINDOW_BOUNDS
 from .types import SqlType
 
@@ -281,20 +282,23 @@ class JoinPipeline:
     """A compiled join of two or more sources, with its WHERE and projection."""
 
     def __init__(self, select: KsqlSelect, inputs: list[Input], custom: dict[str, SqlType]) -> None:
-        if select.args.get("partition_by") is not None:
-            raise KsqlStatementError(
-                "The ksqlpy local server cannot PARTITION BY the result of a join yet."
-            )
         self.plan = JoinPlan(select, inputs, custom)
         self.inputs = inputs
         self.sources: list[Source] = [i.source for i in inputs]
         self.scope = self.plan.scope
-        self.outputs: list[JoinOutput] = join_outputs(self.plan, select)
-        self.where = self.plan.where(select)
-        self.is_table = self.plan.is_table
-        self.window = None
-        self.aggregator = None
-        self.repartition = None  # PARTITION BY of a join is refused above
+        # GROUP BY or PARTITION BY read the join's result as a source of its own.
+        self.post: JoinedSource | None = None
+        if is_grouped(select) or select.args.get("partition_by") is not None:
+            self.post = JoinedSource(self.plan, select, custom)
+        stage = self.post.pipeline if self.post is not None else None
+        self.outputs: list[Any] = (
+            stage.outputs if stage is not None else join_outputs(self.plan, select)
+        )
+        self.where = self.plan.where(select) if stage is None else None
+        self.is_table = stage.is_table if stage is not None else self.plan.is_table
+        self.window = stage.window if stage is not None else None
+        self.aggregator = stage.aggregator if stage is not None else None
+        self.repartition = stage.repartition if stage is not None else None
         self.operators = [
             _ForeignKey(step, self.plan) if step.foreign else _OPERATORS[step.mode](step, self.plan)
             for step in self.plan.steps
@@ -303,7 +307,10 @@ class JoinPipeline:
 
     def validate_key_present(self, sink_name: str) -> None:
         """ksqlDB's refusal of a persistent join query that does not select its key."""
-        validate_join_key(self.plan, sink_name, self.outputs)
+        if self.post is not None:
+            self.post.pipeline.validate_key_present(sink_name)
+        else:
+            validate_join_key(self.plan, sink_name, self.outputs)
 
     @property
     def partition_source(self) -> Source:
@@ -330,8 +337,10 @@ class JoinPipeline:
         """ksqlDB's refusal of inputs that are not co-partitioned."""
         self.plan.check_partitions(lambda source: len(log.end_offsets(source.topic)))
 
-    def key_outputs(self) -> list[JoinOutput]:
-        """The key column of the result."""
+    def key_outputs(self) -> list[Any]:
+        """The key columns of the result."""
+        if self.post is not None:
+            return self.post.pipeline.key_outputs()
         return [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
 
     def run(self, records: Sequence[tuple[int, Record]]) -> Iterator[Joined]:

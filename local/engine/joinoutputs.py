@@ -30,12 +30,37 @@ class JoinOutput:
     position: int | None = None  # the joined row's slot a column reference reads
 
 
+def star_columns(plan: JoinPlan, wanted: str | None) -> list[tuple[str, int]]:
+    """What ``*`` (or ``alias.*``) selects, as ksqlDB's JoinNode.resolveSelectStar does: the
+    synthetic key (for ``*``), then each input's keys and values as ``ALIAS_COLUMN``, with the
+    slot each one reads."""
+    columns = []
+    if wanted is None and plan.synthetic:
+        columns.append((plan.key_name, plan.key_slot))
+    for source in plan.inputs:
+        if wanted is not None and wanted not in (source.alias, source.source.name):
+            continue
+        for column in source.source.keys + source.source.values:
+            position = source.offset + source.names.index(column.name)
+            columns.append((f"{source.alias}_{column.name}", position))
+    return columns
+
+
+def column_name(plan: JoinPlan, node: exp.Expression, synthetic: int) -> str:
+    """The name of an unaliased select item in a join (ksqlDB's AstSanitizer): a column another
+    source also has is ``ALIAS_COLUMN``, a struct field its name, an expression KSQL_COL_n."""
+    if isinstance(node, exp.Column):
+        name = identifier_name(node.this)
+        table = node.args.get("table")
+        clash = sum(item.names.count(name) for item in plan.inputs) > 1
+        return f"{identifier_name(table)}_{name}" if table is not None and clash else name
+    if isinstance(node, KsqlDereference):
+        return identifier_name(node.expression)
+    return f"KSQL_COL_{synthetic}"
+
+
 def join_outputs(plan: JoinPlan, select: KsqlSelect) -> list[JoinOutput]:
     """The projected columns, ``*`` expanded as ksqlDB's JoinNode.resolveSelectStar does."""
-    counts: dict[str, int] = {}
-    for item in plan.inputs:
-        for name in item.names:
-            counts[name] = counts.get(name, 0) + 1
     outputs: list[JoinOutput] = []
     synthetic = 0
     key_at = _at(plan.key_slot)
@@ -47,39 +72,25 @@ def join_outputs(plan: JoinPlan, select: KsqlSelect) -> list[JoinOutput]:
         if star:
             table = node.args.get("table") if isinstance(node, exp.Column) else None
             wanted = identifier_name(table) if table is not None else None
-            if wanted is None and plan.synthetic:
-                outputs.append(JoinOutput(plan.key_name, plan.key_type, key_at, True))
-            for source in plan.inputs:
-                if wanted is not None and wanted not in (source.alias, source.source.name):
-                    continue
-                for column in source.source.keys + source.source.values:
-                    position = source.offset + source.names.index(column.name)
-                    is_key = _is_key_position(plan, position)
-                    outputs.append(
-                        JoinOutput(
-                            f"{source.alias}_{column.name}",
-                            column.type,
-                            key_at if is_key and not plan.foreign else _at(position),
-                            is_key,
-                            position,
-                        )
-                    )
+            for name, position in star_columns(plan, wanted):
+                kind = (
+                    plan.key_type if position == plan.key_slot else plan.scope.slots[position].type
+                )
+                is_key = position == plan.key_slot or _is_key_position(plan, position)
+                keyed = is_key and not plan.foreign
+                outputs.append(
+                    JoinOutput(name, kind, key_at if keyed else _at(position), is_key, position)
+                )
             continue
         if isinstance(node, KsqlStructAll):
             raise KsqlStatementError("Struct dereference with * is not supported in joins.")
         fn, kind = compile_expr(node, plan.scope)
         if isinstance(item, exp.Alias):
             name = identifier_name(item.args["alias"])
-        elif isinstance(node, exp.Column):
-            column_name = identifier_name(node.this)
-            table = node.args.get("table")
-            clash = table is not None and counts.get(column_name, 0) > 1
-            name = f"{identifier_name(table)}_{column_name}" if table and clash else column_name
-        elif isinstance(node, KsqlDereference):
-            name = identifier_name(node.expression)
         else:
-            name = f"KSQL_COL_{synthetic}"
-            synthetic += 1
+            name = column_name(plan, node, synthetic)
+            if not isinstance(node, (exp.Column, KsqlDereference)):
+                synthetic += 1
         if kind == NULL_TYPE:
             raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it.")
         is_key = _is_key_node(plan, node)

@@ -12,7 +12,7 @@ from typing import Any
 from ..storage import Log, Pending, Positions, Record
 from .join import JoinPipeline, drain, ordered
 from .metastore import Source
-from .persistent import commit_output, persistent_entry, sink_time
+from .persistent import commit_output, emitted_record, persistent_entry, sink_time
 from .rows import RECORD_ERRORS, key_serde, skip_record, value_serde
 from .serde import Serde
 
@@ -85,11 +85,21 @@ class JoinPersistentQuery:
         return done + len(records)
 
     def _run(self, records: list[tuple[int, Record]], outputs: list[Pending] | None) -> None:
+        post = self.pipeline.post
         for item in records:
             try:
                 for result in self.pipeline.run([item]):
-                    if outputs is not None:
-                        self._write(outputs, result)
+                    if post is None:
+                        if outputs is not None:
+                            self._write(outputs, result)
+                        continue
+                    # An aggregation or repartition keeps its state also while replaying.
+                    for out in post.feed(result.row, result.key, result.rowtime):
+                        pending = emitted_record(
+                            self.sink, self.keys, self.values, out, result.headers
+                        )
+                        if outputs is not None and pending is not None:
+                            outputs.append(pending)
             except RECORD_ERRORS as error:
                 skip_record(self.query_id, item[1], error)
 

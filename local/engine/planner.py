@@ -170,6 +170,11 @@ def _plan_join(
 ) -> QueryPlan:
     inputs = resolve_inputs(metastore.sources, select, metastore.types)
     pipeline = JoinPipeline(select, inputs, metastore.types)
+    if pipeline.post is not None:
+        raise KsqlStatementError(
+            "The ksqlpy local server runs GROUP BY and PARTITION BY over a join in persistent "
+            "queries only (CREATE STREAM/TABLE AS SELECT) for now."
+        )
     projection = Projection.of(pipeline.outputs)
     first = inputs[0].source
     return QueryPlan(sql, first, RowReader(first), None, projection, limit, push, pipeline)
