@@ -29,7 +29,7 @@ from ksqlpy.sql.nodes import KsqlSelect
 from ..storage import Log, Record
 from .convert import hashable
 from .joininputs import Input
-from .joinoutputs import join_outputs, validate_join_key
+from .joinoutputs import check_reserved, join_outputs, validate_join_key
 from .joinplan import DEFAULT_GRACE_MS, JoinPlan, Step
 from .joinstage import JoinedSource
 from .metastore import Source
@@ -310,6 +310,7 @@ class JoinPipeline:
         if self.post is not None:
             self.post.pipeline.validate_key_present(sink_name)
         else:
+            check_reserved([o.name for o in self.outputs])
             validate_join_key(self.plan, sink_name, self.outputs)
 
     @property

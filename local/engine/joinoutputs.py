@@ -16,6 +16,7 @@ from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, canonical, compile_expr
 from .joinplan import SYNTHETIC_KEY_DOC, JoinPlan
 from .repartition import joined as grammatical
+from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
 from .types import SqlType
 
 
@@ -84,7 +85,10 @@ def join_outputs(plan: JoinPlan, select: KsqlSelect) -> list[JoinOutput]:
             continue
         if isinstance(node, KsqlStructAll):
             raise KsqlStatementError("Struct dereference with * is not supported in joins.")
-        fn, kind = compile_expr(node, plan.scope)
+        try:
+            fn, kind = compile_expr(node, plan.scope)
+        except KsqlStatementError as exc:
+            raise select_error(exc) from None
         if isinstance(item, exp.Alias):
             name = identifier_name(item.args["alias"])
         else:
@@ -160,6 +164,23 @@ def validate_join_key(plan: JoinPlan, sink: str, outputs: list[JoinOutput]) -> N
         )
     if len(keys) > 1:
         _twice(plan.key_name, [o.name for o in keys])
+
+
+def select_error(exc: KsqlStatementError) -> KsqlStatementError:
+    """An unknown column of the projection, as ksqlDB words it there."""
+    missing = re.fullmatch(r"Column '([^']*)' cannot be resolved\.", exc.message)
+    if missing is None:
+        return exc
+    return KsqlStatementError(f"SELECT column '{missing.group(1)}' cannot be resolved.")
+
+
+def check_reserved(names: list[str]) -> None:
+    """A persistent query's columns may not take a system column's name (ksqlDB's Analyzer)."""
+    for name in names:
+        if name in PSEUDO_NAMES or name in WINDOW_BOUNDS:
+            raise KsqlStatementError(
+                f"Reserved column name in select: `{name}`. Please remove or alias the column."
+            )
 
 
 def _twice(key: str, aliases: list[str]) -> None:

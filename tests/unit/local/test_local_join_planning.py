@@ -236,3 +236,13 @@ def test_a_repartition_on_a_map_is_refused(runtime: SmallRuntime) -> None:
     )
     message = refusal(runtime, "SELECT * FROM M JOIN N WITHIN 1 SECOND ON M.L = N.R EMIT CHANGES;")
     assert "Key column name: `M_L`. Column type: MAP<STRING, INTEGER>." in message
+
+
+def test_projection_errors_are_worded_as_ksqldb_words_them(runtime: SmallRuntime) -> None:
+    assert refusal(
+        runtime, "CREATE STREAM O AS SELECT S1.ID, NOPE FROM S1 JOIN T2 ON S1.ID = T2.ID;"
+    ) == ("SELECT column 'NOPE' cannot be resolved.")
+    assert refusal(
+        runtime,
+        "CREATE STREAM O AS SELECT S1.ID, S1.ROWTIME AS ROWTIME FROM S1 JOIN T2 ON S1.ID = T2.ID;",
+    ) == ("Reserved column name in select: `ROWTIME`. Please remove or alias the column.")
