@@ -325,6 +325,11 @@ class JoinPipeline:
         formats = [s.key_format for s in self.sources if s.key_format != "NONE"]
         return formats[0] if formats else "KAFKA"
 
+    @property
+    def tables(self) -> frozenset[int]:
+        """The positions of the inputs that are tables."""
+        return frozenset(n for n, s in enumerate(self.sources) if s.kind == "TABLE")
+
     def event_time(self, index: int, record: Record) -> int:
         """A record's time as its input's timestamp extractor gives it (TIMESTAMP column)."""
         item = self.inputs[index]
@@ -407,10 +412,12 @@ def drain(
 def ordered(
     batches: Sequence[tuple[int, Sequence[Any]]],
     time: Callable[[int, Any], int] | None = None,
+    tables: frozenset[int] = frozenset(),
 ) -> list[tuple[int, Any]]:
     """Records of several inputs in the order a Kafka Streams task takes them: each partition in
     offset order, the next record always from the partition whose head is the oldest (by
-    ``time``, the input's timestamp extractor, when given)."""
+    ``time``, the input's timestamp extractor, when given). At equal times a table's change
+    goes first, so a stream record sees the table as of its own time."""
     queues: dict[tuple[int, int], list[Any]] = {}
     for side, records in batches:
         for record in records:
@@ -419,15 +426,18 @@ def ordered(
     def stamp(side: int, record: Any) -> int:
         return time(side, record) if time is not None else int(record.timestamp)
 
-    heads = [(stamp(side, q[0]), side, partition, 0) for (side, partition), q in queues.items()]
+    heads = [
+        (stamp(side, q[0]), side not in tables, side, partition, 0)
+        for (side, partition), q in queues.items()
+    ]
     heapq.heapify(heads)
     merged: list[tuple[int, Any]] = []
     while heads:
-        _, side, partition, at = heapq.heappop(heads)
+        _, stream, side, partition, at = heapq.heappop(heads)
         queue = queues[(side, partition)]
         merged.append((side, queue[at]))
         if at + 1 < len(queue):
-            heapq.heappush(heads, (stamp(side, queue[at + 1]), side, partition, at + 1))
+            heapq.heappush(heads, (stamp(side, queue[at + 1]), stream, side, partition, at + 1))
     return merged
 
 

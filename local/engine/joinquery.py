@@ -67,11 +67,14 @@ class JoinPersistentQuery:
             replayed = ordered(
                 drain(log, self.sources, self.positions, self.quiet_until),
                 self.pipeline.event_time,
+                self.pipeline.tables,
             )
             self._run(replayed, None)
             self.quiet_until = []
             done += len(replayed)
-        records = ordered(drain(log, self.sources, self.positions), self.pipeline.event_time)
+        records = ordered(
+            drain(log, self.sources, self.positions), self.pipeline.event_time, self.pipeline.tables
+        )
         if not records:
             return done
         outputs: list[Pending] = []

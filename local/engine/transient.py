@@ -256,7 +256,7 @@ class JoinRunningQuery(RunningQuery):
         batches = drain(self.log, self.inputs, self.join_positions)
         rows: list[list[Any]] = []
         remaining = None if plan.limit is None else plan.limit - self.emitted
-        for joined in pipeline.run(ordered(batches, pipeline.event_time)):
+        for joined in pipeline.run(ordered(batches, pipeline.event_time, pipeline.tables)):
             if joined.row is not None:
                 rows.append([o.fn(joined.row) for o in pipeline.outputs])
         if remaining is not None:

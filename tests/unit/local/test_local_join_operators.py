@@ -6,7 +6,9 @@ from typing import Any
 
 from runtime_double import SmallRuntime
 
+from ksqlpy.local.engine.join import ordered
 from ksqlpy.local.engine.rows import key_serde, value_serde
+from ksqlpy.local.storage import Record
 
 
 def write(runtime: SmallRuntime, name: str, time: int, *key: Any, **values: Any) -> None:
@@ -173,3 +175,13 @@ def test_a_join_can_be_aggregated_and_repartitioned() -> None:
         ("north", [2, 15]),
     ]
     assert results(runtime, "P") == [("north", [10]), ("south", [20]), ("north", [5])]
+
+
+def test_inputs_are_taken_oldest_head_first_tables_first_at_equal_times() -> None:
+    def record(topic: str, offset: int, time: int) -> Record:
+        return Record(topic, 0, offset, time, None, b"{}")
+
+    stream = [record("s", 0, 5), record("s", 1, 1)]  # out of order within its partition
+    table = [record("t", 0, 5), record("t", 1, 3)]
+    taken = ordered([(0, stream), (1, table)], None, frozenset({1}))
+    assert [(side, r.offset) for side, r in taken] == [(1, 0), (1, 1), (0, 0), (0, 1)]
