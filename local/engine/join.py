@@ -304,6 +304,8 @@ class JoinPipeline:
             for step in self.plan.steps
         ]
         self._rowtimes = [i.offset + i.names.index("ROWTIME") for i in inputs]
+        self._keys = [i.key_value for i in inputs]  # built once: they run for every record
+        self._windows = [i.window for i in inputs]
 
     def validate_key_present(self, sink_name: str) -> None:
         """ksqlDB's refusal of a persistent join query that does not select its key."""
@@ -363,9 +365,9 @@ class JoinPipeline:
             time = full[self._rowtimes[index]]
             change = Change(
                 None if record.value is None else full,
-                item.key_value(full),
+                self._keys[index](full),
                 record.timestamp if time is None else time,
-                item.window(full),
+                self._windows[index](full),
             )
             position, side = (0, 0) if index == 0 else (index - 1, 1)
             for result in self._push(position, side, change):
