@@ -246,3 +246,18 @@ def test_projection_errors_are_worded_as_ksqldb_words_them(runtime: SmallRuntime
         runtime,
         "CREATE STREAM O AS SELECT S1.ID, S1.ROWTIME AS ROWTIME FROM S1 JOIN T2 ON S1.ID = T2.ID;",
     ) == ("Reserved column name in select: `ROWTIME`. Please remove or alias the column.")
+
+
+def test_select_star_of_windowed_sources_includes_their_window_bounds(
+    runtime: SmallRuntime,
+) -> None:
+    for name in ("X", "Y"):
+        runtime.run(
+            f"CREATE STREAM {name} (K INT KEY, V INT) WITH (KAFKA_TOPIC='{name.lower()}', "
+            "FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='2 SECONDS');"
+        )
+    runtime.run("CREATE STREAM O AS SELECT * FROM X JOIN Y WITHIN 1 MINUTE ON X.K = Y.K;")
+    assert runtime.schema("O") == (
+        "X_K INTEGER KEY, X_WINDOWSTART BIGINT, X_WINDOWEND BIGINT, X_V INTEGER, Y_K INTEGER, "
+        "Y_WINDOWSTART BIGINT, Y_WINDOWEND BIGINT, Y_V INTEGER"
+    )
