@@ -74,14 +74,18 @@ class _Operator:
         }[step.type]
 
     def merge(self, left: list[Any] | None, right: list[Any] | None, key: Any) -> list[Any]:
-        """The joined row of a left and a right row (either missing: NULLs)."""
+        """The joined row of a left and a right row (either missing: NULLs); the right row may
+        be just its input's part (what table state keeps)."""
         row = list(left) if left is not None else [None] * self.width
         if right is not None:
-            row[self.offset : self.offset + self.span] = right[
-                self.offset : self.offset + self.span
-            ]
+            part = right if len(right) == self.span else self.part(right)
+            row[self.offset : self.offset + self.span] = part
         row[self.key_slot] = key
         return row
+
+    def part(self, row: list[Any]) -> list[Any]:
+        """The right input's columns of a joined row."""
+        return row[self.offset : self.offset + self.span]
 
     def key(self, side: int, change: Change) -> Any:
         """The join key of a record of one side (a repartition computes it anew)."""
@@ -182,7 +186,7 @@ class _StreamTable(_Operator):
                 if change.row is None:
                     self.table.pop((hashable(key), change.window), None)
                 else:
-                    self.table[(hashable(key), change.window)] = change.row
+                    self.table[(hashable(key), change.window)] = self.part(change.row)
             return []
         if change.row is None or key is None:
             return []
@@ -206,7 +210,8 @@ class _TableTable(_Operator):
         if change.row is None:
             self.tables[side].pop(lookup, None)
         else:
-            self.tables[side][lookup] = (change.rowtime, change.row)
+            kept = change.row if side == 0 else self.part(change.row)
+            self.tables[side][lookup] = (change.rowtime, kept)
         left, right = self.tables[0].get(lookup), self.tables[1].get(lookup)
         present = (left is not None and right is not None) or (
             (left is not None and self.outer[0]) or (right is not None and self.outer[1])
@@ -255,7 +260,7 @@ class _ForeignKey(_Operator):
         if change.row is None:
             self.right.pop(reference, None)
         else:
-            self.right[reference] = change.row
+            self.right[reference] = self.part(change.row)
         out = []
         for lookup in sorted(self.referrers.get(reference, set()), key=repr):
             key, row, _ = self.left[lookup]
