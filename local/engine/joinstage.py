@@ -63,16 +63,18 @@ class JoinedSource:
 
     def feed(self, row: list[Any] | None, key: Any, rowtime: int) -> list[Emitted]:
         """The results of one join result (``row`` None: a tombstone of a table join)."""
+        if row is None:
+            base = [key, None, None] if self.windowed else [key]
+            return self.pipeline.feed(None, rowtime, base)
+        return self.pipeline.feed(self.row(row, key, rowtime), rowtime, None)
+
+    def row(self, row: list[Any], key: Any, rowtime: int) -> list[Any]:
+        """A joined row as a row of the join's result (as source_scope lays rows out)."""
         base = [key]
-        if self.windowed and row is not None:
+        if self.windowed:
             start = self.plan.inputs[0].offset + self.window_at
             base += [row[start], row[start + 1]]
-        elif self.windowed:
-            base += [None, None]
-        if row is None:
-            return self.pipeline.feed(None, rowtime, base)
-        values = [row[p] for p in self.slots]
-        return self.pipeline.feed([*base, *values, rowtime, 0, 0], rowtime, None)
+        return [*base, *(row[p] for p in self.slots), rowtime, 0, 0]
 
 
 def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: JoinPlan) -> KsqlSelect:

@@ -170,10 +170,10 @@ def _plan_join(
 ) -> QueryPlan:
     inputs = resolve_inputs(metastore.sources, select, metastore.types)
     pipeline = JoinPipeline(select, inputs, metastore.types)
-    if pipeline.post is not None:
+    if pipeline.post is not None and (pipeline.aggregator is None or pipeline.plan.is_table):
         raise KsqlStatementError(
-            "The ksqlpy local server runs GROUP BY and PARTITION BY over a join in persistent "
-            "queries only (CREATE STREAM/TABLE AS SELECT) for now."
+            "The ksqlpy local server runs PARTITION BY over a join, and GROUP BY over a "
+            "table-table join, in persistent queries only (CREATE STREAM/TABLE AS SELECT) for now."
         )
     projection = Projection.of(pipeline.outputs)
     first = inputs[0].source

@@ -256,9 +256,20 @@ class JoinRunningQuery(RunningQuery):
         batches = drain(self.log, self.inputs, self.join_positions)
         rows: list[list[Any]] = []
         remaining = None if plan.limit is None else plan.limit - self.emitted
+        stage = pipeline.post
         for joined in pipeline.run(ordered(batches, pipeline.event_time, pipeline.tables)):
-            if joined.row is not None:
+            if joined.row is None:
+                continue
+            if stage is None:
                 rows.append([o.fn(joined.row) for o in pipeline.outputs])
+                continue
+            # An aggregation of a join reads the join's result as its source.
+            aggregation = stage.pipeline
+            row = stage.row(joined.row, joined.key, joined.rowtime)
+            if aggregation.where is not None and aggregation.where(row) is not True:
+                continue
+            for change in aggregation.aggregator.process(row, joined.rowtime):
+                rows.append(aggregation.project_change(change)[0])
         if remaining is not None:
             rows = rows[:remaining]
         return rows, [False] * len(rows)

@@ -6,9 +6,11 @@ from typing import Any
 
 from runtime_double import SmallRuntime
 
+from ksqlpy.local.engine import Engine
 from ksqlpy.local.engine.join import ordered
 from ksqlpy.local.engine.rows import key_serde, value_serde
-from ksqlpy.local.storage import Record
+from ksqlpy.local.engine.transient import JoinRunningQuery
+from ksqlpy.local.storage import MemoryLog, Record
 
 
 def write(runtime: SmallRuntime, name: str, time: int, *key: Any, **values: Any) -> None:
@@ -185,3 +187,27 @@ def test_inputs_are_taken_oldest_head_first_tables_first_at_equal_times() -> Non
     table = [record("t", 0, 5), record("t", 1, 3)]
     taken = ordered([(0, stream), (1, table)], None, frozenset({1}))
     assert [(side, r.offset) for side, r in taken] == [(1, 0), (1, 1), (0, 0), (0, 1)]
+
+
+def test_a_push_query_can_aggregate_a_stream_table_join() -> None:
+    engine = Engine(MemoryLog(), config={})
+    engine.restore()
+    engine.execute(
+        "CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
+        "CREATE TABLE T (ID INT PRIMARY KEY, R STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');"
+        "INSERT INTO T (ID, R) VALUES (1, 'n'); INSERT INTO T (ID, R) VALUES (2, 's');"
+        "INSERT INTO S (ID, V) VALUES (1, 10); INSERT INTO S (ID, V) VALUES (2, 20);"
+        "INSERT INTO S (ID, V) VALUES (1, 5);",
+        {},
+        {},
+    )
+    query = engine.open_query(
+        "SELECT T.R, COUNT(*) AS N, SUM(S.V) AS TOTAL FROM S JOIN T ON S.ID = T.ID "
+        "GROUP BY T.R EMIT CHANGES;",
+        {"auto.offset.reset": "earliest"},
+        {},
+    )
+    assert isinstance(query, JoinRunningQuery)
+    assert query.plan.header_plain("q")["columnNames"] == ["R", "N", "TOTAL"]
+    rows, _ = query._collect(10)
+    assert rows == [["n", 1, 10], ["s", 1, 20], ["n", 2, 15]]
