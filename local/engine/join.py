@@ -106,7 +106,12 @@ class _StreamStream(_Operator):
         self.grace = grace
         self.retention = step.before + step.after + grace
         # How far a record of each side reaches into the other's future.
-        self.reach = (step.after, step.before)
+        # ksqlDB runs a RIGHT join as the right stream's LEFT join with the same window, so
+        # the window is seen from the right side: its before and after trade places.
+        self.before, self.after = (
+            (step.after, step.before) if step.type == "RIGHT" else (step.before, step.after)
+        )
+        self.reach = (self.after, self.before)
         self.stores: tuple[dict[Any, list[tuple[int, list[Any]]]], ...] = ({}, {})
         self.observed = [-(2**62), -(2**62)]
         self.stream_time = -(2**62)
@@ -130,9 +135,7 @@ class _StreamStream(_Operator):
             results += self._closed()
         other = 1 - side
         reach_back, reach_ahead = (
-            (self.step.before, self.step.after)
-            if side == 0
-            else (self.step.after, self.step.before)
+            (self.before, self.after) if side == 0 else (self.after, self.before)
         )
         low = max(time - reach_back, self.observed[other] - self.retention + 1)
         matches = [

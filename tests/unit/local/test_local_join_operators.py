@@ -211,3 +211,17 @@ def test_a_push_query_can_aggregate_a_stream_table_join() -> None:
     assert query.plan.header_plain("q")["columnNames"] == ["R", "N", "TOTAL"]
     rows, _ = query._collect(10)
     assert rows == [["n", 1, 10], ["s", 1, 20], ["n", 2, 15]]
+
+
+def test_a_right_stream_join_sees_its_window_from_the_right_side() -> None:
+    # ksqlDB runs it as R LEFT JOIN L with the same WITHIN (before, after).
+    runtime = SmallRuntime()
+    runtime.run("CREATE STREAM L (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='l', FORMAT='JSON');")
+    runtime.run("CREATE STREAM R (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='r', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM O AS SELECT R.ID, L.V AS LV, R.V AS RV FROM L RIGHT JOIN R "
+        "WITHIN (1 SECOND, 5 SECONDS) ON L.ID = R.ID;"
+    )
+    write(runtime, "R", 0, 1, V="r")
+    write(runtime, "L", 3_000, 1, V="l")  # 3 s after the right record: within its 5 s after
+    assert results(runtime, "O") == [(1, [None, "r"]), (1, ["l", "r"])]
