@@ -123,7 +123,10 @@ class _StreamStream(_Operator):
             return []
         key = self.key(side, change)
         if key is None:
-            return []
+            # KIP-962: a LEFT/OUTER join keeps a record without a key, with NULLs at once.
+            if not self.outer[side]:
+                return []
+            return [Change(self._padded(side, row, None), None, change.rowtime, change.window)]
         lookup = (hashable(key), change.window)
         time = change.rowtime
         self.stream_time = max(self.stream_time, time)
@@ -191,8 +194,12 @@ class _StreamTable(_Operator):
                 else:
                     self.table[(hashable(key), change.window)] = self.part(change.row)
             return []
-        if change.row is None or key is None:
+        if change.row is None:
             return []
+        if key is None:  # KIP-962: a LEFT join keeps a stream record without a key
+            if not self.outer[0]:
+                return []
+            return [Change(self.merge(change.row, None, None), None, change.rowtime)]
         found = self.table.get((hashable(key), change.window))
         if found is None and not self.outer[0]:
             return []

@@ -225,3 +225,17 @@ def test_a_right_stream_join_sees_its_window_from_the_right_side() -> None:
     write(runtime, "R", 0, 1, V="r")
     write(runtime, "L", 3_000, 1, V="l")  # 3 s after the right record: within its 5 s after
     assert results(runtime, "O") == [(1, [None, "r"]), (1, ["l", "r"])]
+
+
+def test_left_joins_keep_records_whose_join_key_is_null() -> None:
+    # KIP-962 (Kafka Streams 3.7+): LEFT joins no longer drop records without a key.
+    runtime = SmallRuntime()
+    runtime.run("CREATE STREAM S (ID INT KEY, K INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
+    runtime.run("CREATE TABLE T (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
+    runtime.run("CREATE STREAM L AS SELECT S.K, T.V FROM S LEFT JOIN T ON S.K = T.ID;")
+    runtime.run("CREATE STREAM I AS SELECT S.K, T.V FROM S JOIN T ON S.K = T.ID;")
+    write(runtime, "T", 1, 5, V=50)
+    write(runtime, "S", 2, 1, K=5)
+    write(runtime, "S", 3, 2, K=None)
+    assert results(runtime, "L") == [(5, [50]), (None, [None])]
+    assert results(runtime, "I") == [(5, [50])]
