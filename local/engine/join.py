@@ -1,42 +1,51 @@
-"""Two-way joins: stream-stream (WITHIN), stream-table and table-table on the primary key.
+"""Join operators: the steps of a planned join (:mod:`.joinplan`) fed records in order.
 
-A :class:`JoinPipeline` is fed records of either input, in timestamp order, and returns the
-result records. The joined row is the left row, the right row (NULLs when missing) and ``ROWKEY``
-(the join key), so expressions over ``alias.column`` compile against one scope.
+Each step behaves as the Kafka Streams processor ksqlDB builds for it:
 
-Not modelled: the grace period that delays LEFT/OUTER stream-stream results until the window
-closes (results with NULLs are emitted at once), foreign-key table-table joins, N-way joins.
+* stream-stream (``KStreamKStreamJoin``): each side keeps a window store whose retention is the
+  window's size plus its grace, counted from the latest time that side has seen; a record too
+  old for its store is not kept, and the other side's expired records are not matched. Without
+  ``GRACE PERIOD`` (``JoinWindows.of``) a LEFT/RIGHT/FULL record without a match is emitted
+  with NULLs at once; with it, such a record waits until its window closes (its time + the
+  window's reach + grace passes the stream time both sides share) and is emitted then, unless a
+  match came meanwhile. A record whose window has already closed is emitted at once.
+* stream-table (``KStreamKTableJoin``): a stream record looks up the table's current row.
+* table-table on the primary key (``KTableKTable*Join``): a change of either side re-emits the
+  joined row, or a tombstone when the row of the result goes away.
+* foreign-key table-table: a left row joins the right row whose key its join expression
+  gives; the result is keyed by the left row's key, and a right change re-emits every left row
+  that refers to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import heapq
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlglot import exp
-
-from ksqlpy.sql.nodes import KsqlJoin, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlSelect
 
 from ..storage import Log, Record
-from .aggregate import duration_ms
-from .convert import hashable, identifier_name
-from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
+from .convert import hashable
+from .joininputs import Input
+from .joinoutputs import check_reserved, join_outputs, validate_join_key
+from .joinplan import DEFAULT_GRACE_MS, JoinPlan, Step
+from .joinstage import JoinedSource
 from .metastore import Source
-from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
-from .types import BIGINT, SqlType
+from .persistent import is_grouped
+from .rows import WINDOW_BOUNDS
+from .types import SqlType
 
 
 @dataclass(slots=True)
-class Side:
-    """One input of a join."""
+class Change:
+    """A record between join steps: a full-width joined row (None: a tombstone) and its key."""
 
-    source: Source
-    alias: str
-    reader: RowReader
-    width: int
-    key: Fn | None = None
+    row: list[Any] | None
+    key: Any
+    rowtime: int
+    window: Any = None  # (start, end) of a windowed input's record: keys match per window
 
 
 @dataclass(slots=True)
@@ -49,340 +58,347 @@ class Joined:
     headers: tuple[tuple[str, bytes | None], ...] = ()  # of the input record that joined
 
 
-@dataclass(slots=True)
-class JoinOutput:
-    """A projected column of a join result."""
+class _Operator:
+    """The state of one join step."""
 
-    name: str
-    type: SqlType
-    fn: Fn
-    key: bool
+    def __init__(self, step: Step, plan: JoinPlan) -> None:
+        self.step = step
+        right = plan.inputs[step.index]
+        self.offset, self.span = right.offset, right.width
+        self.width, self.key_slot = plan.width, plan.key_slot
+        self.outer = {
+            "INNER": (False, False),
+            "LEFT": (True, False),
+            "RIGHT": (False, True),
+            "OUTER": (True, True),
+        }[step.type]
+
+    def merge(self, left: list[Any] | None, right: list[Any] | None, key: Any) -> list[Any]:
+        """The joined row of a left and a right row (either missing: NULLs); the right row may
+        be just its input's part (what table state keeps)."""
+        row = list(left) if left is not None else [None] * self.width
+        if right is not None:
+            part = right if len(right) == self.span else self.part(right)
+            row[self.offset : self.offset + self.span] = part
+        row[self.key_slot] = key
+        return row
+
+    def part(self, row: list[Any]) -> list[Any]:
+        """The right input's columns of a joined row."""
+        return row[self.offset : self.offset + self.span]
+
+    def key(self, side: int, change: Change) -> Any:
+        """The join key of a record of one side (a repartition computes it anew)."""
+        fn = self.step.left_key if side == 0 else self.step.right_key
+        if fn is None:
+            return change.key
+        return fn(change.row) if change.row is not None else None
+
+    def feed(self, side: int, change: Change) -> list[Change]:
+        raise NotImplementedError
 
 
-def _side(source: Source, alias: str | None, custom: dict[str, SqlType]) -> tuple[Side, Scope]:
-    scope = source_scope(source, alias, custom)
-    return Side(source, alias or source.name, RowReader(source), len(scope.slots)), scope
-
-
-def _qualifier(node: exp.Expression) -> str | None:
-    table = node.args.get("table") if isinstance(node, exp.Column) else None
-    return identifier_name(table) if table is not None else None
-
-
-class JoinPipeline:
-    """A compiled two-way join with its WHERE and projection."""
-
-    def __init__(
-        self,
-        select: KsqlSelect,
-        sources: list[tuple[Source, str | None]],
-        custom: dict[str, SqlType],
-    ) -> None:
-        joins = select.args.get("joins") or []
-        if len(joins) != 1 or len(sources) != 2:
-            raise KsqlStatementError("The ksqlpy local server joins two sources at a time for now.")
-        if select.args.get("partition_by") is not None:
-            raise KsqlStatementError(
-                "The ksqlpy local server cannot PARTITION BY the result of a join yet."
-            )
-        join: KsqlJoin = joins[0]
-        (left_source, left_alias), (right_source, right_alias) = sources
-        self.left, left_scope = _side(left_source, left_alias, custom)
-        self.right, right_scope = _side(right_source, right_alias, custom)
-        kinds = (left_source.kind, right_source.kind)
-        self.mode = {
-            ("STREAM", "STREAM"): "SS",
-            ("STREAM", "TABLE"): "ST",
-            ("TABLE", "TABLE"): "TT",
-        }.get(kinds)
-        side = str(join.args.get("side") or "").upper()
-        self.kind = side if side in ("LEFT", "RIGHT", "FULL") else "INNER"
-        if self.mode is None:
-            written = {
-                "INNER": "[INNER] JOIN",
-                "LEFT": "LEFT [OUTER] JOIN",
-                "RIGHT": "RIGHT [OUTER] JOIN",
-                "FULL": "[FULL] OUTER JOIN",
-            }[self.kind]
-            raise KsqlStatementError(
-                "Invalid join order: table-stream joins are not supported; only stream-table "
-                f"joins. Got {left_source.name} {written} {right_source.name}."
-            )
-        within = join.args.get("within")
-        if self.mode == "SS" and within is None:
-            raise KsqlStatementError(
-                "Stream-Stream joins must have a WITHIN clause specified. None was provided."
-            )
-        if self.mode != "SS" and within is not None:
-            raise KsqlStatementError(
-                "A window definition was provided for a Stream-Table join. These joins are not "
-                "windowed. Please drop the window definition (ie. the WITHIN clause) and try to "
-                "execute your Stream-Table join again."
-            )
-        self.before = self.after = 0
-        if within is not None:
-            self.before = duration_ms(within.this) or 0
-            self.after = duration_ms(within.args.get("after")) or self.before
-        if self.mode == "ST" and self.kind not in ("INNER", "LEFT"):
-            raise KsqlStatementError(
-                f"Stream-table joins support INNER and LEFT joins, not {self.kind}."
-            )
-        condition = join.args.get("on")
-        if not isinstance(condition, exp.EQ):
-            raise KsqlStatementError(
-                "Invalid join condition: joins must be equality conditions (a = b)."
-            )
-        names_left = {self.left.alias, left_source.name}
-        operands = [condition.this, condition.expression]
-        if _qualifier(operands[0]) not in names_left and _qualifier(operands[1]) in names_left:
-            operands.reverse()
-        self.left.key, key_type = compile_expr(operands[0], left_scope)
-        self.right.key, _ = compile_expr(operands[1], right_scope)
-        if self.mode == "TT":
-            self._check_primary_key(operands[0], left_source, "left")
-            self._check_primary_key(operands[1], right_source, "right")
-        self.key_nodes = operands
-        slots = [*left_scope.slots, *right_scope.slots, Slot("ROWKEY", key_type)]
-        self.scope = Scope(slots, custom)
-        self.where = None
-        if select.args.get("where") is not None:
-            self.where = compile_where(select.args["where"].this, self.scope, pull=False)
-        self.outputs = self._outputs(select)
-        self.is_table = self.mode == "TT"
-        self.window = None
-        self.aggregator = None
-        self.repartition = None  # PARTITION BY of a join is refused above
-        self.buffers: tuple[
-            dict[Any, list[tuple[int, list[Any]]]], dict[Any, list[tuple[int, list[Any]]]]
-        ] = ({}, {})
-        self.tables: tuple[dict[Any, tuple[int, list[Any]]], dict[Any, tuple[int, list[Any]]]] = (
-            {},
-            {},
+class _StreamStream(_Operator):
+    def __init__(self, step: Step, plan: JoinPlan) -> None:
+        super().__init__(step, plan)
+        self.fix = step.grace is not None  # the spurious-result-free left/outer join
+        grace = step.grace if step.grace is not None else max(DEFAULT_GRACE_MS - 2 * step.before, 0)
+        self.grace = grace
+        self.retention = step.before + step.after + grace
+        # How far a record of each side reaches into the other's future.
+        # ksqlDB runs a RIGHT join as the right stream's LEFT join with the same window, so
+        # the window is seen from the right side: its before and after trade places.
+        self.before, self.after = (
+            (step.after, step.before) if step.type == "RIGHT" else (step.before, step.after)
         )
+        self.reach = (self.after, self.before)
+        self.stores: tuple[dict[Any, list[tuple[int, list[Any]]]], ...] = ({}, {})
+        self.observed = [-(2**62), -(2**62)]
+        self.stream_time = -(2**62)
+        self.waiting: list[tuple[int, int, Any, Any, list[Any]]] = []  # ts, side, lookup, key, row
+
+    def feed(self, side: int, change: Change) -> list[Change]:
+        row = change.row
+        if row is None:
+            return []
+        key = self.key(side, change)
+        if key is None:
+            # KIP-962: a LEFT/OUTER join keeps a record without a key, with NULLs at once.
+            if not self.outer[side]:
+                return []
+            return [Change(self._padded(side, row, None), None, change.rowtime, change.window)]
+        lookup = (hashable(key), change.window)
+        time = change.rowtime
+        self.stream_time = max(self.stream_time, time)
+        self.observed[side] = max(self.observed[side], time)
+        if time > self.observed[side] - self.retention:
+            self.stores[side].setdefault(lookup, []).append((time, row))
+        results: list[Change] = []
+        if self.fix and time == self.stream_time:
+            results += self._closed()
+        other = 1 - side
+        reach_back, reach_ahead = (
+            (self.before, self.after) if side == 0 else (self.after, self.before)
+        )
+        low = max(time - reach_back, self.observed[other] - self.retention + 1)
+        matches = [
+            (t, r) for t, r in self.stores[other].get(lookup, []) if low <= t <= time + reach_ahead
+        ]
+        matches.sort(key=lambda m: m[0])
+        for other_time, other_row in matches:
+            if self.fix:
+                self.waiting = [
+                    w
+                    for w in self.waiting
+                    if not (w[1] == other and w[2] == lookup and w[0] == other_time)
+                ]
+            left, right = (row, other_row) if side == 0 else (other_row, row)
+            joined = self.merge(left, right, key)
+            results.append(Change(joined, key, max(time, other_time), change.window))
+        if not matches and self.outer[side]:
+            if not self.fix or time + reach_ahead < self.stream_time:
+                results.append(Change(self._padded(side, row, key), key, time, change.window))
+            else:
+                self.waiting.append((time, side, lookup, key, row))
+                self.waiting.sort(key=lambda w: w[0])
+        return results
+
+    def _padded(self, side: int, row: list[Any], key: Any) -> list[Any]:
+        return self.merge(row, None, key) if side == 0 else self.merge(None, row, key)
+
+    def _closed(self) -> list[Change]:
+        """The waiting records without a match whose window has closed, oldest first."""
+        out: list[Change] = []
+        keep = []
+        for waiting in self.waiting:
+            time, side, lookup, key, row = waiting
+            if time + self.reach[side] + self.grace < self.stream_time:
+                out.append(Change(self._padded(side, row, key), key, time, lookup[1]))
+            else:
+                keep.append(waiting)
+        self.waiting = keep
+        return out
+
+
+class _StreamTable(_Operator):
+    def __init__(self, step: Step, plan: JoinPlan) -> None:
+        super().__init__(step, plan)
+        self.table: dict[Any, list[Any]] = {}
+
+    def feed(self, side: int, change: Change) -> list[Change]:
+        key = self.key(side, change)
+        if side == 1:
+            if key is not None:
+                if change.row is None:
+                    self.table.pop((hashable(key), change.window), None)
+                else:
+                    self.table[(hashable(key), change.window)] = self.part(change.row)
+            return []
+        if change.row is None:
+            return []
+        if key is None:  # KIP-962: a LEFT join keeps a stream record without a key
+            if not self.outer[0]:
+                return []
+            return [Change(self.merge(change.row, None, None), None, change.rowtime)]
+        found = self.table.get((hashable(key), change.window))
+        if found is None and not self.outer[0]:
+            return []
+        return [Change(self.merge(change.row, found, key), key, change.rowtime, change.window)]
+
+
+class _TableTable(_Operator):
+    def __init__(self, step: Step, plan: JoinPlan) -> None:
+        super().__init__(step, plan)
+        self.tables: tuple[dict[Any, tuple[int, list[Any]]], ...] = ({}, {})
         self.shown: set[Any] = set()
 
-    @staticmethod
-    def _check_primary_key(node: exp.Expression, source: Source, side: str) -> None:
-        if not (
-            isinstance(node, exp.Column)
-            and any(c.name == identifier_name(node.this) for c in source.keys)
-        ):
-            if source.windowed:
-                raise KsqlStatementError(
-                    "Foreign-key table-table joins are not supported on windowed tables."
-                )
-            raise KsqlStatementError(
-                "Foreign-key table-table joins are not supported by the ksqlpy local server yet; "
-                f"join on the {side} table's PRIMARY KEY."
-            )
-
-    def _outputs(self, select: KsqlSelect) -> list[JoinOutput]:
-        in_both = {s.name for s in self.left_slots()} & {s.name for s in self.right_slots()}
-        outputs: list[JoinOutput] = []
-        synthetic = 0
-        for item in select.expressions:
-            if isinstance(item, (exp.Star, KsqlStructAll)) or (
-                isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
-            ):
-                for offset, side in ((0, self.left), (self.left.width, self.right)):
-                    columns = side.source.keys + side.source.values
-                    layout = [s.name for s in source_scope(side.source, None, {}).slots]
-                    for column in columns:
-                        index = offset + layout.index(column.name)
-                        outputs.append(
-                            JoinOutput(
-                                f"{side.alias}_{column.name}", column.type, _at(index), False
-                            )
-                        )
-                continue
-            node = item.this if isinstance(item, exp.Alias) else item
-            fn, kind = compile_expr(node, self.scope)
-            if isinstance(item, exp.Alias):
-                name = identifier_name(item.args["alias"])
-            elif isinstance(node, exp.Column):
-                column_name = identifier_name(node.this)
-                qualifier = _qualifier(node)
-                qualified = qualifier and column_name in in_both
-                name = f"{qualifier}_{column_name}" if qualified else column_name
-            else:
-                name = f"KSQL_COL_{synthetic}"
-                synthetic += 1
-            if kind == NULL_TYPE:
-                raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it.")
-            outputs.append(JoinOutput(name, kind, fn, False))
-        # The result's key is the join key: the first column that projects it, or ROWKEY.
-        key_texts = {canonical(key, self.scope) for key in self.key_nodes}
-        for output, item in zip(outputs, self._items(select), strict=False):
-            node = item.this if isinstance(item, exp.Alias) else item
-            if canonical(node, self.scope) in key_texts or (
-                isinstance(node, exp.Column) and identifier_name(node.this) == "ROWKEY"
-            ):
-                output.key = True
-                break
-        else:
-            star_key = (
-                f"{self.left.alias}_{identifier_name(self.key_nodes[0].this)}"
-                if isinstance(self.key_nodes[0], exp.Column)
-                else None
-            )
-            for output in outputs:
-                if output.name == star_key:
-                    output.key = True
-                    break
-        return outputs
-
-    @staticmethod
-    def _items(select: KsqlSelect) -> list[exp.Expression]:
-        return [i for i in select.expressions if not isinstance(i, (exp.Star, KsqlStructAll))]
-
-    def left_slots(self) -> list[Slot]:
-        """The joined scope's slots of the left input."""
-        return self.scope.slots[: self.left.width]
-
-    def right_slots(self) -> list[Slot]:
-        """The joined scope's slots of the right input."""
-        return self.scope.slots[self.left.width : self.left.width + self.right.width]
-
-    def key_outputs(self) -> list[JoinOutput]:
-        """The key column of the result."""
-        return [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
-
-    # -- processing -------------------------------------------------------------------------------
-
-    def _joined(self, left: list[Any] | None, right: list[Any] | None, key: Any) -> list[Any]:
-        return [
-            *(left if left is not None else [None] * self.left.width),
-            *(right if right is not None else [None] * self.right.width),
-            key,
-        ]
-
-    def run(self, records: Sequence[tuple[int, Record]]) -> Iterator[Joined]:
-        """Results of input records taken in order (streams skip records without a value)."""
-        readers = (self.left.reader, self.right.reader)
-        inputs = (self.left.source, self.right.source)
-        for side, record in records:
-            if record.value is None and inputs[side].kind != "TABLE":
-                continue
-            decoded = readers[side].row(record)
-            if decoded is None:
-                continue
-            row = None if record.value is None else decoded
-            for joined in self.feed(side, row, record.timestamp, decoded):
-                joined.headers = record.headers
-                yield joined
-
-    def feed(
-        self, side: int, row: list[Any] | None, rowtime: int, key_row: list[Any] | None
-    ) -> list[Joined]:
-        """Results of one record of input ``side`` (0 left, 1 right); ``row`` None = tombstone."""
-        this = self.left if side == 0 else self.right
-        source_row = row if row is not None else key_row
-        if source_row is None or this.key is None:
-            return []
-        key = this.key(source_row)
+    def feed(self, side: int, change: Change) -> list[Change]:
+        key = change.key
         if key is None:
             return []
-        lookup = hashable(key)
-        handler = {"SS": self._stream_stream, "ST": self._stream_table, "TT": self._table_table}[
-            self.mode or "SS"
-        ]
-        results = handler(side, row, rowtime, key, lookup)
-        if self.where is not None:
-            results = [r for r in results if r.row is None or self.where(r.row) is True]
-        return results
-
-    def _stream_stream(
-        self, side: int, row: list[Any] | None, rowtime: int, key: Any, lookup: Any
-    ) -> list[Joined]:
-        if row is None:
-            return []
-        other = self.buffers[1 - side].get(lookup, [])
-        results = []
-        for other_time, other_row in other:
-            # WITHIN (before, after): the right record may be `before` earlier or `after` later.
-            delta = other_time - rowtime if side == 0 else rowtime - other_time
-            if -self.before <= delta <= self.after:
-                left, right = (row, other_row) if side == 0 else (other_row, row)
-                results.append(
-                    Joined(self._joined(left, right, key), max(rowtime, other_time), key)
-                )
-        if not results and (
-            self.kind == "FULL"
-            or (self.kind == "LEFT" and side == 0)
-            or (self.kind == "RIGHT" and side == 1)
-        ):
-            padded = self._joined(row, None, key) if side == 0 else self._joined(None, row, key)
-            results.append(Joined(padded, rowtime, key))
-        self.buffers[side].setdefault(lookup, []).append((rowtime, row))
-        return results
-
-    def _stream_table(
-        self, side: int, row: list[Any] | None, rowtime: int, key: Any, lookup: Any
-    ) -> list[Joined]:
-        if side == 1:
-            if row is None:
-                self.tables[1].pop(lookup, None)
-            else:
-                self.tables[1][lookup] = (rowtime, row)
-            return []
-        if row is None:
-            return []
-        found = self.tables[1].get(lookup)
-        if found is None and self.kind == "INNER":
-            return []
-        return [Joined(self._joined(row, found[1] if found else None, key), rowtime, key)]
-
-    def _table_table(
-        self, side: int, row: list[Any] | None, rowtime: int, key: Any, lookup: Any
-    ) -> list[Joined]:
-        state = self.tables[side]
-        if row is None:
-            state.pop(lookup, None)
+        lookup = (hashable(key), change.window)
+        if change.row is None:
+            self.tables[side].pop(lookup, None)
         else:
-            state[lookup] = (rowtime, row)
+            kept = change.row if side == 0 else self.part(change.row)
+            self.tables[side][lookup] = (change.rowtime, kept)
         left, right = self.tables[0].get(lookup), self.tables[1].get(lookup)
-        present = {
-            "INNER": left is not None and right is not None,
-            "LEFT": left is not None,
-            "RIGHT": right is not None,
-            "FULL": left is not None or right is not None,
-        }[self.kind]
+        present = (left is not None and right is not None) or (
+            (left is not None and self.outer[0]) or (right is not None and self.outer[1])
+        )
         if not present:
             if lookup in self.shown:
                 self.shown.discard(lookup)
-                return [Joined(None, rowtime, key)]
+                return [Change(None, key, change.rowtime, change.window)]
             return []
         self.shown.add(lookup)
-        stamp = max(t for t, _ in (x for x in (left, right) if x is not None))
-        return [
-            Joined(
-                self._joined(left[1] if left else None, right[1] if right else None, key),
-                stamp,
-                key,
-            )
+        other = right if side == 0 else left
+        stamp = max(change.rowtime, other[0]) if other is not None else change.rowtime
+        row = self.merge(left[1] if left else None, right[1] if right else None, key)
+        return [Change(row, key, stamp, change.window)]
+
+
+class _ForeignKey(_Operator):
+    def __init__(self, step: Step, plan: JoinPlan) -> None:
+        super().__init__(step, plan)
+        self.left: dict[Any, tuple[Any, list[Any], Any]] = {}  # key -> (key, row, foreign key)
+        self.right: dict[Any, list[Any]] = {}
+        self.referrers: dict[Any, set[Any]] = {}
+
+    def feed(self, side: int, change: Change) -> list[Change]:
+        if side == 1:
+            return self._right(change)
+        lookup = hashable(change.key)
+        old = self.left.pop(lookup, None)
+        if old is not None and old[2] is not None:
+            self.referrers.get(old[2], set()).discard(lookup)
+        if change.row is None:
+            # A deleted left row deletes its result, matched or not (as Kafka's subscription).
+            return [Change(None, change.key, change.rowtime)] if old is not None else []
+        foreign = self.key(0, change)
+        reference = hashable(foreign) if foreign is not None else None
+        self.left[lookup] = (change.key, change.row, reference)
+        if reference is not None:
+            self.referrers.setdefault(reference, set()).add(lookup)
+        found = self.right.get(reference) if reference is not None else None
+        if found is None and not self.outer[0] and old is None:
+            return []  # a new left row without a match has no result to delete
+        return self._result(change.key, change.row, found, change.rowtime)
+
+    def _right(self, change: Change) -> list[Change]:
+        reference = hashable(change.key)
+        if change.row is None:
+            self.right.pop(reference, None)
+        else:
+            self.right[reference] = self.part(change.row)
+        out = []
+        for lookup in sorted(self.referrers.get(reference, set()), key=repr):
+            key, row, _ = self.left[lookup]
+            out += self._result(key, row, change.row, change.rowtime)
+        return out
+
+    def _result(
+        self, key: Any, left: list[Any], right: list[Any] | None, time: int
+    ) -> list[Change]:
+        """The joined row, or for an inner join without a match a tombstone."""
+        if right is None and not self.outer[0]:
+            return [Change(None, key, time)]
+        return [Change(self.merge(left, right, key), key, time)]
+
+
+_OPERATORS: dict[str, type[_Operator]] = {
+    "SS": _StreamStream,
+    "ST": _StreamTable,
+    "TT": _TableTable,
+}
+
+
+class JoinPipeline:
+    """A compiled join of two or more sources, with its WHERE and projection."""
+
+    def __init__(self, select: KsqlSelect, inputs: list[Input], custom: dict[str, SqlType]) -> None:
+        self.plan = JoinPlan(select, inputs, custom)
+        self.inputs = inputs
+        self.sources: list[Source] = [i.source for i in inputs]
+        self.scope = self.plan.scope
+        # GROUP BY or PARTITION BY read the join's result as a source of its own.
+        self.post: JoinedSource | None = None
+        if is_grouped(select) or select.args.get("partition_by") is not None:
+            self.post = JoinedSource(self.plan, select, custom)
+        stage = self.post.pipeline if self.post is not None else None
+        self.outputs: list[Any] = (
+            stage.outputs if stage is not None else join_outputs(self.plan, select)
+        )
+        self.where = self.plan.where(select) if stage is None else None
+        self.is_table = stage.is_table if stage is not None else self.plan.is_table
+        self.window = stage.window if stage is not None else None
+        self.aggregator = stage.aggregator if stage is not None else None
+        self.repartition = stage.repartition if stage is not None else None
+        self.operators = [
+            _ForeignKey(step, self.plan) if step.foreign else _OPERATORS[step.mode](step, self.plan)
+            for step in self.plan.steps
         ]
+        self._rowtimes = [i.offset + i.names.index("ROWTIME") for i in inputs]
+        self._keys = [i.key_value for i in inputs]  # built once: they run for every record
+        self._windows = [i.window for i in inputs]
 
+    def validate_key_present(self, sink_name: str) -> None:
+        """ksqlDB's refusal of a persistent join query that does not select its key."""
+        if self.post is not None:
+            self.post.pipeline.validate_key_present(sink_name)
+        else:
+            check_reserved([o.name for o in self.outputs])
+            validate_join_key(self.plan, sink_name, self.outputs)
 
-def _at(index: int) -> Fn:
-    return lambda row: row[index]
+    @property
+    def partition_source(self) -> Source:
+        """The input whose partition count the result takes: the left table of a foreign-key
+        join, else the input joined last (ksqlDB's JoinNode)."""
+        return self.sources[0] if self.plan.foreign else self.sources[-1]
 
+    @property
+    def key_format(self) -> str:
+        """The result's key format: the first input's that has one (KLIP-33), else KAFKA."""
+        formats = [s.key_format for s in self.sources if s.key_format != "NONE"]
+        return formats[0] if formats else "KAFKA"
 
-def join_sources(
-    engine_sources: dict[str, Source], select: KsqlSelect
-) -> list[tuple[Source, str | None]]:
-    """The sources of a joined SELECT (FROM, then each JOIN), with their aliases."""
-    tables = [select.args["from_"].this] + [j.this for j in select.args.get("joins") or []]
-    out = []
-    for table in tables:
-        if not isinstance(table, exp.Table):
-            raise KsqlStatementError("A join needs streams or tables on both sides.")
-        name = identifier_name(table.this)
-        source = engine_sources.get(name)
-        if source is None:
-            raise KsqlStatementError(f"{name} does not exist.")
-        alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
-        out.append((source, alias))
-    return out
+    @property
+    def tables(self) -> frozenset[int]:
+        """The positions of the inputs that are tables."""
+        return frozenset(n for n, s in enumerate(self.sources) if s.kind == "TABLE")
+
+    def event_time(self, index: int, record: Record) -> int:
+        """A record's time as its input's timestamp extractor gives it (TIMESTAMP column)."""
+        item = self.inputs[index]
+        if item.source.timestamp_column is None or record.value is None:
+            return record.timestamp
+        row = item.reader.row(record)
+        time = row[item.names.index("ROWTIME")] if row is not None else None
+        return record.timestamp if time is None else int(time)
+
+    def check_partitions(self, log: Log) -> None:
+        """ksqlDB's refusal of inputs that are not co-partitioned."""
+        self.plan.check_partitions(lambda source: len(log.end_offsets(source.topic)))
+
+    def key_outputs(self) -> list[Any]:
+        """The key columns of the result."""
+        if self.post is not None:
+            return self.post.pipeline.key_outputs()
+        return [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
+
+    def run(self, records: Sequence[tuple[int, Record]]) -> Iterator[Joined]:
+        """Results of input records taken in order (streams skip records without a value)."""
+        for index, record in records:
+            item = self.inputs[index]
+            if record.value is None and item.source.kind != "TABLE":
+                continue
+            decoded = item.reader.row(record)
+            if decoded is None:
+                continue
+            full: list[Any] = [None] * self.plan.width
+            full[item.offset : item.offset + item.width] = decoded
+            time = full[self._rowtimes[index]]
+            change = Change(
+                None if record.value is None else full,
+                self._keys[index](full),
+                record.timestamp if time is None else time,
+                self._windows[index](full),
+            )
+            position, side = (0, 0) if index == 0 else (index - 1, 1)
+            for result in self._push(position, side, change):
+                where, row = self.where, result.row
+                if where is not None and row is not None and where(row) is not True:
+                    continue
+                yield Joined(result.row, result.rowtime, result.key, record.headers)
+
+    def _push(self, position: int, side: int, change: Change) -> list[Change]:
+        results = self.operators[position].feed(side, change)
+        if position + 1 == len(self.operators):
+            return results
+        out: list[Change] = []
+        for result in results:
+            out += self._push(position + 1, 0, result)
+        return out
 
 
 def drain(
@@ -410,11 +426,36 @@ def drain(
     return batches
 
 
-def ordered(batches: Sequence[tuple[int, Sequence[Any]]]) -> list[tuple[int, Any]]:
-    """Records of several inputs in the order a stream processor takes them: by timestamp."""
-    merged = [(side, record) for side, records in batches for record in records]
-    merged.sort(key=lambda item: (item[1].timestamp, item[0], item[1].partition, item[1].offset))
+def ordered(
+    batches: Sequence[tuple[int, Sequence[Any]]],
+    time: Callable[[int, Any], int] | None = None,
+    tables: frozenset[int] = frozenset(),
+) -> list[tuple[int, Any]]:
+    """Records of several inputs in the order a Kafka Streams task takes them: each partition in
+    offset order, the next record always from the partition whose head is the oldest (by
+    ``time``, the input's timestamp extractor, when given). At equal times a table's change
+    goes first, so a stream record sees the table as of its own time."""
+    queues: dict[tuple[int, int], list[Any]] = {}
+    for side, records in batches:
+        for record in records:
+            queues.setdefault((side, record.partition), []).append(record)
+
+    def stamp(side: int, record: Any) -> int:
+        return time(side, record) if time is not None else int(record.timestamp)
+
+    heads = [
+        (stamp(side, q[0]), side not in tables, side, partition, 0)
+        for (side, partition), q in queues.items()
+    ]
+    heapq.heapify(heads)
+    merged: list[tuple[int, Any]] = []
+    while heads:
+        _, stream, side, partition, at = heapq.heappop(heads)
+        queue = queues[(side, partition)]
+        merged.append((side, queue[at]))
+        if at + 1 < len(queue):
+            heapq.heappush(heads, (stamp(side, queue[at + 1]), stream, side, partition, at + 1))
     return merged
 
 
-__all__ = ["BIGINT", "JoinPipeline", "Joined", "join_sources", "ordered"]
+__all__ = ["JoinPipeline", "Joined", "drain", "ordered"]

@@ -12,7 +12,7 @@ from typing import Any
 from ..storage import Log, Pending, Positions, Record
 from .join import JoinPipeline, drain, ordered
 from .metastore import Source
-from .persistent import commit_output, persistent_entry, sink_time
+from .persistent import commit_output, emitted_record, persistent_entry, sink_time
 from .rows import RECORD_ERRORS, key_serde, skip_record, value_serde
 from .serde import Serde
 
@@ -64,11 +64,17 @@ class JoinPersistentQuery:
         done = 0
         if self.quiet_until:
             # First the records processed before the restart, in the order they were then.
-            replayed = ordered(drain(log, self.sources, self.positions, self.quiet_until))
+            replayed = ordered(
+                drain(log, self.sources, self.positions, self.quiet_until),
+                self.pipeline.event_time,
+                self.pipeline.tables,
+            )
             self._run(replayed, None)
             self.quiet_until = []
             done += len(replayed)
-        records = ordered(drain(log, self.sources, self.positions))
+        records = ordered(
+            drain(log, self.sources, self.positions), self.pipeline.event_time, self.pipeline.tables
+        )
         if not records:
             return done
         outputs: list[Pending] = []
@@ -82,11 +88,21 @@ class JoinPersistentQuery:
         return done + len(records)
 
     def _run(self, records: list[tuple[int, Record]], outputs: list[Pending] | None) -> None:
+        post = self.pipeline.post
         for item in records:
             try:
                 for result in self.pipeline.run([item]):
-                    if outputs is not None:
-                        self._write(outputs, result)
+                    if post is None:
+                        if outputs is not None:
+                            self._write(outputs, result)
+                        continue
+                    # An aggregation or repartition keeps its state also while replaying.
+                    for out in post.feed(result.row, result.key, result.rowtime):
+                        pending = emitted_record(
+                            self.sink, self.keys, self.values, out, result.headers
+                        )
+                        if outputs is not None and pending is not None:
+                            outputs.append(pending)
             except RECORD_ERRORS as error:
                 skip_record(self.query_id, item[1], error)
 
@@ -94,7 +110,7 @@ class JoinPersistentQuery:
         results = self.pipeline.outputs
         values: list[Any] | None = None
         if joined.row is None:
-            keys = [joined.key]
+            keys = list(joined.key) if isinstance(joined.key, tuple) else [joined.key]
         else:
             keys = [o.fn(joined.row) for o in results if o.key]
             values = [o.fn(joined.row) for o in results if not o.key]

@@ -414,21 +414,34 @@ class PersistentQuery:
     def _write(
         self, outputs: list[Pending], out: Emitted, headers: tuple[tuple[str, bytes | None], ...]
     ) -> None:
-        key_values = list(out.keys)
-        if self.sink.windowed:
-            window = out.window or (None, None)
-            key_values += list(window)
-        timestamp = sink_time(self.sink, out.keys, out.values, out.rowtime)
-        if timestamp is None:
-            return  # an invalid time in the sink's TIMESTAMP column: the record is skipped
-        key = self.keys.serialize(key_values) if self.sink.key_count else None
-        value = None if out.values is None else self.values.serialize(out.values)
-        # The input record's headers go with what it produces, as in Kafka Streams.
-        outputs.append(Pending(self.sink.topic, key, value, timestamp, headers))
+        pending = emitted_record(self.sink, self.keys, self.values, out, headers)
+        if pending is not None:
+            outputs.append(pending)
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
         return persistent_entry(self.query_id, self.sql, self.sink, self.state)
+
+
+def emitted_record(
+    sink: Source,
+    keys: Serde,
+    values: Serde,
+    out: Emitted,
+    headers: tuple[tuple[str, bytes | None], ...],
+) -> Pending | None:
+    """The record a result becomes in its sink (None: skipped for an invalid sink time)."""
+    key_values = list(out.keys)
+    if sink.windowed:
+        window = out.window or (None, None)
+        key_values += list(window)
+    timestamp = sink_time(sink, out.keys, out.values, out.rowtime)
+    if timestamp is None:
+        return None  # an invalid time in the sink's TIMESTAMP column: the record is skipped
+    key = keys.serialize(key_values) if sink.key_count else None
+    value = None if out.values is None else values.serialize(out.values)
+    # The input record's headers go with what it produces, as in Kafka Streams.
+    return Pending(sink.topic, key, value, timestamp, headers)
 
 
 class Committing(Protocol):

@@ -18,7 +18,8 @@ from .convert import clause_integer, identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, compile_expr
 from .flatten import Flattener
-from .join import JoinPipeline, join_sources
+from .join import JoinPipeline
+from .joininputs import resolve_inputs
 from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
 from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
@@ -178,12 +179,16 @@ def limit_of(select: KsqlSelect) -> int | None:
 def _plan_join(
     metastore: Metastore, select: KsqlSelect, sql: str, push: bool, limit: int | None
 ) -> QueryPlan:
-    sources = join_sources(metastore.sources, select)
-    pipeline = JoinPipeline(select, sources, metastore.types)
+    inputs = resolve_inputs(metastore.sources, select, metastore.types)
+    pipeline = JoinPipeline(select, inputs, metastore.types)
+    if pipeline.post is not None and (pipeline.aggregator is None or pipeline.plan.is_table):
+        raise KsqlStatementError(
+            "The ksqlpy local server runs PARTITION BY over a join, and GROUP BY over a "
+            "table-table join, in persistent queries only (CREATE STREAM/TABLE AS SELECT) for now."
+        )
     projection = Projection.of(pipeline.outputs)
-    return QueryPlan(
-        sql, sources[0][0], RowReader(sources[0][0]), None, projection, limit, push, pipeline
-    )
+    first = inputs[0].source
+    return QueryPlan(sql, first, RowReader(first), None, projection, limit, push, pipeline)
 
 
 def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str | None]:
@@ -203,8 +208,8 @@ def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str 
 def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, Any]:
     """The input and pipeline (a QueryPipeline or JoinPipeline) of a persistent query."""
     if select.args.get("joins"):
-        sources = join_sources(metastore.sources, select)
-        return sources[0][0], JoinPipeline(select, sources, metastore.types)
+        inputs = resolve_inputs(metastore.sources, select, metastore.types)
+        return inputs[0].source, JoinPipeline(select, inputs, metastore.types)
     source, alias = resolve_from(metastore, select)
     pipeline = QueryPipeline(select, source, alias, metastore.types)
     emit = select.args.get("emit")

@@ -303,15 +303,19 @@ def _contains_map(kind: SqlType) -> bool:
 
 
 def _check_key_types(source: Source) -> None:
-    """ksqlDB refuses key columns that are or hold a MAP (their serialization is unstable)."""
     for column in source.keys:
-        if _contains_map(column.type):
-            raise KsqlStatementError(
-                "Map keys, including types that contain maps, are not supported as they may "
-                "lead to unexpected behavior due to inconsistent serialization. Key column name: "
-                f"`{column.name}`. Column type: {column.type}. "
-                "See https://github.com/confluentinc/ksql/issues/6621 for more."
-            )
+        check_key_type(column.name, column.type)
+
+
+def check_key_type(name: str, kind: SqlType) -> None:
+    """ksqlDB refuses key columns that are or hold a MAP (their serialization is unstable)."""
+    if _contains_map(kind):
+        raise KsqlStatementError(
+            "Map keys, including types that contain maps, are not supported as they may "
+            "lead to unexpected behavior due to inconsistent serialization. Key column name: "
+            f"`{name}`. Column type: {kind}. "
+            "See https://github.com/confluentinc/ksql/issues/6621 for more."
+        )
 
 
 def _check_wrapping(source: Source) -> None:

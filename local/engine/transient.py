@@ -230,7 +230,7 @@ class RunningQuery:
 
 
 class JoinRunningQuery(RunningQuery):
-    """A push query over a two-way join: both inputs followed, records taken by timestamp."""
+    """A push query over a join: all inputs followed, records taken by timestamp."""
 
     def __init__(
         self,
@@ -242,7 +242,7 @@ class JoinRunningQuery(RunningQuery):
     ) -> None:
         super().__init__(log, plan, query_id, from_beginning, False, on_close)
         pipeline = plan.pipeline
-        self.inputs = [pipeline.left.source, pipeline.right.source]
+        self.inputs = pipeline.sources
         self.join_positions = []
         for source in self.inputs:
             ends = log.end_offsets(source.topic)
@@ -257,9 +257,20 @@ class JoinRunningQuery(RunningQuery):
         batches = drain(self.log, self.inputs, self.join_positions)
         rows: list[list[Any]] = []
         remaining = None if plan.limit is None else plan.limit - self.emitted
-        for joined in pipeline.run(ordered(batches)):
-            if joined.row is not None:
+        stage = pipeline.post
+        for joined in pipeline.run(ordered(batches, pipeline.event_time, pipeline.tables)):
+            if joined.row is None:
+                continue
+            if stage is None:
                 rows.append([o.fn(joined.row) for o in pipeline.outputs])
+                continue
+            # An aggregation of a join reads the join's result as its source.
+            aggregation = stage.pipeline
+            row = stage.row(joined.row, joined.key, joined.rowtime)
+            if aggregation.where is not None and aggregation.where(row) is not True:
+                continue
+            for change in aggregation.aggregator.process(row, joined.rowtime):
+                rows.append(aggregation.project_change(change)[0])
         if remaining is not None:
             rows = rows[:remaining]
         return rows, [False] * len(rows)

@@ -36,12 +36,18 @@ def create_as_select(
         )
     if isinstance(pipeline, QueryPipeline):
         _key_format_without_key(pipeline, props)
-        pipeline.validate_key_present(name)
+    pipeline.validate_key_present(name)
     columns = sink_columns(pipeline, kind)
-    info = runtime.log.topic(source.topic)
+    partitioned, key_format = source, source.key_format
+    if isinstance(pipeline, JoinPipeline):
+        key_format = pipeline.key_format
+        # A join's result has the partitions of the input joined last (ksqlDB's JoinNode).
+        pipeline.check_partitions(runtime.log)
+        partitioned = pipeline.partition_source
+    info = runtime.log.topic(partitioned.topic)
     props.setdefault("KAFKA_TOPIC", name)
     if "FORMAT" not in props:
-        props.setdefault("KEY_FORMAT", source.key_format)
+        props.setdefault("KEY_FORMAT", key_format)
         props.setdefault("VALUE_FORMAT", source.value_format)
     # A sink of the source's value format inherits its delimiter (ksqlDB's Analyzer).
     value_format = str(props.get("VALUE_FORMAT") or props.get("FORMAT")).upper()
@@ -86,8 +92,9 @@ def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> dict[str, An
             f"INSERT INTO can only be used to insert into a stream. {name} is a table."
         )
     source, pipeline = plan_persistent(runtime.metastore, node.expression)
-    if isinstance(pipeline, QueryPipeline):
-        pipeline.validate_key_present(name)
+    pipeline.validate_key_present(name)
+    if isinstance(pipeline, JoinPipeline):
+        pipeline.check_partitions(runtime.log)
     produced = [o.type for o in pipeline.outputs if not o.key]
     wanted = [c.type for c in sink.values]
     if produced != wanted:
@@ -117,12 +124,13 @@ def start_persistent(
     group = query_group(runtime, query_id)
     exactly_once = runtime.session.exactly_once()
     if isinstance(pipeline, JoinPipeline):
-        inputs = [pipeline.left.source, pipeline.right.source]
+        inputs = pipeline.sources
         starts = [[0] * len(runtime.log.end_offsets(s.topic)) for s in inputs]
         query = JoinPersistentQuery(
             query_id, text, inputs, sink, pipeline, starts, group, exactly_once
         )
-        pipeline.right.source.read_queries.append(query_id)
+        for other in inputs[1:]:
+            other.read_queries.append(query_id)
     else:
         positions = [0] * len(runtime.log.end_offsets(source.topic))
         query = PersistentQuery(

@@ -128,8 +128,9 @@ def test_aggregating_into_a_stream_is_refused_with_the_reason(
 def test_stream_table_join_enriches_each_order(ksql: Any, http: httpx.Client) -> None:
     ksql(ORDERS)
     ksql(
+        # co-partitioned with ORDERS, as ksqlDB requires of a join's inputs
         "CREATE TABLE CUSTOMERS (NAME STRING PRIMARY KEY, CITY STRING) "
-        "WITH (PARTITIONS=1, KAFKA_TOPIC='customers', FORMAT='JSON');"
+        "WITH (KAFKA_TOPIC='customers', FORMAT='JSON', PARTITIONS=2);"
         "INSERT INTO CUSTOMERS (NAME, CITY) VALUES ('ann', 'Oslo');"
     )
     ksql(

@@ -20,7 +20,9 @@ from ksqlpy.local.storage import FileLog, Log, MemoryLog, Pending, Positions, Re
 COMMANDS = "_confluent-ksql-default__command_topic"
 SOURCES = (
     "CREATE STREAM S (ID INT KEY, WHO STRING) WITH (KAFKA_TOPIC='s', FORMAT='JSON', PARTITIONS=2);"
-    "CREATE TABLE T (ID INT PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');"
+    # co-partitioned with S, as a join needs
+    "CREATE TABLE T (ID INT PRIMARY KEY, NAME STRING) "
+    "WITH (KAFKA_TOPIC='t', FORMAT='JSON', PARTITIONS=2);"
 )
 QUERIES = {
     "CSAS": "CREATE STREAM OUT AS SELECT ID, UCASE(WHO) AS WHO FROM S;",
