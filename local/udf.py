@@ -33,9 +33,10 @@ from .engine.functions.user import (
     Definition,
     UdfLoadError,
     load,
+    unload,
 )
 
-__all__ = ["UdfLoadError", "load", "udaf", "udf", "udtf"]
+__all__ = ["UdfLoadError", "load", "udaf", "udf", "udtf", "unload"]
 
 T = TypeVar("T")
 

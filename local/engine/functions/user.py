@@ -110,7 +110,9 @@ def register_module(module: pytypes.ModuleType, where: str) -> list[str]:
     grouped: dict[tuple[str, str], list[Definition]] = {}
     for value in list(vars(module).values()):
         for definition in getattr(value, MARK, ()):
-            if isinstance(definition, Definition):
+            # Not a subclass inheriting its base's mark, nor a function imported from elsewhere.
+            mine = getattr(value, "__module__", None) == module.__name__
+            if isinstance(definition, Definition) and definition.target is value and mine:
                 grouped.setdefault((definition.kind, definition.name), []).append(definition)
     plans = [(kind, name, _plan(where, defs)) for (kind, name), defs in grouped.items()]
     for kind, name, _ in plans:
@@ -118,6 +120,15 @@ def register_module(module: pytypes.ModuleType, where: str) -> list[str]:
     for kind, name, overloads in plans:
         _install(kind, name, overloads, where)
     return [name for _, name, _ in plans]
+
+
+def unload(names: Iterable[str]) -> None:
+    """Remove user functions (tests; a server's functions live as long as the process)."""
+    for name in (n.upper() for n in names):
+        if USER.pop(name, None) is not None:
+            REGISTRY.pop(name, None)
+            AGGREGATES.pop(name, None)
+            TABLE_AGGREGATES.discard(name)
 
 
 def _modules(source: str | Path | pytypes.ModuleType) -> list[tuple[pytypes.ModuleType, str]]:
