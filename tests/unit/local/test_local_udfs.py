@@ -241,3 +241,24 @@ def test_an_invalid_udf_is_refused_with_one_line_naming_file_and_function(
     assert str(path) in text
     assert "\n" not in text
     assert "BAD_SIG" not in {f["name"] for f in function_names()}
+
+
+def test_a_module_name_loads_and_loading_again_is_a_no_op(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "team_named_udfs.py").write_text(
+        "from ksqlpy.local.udf import udf\n"
+        "@udf('udft_named')\ndef named(x: str) -> str:\n  return x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert load(["team_named_udfs"]) == ["UDFT_NAMED"]
+        assert load(["team_named_udfs"]) == ["UDFT_NAMED"]  # a second server in the process
+        other = tmp_path / "other" / "copy.py"
+        other.parent.mkdir()
+        other.write_text((tmp_path / "team_named_udfs.py").read_text())
+        with pytest.raises(UdfLoadError, match=r"'UDFT_NAMED' is already defined by .*team_named"):
+            load([other])  # the same name from another file
+    finally:
+        unload(["udft_named"])
+    assert "UDFT_NAMED" not in {f["name"] for f in function_names()}
