@@ -14,7 +14,8 @@ Types come from the annotations (``int`` BIGINT, ``float`` DOUBLE, ``str`` STRIN
 from ``signature="(INT, STRING...) -> STRING"``, where a one-letter type is a generic and ANY
 takes anything. Decorating several functions with one name declares overloads. Load them with
 ``LocalServer(udfs=[module, "path/to/dir", "file.py", "package.module"])`` or
-``ksqlpy-local --udf-dir DIR`` / ``--udf MODULE``; functions are registered for the process.
+``ksqlpy-local --udf-dir DIR`` / ``--udf MODULE``, or name modules under the ``ksqlpy.udfs``
+entry-point group of an installed package; functions are registered for the process.
 
 A function receives NULL as ``None``; an exception it raises makes that row's result NULL and
 is logged on the ``ksqlpy.local.udf`` logger, as ksqlDB logs a failing UDF.

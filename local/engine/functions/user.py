@@ -15,6 +15,7 @@ import copy
 import datetime
 import decimal
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
 import logging
@@ -36,6 +37,7 @@ from ..udafs import AGGREGATES, TABLE_AGGREGATES, Accumulator, AggregateFunction
 from .registry import REGISTRY, Function, Signature, choose, fixed
 
 LOG = logging.getLogger("ksqlpy.local.udf")
+ENTRY_POINTS = "ksqlpy.udfs"  # installed packages name their UDF modules here
 MARK = "__ksqlpy_udfs__"  # the attribute a decorator leaves its definitions in
 SCALAR, TABLE, AGGREGATE = "SCALAR", "TABLE", "AGGREGATE"
 
@@ -97,9 +99,11 @@ class _Overload:
 
 def load(sources: Iterable[str | Path | pytypes.ModuleType]) -> list[str]:
     """Import each source (a module, a module name, a ``.py`` file or a folder of them) and
-    register its functions; the names registered, in order."""
+    the modules installed packages name under the ``ksqlpy.udfs`` entry-point group, and
+    register their functions; the names registered, in order."""
     names: list[str] = []
-    for source in sources:
+    installed = [e.value for e in importlib.metadata.entry_points(group=ENTRY_POINTS)]
+    for source in [*installed, *sources]:
         for module, where in _modules(source):
             names += register_module(module, where)
     return names
@@ -257,12 +261,10 @@ def _split(text: str) -> list[str]:
 
 
 def _from_annotations(definition: Definition) -> tuple[list[str], str]:
-    target = definition.target
-    fn = target.aggregate if definition.kind == AGGREGATE else target
-    hints = typing.get_type_hints(fn)
-    parameters = list(inspect.signature(fn).parameters.values())
     if definition.kind == AGGREGATE:
         raise UdfLoadError("an aggregate needs an explicit signature='(TYPE, ...) -> TYPE'")
+    hints = typing.get_type_hints(definition.target)
+    parameters = list(inspect.signature(definition.target).parameters.values())
     params = []
     for parameter in parameters:
         if parameter.name not in hints:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import textwrap
 from collections.abc import Iterator
@@ -262,3 +263,23 @@ def test_a_module_name_loads_and_loading_again_is_a_no_op(
     finally:
         unload(["udft_named"])
     assert "UDFT_NAMED" not in {f["name"] for f in function_names()}
+
+
+def test_installed_packages_register_modules_by_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "team_plugin_udfs.py").write_text(
+        "from ksqlpy.local.udf import udf\n"
+        "@udf('udft_plugin')\ndef plugin(x: str) -> str:\n  return x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = importlib.metadata.EntryPoint("team", "team_plugin_udfs", "ksqlpy.udfs")
+    monkeypatch.setattr(
+        importlib.metadata,
+        "entry_points",
+        lambda group: [entry] if group == "ksqlpy.udfs" else [],
+    )
+    try:
+        assert load([]) == ["UDFT_PLUGIN"]
+    finally:
+        unload(["udft_plugin"])
