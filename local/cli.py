@@ -38,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (HTTP/2 by ALPN)")
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    # Python UDFs, as ksqlDB's ksql.extension.dir loads Java ones.
+    parser.add_argument("--udf-dir", action="append", default=[], help="load every .py here")
+    parser.add_argument("--udf", action="append", default=[], help="load UDFs from a module")
     args = parser.parse_args(argv)
     password = args.password or os.environ.get("KSQLPY_LOCAL_PASSWORD")
     if bool(args.user) != bool(password):
@@ -47,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in (args.tls_cert, args.tls_key):
         if path and not os.path.isfile(path):
             parser.error(f"no such file: {path}")
+    for folder in args.udf_dir:
+        if not os.path.isdir(folder):
+            parser.error(f"--udf-dir: no such folder: {folder}")
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be in 0..65535, not {args.port}")
     try:
@@ -58,12 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             certfile=args.tls_cert,
             keyfile=args.tls_key,
             data_dir=args.data_dir,
+            udfs=[*args.udf_dir, *args.udf],
         )
         return asyncio.run(_serve(server))
     except OSError as exc:
         print(f"ksqlpy-local: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ValueError as exc:  # a certificate or key that cannot be used
+    except ValueError as exc:  # a certificate, key or UDF (UdfLoadError) that cannot be used
         print(f"ksqlpy-local: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -12,8 +12,9 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 
 from hypercorn.app_wrappers import ASGIWrapper
 from hypercorn.asyncio.worker_context import WorkerContext
@@ -24,6 +25,7 @@ from .connection import connection_handler
 from .engine import Engine
 from .http_rules import BasicAuth
 from .storage import FileLog, Log, MemoryLog
+from .udf import load as load_udfs
 
 PUMP_INTERVAL_S = 0.1
 # A connection with no request in flight is closed after this long (it also bounds a client
@@ -96,6 +98,7 @@ class LocalServer:
     flushes every change to the disk before it is acknowledged, for power loss; without it a
     killed process loses nothing acknowledged, the kernel holds it). ``idle_timeout`` closes
     a connection with no request in flight after that many seconds (open queries keep theirs).
+    ``udfs`` loads Python user functions (modules, module names, files, folders; see ``udf``).
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class LocalServer:
         data_dir: str | Path | None = None,
         idle_timeout: float = IDLE_TIMEOUT_S,
         fsync: bool = False,
+        udfs: Sequence[str | Path | ModuleType] = (),
     ) -> None:
         if (user is None) != (password is None):
             raise ValueError("basic auth needs both a user and a password")
@@ -122,6 +126,7 @@ class LocalServer:
         self.host = host
         self.port = port
         self.tls = certfile is not None
+        load_udfs(udfs)  # Python UDFs: refused here, before anything starts (UdfLoadError)
         store = Path(data_dir) if data_dir is not None else None
         self._owns_log = log is None
         if log is None:

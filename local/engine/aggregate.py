@@ -20,7 +20,7 @@ from . import functions
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
-from .functions.registry import cast_argument, check_call
+from .functions.registry import cast_argument
 from .types import BIGINT, SqlType
 from .udafs import (
     AGGREGATES,
@@ -29,6 +29,7 @@ from .udafs import (
     Accumulator,
     AggregateFunction,
     check_literal_arguments,
+    choose_aggregate,
     is_aggregate,
 )
 
@@ -219,7 +220,7 @@ class Aggregator:
             fn, kind = compile_expr(arg, scope)
             fns.append(fn)
             types.append(kind)
-        passed = check_call(name, spec.signatures, types)
+        spec, passed = choose_aggregate(name, spec, types)
         fns = [cast_argument(f, t, p) for f, t, p in zip(fns, types, passed, strict=True)]
         types = passed
         self.calls.append(call)

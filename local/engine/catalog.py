@@ -10,6 +10,7 @@ from typing import Any
 from . import functions
 from .errors import KsqlStatementError
 from .functions.registry import Signature
+from .functions.user import USER
 from .udafs import AGGREGATES
 
 AUTHOR = "Confluent"  # ksqlDB's KsqlConstants.CONFLUENT_AUTHOR: these are its built-ins
@@ -56,6 +57,15 @@ def _overloads(description: str, signatures: Sequence[Signature]) -> list[dict[s
 def describe(name: str) -> dict[str, Any]:
     """A DESCRIBE FUNCTION entity's fields (without ``statementText``)."""
     upper = name.upper()
+    user = USER.get(upper)
+    if user is not None:
+        kind = "AGGREGATE" if upper in AGGREGATES else functions.REGISTRY[upper].kind
+        overloads = [
+            {**_overloads(text, [signature])[0], "returnType": returns}
+            for signature, returns, text in user.overloads
+        ]
+        entity = _description(upper, user.description, overloads, kind)
+        return {**entity, "author": user.author, "version": user.version, "path": user.source}
     aggregate = AGGREGATES.get(upper)
     if aggregate is not None:
         overloads = _overloads(aggregate.description, aggregate.signatures)

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from .convert import hashable
 from .errors import KsqlStatementError
-from .functions.registry import Signature, parse_signatures
+from .functions.registry import Signature, check_call, parse_signatures
 from .types import BIGINT, DOUBLE, STRING, ArrayType, MapType, SqlType, StructType
 
 
@@ -369,6 +369,18 @@ class AggregateFunction:
     returns: Callable[[Sequence[SqlType]], SqlType]
     description: str = ""
     signatures: tuple[Signature, ...] = ()  # ksqlDB's UdafFactory overloads; none: any types
+    # A user aggregate's choice of overload for the argument types (its literals come last).
+    pick: Callable[[Sequence[SqlType]], tuple[AggregateFunction, list[SqlType]]] | None = None
+
+
+def choose_aggregate(
+    name: str, spec: AggregateFunction, types: Sequence[SqlType]
+) -> tuple[AggregateFunction, list[SqlType]]:
+    """The overload of an aggregate for arguments of these types, and the types they are
+    passed as; ksqlDB's error when none fits."""
+    if spec.pick is not None:
+        return spec.pick(types)
+    return spec, check_call(name, spec.signatures, types)
 
 
 def _first(types: Sequence[SqlType]) -> SqlType:
@@ -493,8 +505,8 @@ for _name, _texts in _SIGNATURES.items():
 
 
 # The aggregates whose running state is a STRUCT, ARRAY or MAP (ksqlDB's aggregate schemas): a
-# value format of primitives only (DELIMITED) cannot hold it.
-COMPLEX_STATE = frozenset(
+# value format of primitives only (DELIMITED) cannot hold it. User aggregates add theirs.
+COMPLEX_STATE = set(
     {
         "ATTR",
         "AVG",
@@ -512,8 +524,9 @@ COMPLEX_STATE = frozenset(
     }
 )
 
-# The aggregates that can take back a row (ksqlDB's TableUdafs): the only ones a table allows.
-TABLE_AGGREGATES = frozenset(
+# The aggregates that can take back a row (ksqlDB's TableUdafs): the only ones a table allows;
+# user aggregates with an undo add theirs.
+TABLE_AGGREGATES = set(
     {
         "ATTR",
         "AVG",

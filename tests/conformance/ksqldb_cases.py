@@ -46,6 +46,8 @@ QUERY_TIMEOUT_S = 10.0
 # query-translation harness (TopologyTestDriver) has one, so records keep the order written.
 REST_PARTITIONS = 4
 QTT_PARTITIONS = 1
+# ksqlDB's test UDFs (its test-udfs on the extension path), as Python UDFs.
+UDFS = Path(__file__).parent / "udfs"
 
 
 class CaseFailed(AssertionError):
@@ -165,7 +167,7 @@ class CaseRunner:
             "ksql.query.push.v2.enabled": "true",
         }
         with (
-            LocalServer(config=config) as server,
+            LocalServer(config=config, udfs=[UDFS]) as server,
             # ksqlDB's test client asks for the StreamedRow format (httpx alone sends */*,
             # which a real server answers with delimited rows).
             httpx.Client(

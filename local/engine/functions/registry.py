@@ -73,6 +73,8 @@ class Function:
     signatures: tuple[Signature, ...] = field(default=())
     kind: str = "SCALAR"  # or TABLE: a table function, flattened by the query's projection
     raw: Callable[..., Any] | None = None  # a NULL-in-NULL-out function's unwrapped body
+    # A user function's overloads, one Function per signature (in order): the call resolves to one.
+    overloads: tuple[Function, ...] = ()
 
     @property
     def takes_units(self) -> bool:
@@ -98,6 +100,13 @@ def check_call(
     overload or several equally good ones fit. No signatures: anything goes."""
     if not signatures:
         return list(types)
+    return choose(name, signatures, types)[1]
+
+
+def choose(
+    name: str, signatures: Sequence[Signature], types: Sequence[SqlType]
+) -> tuple[Signature, list[SqlType]]:
+    """The overload :func:`check_call` picks, and the types its arguments are passed as."""
     alternatives = "\n".join(sorted(s.text(name.lower()) for s in signatures))
     for casts in (False, True):
         fits = [s for s in signatures if _matches(s, types, casts)]
@@ -112,7 +121,7 @@ def check_call(
                 f"{alternatives}\n"
                 "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
             )
-        return _passed_as(fits[0], types)
+        return fits[0], _passed_as(fits[0], types)
     raise KsqlStatementError(
         f"Function '{name.lower()}' does not accept parameters {_shown(types)}.\n"
         f"Valid alternatives are:\n{alternatives}\n"
@@ -222,7 +231,7 @@ def _fits(pattern: str, kind: SqlType, bound: dict[str, SqlType], casts: bool) -
             and _fits(value, kind.value, bound, casts)
         )
     wanted = _ALIASES.get(pattern, pattern)
-    if kind.base == wanted:
+    if kind.base == wanted or str(kind) == pattern:  # str: a user function's STRUCT<...>
         return True
     if casts and kind.base in NUMERIC_RANK and wanted in NUMERIC_RANK:
         return NUMERIC_RANK[kind.base] <= NUMERIC_RANK[wanted]
@@ -391,4 +400,7 @@ def resolve(name: str, types: Sequence[SqlType]) -> tuple[Function, SqlType]:
 def resolve_passed(name: str, types: Sequence[SqlType]) -> tuple[Function, list[SqlType]]:
     """A function for arguments of these types, and the types its arguments are passed as."""
     function = lookup(name, len(types))
+    if function.overloads:
+        chosen, passed = choose(function.name, function.signatures, types)
+        return function.overloads[function.signatures.index(chosen)], passed
     return function, function.check(types)
