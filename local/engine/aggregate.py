@@ -17,7 +17,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlWindow
 
 from . import functions
-from .convert import hashable, identifier_name
+from .convert import hashable, identifier_name, java_wrap
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .types import BIGINT, SqlType
@@ -256,7 +256,10 @@ class Aggregator:
         values = list(key)
         if window is not None:
             values += window
-        values += [a.value() for a in group.accumulators]
+        values += [
+            _java_int(a.value(), kind)
+            for a, kind in zip(group.accumulators, self.call_types, strict=True)
+        ]
         return values
 
     def _change(
@@ -463,3 +466,14 @@ def _check_window_bounds(select: KsqlSelect) -> None:
 
 def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _java_int(value: Any, kind: SqlType) -> Any:
+    """An INT or BIGINT aggregate as Java keeps it: a running sum wraps on overflow, and
+    wrapping the exact total gives the same bits."""
+    if isinstance(value, int) and not isinstance(value, bool) and kind.base in _INT_BITS:
+        return java_wrap(value, _INT_BITS[kind.base])
+    return value
+
+
+_INT_BITS = {"INTEGER": 32, "BIGINT": 64}

@@ -30,6 +30,7 @@ from .metastore import Metastore, Source
 from .persistent import JoinPersistentQuery, PersistentQuery
 from .planner import QueryPlan, plan_select
 from .printing import TopicPrinter
+from .processing_log import ProcessingLog, ProcessingLogConfig, processing
 from .rows import RowReader, key_serde, value_serde
 from .runtime import Session, check_property, normalize_property
 from .serde import Serde
@@ -91,6 +92,9 @@ class Engine:
         self.queries: dict[str, RunningQuery] = {}
         self.persistent: dict[str, PersistentQuery | JoinPersistentQuery] = {}
         self._tables: dict[str, _TableState] = {}
+        self.processing_log = ProcessingLog(
+            log, ProcessingLogConfig.from_config(self.config, service_id)
+        )
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -133,6 +137,7 @@ class Engine:
     def restore(self) -> int:
         """Replay the command log of the store (at start); return how many commands ran."""
         if self.command_log is None:
+            self._start_processing_log()
             return 0
         count = 0
         self.replaying = True
@@ -150,8 +155,17 @@ class Engine:
         finally:
             self.replaying = False
             self.saved_positions = {}
+        self._start_processing_log()
         self.pump()
         return count
+
+    def _start_processing_log(self) -> None:
+        """Create the processing log's topic and stream when the configuration asks for them
+        (ksqlDB does at start, once: a replayed stream is kept)."""
+        self.processing_log.ensure_topic()
+        settings = self.processing_log.config
+        if settings.stream_auto_create and self.metastore.source(settings.stream_name) is None:
+            self.execute(settings.create_statement(), {}, {})
 
     def _save_positions(self) -> None:
         if self.command_log is None or self.replaying:
@@ -300,7 +314,10 @@ class Engine:
         """Run persistent queries until none has new input (bounded, so cycles cannot spin)."""
         moved = False
         for _ in range(100):
-            progressed = [q.pump(self.log) for q in list(self.persistent.values())]
+            progressed = []
+            for query in list(self.persistent.values()):
+                with processing(self.processing_log, query.query_id):
+                    progressed.append(query.pump(self.log))
             if not any(progressed):
                 break
             moved = True

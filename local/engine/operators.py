@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from .convert import CoercionError, coerce, identifier_name, java_wrap, parse_timestamp
 from .errors import KsqlStatementError
+from .processing_log import record_processing_error
 from .types import (
     BIGINT,
     DOUBLE,
@@ -116,24 +117,37 @@ def nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
             return None
         try:
             return fn(a, b)
-        except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError):
+        except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError) as error:
+            # As ksqlDB's compiled expressions: the value is NULL and the error is logged.
+            record_processing_error("Error computing expression", error)
             return None
 
     return run
 
 
 def java_div(a: Any, b: Any) -> Any:
+    """Java's ``/``: integers truncate toward zero and fail on a zero divisor (the expression
+    is then NULL and the error logged); doubles give Infinity or NaN, as IEEE 754 says."""
     if isinstance(a, int) and isinstance(b, int):
         quotient = abs(a) // abs(b)
         return quotient if (a >= 0) == (b >= 0) else -quotient
+    if isinstance(b, float) and b == 0:
+        if math.isnan(a) or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
     return a / b
 
 
 def java_mod(a: Any, b: Any) -> Any:
+    """Java's ``%``: the sign of the dividend; a double modulo zero is NaN."""
     if isinstance(a, int) and isinstance(b, int):
         return a - b * java_div(a, b)
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return Decimal(a) % Decimal(b)
+    if b == 0 or math.isinf(a):
+        return math.nan
+    if math.isinf(b):
+        return float(a)
     return math.fmod(a, b)
 
 

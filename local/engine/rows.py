@@ -7,7 +7,6 @@ then the pseudocolumns ROWTIME, ROWPARTITION, ROWOFFSET.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +19,9 @@ from .convert import CoercionError
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
+from .processing_log import deserialization_error, record_processing_error
 from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
 from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
-
-log = logging.getLogger("ksqlpy.local")
-# ksqlDB's processing log: records a query could not process, each skipped with the reason.
-processing_log = logging.getLogger("ksqlpy.local.processing")
 
 # What evaluating or writing one record can raise; the record is skipped, the query goes on.
 RECORD_ERRORS: tuple[type[Exception], ...] = (
@@ -42,13 +38,9 @@ RECORD_ERRORS: tuple[type[Exception], ...] = (
 
 def skip_record(query_id: str, record: Record, error: Exception) -> None:
     """Write a failed record to the processing log (it is skipped, as ksqlDB skips it)."""
-    processing_log.warning(
-        "%s: skipping record %s/%s@%s: %s: %s",
-        query_id,
-        record.topic,
-        record.partition,
-        record.offset,
-        type(error).__name__,
+    record_processing_error(
+        f"{query_id}: skipping record {record.topic}/{record.partition}@{record.offset}: "
+        f"{type(error).__name__}: {error}",
         error,
     )
 
@@ -109,11 +101,13 @@ class RowReader:
         """The row of a record, or ``None`` when it cannot be deserialized (it is skipped)."""
         try:
             row = self.keys.deserialize(record.key)
+        except SerdeError as exc:
+            deserialization_error(record, exc, is_key=True)
+            return None
+        try:
             row += self.values.deserialize(record.value)
         except SerdeError as exc:
-            log.warning(
-                "skipping record %s/%s@%s: %s", record.topic, record.partition, record.offset, exc
-            )
+            deserialization_error(record, exc, is_key=False)
             return None
         for column in self.header_columns:
             if column.role == "HEADERS":
@@ -128,13 +122,12 @@ class RowReader:
             rowtime = record_time(row[self.timestamp_index], self.source.timestamp_format)
             if rowtime is None:
                 # ksqlDB's timestamp extractor logs and skips a record without a valid time.
-                log.warning(
-                    "skipping record %s/%s@%s: invalid timestamp %r in %s",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    row[self.timestamp_index],
-                    self.source.timestamp_column,
+                record_processing_error(
+                    f"Failed to extract timestamp from row: skipping record {record.topic}/"
+                    f"{record.partition}@{record.offset}: invalid timestamp "
+                    f"{row[self.timestamp_index]!r} in {self.source.timestamp_column}",
+                    None,
+                    row,
                 )
                 return None
         row += (rowtime, record.partition, record.offset)

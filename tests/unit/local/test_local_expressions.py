@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -41,12 +42,28 @@ def evaluate(text: str, row: list[Any] = ROW) -> tuple[Any, str]:
         ("-7 / 2", -3, "INTEGER"),  # Java truncates towards zero
         ("-7 % 2", -1, "INTEGER"),  # and the remainder keeps the dividend's sign
         ("I / 0", None, "INTEGER"),  # a failing row gives NULL, not an error
+        ("I % 0", None, "INTEGER"),
+        ("D / 0", math.inf, "DOUBLE"),  # doubles divide as IEEE 754 does, as in Java
+        ("-D / 0", -math.inf, "DOUBLE"),
+        ("D / -0.0E0", -math.inf, "DOUBLE"),
+        ("-7.5E0 % 2", -1.5, "DOUBLE"),
+        ("2147483647 + I", -2147483642, "INTEGER"),  # Java's int wraps
+        ("9223372036854775807 + I", -9223372036854775802, "BIGINT"),
+        ("CAST(1E20 AS INT)", 2147483647, "INTEGER"),  # a double cast saturates
+        ("CAST(-1E20 AS BIGINT)", -(2**63), "BIGINT"),
         ("1.50 * 2", Decimal("3.00"), "DECIMAL(13, 2)"),
         ("10.0 / 4", Decimal("2.500000000000"), "DECIMAL(14, 12)"),  # INT is DECIMAL(10, 0)
     ],
 )
 def test_arithmetic_follows_java_and_ksqldb_result_types(text: str, value: Any, kind: str) -> None:
     assert evaluate(text) == (value, kind)
+
+
+@pytest.mark.parametrize("text", ["0.0E0 / 0", "D % 0", "(D - D) / 0.0E0"])
+def test_double_division_without_a_value_is_nan(text: str) -> None:
+    value, kind = evaluate(text)
+    assert kind == "DOUBLE"
+    assert math.isnan(value)
 
 
 def test_null_propagates_through_operators_and_functions() -> None:
