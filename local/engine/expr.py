@@ -18,6 +18,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlDereference, KsqlMap
 
 from . import functions
+from .coercion import Typed, list_type, parse_boolean
 from .convert import CoercionError, cast_value, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .operators import (
@@ -286,8 +287,18 @@ class Compiler:
         return run, BOOLEAN
 
     def in_(self, node: exp.In) -> tuple[Fn, SqlType]:
-        value, _ = self.compile(node.this)
-        options = [self.compile(e)[0] for e in node.expressions]
+        # ksqlDB coerces the value and the list to their common type first (CoercionUtil).
+        nodes = [node.this, *node.expressions]
+        compiled = [self.compile(n) for n in nodes]
+        typed = [Typed(n, kind) for n, (_, kind) in zip(nodes, compiled, strict=True)]
+        common = list_type(typed, self.describe)
+        converted = [
+            constant(parse_boolean(n.this), BOOLEAN)[0]
+            if common == BOOLEAN and isinstance(n, exp.Literal) and n.is_string
+            else self.converted(fn, kind, common)
+            for n, (fn, kind) in zip(nodes, compiled, strict=True)
+        ]
+        value, options = converted[0], converted[1:]
 
         def run(row: Sequence[Any]) -> Any:
             v = value(row)
@@ -296,6 +307,25 @@ class Compiler:
             return any(v == option(row) for option in options)
 
         return run, BOOLEAN
+
+    def describe(self, node: exp.Expression) -> tuple[str, SqlType]:
+        """An expression's text as ksqlDB prints it, and its type."""
+        return expression_text(node), self.compile(node)[1]
+
+    @staticmethod
+    def converted(fn: Fn, kind: SqlType, common: SqlType | None) -> Fn:
+        """A value converted to the common type of its list (a CAST, as ksqlDB adds one)."""
+        if common is None or kind in (common, NULL_TYPE):
+            return fn
+
+        def run(row: Sequence[Any]) -> Any:
+            value = fn(row)
+            try:
+                return None if value is None else cast_value(value, kind, common)
+            except (CoercionError, ValueError, ArithmeticError):
+                return None
+
+        return run
 
     def like(self, node: exp.Expression) -> tuple[Fn, SqlType]:
         escape = None

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlglot import exp
 
+from ksqlpy.sql.nodes import KsqlMap
+
 from .convert import CoercionError, coerce, identifier_name, java_wrap, parse_timestamp
 from .errors import KsqlStatementError
 from .processing_log import record_processing_error
@@ -160,10 +162,28 @@ def expression_text(node: exp.Expression) -> str:
     """An expression as ksqlDB prints it in messages (``null``, ``ARRAY[1, 2]``, ``(a + b)``)."""
     if isinstance(node, exp.Null):
         return "null"
+    if isinstance(node, exp.Boolean):
+        return "true" if node.this else "false"
     if isinstance(node, exp.Column):
         return identifier_name(node.this)
     if isinstance(node, exp.Array):
         return "ARRAY[" + ", ".join(expression_text(e) for e in node.expressions) + "]"
+    if isinstance(node, KsqlMap):
+        pairs = zip(node.args.get("keys") or [], node.args.get("values") or [], strict=True)
+        return (
+            "MAP("
+            + ", ".join(f"{expression_text(k)}:={expression_text(v)}" for k, v in pairs)
+            + ")"
+        )
+    if isinstance(node, exp.Struct):
+        fields = [f for f in node.expressions if isinstance(f, exp.PropertyEQ)]
+        return (
+            "STRUCT("
+            + ", ".join(
+                f"{identifier_name(f.this)}:={expression_text(f.expression)}" for f in fields
+            )
+            + ")"
+        )
     if type(node) in ARITH:
         symbol = ARITH[type(node)][0]
         return f"({expression_text(node.this)} {symbol} {expression_text(node.expression)})"

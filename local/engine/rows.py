@@ -15,13 +15,25 @@ from sqlglot import exp
 
 from ..storage import Record
 from . import functions
+from .coercion import CoercionFailed
 from .convert import CoercionError
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
+from .operators import expression_text
 from .processing_log import deserialization_error, record_processing_error
 from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
-from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
+from .types import (
+    BIGINT,
+    BOOLEAN,
+    BYTES,
+    INTEGER,
+    NULL_TYPE,
+    STRING,
+    ArrayType,
+    SqlType,
+    StructType,
+)
 
 # What evaluating or writing one record can raise; the record is skipped, the query goes on.
 RECORD_ERRORS: tuple[type[Exception], ...] = (
@@ -169,7 +181,9 @@ def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) 
 def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
     """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
     try:
-        return compile_expr(node, scope)[0]
+        fn, kind = compile_expr(node, scope)
+    except CoercionFailed as exc:
+        raise KsqlStatementError(f"Invalid Predicate: {exc.message}") from exc
     except KsqlStatementError as exc:
         missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
         if missing is None:
@@ -181,3 +195,9 @@ def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
         raise KsqlStatementError(
             f"Error in WHERE expression: Unknown column {missing.group(1)}."
         ) from exc
+    if kind not in (BOOLEAN, NULL_TYPE):
+        raise KsqlStatementError(
+            "Type error in WHERE expression: Should evaluate to boolean but is "
+            f"{expression_text(node)} ({kind}) instead."
+        )
+    return fn
