@@ -6,6 +6,7 @@ the source and pipeline of a CREATE ... AS SELECT or INSERT INTO ... SELECT.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from .expr import Fn, Scope, compile_expr
 from .join import JoinPipeline, join_sources
 from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
-from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .rows import PSEUDO_NAMES, WINDOW_BOUNDS, RowReader, compile_where, source_scope
 from .types import BIGINT, SqlType
 
 
@@ -191,15 +192,48 @@ def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str 
 
 def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, Any]:
     """The input and pipeline (a QueryPipeline or JoinPipeline) of a persistent query."""
+    _check_reserved_names(select)
     if select.args.get("joins"):
         sources = join_sources(metastore.sources, select)
         return sources[0][0], JoinPipeline(select, sources, metastore.types)
     source, alias = resolve_from(metastore, select)
-    pipeline = QueryPipeline(select, source, alias, metastore.types)
+    try:
+        pipeline = QueryPipeline(select, source, alias, metastore.types)
+    except KsqlStatementError as exc:
+        # Clauses that name their own unknown columns have done so; what is left is the
+        # projection's, which ksqlDB's analyzer words as a SELECT column.
+        if re.fullmatch(r"Column '[^']*' cannot be resolved\.", exc.message):
+            raise KsqlStatementError(f"SELECT {exc.message[0].lower()}{exc.message[1:]}") from exc
+        raise
     emit = select.args.get("emit")
     if emit is not None and emit.name.upper() == "FINAL" and pipeline.window is None:
         raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
     return source, pipeline
+
+
+def _check_reserved_names(select: KsqlSelect) -> None:
+    """A persistent query's columns cannot take system column names (ksqlDB's LogicalPlanner):
+    selecting ROWTIME & co. under their own name, or aliasing anything to one, is refused. A
+    windowed aggregation keeps WINDOWSTART and WINDOWEND as its key."""
+    windowed = select.args.get("window") is not None
+    for item in select.expressions:
+        node = item.this if isinstance(item, exp.Alias) else item
+        alias = identifier_name(item.args["alias"]) if isinstance(item, exp.Alias) else None
+        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            name = identifier_name(node.this)
+            if name in SYSTEM_COLUMNS and (alias or name) in SYSTEM_COLUMNS:
+                if windowed and name in WINDOW_BOUNDS and alias in (None, name):
+                    continue
+                raise KsqlStatementError(
+                    f"Reserved column name in select: `{name}`. Please remove or alias the column."
+                )
+        if alias in SYSTEM_COLUMNS:
+            raise KsqlStatementError(
+                f"`{alias}` is a reserved column name. You cannot use it as an alias for a column."
+            )
+
+
+SYSTEM_COLUMNS = PSEUDO_NAMES | frozenset(WINDOW_BOUNDS)
 
 
 def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan:
