@@ -359,7 +359,21 @@ def format_double(value: float) -> float | str:
 
 def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
     """CAST between SQL types, as ksqlDB converts."""
+    if isinstance(source, ArrayType) and isinstance(target, ArrayType):
+        return [_cast_item(v, source.element, target.element) for v in value]
+    if isinstance(source, MapType) and isinstance(target, MapType):
+        return {
+            _cast_item(k, source.key, target.key): _cast_item(v, source.value, target.value)
+            for k, v in value.items()
+        }
+    if isinstance(source, StructType) and isinstance(target, StructType):
+        return {
+            name: _cast_item(value.get(name), source.field(name) or kind, kind)
+            for name, kind in target.fields
+        }
     if target.base == "STRING":
+        if source.base in ("ARRAY", "MAP", "STRUCT"):
+            return _java_text(value, source)
         if source.base == "BOOLEAN":
             return "true" if value else "false"
         if isinstance(value, Decimal):
@@ -373,11 +387,37 @@ def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
         return str(value)
     if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
         return _java_narrow(value, 32 if target.base == "INTEGER" else 64)
+    if target.base == "INTEGER" and type(value) is int:
+        return java_wrap(value, 32)  # Java's (int) of a long keeps the low 32 bits
     if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
         value, str
     ):
         return coerce(value.strip(), target, lenient=True)
     return coerce(value, target, lenient=True)
+
+
+def _cast_item(value: Any, source: SqlType, target: SqlType) -> Any:
+    return None if value is None else cast_value(value, source, target)
+
+
+def _java_text(value: Any, kind: SqlType) -> str:
+    """A collection as Java's toString writes it: ``[1, 2]``, ``{k=v}``, ``Struct{F0=1,f1=3}``
+    (a struct skips its null fields, as Connect's Struct does)."""
+    if value is None:
+        return "null"
+    if isinstance(kind, ArrayType):
+        return "[" + ", ".join(_java_text(v, kind.element) for v in value) + "]"
+    if isinstance(kind, MapType):
+        items = (f"{_java_text(k, kind.key)}={_java_text(v, kind.value)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(kind, StructType):
+        fields = (
+            f"{name}={_java_text(value.get(name), t)}"
+            for name, t in kind.fields
+            if value.get(name) is not None
+        )
+        return "Struct{" + ",".join(fields) + "}"
+    return str(cast_value(value, kind, STRING))
 
 
 def _java_narrow(value: float | Decimal, bits: int) -> int:

@@ -18,7 +18,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlDereference, KsqlMap
 
 from . import functions
-from .coercion import Typed, list_type, parse_boolean
+from .coercion import CoercionFailed, Typed, list_type, parse_boolean
 from .convert import CoercionError, cast_value, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .operators import (
@@ -376,6 +376,18 @@ class Compiler:
     def cast(self, node: exp.Cast) -> tuple[Fn, SqlType]:
         inner, from_type = self.compile(node.this)
         target = sql_type(node.args["to"], self.scope.custom_types)
+        complex_types = ("ARRAY", "MAP", "STRUCT")
+        if (
+            from_type != NULL_TYPE
+            and from_type.base != target.base
+            and (
+                target.base in complex_types
+                or (from_type.base in complex_types and target != STRING)
+            )
+        ):
+            # ksqlDB's CastEvaluator has no conversion between these (the caller names the
+            # clause: "Invalid Select: ...").
+            raise CoercionFailed(f"Cast of {from_type} to {target} is not supported")
 
         def run(row: Sequence[Any]) -> Any:
             value = inner(row)

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
+from .coercion import CoercionFailed
 from .convert import clause_integer, identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, compile_expr
@@ -199,6 +200,8 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     source, alias = resolve_from(metastore, select)
     try:
         pipeline = QueryPipeline(select, source, alias, metastore.types)
+    except CoercionFailed as exc:
+        raise KsqlStatementError(f"Invalid Select: {exc.message}") from exc
     except KsqlStatementError as exc:
         # Clauses that name their own unknown columns have done so; what is left is the
         # projection's, which ksqlDB's analyzer words as a SELECT column.

@@ -99,6 +99,12 @@ def test_predicates(text: str, value: Any) -> None:
         ("CAST(TRUE AS STRING)", "true"),
         ("CAST(1.50 AS STRING)", "1.50"),
         ("CAST('x' AS INT)", None),  # a bad cast of a row's value is NULL
+        ("CAST(B AS INT)", 0),  # Java's (int) of a long keeps the low 32 bits (2**40)
+        ("CAST(ARRAY[B, 3] AS ARRAY<INT>)", [0, 3]),  # collections convert element-wise
+        ("CAST(MAP('a' := B) AS MAP<STRING, STRING>)", {"a": "1099511627776"}),
+        ("CAST(ARRAY[1, 2] AS STRING)", "[1, 2]"),  # as Java's toString writes them
+        ("CAST(MAP('a' := 1) AS STRING)", "{a=1}"),
+        ("CAST(STRUCT(F0 := 1, `f1` := 'x') AS STRING)", "Struct{F0=1,f1=x}"),
     ],
 )
 def test_casts(text: str, value: Any) -> None:
