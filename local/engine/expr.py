@@ -211,7 +211,7 @@ class Compiler:
                 f"{type_text(typed)} {SYMBOLS[type(node)][0]} NULL\n"
                 f"Use 'IS NULL' or 'IS NOT NULL' instead.{statement}"
             )
-        if not comparable(left_type, right_type):
+        if not comparable(left_type, right_type, type(node) in (exp.EQ, exp.NEQ)):
             raise KsqlStatementError(
                 f"Error in WHERE expression: Cannot compare {left_text} ({left_type}) to "
                 f"{right_text} ({right_type}) with {SYMBOLS[type(node)][1]}.{statement}"
@@ -265,18 +265,23 @@ class Compiler:
 
     def distinct(self, negate: bool) -> Callable[[exp.Expression], tuple[Fn, SqlType]]:
         def build(node: exp.Expression) -> tuple[Fn, SqlType]:
-            left, _ = self.compile(node.this)
-            right, _ = self.compile(node.expression)
+            left, left_type = self.compile(node.this)
+            right, right_type = self.compile(node.expression)
+            if _mixes_double([left_type, right_type]):
+                left, right = as_float(left), as_float(right)
             return (lambda row: (left(row) != right(row)) == negate), BOOLEAN
 
         return build
 
     def between(self, node: exp.Between) -> tuple[Fn, SqlType]:
         value, kind = self.compile(node.this)
-        low, high = (
-            string_as(node.this, kind, node.args[end], *self.compile(node.args[end]))[0]
+        (low, low_type), (high, high_type) = (
+            string_as(node.this, kind, node.args[end], *self.compile(node.args[end]))
             for end in ("low", "high")
         )
+        if _mixes_double([kind, low_type, high_type]):
+            # A DOUBLE with a DECIMAL compares as doubles in ksqlDB (1.11 BETWEEN 1.0 AND 1.11).
+            value, low, high = as_float(value), as_float(low), as_float(high)
 
         def run(row: Sequence[Any]) -> Any:
             v, a, b = value(row), low(row), high(row)
@@ -571,3 +576,9 @@ __all__ = [
     "compile_expr",
     "is_null_type",
 ]
+
+
+def _mixes_double(kinds: list[SqlType]) -> bool:
+    """Whether DOUBLE meets another numeric type (the values then compare as doubles)."""
+    bases = {k.base for k in kinds if is_numeric(k)}
+    return "DOUBLE" in bases and len(bases) > 1

@@ -263,11 +263,15 @@ def as_float(fn: Fn) -> Fn:
     return lambda row: None if (v := fn(row)) is None else float(v)
 
 
-def comparable(left: SqlType, right: SqlType) -> bool:
+def comparable(left: SqlType, right: SqlType, equality: bool = True) -> bool:
+    """ksqlDB's ComparisonUtil: numbers with numbers, like with like; BOOLEAN, ARRAY, MAP and
+    STRUCT only for (in)equality."""
     if NULL_TYPE in (left, right):
         return True
     if is_numeric(left) and is_numeric(right):
         return True
+    if left.base in ("BOOLEAN", "ARRAY", "MAP", "STRUCT") and not equality:
+        return False
     return left.base == right.base
 
 

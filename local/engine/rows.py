@@ -52,7 +52,7 @@ def skip_record(query_id: str, record: Record, error: Exception) -> None:
     """Write a failed record to the processing log (it is skipped, as ksqlDB skips it)."""
     record_processing_error(
         f"{query_id}: skipping record {record.topic}/{record.partition}@{record.offset}: "
-        f"{type(error).__name__}: {error}",
+        f"{type(error).__name__}",
         error,
     )
 

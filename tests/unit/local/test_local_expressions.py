@@ -83,6 +83,10 @@ def test_null_propagates_through_operators_and_functions() -> None:
         ("TXT IS NOT NULL", True),
         ("CASE WHEN I > 5 THEN 'big' ELSE 'small' END", "big"),
         ("TS > '2024-01-01T00:00:00'", True),
+        ("D BETWEEN 1.0 AND 2.5", True),  # a DOUBLE meets a DECIMAL as a double
+        ("D IS DISTINCT FROM 2.5", False),
+        ("I IN ('7')", True),  # a string literal is coerced to the list's type
+        ("TRUE IN ('tr')", True),  # a prefix of true/yes, as ksqlDB reads booleans
     ],
 )
 def test_predicates(text: str, value: Any) -> None:
@@ -119,6 +123,10 @@ def test_casts(text: str, value: Any) -> None:
         ("TXT + 1", "Arithmetic on types STRING and INTEGER are not supported"),
         ("NOSUCHFN(I)", "Can't find any functions with the name 'NOSUCHFN'"),
         ("UCASE(TXT, TXT)", "Function 'UCASE' does not accept 2 parameters"),
+        ("ARRAY[I] < ARRAY[I]", "Cannot compare ARRAY\\[I\\] .* with LESS_THAN"),
+        ("I IN (1, TRUE)", "operator does not exist: INTEGER = BOOLEAN \\(true\\)"),
+        ("I IN (1, 'x')", 'invalid input syntax for type INTEGER: "x"'),
+        ("CAST(TXT AS ARRAY<INT>)", "Cast of STRING to ARRAY<INTEGER> is not supported"),
     ],
 )
 def test_compile_errors_name_the_problem(text: str, message: str) -> None:
