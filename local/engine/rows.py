@@ -188,7 +188,9 @@ def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
         missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
         if missing is None:
             raise
-        if pull:
+        # Only a window bound, which a windowed aggregation's WHERE cannot see yet (it runs
+        # before the window), gets ksqlDB's older wording.
+        if pull or missing.group(1) not in WINDOW_BOUNDS:
             raise KsqlStatementError(
                 f"WHERE column '{missing.group(1)}' cannot be resolved."
             ) from exc
