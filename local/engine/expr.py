@@ -337,12 +337,16 @@ class Compiler:
         if isinstance(node, exp.Escape):
             escape = node.expression.name
             node = node.this
+        # NOT LIKE is the parser's LIKE with negate set.
+        negate = bool(node.args.get("negate"))
         value, _ = self.compile(node.this)
         pattern_node = node.expression
         if isinstance(pattern_node, exp.Literal) and pattern_node.is_string:
             regex = like_regex(pattern_node.this, escape)
             return (
-                lambda row: None if (v := value(row)) is None else bool(regex.fullmatch(v))
+                lambda row: (
+                    None if (v := value(row)) is None else bool(regex.fullmatch(v)) is not negate
+                )
             ), BOOLEAN
         pattern, _ = self.compile(pattern_node)
 
@@ -350,7 +354,7 @@ class Compiler:
             v, p = value(row), pattern(row)
             if v is None or p is None:
                 return None
-            return bool(like_regex(p, escape).fullmatch(v))
+            return bool(like_regex(p, escape).fullmatch(v)) is not negate
 
         return run, BOOLEAN
 

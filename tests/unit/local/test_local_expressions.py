@@ -78,6 +78,8 @@ def test_null_propagates_through_operators_and_functions() -> None:
         ("TXT LIKE 'H%'", True),
         ("TXT LIKE 'h%'", False),
         ("TXT LIKE 'H_llo'", True),
+        ("TXT NOT LIKE 'H%'", False),  # the parser's LIKE with negate set
+        ("TXT NOT LIKE 'x!%' ESCAPE '!'", True),
         ("I BETWEEN 1 AND 7", True),
         ("I IN (1, 2, 7)", True),
         ("TXT IS NOT NULL", True),
