@@ -31,6 +31,7 @@ from .persistent import JoinPersistentQuery, PersistentQuery
 from .planner import QueryPlan, plan_select
 from .printing import TopicPrinter
 from .processing_log import ProcessingLog, ProcessingLogConfig, processing
+from .pull_filter import PullOptions
 from .rows import RowReader, key_serde, value_serde
 from .runtime import Session, check_property, normalize_property
 from .serde import Serde
@@ -215,7 +216,8 @@ class Engine:
         if not isinstance(node, KsqlSelect):
             raise EngineError("Neither a query nor a print statement", 40001, text)
         try:
-            plan = plan_select(self.metastore, node, text)
+            options = PullOptions.of(session.properties, session.defaults)
+            plan = plan_select(self.metastore, node, text, options)
         except KsqlStatementError as exc:
             exc.statement_text = text
             raise

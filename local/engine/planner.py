@@ -22,6 +22,7 @@ from .expr import Fn, Scope, compile_expr
 from .join import JoinPipeline, join_sources
 from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
+from .pull_filter import PullOptions, check_pull_where
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS, RowReader, compile_where, source_scope
 from .types import BIGINT, SqlType
 
@@ -239,8 +240,11 @@ def _check_reserved_names(select: KsqlSelect) -> None:
 SYSTEM_COLUMNS = PSEUDO_NAMES | frozenset(WINDOW_BOUNDS)
 
 
-def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan:
-    """Plan a transient ``SELECT`` over a single source."""
+def plan_select(
+    metastore: Metastore, select: KsqlSelect, sql: str, pull: PullOptions | None = None
+) -> QueryPlan:
+    """Plan a transient ``SELECT`` over a single source (``pull``: the request's pull-query
+    planner settings)."""
     push = select.args.get("emit") is not None
     if not push:
         _check_pull(select)
@@ -259,6 +263,8 @@ def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan
     where = None
     if select.args.get("where") is not None:
         where = compile_where(select.args["where"].this, scope, pull=not push)
+        if pull_table:
+            check_pull_where(select.args["where"].this, source, pull or PullOptions())
     pipeline = None
     if is_grouped(select):
         pipeline = QueryPipeline(select, source, alias, metastore.types)
