@@ -173,9 +173,13 @@ _encode_json = _DecimalJson(separators=(",", ":"), ensure_ascii=False).encode
 
 def _encode_exact(value: Any) -> str:
     """JSON with each decimal written with its scale (``12.30``), as ksqlDB's serializer writes a
-    BigDecimal (its ``toString``, the notation Python's Decimal also uses)."""
+    BigDecimal (its ``toString``, the notation Python's Decimal also uses). A zero is ``0``: its
+    JSON node factory keeps no scale for zero (ksqlDB's own cases expect 0.0 for a DECIMAL(12, 2)
+    zero, which only ``0`` matches)."""
     if isinstance(value, Decimal):
-        return str(value) if value.is_finite() else _encode_json(value)
+        if not value.is_finite():
+            return _encode_json(value)
+        return "0" if value.is_zero() else str(value)
     if isinstance(value, dict):
         return (
             "{"
