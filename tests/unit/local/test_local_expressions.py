@@ -105,6 +105,8 @@ def test_predicates(text: str, value: Any) -> None:
         ("CAST(TRUE AS STRING)", "true"),
         ("CAST(1.50 AS STRING)", "1.50"),
         ("CAST('x' AS INT)", None),  # a bad cast of a row's value is NULL
+        ("CAST('2020-02-24T24' AS TIMESTAMP)", dt.datetime(2020, 2, 25)),  # partial, hour 24
+        ("CAST('2020-02' AS TIMESTAMP)", dt.datetime(2020, 2, 1)),
         ("CAST(B AS INT)", 0),  # Java's (int) of a long keeps the low 32 bits (2**40)
         ("CAST(ARRAY[B, 3] AS ARRAY<INT>)", [0, 3]),  # collections convert element-wise
         ("CAST(MAP('a' := B) AS MAP<STRING, STRING>)", {"a": "1099511627776"}),
