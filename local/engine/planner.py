@@ -251,6 +251,11 @@ def plan_select(
     limit = limit_of(select)
     if limit is not None and limit < 0:
         raise KsqlStatementError("LIMIT must not be negative")
+    if not push and limit is not None and not (pull or PullOptions()).limit:
+        raise KsqlStatementError(
+            "LIMIT clause in pull queries is currently disabled. You can enable them by setting "
+            f"ksql.query.pull.limit.clause.enabled=true.{PULL_HINT}"
+        )
     if select.args.get("joins"):
         return _plan_join(metastore, select, sql, push, limit)
     if select.args.get("partition_by"):

@@ -40,6 +40,7 @@ class PullOptions:
 
     table_scan: bool = True
     range_scan: bool = True
+    limit: bool = True
 
     @classmethod
     def of(cls, *settings: Mapping[str, Any]) -> PullOptions:
@@ -52,7 +53,9 @@ class PullOptions:
             return True
 
         return cls(
-            flag("ksql.query.pull.table.scan.enabled"), flag("ksql.query.pull.range.scan.enabled")
+            flag("ksql.query.pull.table.scan.enabled"),
+            flag("ksql.query.pull.range.scan.enabled"),
+            flag("ksql.query.pull.limit.clause.enabled"),
         )
 
 

@@ -90,3 +90,9 @@ def test_in_and_between_become_disjuncts_of_equalities_and_bounds() -> None:
     where = parse_one("SELECT * FROM T WHERE (ID IN (1, 2) AND N = 3) OR ID BETWEEN 4 AND 5;")
     shapes = [[type(leaf).__name__ for leaf in d] for d in disjuncts(where.args["where"].this)]
     assert shapes == [["EQ", "EQ"], ["EQ", "EQ"], ["GTE", "LTE"]]
+
+
+def test_a_pull_limit_can_be_disabled(runtime: SmallRuntime) -> None:
+    plan(runtime, "SELECT * FROM T LIMIT 1;", PullOptions())
+    with pytest.raises(KsqlStatementError, match="LIMIT clause in pull queries is currently"):
+        plan(runtime, "SELECT * FROM T LIMIT 1;", PullOptions(limit=False))
