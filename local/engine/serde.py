@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
-import io
 import json
 import struct
 from collections.abc import Callable, Sequence
@@ -365,6 +364,19 @@ def _delimited_text(value: Any, kind: SqlType) -> str:
     return str(value)
 
 
+def _csv_field(text: str, delimiter: str, first: bool) -> str:
+    """A field as Commons CSV's MINIMAL quote mode writes it (ksqlDB's DELIMITED format): quoted
+    when it starts with a character up to '#', holds a quote, delimiter or line break, or ends
+    in a space or control character; an empty first field is quoted; a null is never written."""
+    if not text:
+        quote = first
+    elif text[0] <= "#" or text[-1] <= " ":
+        quote = True
+    else:
+        quote = any(c in '"\r\n' or c == delimiter for c in text)
+    return '"' + text.replace('"', '""') + '"' if quote else text
+
+
 class DelimitedSerde(Serde):
     """``DELIMITED``: one CSV line of the columns, in order; empty fields are null."""
 
@@ -383,12 +395,15 @@ class DelimitedSerde(Serde):
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         if not self.columns or all(v is None for v in values):
             return None
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="")
-        writer.writerow(
-            [_delimited_text(v, c.type) for c, v in zip(self.columns, values, strict=True)]
+        fields = [
+            None if v is None else _delimited_text(v, c.type)
+            for c, v in zip(self.columns, values, strict=True)
+        ]
+        line = self.delimiter.join(
+            "" if text is None else _csv_field(text, self.delimiter, first=index == 0)
+            for index, text in enumerate(fields)
         )
-        return out.getvalue().encode("utf-8")
+        return line.encode("utf-8")
 
     def deserialize(self, data: bytes | None) -> list[Any]:
         if not self.columns:
