@@ -20,6 +20,7 @@ from . import functions
 from .convert import hashable, identifier_name, java_wrap
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
+from .operators import expression_text
 from .types import BIGINT, SqlType
 from .udafs import AGGREGATES, TABLE_AGGREGATES, Accumulator, AggregateFunction, is_aggregate
 
@@ -181,7 +182,10 @@ class Aggregator:
         self.result_scope = Scope(slots, scope.custom_types)
         self.having: Fn | None = None
         if having is not None:
-            self.having, _ = compile_expr(self._rewrite(having.this), self.result_scope)
+            try:
+                self.having, _ = compile_expr(self._rewrite(having.this), self.result_scope)
+            except KsqlStatementError as exc:
+                raise self._having_error(exc) from exc
         self.groups: dict[tuple[Any, ...], _Group] = {}
         # A table source's rows as aggregated: source key -> (group, group values, arguments).
         self.table_rows: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...], list[list[Any]]]] = {}
@@ -211,6 +215,18 @@ class Aggregator:
         self.call_star.append(star)
         result = spec.returns([t for t in types if t != NULL_TYPE] or [BIGINT])
         self.call_types.append(result)
+
+    def _having_error(self, error: KsqlStatementError) -> KsqlStatementError:
+        """An error of the HAVING clause, worded as ksqlDB words it: the clause named, the
+        aggregate calls written as the user wrote them (not their result slots)."""
+        message = error.message.split("\nStatement:")[0]
+        for index, call in enumerate(self.calls):
+            message = message.replace(f"__AGG_{index}", expression_text(call))
+        for index, group in enumerate(self.group_nodes):
+            message = message.replace(f"__KEY_{index}", expression_text(group))
+        return KsqlStatementError(
+            message.replace("Error in WHERE expression", "Error in HAVING expression")
+        )
 
     def _rewrite(self, node: exp.Expression) -> exp.Expression:
         """A copy of an output expression reading group keys and aggregate slots."""

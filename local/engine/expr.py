@@ -371,6 +371,8 @@ class Compiler:
         if node.args.get("default") is not None:
             default, default_type = self.compile(node.args["default"])
             kind = default_type if kind == NULL_TYPE else kind
+        if kind == NULL_TYPE:
+            raise KsqlStatementError("Invalid Case expression. All case branches have NULL type")
 
         def run(row: Sequence[Any]) -> Any:
             value = subject(row) if subject else None

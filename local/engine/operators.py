@@ -168,6 +168,9 @@ def expression_text(node: exp.Expression) -> str:
         return identifier_name(node.this)
     if isinstance(node, exp.Array):
         return "ARRAY[" + ", ".join(expression_text(e) for e in node.expressions) + "]"
+    if isinstance(node, exp.Anonymous):
+        args = ", ".join(expression_text(a) for a in node.expressions)
+        return f"{node.name.upper()}({args})"
     if isinstance(node, KsqlMap):
         pairs = zip(node.args.get("keys") or [], node.args.get("values") or [], strict=True)
         return (

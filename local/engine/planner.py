@@ -199,6 +199,10 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
         sources = join_sources(metastore.sources, select)
         return sources[0][0], JoinPipeline(select, sources, metastore.types)
     source, alias = resolve_from(metastore, select)
+    if source.kind == "TABLE" and source.windowed:
+        raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
+    if select.args.get("window") is not None and select.args.get("group") is None:
+        raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
     try:
         pipeline = QueryPipeline(select, source, alias, metastore.types)
     except CoercionFailed as exc:

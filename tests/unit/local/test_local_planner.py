@@ -135,3 +135,28 @@ def test_a_negative_push_limit_is_refused_not_a_crash(runtime: SmallRuntime) -> 
         plan_select(runtime.metastore, select("SELECT * FROM PV EMIT CHANGES LIMIT -2;"), "q")
     plan = plan_select(runtime.metastore, select("SELECT * FROM PV EMIT CHANGES LIMIT 2;"), "q")
     assert plan.limit == 2
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT * FROM PV WINDOW TUMBLING (SIZE 1 SECOND);", "WINDOW clause requires a GROUP BY"),
+        ("SELECT USERID, ROWTIME FROM PV;", "Reserved column name in select: `ROWTIME`"),
+        ("SELECT USERID, N AS ROWOFFSET FROM PV;", "`ROWOFFSET` is a reserved column name"),
+        ("SELECT USERID, NOPE FROM PV;", "SELECT column 'NOPE' cannot be resolved"),
+        ("SELECT USERID, CAST(PAGEID AS ARRAY<INT>) FROM PV;", "Invalid Select: Cast of STRING"),
+        (
+            "SELECT PAGEID, SUM(N) FROM PV GROUP BY PAGEID HAVING SUM(n) > '1';",
+            "Error in HAVING expression: Cannot compare SUM\\(N\\) \\(INTEGER\\) to '1'",
+        ),
+        (
+            "SELECT USERID, CASE WHEN N > 1 THEN NULL END AS C FROM PV;",
+            "All case branches have NULL type",
+        ),
+    ],
+)
+def test_persistent_queries_are_refused_with_ksqldbs_words(
+    runtime: SmallRuntime, sql: str, message: str
+) -> None:
+    with pytest.raises(KsqlStatementError, match=message):
+        plan_persistent(runtime.metastore, select(sql))
