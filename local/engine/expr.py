@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +39,7 @@ from .operators import (
     string_as,
     type_text,
 )
+from .scope import Scope, Slot
 from .types import (
     BOOLEAN,
     NULL_TYPE,
@@ -51,51 +51,6 @@ from .types import (
     StructType,
     is_numeric,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One position of a row: a column name, the source aliases that qualify it, its type."""
-
-    name: str
-    type: SqlType
-    qualifiers: frozenset[str] = frozenset()
-
-
-class Scope:
-    """Names visible to an expression and where their values sit in the row."""
-
-    def __init__(
-        self,
-        slots: Sequence[Slot],
-        custom_types: dict[str, SqlType] | None = None,
-        lambda_names: frozenset[str] = frozenset(),
-    ):
-        self.slots = list(slots)
-        self.custom_types = custom_types or {}
-        self.lambda_names = lambda_names
-        self.aliases = frozenset(q for s in self.slots for q in s.qualifiers)
-
-    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
-        """The index and type of a column, or a ksqlDB-style error."""
-        if qualifier is not None and qualifier not in self.aliases:
-            raise KsqlStatementError(f"'{qualifier}' is not a valid stream/table name or alias.")
-        matches = [
-            (i, s.type)
-            for i, s in enumerate(self.slots)
-            if s.name == name and (qualifier is None or qualifier in s.qualifiers)
-        ]
-        if not matches:
-            shown = f"{qualifier}.{name}" if qualifier else name
-            raise KsqlStatementError(f"Column '{shown}' cannot be resolved.")
-        if len(matches) > 1:
-            raise KsqlStatementError(f"Column '{name}' is ambiguous.")
-        return matches[0]
-
-    def extended(self, names: Sequence[str], types: Sequence[SqlType]) -> Scope:
-        """This scope with lambda variables appended (lambda names keep their case)."""
-        extra = [Slot(n, t) for n, t in zip(names, types, strict=True)]
-        return Scope(self.slots + extra, self.custom_types, self.lambda_names | frozenset(names))
 
 
 class Compiler:
@@ -412,14 +367,47 @@ class Compiler:
         return run, target
 
     def array(self, node: exp.Array) -> tuple[Fn, SqlType]:
+        if not node.expressions:
+            raise KsqlStatementError(
+                "Array constructor cannot be empty. Please supply at least one element "
+                f"(see {_ISSUE_4239})."
+            )
         items = [self.compile(e) for e in node.expressions]
+        if all(t == NULL_TYPE for _, t in items):
+            raise KsqlStatementError(
+                f"Cannot construct an array with all NULL elements (see {_ISSUE_4239}). As a "
+                "workaround, you may cast a NULL value to the desired type."
+            )
+        self.list_type(node.expressions, items)  # literals must read as the elements' type
         element = common_type([t for _, t in items])
         fns = [f for f, _ in items]
         return (lambda row: [f(row) for f in fns]), ArrayType("ARRAY", element)
 
+    def list_type(
+        self, nodes: list[exp.Expression], compiled: list[tuple[Fn, SqlType]]
+    ) -> SqlType | None:
+        """The common type of a constructor's elements (ksqlDB's CoercionUtil refusals)."""
+        typed = [Typed(n, kind) for n, (_, kind) in zip(nodes, compiled, strict=True)]
+        try:
+            return list_type(typed, self.describe)
+        except CoercionFailed as error:
+            raise KsqlStatementError(error.message) from error
+
     def map(self, node: KsqlMap) -> tuple[Fn, SqlType]:
-        keys = [self.compile(k)[0] for k in node.args.get("keys") or []]
-        values = [self.compile(v) for v in node.args.get("values") or []]
+        key_nodes = node.args.get("keys") or []
+        value_nodes = node.args.get("values") or []
+        if not key_nodes:
+            raise KsqlStatementError(
+                "Map constructor cannot be empty. Please supply at least one key value pair "
+                f"(see {_ISSUE_4239})."
+            )
+        compiled_keys = [self.compile(k) for k in key_nodes]
+        values = [self.compile(v) for v in value_nodes]
+        if self.list_type(key_nodes, compiled_keys) is None:
+            raise KsqlStatementError("Cannot construct a map with all NULL keys")
+        if self.list_type(value_nodes, values) is None:
+            raise KsqlStatementError("Cannot construct a map with all NULL values")
+        keys = [f for f, _ in compiled_keys]
         value_type = next((t for _, t in values if t != NULL_TYPE), STRING)
         pairs = list(zip(keys, [f for f, _ in values], strict=True))
 
@@ -429,12 +417,15 @@ class Compiler:
         return run, MapType("MAP", STRING, value_type)
 
     def struct(self, node: exp.Struct) -> tuple[Fn, SqlType]:
-        fields = []
+        fields: list[tuple[str, Fn, SqlType]] = []
         for item in node.expressions:
             if not isinstance(item, exp.PropertyEQ):
                 raise KsqlStatementError("STRUCT fields must be written as name := value")
             fn, kind = self.compile(item.expression)
-            fields.append((identifier_name(item.this), fn, kind))
+            name = identifier_name(item.this)
+            if any(name == seen for seen, _, _ in fields):
+                raise KsqlStatementError("Duplicate field names found in STRUCT")
+            fields.append((name, fn, kind))
         struct_type = StructType("STRUCT", tuple((n, t) for n, _, t in fields))
         return (lambda row: {n: f(row) for n, f, _ in fields}), struct_type
 
@@ -572,6 +563,15 @@ def is_null_type(kind: SqlType) -> bool:
     return kind == NULL_TYPE
 
 
+_ISSUE_4239 = "https://github.com/confluentinc/ksql/issues/4239"
+
+
+def _mixes_double(kinds: list[SqlType]) -> bool:
+    """Whether DOUBLE meets another numeric type (the values then compare as doubles)."""
+    bases = {k.base for k in kinds if is_numeric(k)}
+    return "DOUBLE" in bases and len(bases) > 1
+
+
 __all__ = [
     "NULL_TYPE",
     "Compiler",
@@ -582,9 +582,3 @@ __all__ = [
     "compile_expr",
     "is_null_type",
 ]
-
-
-def _mixes_double(kinds: list[SqlType]) -> bool:
-    """Whether DOUBLE meets another numeric type (the values then compare as doubles)."""
-    bases = {k.base for k in kinds if is_numeric(k)}
-    return "DOUBLE" in bases and len(bases) > 1
