@@ -201,7 +201,7 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     source, alias = resolve_from(metastore, select)
     if source.kind == "TABLE" and source.windowed:
         raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
-    if select.args.get("window") is not None and select.args.get("group") is None:
+    if select.args.get("window") is not None and not is_grouped(select):
         raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
     try:
         pipeline = QueryPipeline(select, source, alias, metastore.types)
@@ -224,12 +224,18 @@ def _check_reserved_names(select: KsqlSelect) -> None:
     selecting ROWTIME & co. under their own name, or aliasing anything to one, is refused. A
     windowed aggregation keeps WINDOWSTART and WINDOWEND as its key."""
     windowed = select.args.get("window") is not None
+    joined = bool(select.args.get("joins"))
     for item in select.expressions:
         node = item.this if isinstance(item, exp.Alias) else item
         alias = identifier_name(item.args["alias"]) if isinstance(item, exp.Alias) else None
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             name = identifier_name(node.this)
-            if name in SYSTEM_COLUMNS and (alias or name) in SYSTEM_COLUMNS:
+            table = node.args.get("table")
+            # A join names a qualified column after its source (S.ROWTIME is S_ROWTIME).
+            output = name
+            if joined and table is not None:
+                output = f"{identifier_name(table)}_{name}"
+            if name in SYSTEM_COLUMNS and (alias or output) in SYSTEM_COLUMNS:
                 if windowed and name in WINDOW_BOUNDS and alias in (None, name):
                     continue
                 raise KsqlStatementError(
