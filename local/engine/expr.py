@@ -252,12 +252,7 @@ class Compiler:
         compiled = [self.compile(n) for n in nodes]
         typed = [Typed(n, kind) for n, (_, kind) in zip(nodes, compiled, strict=True)]
         common = list_type(typed, self.describe)
-        converted = [
-            constant(parse_boolean(n.this), BOOLEAN)[0]
-            if common == BOOLEAN and isinstance(n, exp.Literal) and n.is_string
-            else self.converted(fn, kind, common)
-            for n, (fn, kind) in zip(nodes, compiled, strict=True)
-        ]
+        converted = self.to_common(nodes, compiled, common)
         value, options = converted[0], converted[1:]
 
         def run(row: Sequence[Any]) -> Any:
@@ -271,6 +266,20 @@ class Compiler:
     def describe(self, node: exp.Expression) -> tuple[str, SqlType]:
         """An expression's text as ksqlDB prints it, and its type."""
         return expression_text(node), self.compile(node)[1]
+
+    def to_common(
+        self,
+        nodes: list[exp.Expression],
+        compiled: list[tuple[Fn, SqlType]],
+        common: SqlType | None,
+    ) -> list[Fn]:
+        """Each expression of a list as its common type: literals read as it, others CAST."""
+        return [
+            constant(parse_boolean(n.this), BOOLEAN)[0]
+            if common == BOOLEAN and isinstance(n, exp.Literal) and n.is_string
+            else self.converted(fn, kind, common)
+            for n, (fn, kind) in zip(nodes, compiled, strict=True)
+        ]
 
     @staticmethod
     def converted(fn: Fn, kind: SqlType, common: SqlType | None) -> Fn:
@@ -378,9 +387,8 @@ class Compiler:
                 f"Cannot construct an array with all NULL elements (see {_ISSUE_4239}). As a "
                 "workaround, you may cast a NULL value to the desired type."
             )
-        self.list_type(node.expressions, items)  # literals must read as the elements' type
-        element = common_type([t for _, t in items])
-        fns = [f for f, _ in items]
+        element = self.list_type(node.expressions, items) or common_type([t for _, t in items])
+        fns = self.to_common(node.expressions, items, element)
         return (lambda row: [f(row) for f in fns]), ArrayType("ARRAY", element)
 
     def list_type(
@@ -405,11 +413,11 @@ class Compiler:
         values = [self.compile(v) for v in value_nodes]
         if self.list_type(key_nodes, compiled_keys) is None:
             raise KsqlStatementError("Cannot construct a map with all NULL keys")
-        if self.list_type(value_nodes, values) is None:
+        value_type = self.list_type(value_nodes, values)
+        if value_type is None:
             raise KsqlStatementError("Cannot construct a map with all NULL values")
         keys = [f for f, _ in compiled_keys]
-        value_type = next((t for _, t in values if t != NULL_TYPE), STRING)
-        pairs = list(zip(keys, [f for f, _ in values], strict=True))
+        pairs = list(zip(keys, self.to_common(value_nodes, values, value_type), strict=True))
 
         def run(row: Sequence[Any]) -> Any:
             return {("null" if (k := kf(row)) is None else str(k)): vf(row) for kf, vf in pairs}

@@ -110,7 +110,12 @@ def test_predicates(text: str, value: Any) -> None:
         ("CAST(B AS INT)", 0),  # Java's (int) of a long keeps the low 32 bits (2**40)
         ("CAST(ARRAY[B, 3] AS ARRAY<INT>)", [0, 3]),  # collections convert element-wise
         ("CAST(MAP('a' := B) AS MAP<STRING, STRING>)", {"a": "1099511627776"}),
-        ("CAST(ARRAY[1, 2] AS STRING)", "[1, 2]"),  # as Java's toString writes them
+        ("CAST(ARRAY[1, 2] AS STRING)", "[1, 2]"),
+        ("ARRAY[NULL, 1, '2']", [None, 1, 2]),  # constructors coerce to the common type
+        (
+            "MAP('a' := TRUE, 'b' := 'no')",
+            {"a": True, "b": False},
+        ),  # as Java's toString writes them
         ("CAST(MAP('a' := 1) AS STRING)", "{a=1}"),
         ("CAST(STRUCT(F0 := 1, `f1` := 'x') AS STRING)", "Struct{F0=1,f1=x}"),
     ],
@@ -131,6 +136,10 @@ def test_casts(text: str, value: Any) -> None:
         ("I IN (1, TRUE)", "operator does not exist: INTEGER = BOOLEAN \\(true\\)"),
         ("I IN (1, 'x')", 'invalid input syntax for type INTEGER: "x"'),
         ("CAST(TXT AS ARRAY<INT>)", "Cast of STRING to ARRAY<INTEGER> is not supported"),
+        ("ARRAY[NULL]", "Cannot construct an array with all NULL elements"),
+        ("ARRAY[1, 'x']", 'invalid input syntax for type INTEGER: "x"'),
+        ("MAP('a' := NULL)", "Cannot construct a map with all NULL values"),
+        ("STRUCT(A := 1, A := 2)", "Duplicate field names found in STRUCT"),
     ],
 )
 def test_compile_errors_name_the_problem(text: str, message: str) -> None:
