@@ -150,6 +150,14 @@ def test_a_negative_push_limit_is_refused_not_a_crash(runtime: SmallRuntime) -> 
             "Error in HAVING expression: Cannot compare SUM\\(N\\) \\(INTEGER\\) to '1'",
         ),
         (
+            "SELECT PAGEID, userid, n + 1, COUNT(*) FROM PV GROUP BY PAGEID;",
+            "not part of GROUP BY: USERID, \\(N \\+ 1\\)\nEither add the column",
+        ),
+        (
+            "SELECT PAGEID, COUNT(*) FROM PV GROUP BY PAGEID HAVING n > 1;",
+            "Non-aggregate HAVING expression not part of GROUP BY: N",
+        ),
+        (
             "SELECT USERID, CASE WHEN N > 1 THEN NULL END AS C FROM PV;",
             "All case branches have NULL type",
         ),
