@@ -195,6 +195,7 @@ def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str 
 def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, Any]:
     """The input and pipeline (a QueryPipeline or JoinPipeline) of a persistent query."""
     _check_reserved_names(select)
+    _check_star_qualifiers(select)
     if select.args.get("joins"):
         sources = join_sources(metastore.sources, select)
         return sources[0][0], JoinPipeline(select, sources, metastore.types)
@@ -248,6 +249,26 @@ def _check_reserved_names(select: KsqlSelect) -> None:
 
 
 SYSTEM_COLUMNS = PSEUDO_NAMES | frozenset(WINDOW_BOUNDS)
+
+
+def _check_star_qualifiers(select: KsqlSelect) -> None:
+    """``X.*`` must name a source of the query by its alias (else its name)."""
+    from_ = select.args.get("from_")
+    tables = [from_.this] if from_ is not None else []
+    tables += [j.this for j in select.args.get("joins") or []]
+    names = {
+        identifier_name(t.args["alias"].this) if t.args.get("alias") else identifier_name(t.this)
+        for t in tables
+        if isinstance(t, exp.Table)
+    }
+    for item in select.expressions:
+        table = item.args.get("table") if isinstance(item, exp.Column) else None
+        if table is not None and isinstance(item.this, exp.Star):
+            qualifier = identifier_name(table)
+            if qualifier not in names:
+                raise KsqlStatementError(
+                    f"'{qualifier}' is not a valid stream/table name or alias."
+                )
 
 
 def plan_select(

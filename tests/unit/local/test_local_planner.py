@@ -144,6 +144,8 @@ def test_a_negative_push_limit_is_refused_not_a_crash(runtime: SmallRuntime) -> 
         ("SELECT USERID, ROWTIME FROM PV;", "Reserved column name in select: `ROWTIME`"),
         ("SELECT USERID, N AS ROWOFFSET FROM PV;", "`ROWOFFSET` is a reserved column name"),
         ("SELECT USERID, NOPE FROM PV;", "SELECT column 'NOPE' cannot be resolved"),
+        ("SELECT X.* FROM PV;", "'X' is not a valid stream/table name or alias"),
+        ("SELECT PV.* FROM PV P;", "'PV' is not a valid stream/table name or alias"),
         ("SELECT USERID, CAST(PAGEID AS ARRAY<INT>) FROM PV;", "Invalid Select: Cast of STRING"),
         (
             "SELECT PAGEID, SUM(N) FROM PV GROUP BY PAGEID HAVING SUM(n) > '1';",
