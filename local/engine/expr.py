@@ -174,7 +174,14 @@ class Compiler:
         if "DOUBLE" in (left_type.base, right_type.base) and left_type.base != right_type.base:
             # Decimal and float never compare equal in Python; ksqlDB compares as doubles.
             left, right = as_float(left), as_float(right)
-        return nulls(COMPARE[type(node)], left, right), BOOLEAN
+        compare = COMPARE[type(node)]
+
+        def run(row: Sequence[Any]) -> Any:
+            # ksqlDB's generated code: a comparison with a NULL operand is false, not NULL.
+            a, b = left(row), right(row)
+            return False if a is None or b is None else compare(a, b)
+
+        return run, BOOLEAN
 
     def not_(self, node: exp.Not) -> tuple[Fn, SqlType]:
         inner, _ = self.compile(node.this)
@@ -241,7 +248,7 @@ class Compiler:
         def run(row: Sequence[Any]) -> Any:
             v, a, b = value(row), low(row), high(row)
             if v is None or a is None or b is None:
-                return None
+                return False  # as its two comparisons are
             return a <= v <= b
 
         return run, BOOLEAN

@@ -69,7 +69,8 @@ def test_double_division_without_a_value_is_nan(text: str) -> None:
 def test_null_propagates_through_operators_and_functions() -> None:
     assert evaluate("I + 1", NULLS) == (None, "INTEGER")
     assert evaluate("UCASE(TXT)", NULLS) == (None, "STRING")
-    assert evaluate("I > 1", NULLS)[0] is None
+    assert evaluate("I > 1", NULLS)[0] is False  # a comparison with NULL is false in ksqlDB
+    assert evaluate("I BETWEEN 1 AND 2", NULLS)[0] is False
 
 
 @pytest.mark.parametrize(
