@@ -8,19 +8,21 @@ either the new output row or a tombstone (a HAVING that no longer holds, a merge
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlWindow
+from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlStructAll, KsqlWindow
 
 from . import functions
-from .convert import hashable, identifier_name
+from .convert import hashable, identifier_name, java_wrap
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .functions.registry import cast_argument
+from .operators import expression_text
 from .types import BIGINT, SqlType
 from .udafs import (
     AGGREGATES,
@@ -189,9 +191,13 @@ class Aggregator:
             slots += [Slot("WINDOWSTART", BIGINT), Slot("WINDOWEND", BIGINT)]
         slots += [Slot(f"__AGG_{i}", t) for i, t in enumerate(self.call_types)]
         self.result_scope = Scope(slots, scope.custom_types)
+        self._check_projection(items)
         self.having: Fn | None = None
         if having is not None:
-            self.having, _ = compile_expr(self._rewrite(having.this), self.result_scope)
+            try:
+                self.having, _ = compile_expr(self._rewrite(having.this), self.result_scope)
+            except KsqlStatementError as exc:
+                raise self._having_error(exc) from exc
         self.groups: dict[tuple[Any, ...], _Group] = {}
         # A table source's rows as aggregated: source key -> (group, group values, arguments).
         self.table_rows: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...], list[list[Any]]]] = {}
@@ -231,6 +237,46 @@ class Aggregator:
         result = spec.returns([t for t in types if t != NULL_TYPE] or [BIGINT])
         self.call_types.append(result)
 
+    def _check_projection(self, items: list[exp.Expression]) -> None:
+        """ksqlDB's AggregateAnalyzer: every SELECT expression that is neither grouped nor an
+        aggregate of the source's columns is named, all of them at once."""
+        bad = []
+        for node in items:
+            if node.find(exp.Star) is not None or isinstance(node, KsqlStructAll):
+                continue
+            try:
+                compile_expr(self._rewrite(node), self.result_scope)
+            except KsqlStatementError as exc:
+                if "cannot be resolved" in exc.message and self._resolves(node):
+                    bad.append(expression_text(node))
+        if bad:
+            raise KsqlStatementError(_NOT_GROUPED + ", ".join(bad) + _NOT_GROUPED_HINT)
+
+    def _resolves(self, node: exp.Expression) -> bool:
+        """Whether an expression's columns exist in the source (else that error is its own)."""
+        try:
+            compile_expr(node, self.scope)
+        except KsqlStatementError:
+            return False
+        return True
+
+    def _having_error(self, error: KsqlStatementError) -> KsqlStatementError:
+        """An error of the HAVING clause, worded as ksqlDB words it: the clause named, the
+        aggregate calls written as the user wrote them (not their result slots)."""
+        missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", error.message)
+        if missing is not None:
+            return KsqlStatementError(
+                f"Non-aggregate HAVING expression not part of GROUP BY: {missing.group(1)}"
+            )
+        message = error.message.split("\nStatement:")[0]
+        for index, call in enumerate(self.calls):
+            message = message.replace(f"__AGG_{index}", expression_text(call))
+        for index, group in enumerate(self.group_nodes):
+            message = message.replace(f"__KEY_{index}", expression_text(group))
+        return KsqlStatementError(
+            message.replace("Error in WHERE expression", "Error in HAVING expression")
+        )
+
     def _rewrite(self, node: exp.Expression) -> exp.Expression:
         """A copy of an output expression reading group keys and aggregate slots."""
 
@@ -258,8 +304,7 @@ class Aggregator:
         except KsqlStatementError as exc:
             if "cannot be resolved" in exc.message:
                 raise KsqlStatementError(
-                    "Non-aggregate SELECT expression(s) not part of GROUP BY: "
-                    f"{node.sql(dialect='ksql')}"
+                    _NOT_GROUPED + expression_text(node) + _NOT_GROUPED_HINT
                 ) from exc
             raise
 
@@ -275,7 +320,10 @@ class Aggregator:
         values = list(key)
         if window is not None:
             values += window
-        values += [a.value() for a in group.accumulators]
+        values += [
+            _java_int(a.value(), kind)
+            for a, kind in zip(group.accumulators, self.call_types, strict=True)
+        ]
         return values
 
     def _change(
@@ -495,3 +543,18 @@ def _check_window_bounds(select: KsqlSelect) -> None:
 
 def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _java_int(value: Any, kind: SqlType) -> Any:
+    """An INT or BIGINT aggregate as Java keeps it: a running sum wraps on overflow, and
+    wrapping the exact total gives the same bits."""
+    if isinstance(value, int) and not isinstance(value, bool) and kind.base in _INT_BITS:
+        return java_wrap(value, _INT_BITS[kind.base])
+    return value
+
+
+_INT_BITS = {"INTEGER": 32, "BIGINT": 64}
+
+
+_NOT_GROUPED = "Non-aggregate SELECT expression(s) not part of GROUP BY: "
+_NOT_GROUPED_HINT = "\nEither add the column(s) to the GROUP BY or remove them from the SELECT."

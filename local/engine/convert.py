@@ -203,14 +203,48 @@ def _to_bytes(value: Any, kind: SqlType, lenient: bool) -> Any:
     raise _fail(value, kind)
 
 
+_PARTIAL_TIMESTAMP = re.compile(
+    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?)?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?"
+)
+
+
 def parse_timestamp(text: str) -> dt.datetime:
-    """An ISO timestamp (zone optional, converted to UTC) as a naive UTC datetime."""
+    """An ISO timestamp (zone optional, converted to UTC) as a naive UTC datetime. As ksqlDB's
+    PartialStringToTimestampParser, trailing parts may be left out (``2020-02``,
+    ``2020-02-24T23``) and hour 24 is midnight of the next day."""
     try:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise CoercionError(f"Failed to parse timestamp '{text}'") from None
+        value = _partial_timestamp(text)
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _partial_timestamp(text: str) -> dt.datetime:
+    match = _PARTIAL_TIMESTAMP.fullmatch(text.strip())
+    if match is None:
+        raise CoercionError(f"Failed to parse timestamp '{text}'")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        value = dt.datetime(
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            0,
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")[:6]),
+        ) + dt.timedelta(hours=int(hour or 0))
+    except ValueError:
+        raise CoercionError(f"Failed to parse timestamp '{text}'") from None
+    if hour is not None and int(hour) > 24:
+        raise CoercionError(f"Failed to parse timestamp '{text}'")
+    if zone:
+        spelled = "+00:00" if zone == "Z" else zone
+        offset = dt.datetime.strptime(spelled.replace(":", ""), "%z").utcoffset()
+        value = value.replace(tzinfo=dt.timezone(offset or dt.timedelta()))
     return value
 
 
@@ -362,9 +396,15 @@ def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
     if isinstance(source, ArrayType) and isinstance(target, ArrayType):
         return [_cast_item(v, source.element, target.element) for v in value]
     if isinstance(source, MapType) and isinstance(target, MapType):
-        return {k: _cast_item(v, source.value, target.value) for k, v in value.items()}
+        return {
+            _cast_item(k, source.key, target.key): _cast_item(v, source.value, target.value)
+            for k, v in value.items()
+        }
     if isinstance(source, StructType) and isinstance(target, StructType):
-        return {n: _cast_item(value.get(n), source.field(n) or t, t) for n, t in target.fields}
+        return {
+            name: _cast_item(value.get(name), source.field(name) or kind, kind)
+            for name, kind in target.fields
+        }
     if target.base == "STRING":
         if source.base == "BOOLEAN":
             return "true" if value else "false"
@@ -381,6 +421,8 @@ def cast_value(value: Any, source: SqlType, target: SqlType) -> Any:
         return java_wrap(value, 32)  # Java's (int) narrowing keeps the low 32 bits
     if target.base in ("INTEGER", "BIGINT") and isinstance(value, (float, Decimal)):
         return _java_narrow(value, 32 if target.base == "INTEGER" else 64)
+    if target.base == "INTEGER" and type(value) is int:
+        return java_wrap(value, 32)  # Java's (int) of a long keeps the low 32 bits
     if target.base in ("INTEGER", "BIGINT", "DOUBLE", "DECIMAL", "BOOLEAN") and isinstance(
         value, str
     ):
@@ -403,7 +445,8 @@ def java_text(value: Any, kind: SqlType) -> str:
         ]
         return "Struct{" + ",".join(shown) + "}"
     if isinstance(kind, MapType):
-        return "{" + ", ".join(f"{k}={java_text(v, kind.value)}" for k, v in value.items()) + "}"
+        items = (f"{java_text(k, kind.key)}={java_text(v, kind.value)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     if isinstance(kind, ArrayType):
         return "[" + ", ".join(java_text(v, kind.element) for v in value) + "]"
     if isinstance(value, bool):

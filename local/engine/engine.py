@@ -31,6 +31,8 @@ from .metastore import Metastore, Source
 from .persistent import PersistentQuery
 from .planner import QueryPlan, plan_select
 from .printing import TopicPrinter
+from .processing_log import ProcessingLog, ProcessingLogConfig, processing
+from .pull_filter import PullOptions
 from .rows import RowReader, key_serde, value_serde
 from .runtime import Session, check_property, normalize_property
 from .serde import Serde
@@ -99,6 +101,9 @@ class Engine:
         self.queries: dict[str, RunningQuery] = {}
         self.persistent: dict[str, PersistentQuery | JoinPersistentQuery] = {}
         self._tables: dict[str, _TableState] = {}
+        self.processing_log = ProcessingLog(
+            log, ProcessingLogConfig.from_config(self.config, service_id)
+        )
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -174,8 +179,17 @@ class Engine:
         self._resume_legacy(legacy)
         if self.store is not None:
             retire_legacy_positions(self.store)
+        self._start_processing_log()
         self.pump()
         return count
+
+    def _start_processing_log(self) -> None:
+        """Create the processing log's topic and stream when the configuration asks for them
+        (ksqlDB does at start, once: a replayed stream is kept)."""
+        self.processing_log.ensure_topic()
+        settings = self.processing_log.config
+        if settings.stream_auto_create and self.metastore.source(settings.stream_name) is None:
+            self.execute(settings.create_statement(), {}, {})
 
     def _resume_legacy(self, saved: dict[str, list[Any]]) -> None:
         """Positions saved by an older version: committed once to the queries' groups."""
@@ -231,7 +245,8 @@ class Engine:
         if not isinstance(node, KsqlSelect):
             raise EngineError("Neither a query nor a print statement", 40001, text)
         try:
-            plan = plan_select(self.metastore, node, text)
+            options = PullOptions.of(session.properties, session.defaults)
+            plan = plan_select(self.metastore, node, text, options)
         except KsqlStatementError as exc:
             exc.statement_text = text
             raise
@@ -333,7 +348,10 @@ class Engine:
             # in the log must not run (and write) in between.
             return
         for _ in range(100):
-            progressed = [q.pump(self.log) for q in list(self.persistent.values())]
+            progressed = []
+            for query in list(self.persistent.values()):
+                with processing(self.processing_log, query.query_id):
+                    progressed.append(query.pump(self.log))
             if not any(progressed):
                 break
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlDereference, KsqlMap
 
 from . import functions
+from .coercion import CoercionFailed, Typed, list_type, parse_boolean
 from .convert import CoercionError, cast_value, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .operators import (
@@ -39,6 +39,7 @@ from .operators import (
     string_as,
     type_text,
 )
+from .scope import Scope, Slot
 from .types import (
     BOOLEAN,
     NULL_TYPE,
@@ -50,51 +51,6 @@ from .types import (
     StructType,
     is_numeric,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One position of a row: a column name, the source aliases that qualify it, its type."""
-
-    name: str
-    type: SqlType
-    qualifiers: frozenset[str] = frozenset()
-
-
-class Scope:
-    """Names visible to an expression and where their values sit in the row."""
-
-    def __init__(
-        self,
-        slots: Sequence[Slot],
-        custom_types: dict[str, SqlType] | None = None,
-        lambda_names: frozenset[str] = frozenset(),
-    ):
-        self.slots = list(slots)
-        self.custom_types = custom_types or {}
-        self.lambda_names = lambda_names
-        self.aliases = frozenset(q for s in self.slots for q in s.qualifiers)
-
-    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
-        """The index and type of a column, or a ksqlDB-style error."""
-        if qualifier is not None and qualifier not in self.aliases:
-            raise KsqlStatementError(f"'{qualifier}' is not a valid stream/table name or alias.")
-        matches = [
-            (i, s.type)
-            for i, s in enumerate(self.slots)
-            if s.name == name and (qualifier is None or qualifier in s.qualifiers)
-        ]
-        if not matches:
-            shown = f"{qualifier}.{name}" if qualifier else name
-            raise KsqlStatementError(f"Column '{shown}' cannot be resolved.")
-        if len(matches) > 1:
-            raise KsqlStatementError(f"Column '{name}' is ambiguous.")
-        return matches[0]
-
-    def extended(self, names: Sequence[str], types: Sequence[SqlType]) -> Scope:
-        """This scope with lambda variables appended (lambda names keep their case)."""
-        extra = [Slot(n, t) for n, t in zip(names, types, strict=True)]
-        return Scope(self.slots + extra, self.custom_types, self.lambda_names | frozenset(names))
 
 
 class Compiler:
@@ -210,7 +166,7 @@ class Compiler:
                 f"{type_text(typed)} {SYMBOLS[type(node)][0]} NULL\n"
                 f"Use 'IS NULL' or 'IS NOT NULL' instead.{statement}"
             )
-        if not comparable(left_type, right_type):
+        if not comparable(left_type, right_type, type(node) in (exp.EQ, exp.NEQ)):
             raise KsqlStatementError(
                 f"Error in WHERE expression: Cannot compare {left_text} ({left_type}) to "
                 f"{right_text} ({right_type}) with {SYMBOLS[type(node)][1]}.{statement}"
@@ -218,7 +174,14 @@ class Compiler:
         if "DOUBLE" in (left_type.base, right_type.base) and left_type.base != right_type.base:
             # Decimal and float never compare equal in Python; ksqlDB compares as doubles.
             left, right = as_float(left), as_float(right)
-        return nulls(COMPARE[type(node)], left, right), BOOLEAN
+        compare = COMPARE[type(node)]
+
+        def run(row: Sequence[Any]) -> Any:
+            # ksqlDB's generated code: a comparison with a NULL operand is false, not NULL.
+            a, b = left(row), right(row)
+            return False if a is None or b is None else compare(a, b)
+
+        return run, BOOLEAN
 
     def not_(self, node: exp.Not) -> tuple[Fn, SqlType]:
         inner, _ = self.compile(node.this)
@@ -264,30 +227,40 @@ class Compiler:
 
     def distinct(self, negate: bool) -> Callable[[exp.Expression], tuple[Fn, SqlType]]:
         def build(node: exp.Expression) -> tuple[Fn, SqlType]:
-            left, _ = self.compile(node.this)
-            right, _ = self.compile(node.expression)
+            left, left_type = self.compile(node.this)
+            right, right_type = self.compile(node.expression)
+            if _mixes_double([left_type, right_type]):
+                left, right = as_float(left), as_float(right)
             return (lambda row: (left(row) != right(row)) == negate), BOOLEAN
 
         return build
 
     def between(self, node: exp.Between) -> tuple[Fn, SqlType]:
         value, kind = self.compile(node.this)
-        low, high = (
-            string_as(node.this, kind, node.args[end], *self.compile(node.args[end]))[0]
+        (low, low_type), (high, high_type) = (
+            string_as(node.this, kind, node.args[end], *self.compile(node.args[end]))
             for end in ("low", "high")
         )
+        if _mixes_double([kind, low_type, high_type]):
+            # A DOUBLE with a DECIMAL compares as doubles in ksqlDB (1.11 BETWEEN 1.0 AND 1.11).
+            value, low, high = as_float(value), as_float(low), as_float(high)
 
         def run(row: Sequence[Any]) -> Any:
             v, a, b = value(row), low(row), high(row)
             if v is None or a is None or b is None:
-                return None
+                return False  # as its two comparisons are
             return a <= v <= b
 
         return run, BOOLEAN
 
     def in_(self, node: exp.In) -> tuple[Fn, SqlType]:
-        value, _ = self.compile(node.this)
-        options = [self.compile(e)[0] for e in node.expressions]
+        # ksqlDB coerces the value and the list to their common type first (CoercionUtil).
+        nodes = [node.this, *node.expressions]
+        compiled = [self.compile(n) for n in nodes]
+        typed = [Typed(n, kind) for n, (_, kind) in zip(nodes, compiled, strict=True)]
+        common = list_type(typed, self.describe)
+        converted = self.to_common(nodes, compiled, common)
+        value, options = converted[0], converted[1:]
 
         def run(row: Sequence[Any]) -> Any:
             v = value(row)
@@ -297,17 +270,54 @@ class Compiler:
 
         return run, BOOLEAN
 
+    def describe(self, node: exp.Expression) -> tuple[str, SqlType]:
+        """An expression's text as ksqlDB prints it, and its type."""
+        return expression_text(node), self.compile(node)[1]
+
+    def to_common(
+        self,
+        nodes: list[exp.Expression],
+        compiled: list[tuple[Fn, SqlType]],
+        common: SqlType | None,
+    ) -> list[Fn]:
+        """Each expression of a list as its common type: literals read as it, others CAST."""
+        return [
+            constant(parse_boolean(n.this), BOOLEAN)[0]
+            if common == BOOLEAN and isinstance(n, exp.Literal) and n.is_string
+            else self.converted(fn, kind, common)
+            for n, (fn, kind) in zip(nodes, compiled, strict=True)
+        ]
+
+    @staticmethod
+    def converted(fn: Fn, kind: SqlType, common: SqlType | None) -> Fn:
+        """A value converted to the common type of its list (a CAST, as ksqlDB adds one)."""
+        if common is None or kind in (common, NULL_TYPE):
+            return fn
+
+        def run(row: Sequence[Any]) -> Any:
+            value = fn(row)
+            try:
+                return None if value is None else cast_value(value, kind, common)
+            except (CoercionError, ValueError, ArithmeticError):
+                return None
+
+        return run
+
     def like(self, node: exp.Expression) -> tuple[Fn, SqlType]:
         escape = None
         if isinstance(node, exp.Escape):
             escape = node.expression.name
             node = node.this
+        # NOT LIKE is the parser's LIKE with negate set.
+        negate = bool(node.args.get("negate"))
         value, _ = self.compile(node.this)
         pattern_node = node.expression
         if isinstance(pattern_node, exp.Literal) and pattern_node.is_string:
             regex = like_regex(pattern_node.this, escape)
             return (
-                lambda row: None if (v := value(row)) is None else bool(regex.fullmatch(v))
+                lambda row: (
+                    None if (v := value(row)) is None else bool(regex.fullmatch(v)) is not negate
+                )
             ), BOOLEAN
         pattern, _ = self.compile(pattern_node)
 
@@ -315,7 +325,7 @@ class Compiler:
             v, p = value(row), pattern(row)
             if v is None or p is None:
                 return None
-            return bool(like_regex(p, escape).fullmatch(v))
+            return bool(like_regex(p, escape).fullmatch(v)) is not negate
 
         return run, BOOLEAN
 
@@ -332,6 +342,8 @@ class Compiler:
         if node.args.get("default") is not None:
             default, default_type = self.compile(node.args["default"])
             kind = default_type if kind == NULL_TYPE else kind
+        if kind == NULL_TYPE:
+            raise KsqlStatementError("Invalid Case expression. All case branches have NULL type")
 
         def run(row: Sequence[Any]) -> Any:
             value = subject(row) if subject else None
@@ -346,6 +358,18 @@ class Compiler:
     def cast(self, node: exp.Cast) -> tuple[Fn, SqlType]:
         inner, from_type = self.compile(node.this)
         target = sql_type(node.args["to"], self.scope.custom_types)
+        complex_types = ("ARRAY", "MAP", "STRUCT")
+        if (
+            from_type != NULL_TYPE
+            and from_type.base != target.base
+            and (
+                target.base in complex_types
+                or (from_type.base in complex_types and target != STRING)
+            )
+        ):
+            # ksqlDB's CastEvaluator has no conversion between these (the caller names the
+            # clause: "Invalid Select: ...").
+            raise CoercionFailed(f"Cast of {from_type} to {target} is not supported")
 
         def run(row: Sequence[Any]) -> Any:
             value = inner(row)
@@ -359,16 +383,48 @@ class Compiler:
         return run, target
 
     def array(self, node: exp.Array) -> tuple[Fn, SqlType]:
+        if not node.expressions:
+            raise KsqlStatementError(
+                "Array constructor cannot be empty. Please supply at least one element "
+                f"(see {_ISSUE_4239})."
+            )
         items = [self.compile(e) for e in node.expressions]
-        element = common_type([t for _, t in items])
-        fns = [f for f, _ in items]
+        if all(t == NULL_TYPE for _, t in items):
+            raise KsqlStatementError(
+                f"Cannot construct an array with all NULL elements (see {_ISSUE_4239}). As a "
+                "workaround, you may cast a NULL value to the desired type."
+            )
+        element = self.list_type(node.expressions, items) or common_type([t for _, t in items])
+        fns = self.to_common(node.expressions, items, element)
         return (lambda row: [f(row) for f in fns]), ArrayType("ARRAY", element)
 
+    def list_type(
+        self, nodes: list[exp.Expression], compiled: list[tuple[Fn, SqlType]]
+    ) -> SqlType | None:
+        """The common type of a constructor's elements (ksqlDB's CoercionUtil refusals)."""
+        typed = [Typed(n, kind) for n, (_, kind) in zip(nodes, compiled, strict=True)]
+        try:
+            return list_type(typed, self.describe)
+        except CoercionFailed as error:
+            raise KsqlStatementError(error.message) from error
+
     def map(self, node: KsqlMap) -> tuple[Fn, SqlType]:
-        keys = [self.compile(k)[0] for k in node.args.get("keys") or []]
-        values = [self.compile(v) for v in node.args.get("values") or []]
-        value_type = next((t for _, t in values if t != NULL_TYPE), STRING)
-        pairs = list(zip(keys, [f for f, _ in values], strict=True))
+        key_nodes = node.args.get("keys") or []
+        value_nodes = node.args.get("values") or []
+        if not key_nodes:
+            raise KsqlStatementError(
+                "Map constructor cannot be empty. Please supply at least one key value pair "
+                f"(see {_ISSUE_4239})."
+            )
+        compiled_keys = [self.compile(k) for k in key_nodes]
+        values = [self.compile(v) for v in value_nodes]
+        if self.list_type(key_nodes, compiled_keys) is None:
+            raise KsqlStatementError("Cannot construct a map with all NULL keys")
+        value_type = self.list_type(value_nodes, values)
+        if value_type is None:
+            raise KsqlStatementError("Cannot construct a map with all NULL values")
+        keys = [f for f, _ in compiled_keys]
+        pairs = list(zip(keys, self.to_common(value_nodes, values, value_type), strict=True))
 
         def run(row: Sequence[Any]) -> Any:
             return {("null" if (k := kf(row)) is None else str(k)): vf(row) for kf, vf in pairs}
@@ -376,12 +432,15 @@ class Compiler:
         return run, MapType("MAP", STRING, value_type)
 
     def struct(self, node: exp.Struct) -> tuple[Fn, SqlType]:
-        fields = []
+        fields: list[tuple[str, Fn, SqlType]] = []
         for item in node.expressions:
             if not isinstance(item, exp.PropertyEQ):
                 raise KsqlStatementError("STRUCT fields must be written as name := value")
             fn, kind = self.compile(item.expression)
-            fields.append((identifier_name(item.this), fn, kind))
+            name = identifier_name(item.this)
+            if any(name == seen for seen, _, _ in fields):
+                raise KsqlStatementError("Duplicate field names found in STRUCT")
+            fields.append((name, fn, kind))
         struct_type = StructType("STRUCT", tuple((n, t) for n, _, t in fields))
         return (lambda row: {n: f(row) for n, f, _ in fields}), struct_type
 
@@ -516,6 +575,15 @@ def canonical(node: exp.Expression, scope: Scope) -> str:
 def is_null_type(kind: SqlType) -> bool:
     """Whether an expression's type is the type of a bare NULL."""
     return kind == NULL_TYPE
+
+
+_ISSUE_4239 = "https://github.com/confluentinc/ksql/issues/4239"
+
+
+def _mixes_double(kinds: list[SqlType]) -> bool:
+    """Whether DOUBLE meets another numeric type (the values then compare as doubles)."""
+    bases = {k.base for k in kinds if is_numeric(k)}
+    return "DOUBLE" in bases and len(bases) > 1
 
 
 __all__ = [

@@ -13,8 +13,11 @@ from typing import Any
 
 from sqlglot import exp
 
+from ksqlpy.sql.nodes import KsqlMap
+
 from .convert import CoercionError, coerce, identifier_name, java_wrap, parse_timestamp
 from .errors import KsqlStatementError
+from .processing_log import record_processing_error
 from .types import (
     BIGINT,
     DOUBLE,
@@ -116,24 +119,37 @@ def nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
             return None
         try:
             return fn(a, b)
-        except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError):
+        except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError) as error:
+            # As ksqlDB's compiled expressions: the value is NULL and the error is logged.
+            record_processing_error("Error computing expression", error)
             return None
 
     return run
 
 
 def java_div(a: Any, b: Any) -> Any:
+    """Java's ``/``: integers truncate toward zero and fail on a zero divisor (the expression
+    is then NULL and the error logged); doubles give Infinity or NaN, as IEEE 754 says."""
     if isinstance(a, int) and isinstance(b, int):
         quotient = abs(a) // abs(b)
         return quotient if (a >= 0) == (b >= 0) else -quotient
+    if isinstance(b, float) and b == 0:
+        if math.isnan(a) or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
     return a / b
 
 
 def java_mod(a: Any, b: Any) -> Any:
+    """Java's ``%``: the sign of the dividend; a double modulo zero is NaN."""
     if isinstance(a, int) and isinstance(b, int):
         return a - b * java_div(a, b)
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return Decimal(a) % Decimal(b)
+    if b == 0 or math.isinf(a):
+        return math.nan
+    if math.isinf(b):
+        return float(a)
     return math.fmod(a, b)
 
 
@@ -146,10 +162,31 @@ def expression_text(node: exp.Expression) -> str:
     """An expression as ksqlDB prints it in messages (``null``, ``ARRAY[1, 2]``, ``(a + b)``)."""
     if isinstance(node, exp.Null):
         return "null"
+    if isinstance(node, exp.Boolean):
+        return "true" if node.this else "false"
     if isinstance(node, exp.Column):
         return identifier_name(node.this)
     if isinstance(node, exp.Array):
         return "ARRAY[" + ", ".join(expression_text(e) for e in node.expressions) + "]"
+    if isinstance(node, exp.Anonymous):
+        args = ", ".join(expression_text(a) for a in node.expressions)
+        return f"{node.name.upper()}({args})"
+    if isinstance(node, KsqlMap):
+        pairs = zip(node.args.get("keys") or [], node.args.get("values") or [], strict=True)
+        return (
+            "MAP("
+            + ", ".join(f"{expression_text(k)}:={expression_text(v)}" for k, v in pairs)
+            + ")"
+        )
+    if isinstance(node, exp.Struct):
+        fields = [f for f in node.expressions if isinstance(f, exp.PropertyEQ)]
+        return (
+            "STRUCT("
+            + ", ".join(
+                f"{identifier_name(f.this)}:={expression_text(f.expression)}" for f in fields
+            )
+            + ")"
+        )
     if type(node) in ARITH:
         symbol = ARITH[type(node)][0]
         return f"({expression_text(node.this)} {symbol} {expression_text(node.expression)})"
@@ -229,11 +266,15 @@ def as_float(fn: Fn) -> Fn:
     return lambda row: None if (v := fn(row)) is None else float(v)
 
 
-def comparable(left: SqlType, right: SqlType) -> bool:
+def comparable(left: SqlType, right: SqlType, equality: bool = True) -> bool:
+    """ksqlDB's ComparisonUtil: numbers with numbers, like with like; BOOLEAN, ARRAY, MAP and
+    STRUCT only for (in)equality."""
     if NULL_TYPE in (left, right):
         return True
     if is_numeric(left) and is_numeric(right):
         return True
+    if left.base in ("BOOLEAN", "ARRAY", "MAP", "STRUCT") and not equality:
+        return False
     return left.base == right.base
 
 

@@ -6,6 +6,7 @@ the source and pipeline of a CREATE ... AS SELECT or INSERT INTO ... SELECT.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
+from .coercion import CoercionFailed
 from .convert import clause_integer, identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, compile_expr
@@ -22,7 +24,8 @@ from .join import JoinPipeline
 from .joininputs import resolve_inputs
 from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
-from .rows import WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .pull_filter import PullOptions, check_pull_where
+from .rows import PSEUDO_NAMES, WINDOW_BOUNDS, RowReader, compile_where, source_scope
 from .types import BIGINT, SqlType
 
 
@@ -207,25 +210,99 @@ def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str 
 
 def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, Any]:
     """The input and pipeline (a QueryPipeline or JoinPipeline) of a persistent query."""
+    _check_reserved_names(select)
+    _check_star_qualifiers(select)
     if select.args.get("joins"):
         inputs = resolve_inputs(metastore.sources, select, metastore.types)
         return inputs[0].source, JoinPipeline(select, inputs, metastore.types)
     source, alias = resolve_from(metastore, select)
-    pipeline = QueryPipeline(select, source, alias, metastore.types)
+    if source.kind == "TABLE" and source.windowed:
+        raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
+    if select.args.get("window") is not None and not is_grouped(select):
+        raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
+    try:
+        pipeline = QueryPipeline(select, source, alias, metastore.types)
+    except CoercionFailed as exc:
+        raise KsqlStatementError(f"Invalid Select: {exc.message}") from exc
+    except KsqlStatementError as exc:
+        # Clauses that name their own unknown columns have done so; what is left is the
+        # projection's, which ksqlDB's analyzer words as a SELECT column.
+        if re.fullmatch(r"Column '[^']*' cannot be resolved\.", exc.message):
+            raise KsqlStatementError(f"SELECT {exc.message[0].lower()}{exc.message[1:]}") from exc
+        raise
     emit = select.args.get("emit")
     if emit is not None and emit.name.upper() == "FINAL" and pipeline.window is None:
         raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
     return source, pipeline
 
 
-def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan:
-    """Plan a transient ``SELECT`` over a single source."""
+def _check_reserved_names(select: KsqlSelect) -> None:
+    """A persistent query's columns cannot take system column names (ksqlDB's LogicalPlanner):
+    selecting ROWTIME & co. under their own name, or aliasing anything to one, is refused. A
+    windowed aggregation keeps WINDOWSTART and WINDOWEND as its key."""
+    windowed = select.args.get("window") is not None
+    joined = bool(select.args.get("joins"))
+    for item in select.expressions:
+        node = item.this if isinstance(item, exp.Alias) else item
+        alias = identifier_name(item.args["alias"]) if isinstance(item, exp.Alias) else None
+        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            name = identifier_name(node.this)
+            table = node.args.get("table")
+            # A join names a qualified column after its source (S.ROWTIME is S_ROWTIME).
+            output = name
+            if joined and table is not None:
+                output = f"{identifier_name(table)}_{name}"
+            if name in SYSTEM_COLUMNS and (alias or output) in SYSTEM_COLUMNS:
+                if windowed and name in WINDOW_BOUNDS and alias in (None, name):
+                    continue
+                raise KsqlStatementError(
+                    f"Reserved column name in select: `{name}`. Please remove or alias the column."
+                )
+        if alias in SYSTEM_COLUMNS:
+            raise KsqlStatementError(
+                f"`{alias}` is a reserved column name. You cannot use it as an alias for a column."
+            )
+
+
+SYSTEM_COLUMNS = PSEUDO_NAMES | frozenset(WINDOW_BOUNDS)
+
+
+def _check_star_qualifiers(select: KsqlSelect) -> None:
+    """``X.*`` must name a source of the query by its alias (else its name)."""
+    from_ = select.args.get("from_")
+    tables = [from_.this] if from_ is not None else []
+    tables += [j.this for j in select.args.get("joins") or []]
+    names = {
+        identifier_name(t.args["alias"].this) if t.args.get("alias") else identifier_name(t.this)
+        for t in tables
+        if isinstance(t, exp.Table)
+    }
+    for item in select.expressions:
+        table = item.args.get("table") if isinstance(item, exp.Column) else None
+        if table is not None and isinstance(item.this, exp.Star):
+            qualifier = identifier_name(table)
+            if qualifier not in names:
+                raise KsqlStatementError(
+                    f"'{qualifier}' is not a valid stream/table name or alias."
+                )
+
+
+def plan_select(
+    metastore: Metastore, select: KsqlSelect, sql: str, pull: PullOptions | None = None
+) -> QueryPlan:
+    """Plan a transient ``SELECT`` over a single source (``pull``: the request's pull-query
+    planner settings)."""
     push = select.args.get("emit") is not None
     if not push:
         _check_pull(select)
     limit = limit_of(select)
     if limit is not None and limit < 0:
         raise KsqlStatementError("LIMIT must not be negative")
+    if not push and limit is not None and not (pull or PullOptions()).limit:
+        raise KsqlStatementError(
+            "LIMIT clause in pull queries is currently disabled. You can enable them by setting "
+            f"ksql.query.pull.limit.clause.enabled=true.{PULL_HINT}"
+        )
     if select.args.get("joins"):
         return _plan_join(metastore, select, sql, push, limit)
     if select.args.get("partition_by"):
@@ -238,6 +315,8 @@ def plan_select(metastore: Metastore, select: KsqlSelect, sql: str) -> QueryPlan
     where = None
     if select.args.get("where") is not None:
         where = compile_where(select.args["where"].this, scope, pull=not push)
+        if pull_table:
+            check_pull_where(select.args["where"].this, source, pull or PullOptions())
     pipeline = None
     if is_grouped(select):
         pipeline = QueryPipeline(select, source, alias, metastore.types)

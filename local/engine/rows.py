@@ -7,7 +7,6 @@ then the pseudocolumns ROWTIME, ROWPARTITION, ROWOFFSET.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,16 +15,25 @@ from sqlglot import exp
 
 from ..storage import Record
 from . import functions
+from .coercion import CoercionFailed
 from .convert import CoercionError
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
+from .operators import expression_text
+from .processing_log import deserialization_error, record_processing_error
 from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
-from .types import BIGINT, BYTES, INTEGER, STRING, ArrayType, SqlType, StructType
-
-log = logging.getLogger("ksqlpy.local")
-# ksqlDB's processing log: records a query could not process, each skipped with the reason.
-processing_log = logging.getLogger("ksqlpy.local.processing")
+from .types import (
+    BIGINT,
+    BOOLEAN,
+    BYTES,
+    INTEGER,
+    NULL_TYPE,
+    STRING,
+    ArrayType,
+    SqlType,
+    StructType,
+)
 
 # What evaluating or writing one record can raise; the record is skipped, the query goes on.
 RECORD_ERRORS: tuple[type[Exception], ...] = (
@@ -42,13 +50,9 @@ RECORD_ERRORS: tuple[type[Exception], ...] = (
 
 def skip_record(query_id: str, record: Record, error: Exception) -> None:
     """Write a failed record to the processing log (it is skipped, as ksqlDB skips it)."""
-    processing_log.warning(
-        "%s: skipping record %s/%s@%s: %s: %s",
-        query_id,
-        record.topic,
-        record.partition,
-        record.offset,
-        type(error).__name__,
+    record_processing_error(
+        f"{query_id}: skipping record {record.topic}/{record.partition}@{record.offset}: "
+        f"{type(error).__name__}",
         error,
     )
 
@@ -109,11 +113,13 @@ class RowReader:
         """The row of a record, or ``None`` when it cannot be deserialized (it is skipped)."""
         try:
             row = self.keys.deserialize(record.key)
+        except SerdeError as exc:
+            deserialization_error(record, exc, is_key=True)
+            return None
+        try:
             row += self.values.deserialize(record.value)
         except SerdeError as exc:
-            log.warning(
-                "skipping record %s/%s@%s: %s", record.topic, record.partition, record.offset, exc
-            )
+            deserialization_error(record, exc, is_key=False)
             return None
         for column in self.header_columns:
             if column.role == "HEADERS":
@@ -128,13 +134,12 @@ class RowReader:
             rowtime = record_time(row[self.timestamp_index], self.source.timestamp_format)
             if rowtime is None:
                 # ksqlDB's timestamp extractor logs and skips a record without a valid time.
-                log.warning(
-                    "skipping record %s/%s@%s: invalid timestamp %r in %s",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    row[self.timestamp_index],
-                    self.source.timestamp_column,
+                record_processing_error(
+                    f"Failed to extract timestamp from row: skipping record {record.topic}/"
+                    f"{record.partition}@{record.offset}: invalid timestamp "
+                    f"{row[self.timestamp_index]!r} in {self.source.timestamp_column}",
+                    None,
+                    row,
                 )
                 return None
         row += (rowtime, record.partition, record.offset)
@@ -176,15 +181,25 @@ def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) 
 def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
     """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
     try:
-        return compile_expr(node, scope)[0]
+        fn, kind = compile_expr(node, scope)
+    except CoercionFailed as exc:
+        raise KsqlStatementError(f"Invalid Predicate: {exc.message}") from exc
     except KsqlStatementError as exc:
         missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
         if missing is None:
             raise
-        if pull:
+        # Only a window bound, which a windowed aggregation's WHERE cannot see yet (it runs
+        # before the window), gets ksqlDB's older wording.
+        if pull or missing.group(1) not in WINDOW_BOUNDS:
             raise KsqlStatementError(
                 f"WHERE column '{missing.group(1)}' cannot be resolved."
             ) from exc
         raise KsqlStatementError(
             f"Error in WHERE expression: Unknown column {missing.group(1)}."
         ) from exc
+    if kind not in (BOOLEAN, NULL_TYPE):
+        raise KsqlStatementError(
+            "Type error in WHERE expression: Should evaluate to boolean but is "
+            f"{expression_text(node)} ({kind}) instead."
+        )
+    return fn

@@ -172,6 +172,26 @@ class _DecimalJson(json.JSONEncoder):
 _encode_json = _DecimalJson(separators=(",", ":"), ensure_ascii=False).encode
 
 
+def _encode_exact(value: Any) -> str:
+    """JSON with each decimal written with its scale (``12.30``), as ksqlDB's serializer writes a
+    BigDecimal (its ``toString``, the notation Python's Decimal also uses). A zero is ``0``: its
+    JSON node factory keeps no scale for zero (ksqlDB's own cases expect 0.0 for a DECIMAL(12, 2)
+    zero, which only ``0`` matches)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return _encode_json(value)
+        return "0" if value.is_zero() else str(value)
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ",".join(f"{_encode_json(str(k))}:{_encode_exact(v)}" for k, v in value.items())
+            + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ",".join(_encode_exact(v) for v in value) + "]"
+    return _encode_json(value)
+
+
 def _decoder(**options: Any) -> Callable[[str], Any]:
     """A JSON reader that calls the C scanner directly when the text has no outer whitespace."""
     decoder = json.JSONDecoder(**options)
@@ -295,9 +315,11 @@ class JsonSerde(Serde):
         super().__init__(columns, unwrapped)
         self.readers = [(c.name, _reader(c.type)) for c in self.columns]
         self.writers = [(c.name, _writer(c.type)) for c in self.columns]
-        # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits.
+        # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits;
+        # the same columns are written with their scale.
         exact = any(has_decimal(c.type) for c in self.columns)
         self.decode = _EXACT if exact else _PLAIN
+        self.encode = _encode_exact if exact else _encode_json
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         if not self.columns:
@@ -305,9 +327,9 @@ class JsonSerde(Serde):
         if self.unwrapped:
             if values[0] is None:
                 return None
-            return _encode_json(_json_value(values[0], self.columns[0].type)).encode("utf-8")
+            return self.encode(_json_value(values[0], self.columns[0].type)).encode("utf-8")
         body = {name: write(v) for (name, write), v in zip(self.writers, values, strict=True)}
-        return _encode_json(body).encode("utf-8")
+        return self.encode(body).encode("utf-8")
 
     def deserialize(self, data: bytes | None) -> list[Any]:
         if not self.columns:

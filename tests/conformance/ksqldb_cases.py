@@ -6,11 +6,15 @@ query-translation cases in ``qtt/``, whose expectations are output records and r
 pass/fail/unsupported table per file and ends with ``conformance: P passed, F failed, U
 unsupported``.
 
-The matching follows ksqlDB's harness (``RestTestExecutor``): statements before the first
-``SELECT`` go to ``/ksql`` in one request; input records are produced; each query goes to
-``/query``; expected responses are partial objects (``key|startsWith`` allowed); row columns are
-compared as a multiset unless the case asks for order; an expected error matches on status, type
-and a substring of the message; expected output records are compared by key, value, timestamp.
+The run follows ksqlDB's harnesses (``RestTestExecutor`` for REST cases, ``TestExecutor`` for
+query-translation cases): statements before the first ``SELECT`` go to ``/ksql`` in one request
+(a qtt case's ``properties`` are the server's configuration, a REST case's are sent with each
+request); input records are produced; each query goes to ``/query``; expected responses are
+partial objects (``key|startsWith`` allowed); row columns are compared as a multiset unless the
+case asks for order. What each check accepts is in ``ksqldb_checks.py``: refusals by exception
+class and message, output records in the order written, ``post`` sources and topics.
+Cases with ``"enabled": false`` are not run (ksqlDB's TestCaseBuilder skips them); a case with
+``config`` runs once per value, in place of its ``{CONFIG}`` property, as ksqlDB expands it.
 """
 
 from __future__ import annotations
@@ -29,12 +33,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from ksqldb_checks import (
+    CaseFailed,
+    Refusal,
+    check_expected_error,
+    check_expected_exception,
+    check_post_sources,
+    check_post_topics,
+    check_responses,
+    headers_match,
+    record_matches,
+)
 
 from ksqlpy.local import LocalServer
 from ksqlpy.local.engine.convert import coerce
-from ksqlpy.local.engine.metastore import Metastore, Source
+from ksqlpy.local.engine.metastore import Source
 from ksqlpy.local.engine.rows import key_serde, value_serde
-from ksqlpy.local.engine.sources import define_columns, with_properties
+from ksqlpy.local.engine.sources import with_properties
 from ksqlpy.sql import parse_one
 from ksqlpy.sql.nodes import KsqlCreate
 
@@ -48,10 +63,6 @@ REST_PARTITIONS = 4
 QTT_PARTITIONS = 1
 # ksqlDB's test UDFs (its test-udfs on the extension path), as Python UDFs.
 UDFS = Path(__file__).parent / "udfs"
-
-
-class CaseFailed(AssertionError):
-    """The server's behaviour differs from what the case expects."""
 
 
 @dataclass(slots=True)
@@ -106,9 +117,11 @@ def load_cases(paths: Sequence[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
     for path in paths:
         files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
     for file in files:
-        data = json.loads(_strip_comments(file.read_text()))
+        # Exact decimals, as ksqlDB's test mapper reads them (USE_BIG_DECIMAL_FOR_FLOATS).
+        data = json.loads(_strip_comments(file.read_text()), parse_float=Decimal)
         for case in data.get("tests", []):
-            yield file, case
+            if case.get("enabled") is not False:
+                yield file, case
 
 
 def needs_schema_registry(case: dict[str, Any]) -> bool:
@@ -127,32 +140,63 @@ def needs_schema_registry(case: dict[str, Any]) -> bool:
 
 
 def _expand(case: dict[str, Any]) -> list[dict[str, Any]]:
-    formats = case.get("format")
-    if not formats:
-        return [case]
+    """One case per format and per ``config`` value (ksqlDB's TestCaseBuilder)."""
     out = []
-    for fmt in formats:
-        text = json.dumps(case).replace("{FORMAT}", str(fmt))
-        expanded = json.loads(text)
-        expanded["name"] = f"{case['name']} - {fmt}"
-        expanded.pop("format", None)
-        out.append(expanded)
+    for fmt in case.get("format") or [None]:
+        expanded = case
+        if fmt is not None:
+            expanded = json.loads(
+                json_text(case).replace("{FORMAT}", str(fmt)), parse_float=Decimal
+            )
+            expanded["name"] = f"{case['name']} - {fmt}"
+            expanded.pop("format", None)
+        configs = expanded.get("config") or []
+        if not configs:
+            out.append(expanded)
+            continue
+        properties = expanded.get("properties", {})
+        (slot,) = [k for k, v in properties.items() if str(v).upper() == "{CONFIG}"]
+        for value in configs:
+            out.append(
+                {
+                    **expanded,
+                    "name": f"{expanded['name']} - {slot}={value}",
+                    "properties": {**properties, slot: value},
+                }
+            )
     return out
+
+
+def json_text(value: Any) -> str:
+    """JSON with decimals written exactly (as ksqlDB's test serializer writes BigDecimal)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(json_text(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class CaseRunner:
     """Runs one case against a fresh local server."""
 
     def __init__(self, case: dict[str, Any], qtt: bool = False) -> None:
+        self.qtt = qtt
         self.default_partitions = QTT_PARTITIONS if qtt else REST_PARTITIONS
-        # A query-translation (qtt) case states its refusal as expectedException.
-        if "expectedException" in case and "expectedError" not in case:
-            case = {
-                **case,
-                "expectedError": {"message": case["expectedException"].get("message", "")},
-            }
         self.case = case
-        self.properties = case.get("properties", {})
+        properties = case.get("properties", {})
+        # The query-translation harness builds its engine's KsqlConfig from the properties;
+        # the REST harness sends them with each request (restClient.setProperty).
+        self.config = {k: _config_text(v) for k, v in properties.items()} if qtt else {}
+        self.properties = {} if qtt else properties
+        self.exact_numbers = _config_text(properties.get("use.exact.numeric.comparison", True))
         statements = case.get("statements", [])
         first = next(
             (i for i, s in enumerate(statements) if s.startswith("SELECT ")), len(statements)
@@ -165,6 +209,7 @@ class CaseRunner:
         config = {
             "ksql.streams.auto.offset.reset": "earliest",
             "ksql.query.push.v2.enabled": "true",
+            **self.config,
         }
         with (
             LocalServer(config=config, udfs=[UDFS]) as server,
@@ -183,7 +228,7 @@ class CaseRunner:
                     json={"ksql": "\n".join(self.admin), "streamsProperties": self.properties},
                 )
                 if answer.status_code != 200:
-                    self._error(answer.status_code, answer.json())
+                    self._refused(Refusal(answer.status_code, answer.json()))
                     return
                 responses += [("admin", e) for e in answer.json()]
             conditions = self.case.get("inputConditions") or {}
@@ -198,13 +243,22 @@ class CaseRunner:
                 if result is None:
                     return
                 responses.append(("query", result))
-            if "expectedError" in self.case:
-                raise CaseFailed(f"expected an error: {self.case['expectedError']}")
             # Any /ksql request lets persistent queries catch up on the inputs just produced.
-            http.post("/ksql", json={"ksql": "SHOW QUERIES;"})
+            shown = http.post("/ksql", json={"ksql": "SHOW QUERIES;"}).json()
+            failed = self._failed_query(http, shown) if self.qtt else None
+            if failed is not None:
+                # TopologyTestDriver throws what fails a query out of the run.
+                self._refused(failed)
+                return
+            expected = self.case.get("expectedError") or self.case.get("expectedException")
+            if expected is not None:
+                raise CaseFailed(f"expected an error: {expected}")
             self._verify_outputs()
             self._verify_post()
-            self._verify_responses(responses)
+            order = bool((self.case.get("outputConditions") or {}).get("verifyOrder"))
+            check_responses(
+                responses, self.case.get("responses", []), self.admin + self.queries, order
+            )
 
     def _initialize_topics(self, server: LocalServer) -> None:
         """Create the topics the case uses up front, as ksqlDB's harness does (4 partitions
@@ -241,7 +295,7 @@ class CaseRunner:
         except httpx.TimeoutException:
             raise CaseFailed(f"query did not end within {QUERY_TIMEOUT_S:.0f} s: {sql}") from None
         if answer.status_code != 200:
-            self._error(answer.status_code, answer.json())
+            self._refused(Refusal(answer.status_code, answer.json()))
             return None
         return _stream_elements(answer.text)
 
@@ -274,23 +328,30 @@ class CaseRunner:
             raise CaseFailed(f"push query failed: {failure or 'no end'}")
         return [("query", result[0])]
 
-    def _error(self, status: int, body: dict[str, Any]) -> None:
-        expected = self.case.get("expectedError")
-        if expected is None:
-            raise CaseFailed(f"server refused a statement ({status}): {body.get('message')}")
-        if "status" in expected and expected["status"] != status:
-            raise CaseFailed(f"expected status {expected['status']}, got {status}: {body}")
-        if "message" in expected and expected["message"] not in str(body.get("message")):
-            raise CaseFailed(
-                f"expected message containing {expected['message']!r}, got {body.get('message')!r}"
-            )
-        kind = str(expected.get("type", ""))
-        if kind.endswith("KsqlStatementErrorMessage"):
-            if body.get("@type") != "statement_error":
-                raise CaseFailed(f"expected a statement error, got {body}")
+    def _refused(self, refusal: Refusal) -> None:
+        if "expectedException" in self.case:
+            check_expected_exception(self.case["expectedException"], refusal)
+        elif "expectedError" in self.case:
             last = (self.admin + self.queries)[-1]
-            if last not in str(body.get("statementText")):
-                raise CaseFailed(f"statementText does not contain the failing statement: {body}")
+            check_expected_error(self.case["expectedError"], refusal, last)
+        elif refusal.query_error:
+            raise CaseFailed(f"a query failed: {refusal.body.get('message')}")
+        else:
+            message = refusal.body.get("message")
+            raise CaseFailed(f"server refused a statement ({refusal.status}): {message}")
+
+    def _failed_query(self, http: httpx.Client, shown: Any) -> Refusal | None:
+        """A persistent query stopped by an error while processing (a StreamsException in
+        ksqlDB), with the messages of its errors."""
+        entries = shown[0].get("queries", []) if isinstance(shown, list) and shown else []
+        for entry in entries:
+            if entry.get("state") != "ERROR":
+                continue
+            explained = http.post("/ksql", json={"ksql": f"EXPLAIN {entry['id']};"}).json()
+            description = explained[0].get("queryDescription", {}) if explained else {}
+            errors = [e.get("errorMessage", "") for e in description.get("queryErrors", [])]
+            return Refusal(200, {"message": "\n".join(errors)}, query_error=True)
+        return None
 
     # -- records --------------------------------------------------------------------------------
 
@@ -322,10 +383,14 @@ class CaseRunner:
             )
 
     def _verify_outputs(self) -> None:
+        """TestExecutor.validateTopicData: exactly the records expected, in the order written;
+        key (with window start, end and type), value, headers and timestamp each match."""
         log = self.server.engine.log
         by_topic: dict[str, list[dict[str, Any]]] = {}
         for record in self.case.get("outputs", []):
             by_topic.setdefault(record["topic"], []).append(record)
+        # Run by INSERT statements alone, an expected timestamp of 0 stands for any.
+        any_time_zero = self.qtt and not self.case.get("inputs")
         for topic, expected in by_topic.items():
             source = self._source_for(topic)
             if log.topic(topic) is None:
@@ -333,94 +398,69 @@ class CaseRunner:
             actual = [
                 r for p in range(len(log.end_offsets(topic))) for r in log.read(topic, p, 0, 10**9)
             ]
-            # ksqlDB's harness wants exactly the records expected, in the order written.
             if len(actual) != len(expected):
                 raise CaseFailed(f"{topic}: expected {len(expected)} records, found {len(actual)}")
-            for want, got in zip(expected, actual, strict=True):
-                key, window = _windowed_key(source, got.key)
-                value = _deserialize_side(source, got.value, key_side=False)
+            for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+                where = f"{topic} record {index}"
+                key, window = self._windowed_key(source, got.key)
+                value = self._deserialize(source, got.value, key_side=False)
                 if not record_matches(key, want.get("key")):
-                    raise CaseFailed(f"{topic}: key {key!r} != {want.get('key')!r}")
+                    raise CaseFailed(f"{where}: key {key!r} != {want.get('key')!r}")
                 wanted_window = want.get("window")
-                if wanted_window is not None and window != (
-                    wanted_window.get("start"),
-                    wanted_window.get("end"),
-                ):
-                    raise CaseFailed(f"{topic}: window {window} != {wanted_window}")
+                if wanted_window is not None:
+                    wanted = (
+                        wanted_window.get("start"),
+                        wanted_window.get("end"),
+                        str(wanted_window.get("type", "")).upper(),
+                    )
+                    if window != wanted:
+                        raise CaseFailed(f"{where}: window {window} != {wanted}")
                 if not record_matches(value, want.get("value")):
-                    raise CaseFailed(f"{topic}: value {value!r} != {want.get('value')!r}")
-                if "timestamp" in want and got.timestamp != want["timestamp"]:
-                    raise CaseFailed(f"{topic}: timestamp {got.timestamp} != {want['timestamp']}")
-                if "headers" in want and not _headers_match(got.headers, want["headers"]):
-                    raise CaseFailed(f"{topic}: headers {got.headers} != {want['headers']}")
+                    raise CaseFailed(f"{where}: value {value!r} != {want.get('value')!r}")
+                stamp = want.get("timestamp", got.timestamp)
+                if got.timestamp != stamp and not (any_time_zero and stamp == 0):
+                    raise CaseFailed(f"{where}: timestamp {got.timestamp} != {stamp}")
+                wanted_headers = want.get("headers") or []
+                if (self.qtt or "headers" in want) and not headers_match(
+                    got.headers, wanted_headers
+                ):
+                    raise CaseFailed(f"{where}: headers {got.headers} != {want.get('headers')}")
 
     def _verify_post(self) -> None:
-        """The case's ``post`` conditions on sources: kind, schema and formats."""
-        for wanted in (self.case.get("post") or {}).get("sources", []):
-            name = str(wanted["name"]).upper()
-            source = self.server.engine.metastore.source(name)
-            if source is None:
-                raise CaseFailed(f"post: no source {name}")
-            if "type" in wanted and source.kind != str(wanted["type"]).upper():
-                raise CaseFailed(f"post: {name} is a {source.kind}, expected {wanted['type']}")
-            formats = (("keyFormat", source.key_format), ("valueFormat", source.value_format))
-            for side, fmt in formats:
-                want_fmt = (wanted.get(side) or {}).get("format")
-                if want_fmt is not None and str(want_fmt).upper() != fmt:
-                    raise CaseFailed(f"post: {name} {side} {fmt}, expected {want_fmt}")
-            if "schema" in wanted:
-                expected_schema = _schema_columns(str(wanted["schema"]))
-                actual_schema = [(c.name, str(c.type), c.role) for c in source.columns]
-                if expected_schema is not None and actual_schema != expected_schema:
-                    raise CaseFailed(f"post: {name} schema {actual_schema} != {expected_schema}")
+        """The case's ``post`` conditions: sources, then topics."""
+        post = self.case.get("post") or {}
+        engine = self.server.engine
+        check_post_sources(post.get("sources", []), engine.metastore)
+        if post.get("topics"):
+            names = [t.name for t in engine.log.topics()]
+            topics = {name: self._source_for(name) for name in names}
+            partitions = {name: len(engine.log.end_offsets(name)) for name in names}
+            check_post_topics(post["topics"], topics, partitions)
 
-    # -- responses ------------------------------------------------------------------------------
+    def _windowed_key(self, source: Source | None, data: bytes | None) -> tuple[Any, Any]:
+        """A record key and, for a windowed source, its window (start, end, type): ksqlDB's
+        harness compares windowed keys as the key plus the window."""
+        if source is None or not source.windowed or data is None:
+            return self._deserialize(source, data, key_side=True), None
+        values = key_serde(source).deserialize(data)
+        keys, bounds = values[:-2], (values[-2], values[-1])
+        kind = "SESSION" if source.windowed == "SESSION" else "TIME"
+        return (keys[0] if len(keys) == 1 else keys), (*bounds, kind)
 
-    def _verify_responses(self, responses: list[Any]) -> None:
-        expected = [r for r in self.case.get("responses", []) if "queryProto" not in r]
-        if len(responses) < len(expected):
-            raise CaseFailed(f"expected {len(expected)} responses, got {len(responses)}")
-        order = bool((self.case.get("outputConditions") or {}).get("verifyOrder"))
-        statements = self.admin + self.queries
-        for index, want in enumerate(expected):
-            ((kind, payload),) = want.items()
-            got_kind, got = responses[index]
-            if kind != got_kind:
-                raise CaseFailed(f"response {index}: expected {kind}, got {got_kind}")
-            rows_got: Counter[str] = Counter()
-            rows_want: Counter[str] = Counter()
-            if kind == "admin":
-                _match(
-                    got,
-                    payload,
-                    f"responses[{index}]",
-                    statements,
-                    index,
-                    rows_got,
-                    rows_want,
-                    order,
-                )
-            else:
-                if len(got) != len(payload):
-                    raise CaseFailed(
-                        f"responses[{index}]: {len(got)} elements, expected {len(payload)}:\n"
-                        f"  got {got}\n  want {payload}"
-                    )
-                for i, (element, wanted) in enumerate(zip(got, payload, strict=True)):
-                    _match(
-                        element,
-                        wanted,
-                        f"responses[{index}]->query[{i}]",
-                        statements,
-                        index,
-                        rows_got,
-                        rows_want,
-                        order,
-                    )
-            if rows_got != rows_want:
-                raise CaseFailed(
-                    f"responses[{index}]: rows {dict(rows_got)} != expected {dict(rows_want)}"
-                )
+    def _deserialize(self, source: Source | None, data: bytes | None, key_side: bool) -> Any:
+        """As ksqlDB's test deserializers: JSON as parsed (fractions exact unless the case sets
+        use.exact.numeric.comparison=false), DELIMITED as text, others by the source's serde."""
+        if data is None:
+            return None
+        fmt = (source.key_format if key_side else source.value_format) if source else "JSON"
+        if fmt == "JSON":
+            exact = self.exact_numbers.lower() != "false"
+            return json.loads(data, parse_float=Decimal if exact else float)
+        if fmt == "DELIMITED":
+            return data.decode()
+        serde = key_serde(source) if key_side else value_serde(source)  # type: ignore[arg-type]
+        values = serde.deserialize(data)
+        return values[0] if len(values) == 1 else values
 
 
 def _stream_elements(text: str) -> list[Any]:
@@ -432,131 +472,16 @@ def _stream_elements(text: str) -> list[Any]:
     return out
 
 
-def _match(
-    actual: Any,
-    expected: dict[str, Any],
-    path: str,
-    statements: list[str],
-    index: int,
-    rows_got: Counter[str],
-    rows_want: Counter[str],
-    ordered: bool,
-) -> None:
-    if not isinstance(actual, dict):
-        raise CaseFailed(f"{path}: expected an object, got {actual!r}")
-    for raw_key, raw_value in expected.items():
-        key, _, operator = raw_key.partition("|")
-        value = raw_value
-        if isinstance(value, str) and index < len(statements):
-            value = value.replace("{STATEMENT}", statements[index])
-        if key not in actual:
-            raise CaseFailed(f"{path}: missing {key!r} in {actual}")
-        got = actual[key]
-        here = f"{path}->{key}"
-        if isinstance(value, dict):
-            _match(got, value, here, statements, index, rows_got, rows_want, ordered)
-        elif operator.upper() == "STARTSWITH" or operator.upper() == "STARTS_WITH":
-            if not (isinstance(got, str) and got.startswith(str(value))):
-                raise CaseFailed(f"{here}: {got!r} does not start with {value!r}")
-        elif not ordered and "query" in here and "row" in here and key.lower() == "columns":
-            rows_got[_canonical(got)] += 1
-            rows_want[_canonical(value)] += 1
-        elif not _same(got, value):
-            raise CaseFailed(f"{here}: {got!r} != {value!r}")
-
-
-def record_matches(actual: Any, expected: Any) -> bool:
-    """ksqlDB's ExpectedRecordComparator: objects field by field (a missing field is looked up
-    in upper case), arrays element-wise, doubles within 1e-6, decimals with their scale, BYTES
-    as base64 text."""
-    if expected is None:
-        return actual is None
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict) or len(actual) != len(expected):
-            return False
-        return all(
-            record_matches(actual[k] if k in actual else actual.get(k.upper()), v)
-            for k, v in expected.items()
-        )
-    if isinstance(expected, list):
-        return (
-            isinstance(actual, list)
-            and len(actual) == len(expected)
-            and all(record_matches(a, e) for a, e in zip(actual, expected, strict=True))
-        )
-    if isinstance(expected, bool):
-        return isinstance(actual, bool) and actual == expected
-    if isinstance(expected, (int, float, Decimal)):
-        if isinstance(actual, bool) or not isinstance(actual, (int, float, Decimal)):
-            return False
-        if isinstance(actual, int) and isinstance(expected, int):
-            return actual == expected
-        return abs(Decimal(str(expected)) - Decimal(str(actual))) < Decimal("0.000001")
-    if isinstance(expected, str):
-        if isinstance(actual, Decimal):
-            wanted = Decimal(expected)
-            return wanted == actual and wanted.as_tuple().exponent == actual.as_tuple().exponent
-        if isinstance(actual, bytes):
-            return base64.b64encode(actual).decode() == expected
-        return actual == expected
-    return bool(actual == expected)
-
-
-def _headers_match(actual: Sequence[tuple[str, bytes | None]], expected: list[Any]) -> bool:
-    if len(actual) != len(expected):
-        return False
-    for (key, value), want in zip(actual, expected, strict=True):
-        wanted = want.get("VALUE")
-        if key != want.get("KEY"):
-            return False
-        if (None if wanted is None else base64.b64decode(wanted)) != value:
-            return False
-    return True
-
-
-def _schema_columns(schema: str) -> list[tuple[str, str, str]] | None:
-    """A ``post`` schema string as (name, type, role) columns, read with the engine's parser."""
-    kind = "TABLE" if "PRIMARY KEY" in schema.upper() else "STREAM"
-    statement = f"CREATE {kind} X ({schema}) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON');"
-    try:
-        node = parse_one(statement)
-        columns = define_columns(Metastore(), node.this, kind)
-    except Exception:  # a schema the engine cannot read: not checked
-        return None
-    return [(c.name, str(c.type), c.role) for c in columns]
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(_normalize(value), sort_keys=True)
-
-
-def _normalize(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float, Decimal)):
-        number = Decimal(str(value))
-        return float(number) if number != number.to_integral_value() else int(number)
-    if isinstance(value, list):
-        return [_normalize(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _normalize(v) for k, v in value.items()}
-    return value
-
-
-def _same(a: Any, b: Any) -> bool:
-    return bool(_normalize(a) == _normalize(b))
-
-
 def _serialize_side(source: Source | None, value: Any, key_side: bool) -> bytes | None:
     """Bytes for an input record's key or value, by the format of the source over its topic."""
     if value is None:
         return None
     if source is None:
-        return (value if isinstance(value, str) else json.dumps(value)).encode()
+        return (value if isinstance(value, str) else json_text(value)).encode()
     fmt = source.key_format if key_side else source.value_format
     columns = source.keys if key_side else source.values
     if fmt == "JSON":
-        return json.dumps(value).encode()
+        return json_text(value).encode()
     if fmt == "DELIMITED" or (fmt == "KAFKA" and columns and columns[0].type.base == "STRING"):
         return str(value).encode()
     serde = key_serde(source) if key_side else value_serde(source)
@@ -574,29 +499,6 @@ def _key_values(source: Source, value: Any) -> list[Any]:
         return [coerce(value, keys[0].type, lenient=True)]
     upper = {k.upper(): v for k, v in (value or {}).items()}
     return [coerce(upper.get(c.name.upper()), c.type, lenient=True) for c in keys]
-
-
-def _windowed_key(source: Source | None, data: bytes | None) -> tuple[Any, Any]:
-    """A record key and, for a windowed source, its window bounds (ksqlDB's harness compares
-    windowed keys as the key plus window.start and window.end)."""
-    if source is None or not source.windowed or data is None:
-        return _deserialize_side(source, data, key_side=True), None
-    values = key_serde(source).deserialize(data)
-    keys, bounds = values[:-2], (values[-2], values[-1])
-    return (keys[0] if len(keys) == 1 else keys), bounds
-
-
-def _deserialize_side(source: Source | None, data: bytes | None, key_side: bool) -> Any:
-    if data is None:
-        return None
-    fmt = (source.key_format if key_side else source.value_format) if source else "JSON"
-    if fmt == "JSON":
-        return json.loads(data, parse_float=Decimal)
-    if fmt == "DELIMITED":
-        return data.decode()
-    serde = key_serde(source) if key_side else value_serde(source)  # type: ignore[arg-type]
-    values = serde.deserialize(data)
-    return values[0] if len(values) == 1 else values
 
 
 def run_case(file: str, case: dict[str, Any], qtt: bool = False) -> list[Outcome]:

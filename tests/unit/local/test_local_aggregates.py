@@ -119,3 +119,11 @@ def test_aggregates_that_cannot_take_back_a_row_are_refused_on_tables(
             "CREATE TABLE X AS SELECT REGION, COUNT(*) FROM T "
             "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY REGION;"
         )
+
+
+def test_an_int_sum_wraps_on_overflow_as_java_int_does(runtime: SmallRuntime) -> None:
+    assert results(runtime, "SUM(V)", [2147483647, 1, 5]) == [
+        2147483647,
+        -2147483648,
+        -2147483643,
+    ]

@@ -7,6 +7,9 @@ import pytest
 from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.metastore import Column
+from ksqlpy.local.engine.serde import DelimitedSerde
+from ksqlpy.local.engine.types import STRING
 
 
 def sink_values(runtime: SmallRuntime, topic: str) -> list[bytes | None]:
@@ -65,3 +68,18 @@ def test_fields_are_quoted_as_ksqldb_csv_printer_quotes_them() -> None:
     # the record's first field quoted unless it starts alphanumeric; any field starting at or
     # below '#' or ending in a space; NULL left empty
     assert values == [b'"-10","!","x "', b"ok,-1,"]
+
+
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        (["!", "a b", None], b'"!",a b,'),  # a first character up to '#' is quoted
+        (["", "x", ""], b'"",x,'),  # an empty first field is quoted, a null never
+        (["ok ", 'say "hi"', "a,b"], b'"ok ","say ""hi""","a,b"'),
+    ],
+)
+def test_fields_are_quoted_as_commons_csv_minimal_mode_quotes_them(
+    values: list[str | None], line: bytes
+) -> None:
+    serde = DelimitedSerde([Column(n, STRING) for n in ("A", "B", "C")])
+    assert serde.serialize(values) == line

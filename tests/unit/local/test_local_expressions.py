@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +42,15 @@ def evaluate(text: str, row: list[Any] = ROW) -> tuple[Any, str]:
         ("-7 / 2", -3, "INTEGER"),  # Java truncates towards zero
         ("-7 % 2", -1, "INTEGER"),  # and the remainder keeps the dividend's sign
         ("I / 0", None, "INTEGER"),  # a failing row gives NULL, not an error
+        ("I % 0", None, "INTEGER"),
+        ("D / 0", math.inf, "DOUBLE"),  # doubles divide as IEEE 754 does, as in Java
+        ("-D / 0", -math.inf, "DOUBLE"),
+        ("D / -0.0E0", -math.inf, "DOUBLE"),
+        ("-7.5E0 % 2", -1.5, "DOUBLE"),
+        ("2147483647 + I", -2147483642, "INTEGER"),  # Java's int wraps
+        ("9223372036854775807 + I", -9223372036854775802, "BIGINT"),
+        ("CAST(1E20 AS INT)", 2147483647, "INTEGER"),  # a double cast saturates
+        ("CAST(-1E20 AS BIGINT)", -(2**63), "BIGINT"),
         ("1.50 * 2", Decimal("3.00"), "DECIMAL(13, 2)"),
         ("10.0 / 4", Decimal("2.500000000000"), "DECIMAL(14, 12)"),  # INT is DECIMAL(10, 0)
     ],
@@ -49,10 +59,18 @@ def test_arithmetic_follows_java_and_ksqldb_result_types(text: str, value: Any, 
     assert evaluate(text) == (value, kind)
 
 
+@pytest.mark.parametrize("text", ["0.0E0 / 0", "D % 0", "(D - D) / 0.0E0"])
+def test_double_division_without_a_value_is_nan(text: str) -> None:
+    value, kind = evaluate(text)
+    assert kind == "DOUBLE"
+    assert math.isnan(value)
+
+
 def test_null_propagates_through_operators_and_functions() -> None:
     assert evaluate("I + 1", NULLS) == (None, "INTEGER")
     assert evaluate("UCASE(TXT)", NULLS) == (None, "STRING")
-    assert evaluate("I > 1", NULLS)[0] is None
+    assert evaluate("I > 1", NULLS)[0] is False  # a comparison with NULL is false in ksqlDB
+    assert evaluate("I BETWEEN 1 AND 2", NULLS)[0] is False
 
 
 @pytest.mark.parametrize(
@@ -61,11 +79,17 @@ def test_null_propagates_through_operators_and_functions() -> None:
         ("TXT LIKE 'H%'", True),
         ("TXT LIKE 'h%'", False),
         ("TXT LIKE 'H_llo'", True),
+        ("TXT NOT LIKE 'H%'", False),  # the parser's LIKE with negate set
+        ("TXT NOT LIKE 'x!%' ESCAPE '!'", True),
         ("I BETWEEN 1 AND 7", True),
         ("I IN (1, 2, 7)", True),
         ("TXT IS NOT NULL", True),
         ("CASE WHEN I > 5 THEN 'big' ELSE 'small' END", "big"),
         ("TS > '2024-01-01T00:00:00'", True),
+        ("D BETWEEN 1.0 AND 2.5", True),  # a DOUBLE meets a DECIMAL as a double
+        ("D IS DISTINCT FROM 2.5", False),
+        ("I IN ('7')", True),  # a string literal is coerced to the list's type
+        ("TRUE IN ('tr')", True),  # a prefix of true/yes, as ksqlDB reads booleans
     ],
 )
 def test_predicates(text: str, value: Any) -> None:
@@ -82,6 +106,19 @@ def test_predicates(text: str, value: Any) -> None:
         ("CAST(TRUE AS STRING)", "true"),
         ("CAST(1.50 AS STRING)", "1.50"),
         ("CAST('x' AS INT)", None),  # a bad cast of a row's value is NULL
+        ("CAST('2020-02-24T24' AS TIMESTAMP)", dt.datetime(2020, 2, 25)),  # partial, hour 24
+        ("CAST('2020-02' AS TIMESTAMP)", dt.datetime(2020, 2, 1)),
+        ("CAST(B AS INT)", 0),  # Java's (int) of a long keeps the low 32 bits (2**40)
+        ("CAST(ARRAY[B, 3] AS ARRAY<INT>)", [0, 3]),  # collections convert element-wise
+        ("CAST(MAP('a' := B) AS MAP<STRING, STRING>)", {"a": "1099511627776"}),
+        ("CAST(ARRAY[1, 2] AS STRING)", "[1, 2]"),
+        ("ARRAY[NULL, 1, '2']", [None, 1, 2]),  # constructors coerce to the common type
+        (
+            "MAP('a' := TRUE, 'b' := 'no')",
+            {"a": True, "b": False},
+        ),  # as Java's toString writes them
+        ("CAST(MAP('a' := 1) AS STRING)", "{a=1}"),
+        ("CAST(STRUCT(F0 := 1, `f1` := 'x') AS STRING)", "Struct{F0=1,f1=x}"),
     ],
 )
 def test_casts(text: str, value: Any) -> None:
@@ -96,6 +133,14 @@ def test_casts(text: str, value: Any) -> None:
         ("TXT + 1", "Arithmetic on types STRING and INTEGER are not supported"),
         ("NOSUCHFN(I)", "Can't find any functions with the name 'NOSUCHFN'"),
         ("UCASE(TXT, TXT)", r"Function 'ucase' does not accept parameters \(STRING, STRING\)"),
+        ("ARRAY[I] < ARRAY[I]", "Cannot compare ARRAY\\[I\\] .* with LESS_THAN"),
+        ("I IN (1, TRUE)", "operator does not exist: INTEGER = BOOLEAN \\(true\\)"),
+        ("I IN (1, 'x')", 'invalid input syntax for type INTEGER: "x"'),
+        ("CAST(TXT AS ARRAY<INT>)", "Cast of STRING to ARRAY<INTEGER> is not supported"),
+        ("ARRAY[NULL]", "Cannot construct an array with all NULL elements"),
+        ("ARRAY[1, 'x']", 'invalid input syntax for type INTEGER: "x"'),
+        ("MAP('a' := NULL)", "Cannot construct a map with all NULL values"),
+        ("STRUCT(A := 1, A := 2)", "Duplicate field names found in STRUCT"),
     ],
 )
 def test_compile_errors_name_the_problem(text: str, message: str) -> None:

@@ -67,7 +67,7 @@ def test_unqualified_and_aliased_names_resolve_to_one_source(runtime: SmallRunti
 def test_an_unknown_source_or_column_is_refused_with_ksql_words(runtime: SmallRuntime) -> None:
     with pytest.raises(KsqlStatementError, match="NOPE does not exist"):
         plan_select(runtime.metastore, select("SELECT * FROM NOPE EMIT CHANGES;"), "q")
-    with pytest.raises(KsqlStatementError, match="Unknown column X"):
+    with pytest.raises(KsqlStatementError, match="WHERE column 'X' cannot be resolved"):
         plan_select(runtime.metastore, select("SELECT * FROM PV WHERE X = 1 EMIT CHANGES;"), "q")
     with pytest.raises(KsqlStatementError, match="WHERE column 'X' cannot be resolved"):
         plan_select(runtime.metastore, select("SELECT * FROM USERS WHERE X = 1;"), "q")
@@ -135,3 +135,38 @@ def test_a_negative_push_limit_is_refused_not_a_crash(runtime: SmallRuntime) -> 
         plan_select(runtime.metastore, select("SELECT * FROM PV EMIT CHANGES LIMIT -2;"), "q")
     plan = plan_select(runtime.metastore, select("SELECT * FROM PV EMIT CHANGES LIMIT 2;"), "q")
     assert plan.limit == 2
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT * FROM PV WINDOW TUMBLING (SIZE 1 SECOND);", "WINDOW clause requires a GROUP BY"),
+        ("SELECT USERID, ROWTIME FROM PV;", "Reserved column name in select: `ROWTIME`"),
+        ("SELECT USERID, N AS ROWOFFSET FROM PV;", "`ROWOFFSET` is a reserved column name"),
+        ("SELECT USERID, NOPE FROM PV;", "SELECT column 'NOPE' cannot be resolved"),
+        ("SELECT X.* FROM PV;", "'X' is not a valid stream/table name or alias"),
+        ("SELECT PV.* FROM PV P;", "'PV' is not a valid stream/table name or alias"),
+        ("SELECT USERID, CAST(PAGEID AS ARRAY<INT>) FROM PV;", "Invalid Select: Cast of STRING"),
+        (
+            "SELECT PAGEID, SUM(N) FROM PV GROUP BY PAGEID HAVING SUM(n) > '1';",
+            "Error in HAVING expression: Cannot compare SUM\\(N\\) \\(INTEGER\\) to '1'",
+        ),
+        (
+            "SELECT PAGEID, userid, n + 1, COUNT(*) FROM PV GROUP BY PAGEID;",
+            "not part of GROUP BY: USERID, \\(N \\+ 1\\)\nEither add the column",
+        ),
+        (
+            "SELECT PAGEID, COUNT(*) FROM PV GROUP BY PAGEID HAVING n > 1;",
+            "Non-aggregate HAVING expression not part of GROUP BY: N",
+        ),
+        (
+            "SELECT USERID, CASE WHEN N > 1 THEN NULL END AS C FROM PV;",
+            "All case branches have NULL type",
+        ),
+    ],
+)
+def test_persistent_queries_are_refused_with_ksqldbs_words(
+    runtime: SmallRuntime, sql: str, message: str
+) -> None:
+    with pytest.raises(KsqlStatementError, match=message):
+        plan_persistent(runtime.metastore, select(sql))

@@ -1,0 +1,54 @@
+"""Names visible to an expression: the slots of a row and the sources that qualify them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import KsqlStatementError
+from .types import SqlType
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One position of a row: a column name, the source aliases that qualify it, its type."""
+
+    name: str
+    type: SqlType
+    qualifiers: frozenset[str] = frozenset()
+
+
+class Scope:
+    """Names visible to an expression and where their values sit in the row."""
+
+    def __init__(
+        self,
+        slots: Sequence[Slot],
+        custom_types: dict[str, SqlType] | None = None,
+        lambda_names: frozenset[str] = frozenset(),
+    ):
+        self.slots = list(slots)
+        self.custom_types = custom_types or {}
+        self.lambda_names = lambda_names
+        self.aliases = frozenset(q for s in self.slots for q in s.qualifiers)
+
+    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
+        """The index and type of a column, or a ksqlDB-style error."""
+        if qualifier is not None and qualifier not in self.aliases:
+            raise KsqlStatementError(f"'{qualifier}' is not a valid stream/table name or alias.")
+        matches = [
+            (i, s.type)
+            for i, s in enumerate(self.slots)
+            if s.name == name and (qualifier is None or qualifier in s.qualifiers)
+        ]
+        if not matches:
+            shown = f"{qualifier}.{name}" if qualifier else name
+            raise KsqlStatementError(f"Column '{shown}' cannot be resolved.")
+        if len(matches) > 1:
+            raise KsqlStatementError(f"Column '{name}' is ambiguous.")
+        return matches[0]
+
+    def extended(self, names: Sequence[str], types: Sequence[SqlType]) -> Scope:
+        """This scope with lambda variables appended (lambda names keep their case)."""
+        extra = [Slot(n, t) for n, t in zip(names, types, strict=True)]
+        return Scope(self.slots + extra, self.custom_types, self.lambda_names | frozenset(names))
