@@ -381,6 +381,9 @@ class CaseRunner:
             log.append(
                 topic, key, value, timestamp=int(record.get("timestamp", 0)), headers=headers
             )
+            # ksqlDB's TestExecutor pipes one record at a time through the topology, so each
+            # input is processed before the next arrives (order across topics matters to joins).
+            self.server.engine.pump()
 
     def _verify_outputs(self) -> None:
         """TestExecutor.validateTopicData: exactly the records expected, in the order written;

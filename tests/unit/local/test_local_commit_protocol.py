@@ -182,7 +182,11 @@ def test_a_replayed_drop_does_not_delete_a_later_topic_of_that_name() -> None:
     log = MemoryLog()
     engine = start(log)
     run(engine, SOURCES + "DROP STREAM S DELETE TOPIC;")
-    run(engine, "CREATE STREAM S2 (ID INT KEY, WHO STRING) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
+    run(
+        engine,
+        "CREATE STREAM S2 (ID INT KEY, WHO STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');",
+    )
     run(engine, "INSERT INTO S2 (ID, WHO) VALUES (1, 'kept');")
     start(log)
     assert log.end_offsets("s") == [1]
@@ -202,10 +206,16 @@ def test_a_dropped_topic_stays_deleted_after_a_restart() -> None:
 
 def test_an_unreadable_command_is_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     log = MemoryLog()
-    run(start(log), "CREATE STREAM A (ID INT KEY, V INT) WITH (KAFKA_TOPIC='a', FORMAT='JSON');")
+    run(
+        start(log),
+        "CREATE STREAM A (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='a', FORMAT='JSON');",
+    )
     log.append(COMMANDS, b'"x"', b"{not json", partition=0)
     log.append(COMMANDS, b'"y"', b'{"no": "statement"}', partition=0)
-    run(start(log), "CREATE STREAM B (ID INT KEY, V INT) WITH (KAFKA_TOPIC='b', FORMAT='JSON');")
+    run(
+        start(log),
+        "CREATE STREAM B (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='b', FORMAT='JSON');",
+    )
     with caplog.at_level(logging.WARNING, logger="ksqlpy.local"):
         engine = start(log)
     assert sorted(engine.metastore.sources) == ["A", "B"]
@@ -227,7 +237,10 @@ def test_a_file_store_resumes_queries_from_their_committed_positions(tmp_path: P
 
 
 def test_an_old_data_dir_is_converted_once(tmp_path: Path) -> None:
-    stream = "CREATE STREAM S (ID INT KEY, WHO STRING) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
+    stream = (
+        "CREATE STREAM S (ID INT KEY, WHO STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
     lines = [json.dumps({"sql": sql, "properties": {}}) for sql in (stream, QUERIES["CSAS"])]
     (tmp_path / "commands.jsonl").write_text("\n".join(lines) + "\ntorn{")
     (tmp_path / "query-positions.json").write_text(json.dumps({"CSAS_OUT_2": [2]}))

@@ -20,7 +20,7 @@ def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM S (ID STRING KEY, V INT, W INT, NAME STRING, L ARRAY<INT>, "
-        "M ARRAY<STRING>) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        "M ARRAY<STRING>) WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     )
     return runtime
 
@@ -69,7 +69,7 @@ def test_correlation_is_nan_until_it_can_be_computed(runtime: SmallRuntime) -> N
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM S (ID STRING KEY, V INT, W INT, NAME STRING, L ARRAY<INT>, "
-        "M ARRAY<STRING>) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        "M ARRAY<STRING>) WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     )
     assert last(runtime, "CORRELATION(V, W)", *ROWS) == pytest.approx(math.sqrt(3) / 2)
 
@@ -90,7 +90,7 @@ def table_runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE TABLE U (ID STRING PRIMARY KEY, REGION STRING, V INT) "
-        "WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='u', VALUE_FORMAT='JSON');"
     )
     return runtime
 
@@ -115,7 +115,8 @@ def test_table_sources_refuse_aggregates_that_cannot_take_back(
 def test_delimited_refuses_aggregates_with_a_complex_state() -> None:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE STREAM D (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='d', VALUE_FORMAT='DELIMITED');"
+        "CREATE STREAM D (ID STRING KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='d', VALUE_FORMAT='DELIMITED');"
     )
     with pytest.raises(KsqlStatementError, match="intermediate type that the value format"):
         runtime.run("CREATE TABLE R AS SELECT ID, AVG(V) A FROM D GROUP BY ID;")
@@ -161,7 +162,7 @@ def test_table_function_refusals_follow_ksqldb(runtime: SmallRuntime) -> None:
         runtime.run("CREATE STREAM O AS SELECT ID, CASE WHEN V > 1 THEN EXPLODE(L) END FROM S;")
     runtime.run(
         "CREATE TABLE TT (ID STRING PRIMARY KEY, L ARRAY<INT>) "
-        "WITH (KAFKA_TOPIC='tt', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='tt', VALUE_FORMAT='JSON');"
     )
     with pytest.raises(KsqlStatementError, match="Table source is not supported with table"):
         runtime.run("CREATE TABLE O AS SELECT ID, EXPLODE(L) E FROM TT;")

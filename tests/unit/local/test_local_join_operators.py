@@ -31,8 +31,14 @@ def results(runtime: SmallRuntime, name: str) -> list[tuple[Any, Any]]:
 
 
 def streams(runtime: SmallRuntime, grace: str) -> None:
-    runtime.run("CREATE STREAM L (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='l', FORMAT='JSON');")
-    runtime.run("CREATE STREAM R (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='r', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM L (ID INT KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='l', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE STREAM R (ID INT KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='r', FORMAT='JSON');"
+    )
     runtime.run(
         "CREATE STREAM O AS SELECT L.ID, L.V AS LV, R.V AS RV FROM L LEFT JOIN R "
         f"WITHIN 1 MINUTE {grace} ON L.ID = R.ID;"
@@ -68,8 +74,14 @@ def test_a_left_join_without_grace_emits_unmatched_records_at_once() -> None:
 
 def test_a_full_outer_join_with_grace_emits_both_sides_under_a_synthetic_key() -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM L (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='l', FORMAT='JSON');")
-    runtime.run("CREATE STREAM R (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='r', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM L (ID INT KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='l', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE STREAM R (ID INT KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='r', FORMAT='JSON');"
+    )
     runtime.run(
         "CREATE STREAM O AS SELECT ROWKEY AS K, L.V AS LV, R.V AS RV FROM L FULL OUTER JOIN R "
         "WITHIN 10 SECONDS GRACE PERIOD 0 SECONDS ON L.ID = R.ID;"
@@ -83,9 +95,18 @@ def test_a_full_outer_join_with_grace_emits_both_sides_under_a_synthetic_key() -
 
 def test_an_n_way_join_rekeys_and_keeps_left_rows_without_a_match() -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM S (ID INT KEY, K INT, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
-    runtime.run("CREATE TABLE T (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
-    runtime.run("CREATE TABLE U (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='u', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM S (ID INT KEY, K INT, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE TABLE T (ID INT PRIMARY KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE TABLE U (ID INT PRIMARY KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='u', FORMAT='JSON');"
+    )
     runtime.run(
         "CREATE STREAM O AS SELECT S.K, S.V AS A, T.V AS B, U.V AS C FROM S "
         "JOIN T ON S.K = T.ID LEFT JOIN U ON S.K = U.ID;"
@@ -103,10 +124,11 @@ def test_a_foreign_key_join_follows_both_tables() -> None:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE TABLE L (ID INT PRIMARY KEY, FK INT, NAME STRING) "
-        "WITH (KAFKA_TOPIC='l', FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='l', FORMAT='JSON');"
     )
     runtime.run(
-        "CREATE TABLE R (ID INT PRIMARY KEY, V STRING) WITH (KAFKA_TOPIC='r', FORMAT='JSON');"
+        "CREATE TABLE R (ID INT PRIMARY KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='r', FORMAT='JSON');"
     )
     runtime.run("CREATE TABLE O AS SELECT L.ID AS ID, NAME, V FROM L JOIN R ON L.FK = R.ID;")
     write(runtime, "L", 1, 1, FK=10, NAME="x")  # no match yet: nothing
@@ -126,8 +148,14 @@ def test_a_foreign_key_join_follows_both_tables() -> None:
 
 def test_a_right_table_join_keeps_right_rows_and_their_key() -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE TABLE A (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='a', FORMAT='JSON');")
-    runtime.run("CREATE TABLE B (ID INT PRIMARY KEY, W INT) WITH (KAFKA_TOPIC='b', FORMAT='JSON');")
+    runtime.run(
+        "CREATE TABLE A (ID INT PRIMARY KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='a', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE TABLE B (ID INT PRIMARY KEY, W INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='b', FORMAT='JSON');"
+    )
     runtime.run("CREATE TABLE O AS SELECT A.ID AS ID, V, W FROM A RIGHT JOIN B ON A.ID = B.ID;")
     write(runtime, "B", 1, 1, W=10)
     write(runtime, "A", 2, 1, V=5)
@@ -141,7 +169,8 @@ def test_windowed_streams_join_within_one_window_only() -> None:
     runtime = SmallRuntime()
     for name in ("X", "Y"):
         runtime.run(
-            f"CREATE STREAM {name} (ID INT KEY, V INT) WITH (KAFKA_TOPIC='{name.lower()}', "
+            f"CREATE STREAM {name} (ID INT KEY, V INT) "
+            f"WITH (PARTITIONS=1, KAFKA_TOPIC='{name.lower()}', "
             "FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='1 SECOND');"
         )
     runtime.run(
@@ -156,9 +185,12 @@ def test_windowed_streams_join_within_one_window_only() -> None:
 
 def test_a_join_can_be_aggregated_and_repartitioned() -> None:
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
     runtime.run(
-        "CREATE TABLE T (ID INT PRIMARY KEY, R STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');"
+        "CREATE STREAM S (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE TABLE T (ID INT PRIMARY KEY, R STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', FORMAT='JSON');"
     )
     runtime.run(
         "CREATE TABLE C AS SELECT T.R, COUNT(*) AS N, SUM(S.V) AS TOTAL FROM S JOIN T "
@@ -193,8 +225,9 @@ def test_a_push_query_can_aggregate_a_stream_table_join() -> None:
     engine = Engine(MemoryLog(), config={})
     engine.restore()
     engine.execute(
-        "CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
-        "CREATE TABLE T (ID INT PRIMARY KEY, R STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');"
+        "CREATE STREAM S (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+        "CREATE TABLE T (ID INT PRIMARY KEY, R STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', FORMAT='JSON');"
         "INSERT INTO T (ID, R) VALUES (1, 'n'); INSERT INTO T (ID, R) VALUES (2, 's');"
         "INSERT INTO S (ID, V) VALUES (1, 10); INSERT INTO S (ID, V) VALUES (2, 20);"
         "INSERT INTO S (ID, V) VALUES (1, 5);",
@@ -216,8 +249,14 @@ def test_a_push_query_can_aggregate_a_stream_table_join() -> None:
 def test_a_right_stream_join_sees_its_window_from_the_right_side() -> None:
     # ksqlDB runs it as R LEFT JOIN L with the same WITHIN (before, after).
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM L (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='l', FORMAT='JSON');")
-    runtime.run("CREATE STREAM R (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='r', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM L (ID INT KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='l', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE STREAM R (ID INT KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='r', FORMAT='JSON');"
+    )
     runtime.run(
         "CREATE STREAM O AS SELECT R.ID, L.V AS LV, R.V AS RV FROM L RIGHT JOIN R "
         "WITHIN (1 SECOND, 5 SECONDS) ON L.ID = R.ID;"
@@ -230,8 +269,13 @@ def test_a_right_stream_join_sees_its_window_from_the_right_side() -> None:
 def test_left_joins_keep_records_whose_join_key_is_null() -> None:
     # KIP-962 (Kafka Streams 3.7+): LEFT joins no longer drop records without a key.
     runtime = SmallRuntime()
-    runtime.run("CREATE STREAM S (ID INT KEY, K INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');")
-    runtime.run("CREATE TABLE T (ID INT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', FORMAT='JSON');")
+    runtime.run(
+        "CREATE STREAM S (ID INT KEY, K INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE TABLE T (ID INT PRIMARY KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', FORMAT='JSON');"
+    )
     runtime.run("CREATE STREAM L AS SELECT S.K, T.V FROM S LEFT JOIN T ON S.K = T.ID;")
     runtime.run("CREATE STREAM I AS SELECT S.K, T.V FROM S JOIN T ON S.K = T.ID;")
     write(runtime, "T", 1, 5, V=50)

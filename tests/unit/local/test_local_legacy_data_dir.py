@@ -11,7 +11,7 @@ import pytest
 from ksqlpy.local.engine import Engine
 from ksqlpy.local.storage import FileLog
 
-STREAM = "CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
+STREAM = "CREATE STREAM S (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
 COPY = "CREATE STREAM C AS SELECT ID, V FROM S;"
 
 

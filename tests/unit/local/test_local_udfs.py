@@ -109,7 +109,7 @@ def runtime(loaded: Path) -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE STREAM S (ID STRING KEY, V INT, T STRING, A ARRAY<STRING>) "
-        "WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s', VALUE_FORMAT='JSON');"
     )
     return runtime
 
@@ -163,7 +163,7 @@ def test_an_aggregate_takes_back_updated_rows_of_a_table(loaded: Path) -> None:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE TABLE T (ID STRING PRIMARY KEY, R STRING, V INT) "
-        "WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
     )
     runtime.run("CREATE TABLE A AS SELECT R, UDFT_SUM(V) AS TOTAL FROM T GROUP BY R;")
     for row in ["'a', 'x', 5", "'b', 'x', 7", "'a', 'x', 1"]:
@@ -178,7 +178,8 @@ def test_an_aggregate_takes_back_updated_rows_of_a_table(loaded: Path) -> None:
 def test_an_aggregate_without_undo_is_refused_on_a_table(loaded: Path) -> None:
     runtime = SmallRuntime()
     runtime.run(
-        "CREATE TABLE T (ID STRING PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
+        "CREATE TABLE T (ID STRING PRIMARY KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
     )
     with pytest.raises(KsqlStatementError, match="UDFT_OFFSET_SUM"):
         runtime.run("CREATE TABLE A AS SELECT ID, UDFT_OFFSET_SUM(V, 1) FROM T GROUP BY ID;")
