@@ -21,6 +21,13 @@ from .expr import Fn, Scope, Slot, canonical, compile_expr
 from .operators import expression_text
 
 
+def refuse_with_aggregation(items: Sequence[exp.Expression], grouped: bool) -> None:
+    """ksqlDB's analyzer refuses table functions in an aggregating query before it checks the
+    grouping, so this runs first."""
+    if grouped and any(table_calls(item) for item in items):
+        raise KsqlStatementError("Table functions cannot be used with aggregations.")
+
+
 def table_calls(node: exp.Expression) -> list[exp.Anonymous]:
     """The table-function calls in an expression."""
     return [c for c in node.find_all(exp.Anonymous) if is_table_function(c)]
@@ -75,8 +82,7 @@ class Flattener:
                     raise KsqlStatementError(
                         f"Table functions cannot be used in CASE: {expression_text(case)}"
                     )
-        if grouped:
-            raise KsqlStatementError("Table functions cannot be used with aggregations.")
+        refuse_with_aggregation(items, grouped)
         if table_source:
             raise KsqlStatementError("Table source is not supported with table functions")
         return cls(items, scope)

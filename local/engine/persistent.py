@@ -22,7 +22,7 @@ from .aggregate import Aggregator, Change
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, compile_expr
-from .flatten import Flattener
+from .flatten import Flattener, refuse_with_aggregation
 from .metastore import Column, Source
 from .repartition import Repartition, joined, qualified_text
 from .rows import (
@@ -107,6 +107,7 @@ class QueryPipeline:
             self.where = compile_where(select.args["where"].this, self.scope, pull=False)
         self.qualifier = scope_alias or source.name
         self.is_table = source.kind == "TABLE"
+        refuse_with_aggregation(select.expressions, is_grouped(select))
         self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
         if self.aggregator is not None:
             self.aggregator.check_state_format(source.value_format)
