@@ -19,6 +19,7 @@ from hypercorn.app_wrappers import ASGIWrapper
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 
+from . import storage
 from .app import KsqlApp
 from .connection import connection_handler
 from .engine import Engine
@@ -92,7 +93,10 @@ class LocalServer:
     ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
     HTTP/2 by ALPN). Port 0 picks a free port. ``config`` holds server properties such as
     ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
-    ``data_dir`` keeps topics, streams, tables and queries across restarts. ``idle_timeout`` closes
+    ``data_dir`` keeps topics, streams, tables and queries across restarts; ``bootstrap_servers``
+    puts every topic on that Kafka cluster instead (``service_id`` names the server's command
+    topic and consumer groups there, as ksqlDB's ``ksql.service.id``; a broker still starting is
+    waited for ``kafka_timeout`` seconds). ``idle_timeout`` closes
     a connection with no request in flight after that many seconds (open queries keep theirs).
     """
 
@@ -109,6 +113,9 @@ class LocalServer:
         config: dict[str, str] | None = None,
         data_dir: str | Path | None = None,
         idle_timeout: float = IDLE_TIMEOUT_S,
+        bootstrap_servers: str | None = None,
+        service_id: str | None = None,
+        kafka_timeout: float = 30.0,
     ) -> None:
         if (user is None) != (password is None):
             raise ValueError("basic auth needs both a user and a password")
@@ -121,10 +128,21 @@ class LocalServer:
         self.tls = certfile is not None
         store = Path(data_dir) if data_dir is not None else None
         self._owns_log = log is None
-        if log is None:
+        if bootstrap_servers and store is not None:
+            raise ValueError("use either a data directory or a Kafka cluster, not both")
+        if service_id is not None:
+            config = {**(config or {}), "ksql.service.id": service_id}
+        if log is None and bootstrap_servers:
+            log = storage.KafkaLog(bootstrap_servers, connect_timeout=kafka_timeout)
+        elif log is None:
             log = FileLog(store) if store is not None else MemoryLog()
-        self.engine = Engine(log, config=config, store=store)
-        self.engine.restore()
+        try:
+            self.engine = Engine(log, config=config, store=store)
+            self.engine.restore()
+        except BaseException:
+            if self._owns_log:  # its threads and connections must not outlive a failed start
+                log.close()
+            raise
         self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)
         self.config = Config()
         # Only a connection with no request in flight times out: push queries stay open.

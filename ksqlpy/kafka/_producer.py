@@ -29,7 +29,7 @@ from ._boundary import (
 from ._consumer import TopicPartition
 from ._guarantees import Guarantee, producer_settings
 
-Headers = Sequence[tuple[str, bytes]]
+Headers = Sequence[tuple[str, bytes | None]]
 
 
 @dataclass(frozen=True, slots=True)
