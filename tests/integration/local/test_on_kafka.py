@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import struct
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.structs import TopicPartition
+from kafka import KafkaProducer
+from kafka_reads import consume_all, until
 
 from ksqlpy.datagen import KafkaSink, RunOptions, key_encoder, quickstart, run, value_encoder
 from ksqlpy.local import LocalServer
@@ -28,27 +26,6 @@ def _name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
-def consume_all(bootstrap: str, topic: str) -> list[Any]:
-    """Every committed record of ``topic``, read by a plain kafka-python consumer."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, isolation_level="read_committed", enable_auto_commit=False
-    )
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        out: list[Any] = []
-        deadline = time.monotonic() + 30
-        while any(consumer.position(tp) < ends[tp] for tp in parts):
-            assert time.monotonic() < deadline, f"could not read {topic} to its end"
-            for batch in consumer.poll(timeout_ms=200).values():
-                out += batch
-        return out
-    finally:
-        consumer.close()
-
-
 def query_rows(http: httpx.Client, sql: str) -> list[Any]:
     """The rows of a query through ``/query-stream`` (JSON: the header, then one array a row)."""
     response = http.post(
@@ -59,16 +36,6 @@ def query_rows(http: httpx.Client, sql: str) -> list[Any]:
     assert response.status_code == 200, response.text
     _, *rows = json.loads(response.text)
     return rows
-
-
-def until(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def test_the_course_datagen_to_kafka_to_stream_push_ctas_and_pull(
