@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -86,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--kafka-timeout must be positive, not {args.kafka_timeout:g}")
     if bootstrap and args.data_dir:
         parser.error("--data-dir and --bootstrap-servers exclude each other (Kafka keeps the data)")
+    if bootstrap:
+        # kafka-python logs every refused reconnect while a broker is away; the server says
+        # itself, once in a while, what it cannot reach (logger ksqlpy.local.storage).
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     try:
         server = LocalServer(
             args.host,
