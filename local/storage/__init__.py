@@ -24,12 +24,13 @@ from ._file import FileLog
 from ._memory import MemoryLog
 
 if TYPE_CHECKING:
-    from ._kafka import KafkaLog, KafkaStorageError, TopicCreationError
+    from ._kafka import KafkaLog, TopicCreationError
+    from ._mirror import KafkaStorageError
 
 # The Kafka log pulls in kafka-python (~80 ms): only a server on Kafka pays for it (PEP 562).
 _LAZY = {
     "KafkaLog": "._kafka",
-    "KafkaStorageError": "._kafka",
+    "KafkaStorageError": "._mirror",
     "TopicCreationError": "._kafka",
 }
 

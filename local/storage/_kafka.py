@@ -37,17 +37,13 @@ from ._base import (
     UnknownTopicError,
     partition_for,
 )
-from ._mirror import Mirror, MirroredTopic
+from ._mirror import KafkaStorageError, Mirror, MirroredTopic
 
 log = logging.getLogger("ksqlpy.local.storage")
 
 CONNECT_TIMEOUT_S = 30.0
 # A name looked up and not found is not asked for again sooner than this.
 MISS_TTL_S = 0.5
-
-
-class KafkaStorageError(OSError):
-    """Kafka could not store or serve what was asked (a broker gone, a transaction refused)."""
 
 
 class TopicCreationError(ValueError):

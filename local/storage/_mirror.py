@@ -63,6 +63,10 @@ class _Request:
     done: threading.Event = field(default_factory=threading.Event)
 
 
+class KafkaStorageError(OSError):
+    """Kafka could not store or serve what was asked (a broker gone, a transaction refused)."""
+
+
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -90,6 +94,7 @@ class Mirror:
         self._thread = threading.Thread(target=self._run, name="ksqlpy-kafka-mirror", daemon=True)
         self._thread.start()
         self._said_error_at = 0.0
+        self._failure: BaseException | None = None
 
     # -- the engine's side ----------------------------------------------------------------------
 
@@ -100,6 +105,10 @@ class Mirror:
     def ensure(self, name: str, partitions: int) -> MirroredTopic:
         """The copy of ``name``, made on its first touch: waits until it holds what the topic
         held then (at most ``catch_up_timeout`` s; then it goes on filling in the background)."""
+        if self._failure is not None:
+            raise KafkaStorageError(
+                f"the reader of Kafka at {self.bootstrap_servers} stopped: {self._failure}"
+            )
         with self._lock:
             topic = self._topics.get(name)
             if topic is None:
@@ -231,6 +240,11 @@ class Mirror:
                     self._stop.wait(0.5)
                     continue
                 self._take(records, positions)
+        except Exception as exc:  # a fault of ours: said once, and no reader waits in vain
+            self._failure = exc
+            log.exception("the reader of Kafka at %s stopped", self.bootstrap_servers)
+            for topic in list(self._topics.values()):
+                topic.ready.set()
         finally:
             with contextlib.suppress(KafkaError):
                 reader.close()
