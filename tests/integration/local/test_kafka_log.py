@@ -4,6 +4,7 @@ consumer-group positions, waking readers, and a clear error when no broker answe
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 import uuid
@@ -185,3 +186,26 @@ def test_close_is_bounded(kafka_bootstrap: str) -> None:
     store.close()
     assert time.monotonic() - started < 5
     assert not [t for t in threading.enumerate() if t.name == "ksqlpy-kafka-mirror"]
+
+
+@pytest.mark.slow
+def test_a_broker_that_appears_late_is_waited_for(kafka_bootstrap: str) -> None:
+    # kafka_bootstrap: only to run where the test broker can run (Java present).
+    from ksqlpy.testing.kafka import KafkaBroker
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    broker = KafkaBroker(port=port)
+    starter = threading.Timer(1.0, broker.start)
+    starter.start()
+    try:
+        store = KafkaLog(f"127.0.0.1:{port}", connect_timeout=90)
+        try:
+            store.create_topic("late", 1)
+            assert store.append("late", None, b"here").offset == 0
+        finally:
+            store.close()
+    finally:
+        starter.join(90)
+        broker.stop()
