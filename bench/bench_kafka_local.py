@@ -6,8 +6,9 @@ Without ``--bootstrap-servers`` it starts the project's single-node broker (need
 medians of: records/s through a filter+project CSAS and a GROUP BY COUNT CTAS (from CREATE until
 the query's consumer group has committed the whole input, at-least-once and exactly_once_v2),
 next to a plain kafka-python consume-transform-produce loop doing the same filter+project (JSON
-decode, filter, project, JSON encode, produce; offsets committed after each flushed batch); and
-the latency from a producer's send to the row on a push query, p50/p99, at 1,000 records/s.
+decode, filter, project, JSON encode, produce; offsets committed after each flushed batch);
+``/inserts-stream`` rows/s into a stream on the broker; and the latency from a producer's send to
+the row on a push query, p50/p99, at 1,000 records/s.
 """
 
 from __future__ import annotations
@@ -215,6 +216,32 @@ def push_latency(bootstrap: str, seconds: float, rate: float) -> tuple[float, fl
     return ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99) - 1]
 
 
+def inserts_rate(bootstrap: str, rows: int) -> float:
+    """Rows/s through ``/inserts-stream`` (HTTP/2) into a stream on the broker: each row is
+    acknowledged by the broker (acks=all) before the next is taken."""
+    topic = f"bench_ins_{uuid.uuid4().hex[:8]}"
+    with (
+        server(bootstrap, f"bench_{uuid.uuid4().hex[:6]}_") as url,
+        httpx.Client(base_url=url, http1=False, http2=True, timeout=600) as client,
+    ):
+        ksql(
+            client,
+            f"CREATE STREAM I ({ROW}) WITH (KAFKA_TOPIC='{topic}', PARTITIONS={PARTITIONS}, "
+            "KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
+        )
+        lines = [json.dumps({"target": "I"})]
+        lines += [
+            json.dumps({"ID": i, "NAME": f"n{i}", "PRICE": 0.5, "QTY": i, "OK": True})
+            for i in range(rows)
+        ]
+        started = time.perf_counter()
+        acks = client.post("/inserts-stream", content="\n".join(lines).encode()).text
+        elapsed = time.perf_counter() - started
+    if acks.count('"ok"') != rows:
+        raise SystemExit(f"inserts failed: {acks[-300:]}")
+    return rows / elapsed
+
+
 def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
 
@@ -246,6 +273,13 @@ def main() -> None:
             results.append((label, rate, ""))
             if statement is csas:
                 results.append(("  ratio to the kafka-python loop", rate / loop, "ratio"))
+        results.append(
+            (
+                "/inserts-stream rows/s (HTTP/2)",
+                median_of(args.runs, lambda: inserts_rate(bootstrap, 2000)),
+                "",
+            )
+        )
         p50, p99 = push_latency(bootstrap, args.latency_seconds, 1000.0)
         results.append(("produce-to-push-row latency p50 ms (1,000 records/s)", p50, ""))
         results.append(("produce-to-push-row latency p99 ms (1,000 records/s)", p99, "p99 ms"))

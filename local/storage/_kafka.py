@@ -68,6 +68,20 @@ class _Sent:
         return done
 
 
+def _stored(pending: Pending, delivered: Delivered, stamp: int) -> Record:
+    """The record as the broker stored it (its own time when the topic sets it)."""
+    when = delivered.timestamp_ms if delivered.timestamp_ms >= 0 else stamp
+    return Record(
+        pending.topic,
+        delivered.partition,
+        delivered.offset,
+        when,
+        pending.key,
+        pending.value,
+        pending.headers,
+    )
+
+
 def _info(raw: KafkaTopicInfo) -> TopicInfo:
     return TopicInfo(raw.name, raw.partition_count, raw.replication_factor)
 
@@ -266,14 +280,18 @@ class KafkaLog(Log):
         self._next_partition[topic] = turn + 1
         return turn % count
 
+    def _placed(self, pending: Pending) -> tuple[int, int]:
+        """Where and when a record goes: its partition and timestamp (now when not given)."""
+        self._mirrored(pending.topic)
+        stamp = int(time.time() * 1000) if pending.timestamp is None else pending.timestamp
+        return self._partition(pending.topic, pending.key, pending.partition), stamp
+
     def _send_all(self, producer: Producer, records: Sequence[Pending]) -> _Sent:
         """Queue ``records`` on ``producer``; the result fills in as the broker acknowledges."""
         sent = _Sent([None] * len(records), [])
         out, errors = sent.out, sent.errors
         for index, pending in enumerate(records):
-            self._mirrored(pending.topic)
-            stamp = int(time.time() * 1000) if pending.timestamp is None else pending.timestamp
-            partition = self._partition(pending.topic, pending.key, pending.partition)
+            partition, stamp = self._placed(pending)
 
             def done(
                 delivered: Delivered | None,
@@ -285,16 +303,7 @@ class KafkaLog(Log):
                 if delivered is None:
                     errors.append(error or KafkaStorageError("not delivered"))
                     return
-                when = delivered.timestamp_ms if delivered.timestamp_ms >= 0 else stamp
-                out[index] = Record(
-                    pending.topic,
-                    delivered.partition,
-                    delivered.offset,
-                    when,
-                    pending.key,
-                    pending.value,
-                    pending.headers,
-                )
+                out[index] = _stored(pending, delivered, stamp)
 
             producer.send(
                 pending.topic,
@@ -319,16 +328,23 @@ class KafkaLog(Log):
     ) -> Record:
         pending = Pending(topic, key, value, timestamp, headers, partition)
         with self._write_lock:
+            where, stamp = self._placed(pending)
             try:
-                sent = self._send_all(self._producer, [pending])
-                self._producer.flush(self.timeout)
+                delivered = self._producer.produce(
+                    topic,
+                    value,
+                    key=key,
+                    headers=headers or None,
+                    partition=where,
+                    timestamp_ms=stamp,
+                )
             except KafkaError as exc:
                 raise KafkaStorageError(
                     f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: {exc}"
                 ) from exc
-            written = sent.records(f"topic '{topic}'", self.bootstrap_servers)
-        self._mirror.insert_written(written)
-        return written[0]
+        record = _stored(pending, delivered, stamp)
+        self._mirror.insert_written([record])
+        return record
 
     def commit(
         self,
