@@ -52,6 +52,11 @@ class Record:
     headers: tuple[tuple[str, bytes | None], ...] = ()
 
 
+def headers_of(raw: Any) -> tuple[tuple[str, bytes | None], ...]:
+    """kafka-python's record headers as a tuple (a header value may be null)."""
+    return tuple((k, None if v is None else bytes(v)) for k, v in raw or ())
+
+
 def to_record(raw: Any) -> Record:
     """A kafka-python ``ConsumerRecord`` as a :class:`Record` (a header value may be null)."""
     return Record(
@@ -61,7 +66,7 @@ def to_record(raw: Any) -> Record:
         key=raw.key,
         value=raw.value,
         timestamp_ms=raw.timestamp,
-        headers=tuple((k, None if v is None else bytes(v)) for k, v in raw.headers or ()),
+        headers=headers_of(raw.headers),
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition as _RawTopicPartition
@@ -12,7 +12,23 @@ from kafka.structs import TopicPartition as _RawTopicPartition
 from ksqlpy._errors import KafkaError
 
 from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate
-from ._consumer import Record, TopicPartition, to_record
+from ._consumer import Record, TopicPartition, headers_of
+
+T = TypeVar("T")
+Headers = tuple[tuple[str, bytes | None], ...]
+RecordMaker = Callable[[str, int, int, int, bytes | None, bytes | None, Headers], T]
+
+
+def _record(
+    topic: str,
+    partition: int,
+    offset: int,
+    timestamp_ms: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Headers,
+) -> Record:
+    return Record(topic, partition, offset, key, value, timestamp_ms, headers)
 
 
 def _raw(parts: Iterable[TopicPartition]) -> list[Any]:
@@ -100,12 +116,31 @@ class PartitionReader:
 
     def poll(self, timeout: float = 0.1, max_records: int | None = None) -> list[Record]:
         """The next records of the assigned partitions (empty when none came within ``timeout``)."""
+        return self.poll_as(_record, timeout, max_records)
+
+    def poll_as(
+        self, make: RecordMaker[T], timeout: float = 0.1, max_records: int | None = None
+    ) -> list[T]:
+        """:meth:`poll`, each record built by ``make(topic, partition, offset, timestamp_ms,
+        key, value, headers)``: a caller with a record type of its own builds it only once."""
         self._check_open()
         if not self._assigned:
             return []
         with translate("reading records", self.bootstrap_servers, self.timeout):
             batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
-        return [to_record(r) for raw_records in batches.values() for r in raw_records]
+        return [
+            make(
+                r.topic,
+                r.partition,
+                r.offset,
+                r.timestamp,
+                r.key,
+                r.value,
+                headers_of(r.headers) if r.headers else (),
+            )
+            for raw_records in batches.values()
+            for r in raw_records
+        ]
 
     def position(self, tp: TopicPartition) -> int | None:
         """The offset of the next record to read (past transaction markers), if known yet.

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from ksqlpy._errors import KafkaError
 from ksqlpy.kafka import PartitionReader, TopicPartition
-from ksqlpy.kafka import Record as KafkaRecord
 
 from ._base import Record
 
@@ -70,10 +69,6 @@ class KafkaStorageError(OSError):
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-def _as_record(r: KafkaRecord) -> Record:
-    return Record(r.topic, r.partition, r.offset, r.timestamp_ms, r.key, r.value, r.headers)
 
 
 class Mirror:
@@ -233,7 +228,7 @@ class Mirror:
                     self._stop.wait(POLL_S)
                     continue
                 try:
-                    records = reader.poll(POLL_S)
+                    records = reader.poll_as(Record, POLL_S)
                     positions = {tp: reader.position(tp) for tp in reader.assignment()}
                 except KafkaError as exc:
                     self._say(exc)
@@ -278,9 +273,7 @@ class Mirror:
                 topic.ready.set()  # its records come when the broker answers again
             request.done.set()
 
-    def _take(
-        self, records: Iterable[KafkaRecord], positions: dict[TopicPartition, int | None]
-    ) -> None:
+    def _take(self, records: Iterable[Record], positions: dict[TopicPartition, int | None]) -> None:
         touched: set[str] = set()
         with self._lock:
             for raw in records:
@@ -289,7 +282,7 @@ class Mirror:
                     continue
                 part = topic.parts[raw.partition]
                 if raw.offset >= part.end:
-                    part.records.append(_as_record(raw))
+                    part.records.append(raw)
                     touched.add(raw.topic)
             for tp, position in positions.items():
                 topic = self._topics.get(tp.topic)
