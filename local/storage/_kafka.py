@@ -23,7 +23,7 @@ from ksqlpy._errors import (
     TopicNotFoundError,
 )
 from ksqlpy._errors import TopicExistsError as KafkaTopicExistsError
-from ksqlpy.kafka import Delivered, Producer, TopicAdmin, TopicPartition
+from ksqlpy.kafka import Delivered, Producer, TopicAdmin, TopicPartition, check_topic_name
 from ksqlpy.kafka import TopicInfo as KafkaTopicInfo
 
 from ._base import (
@@ -177,6 +177,10 @@ class KafkaLog(Log):
         missed = self._misses.get(name)
         if missed is not None and time.monotonic() - missed < MISS_TTL_S:
             return None
+        try:
+            check_topic_name(name)
+        except InvalidTopicNameError:
+            return None  # no such topic can exist; creating it says why
         try:
             raw = self._cluster("describing a topic", lambda: self._admin.describe_topic(name))
         except TopicNotFoundError:
