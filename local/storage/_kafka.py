@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ksqlpy._errors import (
     BrokerUnavailableError,
@@ -41,6 +42,7 @@ from ._mirror import KafkaStorageError, Mirror, MirroredTopic
 
 log = logging.getLogger("ksqlpy.local.storage")
 
+T = TypeVar("T")
 CONNECT_TIMEOUT_S = 30.0
 # A name looked up and not found is not asked for again sooner than this.
 MISS_TTL_S = 0.5
@@ -159,7 +161,7 @@ class KafkaLog(Log):
 
     # -- topics ---------------------------------------------------------------------------------
 
-    def _cluster(self, action: str, call: Callable[[], object]) -> object:
+    def _cluster(self, action: str, call: Callable[[], T]) -> T:
         with self._admin_lock:
             try:
                 return call()
@@ -186,14 +188,12 @@ class KafkaLog(Log):
         except TopicNotFoundError:
             self._misses[name] = time.monotonic()
             return None
-        assert isinstance(raw, KafkaTopicInfo)
         info = self._infos[name] = _info(raw)
         self._misses.pop(name, None)
         return info
 
     def topics(self) -> list[TopicInfo]:
         found = self._cluster("listing topics", self._admin.describe_topics)
-        assert isinstance(found, list)
         infos = {t.name: _info(t) for t in found}
         self._infos = infos
         return [infos[n] for n in sorted(infos)]
@@ -214,7 +214,6 @@ class KafkaLog(Log):
                 if not isinstance(exc.__cause__, KafkaTopicExistsError):
                     raise
                 raw = self._cluster("describing a topic", lambda: self._admin.describe_topic(name))
-            assert isinstance(raw, KafkaTopicInfo)
             existing = self._infos[name] = _info(raw)
             self._misses.pop(name, None)
         if existing.partitions != partitions:
@@ -233,7 +232,6 @@ class KafkaLog(Log):
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             listed = self._cluster("listing topics", self._admin.list_topics)
-            assert isinstance(listed, list)
             if name not in listed:
                 break
             time.sleep(0.05)
@@ -426,7 +424,6 @@ class KafkaLog(Log):
 
     def committed(self, group: str) -> Positions:
         found = self._cluster("reading group offsets", lambda: self._admin.group_offsets(group))
-        assert isinstance(found, dict)
         return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
     def delete_group(self, group: str) -> None:
