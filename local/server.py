@@ -93,9 +93,11 @@ class LocalServer:
     ``user``/``password`` turn on HTTP basic auth; ``certfile``/``keyfile`` turn on TLS (with
     HTTP/2 by ALPN). Port 0 picks a free port. ``config`` holds server properties such as
     ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
-    ``data_dir`` keeps topics, streams, tables and queries across restarts; ``bootstrap_servers``
-    puts every topic on that Kafka cluster instead (``service_id`` names the server's command
-    topic and consumer groups there, as ksqlDB's ``ksql.service.id``; a broker still starting is
+    ``data_dir`` keeps topics, streams, tables and queries across restarts (``fsync=True`` also
+    flushes every change to the disk before it is acknowledged, for power loss; without it a
+    killed process loses nothing acknowledged, the kernel holds it); ``bootstrap_servers`` puts
+    every topic on that Kafka cluster instead (``service_id`` names the server's command topic
+    and consumer groups there, as ksqlDB's ``ksql.service.id``; a broker still starting is
     waited for ``kafka_timeout`` seconds). ``idle_timeout`` closes
     a connection with no request in flight after that many seconds (open queries keep theirs).
     """
@@ -113,6 +115,7 @@ class LocalServer:
         config: dict[str, str] | None = None,
         data_dir: str | Path | None = None,
         idle_timeout: float = IDLE_TIMEOUT_S,
+        fsync: bool = False,
         bootstrap_servers: str | None = None,
         service_id: str | None = None,
         kafka_timeout: float = 30.0,
@@ -135,12 +138,12 @@ class LocalServer:
         if log is None and bootstrap_servers:
             log = storage.KafkaLog(bootstrap_servers, connect_timeout=kafka_timeout)
         elif log is None:
-            log = FileLog(store) if store is not None else MemoryLog()
+            log = FileLog(store, fsync=fsync) if store is not None else MemoryLog()
         try:
             self.engine = Engine(log, config=config, store=store)
             self.engine.restore()
         except BaseException:
-            if self._owns_log:  # its threads and connections must not outlive a failed start
+            if self._owns_log:  # a failed start frees the data dir, threads and connections
                 log.close()
             raise
         self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)

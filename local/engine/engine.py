@@ -21,13 +21,14 @@ from ksqlpy.sql import KsqlSyntaxError, parse_one, split, substitute
 from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlSelect
 
 from ..storage import Log, TopicExistsError
-from .commandlog import CommandLog
+from .commandlog import CommandLog, legacy_positions, retire_legacy_positions
 from .convert import clause_integer, hashable
 from .errors import EngineError, KsqlStatementError
 from .inserts import StreamInserter
 from .join import JoinPipeline
+from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
-from .persistent import JoinPersistentQuery, PersistentQuery
+from .persistent import PersistentQuery
 from .planner import QueryPlan, plan_select
 from .printing import TopicPrinter
 from .rows import RowReader, key_serde, value_serde
@@ -35,6 +36,7 @@ from .runtime import Session, check_property, normalize_property
 from .serde import Serde
 from .statements import EXECUTORS, LOGGED
 from .statements.control import literal_text
+from .statements.create_as import stop_persistent
 from .syntax import syntax_message
 from .transient import JoinRunningQuery, RunningQuery, TablePullQuery, transient_id
 from .types import SqlType
@@ -42,6 +44,9 @@ from .types import SqlType
 log = logging.getLogger("ksqlpy.local")
 
 VERSION = "8.4.0"
+# ksqlDB's TerminateCluster command (its text and CommandId).
+TERMINATE_CLUSTER = "TERMINATE CLUSTER;"
+TERMINATE_CLUSTER_ID = "cluster/TerminateCluster/terminate"
 SELECT_IN_KSQL = (
     "The following statement types should be issued to the websocket endpoint '/query':\n"
     "\t* PRINT\n\t* SELECT"
@@ -75,16 +80,19 @@ class Engine:
         store: Path | None = None,
     ) -> None:
         self.log = log
-        # With a store, statements that change the metastore are written to a command log and
-        # replayed at start (as ksqlDB replays its command topic); query positions are saved too.
+        # Statements that change the metastore go to the command topic of the log and are
+        # replayed at start (as ksqlDB replays its command topic); ``store`` is only read for
+        # the files of an older data directory.
         self.store = store
-        self.command_log = CommandLog(store) if store is not None else None
         self.replaying = False
-        self.saved_positions: dict[str, list[int]] = {}
+        self.replayed = 0  # the offset of the command being replayed
+        self._before_replay: set[str] = set()  # the topics there were when the replay began
         # Server configuration (like ksqlDB's server properties file): defaults for requests.
         self.config = {normalize_property(k): str(v) for k, v in (config or {}).items()}
         self.metastore = Metastore()
-        self.service_id = service_id
+        self.service_id = self.config.get("ksql.service.id", service_id)
+        self.command_log = CommandLog(log, self.service_id)
+        self.session = Session({}, {}, self.config)
         self.cluster_id = uuid.uuid4().hex[:22]
         self.sequence = 0
         self.commands: dict[str, Command] = {}
@@ -103,6 +111,10 @@ class Engine:
         )
         entities: list[Any] = []
         for text, node in self._statements(ksql, session):
+            self.session = session
+            # Query ids are numbered by the command's offset in the command topic, so a replay
+            # gives every query the id (and consumer group) it had.
+            self.sequence = self.replayed if self.replaying else self.command_log.next_offset()
             executor = EXECUTORS.get(type(node))
             if isinstance(node, (KsqlSelect, KsqlPrint)):
                 raise EngineError(SELECT_IN_KSQL, 40002, text)
@@ -124,39 +136,57 @@ class Engine:
         return entities
 
     def _record(self, node: exp.Expr, text: str, session: Session, entity: dict[str, Any]) -> None:
-        """Append a statement that changed the metastore to the command log."""
-        if self.command_log is None or self.replaying:
+        """Append a statement that changed the metastore to the command log (before the
+        request is answered: an error here fails the request)."""
+        if self.replaying:
             return
         if entity.get("@type") == "currentStatus" and isinstance(node, LOGGED):
-            self.command_log.append(text, session.properties)
+            self.command_log.append(entity["commandId"], text, session.properties)
 
     def restore(self) -> int:
-        """Replay the command log of the store (at start); return how many commands ran."""
-        if self.command_log is None:
-            return 0
+        """Replay the command topic (at start); return how many commands ran."""
+        legacy = self.command_log.convert_legacy(self.store) if self.store is not None else {}
         count = 0
         self.replaying = True
+        self._before_replay = {t.name for t in self.log.topics()}
         try:
-            self.saved_positions = self.command_log.positions()
-            for text, properties in self.command_log.commands():
+            for command in self.command_log.commands():
+                self.replayed = command.offset
+                if command.statement.strip().upper() == TERMINATE_CLUSTER:
+                    patterns = command.properties.get("deleteTopicList")
+                    self._terminate(patterns if isinstance(patterns, list) else [])
+                    count += 1
+                    continue
                 try:
-                    self.execute(text, properties, {})
-                except EngineError as error:
-                    # A saved statement that no longer runs must not keep the server down;
-                    # recovery says what it dropped.
-                    log.warning("restore: dropped saved statement %r: %s", text, error.message)
+                    self.execute(command.statement, command.properties, {})
+                except (EngineError, TopicExistsError, LookupError, ValueError, TypeError) as error:
+                    # A saved statement that no longer runs (its topic changed, a function is
+                    # gone, the record was written by another tool) must not keep the server
+                    # down; recovery says what it dropped.
+                    message = error.message if isinstance(error, EngineError) else repr(error)
+                    log.warning(
+                        "restore: dropped saved statement %r: %s", command.statement, message
+                    )
                     continue
                 count += 1
         finally:
             self.replaying = False
-            self.saved_positions = {}
+        self._resume_legacy(legacy)
+        if self.store is not None:
+            retire_legacy_positions(self.store)
         self.pump()
         return count
 
-    def _save_positions(self) -> None:
-        if self.command_log is None or self.replaying:
-            return
-        self.command_log.save_positions({q.query_id: q.positions for q in self.persistent.values()})
+    def _resume_legacy(self, saved: dict[str, list[Any]]) -> None:
+        """Positions saved by an older version: committed once to the queries' groups."""
+        for query_id, positions in saved.items():
+            query = self.persistent.get(query_id)
+            if query is None or self.log.committed(query.group) or not isinstance(positions, list):
+                continue
+            topics = [s.topic for s in getattr(query, "sources", [query.source])]
+            committed = legacy_positions(positions, topics)
+            self.log.commit(query.group, [], committed, exactly_once=query.exactly_once)
+            query.resume(committed)
 
     def _statements(self, ksql: str, session: Session) -> list[tuple[str, exp.Expr]]:
         out: list[tuple[str, exp.Expr]] = []
@@ -298,14 +328,23 @@ class Engine:
 
     def pump(self) -> None:
         """Run persistent queries until none has new input (bounded, so cycles cannot spin)."""
-        moved = False
+        if self.replaying:
+            # Queries start once the whole command log is replayed: a query terminated later
+            # in the log must not run (and write) in between.
+            return
         for _ in range(100):
             progressed = [q.pump(self.log) for q in list(self.persistent.values())]
             if not any(progressed):
                 break
-            moved = True
-        if moved:
-            self._save_positions()
+
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic a statement drops. Replayed, only a topic the replay itself created:
+        one that was there before is a later topic of that name (the statement deleted its
+        own when it first ran)."""
+        if self.replaying and name in self._before_replay:
+            return
+        if self.log.topic(name) is not None:
+            self.log.delete_topic(name)
 
     def write_row(
         self,
@@ -345,24 +384,39 @@ class Engine:
     # -- server ---------------------------------------------------------------------------------
 
     def terminate_cluster(self, delete_topics: list[str]) -> list[Any]:
-        """``/ksql/terminate``: stop queries, drop sources, delete matching topics."""
-        patterns = [re.compile(p) for p in delete_topics]
-        for query in list(self.queries.values()):
-            query.close()
-        for source in list(self.metastore.sources.values()):
-            if any(p.fullmatch(source.topic) for p in patterns) and self.log.topic(source.topic):
-                self.log.delete_topic(source.topic)
-        self.metastore.sources.clear()
-        self.metastore.types.clear()
-        self._tables.clear()
+        """``/ksql/terminate``: stop queries, drop sources, delete matching topics (recorded
+        first, as ksqlDB writes its TerminateCluster command before it runs it)."""
+        self.sequence = self.command_log.next_offset()
+        self.command_log.append(
+            TERMINATE_CLUSTER_ID, "TERMINATE CLUSTER;", {"deleteTopicList": delete_topics}
+        )
+        self._terminate(delete_topics)
         return [
             {
                 "@type": "currentStatus",
                 "statementText": "TERMINATE CLUSTER;",
-                **self.command("cluster/TerminateCluster/terminate", "Cluster terminated"),
+                **self.command(TERMINATE_CLUSTER_ID, "Cluster terminated"),
                 "warnings": [],
             }
         ]
+
+    def _terminate(self, delete_topics: list[str]) -> None:
+        patterns = []
+        for pattern in delete_topics:
+            try:
+                patterns.append(re.compile(str(pattern)))
+            except re.error:  # checked when it was requested; a replayed one may be damaged
+                log.warning("terminate: ignored the topic pattern %r", pattern)
+        for query in list(self.queries.values()):
+            query.close()
+        for query_id in list(self.persistent):
+            stop_persistent(self, query_id)
+        for source in list(self.metastore.sources.values()):
+            if any(p.fullmatch(source.topic) for p in patterns):
+                self.delete_topic(source.topic)
+        self.metastore.sources.clear()
+        self.metastore.types.clear()
+        self._tables.clear()
 
     def server_info(self) -> dict[str, Any]:
         """``/info``."""

@@ -386,12 +386,19 @@ def join_sources(
 
 
 def drain(
-    log: Log, sources: Sequence[Source], positions: list[list[int]]
+    log: Log,
+    sources: Sequence[Source],
+    positions: list[list[int]],
+    until: list[list[int]] | None = None,
 ) -> list[tuple[int, list[Record]]]:
-    """The records appended to each input since ``positions``, which move past them."""
+    """The records appended to each input since ``positions`` (up to ``until`` when given),
+    which move past them."""
     batches = []
     for side, source in enumerate(sources):
         ends = log.end_offsets(source.topic)
+        if until is not None:
+            stops = until[side] if side < len(until) else []
+            ends = [min(e, stops[p] if p < len(stops) else 0) for p, e in enumerate(ends)]
         mine = positions[side]
         mine += [0] * (len(ends) - len(mine))
         records: list[Record] = []

@@ -8,20 +8,20 @@ short timer, so results follow their inputs closely.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
-from ..storage import Log, Record
+from ..storage import Log, Pending, Positions, Record
 from .aggregate import Aggregator, Change
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, compile_expr
-from .join import JoinPipeline, drain, ordered
 from .metastore import Column, Source
 from .repartition import Repartition, joined, qualified_text
 from .rows import (
@@ -40,6 +40,7 @@ from .types import BIGINT, SqlType
 from .udafs import is_aggregate
 
 BATCH = 1000
+_log = logging.getLogger("ksqlpy.local")
 
 
 @dataclass(slots=True)
@@ -310,7 +311,11 @@ def _getter(index: int) -> Fn:
 
 @dataclass(slots=True)
 class PersistentQuery:
-    """A running CSAS/CTAS/INSERT INTO SELECT: source positions, pipeline, sink serdes."""
+    """A running CSAS/CTAS/INSERT INTO SELECT: source positions, pipeline, sink serdes.
+
+    Each batch's output is committed with the positions that produced it, in the query's
+    consumer group, so a restart resumes exactly where the output stops.
+    """
 
     query_id: str
     sql: str
@@ -318,6 +323,8 @@ class PersistentQuery:
     sink: Source
     pipeline: QueryPipeline
     positions: list[int]
+    group: str = ""
+    exactly_once: bool = False
     reader: RowReader = field(init=False)
     keys: Serde = field(init=False)
     values: Serde = field(init=False)
@@ -329,47 +336,68 @@ class PersistentQuery:
         self.keys = key_serde(self.sink)
         self.values = value_serde(self.sink)
 
+    def resume(self, committed: Positions) -> None:
+        """Continue after ``committed``: a stateless query starts there; one with state
+        (an aggregation) rebuilds it from the beginning, writing nothing before it."""
+        if not committed:
+            return
+        topic = self.source.topic
+        count = max([len(self.positions)] + [p + 1 for t, p in committed if t == topic])
+        done = [committed.get((topic, p), 0) for p in range(count)]
+        if self.pipeline.aggregator is None:
+            self.positions = done
+        else:
+            self.positions = [0] * count
+            self.quiet_until = done
+
     def pump(self, log: Log) -> int:
         """Process every record appended to the source since the last call; return the count."""
         topic = self.source.topic
-        if log.topic(topic) is None or log.topic(self.sink.topic) is None:
+        if self.state != "RUNNING" or None in (log.topic(topic), log.topic(self.sink.topic)):
             return 0
         ends = log.end_offsets(topic)
         if len(self.positions) < len(ends):
             self.positions += [0] * (len(ends) - len(self.positions))
         done = 0
         for partition, end in enumerate(ends):
+            quiet_until = self.quiet_until[partition] if partition < len(self.quiet_until) else 0
             while self.positions[partition] < end:
                 records = log.read(topic, partition, self.positions[partition], BATCH)
                 if not records:
                     break
+                outputs: list[Pending] = []
                 for record in records:
-                    self.positions[partition] = record.offset + 1
-                    done += 1
-                    quiet = partition < len(self.quiet_until) and (
-                        record.offset < self.quiet_until[partition]
-                    )
                     try:
-                        self._process(log, record, quiet)
+                        self._process(record, outputs if record.offset >= quiet_until else None)
                     except RECORD_ERRORS as error:
                         skip_record(self.query_id, record, error)
+                self.positions[partition] = records[-1].offset + 1
+                done += len(records)
+                if self.positions[partition] > quiet_until:  # else: replayed, committed before
+                    position = {(topic, partition): self.positions[partition]}
+                    if not commit_output(log, self, outputs, position):
+                        return done
         return done
 
-    def _process(self, log: Log, record: Record, quiet: bool) -> None:
+    def _process(self, record: Record, outputs: list[Pending] | None) -> None:
+        """Feed one record; its results go to ``outputs`` (None: replaying, results dropped)."""
         if record.value is None:
             decoded = self.reader.row(record)
-            outputs = self.pipeline.feed(None, record.timestamp, decoded)
+            results = self.pipeline.feed(None, record.timestamp, decoded)
         else:
             if record.key is None and self.pipeline.is_table:
                 return
             row = self.reader.row(record)
             if row is None:
                 return
-            outputs = self.pipeline.feed(row, row[-3], None)
-        for out in [] if quiet else outputs:
-            self._write(log, out, record.headers)
+            results = self.pipeline.feed(row, row[-3], None)
+        if outputs is not None:
+            for out in results:
+                self._write(outputs, out, record.headers)
 
-    def _write(self, log: Log, out: Emitted, headers: tuple[tuple[str, bytes | None], ...]) -> None:
+    def _write(
+        self, outputs: list[Pending], out: Emitted, headers: tuple[tuple[str, bytes | None], ...]
+    ) -> None:
         key_values = list(out.keys)
         if self.sink.windowed:
             window = out.window or (None, None)
@@ -380,11 +408,37 @@ class PersistentQuery:
         key = self.keys.serialize(key_values) if self.sink.key_count else None
         value = None if out.values is None else self.values.serialize(out.values)
         # The input record's headers go with what it produces, as in Kafka Streams.
-        log.append(self.sink.topic, key, value, timestamp=timestamp, headers=headers)
+        outputs.append(Pending(self.sink.topic, key, value, timestamp, headers))
 
     def entry(self) -> dict[str, Any]:
         """The ``SHOW QUERIES`` entry."""
         return persistent_entry(self.query_id, self.sql, self.sink, self.state)
+
+
+class Committing(Protocol):
+    """What :func:`commit_output` needs of a persistent query."""
+
+    query_id: str
+    group: str
+    exactly_once: bool
+    state: str
+
+
+def commit_output(
+    log: Log,
+    query: Committing,
+    outputs: list[Pending],
+    positions: Positions,
+) -> bool:
+    """Commit a batch's output with its positions; a storage failure stops the query (it
+    resumes from its last commit at the next start), as a Kafka Streams error would."""
+    try:
+        log.commit(query.group, outputs, positions, exactly_once=query.exactly_once)
+    except OSError as error:
+        query.state = "ERROR"
+        _log.error("query %s stopped: its output could not be stored: %s", query.query_id, error)
+        return False
+    return True
 
 
 def sink_time(
@@ -436,68 +490,6 @@ def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:
             "include the key column(s) of its source in its projection."
         )
     return columns
-
-
-@dataclass(slots=True)
-class JoinPersistentQuery:
-    """A persistent query over a join: positions in both inputs, records taken by timestamp."""
-
-    query_id: str
-    sql: str
-    sources: list[Source]
-    sink: Source
-    pipeline: JoinPipeline
-    positions: list[list[int]]
-    keys: Serde = field(init=False)
-    values: Serde = field(init=False)
-    state: str = "RUNNING"
-    quiet_until: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.keys = key_serde(self.sink)
-        self.values = value_serde(self.sink)
-
-    @property
-    def source(self) -> Source:
-        """The left input (where SHOW and DESCRIBE list the query as a reader)."""
-        return self.sources[0]
-
-    def pump(self, log: Log) -> int:
-        """Process what is new in either input, oldest first; return how many records."""
-        if any(log.topic(s.topic) is None for s in [*self.sources, self.sink]):
-            return 0
-        records = ordered(drain(log, self.sources, self.positions))
-        for item in records:
-            try:
-                for result in self.pipeline.run([item]):
-                    self._write(log, result)
-            except RECORD_ERRORS as error:
-                skip_record(self.query_id, item[1], error)
-        return len(records)
-
-    def _write(self, log: Log, joined: Any) -> None:
-        outputs = self.pipeline.outputs
-        values: list[Any] | None = None
-        if joined.row is None:
-            keys = [joined.key]
-        else:
-            keys = [o.fn(joined.row) for o in outputs if o.key]
-            values = [o.fn(joined.row) for o in outputs if not o.key]
-        timestamp = sink_time(self.sink, keys, values, joined.rowtime)
-        if timestamp is None:
-            return
-        value = None if values is None else self.values.serialize(values)
-        if self.sink.windowed:
-            # A join of windowed sources keeps the left row's window (bounds follow its keys).
-            width = len(self.sources[0].keys)
-            row = joined.row
-            keys += [None, None] if row is None else [row[width], row[width + 1]]
-        key = self.keys.serialize(keys) if self.sink.key_count else None
-        log.append(self.sink.topic, key, value, timestamp=timestamp, headers=joined.headers)
-
-    def entry(self) -> dict[str, Any]:
-        """The ``SHOW QUERIES`` entry."""
-        return persistent_entry(self.query_id, self.sql, self.sink, self.state)
 
 
 def _check_keys_once(outputs: list[Output], key_names: list[str]) -> None:

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 
 from ..storage import Log
 from .errors import EngineError
+from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
-from .persistent import JoinPersistentQuery, PersistentQuery
+from .persistent import PersistentQuery
 from .serde import Serde
 from .transient import RunningQuery
 
@@ -30,6 +31,10 @@ PROPERTIES: dict[str, str] = {
     "ksql.endpoint.migrate.query": "true",
 }
 DENYLIST = frozenset({"ksql.service.id"})
+# ksqlDB's KsqlConfig: internal topics and consumer groups are named with these.
+INTERNAL_PREFIX = "_confluent-ksql-"
+PERSISTENT_PREFIX = ("ksql.persistent.prefix", "query_")
+EXACTLY_ONCE = frozenset({"exactly_once", "exactly_once_beta", "exactly_once_v2"})
 _KNOWN_PREFIXES = ("ksql.", "ksql.streams.", "consumer.", "producer.")
 _KAFKA_NAMES = frozenset(
     {
@@ -73,6 +78,14 @@ class Session:
     variables: dict[str, str]
     defaults: dict[str, str] = field(default_factory=dict)
 
+    def exactly_once(self) -> bool:
+        """Whether ``processing.guarantee`` (the request's, else the server's) is exactly-once."""
+        for source in (self.properties, self.defaults):
+            for key in ("processing.guarantee", "ksql.streams.processing.guarantee"):
+                if key in source:
+                    return str(source[key]).lower() in EXACTLY_ONCE
+        return False
+
     def offset_reset(self) -> str:
         """``earliest`` or ``latest``: the request's setting, else the server's (``latest``)."""
         for source in (self.properties, self.defaults):
@@ -91,8 +104,11 @@ class Runtime(Protocol):
     sequence: int
     queries: dict[str, RunningQuery]
     persistent: dict[str, PersistentQuery | JoinPersistentQuery]
-    # Positions of persistent queries saved before a restart (empty once replay is over).
-    saved_positions: dict[str, list[int]]
+    service_id: str
+    # True while the command log is replayed at start: nothing is written to topics then.
+    replaying: bool
+    # The session of the statement being executed (its properties pick a query's guarantee).
+    session: Session
 
     def command(self, command_id: str, message: str, query_id: str | None = None) -> dict[str, Any]:
         """Record a successful command; return its ``commandId``/status/sequence fields."""
@@ -111,6 +127,15 @@ class Runtime(Protocol):
 
     def pump(self) -> None:
         """Let persistent queries process what is new in their inputs."""
+
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic a statement drops (replayed: only one the replay itself created)."""
+
+
+def query_group(runtime: Runtime, query_id: str) -> str:
+    """A persistent query's consumer group, as ksqlDB's QueryApplicationId builds it."""
+    prefix = runtime.config.get(*PERSISTENT_PREFIX)
+    return f"{INTERNAL_PREFIX}{runtime.service_id}{prefix}{query_id}"
 
 
 def status_entity(

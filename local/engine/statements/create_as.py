@@ -11,10 +11,11 @@ from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
 from ..convert import identifier_name
 from ..errors import KsqlStatementError
 from ..join import JoinPipeline
+from ..joinquery import JoinPersistentQuery
 from ..metastore import Source
-from ..persistent import JoinPersistentQuery, PersistentQuery, QueryPipeline, sink_columns
+from ..persistent import PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
-from ..runtime import Runtime, status_entity
+from ..runtime import Runtime, query_group, status_entity
 from ..sources import check_properties, make_source
 
 
@@ -113,17 +114,22 @@ def start_persistent(
     # Persistent queries start at the beginning of their source, as ksqlDB's tests expect
     # with auto.offset.reset=earliest; a query over live data sees it all too.
     query: PersistentQuery | JoinPersistentQuery
+    group = query_group(runtime, query_id)
+    exactly_once = runtime.session.exactly_once()
     if isinstance(pipeline, JoinPipeline):
         inputs = [pipeline.left.source, pipeline.right.source]
         starts = [[0] * len(runtime.log.end_offsets(s.topic)) for s in inputs]
-        query = JoinPersistentQuery(query_id, text, inputs, sink, pipeline, starts)
+        query = JoinPersistentQuery(
+            query_id, text, inputs, sink, pipeline, starts, group, exactly_once
+        )
         pipeline.right.source.read_queries.append(query_id)
     else:
         positions = [0] * len(runtime.log.end_offsets(source.topic))
-        query = PersistentQuery(query_id, text, source, sink, pipeline, positions)
-    # After a restart the query rebuilds its state from the whole source, but writes
-    # nothing for records it had already processed before.
-    query.quiet_until = list(runtime.saved_positions.get(query_id, []))
+        query = PersistentQuery(
+            query_id, text, source, sink, pipeline, positions, group, exactly_once
+        )
+    # After a restart the query goes on from what its group committed with its last output.
+    query.resume(runtime.log.committed(group))
     runtime.persistent[query_id] = query
     source.read_queries.append(query_id)
     sink.write_queries.append(query_id)
@@ -132,13 +138,15 @@ def start_persistent(
 
 
 def stop_persistent(runtime: Runtime, query_id: str) -> None:
-    """Unregister a persistent query and unlink it from its sources and sink."""
+    """Unregister a persistent query, unlink it from its sources and sink, forget its group."""
     query = runtime.persistent.pop(query_id)
+    query.state = "TERMINATED"
     for source in getattr(query, "sources", [query.source]):
         if query_id in source.read_queries:
             source.read_queries.remove(query_id)
     if query_id in query.sink.write_queries:
         query.sink.write_queries.remove(query_id)
+    runtime.log.delete_group(query.group)
 
 
 def _key_format_without_key(pipeline: QueryPipeline, props: dict[str, Any]) -> None:

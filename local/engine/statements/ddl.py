@@ -93,7 +93,7 @@ def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> dict[
     runtime.forget_table(name)
     shared = any(s.topic == source.topic for s in runtime.metastore.sources.values())
     if node.args.get("delete_topic") and not shared:
-        runtime.log.delete_topic(source.topic)
+        runtime.delete_topic(source.topic)
     return status_entity(
         runtime, text, command_id, f"Source `{name}` (topic: {source.topic}) was dropped."
     )

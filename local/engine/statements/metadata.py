@@ -13,10 +13,18 @@ from ksqlpy.sql.nodes import KsqlCreate, KsqlDescribe, KsqlExplain, KsqlInsert, 
 from .. import functions
 from ..convert import identifier_name
 from ..errors import KsqlStatementError
+from ..joinquery import JoinPersistentQuery
 from ..metastore import Source
-from ..persistent import JoinPersistentQuery, PersistentQuery, sink_columns
+from ..persistent import PersistentQuery, sink_columns
 from ..planner import QueryPlan, plan_persistent, plan_select
-from ..runtime import DENYLIST, PROPERTIES, Runtime, Session, normalize_property
+from ..runtime import (
+    DENYLIST,
+    INTERNAL_PREFIX,
+    PROPERTIES,
+    Runtime,
+    Session,
+    normalize_property,
+)
 from ..transient import RunningQuery, running_entry, transient_id
 from ..types import SqlType
 
@@ -24,6 +32,9 @@ from ..types import SqlType
 def show(runtime: Runtime, node: KsqlShow, text: str, session: Session) -> dict[str, Any] | None:
     """SHOW|LIST STREAMS|TABLES|TOPICS|QUERIES|PROPERTIES|FUNCTIONS|TYPES|VARIABLES."""
     what = node.this.name.upper()
+    if what == "TOPICS":
+        every = str(node.args.get("modifier") or "").upper() == "ALL"
+        return show_topics(runtime, text, bool(node.args.get("extended")), session, every)
     handler = SHOW.get(what)
     if handler is None:
         raise KsqlStatementError(f"The ksqlpy local server cannot SHOW {what} yet.")
@@ -55,11 +66,14 @@ def descriptions(runtime: Runtime, text: str, sources: list[Source]) -> dict[str
     }
 
 
-def show_topics(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
-    """SHOW TOPICS [EXTENDED]."""
+def show_topics(
+    runtime: Runtime, text: str, extended: bool, session: Session, every: bool = False
+) -> dict[str, Any]:
+    """SHOW [ALL] TOPICS [EXTENDED]: without ALL, internal and hidden topics are left out."""
+    hidden = hidden_topics(runtime.config)
     topics = []
     for info in runtime.log.topics():
-        if info.name.startswith("_"):
+        if not every and hidden.fullmatch(info.name):
             continue
         entry: dict[str, Any] = {
             "name": info.name,
@@ -70,6 +84,16 @@ def show_topics(runtime: Runtime, text: str, extended: bool, session: Session) -
         topics.append(entry)
     kind = "kafka_topics_extended" if extended else "kafka_topics"
     return {"@type": kind, "statementText": text, "topics": topics, "warnings": []}
+
+
+def hidden_topics(config: dict[str, str]) -> re.Pattern[str]:
+    """ksqlDB's ReservedInternalTopics: its own internal topics and ``ksql.hidden.topics``."""
+    listed = config.get("ksql.hidden.topics", HIDDEN_TOPICS)
+    patterns = [f"{INTERNAL_PREFIX}.*", *(p.strip() for p in listed.split(",") if p.strip())]
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns))
+    except re.error:
+        return re.compile(f"{INTERNAL_PREFIX}.*")
 
 
 def show_queries(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
@@ -141,6 +165,11 @@ def show_variables(runtime: Runtime, text: str, extended: bool, session: Session
     return {"@type": "variables", "statementText": text, "variables": entries, "warnings": []}
 
 
+# KsqlConfig's default for ksql.hidden.topics.
+HIDDEN_TOPICS = (
+    "_confluent.*,__confluent.*,_schemas,__consumer_offsets,__transaction_state,connect-configs,"
+    "connect-offsets,connect-status,connect-statuses"
+)
 ShowHandler = Callable[[Runtime, str, bool, Session], dict[str, Any]]
 SHOW: dict[str, ShowHandler] = {
     "STREAMS": show_streams,

@@ -61,3 +61,29 @@ def test_a_restart_keeps_data_sources_and_running_queries(tmp_path: Path) -> Non
     with LocalServer(data_dir=tmp_path) as server:
         (tables,) = _ksql(server, "SHOW TABLES;")
         assert tables["tables"] == []
+
+
+def test_a_cluster_terminate_survives_a_restart_and_the_dir_starts_after_recreating(
+    tmp_path: Path,
+) -> None:
+    stream = (
+        "CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
+        "CREATE STREAM DOUBLED AS SELECT ID, V * 2 AS V FROM S;"
+    )
+    with LocalServer(data_dir=tmp_path) as server:
+        _ksql(server, stream + "INSERT INTO S (ID, V) VALUES (1, 1);")
+        terminated = httpx.post(
+            server.url + "/ksql/terminate", json={"deleteTopicList": ["DOUBLED"]}, timeout=10
+        )
+        assert terminated.status_code == 200
+    with LocalServer(data_dir=tmp_path) as server:
+        streams, queries = _ksql(server, "SHOW STREAMS; SHOW QUERIES;")
+        assert streams["streams"] == []
+        assert queries["queries"] == []
+        _ksql(server, stream + "INSERT INTO S (ID, V) VALUES (2, 2);")
+    with LocalServer(data_dir=tmp_path) as server:
+        streams, queries = _ksql(server, "SHOW STREAMS; SHOW QUERIES;")
+        assert sorted(s["name"] for s in streams["streams"]) == ["DOUBLED", "S"]
+        assert [q["state"] for q in queries["queries"]] == ["RUNNING"]
+        # The recreated query ran over its input once (the old output topic was deleted).
+        assert sorted(_pull(server, "SELECT ID, V FROM DOUBLED;")) == [[1, 2], [2, 4]]

@@ -331,8 +331,10 @@ def test_a_full_disk_refuses_whole_rows_and_keeps_acknowledged_ones(tmp_path: Pa
         assert refused["message"] == "Error in processing inserts. Check server logs for details."
         stored = [a["seq"] for a in acks if a["status"] == "ok"]
         assert 0 < len(stored) < 400
+        # As long as the refused row: it cannot fit either.
+        late = "late" + "x" * 90
         one = httpx.post(
-            url + "/ksql", json={"ksql": "INSERT INTO S (ID, NAME) VALUES (999, 'late');"}
+            url + "/ksql", json={"ksql": f"INSERT INTO S (ID, NAME) VALUES (999, '{late}');"}
         )
         assert one.status_code == 500
         assert one.json()["error_code"] == 50000

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ksqlpy.local.engine.joinquery import JoinPersistentQuery
 from ksqlpy.local.engine.metastore import Metastore, Source
-from ksqlpy.local.engine.persistent import JoinPersistentQuery, PersistentQuery
+from ksqlpy.local.engine.persistent import PersistentQuery
 from ksqlpy.local.engine.rows import RowReader, key_serde, value_serde
 from ksqlpy.local.engine.runtime import Session
 from ksqlpy.local.engine.serde import Serde
@@ -26,7 +27,9 @@ class SmallRuntime:
     sequence: int = 0
     queries: dict[str, RunningQuery] = field(default_factory=dict)
     persistent: dict[str, PersistentQuery | JoinPersistentQuery] = field(default_factory=dict)
-    saved_positions: dict[str, list[int]] = field(default_factory=dict)
+    service_id: str = "default_"
+    replaying: bool = False
+    session: Session = field(default_factory=lambda: Session({}, {}))
     forgotten: list[str] = field(default_factory=list)
 
     def command(self, command_id: str, message: str, query_id: str | None = None) -> dict[str, Any]:
@@ -51,6 +54,9 @@ class SmallRuntime:
         value = value_serde(source).serialize([given.get(c.name) for c in source.values])
         self.log.append(source.topic, key, value, timestamp=given.get("ROWTIME"))
 
+    def delete_topic(self, name: str) -> None:
+        self.log.delete_topic(name)
+
     def pump(self) -> None:
         for query in list(self.persistent.values()):
             query.pump(self.log)
@@ -60,7 +66,8 @@ class SmallRuntime:
     def run(self, sql: str, session: Session | None = None) -> dict[str, Any] | None:
         """Run one statement through its executor, then pump, as the engine's loop does."""
         node = parse_one(sql)
-        entity = EXECUTORS[type(node)](self, node, sql, session or Session({}, {}))
+        self.session = session or Session({}, {})
+        entity = EXECUTORS[type(node)](self, node, sql, self.session)
         self.pump()
         return entity
 
