@@ -4,6 +4,7 @@ consumer-group positions, waking readers, and a clear error when no broker answe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -12,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ksqlpy._errors import BrokerUnavailableError
-from ksqlpy.kafka import Producer
+from ksqlpy._errors import BrokerUnavailableError, KafkaError
+from ksqlpy.kafka import Producer, TopicPartition
 from ksqlpy.local import cli
 from ksqlpy.local.storage import (
     KafkaLog,
@@ -209,3 +210,32 @@ def test_a_broker_that_appears_late_is_waited_for(kafka_bootstrap: str) -> None:
     finally:
         starter.join(90)
         broker.stop()
+
+
+def test_the_open_transaction_of_a_crashed_server_never_counts(
+    log: KafkaLog, kafka_bootstrap: str
+) -> None:
+    source, sink = _name("src"), _name("sink")
+    log.create_topic(source, 1)
+    log.create_topic(sink, 1)
+    group = _name("_confluent-ksql-test_query_CSAS_SINK")
+    log.commit(group, [Pending(sink, None, b"first")], {(source, 0): 1})
+    # A server that died inside its next transaction: output and positions sent, no commit.
+    crashed = Producer(kafka_bootstrap, guarantee="exactly-once", transactional_id=group)
+    try:
+        crashed.begin()
+        crashed.send(sink, b"lost")
+        crashed.send_offsets({TopicPartition(source, 0): 5}, group)
+        crashed.flush()
+        restarted = KafkaLog(kafka_bootstrap)
+        try:
+            assert restarted.committed(group) == {(source, 0): 1}
+            # Its first commit fences the dead one and aborts what that one left open.
+            restarted.commit(group, [Pending(sink, None, b"again")], {(source, 0): 2})
+            assert [r.value for r in restarted.read(sink, 0, 0, 10)] == [b"first", b"again"]
+            assert restarted.committed(group) == {(source, 0): 2}
+        finally:
+            restarted.close()
+    finally:
+        with contextlib.suppress(KafkaError):
+            crashed.close(timeout=1)
