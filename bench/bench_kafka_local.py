@@ -91,7 +91,8 @@ def fill(bootstrap: str, topic: str, records: int) -> None:
 
 def ksql(client: httpx.Client, text: str, **props: str) -> list[Any]:
     response = client.post("/ksql", json={"ksql": text, "streamsProperties": props})
-    response.raise_for_status()
+    if response.status_code != 200:
+        raise SystemExit(f"{text} failed: {response.text}")
     answer: list[Any] = response.json()
     return answer
 
@@ -118,7 +119,7 @@ def query_rate(bootstrap: str, records: int, statement: str, guarantee: str) -> 
         started = time.perf_counter()
         (answer,) = ksql(
             client,
-            statement,
+            statement.format(sink=f"SINK_{uuid.uuid4().hex[:8]}"),
             **{"auto.offset.reset": "earliest", "processing.guarantee": guarantee},
         )
         group = f"_confluent-ksql-{service}query_{answer['commandStatus']['queryId']}"
@@ -256,8 +257,8 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=10.0)
     args = parser.parse_args()
     results: list[tuple[str, float, str]] = []
-    csas = "CREATE STREAM F AS SELECT ID, NAME FROM S WHERE QTY > 10;"
-    ctas = "CREATE TABLE C AS SELECT OK, COUNT(*) AS N FROM S GROUP BY OK;"
+    csas = "CREATE STREAM {sink} AS SELECT ID, NAME FROM S WHERE QTY > 10;"
+    ctas = "CREATE TABLE {sink} AS SELECT QTY, COUNT(*) AS N FROM S GROUP BY QTY;"
     with broker(args.bootstrap_servers) as bootstrap:
         loop = median_of(args.runs, lambda: loop_rate(bootstrap, args.records))
         results.append(("kafka-python consume-transform-produce loop records/s", loop, ""))

@@ -317,6 +317,20 @@ class TopicAdmin:
         if outcome not in ("OK", kerrors.GroupIdNotFoundError.__name__):
             raise KafkaError(f"{action} failed: {outcome}")
 
+    def transaction_exists(self, transactional_id: str) -> bool:
+        """Whether a producer ever used ``transactional_id`` (its coordinator knows it)."""
+        self._check_open()
+        try:
+            self._retrying(
+                f"describing transaction '{transactional_id}'",
+                lambda: self._client.describe_transactions([transactional_id]),
+            )
+        except KafkaError as exc:
+            if isinstance(exc.__cause__, kerrors.TransactionalIdNotFoundError):
+                return False
+            raise
+        return True
+
     def _retrying(self, action: str, call: Callable[[], Any]) -> Any:
         """``call()``, repeated while the broker answers with a retriable error (a group
         coordinator still loading after start) for at most ``timeout`` seconds."""

@@ -376,25 +376,16 @@ class KafkaLog(Log):
                         f"cannot commit the output of '{group}' on Kafka at "
                         f"{self.bootstrap_servers}: {exc}"
                     ) from exc
-        self._mirror.insert_written(written)
+        # A query's output follows a transaction marker: waiting for the reader to step over
+        # it would double the cost of a commit, and the output is there a moment later.
+        self._mirror.insert_written(written, wait=not exactly_once)
         return written
 
     def _commit_transaction(
         self, group: str, records: Sequence[Pending], offsets: dict[TopicPartition, int]
     ) -> list[Record]:
         try:
-            producer = self._transactional.get(group)
-            if producer is None:
-                # The group is the transactional id: a restarted server fences its crashed
-                # self and aborts the transaction that was open, as Kafka Streams does.
-                producer = Producer(
-                    self.bootstrap_servers,
-                    guarantee="exactly-once",
-                    transactional_id=group,
-                    timeout=self.timeout,
-                    linger_ms=0,
-                )
-                self._transactional[group] = producer
+            producer = self._transactional_producer(group)
             producer.begin()
             try:
                 sent = self._send_all(producer, records)
@@ -416,6 +407,22 @@ class KafkaLog(Log):
             ) from exc
         return written
 
+    def _transactional_producer(self, group: str) -> Producer:
+        producer = self._transactional.get(group)
+        if producer is None:
+            # The group is the transactional id: a restarted server fences its crashed self,
+            # whose open transaction is aborted and whose prepared one completes, as Kafka
+            # Streams does.
+            producer = Producer(
+                self.bootstrap_servers,
+                guarantee="exactly-once",
+                transactional_id=group,
+                timeout=self.timeout,
+                linger_ms=0,
+            )
+            self._transactional[group] = producer
+        return producer
+
     def _drop_producer(self, group: str) -> None:
         producer = self._transactional.pop(group, None)
         if producer is not None:
@@ -423,6 +430,20 @@ class KafkaLog(Log):
                 producer.close(timeout=1.0)
 
     def committed(self, group: str) -> Positions:
+        # Offsets sent in a transaction count once its markers are written, which the broker
+        # does after the commit returns (or never, for one a crash left open): a group that
+        # committed in transactions is fenced first, which settles the last one.
+        if group not in self._transactional and self._cluster(
+            "describing a transaction", lambda: self._admin.transaction_exists(group)
+        ):
+            with self._write_lock:
+                try:
+                    self._transactional_producer(group)
+                except KafkaError as exc:
+                    raise KafkaStorageError(
+                        f"cannot take over the transactions of '{group}' on Kafka at "
+                        f"{self.bootstrap_servers}: {exc}"
+                    ) from exc
         found = self._cluster("reading group offsets", lambda: self._admin.group_offsets(group))
         return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
 

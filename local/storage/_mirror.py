@@ -133,9 +133,10 @@ class Mirror:
         topic.version += 1
         self._wake_all(topic)
 
-    def insert_written(self, records: Sequence[Record]) -> None:
+    def insert_written(self, records: Sequence[Record], *, wait: bool = True) -> None:
         """Make records this server wrote visible: at once when they extend their partition's
-        copy, else once the reader brought what lies before them (bounded wait)."""
+        copy, else once the reader brought what lies before them (a bounded wait, or none
+        without ``wait``: the reader brings them in a few milliseconds)."""
         late: dict[tuple[str, int], int] = {}
         touched: set[str] = set()
         with self._lock:
@@ -156,7 +157,7 @@ class Mirror:
             for name in touched:
                 self._topics[name].version += 1
             deadline = time.monotonic() + self.timeout
-            while late and not self._stop.is_set():
+            while late and wait and not self._stop.is_set():
                 late = {k: v for k, v in late.items() if self._missing(k, v)}
                 left = deadline - time.monotonic()
                 if not late or left <= 0:
@@ -166,7 +167,7 @@ class Mirror:
             topic = self._topics.get(name)
             if topic is not None:
                 self._wake_all(topic)
-        if late:
+        if late and wait:
             log.warning(
                 "records written to %s are not back from Kafka at %s after %g s yet",
                 ", ".join(f"{t}-{p}" for t, p in late),
