@@ -62,16 +62,17 @@ def test_offsets_with_transaction_markers_read_to_the_end(log: KafkaLog) -> None
     topic = _name("gaps")
     log.create_topic(topic, 1)
     group = _name("_confluent-ksql-test_query_CSAS_X")
-    written = log.commit(group, [Pending(topic, b"k", b"1"), Pending(topic, b"k", b"2")], {})
-    # The end is one past the last record, not Kafka's end (past the marker): read reaches it.
+    first = log.commit(group, [Pending(topic, b"k", b"1"), Pending(topic, b"k", b"2")], {})
+    # The end is one past the last record, not Kafka's end (past a marker): read reaches it.
     assert log.end_offsets(topic) == [2]
-    after = log.append(topic, b"k", b"3")
-    # The commit marker takes offset 2: Kafka offsets have gaps the engine must step over.
-    assert [r.offset for r in written] == [0, 1]
-    assert after.offset == 3
-    assert log.end_offsets(topic) == [4]
-    assert _drain(log, topic, 0) == [0, 1, 3]
-    assert [r.value for r in log.read(topic, 0, 2, 10)] == [b"3"]
+    # The next transaction starts once the first one's commit marker is written (offset 2).
+    second = log.commit(group, [Pending(topic, b"k", b"3")], {})
+    after = log.append(topic, b"k", b"4")
+    assert [r.offset for r in first + second] == [0, 1, 3]
+    assert after.offset > 3
+    _eventually(lambda: log.end_offsets(topic) == [after.offset + 1])
+    assert _drain(log, topic, 0) == [0, 1, 3, after.offset]
+    assert [r.value for r in log.read(topic, 0, 2, 10)] == [b"3", b"4"]
 
 
 def test_appended_record_is_readable_at_once_and_where_kafka_put_it(
