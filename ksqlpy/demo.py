@@ -1,8 +1,11 @@
 """``python -m ksqlpy.demo``: the newcomer's first session (what ``make demo`` runs).
 
-It starts the embedded ksqlDB-compatible server (``ksqlpy-local``), fills the ``fake_people``
-topic with a steady trickle of people through ``ksqlpy-datagen --ksqldb`` (the ``/inserts-stream``
-sink), and opens the ``ksqlpy`` shell on that server. In the shell::
+When Java is installed it starts a real single-node Kafka broker (``python -m
+ksqlpy.testing.kafka``), ``ksqlpy-datagen`` producing people into its topic ``fake_people`` and the
+embedded ksqlDB-compatible server (``ksqlpy-local --bootstrap-servers``) on that broker, as the
+course runs it. Without Java (or with ``--memory``) the server keeps its topics in memory and the
+people arrive through its ``/inserts-stream`` sink (``ksqlpy-datagen --ksqldb``). Then it opens the
+``ksqlpy`` shell on the server. In the shell::
 
     CREATE STREAM my_stream (id STRING, name STRING, title STRING)
       WITH (kafka_topic='fake_people', value_format='JSON');
@@ -10,7 +13,7 @@ sink), and opens the ``ksqlpy`` shell on that server. In the shell::
 
 shows people arriving live. Ctrl-C stops the query, Ctrl-D leaves, and everything the demo
 started stops with it. Extra arguments go to the shell (``-e "..."`` runs statements and exits).
-No Docker, no JVM: everything is Python.
+No Docker: the broker is Apache Kafka's own jars, fetched once from Maven Central.
 
 Ctrl-C belongs to the shell alone: on a terminal the shell runs as its foreground job (its own
 process group, as a job-control shell would start it), so neither ``make``, the demo, the server
@@ -26,6 +29,8 @@ import contextlib
 import ctypes
 import os
 import re
+import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +42,8 @@ from typing import IO, Any
 from ._cli import EXIT_USAGE, base_parser
 
 START_TIMEOUT_S = 30.0
+# The first start of the broker fetches its jars (about 45 MB) before it answers.
+BROKER_TIMEOUT_S = 180.0
 FEED_STREAM = "FAKE_PEOPLE"
 
 
@@ -87,21 +94,68 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             stream.close()
 
 
+def _has_java() -> bool:
+    java_home = os.environ.get("JAVA_HOME")
+    return bool(java_home and os.path.exists(os.path.join(java_home, "bin", "java"))) or bool(
+        shutil.which("java")
+    )
+
+
+def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    """The child's first line of output, or "" if it ends or stays silent for ``timeout`` s."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    return proc.stdout.readline() if ready else ""
+
+
 @contextlib.contextmanager
-def local_server() -> Iterator[str]:
-    """Run ``ksqlpy-local`` on a free port; yield its URL."""
+def kafka_broker() -> Iterator[str | None]:
+    """Run the project's single-node Kafka broker; yield its ``host:port``, or ``None`` (said in
+    one line) when there is no Java or it cannot start."""
+    if not _has_java():
+        print(
+            "ksqlpy demo: no Java found, so no Kafka broker: the server keeps its topics in "
+            "memory (install Java 17+ to run the demo on Kafka)",
+            file=sys.stderr,
+            flush=True,
+        )
+        yield None
+        return
     log = _log()
     proc = _spawn(
-        [sys.executable, "-m", "ksqlpy.local.cli", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=log,
+        [sys.executable, "-m", "ksqlpy.testing.kafka"], stdout=subprocess.PIPE, stderr=log
     )
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+        match = re.match(r"bootstrap=(\S+)", _first_line(proc, BROKER_TIMEOUT_S))
+        if match is None:
+            _stop(proc)
+            reason = (_errors(log).splitlines() or ["it did not start in time"])[-1]
+            print(
+                f"ksqlpy demo: no Kafka broker ({reason}): the server keeps its topics in memory",
+                file=sys.stderr,
+                flush=True,
+            )
+            yield None
+            return
+        yield match.group(1)
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@contextlib.contextmanager
+def local_server(bootstrap: str | None = None) -> Iterator[str]:
+    """Run ``ksqlpy-local`` on a free port (on Kafka at ``bootstrap`` if given); yield its URL."""
+    log = _log()
+    command = [sys.executable, "-m", "ksqlpy.local.cli", "--port", "0"]
+    if bootstrap is not None:
+        command += ["--bootstrap-servers", bootstrap]
+    proc = _spawn(command, stdout=subprocess.PIPE, stderr=log)
+    try:
+        line = _first_line(proc, START_TIMEOUT_S + (30 if bootstrap else 0))
         match = re.search(r"(https?://\S+)", line)
         if match is None:
-            proc.wait(10)
+            _stop(proc)
             raise SystemExit(f"ksqlpy demo: the local server did not start: {_errors(log)}")
         yield match.group(1)
     finally:
@@ -111,14 +165,18 @@ def local_server() -> Iterator[str]:
 
 @contextlib.contextmanager
 def people_feed(
-    url: str, rate: float, seed: int | None
+    url: str, rate: float, seed: int | None, bootstrap: str | None = None
 ) -> Iterator[tuple[subprocess.Popen[str], IO[str]]]:
-    """Run ``ksqlpy-datagen`` into the server until the demo ends; yield it and its stderr."""
+    """Run ``ksqlpy-datagen`` until the demo ends (into Kafka's ``fake_people`` when there is a
+    broker, else through the server); yield it and its stderr."""
     command = [
         sys.executable, "-m", "ksqlpy.datagen.cli",
-        "--quickstart", "people", "--topic", "fake_people",
-        "--ksqldb", url, "--stream", FEED_STREAM, "--rate", str(rate), "--quiet",
+        "--quickstart", "people", "--topic", "fake_people", "--rate", str(rate), "--quiet",
     ]  # fmt: skip
+    if bootstrap is not None:
+        command += ["--bootstrap-servers", bootstrap]
+    else:
+        command += ["--ksqldb", url, "--stream", FEED_STREAM]
     if seed is not None:
         command += ["--seed", str(seed)]
     log = _log()
@@ -246,16 +304,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = base_parser("python -m ksqlpy.demo", "Fake people, a local ksqlDB, and the shell.")
     parser.add_argument("--rate", type=float, default=2.0, help="people per second (default: 2)")
     parser.add_argument("--seed", type=int, help="make the people reproducible")
+    parser.add_argument(
+        "--memory", action="store_true", help="no Kafka broker: the server keeps topics in memory"
+    )
     args, shell_args = parser.parse_known_args(argv)
     if args.rate <= 0:
         parser.error("--rate must be above 0")
     _on_termination(_exit_on)  # unwind the with blocks below, which stop the children
     try:
-        with local_server() as url, people_feed(url, args.rate, args.seed) as feed:
+        with contextlib.ExitStack() as stack:
+            bootstrap = None if args.memory else stack.enter_context(kafka_broker())
+            url = stack.enter_context(local_server(bootstrap))
+            feed = stack.enter_context(people_feed(url, args.rate, args.seed, bootstrap))
             _wait_for_topic(url, *feed)
+            where = f" in Kafka at {bootstrap}" if bootstrap else " (in memory)"
             print(
                 f"ksqlpy demo: a local ksqlDB at {url} with people arriving on topic "
-                f"'fake_people' ({args.rate:g}/s). Try:\n"
+                f"'fake_people'{where} ({args.rate:g}/s). Try:\n"
                 "  CREATE STREAM my_stream (id STRING, name STRING, title STRING) "
                 "WITH (kafka_topic='fake_people', value_format='JSON');\n"
                 "  SELECT * FROM my_stream EMIT CHANGES;",

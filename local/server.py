@@ -20,6 +20,7 @@ from hypercorn.app_wrappers import ASGIWrapper
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 
+from . import storage
 from .app import KsqlApp
 from .connection import connection_handler
 from .engine import Engine
@@ -96,7 +97,10 @@ class LocalServer:
     ``{"ksql.streams.auto.offset.reset": "earliest"}``, the defaults of every request.
     ``data_dir`` keeps topics, streams, tables and queries across restarts (``fsync=True`` also
     flushes every change to the disk before it is acknowledged, for power loss; without it a
-    killed process loses nothing acknowledged, the kernel holds it). ``idle_timeout`` closes
+    killed process loses nothing acknowledged, the kernel holds it); ``bootstrap_servers`` puts
+    every topic on that Kafka cluster instead (``service_id`` names the server's command topic
+    and consumer groups there, as ksqlDB's ``ksql.service.id``; a broker still starting is
+    waited for ``kafka_timeout`` seconds). ``idle_timeout`` closes
     a connection with no request in flight after that many seconds (open queries keep theirs).
     ``udfs`` loads Python user functions (modules, module names, files, folders; see ``udf``).
     """
@@ -116,6 +120,9 @@ class LocalServer:
         idle_timeout: float = IDLE_TIMEOUT_S,
         fsync: bool = False,
         udfs: Sequence[str | Path | ModuleType] = (),
+        bootstrap_servers: str | None = None,
+        service_id: str | None = None,
+        kafka_timeout: float = 30.0,
     ) -> None:
         if (user is None) != (password is None):
             raise ValueError("basic auth needs both a user and a password")
@@ -129,14 +136,20 @@ class LocalServer:
         load_udfs(udfs)  # Python UDFs: refused here, before anything starts (UdfLoadError)
         store = Path(data_dir) if data_dir is not None else None
         self._owns_log = log is None
-        if log is None:
+        if bootstrap_servers and store is not None:
+            raise ValueError("use either a data directory or a Kafka cluster, not both")
+        if service_id is not None:
+            config = {**(config or {}), "ksql.service.id": service_id}
+        if log is None and bootstrap_servers:
+            log = storage.KafkaLog(bootstrap_servers, connect_timeout=kafka_timeout)
+        elif log is None:
             log = FileLog(store, fsync=fsync) if store is not None else MemoryLog()
-        self.engine = Engine(log, config=config, store=store)
         try:
+            self.engine = Engine(log, config=config, store=store)
             self.engine.restore()
         except BaseException:
-            if self._owns_log:
-                log.close()  # a failed start leaves the data dir free for the next one
+            if self._owns_log:  # a failed start frees the data dir, threads and connections
+                log.close()
             raise
         self.app = KsqlApp(self.engine, BasicAuth(user, password) if user and password else None)
         self.config = Config()

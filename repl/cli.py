@@ -108,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--local", action="store_true", help="start an embedded ksqlDB-compatible server"
     )
     parser.add_argument(
+        "--bootstrap-servers",
+        metavar="HOST:PORT",
+        help="with --local: keep the server's topics on this Kafka cluster",
+    )
+    parser.add_argument(
         "--continue-on-error",
         action="store_true",
         help="in -e/-f/stdin mode, run the remaining statements after a failure",
@@ -189,7 +194,10 @@ def _positive(value: int | None, setting: int) -> int | None:
 
 def main(argv: Sequence[str] | None = None, *, ask: Callable[[str], str] = getpass.getpass) -> int:
     """Run ``ksqlpy`` and return its exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.bootstrap_servers and not args.local:
+        parser.error("--bootstrap-servers goes with --local (a remote ksqlDB has its own Kafka)")
     try:
         return _main(args, ask)
     except KeyboardInterrupt:
@@ -235,7 +243,8 @@ def _main(args: argparse.Namespace, ask: Callable[[str], str]) -> int:
         if args.local:
             # ksqlpy.local is a mapped folder mypy cannot follow; load it by name.
             local = importlib.import_module("ksqlpy.local")
-            url = stack.enter_context(local.LocalServer()).url
+            server = local.LocalServer(bootstrap_servers=args.bootstrap_servers)
+            url = stack.enter_context(server).url
         else:
             url = args.url or settings.url
         session.url = url

@@ -22,6 +22,7 @@ from ._group import ConsumerGroup
 from ._guarantees import Guarantee, consumer_settings, producer_settings
 from ._pipeline import Output, PipelineStats, pipeline
 from ._producer import Delivered, Producer
+from ._reader import PartitionReader
 
 __all__ = [
     "ConsumeStats",
@@ -31,6 +32,7 @@ __all__ = [
     "Guarantee",
     "Output",
     "PartitionInfo",
+    "PartitionReader",
     "PipelineStats",
     "Producer",
     "Record",

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import kafka.errors as kerrors
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.structs import OffsetAndMetadata
+from kafka.structs import TopicPartition as _RawTopicPartition
 
 from ksqlpy._cli import default_bootstrap
 from ksqlpy._errors import (
@@ -22,6 +25,7 @@ from ksqlpy._errors import (
 )
 
 from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate
+from ._consumer import TopicPartition
 
 # Kafka's rule (org.apache.kafka.common.internals.Topic): legal characters, at most 249 of them.
 _LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]+")
@@ -261,6 +265,86 @@ class TopicAdmin:
                 raise TopicError(name, f"cannot create topic '{name}': {cause}") from cause
             raise
         return self.describe_topic(name)
+
+    def describe_topics(self, names: list[str] | None = None) -> list[TopicInfo]:
+        """Describe ``names`` (every topic but the internal ones by default) in one request;
+        topics missing by then are left out."""
+        self._check_open()
+        wanted = self.list_topics() if names is None else names
+        if not wanted:
+            return []
+        with translate("describing topics", self.bootstrap_servers, self.timeout):
+            topics = self._client.describe_topics(list(wanted))
+        found = [_topic_info(raw) for raw in topics if not int(raw.get("error_code") or 0)]
+        return sorted(found, key=lambda t: t.name)
+
+    def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        """A consumer group's committed offsets (the next offset to read); empty if none."""
+        self._check_open()
+        found = self._retrying(
+            f"reading offsets of group '{group_id}'",
+            lambda: self._client.list_group_offsets({group_id: None}).get(group_id) or {},
+        )
+        return {
+            TopicPartition(tp.topic, tp.partition): int(meta.offset)
+            for tp, meta in found.items()
+            if meta is not None and int(meta.offset) >= 0
+        }
+
+    def set_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit ``{partition: next offset}`` for a group that has no running members."""
+        self._check_open()
+        if not offsets:
+            return
+        raw = {
+            _RawTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(off, "", -1)
+            for tp, off in offsets.items()
+        }
+        action = f"committing offsets of group '{group_id}'"
+        result = self._retrying(action, lambda: self._client.alter_group_offsets(group_id, raw))
+        failed = {tp: err for tp, err in result.items() if err is not kerrors.NoError}
+        if failed:
+            tp, err = next(iter(failed.items()))
+            raise KafkaError(f"{action} failed for {tp.topic}-{tp.partition}: {err.__name__}")
+
+    def delete_group(self, group_id: str) -> None:
+        """Delete a consumer group and its committed offsets (a missing group is no error)."""
+        self._check_open()
+        action = f"deleting group '{group_id}'"
+        result = self._retrying(action, lambda: self._client.delete_groups([group_id]))
+        # kafka-python answers {group: "OK"} or {group: the error's class name}.
+        outcome = str(result.get(group_id, "OK"))
+        if outcome not in ("OK", kerrors.GroupIdNotFoundError.__name__):
+            raise KafkaError(f"{action} failed: {outcome}")
+
+    def transaction_exists(self, transactional_id: str) -> bool:
+        """Whether a producer ever used ``transactional_id`` (its coordinator knows it)."""
+        self._check_open()
+        try:
+            self._retrying(
+                f"describing transaction '{transactional_id}'",
+                lambda: self._client.describe_transactions([transactional_id]),
+            )
+        except KafkaError as exc:
+            if isinstance(exc.__cause__, kerrors.TransactionalIdNotFoundError):
+                return False
+            raise
+        return True
+
+    def _retrying(self, action: str, call: Callable[[], Any]) -> Any:
+        """``call()``, repeated while the broker answers with a retriable error (a group
+        coordinator still loading after start) for at most ``timeout`` seconds."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                with translate(action, self.bootstrap_servers, self.timeout):
+                    return call()
+            except KafkaError as exc:
+                cause = exc.__cause__
+                retriable = getattr(cause, "retriable", False)
+                if not retriable or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
 
     def delete_topic(self, name: str, *, if_exists: bool = False) -> None:
         """Delete a topic; a missing one raises :class:`TopicNotFoundError` unless ``if_exists``."""

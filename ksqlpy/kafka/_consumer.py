@@ -49,7 +49,25 @@ class Record:
     key: bytes | None
     value: bytes | None
     timestamp_ms: int
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+
+
+def headers_of(raw: Any) -> tuple[tuple[str, bytes | None], ...]:
+    """kafka-python's record headers as a tuple (a header value may be null)."""
+    return tuple((k, None if v is None else bytes(v)) for k, v in raw or ())
+
+
+def to_record(raw: Any) -> Record:
+    """A kafka-python ``ConsumerRecord`` as a :class:`Record` (a header value may be null)."""
+    return Record(
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        key=raw.key,
+        value=raw.value,
+        timestamp_ms=raw.timestamp,
+        headers=headers_of(raw.headers),
+    )
 
 
 PartitionsCallback = Callable[[frozenset[TopicPartition]], None]
@@ -189,21 +207,7 @@ class Consumer:
             self._check_broker()
             return []
         self._quiet_since = time.monotonic()
-        out: list[Record] = []
-        for raw_records in batches.values():
-            for r in raw_records:
-                out.append(
-                    Record(
-                        topic=r.topic,
-                        partition=r.partition,
-                        offset=r.offset,
-                        key=r.key,
-                        value=r.value,
-                        timestamp_ms=r.timestamp,
-                        headers=tuple((k, bytes(v)) for k, v in r.headers or ()),
-                    )
-                )
-        return out
+        return [to_record(r) for raw_records in batches.values() for r in raw_records]
 
     def _check_broker(self) -> None:
         # kafka-python polls a dead broker quietly forever (and drops the assignment, so "idle"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,15 +47,23 @@ def ksqldb_url() -> str:
 
 
 @pytest.fixture
-def local_ksqldb() -> Iterator[Any]:
+def local_ksqldb(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh embedded ksqlDB-compatible server (``ksqlpy.local.LocalServer``) for one test.
 
     Its ``url`` is ``http://127.0.0.1:PORT``; it speaks ksqlDB's REST API over HTTP/1.1 and
-    HTTP/2 and keeps everything in memory, so each test starts empty.
+    HTTP/2 and keeps everything in memory, so each test starts empty. A test that also asks for
+    ``kafka_bootstrap`` gets a server whose topics are on that broker (with a service id of its
+    own, so its command topic and query groups are its own too)::
+
+        def test_course(local_ksqldb, kafka_bootstrap): ...
     """
     # Imported by name: the mapped ksqlpy.local package is invisible to a type checker of ksqlpy/.
     local = importlib.import_module("ksqlpy.local")
-    with local.LocalServer() as server:
+    options: dict[str, Any] = {}
+    if "kafka_bootstrap" in request.fixturenames:
+        options["bootstrap_servers"] = request.getfixturevalue("kafka_bootstrap")
+        options["service_id"] = f"test_{uuid.uuid4().hex[:12]}_"
+    with local.LocalServer(**options) as server:
         yield server
 
 

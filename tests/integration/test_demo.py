@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 
-from ksqlpy import Client, KsqlError
+import pytest
+
+from ksqlpy import Client, KsqlError, demo
 
 STATEMENTS = (
     "CREATE STREAM my_stream (id STRING, name STRING, title STRING) "
@@ -27,11 +29,26 @@ def test_demo_shows_people_arriving_in_the_shell() -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "people arriving on topic 'fake_people'" in out.stdout
+    # With Java the people go through a real Kafka broker, as in the course.
+    assert ("in Kafka at 127.0.0.1:" in out.stdout) == demo._has_java(), out.stdout + out.stderr
     assert "Stream created" in out.stdout
     # Three rows of people: an id, a first and last name, a title.
     rows = [line for line in out.stdout.splitlines() if line.count("|") >= 4 and "ID" not in line]
     assert len(rows) >= 3, out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_without_java_the_demo_says_so_in_one_line_and_uses_memory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(demo, "_has_java", lambda: False)
+    with demo.kafka_broker() as bootstrap:
+        assert bootstrap is None
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert "no Java found" in line
+    assert "in memory" in line
 
 
 def test_demo_refuses_a_rate_of_zero() -> None:

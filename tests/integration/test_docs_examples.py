@@ -94,9 +94,13 @@ def test_every_block_of_the_page_runs(
     if _needs_kafka(text):
         bootstrap = request.getfixturevalue("kafka_bootstrap")
         _empty_broker(bootstrap)
-    # A fresh server per page: the page's statements see only each other, as a reader's do.
+    # A fresh server per page (on an emptied broker for pages that use Kafka): the page's
+    # statements see only each other, as a reader's do.
     local = importlib.import_module("ksqlpy.local")
-    with local.LocalServer() as server:
+    # A Kafka page's server reads and writes the broker, as the reader's ksqlpy-local
+    # --bootstrap-servers (or a real ksqlDB) does: what a producer wrote, a stream sees.
+    on_kafka = {"bootstrap_servers": bootstrap} if _needs_kafka(text) else {}
+    with local.LocalServer(**on_kafka) as server:
         spec = {
             "ksqldb": server.url,
             "query_timeout_ms": SQL_QUERY_TIMEOUT_MS,

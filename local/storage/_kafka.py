@@ -1,0 +1,466 @@
+"""The log on a real Kafka cluster: every topic is a Kafka topic, read through an in-memory mirror.
+
+Writes go to the broker synchronously (acks=all; keys placed by murmur2 as the Java client
+places them; tombstones as null values) and are visible to reads once they return. A query's
+output and its consumer group's positions are committed as one Kafka transaction (transactional
+id = the group), so a crashed server that restarts neither repeats nor skips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ksqlpy._errors import (
+    BrokerUnavailableError,
+    InvalidTopicNameError,
+    KafkaError,
+    ReplicationFactorError,
+    TopicNotFoundError,
+)
+from ksqlpy._errors import TopicExistsError as KafkaTopicExistsError
+from ksqlpy.kafka import Delivered, Producer, TopicAdmin, TopicPartition, check_topic_name
+from ksqlpy.kafka import TopicInfo as KafkaTopicInfo
+
+from ._base import (
+    Headers,
+    Log,
+    Pending,
+    Positions,
+    Record,
+    TopicExistsError,
+    TopicInfo,
+    UnknownTopicError,
+    partition_for,
+)
+from ._mirror import KafkaStorageError, Mirror, MirroredTopic
+
+log = logging.getLogger("ksqlpy.local.storage")
+
+T = TypeVar("T")
+CONNECT_TIMEOUT_S = 30.0
+# A name looked up and not found is not asked for again sooner than this.
+MISS_TTL_S = 0.5
+
+
+class TopicCreationError(ValueError):
+    """The broker refused to create a topic (its reason in ksqlDB's words)."""
+
+
+@dataclass(slots=True)
+class _Sent:
+    """Records queued on a producer: each filled in by its acknowledgement, or an error."""
+
+    out: list[Record | None]
+    errors: list[BaseException]
+
+    def records(self, what: str, bootstrap_servers: str) -> list[Record]:
+        """Every record as stored (call after a flush), or KafkaStorageError."""
+        done = [r for r in self.out if r is not None]
+        if self.errors or len(done) < len(self.out):
+            reason = self.errors[0] if self.errors else "no acknowledgement"
+            raise KafkaStorageError(
+                f"cannot write to {what} on Kafka at {bootstrap_servers}: {reason}"
+            )
+        return done
+
+
+def _stored(pending: Pending, delivered: Delivered, stamp: int) -> Record:
+    """The record as the broker stored it (its own time when the topic sets it)."""
+    when = delivered.timestamp_ms if delivered.timestamp_ms >= 0 else stamp
+    return Record(
+        pending.topic,
+        delivered.partition,
+        delivered.offset,
+        when,
+        pending.key,
+        pending.value,
+        pending.headers,
+    )
+
+
+def _info(raw: KafkaTopicInfo) -> TopicInfo:
+    return TopicInfo(raw.name, raw.partition_count, raw.replication_factor)
+
+
+def _exists_error(name: str, asked: int, info: TopicInfo) -> TopicExistsError:
+    return TopicExistsError(
+        f"A Kafka topic with the name '{name}' already exists, with different partition/replica "
+        f"configuration than required. KSQL expects {asked} partitions (topic has "
+        f"{info.partitions})"
+    )
+
+
+def connect_admin(bootstrap_servers: str, connect_timeout: float, timeout: float) -> TopicAdmin:
+    """An admin client once the cluster answers, trying for ``connect_timeout`` seconds (a broker
+    that is still starting); else BrokerUnavailableError naming the address."""
+    deadline = time.monotonic() + connect_timeout
+    last: KafkaError | None = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            detail = f" ({last})" if last is not None and "cannot reach" not in str(last) else ""
+            raise BrokerUnavailableError(
+                bootstrap_servers,
+                connect_timeout,
+                f"cannot reach Kafka at {bootstrap_servers} within {connect_timeout:g} s{detail}; "
+                "start a broker (e.g. 'python -m ksqlpy.testing.kafka') or pass the right "
+                "--bootstrap-servers",
+            )
+        admin: TopicAdmin | None = None
+        try:
+            admin = TopicAdmin(bootstrap_servers, timeout=min(max(left, 0.5), timeout))
+            if admin.broker_count() > 0:
+                return admin
+        except KafkaError as exc:
+            last = exc
+        if admin is not None:
+            with contextlib.suppress(KafkaError):
+                admin.close()
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
+
+class KafkaLog(Log):
+    """Topics on the Kafka cluster at ``bootstrap_servers``.
+
+    ``connect_timeout`` bounds the wait for a broker at start; ``timeout`` each request after;
+    ``catch_up_timeout`` the first read of a topic, which copies what it holds into memory.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+        timeout: float = 10.0,
+        catch_up_timeout: float = 30.0,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.timeout = timeout
+        self._admin = connect_admin(bootstrap_servers, connect_timeout, timeout)
+        self._admin_lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._infos: dict[str, TopicInfo] = {}
+        self._misses: dict[str, float] = {}
+        self._next_partition: dict[str, int] = {}
+        self._transactional: dict[str, Producer] = {}
+        self._closed = False
+        try:
+            self._producer = Producer(bootstrap_servers, timeout=timeout, linger_ms=0)
+            self._mirror = Mirror(
+                bootstrap_servers, timeout=timeout, catch_up_timeout=catch_up_timeout
+            )
+        except KafkaError:
+            self._admin.close()
+            raise
+
+    # -- topics ---------------------------------------------------------------------------------
+
+    def _cluster(self, action: str, call: Callable[[], T]) -> T:
+        with self._admin_lock:
+            try:
+                return call()
+            except (InvalidTopicNameError, ReplicationFactorError, TopicNotFoundError):
+                raise
+            except KafkaError as exc:
+                raise KafkaStorageError(
+                    f"{action} on Kafka at {self.bootstrap_servers}: {exc}"
+                ) from exc
+
+    def topic(self, name: str) -> TopicInfo | None:
+        found = self._infos.get(name)
+        if found is not None:
+            return found
+        missed = self._misses.get(name)
+        if missed is not None and time.monotonic() - missed < MISS_TTL_S:
+            return None
+        try:
+            check_topic_name(name)
+        except InvalidTopicNameError:
+            return None  # no such topic can exist; creating it says why
+        try:
+            raw = self._cluster("describing a topic", lambda: self._admin.describe_topic(name))
+        except TopicNotFoundError:
+            self._misses[name] = time.monotonic()
+            return None
+        info = self._infos[name] = _info(raw)
+        self._misses.pop(name, None)
+        return info
+
+    def topics(self) -> list[TopicInfo]:
+        found = self._cluster("listing topics", self._admin.describe_topics)
+        infos = {t.name: _info(t) for t in found}
+        self._infos = infos
+        return [infos[n] for n in sorted(infos)]
+
+    def create_topic(self, name: str, partitions: int = 1, replicas: int = 1) -> TopicInfo:
+        existing = self.topic(name)
+        if existing is None:
+            try:
+                raw = self._cluster(
+                    "creating a topic",
+                    lambda: self._admin.create_topic(name, partitions, replicas),
+                )
+            except (InvalidTopicNameError, ReplicationFactorError) as exc:
+                raise TopicCreationError(
+                    f"Failed to guarantee existence of topic {name}: {exc}"
+                ) from exc
+            except KafkaStorageError as exc:
+                if not isinstance(exc.__cause__, KafkaTopicExistsError):
+                    raise
+                raw = self._cluster("describing a topic", lambda: self._admin.describe_topic(name))
+            existing = self._infos[name] = _info(raw)
+            self._misses.pop(name, None)
+        if existing.partitions != partitions:
+            raise _exists_error(name, partitions, existing)
+        return existing
+
+    def delete_topic(self, name: str) -> None:
+        try:
+            self._cluster("deleting a topic", lambda: self._admin.delete_topic(name))
+        except TopicNotFoundError:
+            raise UnknownTopicError(name) from None
+        finally:
+            self._infos.pop(name, None)
+            self._mirror.drop(name)
+        # Kafka deletes in the background: a topic re-created at once must not find the old one.
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            listed = self._cluster("listing topics", self._admin.list_topics)
+            if name not in listed:
+                break
+            time.sleep(0.05)
+
+    def _mirrored(self, name: str) -> MirroredTopic:
+        found = self._mirror.get(name)
+        if found is not None:
+            return found
+        info = self.topic(name)
+        if info is None:
+            raise UnknownTopicError(name)
+        return self._mirror.ensure(name, info.partitions)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> Sequence[Record]:
+        return self._mirror.read(self._mirrored(topic), partition, offset, limit)
+
+    def end_offsets(self, topic: str) -> list[int]:
+        return self._mirror.end_offsets(self._mirrored(topic))
+
+    def version(self, topic: str) -> int:
+        try:
+            return self._mirrored(topic).version
+        except UnknownTopicError:
+            return -1
+
+    async def wait(self, topic: str, seen: int, timeout: float) -> int:
+        found = self._mirror.get(topic)
+        if found is None:
+            return self.version(topic)
+        return await self._mirror.wait(found, seen, timeout)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def _partition(self, topic: str, key: bytes | None, partition: int | None) -> int:
+        info = self.topic(topic)
+        if info is None:
+            raise UnknownTopicError(topic)
+        count = info.partitions
+        if partition is not None:
+            if not 0 <= partition < count:
+                raise ValueError(f"partition {partition} out of range for topic '{topic}'")
+            return partition
+        if key is not None:
+            return partition_for(key, count)
+        turn = self._next_partition.get(topic, 0)
+        self._next_partition[topic] = turn + 1
+        return turn % count
+
+    def _placed(self, pending: Pending) -> tuple[int, int]:
+        """Where and when a record goes: its partition and timestamp (now when not given)."""
+        self._mirrored(pending.topic)
+        stamp = int(time.time() * 1000) if pending.timestamp is None else pending.timestamp
+        return self._partition(pending.topic, pending.key, pending.partition), stamp
+
+    def _send_all(self, producer: Producer, records: Sequence[Pending]) -> _Sent:
+        """Queue ``records`` on ``producer``; the result fills in as the broker acknowledges."""
+        sent = _Sent([None] * len(records), [])
+        out, errors = sent.out, sent.errors
+        for index, pending in enumerate(records):
+            partition, stamp = self._placed(pending)
+
+            def done(
+                delivered: Delivered | None,
+                error: BaseException | None,
+                index: int = index,
+                pending: Pending = pending,
+                stamp: int = stamp,
+            ) -> None:
+                if delivered is None:
+                    errors.append(error or KafkaStorageError("not delivered"))
+                    return
+                out[index] = _stored(pending, delivered, stamp)
+
+            producer.send(
+                pending.topic,
+                pending.value,
+                key=pending.key,
+                headers=pending.headers or None,
+                partition=partition,
+                timestamp_ms=stamp,
+                on_delivery=done,
+            )
+        return sent
+
+    def append(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        timestamp: int | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> Record:
+        pending = Pending(topic, key, value, timestamp, headers, partition)
+        with self._write_lock:
+            where, stamp = self._placed(pending)
+            try:
+                delivered = self._producer.produce(
+                    topic,
+                    value,
+                    key=key,
+                    headers=headers or None,
+                    partition=where,
+                    timestamp_ms=stamp,
+                )
+            except KafkaError as exc:
+                raise KafkaStorageError(
+                    f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: {exc}"
+                ) from exc
+        record = _stored(pending, delivered, stamp)
+        self._mirror.insert_written([record])
+        return record
+
+    def commit(
+        self,
+        group: str,
+        records: Sequence[Pending],
+        positions: Positions,
+        *,
+        exactly_once: bool = True,
+    ) -> list[Record]:
+        if not records and not positions:
+            return []
+        offsets = {TopicPartition(t, p): offset for (t, p), offset in positions.items()}
+        with self._write_lock:
+            if exactly_once:
+                written = self._commit_transaction(group, records, offsets)
+            else:
+                try:
+                    sent = self._send_all(self._producer, records)
+                    self._producer.flush(self.timeout)
+                    written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
+                    self._cluster(
+                        "committing offsets",
+                        lambda: self._admin.set_group_offsets(group, offsets),
+                    )
+                except KafkaError as exc:
+                    raise KafkaStorageError(
+                        f"cannot commit the output of '{group}' on Kafka at "
+                        f"{self.bootstrap_servers}: {exc}"
+                    ) from exc
+        # A query's output follows a transaction marker: waiting for the reader to step over
+        # it would double the cost of a commit, and the output is there a moment later.
+        self._mirror.insert_written(written, wait=not exactly_once)
+        return written
+
+    def _commit_transaction(
+        self, group: str, records: Sequence[Pending], offsets: dict[TopicPartition, int]
+    ) -> list[Record]:
+        try:
+            producer = self._transactional_producer(group)
+            producer.begin()
+            try:
+                sent = self._send_all(producer, records)
+                if offsets:
+                    producer.send_offsets(offsets, group)
+                producer.flush(self.timeout)
+                written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
+                producer.commit()
+            except BaseException:
+                with contextlib.suppress(KafkaError):
+                    producer.abort()
+                raise
+        except (KafkaError, KafkaStorageError) as exc:
+            self._drop_producer(group)
+            if isinstance(exc, KafkaStorageError):
+                raise
+            raise KafkaStorageError(
+                f"cannot commit the output of '{group}' on Kafka at {self.bootstrap_servers}: {exc}"
+            ) from exc
+        return written
+
+    def _transactional_producer(self, group: str) -> Producer:
+        producer = self._transactional.get(group)
+        if producer is None:
+            # The group is the transactional id: a restarted server fences its crashed self,
+            # whose open transaction is aborted and whose prepared one completes, as Kafka
+            # Streams does.
+            producer = Producer(
+                self.bootstrap_servers,
+                guarantee="exactly-once",
+                transactional_id=group,
+                timeout=self.timeout,
+                linger_ms=0,
+            )
+            self._transactional[group] = producer
+        return producer
+
+    def _drop_producer(self, group: str) -> None:
+        producer = self._transactional.pop(group, None)
+        if producer is not None:
+            with contextlib.suppress(KafkaError):
+                producer.close(timeout=1.0)
+
+    def committed(self, group: str) -> Positions:
+        # Offsets sent in a transaction count once its markers are written, which the broker
+        # does after the commit returns (or never, for one a crash left open): a group that
+        # committed in transactions is fenced first, which settles the last one.
+        if group not in self._transactional and self._cluster(
+            "describing a transaction", lambda: self._admin.transaction_exists(group)
+        ):
+            with self._write_lock:
+                try:
+                    self._transactional_producer(group)
+                except KafkaError as exc:
+                    raise KafkaStorageError(
+                        f"cannot take over the transactions of '{group}' on Kafka at "
+                        f"{self.bootstrap_servers}: {exc}"
+                    ) from exc
+        found = self._cluster("reading group offsets", lambda: self._admin.group_offsets(group))
+        return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
+
+    def delete_group(self, group: str) -> None:
+        with self._write_lock:
+            self._drop_producer(group)
+        self._cluster("deleting a group", lambda: self._admin.delete_group(group))
+
+    def close(self) -> None:
+        """Stop the mirror's thread and close every client (each bounded); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._mirror.close()
+        for group in list(self._transactional):
+            self._drop_producer(group)
+        with contextlib.suppress(KafkaError):
+            self._producer.close(timeout=2.0)
+        with contextlib.suppress(KafkaError):
+            self._admin.close()
