@@ -20,7 +20,8 @@ from ksqlpy.local.storage import FileLog
 
 SETUP = (
     "CREATE STREAM S (ID INT KEY, GRP INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON', PARTITIONS=2);"
-    "CREATE TABLE T (GRP INT PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='t', FORMAT='JSON');"
+    "CREATE TABLE T (GRP INT PRIMARY KEY, NAME STRING) "
+    "WITH (KAFKA_TOPIC='t', FORMAT='JSON', PARTITIONS=2);"
     "INSERT INTO T (GRP, NAME) VALUES (0, 'zero');"
     "INSERT INTO T (GRP, NAME) VALUES (1, 'one');"
     "INSERT INTO T (GRP, NAME) VALUES (2, 'two');"
@@ -123,9 +124,12 @@ def _stopped_data_dir(tmp_path: Path) -> Path:
         httpx.post(
             server.url + "/ksql",
             json={
-                "ksql": "CREATE STREAM A (ID INT KEY, V INT) WITH (KAFKA_TOPIC='a', FORMAT='JSON');"
-                "CREATE STREAM B (ID INT KEY, V INT) WITH (KAFKA_TOPIC='b', FORMAT='JSON');"
-                "CREATE STREAM C (ID INT KEY, V INT) WITH (KAFKA_TOPIC='c', FORMAT='JSON');"
+                "ksql": "CREATE STREAM A (ID INT KEY, V INT) "
+                "WITH (PARTITIONS=1, KAFKA_TOPIC='a', FORMAT='JSON');"
+                "CREATE STREAM B (ID INT KEY, V INT) "
+                "WITH (PARTITIONS=1, KAFKA_TOPIC='b', FORMAT='JSON');"
+                "CREATE STREAM C (ID INT KEY, V INT) "
+                "WITH (PARTITIONS=1, KAFKA_TOPIC='c', FORMAT='JSON');"
             },
             timeout=30,
         ).raise_for_status()

@@ -67,7 +67,7 @@ def test_a_cluster_terminate_survives_a_restart_and_the_dir_starts_after_recreat
     tmp_path: Path,
 ) -> None:
     stream = (
-        "CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', FORMAT='JSON');"
+        "CREATE STREAM S (ID INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
         "CREATE STREAM DOUBLED AS SELECT ID, V * 2 AS V FROM S;"
     )
     with LocalServer(data_dir=tmp_path) as server:

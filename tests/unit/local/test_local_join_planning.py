@@ -15,12 +15,16 @@ from ksqlpy.sql.nodes import KsqlSelect
 def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     for statement in (
-        "CREATE STREAM S1 (ID INT KEY, K INT, V0 INT) WITH (KAFKA_TOPIC='s1', FORMAT='JSON');",
-        "CREATE STREAM S2 (ID INT KEY, V0 INT) WITH (KAFKA_TOPIC='s2', FORMAT='JSON');",
+        "CREATE STREAM S1 (ID INT KEY, K INT, V0 INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s1', FORMAT='JSON');",
+        "CREATE STREAM S2 (ID INT KEY, V0 INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='s2', FORMAT='JSON');",
         "CREATE TABLE T2 (ID INT PRIMARY KEY, V0 INT, F INT) "
-        "WITH (KAFKA_TOPIC='t2', FORMAT='JSON');",
-        "CREATE TABLE T3 (ID INT PRIMARY KEY, V0 INT) WITH (KAFKA_TOPIC='t3', FORMAT='JSON');",
-        "CREATE TABLE T4 (ID BIGINT PRIMARY KEY, V0 INT) WITH (KAFKA_TOPIC='t4', FORMAT='JSON');",
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t2', FORMAT='JSON');",
+        "CREATE TABLE T3 (ID INT PRIMARY KEY, V0 INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t3', FORMAT='JSON');",
+        "CREATE TABLE T4 (ID BIGINT PRIMARY KEY, V0 INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t4', FORMAT='JSON');",
         "CREATE TABLE P (ID INT PRIMARY KEY, V0 INT) "
         "WITH (KAFKA_TOPIC='p', FORMAT='JSON', PARTITIONS=2);",
     ):
@@ -219,7 +223,8 @@ def test_inputs_must_be_co_partitioned_unless_on_a_foreign_key(runtime: SmallRun
 def test_windowed_and_unwindowed_sources_do_not_join(runtime: SmallRuntime) -> None:
     runtime.run(
         "CREATE STREAM W (ID INT KEY, V INT) "
-        "WITH (KAFKA_TOPIC='w', FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='1 SECOND');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='w', FORMAT='JSON', "
+        "WINDOW_TYPE='TUMBLING', WINDOW_SIZE='1 SECOND');"
     )
     assert refusal(runtime, "SELECT * FROM W JOIN T2 ON W.ID = T2.ID EMIT CHANGES;") == (
         "Can not join windowed source to non-windowed source.\n`W` is TUMBLING windowed\n"
@@ -229,10 +234,12 @@ def test_windowed_and_unwindowed_sources_do_not_join(runtime: SmallRuntime) -> N
 
 def test_a_repartition_on_a_map_is_refused(runtime: SmallRuntime) -> None:
     runtime.run(
-        "CREATE STREAM M (ID INT KEY, L MAP<STRING, INT>) WITH (KAFKA_TOPIC='m', FORMAT='JSON');"
+        "CREATE STREAM M (ID INT KEY, L MAP<STRING, INT>) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='m', FORMAT='JSON');"
     )
     runtime.run(
-        "CREATE STREAM N (ID INT KEY, R MAP<STRING, INT>) WITH (KAFKA_TOPIC='n', FORMAT='JSON');"
+        "CREATE STREAM N (ID INT KEY, R MAP<STRING, INT>) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='n', FORMAT='JSON');"
     )
     message = refusal(runtime, "SELECT * FROM M JOIN N WITHIN 1 SECOND ON M.L = N.R EMIT CHANGES;")
     assert "Key column name: `M_L`. Column type: MAP<STRING, INTEGER>." in message
@@ -253,7 +260,8 @@ def test_select_star_of_windowed_sources_includes_their_window_bounds(
 ) -> None:
     for name in ("X", "Y"):
         runtime.run(
-            f"CREATE STREAM {name} (K INT KEY, V INT) WITH (KAFKA_TOPIC='{name.lower()}', "
+            f"CREATE STREAM {name} (K INT KEY, V INT) "
+            "WITH (PARTITIONS=1, KAFKA_TOPIC='{name.lower()}', "
             "FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='2 SECONDS');"
         )
     runtime.run("CREATE STREAM O AS SELECT * FROM X JOIN Y WITHIN 1 MINUTE ON X.K = Y.K;")

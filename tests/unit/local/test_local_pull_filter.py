@@ -19,15 +19,15 @@ def runtime() -> SmallRuntime:
     runtime = SmallRuntime()
     runtime.run(
         "CREATE SOURCE TABLE T (ID STRING PRIMARY KEY, N INT) "
-        "WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
     )
     runtime.run(
         "CREATE SOURCE TABLE I (ID INT PRIMARY KEY, N INT) "
-        "WITH (KAFKA_TOPIC='i', VALUE_FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='i', VALUE_FORMAT='JSON');"
     )
     runtime.run(
         "CREATE SOURCE TABLE M (A STRING PRIMARY KEY, B INT PRIMARY KEY, N INT) "
-        "WITH (KAFKA_TOPIC='m', FORMAT='JSON');"
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='m', FORMAT='JSON');"
     )
     return runtime
 
