@@ -24,7 +24,13 @@ from ksqlpy._errors import (
     TopicNotFoundError,
 )
 
-from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate
+from ._boundary import (
+    CONFIG_ERRORS,
+    config_error,
+    connection_settings,
+    ensure_reachable,
+    translate,
+)
 from ._consumer import TopicPartition
 
 # Kafka's rule (org.apache.kafka.common.internals.Topic): legal characters, at most 249 of them.
@@ -117,11 +123,8 @@ class TopicAdmin:
         self.timeout = timeout
         self._closed = False
         settings: dict[str, Any] = {
-            "bootstrap_servers": bootstrap_servers,
-            "bootstrap_timeout_ms": int(timeout * 1000),
+            **connection_settings(bootstrap_servers, timeout),
             "request_timeout_ms": max(int(timeout * 1000), 1000),
-            "reconnect_backoff_ms": 50,
-            "reconnect_backoff_max_ms": 1000,
             "client_id": "ksqlpy-admin",
         }
         settings.update(config)

@@ -9,6 +9,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import kafka.errors as kerrors
 
@@ -133,6 +134,17 @@ CONFIG_ERRORS: tuple[type[Exception], ...] = (
     AssertionError,
     RuntimeError,
 )
+
+
+def connection_settings(bootstrap_servers: str, timeout: float) -> dict[str, Any]:
+    """What every kafka-python client of ours is built with: the first contact bounded by
+    ``timeout`` and short reconnect backoffs, so a broker that returns is seen within a second."""
+    return {
+        "bootstrap_servers": bootstrap_servers,
+        "bootstrap_timeout_ms": int(timeout * 1000),
+        "reconnect_backoff_ms": 50,
+        "reconnect_backoff_max_ms": 1000,
+    }
 
 
 def config_error(exc: Exception, what: str) -> KafkaError:

@@ -20,6 +20,7 @@ from ._boundary import (
     CONFIG_ERRORS,
     collect_leaked_sockets,
     config_error,
+    connection_settings,
     ensure_reachable,
     reachable,
     translate,
@@ -146,12 +147,9 @@ class Consumer:
         self._user_assigned = on_assigned
         self._user_revoked = on_revoked
         settings: dict[str, Any] = {
-            "bootstrap_servers": bootstrap_servers,
+            **connection_settings(bootstrap_servers, timeout),
             "group_id": group_id,
             "client_id": self.name,
-            "bootstrap_timeout_ms": int(timeout * 1000),
-            "reconnect_backoff_ms": 50,
-            "reconnect_backoff_max_ms": 1000,
             "auto_offset_reset": auto_offset_reset,
         }
         settings.update(consumer_settings(self.guarantee))

@@ -21,6 +21,7 @@ from ._boundary import (
     CONFIG_ERRORS,
     collect_leaked_sockets,
     config_error,
+    connection_settings,
     ensure_reachable,
     reachable,
     translate,
@@ -85,12 +86,9 @@ class Producer:
         self._suspect: BaseException | None = None
         wait_ms = max(int(timeout * 1000), 1000)
         settings: dict[str, Any] = {
-            "bootstrap_servers": bootstrap_servers,
-            "bootstrap_timeout_ms": int(timeout * 1000),
+            **connection_settings(bootstrap_servers, timeout),
             "max_block_ms": wait_ms,
             "request_timeout_ms": wait_ms,
-            "reconnect_backoff_ms": 50,
-            "reconnect_backoff_max_ms": 1000,
             "client_id": "ksqlpy-producer",
         }
         settings.update(producer_settings(self.guarantee, transactional_id))

@@ -11,7 +11,13 @@ from kafka.structs import TopicPartition as _RawTopicPartition
 
 from ksqlpy._errors import KafkaError
 
-from ._boundary import CONFIG_ERRORS, config_error, ensure_reachable, translate
+from ._boundary import (
+    CONFIG_ERRORS,
+    config_error,
+    connection_settings,
+    ensure_reachable,
+    translate,
+)
 from ._consumer import Record, TopicPartition, headers_of
 
 T = TypeVar("T")
@@ -62,15 +68,12 @@ class PartitionReader:
         self._closed = False
         self._assigned: frozenset[TopicPartition] = frozenset()
         settings: dict[str, Any] = {
-            "bootstrap_servers": bootstrap_servers,
+            **connection_settings(bootstrap_servers, timeout),
             "group_id": None,
             "enable_auto_commit": False,
             "isolation_level": isolation_level,
             "auto_offset_reset": "earliest",
-            "bootstrap_timeout_ms": int(timeout * 1000),
             "request_timeout_ms": max(int(timeout * 1000), 1000),
-            "reconnect_backoff_ms": 50,
-            "reconnect_backoff_max_ms": 1000,
             "client_id": "ksqlpy-reader",
         }
         settings.update(config)
