@@ -118,6 +118,10 @@ def test_a_running_csas_survives_its_broker_stopping_and_starting_again(
             feed.start()
             until(lambda: len(feed.acked) >= TOTAL // 4, "a quarter of the feed", timeout=10)
             broker.stop(keep_data=True)  # mid-feed: the query may still be working
+            kept = broker.data_dir
+            assert kept is not None
+            assert kept.is_dir()
+            assert not broker.running
             feed.halt.set()
             feed.join(15)
             assert len(feed.acked) < TOTAL, "the feed ended before the broker stopped"
@@ -167,3 +171,4 @@ def test_a_running_csas_survives_its_broker_stopping_and_starting_again(
             )
             assert pushed.status_code == 200, pushed.text
             assert json.loads(pushed.text)[1:] == [[1000, "back"]]
+    assert not kept.exists(), "the broker's data outlived its last stop"
