@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -46,6 +47,18 @@ T = TypeVar("T")
 CONNECT_TIMEOUT_S = 30.0
 # A name looked up and not found is not asked for again sooner than this.
 MISS_TTL_S = 0.5
+# A query's batch that cannot be committed (the broker is gone) is retried this long before the
+# query stops, as Kafka Streams retries a task for task.timeout.ms; retries every RETRY_S.
+OUTAGE_TIMEOUT_S = 300.0
+RETRY_S = 1.0
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """Batches of one group not committed yet, in order, and when the first one failed."""
+
+    since: float
+    batches: list[tuple[list[Pending], dict[TopicPartition, int], bool]]
 
 
 class TopicCreationError(ValueError):
@@ -149,9 +162,13 @@ class KafkaLog(Log):
         self._misses: dict[str, float] = {}
         self._next_partition: dict[str, int] = {}
         self._transactional: dict[str, Producer] = {}
+        self._deferred: dict[str, _Deferred] = {}
+        self._gave_up: dict[str, KafkaStorageError] = {}
+        self._retrier: threading.Thread | None = None
         self._closed = False
         try:
             self._producer = Producer(bootstrap_servers, timeout=timeout, linger_ms=0)
+            self._producer_failed = False
             self._mirror = Mirror(
                 bootstrap_servers, timeout=timeout, catch_up_timeout=catch_up_timeout
             )
@@ -332,7 +349,7 @@ class KafkaLog(Log):
         with self._write_lock:
             where, stamp = self._placed(pending)
             try:
-                delivered = self._producer.produce(
+                delivered = self._shared_producer().produce(
                     topic,
                     value,
                     key=key,
@@ -341,6 +358,7 @@ class KafkaLog(Log):
                     timestamp_ms=stamp,
                 )
             except KafkaError as exc:
+                self._producer_failed = True
                 raise KafkaStorageError(
                     f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: {exc}"
                 ) from exc
@@ -359,27 +377,100 @@ class KafkaLog(Log):
         if not records and not positions:
             return []
         offsets = {TopicPartition(t, p): offset for (t, p), offset in positions.items()}
+        batch = (list(records), offsets, exactly_once)
         with self._write_lock:
-            if exactly_once:
-                written = self._commit_transaction(group, records, offsets)
-            else:
-                try:
-                    sent = self._send_all(self._producer, records)
-                    self._producer.flush(self.timeout)
-                    written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
-                    self._cluster(
-                        "committing offsets",
-                        lambda: self._admin.set_group_offsets(group, offsets),
-                    )
-                except KafkaError as exc:
-                    raise KafkaStorageError(
-                        f"cannot commit the output of '{group}' on Kafka at "
-                        f"{self.bootstrap_servers}: {exc}"
-                    ) from exc
+            failed = self._gave_up.pop(group, None)
+            if failed is not None:
+                raise failed
+            deferred = self._deferred.get(group)
+            if deferred is not None:  # after the batches before it, in order
+                deferred.batches.append(batch)
+                return []
+            try:
+                return self._commit_now(group, *batch)
+            except KafkaStorageError as exc:
+                # The broker may be down for a while: the batch waits for it (the query's
+                # positions move on; a crash meanwhile resumes from the last commit).
+                log.warning("%s; retrying for up to %g s", exc, OUTAGE_TIMEOUT_S)
+                self._deferred[group] = _Deferred(time.monotonic(), [batch])
+                self._start_retrier()
+                return []
+
+    def _commit_now(
+        self,
+        group: str,
+        records: list[Pending],
+        offsets: dict[TopicPartition, int],
+        exactly_once: bool,
+    ) -> list[Record]:
+        """Commit one batch (the caller holds the write lock) or raise KafkaStorageError."""
+        if exactly_once:
+            written = self._commit_transaction(group, records, offsets)
+        else:
+            try:
+                producer = self._shared_producer()
+                sent = self._send_all(producer, records)
+                producer.flush(self.timeout)
+                written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
+                self._cluster(
+                    "committing offsets",
+                    lambda: self._admin.set_group_offsets(group, offsets),
+                )
+            except KafkaError as exc:
+                self._producer_failed = True
+                raise KafkaStorageError(
+                    f"cannot commit the output of '{group}' on Kafka at "
+                    f"{self.bootstrap_servers}: {exc}"
+                ) from exc
         # A query's output follows a transaction marker: waiting for the reader to step over
         # it would double the cost of a commit, and the output is there a moment later.
         self._mirror.insert_written(written, wait=not exactly_once)
         return written
+
+    def _shared_producer(self) -> Producer:
+        """The non-transactional producer; a new one after a failure (the write lock held):
+        records a broker outage left unacknowledged would otherwise hold the old one up."""
+        if self._producer_failed:
+            fresh = Producer(self.bootstrap_servers, timeout=self.timeout, linger_ms=0)
+            old, self._producer, self._producer_failed = self._producer, fresh, False
+            with contextlib.suppress(KafkaError):
+                old.close(timeout=0)
+        return self._producer
+
+    def _start_retrier(self) -> None:
+        # Called with the write lock held; the retrier clears itself under it when done.
+        if self._retrier is None:
+            self._retrier = threading.Thread(
+                target=self._retry, name="ksqlpy-kafka-retry", daemon=True
+            )
+            self._retrier.start()
+
+    def _retry(self) -> None:
+        """Commit deferred batches once the broker answers again; give a group up after
+        OUTAGE_TIMEOUT_S (its query stops at its next commit)."""
+        while True:
+            time.sleep(RETRY_S)
+            if self._closed:
+                return
+            if not _reachable(self.bootstrap_servers):
+                continue  # no request that would hold the write lock for a whole timeout
+            with self._write_lock:
+                for group, deferred in list(self._deferred.items()):
+                    try:
+                        while deferred.batches:
+                            self._commit_now(group, *deferred.batches[0])
+                            deferred.batches.pop(0)
+                            deferred.since = time.monotonic()
+                    except KafkaStorageError as exc:
+                        if time.monotonic() - deferred.since > OUTAGE_TIMEOUT_S:
+                            self._gave_up[group] = exc
+                            del self._deferred[group]
+                        continue
+                    log.warning("the output of '%s' is committed again", group)
+                    del self._deferred[group]
+                if not self._deferred:
+                    self._retrier = None
+                    return
 
     def _commit_transaction(
         self, group: str, records: Sequence[Pending], offsets: dict[TopicPartition, int]
@@ -389,14 +480,19 @@ class KafkaLog(Log):
             producer.begin()
             try:
                 sent = self._send_all(producer, records)
-                if offsets:
-                    producer.send_offsets(offsets, group)
+                # The bounded flush first: kafka-python waits for the offsets without a bound,
+                # so they are sent once the broker has shown it is there.
                 producer.flush(self.timeout)
                 written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
+                if offsets:
+                    producer.send_offsets(offsets, group)
                 producer.commit()
             except BaseException:
-                with contextlib.suppress(KafkaError):
-                    producer.abort()
+                # With the broker gone an abort would only wait its timeout out: the next
+                # producer of this transactional id aborts the transaction instead.
+                if _reachable(self.bootstrap_servers):
+                    with contextlib.suppress(KafkaError):
+                        producer.abort()
                 raise
         except (KafkaError, KafkaStorageError) as exc:
             self._drop_producer(group)
@@ -449,6 +545,8 @@ class KafkaLog(Log):
 
     def delete_group(self, group: str) -> None:
         with self._write_lock:
+            self._deferred.pop(group, None)
+            self._gave_up.pop(group, None)
             self._drop_producer(group)
         self._cluster("deleting a group", lambda: self._admin.delete_group(group))
 
@@ -457,6 +555,9 @@ class KafkaLog(Log):
         if self._closed:
             return
         self._closed = True
+        retrier = self._retrier
+        if retrier is not None:
+            retrier.join(self.timeout)
         self._mirror.close()
         for group in list(self._transactional):
             self._drop_producer(group)
@@ -464,3 +565,15 @@ class KafkaLog(Log):
             self._producer.close(timeout=2.0)
         with contextlib.suppress(KafkaError):
             self._admin.close()
+
+
+def _reachable(bootstrap_servers: str) -> bool:
+    """Whether any bootstrap address accepts a TCP connection (a cheap probe, 0.5 s at most)."""
+    for address in bootstrap_servers.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=0.5):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False

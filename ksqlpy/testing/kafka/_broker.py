@@ -57,7 +57,7 @@ echo "$jvm"
 wait "$jvm"
 rc=$?
 wait
-rm -rf "$KSQLPY_KAFKA_DIR"
+[ -e "$KSQLPY_KAFKA_DIR/keep" ] || rm -rf "$KSQLPY_KAFKA_DIR"
 exit "$rc"
 """
 
@@ -68,8 +68,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _bindable(port: int) -> bool:
+def _bindable(port: int, *, reuse: bool = False) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if reuse:  # as the JVM binds: connections of a stopped broker in TIME_WAIT do not count
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -103,6 +105,8 @@ class KafkaBroker:
             producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
 
     The first start downloads the jars (see :func:`ensure_jars`); later starts take about 2 s.
+    ``stop(keep_data=True)`` stops it like a broker going down; ``start()`` then brings the same
+    broker back on the same ports with its topics, offsets and transactions.
     """
 
     version: str = field(default_factory=kafka_version)
@@ -117,6 +121,9 @@ class KafkaBroker:
     _proc: subprocess.Popen[str] | None = field(default=None, init=False, repr=False)
     _jvm_pid: int | None = field(default=None, init=False, repr=False)
     _dir: Path | None = field(default=None, init=False, repr=False)
+    # The ports and data of a broker stopped with keep_data, for the next start.
+    _kept: tuple[Path, int, int] | None = field(default=None, init=False, repr=False)
+    _ports: tuple[int, int] = field(default=(0, 0), init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -126,8 +133,9 @@ class KafkaBroker:
 
     @property
     def data_dir(self) -> Path | None:
-        """The broker's temp dir (config, logs, data) while it runs; removed at stop."""
-        return self._dir
+        """The broker's temp dir (config, logs, data) while it runs or is kept by
+        ``stop(keep_data=True)``; removed at any other stop."""
+        return self._dir if self._dir is not None else self._kept[0] if self._kept else None
 
     def __enter__(self) -> KafkaBroker:
         self.start()
@@ -145,6 +153,8 @@ class KafkaBroker:
         """Start the broker and wait until an admin client can talk to it; return ``host:port``."""
         if self.running:
             return self.bootstrap
+        if self._kept is not None:
+            return self._restart(*self._kept)
         if self.port and not _bindable(self.port):
             raise KafkaLauncherError(
                 f"port {self.port} on {HOST} is in use; stop what listens there or choose "
@@ -166,15 +176,22 @@ class KafkaBroker:
             f"could not bind Kafka's ports after {START_ATTEMPTS} tries: {last}"
         )
 
-    def stop(self) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL after ``stop_timeout``) and remove its temp dir.
+    def stop(self, *, keep_data: bool = False) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after ``stop_timeout``) and remove its temp dir,
+        or with ``keep_data`` keep it (and the ports) for the next :meth:`start`.
 
-        Stopping a broker that is not running does nothing.
+        Stopping a broker that is not running does nothing (but removes kept data).
         """
         with self._lock:
             proc, self._proc = self._proc, None
             jvm_pid, self._jvm_pid = self._jvm_pid, None
             data_dir, self._dir = self._dir, None
+            kept, self._kept = self._kept, None
+        if kept is not None and kept[0] != data_dir:
+            shutil.rmtree(kept[0], ignore_errors=True)
+        keep = keep_data and proc is not None and data_dir is not None
+        if keep and data_dir is not None:
+            (data_dir / "keep").touch()  # tells the watchdog to leave the dir
         if proc is not None:
             _close(proc.stdin)  # the watchdog's cue: SIGTERM to the JVM
             try:
@@ -185,9 +202,23 @@ class KafkaBroker:
                         os.kill(jvm_pid, signal.SIGKILL)
                 proc.wait(timeout=self.stop_timeout)
             _close(proc.stdout)
-        if data_dir is not None:
+        if keep and data_dir is not None:
+            self._kept = (data_dir, *self._ports)
+        elif data_dir is not None:
             shutil.rmtree(data_dir, ignore_errors=True)
         self.bootstrap = ""
+
+    def _restart(self, data_dir: Path, port: int, controller_port: int) -> str:
+        # The kept dir holds the formatted storage and the properties naming both ports.
+        for taken in (port, controller_port):
+            if not _bindable(taken, reuse=True):
+                raise KafkaLauncherError(
+                    f"cannot restart the Kafka broker: port {taken} on {HOST} is in use"
+                )
+        (data_dir / "keep").unlink(missing_ok=True)
+        self._kept = None
+        self._launch(find_java(), ensure_jars(self.version), data_dir, port, controller_port)
+        return self.bootstrap
 
     def _start_once(self, java: str, libs: Path) -> None:
         data_dir = Path(tempfile.mkdtemp(prefix="ksqlpy-kafka-"))
@@ -197,17 +228,26 @@ class KafkaBroker:
         log4j = data_dir / "log4j2.properties"
         log4j.write_bytes(resources.files(__package__).joinpath("log4j2.properties").read_bytes())
         (data_dir / "logs").mkdir()
-        jvm = [
+        self._format(self._jvm(java, libs, data_dir), props, data_dir)
+        self._launch(java, libs, data_dir, port, controller_port)
+
+    def _jvm(self, java: str, libs: Path, data_dir: Path) -> list[str]:
+        return [
             java,
             f"-Xmx{self.heap}",
             *JVM_FLAGS,
-            f"-Dlog4j2.configurationFile={log4j}",
+            f"-Dlog4j2.configurationFile={data_dir / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={data_dir / 'logs'}",
             f"-Dksqlpy.kafka.loglevel={self.log_level}",
             "-cp",
             str(libs / "*"),
         ]
-        self._format(jvm, props, data_dir)
+
+    def _launch(
+        self, java: str, libs: Path, data_dir: Path, port: int, controller_port: int
+    ) -> None:
+        jvm = self._jvm(java, libs, data_dir)
+        props = data_dir / "server.properties"
         env = {**os.environ, "KSQLPY_KAFKA_DIR": str(data_dir)}
         proc = subprocess.Popen(
             ["sh", "-c", _WATCHDOG, "ksqlpy-kafka-watchdog", *jvm, "kafka.Kafka", str(props)],
@@ -222,6 +262,7 @@ class KafkaBroker:
         pid_line = proc.stdout.readline().strip()
         with self._lock:
             self._proc, self._dir = proc, data_dir
+            self._ports = (port, controller_port)
             self._jvm_pid = int(pid_line) if pid_line.isdigit() else None
             self.bootstrap = f"{HOST}:{port}"
         try:
