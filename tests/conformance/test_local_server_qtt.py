@@ -98,7 +98,7 @@ FLOORS = {
     "serdes.json": 0.77,
     "simple-struct.json": 0.72,
     "slice.json": 1.0,
-    "source-stream.json": 0.5,
+    "source-stream.json": 1.0,
     "standarddeviation.json": 1.0,
     "stream-table-join.json": 1.0,
     "string-lpad-rpad.json": 1.0,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlglot import exp
 
 from ksqlpy.sql.nodes import (
+    KsqlAlterSource,
     KsqlCreate,
     KsqlCreateType,
     KsqlDefine,
@@ -33,6 +34,7 @@ Executor = Callable[[Runtime, Any, str, Session], dict[str, Any] | None]
 
 EXECUTORS: dict[type[exp.Expr], Executor] = {
     KsqlCreate: ddl.create_source,
+    KsqlAlterSource: ddl.alter_source,
     KsqlDrop: ddl.drop,
     KsqlCreateType: ddl.create_type,
     KsqlInsert: dml.insert_values,
@@ -47,6 +49,6 @@ EXECUTORS: dict[type[exp.Expr], Executor] = {
 }
 
 # Statements whose success changes the metastore: the command log keeps them for replay.
-LOGGED = (KsqlCreate, KsqlDrop, KsqlCreateType, KsqlTerminate, KsqlInsert)
+LOGGED = (KsqlCreate, KsqlAlterSource, KsqlDrop, KsqlCreateType, KsqlTerminate, KsqlInsert)
 
 __all__ = ["EXECUTORS", "LOGGED", "Executor"]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlCreate, KsqlCreateType, KsqlDrop, KsqlSelect
+from ksqlpy.sql import KsqlSyntaxError, parse_one
+from ksqlpy.sql.nodes import KsqlAlterSource, KsqlCreate, KsqlCreateType, KsqlDrop, KsqlSelect
 
 from ..convert import identifier_name, sql_type
 from ..errors import KsqlStatementError
+from ..metastore import Column, Source
 from ..runtime import Runtime, Session, status_entity
 from ..sources import check_properties, define_columns, make_source, with_properties
 from .create_as import create_as_select
@@ -44,6 +47,13 @@ def create_source(
     if isinstance(node.args.get("expression"), KsqlSelect):
         return create_as_select(runtime, node.args["expression"], name, kind, props, text)
     columns = define_columns(runtime.metastore, target, kind)
+    if node.args.get("replace") and (
+        node.args.get("source") or (existing is not None and existing.is_source)
+    ):
+        label = kind.lower()
+        raise KsqlStatementError(
+            f"Cannot add {label} '{name}': CREATE OR REPLACE is not supported on source {label}s."
+        )
     source = make_source(
         runtime.log,
         name,
@@ -104,6 +114,60 @@ def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> dict[
         runtime.delete_topic(source.topic)
     return status_entity(
         runtime, text, command_id, f"Source `{name}` (topic: {source.topic}) was dropped."
+    )
+
+
+def alter_source(
+    runtime: Runtime, node: KsqlAlterSource, text: str, session: Session
+) -> dict[str, Any] | None:
+    """ALTER STREAM|TABLE name ADD [COLUMN] c type, ...: value columns appended to the schema,
+    with ksqlDB's checks in its order (AlterSourceFactory, then DdlCommandExec)."""
+    kind = str(node.args.get("kind", "")).upper()
+    name = identifier_name(node.this.this if isinstance(node.this, exp.Table) else node.this)
+    source = runtime.metastore.source(name)
+    if source is not None and source.is_source:
+        raise KsqlStatementError(
+            f"Cannot alter {kind.lower()} '{name}': ALTER operations are not supported on "
+            f"source {kind.lower()}s."
+        )
+    if source is None:
+        raise KsqlStatementError(f"Source {name} does not exist.")
+    if source.kind != kind:
+        raise KsqlStatementError(
+            f"Incompatible data source type is {source.kind}, but statement was ALTER {kind}"
+        )
+    if _created_as_select(source):
+        raise KsqlStatementError("ALTER command is not supported for CREATE ... AS statements.")
+    added: list[Column] = []
+    taken = {c.name for c in source.columns}
+    for definition in node.expressions:
+        column = identifier_name(definition.this)
+        if column in taken:
+            raise KsqlStatementError(
+                f"Cannot add column {column} to schema. A column with the same name already exists."
+            )
+        taken.add(column)
+        added.append(Column(column, sql_type(definition.args["kind"], runtime.metastore.types)))
+    # New value columns follow the existing ones; headers stay last, as ksqlDB's schema keeps them.
+    last_value = max(
+        (i for i, c in enumerate(source.columns) if c.role in ("KEY", "VALUE")), default=-1
+    )
+    columns = (*source.columns[: last_value + 1], *added, *source.columns[last_value + 1 :])
+    runtime.metastore.sources[name] = dataclasses.replace(source, columns=columns, statement=text)
+    runtime.forget_table(name)
+    label = "Stream" if kind == "STREAM" else "Table"
+    return status_entity(
+        runtime, text, f"{kind.lower()}/`{name}`/alter", f"{label} {name} altered."
+    )
+
+
+def _created_as_select(source: Source) -> bool:
+    try:
+        statement = parse_one(source.statement)
+    except KsqlSyntaxError:
+        return False
+    return isinstance(statement, KsqlCreate) and isinstance(
+        statement.args.get("expression"), KsqlSelect
     )
 
 
