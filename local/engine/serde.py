@@ -1,4 +1,4 @@
-"""Key and value formats: KAFKA, JSON and DELIMITED, with ksqlDB's serialization rules.
+"""Key and value formats: KAFKA, JSON, DELIMITED and PROTOBUF_NOSR, with ksqlDB's rules.
 
 Schema-registry formats (AVRO, PROTOBUF, JSON_SR) are refused where a source is created.
 """
@@ -17,10 +17,11 @@ from typing import Any
 from .convert import CoercionError, coerce, format_double, java_double_text
 from .errors import KsqlStatementError
 from .metastore import Column
+from .protobuf import ProtobufError, checked_types, decode_row, encode_row
 from .types import ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
 
-SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE")
-NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR")
+SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE", "PROTOBUF_NOSR")
+NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR")
 
 
 class SerdeError(ValueError):
@@ -479,11 +480,37 @@ class WindowedSerde(Serde):
         return [*self.inner.deserialize(body or None), start, end]
 
 
+class ProtobufNoSrSerde(Serde):
+    """``PROTOBUF_NOSR``: a protobuf message of the columns (see :mod:`.protobuf`); a single
+    unwrapped column is still field 1 of a message, but a null one is no message at all."""
+
+    def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
+        super().__init__(columns, unwrapped)
+        self.kinds = checked_types(self.columns)
+
+    def serialize(self, values: Sequence[Any]) -> bytes | None:
+        if not self.columns or (self.unwrapped and values[0] is None):
+            return None
+        try:
+            return encode_row(self.kinds, values)
+        except (TypeError, ValueError, AttributeError, struct.error) as exc:
+            raise SerdeError(f"Cannot write {list(values)!r} as PROTOBUF_NOSR: {exc}") from exc
+
+    def deserialize(self, data: bytes | None) -> list[Any]:
+        if data is None:
+            return [None] * len(self.columns)
+        try:
+            return decode_row(self.kinds, data)
+        except ProtobufError as exc:
+            raise SerdeError(f"Failed to deserialize PROTOBUF_NOSR data: {exc}") from exc
+
+
 _FACTORIES: dict[str, Callable[..., Serde]] = {
     "KAFKA": KafkaSerde,
     "JSON": JsonSerde,
     "DELIMITED": DelimitedSerde,
     "NONE": NoneSerde,
+    "PROTOBUF_NOSR": ProtobufNoSrSerde,
 }
 
 
