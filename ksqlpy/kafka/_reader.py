@@ -13,6 +13,7 @@ from ksqlpy._errors import KafkaError
 
 from ._boundary import (
     CONFIG_ERRORS,
+    collect_leaked_sockets,
     config_error,
     connection_settings,
     ensure_reachable,
@@ -170,5 +171,10 @@ class PartitionReader:
         if self._closed:
             return
         self._closed = True
-        with translate("closing the reader", self.bootstrap_servers, self.timeout):
-            self._consumer.close(autocommit=False, timeout_ms=int(self.timeout * 1000))
+        try:
+            with translate("closing the reader", self.bootstrap_servers, self.timeout):
+                self._consumer.close(autocommit=False, timeout_ms=int(self.timeout * 1000))
+        finally:
+            # A reader lives as long as its server and outlives broker outages, whose failed
+            # reconnects kafka-python leaves to the garbage collector.
+            collect_leaked_sockets()
