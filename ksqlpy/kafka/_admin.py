@@ -25,10 +25,8 @@ from ksqlpy._errors import (
 )
 
 from ._boundary import (
-    CONFIG_ERRORS,
-    config_error,
+    build_client,
     connection_settings,
-    ensure_reachable,
     translate,
 )
 from ._consumer import TopicPartition
@@ -128,12 +126,9 @@ class TopicAdmin:
             "client_id": "ksqlpy-admin",
         }
         settings.update(config)
-        ensure_reachable(bootstrap_servers, timeout)
-        with translate("connecting the admin client", bootstrap_servers, timeout):
-            try:
-                self._client: Any = KafkaAdminClient(**settings)
-            except CONFIG_ERRORS as exc:
-                raise config_error(exc, "admin client") from exc
+        self._client: Any = build_client(
+            KafkaAdminClient, settings, "connecting the admin client", "admin client", timeout
+        )
 
     def __enter__(self) -> TopicAdmin:
         return self

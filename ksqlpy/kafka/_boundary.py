@@ -7,7 +7,7 @@ import re
 import socket
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -145,6 +145,20 @@ def connection_settings(bootstrap_servers: str, timeout: float) -> dict[str, Any
         "reconnect_backoff_ms": 50,
         "reconnect_backoff_max_ms": 1000,
     }
+
+
+def build_client(
+    factory: Callable[..., Any], settings: dict[str, Any], action: str, what: str, timeout: float
+) -> Any:
+    """A kafka-python client built only once its broker answers, its errors translated: an
+    unreachable broker, a refused connection and a setting it rejects each say so plainly."""
+    bootstrap_servers = str(settings["bootstrap_servers"])
+    ensure_reachable(bootstrap_servers, timeout)
+    with translate(action, bootstrap_servers, timeout):
+        try:
+            return factory(**settings)
+        except CONFIG_ERRORS as exc:
+            raise config_error(exc, what) from exc
 
 
 def config_error(exc: Exception, what: str) -> KafkaError:

@@ -18,11 +18,9 @@ from ksqlpy._cli import default_bootstrap
 from ksqlpy._errors import BrokerUnavailableError, DeliveryError, KafkaError
 
 from ._boundary import (
-    CONFIG_ERRORS,
+    build_client,
     collect_leaked_sockets,
-    config_error,
     connection_settings,
-    ensure_reachable,
     reachable,
     translate,
     translated,
@@ -104,12 +102,9 @@ class Producer:
         self.transactional = bool(settings.get("transactional_id"))
         self._on_ok = self._ok  # bound once: send() attaches them to every record
         self._on_fail = self._fail
-        ensure_reachable(bootstrap_servers, timeout)
-        with translate("connecting the producer", bootstrap_servers, timeout):
-            try:
-                self._producer: Any = KafkaProducer(**settings)
-            except CONFIG_ERRORS as exc:
-                raise config_error(exc, "producer") from exc
+        self._producer: Any = build_client(
+            KafkaProducer, settings, "connecting the producer", "producer", timeout
+        )
         self._send = self._producer.send
         if self.transactional:
             try:

@@ -12,11 +12,9 @@ from kafka.structs import TopicPartition as _RawTopicPartition
 from ksqlpy._errors import KafkaError
 
 from ._boundary import (
-    CONFIG_ERRORS,
+    build_client,
     collect_leaked_sockets,
-    config_error,
     connection_settings,
-    ensure_reachable,
     translate,
 )
 from ._consumer import Record, TopicPartition, headers_of
@@ -78,12 +76,9 @@ class PartitionReader:
             "client_id": "ksqlpy-reader",
         }
         settings.update(config)
-        ensure_reachable(bootstrap_servers, timeout)
-        with translate("connecting the reader", bootstrap_servers, timeout):
-            try:
-                self._consumer: Any = KafkaConsumer(**settings)
-            except CONFIG_ERRORS as exc:
-                raise config_error(exc, "reader") from exc
+        self._consumer: Any = build_client(
+            KafkaConsumer, settings, "connecting the reader", "reader", timeout
+        )
 
     def __enter__(self) -> PartitionReader:
         return self
