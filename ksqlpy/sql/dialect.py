@@ -773,7 +773,7 @@ class KsqlParser(parser.Parser):
         word = self._word()
         following = self._next
         if word in ("STREAMS", "TABLES") and (
-            following is None
+            not following
             or following.token_type == TokenType.SEMICOLON
             or following.text.upper() == "EXTENDED"
         ):

@@ -273,3 +273,21 @@ def test_deep_nesting_is_a_syntax_error_naming_the_depth(depth: int) -> None:
     # classify, which the shell runs before sending, says the same.
     with pytest.raises(KsqlSyntaxError, match="nested too deeply"):
         classify(split(f"SELECT {nested} FROM s EMIT CHANGES;")[0])
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind", "extended"),
+    [
+        ("DESCRIBE STREAMS;", "STREAMS", False),
+        ("describe tables", "TABLES", False),
+        ("DESCRIBE TABLES EXTENDED;", "TABLES", True),
+    ],
+)
+def test_describe_streams_and_tables_list_every_source(sql: str, kind: str, extended: bool) -> None:
+    # As ksqlDB's AstBuilder: DESCRIBE STREAMS|TABLES [EXTENDED] describes every source of the
+    # kind, whether or not a semicolon ends the statement; a quoted name is a source.
+    node = parse_one(sql)
+    assert isinstance(node, n.KsqlDescribe)
+    assert node.args["kind"].name == kind
+    assert bool(node.args.get("extended")) is extended
+    assert parse_one("DESCRIBE `TABLES`;").args.get("kind") is None
