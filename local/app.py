@@ -16,7 +16,10 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from .engine.errors import EngineError, InsertFailed
+from .engine.results import Command, Result, ServerInfo
 from .engine.types import SqlType
+from .entities import cluster_status, server_info
+from .entities import entities as encode_entities
 from .http_rules import (
     INSERTS_TYPES,
     PRINT_TYPES,
@@ -125,8 +128,8 @@ class Engine(Protocol):
 
     def execute(
         self, ksql: str, properties: dict[str, Any], variables: dict[str, Any]
-    ) -> list[Any]:
-        """Run the statements of a ``/ksql`` request; return their entities."""
+    ) -> list[Result]:
+        """Run the statements of a ``/ksql`` request; return their results."""
 
     def open_query(
         self, sql: str, properties: dict[str, Any], variables: dict[str, Any]
@@ -139,20 +142,17 @@ class Engine(Protocol):
     def inserter(self, target: str, properties: dict[str, Any]) -> Inserter:
         """Validate an ``/inserts-stream`` target and return its inserter."""
 
-    def terminate_cluster(self, delete_topics: list[str]) -> list[Any]:
+    def terminate_cluster(self, delete_topics: list[str]) -> list[Result]:
         """``/ksql/terminate``."""
 
-    def server_info(self) -> dict[str, Any]:
-        """``/info``'s ``KsqlServerInfo`` object."""
+    def server_info(self) -> ServerInfo:
+        """What ``/info`` tells of the server."""
 
-    def cluster_status(self) -> dict[str, Any]:
-        """``/clusterStatus``'s ``clusterStatus`` object."""
+    def command_statuses(self) -> dict[str, Command]:
+        """``/status``: every recorded command by id."""
 
-    def command_statuses(self) -> dict[str, str]:
-        """``/status``: every command id with its status."""
-
-    def command_status(self, command_id: str) -> dict[str, Any] | None:
-        """``/status/type/entity/action``: one command's status, or ``None``."""
+    def command_status(self, command_id: str) -> Command | None:
+        """``/status/type/entity/action``: one command, or ``None``."""
 
     def is_valid_property(self, name: str) -> None:
         """Raise :class:`EngineError` unless ``name`` can be set per request."""
@@ -343,12 +343,12 @@ class KsqlApp:
         if not isinstance(text, str):
             raise http_error(40000, "Invalid JSON in request: 'ksql' must be a string")
         with _statement(text):
-            entities = self.engine.execute(
+            results = self.engine.execute(
                 text,
                 object_field(request, "streamsProperties"),
                 object_field(request, "sessionVariables"),
             )
-        await _respond_json(send, 200, entities)
+        await _respond_json(send, 200, encode_entities(results))
 
     async def terminate(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /ksql/terminate``: drop everything (optionally topics matching patterns)."""
@@ -363,7 +363,7 @@ class KsqlApp:
                 raise http_error(
                     40000, f"Invalid regular expression in deleteTopicList: '{pattern}': {exc}"
                 ) from exc
-        await _respond_json(send, 200, self.engine.terminate_cluster(delete))
+        await _respond_json(send, 200, encode_entities(self.engine.terminate_cluster(delete)))
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -628,7 +628,9 @@ class KsqlApp:
 
     async def info(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /info``."""
-        await _respond_json(send, 200, {"KsqlServerInfo": self.engine.server_info()})
+        info = self.engine.server_info()
+        body = server_info(info.version, info.cluster_id, info.service_id)
+        await _respond_json(send, 200, {"KsqlServerInfo": body})
 
     async def root(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /``: a redirect to ``/info``."""
@@ -644,11 +646,14 @@ class KsqlApp:
 
     async def cluster_status(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /clusterStatus``."""
-        await _respond_json(send, 200, {"clusterStatus": self.engine.cluster_status()})
+        host, port = scope.get("server") or ("localhost", 8088)
+        await _respond_json(send, 200, cluster_status(f"{host}:{port}"))
 
     async def statuses(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /status``."""
-        await _respond_json(send, 200, {"commandStatuses": self.engine.command_statuses()})
+        commands = self.engine.command_statuses()
+        statuses = {command_id: c.status for command_id, c in commands.items()}
+        await _respond_json(send, 200, {"commandStatuses": statuses})
 
     async def status(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /status/{type}/{entity}/{action}``."""
@@ -660,7 +665,8 @@ class KsqlApp:
         found = self.engine.command_status(f"{kind.lower()}/{entity}/{action.lower()}")
         if found is None:
             raise KsqlHttpError(404, generic_error(40400, "Command not found"))
-        await _respond_json(send, 200, found)
+        body = {"status": found.status, "message": found.message, "queryId": found.query_id}
+        await _respond_json(send, 200, body)
 
     async def valid_property(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /is_valid_property/{name}``: bare ``true`` or a 400."""
@@ -670,9 +676,7 @@ class KsqlApp:
     async def metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /v1/metadata``."""
         info = self.engine.server_info()
-        await _respond_json(
-            send, 200, {"version": info["version"], "clusterId": self._cluster_id()}
-        )
+        await _respond_json(send, 200, {"version": info.version, "clusterId": self._cluster_id()})
 
     async def metadata_id(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /v1/metadata/id``."""
@@ -680,7 +684,7 @@ class KsqlApp:
 
     def _cluster_id(self) -> dict[str, Any]:
         info = self.engine.server_info()
-        clusters = {"kafka-cluster": info["kafkaClusterId"], "ksql-cluster": info["ksqlServiceId"]}
+        clusters = {"kafka-cluster": info.cluster_id, "ksql-cluster": info.service_id}
         return {"scope": {"path": [], "clusters": clusters}, "id": ""}
 
     async def chc(self, scope: Scope, receive: Receive, send: Send) -> None:

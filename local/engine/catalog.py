@@ -4,89 +4,70 @@ descriptions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from . import functions
 from .errors import KsqlStatementError
 from .functions.registry import Signature
 from .functions.user import USER
+from .results import Argument, FunctionDescription, FunctionName, Overload
 from .udafs import AGGREGATES
 
 AUTHOR = "Confluent"  # ksqlDB's KsqlConstants.CONFLUENT_AUTHOR: these are its built-ins
 
 
-def function_names() -> list[dict[str, str]]:
+def function_names() -> tuple[FunctionName, ...]:
     """SHOW FUNCTIONS entries: scalar functions, then table functions, then aggregates."""
     entries = []
     for kind in ("SCALAR", "TABLE"):
         entries += [
-            {"name": f.name, "type": kind, "category": f.category}
+            FunctionName(f.name, kind, f.category)
             for f in sorted(functions.REGISTRY.values(), key=lambda f: f.name)
             if f.kind == kind
         ]
-    entries += [
-        {"name": name, "type": "AGGREGATE", "category": "AGGREGATE"} for name in sorted(AGGREGATES)
-    ]
-    return entries
+    entries += [FunctionName(name, "AGGREGATE", "AGGREGATE") for name in sorted(AGGREGATES)]
+    return tuple(entries)
 
 
-def _argument(signature: Signature, index: int) -> dict[str, Any]:
+def _overload(signature: Signature, description: str, returns: str = "") -> Overload:
     names = signature.names or ("",) * len(signature.params)
-    variadic = signature.variadic and index == len(signature.params) - 1
-    return {
-        "name": names[index],
-        "type": signature.params[index],
-        "description": "",
-        "isVariadic": variadic,
-    }
+    last = len(signature.params) - 1
+    arguments = tuple(
+        Argument(names[i], kind, signature.variadic and i == last)
+        for i, kind in enumerate(signature.params)
+    )
+    return Overload(arguments, returns, description)
 
 
-def _overloads(description: str, signatures: Sequence[Signature]) -> list[dict[str, Any]]:
-    return [
-        {
-            "arguments": [_argument(s, i) for i in range(len(s.params))],
-            "returnType": "",
-            "description": description,
-            "argumentTypes": list(s.params),
-        }
-        for s in signatures
-    ]
-
-
-def describe(name: str) -> dict[str, Any]:
-    """A DESCRIBE FUNCTION entity's fields (without ``statementText``)."""
+def describe(name: str) -> FunctionDescription:
+    """What DESCRIBE FUNCTION tells of a function (user functions with their own author,
+    version and file)."""
     upper = name.upper()
     user = USER.get(upper)
     if user is not None:
         kind = "AGGREGATE" if upper in AGGREGATES else functions.REGISTRY[upper].kind
-        overloads = [
-            {**_overloads(text, [signature])[0], "returnType": returns}
-            for signature, returns, text in user.overloads
-        ]
-        entity = _description(upper, user.description, overloads, kind)
-        return {**entity, "author": user.author, "version": user.version, "path": user.source}
+        overloads = [_overload(s, text, returns) for s, returns, text in user.overloads]
+        return _description(
+            upper, user.description, overloads, kind, user.author, user.version, user.source
+        )
     aggregate = AGGREGATES.get(upper)
     if aggregate is not None:
-        overloads = _overloads(aggregate.description, aggregate.signatures)
+        overloads = [_overload(s, aggregate.description) for s in aggregate.signatures]
         return _description(upper, aggregate.description, overloads, "AGGREGATE")
     function = functions.REGISTRY.get(upper)
     if function is None:
         raise KsqlStatementError(f"Can't find any functions with the name '{upper}'")
-    overloads = _overloads(function.description, function.signatures)
+    overloads = [_overload(s, function.description) for s in function.signatures]
     return _description(upper, function.description, overloads, function.kind)
 
 
 def _description(
-    name: str, description: str, overloads: list[dict[str, Any]], kind: str
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "description": description,
-        "author": AUTHOR,
-        "version": "",
-        "path": "internal",
-        "functions": overloads
-        or [{"arguments": [], "returnType": "", "description": description, "argumentTypes": []}],
-        "type": kind,
-    }
+    name: str,
+    description: str,
+    overloads: list[Overload],
+    kind: str,
+    author: str = AUTHOR,
+    version: str = "",
+    path: str = "internal",
+) -> FunctionDescription:
+    # A function without signatures is listed with one empty overload, as ksqlDB lists it.
+    listed = tuple(overloads) or (Overload((), "", description),)
+    return FunctionDescription(name, description, kind, listed, author, version, path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +32,9 @@ from .planner import QueryPlan, plan_select
 from .printing import TopicPrinter
 from .processing_log import ProcessingLog, ProcessingLogConfig, processing
 from .pull_filter import PullOptions
+from .results import Command, CommandDone, Result, ServerInfo
 from .rows import RowReader, key_serde, value_serde
-from .runtime import Session, check_property, normalize_property
+from .runtime import Session, check_property, done, normalize_property
 from .serde import Serde
 from .statements import EXECUTORS, LOGGED
 from .statements.control import literal_text
@@ -53,15 +53,6 @@ SELECT_IN_KSQL = (
     "The following statement types should be issued to the websocket endpoint '/query':\n"
     "\t* PRINT\n\t* SELECT"
 )
-
-
-@dataclass(slots=True)
-class Command:
-    """A DDL command's id and status, for ``/status``."""
-
-    status: str
-    message: str
-    query_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -109,12 +100,12 @@ class Engine:
 
     def execute(
         self, ksql: str, properties: dict[str, Any], variables: dict[str, Any]
-    ) -> list[Any]:
-        """Run every statement of a ``/ksql`` request, in order; return their entities."""
+    ) -> list[Result]:
+        """Run every statement of a ``/ksql`` request, in order; return their results."""
         session = Session(
             dict(properties), {k: _variable_text(v) for k, v in variables.items()}, self.config
         )
-        entities: list[Any] = []
+        results: list[Result] = []
         for text, node in self._statements(ksql, session):
             self.session = session
             # Query ids are numbered by the command's offset in the command topic, so a replay
@@ -130,23 +121,23 @@ class Engine:
                     text,
                 )
             try:
-                entity = executor(self, node, text, session)
+                result = executor(self, node, text, session)
             except KsqlStatementError as exc:
                 exc.statement_text = text
                 raise
-            if entity is not None:
-                entities.append(entity)
-                self._record(node, text, session, entity)
+            if result is not None:
+                results.append(result)
+                self._record(node, text, session, result)
         self.pump()
-        return entities
+        return results
 
-    def _record(self, node: exp.Expr, text: str, session: Session, entity: dict[str, Any]) -> None:
+    def _record(self, node: exp.Expr, text: str, session: Session, result: Result) -> None:
         """Append a statement that changed the metastore to the command log (before the
         request is answered: an error here fails the request)."""
         if self.replaying:
             return
-        if entity.get("@type") == "currentStatus" and isinstance(node, LOGGED):
-            self.command_log.append(entity["commandId"], text, session.properties)
+        if isinstance(result, CommandDone) and isinstance(node, LOGGED):
+            self.command_log.append(result.command_id, text, session.properties)
 
     def restore(self) -> int:
         """Replay the command topic (at start); return how many commands ran."""
@@ -331,15 +322,11 @@ class Engine:
         """Drop the materialized state kept for a table (it was dropped or replaced)."""
         self._tables.pop(name, None)
 
-    def command(self, command_id: str, message: str, query_id: str | None = None) -> dict[str, Any]:
-        """Record a successful command; return its ``commandId``/status/sequence fields."""
+    def command(self, command_id: str, message: str, query_id: str | None = None) -> int:
+        """Record a successful command (for ``/status``); return its sequence number."""
         self.sequence += 1
         self.commands[command_id] = Command("SUCCESS", message, query_id)
-        return {
-            "commandId": command_id,
-            "commandStatus": {"status": "SUCCESS", "message": message, "queryId": query_id},
-            "commandSequenceNumber": self.sequence,
-        }
+        return self.sequence
 
     def pump(self) -> None:
         """Run persistent queries until none has new input (bounded, so cycles cannot spin)."""
@@ -401,7 +388,7 @@ class Engine:
 
     # -- server ---------------------------------------------------------------------------------
 
-    def terminate_cluster(self, delete_topics: list[str]) -> list[Any]:
+    def terminate_cluster(self, delete_topics: list[str]) -> list[Result]:
         """``/ksql/terminate``: stop queries, drop sources, delete matching topics (recorded
         first, as ksqlDB writes its TerminateCluster command before it runs it)."""
         self.sequence = self.command_log.next_offset()
@@ -409,14 +396,7 @@ class Engine:
             TERMINATE_CLUSTER_ID, "TERMINATE CLUSTER;", {"deleteTopicList": delete_topics}
         )
         self._terminate(delete_topics)
-        return [
-            {
-                "@type": "currentStatus",
-                "statementText": "TERMINATE CLUSTER;",
-                **self.command(TERMINATE_CLUSTER_ID, "Cluster terminated"),
-                "warnings": [],
-            }
-        ]
+        return [done(self, TERMINATE_CLUSTER, TERMINATE_CLUSTER_ID, "Cluster terminated")]
 
     def _terminate(self, delete_topics: list[str]) -> None:
         patterns = []
@@ -436,36 +416,17 @@ class Engine:
         self.metastore.types.clear()
         self._tables.clear()
 
-    def server_info(self) -> dict[str, Any]:
-        """``/info``."""
-        return {
-            "version": VERSION,
-            "kafkaClusterId": self.cluster_id,
-            "ksqlServiceId": self.service_id,
-            "serverStatus": "RUNNING",
-        }
+    def server_info(self) -> ServerInfo:
+        """``/info``: the version, the Kafka cluster and the service id."""
+        return ServerInfo(VERSION, self.cluster_id, self.service_id)
 
-    def cluster_status(self) -> dict[str, Any]:
-        """``/clusterStatus``: this one host, alive."""
-        return {
-            "localhost:8088": {
-                "hostAlive": True,
-                "lastStatusUpdateMs": int(time.time() * 1000),
-                "activeStandbyPerQuery": {},
-                "hostStoreLags": {"stateStoreLags": {}, "updateTimeMs": int(time.time() * 1000)},
-            }
-        }
+    def command_statuses(self) -> dict[str, Command]:
+        """``/status``: every recorded command by id."""
+        return dict(self.commands)
 
-    def command_statuses(self) -> dict[str, str]:
-        """``/status``."""
-        return {command_id: c.status for command_id, c in self.commands.items()}
-
-    def command_status(self, command_id: str) -> dict[str, Any] | None:
-        """``/status/...``."""
-        command = self.commands.get(command_id)
-        if command is None:
-            return None
-        return {"status": command.status, "message": command.message, "queryId": command.query_id}
+    def command_status(self, command_id: str) -> Command | None:
+        """A recorded command (``/status/...``)."""
+        return self.commands.get(command_id)
 
 
 def _variable_text(value: Any) -> str:

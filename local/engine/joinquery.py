@@ -12,7 +12,7 @@ from typing import Any
 from ..storage import Log, Pending, Positions, Record
 from .join import JoinPipeline, drain, ordered
 from .metastore import Source
-from .persistent import commit_output, emitted_record, persistent_entry, sink_time
+from .persistent import commit_output, emitted_record, sink_time
 from .rows import RECORD_ERRORS, key_serde, skip_record, value_serde
 from .serde import Serde
 
@@ -125,7 +125,3 @@ class JoinPersistentQuery:
             keys += [None, None] if row is None else [row[width], row[width + 1]]
         key = self.keys.serialize(keys) if self.sink.key_count else None
         outputs.append(Pending(self.sink.topic, key, value, timestamp, joined.headers))
-
-    def entry(self) -> dict[str, Any]:
-        """The ``SHOW QUERIES`` entry."""
-        return persistent_entry(self.query_id, self.sql, self.sink, self.state)

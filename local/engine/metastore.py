@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from .types import SqlType
 
@@ -16,17 +15,6 @@ class Column:
     type: SqlType
     role: str = "VALUE"  # KEY, VALUE, HEADERS (all headers) or HEADER (one header key)
     header_key: str | None = None
-
-    def field_info(self) -> dict[str, Any]:
-        """The ``FieldInfo`` object of DESCRIBE (``type`` only for keys and headers)."""
-        info: dict[str, Any] = {"name": self.name, "schema": self.type.schema_info()}
-        if self.role == "KEY":
-            info["type"] = "KEY"
-        elif self.role in ("HEADER", "HEADERS"):
-            info["type"] = "HEADER"
-            if self.header_key is not None:
-                info["headerKey"] = self.header_key
-        return info
 
     def schema_text(self, mark_key: bool) -> str:
         """The column as written in a ``/query`` header ``schema`` string."""
@@ -88,17 +76,6 @@ class Source:
             if column.name == name:
                 return column
         return None
-
-    def list_entry(self) -> dict[str, Any]:
-        """The entry of ``SHOW STREAMS`` / ``SHOW TABLES``."""
-        return {
-            "type": self.kind,
-            "name": self.name,
-            "topic": self.topic,
-            "keyFormat": self.key_format,
-            "valueFormat": self.value_format,
-            "isWindowed": self.windowed is not None,
-        }
 
 
 @dataclass(slots=True)

@@ -419,10 +419,6 @@ class PersistentQuery:
         if pending is not None:
             outputs.append(pending)
 
-    def entry(self) -> dict[str, Any]:
-        """The ``SHOW QUERIES`` entry."""
-        return persistent_entry(self.query_id, self.sql, self.sink, self.state)
-
 
 def emitted_record(
     sink: Source,
@@ -486,19 +482,6 @@ def sink_time(
         return rowtime
     value_names = [c.name for c in sink.values]
     return record_time(values[value_names.index(column)], sink.timestamp_format)
-
-
-def persistent_entry(query_id: str, sql: str, sink: Source, state: str) -> dict[str, Any]:
-    """The ``SHOW QUERIES`` entry of a persistent query."""
-    return {
-        "queryString": sql,
-        "sinks": [sink.name],
-        "sinkKafkaTopics": [sink.topic],
-        "id": query_id,
-        "statusCount": {state: 1},
-        "queryType": "PERSISTENT",
-        "state": state,
-    }
 
 
 def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:

@@ -14,6 +14,7 @@ from .errors import EngineError
 from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
 from .persistent import PersistentQuery
+from .results import CommandDone
 from .serde import Serde
 from .transient import RunningQuery
 
@@ -110,8 +111,8 @@ class Runtime(Protocol):
     # The session of the statement being executed (its properties pick a query's guarantee).
     session: Session
 
-    def command(self, command_id: str, message: str, query_id: str | None = None) -> dict[str, Any]:
-        """Record a successful command; return its ``commandId``/status/sequence fields."""
+    def command(self, command_id: str, message: str, query_id: str | None = None) -> int:
+        """Record a successful command (for ``/status``); return its sequence number."""
 
     def forget_table(self, name: str) -> None:
         """Drop the materialized state kept for a table (it was dropped or replaced)."""
@@ -138,13 +139,9 @@ def query_group(runtime: Runtime, query_id: str) -> str:
     return f"{INTERNAL_PREFIX}{runtime.service_id}{prefix}{query_id}"
 
 
-def status_entity(
+def done(
     runtime: Runtime, text: str, command_id: str, message: str, query_id: str | None = None
-) -> dict[str, Any]:
-    """The ``currentStatus`` entity of a successful command."""
-    return {
-        "@type": "currentStatus",
-        "statementText": text,
-        **runtime.command(command_id, message, query_id),
-        "warnings": [],
-    }
+) -> CommandDone:
+    """The result of a statement that changed the metastore, its command recorded."""
+    sequence = runtime.command(command_id, message, query_id)
+    return CommandDone(text, command_id, message, sequence, query_id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .results import Property, PropertyList
+
 # KsqlConfig's configs and their defaults, as ConfigDef writes them (lists comma-joined; None
 # for no value). SSL configs are never listed.
 KSQL_DEFAULTS: dict[str, str | None] = {
@@ -215,38 +217,28 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def properties_entity(
+def property_list(
     text: str, server: Mapping[str, Any], overrides: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The ``properties`` entity: ``server`` holds the server's settings over ksqlDB's defaults,
+) -> PropertyList:
+    """SHOW PROPERTIES: ``server`` holds the server's settings over ksqlDB's defaults,
     ``overrides`` the request's (names already in their listed form)."""
     base: dict[str, str | None] = dict(KSQL_DEFAULTS)
     base.update((STREAMS_PREFIX + k, v) for k, v in STREAMS_SETTINGS.items())
     base.update((k, _text(v)) for k, v in server.items())
     merged = {**base, **{k: _text(v) for k, v in overrides.items()}}
-    entries = []
+    properties = []
     for name, value in sorted(merged.items()):
         config = _config_name(name)
-        entries.append(
-            {
-                "name": name,
-                "scope": "KSQL",
-                "value": value,
-                "editable": config in QUERY_LEVEL or config in MUTABLE,
-                "level": "QUERY" if name in QUERY_LEVEL else "SERVER",
-            }
-        )
+        editable = config in QUERY_LEVEL or config in MUTABLE
+        level = "QUERY" if name in QUERY_LEVEL else "SERVER"
+        properties.append(Property(name, value, editable, level))
     defaults = {
         **KSQL_DEFAULTS,
         **{STREAMS_PREFIX + k: v for k, v in _KAFKA_DEFAULTS.items()},
     }
-    return {
-        "@type": "properties",
-        "statementText": text,
-        "properties": entries,
-        "overwrittenProperties": sorted(k for k, v in merged.items() if base.get(k) != v),
-        "defaultProperties": sorted(
-            k for k, v in merged.items() if k in defaults and defaults[k] == v
-        ),
-        "warnings": [],
-    }
+    return PropertyList(
+        text,
+        tuple(properties),
+        tuple(sorted(k for k, v in merged.items() if base.get(k) != v)),
+        tuple(sorted(k for k, v in merged.items() if k in defaults and defaults[k] == v)),
+    )

@@ -308,16 +308,3 @@ class TablePullQuery:
         """All rows at once, then the end."""
         rows, self._rows = self._rows, None
         return None if rows is None else (rows, None)
-
-
-def running_entry(query: RunningQuery) -> dict[str, Any]:
-    """The ``SHOW QUERIES`` entry of a transient push query."""
-    return {
-        "queryString": query.plan.sql,
-        "sinks": [],
-        "sinkKafkaTopics": [],
-        "id": query.query_id,
-        "statusCount": {"RUNNING": 1},
-        "queryType": "PUSH",
-        "state": "RUNNING",
-    }

@@ -1,14 +1,14 @@
 """ksqlDB's SQL types as the server models them, spelled exactly as ksqlDB prints them.
 
 ``str(t)`` gives the spelling of ``columnTypes`` and header ``schema`` strings (``INTEGER``,
-``DECIMAL(4, 2)``, ``STRUCT<`A` INTEGER>``); :meth:`SqlType.schema_info` the ``SchemaInfo`` object
-of DESCRIBE output.
+``DECIMAL(4, 2)``, ``STRUCT<`A` INTEGER>``); DESCRIBE's ``SchemaInfo`` objects
+are encoded outside the engine (``local/entities.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +35,6 @@ class SqlType:
     def __str__(self) -> str:
         return self.base
 
-    def schema_info(self) -> dict[str, Any]:
-        """The ``SchemaInfo`` JSON object of DESCRIBE (``type``, ``fields``, ``memberSchema``)."""
-        return {"type": self.base, "fields": None, "memberSchema": None}
-
 
 @dataclass(frozen=True, slots=True)
 class DecimalType(SqlType):
@@ -50,14 +46,6 @@ class DecimalType(SqlType):
     def __str__(self) -> str:
         return f"DECIMAL({self.precision}, {self.scale})"
 
-    def schema_info(self) -> dict[str, Any]:
-        return {
-            "type": "DECIMAL",
-            "fields": None,
-            "memberSchema": None,
-            "parameters": {"precision": self.precision, "scale": self.scale},
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class ArrayType(SqlType):
@@ -67,9 +55,6 @@ class ArrayType(SqlType):
 
     def __str__(self) -> str:
         return f"ARRAY<{self.element}>"
-
-    def schema_info(self) -> dict[str, Any]:
-        return {"type": "ARRAY", "fields": None, "memberSchema": self.element.schema_info()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +66,6 @@ class MapType(SqlType):
 
     def __str__(self) -> str:
         return f"MAP<{self.key}, {self.value}>"
-
-    def schema_info(self) -> dict[str, Any]:
-        return {"type": "MAP", "fields": None, "memberSchema": self.value.schema_info()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +86,6 @@ class StructType(SqlType):
             if field_name == name:
                 return kind
         return None
-
-    def schema_info(self) -> dict[str, Any]:
-        return {
-            "type": "STRUCT",
-            "fields": [{"name": n, "schema": t.schema_info()} for n, t in self.fields],
-            "memberSchema": None,
-        }
 
 
 BOOLEAN = SqlType("BOOLEAN")

@@ -1,7 +1,7 @@
 """Statement executors: one function per statement kind, found through :data:`EXECUTORS`.
 
-An executor takes ``(runtime, node, text, session)`` and returns the ksqlDB entity of its
-statement, or ``None`` for statements that produce none (SET, INSERT VALUES, ...).
+An executor takes ``(runtime, node, text, session)`` and returns the typed result of its
+statement (``results.py``), or ``None`` for statements that produce none (SET, INSERT VALUES, ...).
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from ksqlpy.sql.nodes import (
     KsqlUnsetProperty,
 )
 
+from ..results import Result
 from ..runtime import Runtime, Session
 from . import control, ddl, dml, metadata
 
-Executor = Callable[[Runtime, Any, str, Session], dict[str, Any] | None]
+Executor = Callable[[Runtime, Any, str, Session], Result | None]
 
 EXECUTORS: dict[type[exp.Expr], Executor] = {
     KsqlCreate: ddl.create_source,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlglot import exp
 
 from ksqlpy.sql.nodes import (
@@ -15,45 +13,36 @@ from ksqlpy.sql.nodes import (
 )
 
 from ..errors import KsqlStatementError
-from ..runtime import Runtime, Session, check_property, status_entity
+from ..results import Notice, QueryTerminated, Result
+from ..runtime import Runtime, Session, check_property, done
 from .create_as import stop_persistent
 
 
-def terminate(
-    runtime: Runtime, node: KsqlTerminate, text: str, session: Session
-) -> dict[str, Any] | None:
+def terminate(runtime: Runtime, node: KsqlTerminate, text: str, session: Session) -> Result | None:
     """TERMINATE id | ALL."""
     if node.args.get("all"):
         for query in list(runtime.queries.values()):
             query.close()
         for query_id in list(runtime.persistent):
             stop_persistent(runtime, query_id)
-        return status_entity(runtime, text, "terminate/ALL/execute", "Query terminated.")
+        return done(runtime, text, "terminate/ALL/execute", "Query terminated.")
     query_id = node.this.name
     persistent_id = next((q for q in runtime.persistent if q.upper() == query_id.upper()), None)
     if persistent_id is not None:
         stop_persistent(runtime, persistent_id)
-        return status_entity(
-            runtime, text, f"terminate/{persistent_id}/execute", "Query terminated."
-        )
+        return done(runtime, text, f"terminate/{persistent_id}/execute", "Query terminated.")
     found = runtime.queries.get(query_id)
     if found is None:
         raise KsqlStatementError(
             f"Failed to terminate query with query ID: '{query_id}'", code=40000
         )
     found.close()
-    return {
-        "@type": "terminate_query",
-        "statementText": text,
-        "queryId": query_id,
-        "wasTerminated": True,
-        "warnings": [],
-    }
+    return QueryTerminated(text, query_id)
 
 
 def set_property(
     runtime: Runtime, node: KsqlSetProperty, text: str, session: Session
-) -> dict[str, Any] | None:
+) -> Result | None:
     """SET 'name'='value' for the rest of the request."""
     name = node.this.name
     check_property(name)
@@ -63,32 +52,23 @@ def set_property(
 
 def unset_property(
     runtime: Runtime, node: KsqlUnsetProperty, text: str, session: Session
-) -> dict[str, Any] | None:
+) -> Result | None:
     """UNSET 'name' for the rest of the request."""
     session.properties.pop(node.this.name, None)
     return None
 
 
-def define(
-    runtime: Runtime, node: KsqlDefine, text: str, session: Session
-) -> dict[str, Any] | None:
+def define(runtime: Runtime, node: KsqlDefine, text: str, session: Session) -> Result | None:
     """DEFINE name = 'value' (already applied while substituting)."""
     session.variables[node.this.name] = literal_text(node.expression)
     return None
 
 
-def undefine(
-    runtime: Runtime, node: KsqlUndefine, text: str, session: Session
-) -> dict[str, Any] | None:
+def undefine(runtime: Runtime, node: KsqlUndefine, text: str, session: Session) -> Result | None:
     """UNDEFINE name."""
     name = node.this.name
     if session.variables.pop(name, None) is None:
-        return {
-            "@type": "warning_entity",
-            "statementText": text,
-            "message": f"Cannot undefine variable '{name}' which was never defined",
-            "warnings": [],
-        }
+        return Notice(text, f"Cannot undefine variable '{name}' which was never defined")
     return None
 
 

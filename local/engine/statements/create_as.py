@@ -15,13 +15,14 @@ from ..joinquery import JoinPersistentQuery
 from ..metastore import Source
 from ..persistent import PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
-from ..runtime import Runtime, query_group, status_entity
+from ..results import CommandDone
+from ..runtime import Runtime, done, query_group
 from ..sources import check_properties, make_source
 
 
 def create_as_select(
     runtime: Runtime, select: KsqlSelect, name: str, kind: str, props: dict[str, Any], text: str
-) -> dict[str, Any]:
+) -> CommandDone:
     """CREATE STREAM|TABLE name WITH (...) AS SELECT: the sink, then its persistent query."""
     source, pipeline = plan_persistent(runtime.metastore, select)
     if kind == "TABLE" and source.kind == "STREAM" and pipeline.aggregator is None:
@@ -69,7 +70,7 @@ def create_as_select(
     query = start_persistent(
         runtime, f"{prefix}_{name}_{runtime.sequence + 1}", text, source, sink, pipeline
     )
-    return status_entity(
+    return done(
         runtime,
         text,
         f"{kind.lower()}/`{name}`/create",
@@ -78,7 +79,7 @@ def create_as_select(
     )
 
 
-def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> dict[str, Any]:
+def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> CommandDone:
     """INSERT INTO stream SELECT ...: a persistent query writing into an existing stream."""
     target = node.this.this if isinstance(node.this, exp.Schema) else node.this
     name = identifier_name(target.this if isinstance(target, exp.Table) else target)
@@ -105,7 +106,7 @@ def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> dict[str, An
     query = start_persistent(
         runtime, f"INSERTQUERY_{runtime.sequence + 1}", text, source, sink, pipeline
     )
-    return status_entity(
+    return done(
         runtime,
         text,
         f"stream/`{name}`/create",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from sqlglot import exp
 
@@ -13,14 +12,13 @@ from ksqlpy.sql.nodes import KsqlAlterSource, KsqlCreate, KsqlCreateType, KsqlDr
 from ..convert import identifier_name, sql_type
 from ..errors import KsqlStatementError
 from ..metastore import Column, Source
-from ..runtime import Runtime, Session, status_entity
+from ..results import Notice, Result
+from ..runtime import Runtime, Session, done
 from ..sources import check_properties, define_columns, make_source, with_properties
 from .create_as import create_as_select
 
 
-def create_source(
-    runtime: Runtime, node: KsqlCreate, text: str, session: Session
-) -> dict[str, Any] | None:
+def create_source(runtime: Runtime, node: KsqlCreate, text: str, session: Session) -> Result | None:
     """CREATE [OR REPLACE] [SOURCE] STREAM|TABLE [IF NOT EXISTS] name (columns) WITH (...)."""
     kind = str(node.args.get("kind", "")).upper()
     if kind not in ("STREAM", "TABLE"):
@@ -32,13 +30,10 @@ def create_source(
     if existing is not None and not node.args.get("replace"):
         label = existing.kind.lower()
         if node.args.get("exists"):
-            return {
-                "@type": "warning_entity",
-                "statementText": text,
-                "message": f"Cannot add {kind.lower()} `{name}`: A {label} with the same name "
-                "already exists.",
-                "warnings": [],
-            }
+            return Notice(
+                text,
+                f"Cannot add {kind.lower()} `{name}`: A {label} with the same name already exists.",
+            )
         raise KsqlStatementError(
             f"Cannot add {kind.lower()} '{name}': A {label} with the same name already exists"
         )
@@ -68,29 +63,27 @@ def create_source(
     runtime.metastore.sources[name] = source
     runtime.forget_table(name)
     label = "Stream" if kind == "STREAM" else "Table"
-    return status_entity(runtime, text, f"{kind.lower()}/`{name}`/create", f"{label} created")
+    return done(runtime, text, f"{kind.lower()}/`{name}`/create", f"{label} created")
 
 
-def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> dict[str, Any] | None:
+def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> Result | None:
     """DROP STREAM|TABLE|TYPE [IF EXISTS] name [DELETE TOPIC]."""
     kind = str(node.args.get("kind", "")).upper()
     name = identifier_name(node.this)
     if kind == "TYPE":
         if name not in runtime.metastore.types:
             if node.args.get("exists"):
-                return status_entity(
-                    runtime, text, f"type/{name}/drop", f"Type '{name}' does not exist."
-                )
+                return done(runtime, text, f"type/{name}/drop", f"Type '{name}' does not exist.")
             raise KsqlStatementError(f"Type {name} does not exist.")
         del runtime.metastore.types[name]
-        return status_entity(runtime, text, f"type/{name}/drop", f"Dropped type '{name}'")
+        return done(runtime, text, f"type/{name}/drop", f"Dropped type '{name}'")
     if kind not in ("STREAM", "TABLE"):
         raise KsqlStatementError(f"The ksqlpy local server cannot DROP {kind} yet.")
     command_id = f"{kind.lower()}/{name}/drop"
     source = runtime.metastore.source(name)
     if source is None or source.kind != kind:
         if node.args.get("exists"):
-            return status_entity(runtime, text, command_id, f"Source `{name}` does not exist.")
+            return done(runtime, text, command_id, f"Source `{name}` does not exist.")
         label = "Stream" if kind == "STREAM" else "Table"
         raise KsqlStatementError(f"{label} {name} does not exist.")
     if node.args.get("delete_topic") and source.is_source:
@@ -112,14 +105,12 @@ def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> dict[
     shared = any(s.topic == source.topic for s in runtime.metastore.sources.values())
     if node.args.get("delete_topic") and not shared:
         runtime.delete_topic(source.topic)
-    return status_entity(
-        runtime, text, command_id, f"Source `{name}` (topic: {source.topic}) was dropped."
-    )
+    return done(runtime, text, command_id, f"Source `{name}` (topic: {source.topic}) was dropped.")
 
 
 def alter_source(
     runtime: Runtime, node: KsqlAlterSource, text: str, session: Session
-) -> dict[str, Any] | None:
+) -> Result | None:
     """ALTER STREAM|TABLE name ADD [COLUMN] c type, ...: value columns appended to the schema,
     with ksqlDB's checks in its order (AlterSourceFactory, then DdlCommandExec)."""
     kind = str(node.args.get("kind", "")).upper()
@@ -156,9 +147,7 @@ def alter_source(
     runtime.metastore.sources[name] = dataclasses.replace(source, columns=columns, statement=text)
     runtime.forget_table(name)
     label = "Stream" if kind == "STREAM" else "Table"
-    return status_entity(
-        runtime, text, f"{kind.lower()}/`{name}`/alter", f"{label} {name} altered."
-    )
+    return done(runtime, text, f"{kind.lower()}/`{name}`/alter", f"{label} {name} altered.")
 
 
 def _created_as_select(source: Source) -> bool:
@@ -173,21 +162,19 @@ def _created_as_select(source: Source) -> bool:
 
 def create_type(
     runtime: Runtime, node: KsqlCreateType, text: str, session: Session
-) -> dict[str, Any] | None:
+) -> Result | None:
     """CREATE TYPE name AS type."""
     name = identifier_name(node.this)
     kind = sql_type(node.args["kind"], runtime.metastore.types)
     if name in runtime.metastore.types:
         if node.args.get("exists"):
-            return status_entity(
-                runtime, text, f"type/{name}/create", f"Type '{name}' already exists"
-            )
+            return done(runtime, text, f"type/{name}/create", f"Type '{name}' already exists")
         raise KsqlStatementError(
             f"Cannot register custom type '{name}' since it is already registered with type: "
             f"{runtime.metastore.types[name]}"
         )
     runtime.metastore.types[name] = kind
-    return status_entity(
+    return done(
         runtime,
         text,
         f"type/{name}/create",

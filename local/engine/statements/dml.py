@@ -11,14 +11,13 @@ from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
 from ..convert import CoercionError, coerce, identifier_name
 from ..errors import KsqlStatementError
 from ..expr import Scope, compile_expr, is_null_type
+from ..results import Result
 from ..runtime import Runtime, Session
 from .create_as import insert_select
 
 
-def insert_values(
-    runtime: Runtime, node: KsqlInsert, text: str, session: Session
-) -> dict[str, Any] | None:
-    """INSERT INTO name [(columns)] VALUES (...): one record, no entity."""
+def insert_values(runtime: Runtime, node: KsqlInsert, text: str, session: Session) -> Result | None:
+    """INSERT INTO name [(columns)] VALUES (...): one record, no result."""
     if isinstance(node.expression, KsqlSelect):
         return insert_select(runtime, node, text)
     target = node.this

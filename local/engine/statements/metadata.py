@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from sqlglot import exp
 
@@ -14,9 +13,26 @@ from .. import catalog
 from ..convert import identifier_name
 from ..errors import KsqlStatementError
 from ..joinquery import JoinPersistentQuery
-from ..metastore import Source
+from ..metastore import Column, Source
 from ..persistent import PersistentQuery, sink_columns
 from ..planner import QueryPlan, plan_persistent, plan_select
+from ..results import (
+    FunctionDescribed,
+    FunctionList,
+    QueriesDescribed,
+    QueryDescribed,
+    QueryDetail,
+    QueryInfo,
+    QueryList,
+    Result,
+    SourceDescribed,
+    SourceDetail,
+    SourceList,
+    SourcesDescribed,
+    TopicList,
+    TypeList,
+    VariableList,
+)
 from ..runtime import (
     INTERNAL_PREFIX,
     PROPERTIES,
@@ -24,12 +40,11 @@ from ..runtime import (
     Session,
     normalize_property,
 )
-from ..server_properties import properties_entity
-from ..transient import RunningQuery, running_entry, transient_id
-from ..types import SqlType
+from ..server_properties import property_list
+from ..transient import RunningQuery, transient_id
 
 
-def show(runtime: Runtime, node: KsqlShow, text: str, session: Session) -> dict[str, Any] | None:
+def show(runtime: Runtime, node: KsqlShow, text: str, session: Session) -> Result | None:
     """SHOW|LIST STREAMS|TABLES|TOPICS|QUERIES|PROPERTIES|FUNCTIONS|TYPES|VARIABLES."""
     what = node.this.name.upper()
     if what == "TOPICS":
@@ -41,49 +56,31 @@ def show(runtime: Runtime, node: KsqlShow, text: str, session: Session) -> dict[
     return handler(runtime, text, bool(node.args.get("extended")), session)
 
 
-def show_streams(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
+def show_streams(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW STREAMS [EXTENDED]."""
     if extended:
         return descriptions(runtime, text, runtime.metastore.streams())
-    entries = [s.list_entry() for s in runtime.metastore.streams()]
-    return {"@type": "streams", "statementText": text, "streams": entries, "warnings": []}
+    return SourceList(text, "STREAM", tuple(runtime.metastore.streams()))
 
 
-def show_tables(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
+def show_tables(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW TABLES [EXTENDED]."""
     if extended:
         return descriptions(runtime, text, runtime.metastore.tables())
-    entries = [s.list_entry() for s in runtime.metastore.tables()]
-    return {"@type": "tables", "statementText": text, "tables": entries, "warnings": []}
+    return SourceList(text, "TABLE", tuple(runtime.metastore.tables()))
 
 
-def descriptions(runtime: Runtime, text: str, sources: list[Source]) -> dict[str, Any]:
-    return {
-        "@type": "source_descriptions",
-        "statementText": text,
-        "sourceDescriptions": [description(runtime, s, True) for s in sources],
-        "warnings": [],
-    }
+def descriptions(runtime: Runtime, text: str, sources: list[Source]) -> SourcesDescribed:
+    return SourcesDescribed(text, tuple(source_detail(runtime, s, True) for s in sources))
 
 
 def show_topics(
     runtime: Runtime, text: str, extended: bool, session: Session, every: bool = False
-) -> dict[str, Any]:
+) -> TopicList:
     """SHOW [ALL] TOPICS [EXTENDED]: without ALL, internal and hidden topics are left out."""
     hidden = hidden_topics(runtime.config)
-    topics = []
-    for info in runtime.log.topics():
-        if not every and hidden.fullmatch(info.name):
-            continue
-        entry: dict[str, Any] = {
-            "name": info.name,
-            "replicaInfo": [info.replicas] * info.partitions,
-        }
-        if extended:
-            entry.update(consumerCount=0, consumerGroupCount=0)
-        topics.append(entry)
-    kind = "kafka_topics_extended" if extended else "kafka_topics"
-    return {"@type": kind, "statementText": text, "topics": topics, "warnings": []}
+    topics = [t for t in runtime.log.topics() if every or not hidden.fullmatch(t.name)]
+    return TopicList(text, tuple(topics), extended)
 
 
 def hidden_topics(config: dict[str, str]) -> re.Pattern[str]:
@@ -96,51 +93,36 @@ def hidden_topics(config: dict[str, str]) -> re.Pattern[str]:
         return re.compile(f"{INTERNAL_PREFIX}.*")
 
 
-def show_queries(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
+def show_queries(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW QUERIES [EXTENDED]."""
     if extended:
-        return {
-            "@type": "query_descriptions",
-            "statementText": text,
-            "queryDescriptions": [
-                *(persistent_description(q) for q in runtime.persistent.values()),
-                *(query_description(q) for q in runtime.queries.values()),
-            ],
-            "warnings": [],
-        }
-    entries = [q.entry() for q in runtime.persistent.values()]
-    entries += [running_entry(q) for q in runtime.queries.values()]
-    return {"@type": "queries", "statementText": text, "queries": entries, "warnings": []}
+        details = [persistent_detail(q) for q in runtime.persistent.values()]
+        details += [running_detail(q) for q in runtime.queries.values()]
+        return QueriesDescribed(text, tuple(details))
+    infos = [persistent_info(q) for q in runtime.persistent.values()]
+    infos += [running_info(q) for q in runtime.queries.values()]
+    return QueryList(text, tuple(infos))
 
 
-def show_properties(
-    runtime: Runtime, text: str, extended: bool, session: Session
-) -> dict[str, Any]:
+def show_properties(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW PROPERTIES."""
     overrides = {normalize_property(k): v for k, v in session.properties.items()}
-    return properties_entity(text, {**PROPERTIES, **runtime.config}, overrides)
+    return property_list(text, {**PROPERTIES, **runtime.config}, overrides)
 
 
-def show_functions(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
+def show_functions(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW FUNCTIONS."""
-    return {
-        "@type": "function_names",
-        "statementText": text,
-        "functions": catalog.function_names(),
-        "warnings": [],
-    }
+    return FunctionList(text, catalog.function_names())
 
 
-def show_types(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
+def show_types(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW TYPES."""
-    types = {name: kind.schema_info() for name, kind in sorted(runtime.metastore.types.items())}
-    return {"@type": "type_list", "statementText": text, "types": types, "warnings": []}
+    return TypeList(text, tuple(sorted(runtime.metastore.types.items())))
 
 
-def show_variables(runtime: Runtime, text: str, extended: bool, session: Session) -> dict[str, Any]:
+def show_variables(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW VARIABLES."""
-    entries = [{"name": k, "value": v} for k, v in session.variables.items()]
-    return {"@type": "variables", "statementText": text, "variables": entries, "warnings": []}
+    return VariableList(text, tuple(session.variables.items()))
 
 
 # KsqlConfig's default for ksql.hidden.topics.
@@ -148,7 +130,7 @@ HIDDEN_TOPICS = (
     "_confluent.*,__confluent.*,_schemas,__consumer_offsets,__transaction_state,connect-configs,"
     "connect-offsets,connect-status,connect-statuses"
 )
-ShowHandler = Callable[[Runtime, str, bool, Session], dict[str, Any]]
+ShowHandler = Callable[[Runtime, str, bool, Session], Result]
 SHOW: dict[str, ShowHandler] = {
     "STREAMS": show_streams,
     "TABLES": show_tables,
@@ -161,14 +143,12 @@ SHOW: dict[str, ShowHandler] = {
 }
 
 
-def describe(
-    runtime: Runtime, node: KsqlDescribe, text: str, session: Session
-) -> dict[str, Any] | None:
+def describe(runtime: Runtime, node: KsqlDescribe, text: str, session: Session) -> Result | None:
     """DESCRIBE name [EXTENDED], DESCRIBE STREAMS|TABLES [EXTENDED], DESCRIBE FUNCTION f."""
     kind = node.args.get("kind")
     extended = bool(node.args.get("extended"))
     if kind is not None and kind.name.upper() == "FUNCTION":
-        return describe_function(identifier_name(node.this), text)
+        return FunctionDescribed(text, catalog.describe(identifier_name(node.this)))
     if kind is not None and kind.name.upper() in ("STREAMS", "TABLES"):
         sources = (
             runtime.metastore.streams()
@@ -180,86 +160,62 @@ def describe(
     source = runtime.metastore.source(name)
     if source is None:
         raise KsqlStatementError(f"Could not find STREAM/TABLE '{name}' in the Metastore")
-    return {
-        "@type": "sourceDescription",
-        "statementText": text,
-        "sourceDescription": description(runtime, source, extended),
-        "warnings": [],
-    }
+    return SourceDescribed(text, source_detail(runtime, source, extended))
 
 
-def description(runtime: Runtime, source: Source, extended: bool) -> dict[str, Any]:
-    info = runtime.log.topic(source.topic)
-    partitions = info.partitions if (extended and info) else 0
-    replication = info.replicas if (extended and info) else 0
-    reads = [runtime.persistent[q].entry() for q in source.read_queries if q in runtime.persistent]
-    writes = [
-        runtime.persistent[q].entry() for q in source.write_queries if q in runtime.persistent
-    ]
-    return {
-        "name": source.name,
-        "windowType": source.windowed,
-        "readQueries": reads,
-        "writeQueries": writes,
-        "fields": [c.field_info() for c in source.columns],
-        "type": source.kind,
-        "timestamp": source.timestamp_column or "",
-        "statistics": "",
-        "errorStats": "",
-        "extended": extended,
-        "keyFormat": source.key_format,
-        "valueFormat": source.value_format,
-        "topic": source.topic,
-        "partitions": partitions,
-        "replication": replication,
-        "statement": source.statement,
-        "queryOffsetSummaries": [],
-        "sourceConstraints": [],
-        "clusterStatistics": [],
-        "clusterErrorStats": [],
-    }
+def source_detail(runtime: Runtime, source: Source, extended: bool) -> SourceDetail:
+    """What DESCRIBE shows of a source: the queries reading and writing it, and (extended)
+    its topic's partitions and replicas."""
+    queries = runtime.persistent
+    reads = tuple(persistent_info(queries[q]) for q in source.read_queries if q in queries)
+    writes = tuple(persistent_info(queries[q]) for q in source.write_queries if q in queries)
+    info = runtime.log.topic(source.topic) if extended else None
+    if info is None:
+        return SourceDetail(source, extended, reads, writes)
+    return SourceDetail(source, extended, reads, writes, info.partitions, info.replicas)
 
 
-def describe_function(name: str, text: str) -> dict[str, Any]:
-    """DESCRIBE FUNCTION name."""
-    return {
-        "@type": "describe_function",
-        "statementText": text,
-        **catalog.describe(name),
-        "warnings": [],
-    }
+def persistent_info(query: PersistentQuery | JoinPersistentQuery) -> QueryInfo:
+    """A persistent query as SHOW QUERIES lists it."""
+    sink = query.sink
+    return QueryInfo(
+        query.query_id, query.sql, (sink.name,), (sink.topic,), "PERSISTENT", query.state
+    )
 
 
-def query_description(query: RunningQuery) -> dict[str, Any]:
-    """The QueryDescription of a running transient query."""
-    return _description(
+def running_info(query: RunningQuery) -> QueryInfo:
+    """A transient push query as SHOW QUERIES lists it."""
+    return QueryInfo(query.query_id, query.plan.sql, (), (), "PUSH", "RUNNING")
+
+
+def running_detail(query: RunningQuery) -> QueryDetail:
+    """The description of a running transient query."""
+    return QueryDetail(
         query.query_id,
         query.plan.sql,
-        [{"name": n, "schema": t.schema_info()} for n, t in _projected(query.plan)],
-        [query.plan.source.name],
-        [],
+        _projected(query.plan),
+        (query.plan.source.name,),
+        (),
         "PUSH",
     )
 
 
-def persistent_description(query: PersistentQuery | JoinPersistentQuery) -> dict[str, Any]:
-    """The QueryDescription of a persistent query: its sink's columns, sources and sink."""
+def persistent_detail(query: PersistentQuery | JoinPersistentQuery) -> QueryDetail:
+    """The description of a persistent query: its sink's columns, sources and sink."""
     sources = query.sources if isinstance(query, JoinPersistentQuery) else [query.source]
-    return _description(
+    return QueryDetail(
         query.query_id,
         query.sql,
-        [c.field_info() for c in query.sink.columns],
-        [s.name for s in sources],
-        [query.sink.name],
+        tuple(query.sink.columns),
+        tuple(s.name for s in sources),
+        (query.sink.name,),
         "PERSISTENT",
         query.sink.windowed,
         query.state,
     )
 
 
-def explain(
-    runtime: Runtime, node: KsqlExplain, text: str, session: Session
-) -> dict[str, Any] | None:
+def explain(runtime: Runtime, node: KsqlExplain, text: str, session: Session) -> Result | None:
     """EXPLAIN query-id (a persistent query) or EXPLAIN statement (planned, not run)."""
     target = node.this
     if isinstance(target, exp.Identifier):
@@ -272,25 +228,18 @@ def explain(
                 f"Query with id:{wanted} does not exist, use SHOW QUERIES to view the full set "
                 "of queries."
             )
-        description = persistent_description(query)
-    else:
-        inner = re.sub(r"(?is)^\s*EXPLAIN\s+", "", text)
-        description = _explain_statement(runtime, target, inner)
-    return {
-        "@type": "queryDescription",
-        "statementText": text,
-        "queryDescription": description,
-        "warnings": [],
-    }
+        return QueryDescribed(text, persistent_detail(query))
+    inner = re.sub(r"(?is)^\s*EXPLAIN\s+", "", text)
+    return QueryDescribed(text, _explain_statement(runtime, target, inner))
 
 
-def _explain_statement(runtime: Runtime, node: exp.Expression, text: str) -> dict[str, Any]:
+def _explain_statement(runtime: Runtime, node: exp.Expression, text: str) -> QueryDetail:
     """The description of the query a statement would run, without running it."""
     if isinstance(node, KsqlSelect):
         plan = plan_select(runtime.metastore, node, text)
-        fields = [{"name": n, "schema": t.schema_info()} for n, t in _projected(plan)]
         kind = "PUSH" if plan.push else "PULL"
-        return _description(transient_id(plan.source), text, fields, [plan.source.name], [], kind)
+        query_id = transient_id(plan.source)
+        return QueryDetail(query_id, text, _projected(plan), (plan.source.name,), (), kind)
     select = node.args.get("expression")
     if isinstance(node, (KsqlCreate, KsqlInsert)) and isinstance(select, KsqlSelect):
         target = node.this.this if isinstance(node.this, exp.Schema) else node.this
@@ -302,38 +251,12 @@ def _explain_statement(runtime: Runtime, node: exp.Expression, text: str) -> dic
             kind = str(node.args.get("kind", "")).upper()
             prefix = "CSAS" if kind == "STREAM" else "CTAS"
             query_id = f"{prefix}_{name}_{runtime.sequence + 1}"
-        fields = [c.field_info() for c in sink_columns(pipeline, kind)]
-        return _description(query_id, text, fields, [source.name], [name], "PERSISTENT")
+        fields = tuple(sink_columns(pipeline, kind))
+        return QueryDetail(query_id, text, fields, (source.name,), (name,), "PERSISTENT")
     raise KsqlStatementError("The provided statement does not run a ksql query")
 
 
-def _projected(plan: QueryPlan) -> list[tuple[str, SqlType]]:
-    return list(zip(plan.projection.names, plan.projection.types, strict=True))
-
-
-def _description(
-    query_id: str,
-    sql: str,
-    fields: list[dict[str, Any]],
-    sources: list[str],
-    sinks: list[str],
-    query_type: str,
-    window_type: str | None = None,
-    state: str = "RUNNING",
-) -> dict[str, Any]:
-    return {
-        "id": query_id,
-        "statementText": sql,
-        "windowType": window_type,
-        "fields": fields,
-        "sources": sources,
-        "sinks": sinks,
-        "topology": "",
-        "executionPlan": "",
-        "overriddenProperties": {},
-        "ksqlHostQueryStatus": {},
-        "queryType": query_type,
-        "queryErrors": [],
-        "tasksMetadata": [],
-        "state": state,
-    }
+def _projected(plan: QueryPlan) -> tuple[Column, ...]:
+    """A query's projection as value columns."""
+    names, types = plan.projection.names, plan.projection.types
+    return tuple(Column(n, t) for n, t in zip(names, types, strict=True))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ksqlpy.local.engine.joinquery import JoinPersistentQuery
 from ksqlpy.local.engine.metastore import Metastore, Source
 from ksqlpy.local.engine.persistent import PersistentQuery
+from ksqlpy.local.engine.results import Result
 from ksqlpy.local.engine.rows import RowReader, key_serde, value_serde
 from ksqlpy.local.engine.runtime import Session
 from ksqlpy.local.engine.serde import Serde
 from ksqlpy.local.engine.statements import EXECUTORS
 from ksqlpy.local.engine.transient import RunningQuery
+from ksqlpy.local.entities import entity
 from ksqlpy.local.storage import MemoryLog
 from ksqlpy.sql import parse_one
+
+R = TypeVar("R", bound=Result)
 
 
 @dataclass
@@ -32,13 +36,9 @@ class SmallRuntime:
     session: Session = field(default_factory=lambda: Session({}, {}))
     forgotten: list[str] = field(default_factory=list)
 
-    def command(self, command_id: str, message: str, query_id: str | None = None) -> dict[str, Any]:
+    def command(self, command_id: str, message: str, query_id: str | None = None) -> int:
         self.sequence += 1
-        return {
-            "commandId": command_id,
-            "commandStatus": {"status": "SUCCESS", "message": message, "queryId": query_id},
-            "commandSequenceNumber": self.sequence,
-        }
+        return self.sequence
 
     def forget_table(self, name: str) -> None:
         self.forgotten.append(name)
@@ -63,13 +63,25 @@ class SmallRuntime:
 
     # -- test helpers ---------------------------------------------------------------------------
 
-    def run(self, sql: str, session: Session | None = None) -> dict[str, Any] | None:
+    def run(self, sql: str, session: Session | None = None) -> Result | None:
         """Run one statement through its executor, then pump, as the engine's loop does."""
         node = parse_one(sql)
         self.session = session or Session({}, {})
-        entity = EXECUTORS[type(node)](self, node, sql, self.session)
+        result = EXECUTORS[type(node)](self, node, sql, self.session)
         self.pump()
-        return entity
+        return result
+
+    def run_entity(self, sql: str, session: Session | None = None) -> dict[str, Any]:
+        """Run one statement and answer the ksqlDB entity a client would get for it."""
+        result = self.run(sql, session)
+        assert result is not None
+        return entity(result)
+
+    def run_as(self, kind: type[R], sql: str, session: Session | None = None) -> R:
+        """Run one statement that must give a result of type ``kind``."""
+        result = self.run(sql, session)
+        assert isinstance(result, kind), result
+        return result
 
     def rows(self, name: str) -> list[list[Any]]:
         """The rows stored in a source's topic (keys, values, then pseudocolumns dropped)."""

@@ -7,6 +7,7 @@ from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine import Engine
 from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.results import CommandDone
 from ksqlpy.local.storage import MemoryLog
 
 STREAM = (
@@ -18,10 +19,10 @@ STREAM = (
 def test_added_columns_follow_the_value_columns_and_take_new_rows() -> None:
     runtime = SmallRuntime()
     runtime.run(STREAM)
-    entity = runtime.run("ALTER STREAM S ADD COLUMN AGE INT, ADD COLUMN TAGS ARRAY<STRING>;")
-    assert entity is not None
-    assert entity["commandStatus"]["message"] == "Stream S altered."
-    assert entity["commandId"] == "stream/`S`/alter"
+    done = runtime.run_as(
+        CommandDone, "ALTER STREAM S ADD COLUMN AGE INT, ADD COLUMN TAGS ARRAY<STRING>;"
+    )
+    assert (done.command_id, done.message) == ("stream/`S`/alter", "Stream S altered.")
     assert runtime.schema("S") == "ID INTEGER KEY, NAME STRING, AGE INTEGER, TAGS ARRAY<STRING>"
     runtime.run("INSERT INTO S (ID, NAME, AGE, TAGS) VALUES (1, 'ann', 30, ARRAY['x']);")
     assert runtime.rows("S") == [[1, "ann", 30, ["x"]]]

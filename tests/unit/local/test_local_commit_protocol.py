@@ -94,7 +94,7 @@ def test_output_and_positions_are_committed_in_the_query_group() -> None:
     run(engine, SOURCES)
     insert(engine, 0, 4)
     (created,) = run(engine, QUERIES["CSAS"], **{"processing.guarantee": "exactly_once_v2"})
-    query_id = created["commandStatus"]["queryId"]
+    query_id = created.query_id
     group = f"_confluent-ksql-default_query_{query_id}"
     assert {c[0] for c in calls} == {group}
     assert sum(c[1] for c in calls) == 4
@@ -138,9 +138,9 @@ def test_statements_are_ksqldb_commands_in_the_hidden_command_topic() -> None:
     assert value["statement"].startswith("CREATE STREAM S ")
     assert value["streamsProperties"] == {"auto.offset.reset": "earliest"}
     (shown,) = run(engine, "SHOW TOPICS;")
-    assert [t["name"] for t in shown["topics"]] == ["s", "t"]
+    assert [t.name for t in shown.topics] == ["s", "t"]
     (every,) = run(engine, "SHOW ALL TOPICS;")
-    assert COMMANDS in [t["name"] for t in every["topics"]]
+    assert COMMANDS in [t.name for t in every.topics]
     other = start(MemoryLog(), **{"ksql.service.id": "team_"})
     run(other, SOURCES)
     assert other.log.topic("_confluent-ksql-team__command_topic") is not None
@@ -150,11 +150,11 @@ def test_terminate_and_drop_survive_a_restart() -> None:
     log = MemoryLog()
     engine = start(log)
     (created,) = run(engine, SOURCES + QUERIES["CSAS"])[-1:]
-    run(engine, f"TERMINATE {created['commandStatus']['queryId']}; DROP STREAM OUT;")
+    run(engine, f"TERMINATE {created.query_id}; DROP STREAM OUT;")
     engine = start(log)
     (queries, streams) = run(engine, "SHOW QUERIES; SHOW STREAMS;")
-    assert queries["queries"] == []
-    assert [s["name"] for s in streams["streams"]] == ["S"]
+    assert queries.queries == ()
+    assert [s.name for s in streams.sources] == ["S"]
     insert(engine, 0, 3)
     assert sink(log) == []  # the terminated query did not run again
 
@@ -196,7 +196,7 @@ def test_a_dropped_topic_stays_deleted_after_a_restart() -> None:
     log = MemoryLog()
     engine = start(log)
     (created,) = run(engine, SOURCES + QUERIES["CSAS"])[-1:]
-    query_id = created["commandStatus"]["queryId"]
+    query_id = created.query_id
     run(engine, f"TERMINATE {query_id}; DROP STREAM OUT DELETE TOPIC;")
     engine.terminate_cluster(["t"])
     assert [t.name for t in log.topics() if not t.name.startswith("_")] == ["s"]

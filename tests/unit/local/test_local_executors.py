@@ -6,6 +6,16 @@ import pytest
 from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.results import (
+    CommandDone,
+    FunctionDescribed,
+    Notice,
+    Property,
+    PropertyList,
+    QueryDescribed,
+    SourceDescribed,
+    SourceList,
+)
 from ksqlpy.local.engine.runtime import Session
 from ksqlpy.local.engine.statements import EXECUTORS
 from ksqlpy.sql import parse_one
@@ -47,10 +57,9 @@ def test_every_statement_kind_the_server_runs_has_one_executor() -> None:
 
 
 def test_create_stream_registers_the_source_and_creates_its_topic(runtime: SmallRuntime) -> None:
-    entity = runtime.run(PV)
-    assert entity is not None
-    assert entity["commandId"] == "stream/`PV`/create"
-    assert entity["commandStatus"]["message"] == "Stream created"
+    done = runtime.run_as(CommandDone, PV)
+    assert done.command_id == "stream/`PV`/create"
+    assert done.message == "Stream created"
     source = runtime.metastore.source("PV")
     assert source is not None
     assert [(c.name, str(c.type), c.role) for c in source.columns] == [
@@ -67,9 +76,10 @@ def test_a_second_create_is_refused_unless_if_not_exists(runtime: SmallRuntime) 
     runtime.run(PV)
     with pytest.raises(KsqlStatementError, match="A stream with the same name already exists"):
         runtime.run(PV)
-    warning = runtime.run(PV.replace("CREATE STREAM PV", "CREATE STREAM IF NOT EXISTS PV"))
-    assert warning is not None
-    assert warning["@type"] == "warning_entity"
+    notice = runtime.run_as(
+        Notice, PV.replace("CREATE STREAM PV", "CREATE STREAM IF NOT EXISTS PV")
+    )
+    assert notice.message == "Cannot add stream `PV`: A stream with the same name already exists."
 
 
 def test_tables_need_a_primary_key_and_streams_refuse_one(runtime: SmallRuntime) -> None:
@@ -97,9 +107,9 @@ def test_csas_creates_the_sink_and_a_persistent_query_that_copies_rows(
 ) -> None:
     runtime.run(PV)
     runtime.run("INSERT INTO PV (USERID, PAGEID, N) VALUES ('u1', 'home', 1);")
-    entity = runtime.run("CREATE STREAM BIG AS SELECT USERID, N * 10 AS N10 FROM PV;")
-    assert entity is not None
-    query_id = entity["commandStatus"]["queryId"]
+    done = runtime.run_as(CommandDone, "CREATE STREAM BIG AS SELECT USERID, N * 10 AS N10 FROM PV;")
+    query_id = done.query_id
+    assert query_id is not None
     assert query_id.startswith("CSAS_BIG_")
     assert query_id in runtime.persistent
     assert runtime.rows("BIG") == [["u1", 10]]
@@ -118,11 +128,10 @@ def test_drop_is_refused_while_a_query_reads_and_deletes_the_topic_when_asked(
     runtime: SmallRuntime,
 ) -> None:
     runtime.run(PV)
-    entity = runtime.run("CREATE STREAM COPY AS SELECT * FROM PV;")
-    assert entity is not None
+    done = runtime.run_as(CommandDone, "CREATE STREAM COPY AS SELECT * FROM PV;")
     with pytest.raises(KsqlStatementError, match="The following queries read from this source"):
         runtime.run("DROP STREAM PV;")
-    runtime.run(f"TERMINATE {entity['commandStatus']['queryId']};")
+    runtime.run(f"TERMINATE {done.query_id};")
     runtime.run("DROP STREAM COPY DELETE TOPIC;")
     assert runtime.metastore.source("COPY") is None
     assert runtime.log.topic("COPY") is None
@@ -130,9 +139,8 @@ def test_drop_is_refused_while_a_query_reads_and_deletes_the_topic_when_asked(
 
 
 def test_drop_if_exists_of_a_missing_source_succeeds(runtime: SmallRuntime) -> None:
-    entity = runtime.run("DROP TABLE IF EXISTS NOPE;")
-    assert entity is not None
-    assert entity["commandStatus"]["message"] == "Source `NOPE` does not exist."
+    done = runtime.run_as(CommandDone, "DROP TABLE IF EXISTS NOPE;")
+    assert done.message == "Source `NOPE` does not exist."
     with pytest.raises(KsqlStatementError, match="Table NOPE does not exist"):
         runtime.run("DROP TABLE NOPE;")
 
@@ -174,21 +182,18 @@ def test_insert_values_refusals(runtime: SmallRuntime) -> None:
 def test_show_lists_streams_and_tables_separately(runtime: SmallRuntime) -> None:
     runtime.run(PV)
     runtime.run(USERS)
-    streams = runtime.run("SHOW STREAMS;")
-    tables = runtime.run("LIST TABLES;")
-    assert streams is not None
-    assert [s["name"] for s in streams["streams"]] == ["PV"]
-    assert tables is not None
-    assert [t["name"] for t in tables["tables"]] == ["USERS"]
+    streams = runtime.run_as(SourceList, "SHOW STREAMS;")
+    tables = runtime.run_as(SourceList, "LIST TABLES;")
+    assert (streams.kind, [s.name for s in streams.sources]) == ("STREAM", ["PV"])
+    assert (tables.kind, [t.name for t in tables.sources]) == ("TABLE", ["USERS"])
 
 
 def test_show_properties_reports_session_overrides(runtime: SmallRuntime) -> None:
     session = Session({"auto.offset.reset": "earliest"}, {})
-    entity = runtime.run("SHOW PROPERTIES;", session)
-    assert entity is not None
-    values = {p["name"]: p["value"] for p in entity["properties"]}
+    listed = runtime.run_as(PropertyList, "SHOW PROPERTIES;", session)
+    values = {p.name: p.value for p in listed.properties}
     assert values["ksql.streams.auto.offset.reset"] == "earliest"
-    assert entity["overwrittenProperties"] == ["ksql.streams.auto.offset.reset"]
+    assert listed.overwritten == ("ksql.streams.auto.offset.reset",)
 
 
 def test_show_properties_lists_ksqldb_configs_with_their_scopes(runtime: SmallRuntime) -> None:
@@ -196,26 +201,22 @@ def test_show_properties_lists_ksqldb_configs_with_their_scopes(runtime: SmallRu
     # for PropertiesList's exact query-level names; editable when the config is query-level or
     # a mutable system property; defaults are the values equal to the config's default.
     session = Session({"ksql.query.pull.table.scan.enabled": "false"}, {})
-    entity = runtime.run("SHOW PROPERTIES;", session)
-    assert entity is not None
-    props = {p["name"]: p for p in entity["properties"]}
+    listed = runtime.run_as(PropertyList, "SHOW PROPERTIES;", session)
+    props = {p.name: p for p in listed.properties}
     assert len(props) > 100
-    assert {p["scope"] for p in props.values()} == {"KSQL"}
-    assert props["ksql.query.pull.table.scan.enabled"] == {
-        "name": "ksql.query.pull.table.scan.enabled",
-        "scope": "KSQL",
-        "value": "false",
-        "editable": True,
-        "level": "QUERY",
-    }
-    assert props["ksql.streams.commit.interval.ms"]["value"] == "2000"
-    assert props["ksql.streams.commit.interval.ms"]["editable"] is True
-    assert props["ksql.streams.commit.interval.ms"]["level"] == "SERVER"
-    assert props["ksql.service.id"]["editable"] is False
-    assert props["ksql.persistence.default.format.value"]["value"] is None
-    assert props["ksql.hidden.topics"]["value"].startswith("_confluent.*,__confluent.*,")
-    assert entity["overwrittenProperties"] == ["ksql.query.pull.table.scan.enabled"]
-    defaults = set(entity["defaultProperties"])
+    assert props["ksql.query.pull.table.scan.enabled"] == Property(
+        "ksql.query.pull.table.scan.enabled", "false", editable=True, level="QUERY"
+    )
+    assert props["ksql.streams.commit.interval.ms"] == Property(
+        "ksql.streams.commit.interval.ms", "2000", editable=True, level="SERVER"
+    )
+    assert props["ksql.service.id"].editable is False
+    assert props["ksql.persistence.default.format.value"].value is None
+    hidden = props["ksql.hidden.topics"].value
+    assert hidden is not None
+    assert hidden.startswith("_confluent.*,__confluent.*,")
+    assert listed.overwritten == ("ksql.query.pull.table.scan.enabled",)
+    defaults = set(listed.defaults)
     assert {"ksql.service.id", "ksql.streams.auto.offset.reset"} <= defaults
     # ksqlDB's own streams settings differ from Kafka's defaults; an override is not a default.
     assert "ksql.streams.commit.interval.ms" not in defaults
@@ -224,21 +225,21 @@ def test_show_properties_lists_ksqldb_configs_with_their_scopes(runtime: SmallRu
 
 def test_describe_names_the_source_its_fields_and_its_writers(runtime: SmallRuntime) -> None:
     runtime.run(PV)
-    created = runtime.run("CREATE STREAM COPY AS SELECT * FROM PV;")
-    assert created is not None
-    entity = runtime.run("DESCRIBE COPY;")
-    assert entity is not None
-    description = entity["sourceDescription"]
-    assert [f["name"] for f in description["fields"]] == ["USERID", "PAGEID", "N"]
-    assert [q["id"] for q in description["writeQueries"]] == [created["commandStatus"]["queryId"]]
+    created = runtime.run_as(CommandDone, "CREATE STREAM COPY AS SELECT * FROM PV;")
+    detail = runtime.run_as(SourceDescribed, "DESCRIBE COPY;").detail
+    assert [c.name for c in detail.source.columns] == ["USERID", "PAGEID", "N"]
+    assert [q.query_id for q in detail.writes] == [created.query_id]
+    assert (detail.extended, detail.partitions) == (False, 0)
+    extended = runtime.run_as(SourceDescribed, "DESCRIBE COPY EXTENDED;").detail
+    assert (extended.extended, extended.partitions, extended.replicas) == (True, 3, 1)
     with pytest.raises(KsqlStatementError, match="Could not find STREAM/TABLE 'NOPE'"):
         runtime.run("DESCRIBE NOPE;")
 
 
 def test_describe_function_and_an_unknown_function(runtime: SmallRuntime) -> None:
-    entity = runtime.run("DESCRIBE FUNCTION ucase;")
-    assert entity is not None
-    assert entity["name"] == "UCASE"
+    function = runtime.run_as(FunctionDescribed, "DESCRIBE FUNCTION ucase;").function
+    assert (function.name, function.kind) == ("UCASE", "SCALAR")
+    assert [len(o.arguments) for o in function.overloads] == [1]
     with pytest.raises(KsqlStatementError, match="Can't find any functions with the name 'NOPE'"):
         runtime.run("DESCRIBE FUNCTION nope;")
 
@@ -248,12 +249,10 @@ def test_describe_function_and_an_unknown_function(runtime: SmallRuntime) -> Non
 
 def test_terminate_stops_a_persistent_query_and_unlinks_it(runtime: SmallRuntime) -> None:
     runtime.run(PV)
-    created = runtime.run("CREATE STREAM COPY AS SELECT * FROM PV;")
-    assert created is not None
-    query_id = created["commandStatus"]["queryId"]
-    entity = runtime.run(f"TERMINATE {query_id.lower()};")
-    assert entity is not None
-    assert entity["commandStatus"]["message"] == "Query terminated."
+    query_id = runtime.run_as(CommandDone, "CREATE STREAM COPY AS SELECT * FROM PV;").query_id
+    assert query_id is not None
+    done = runtime.run_as(CommandDone, f"TERMINATE {query_id.lower()};")
+    assert (done.command_id, done.message) == (f"terminate/{query_id}/execute", "Query terminated.")
     assert runtime.persistent == {}
     pv, copy = runtime.metastore.source("PV"), runtime.metastore.source("COPY")
     assert pv is not None
@@ -273,42 +272,36 @@ def test_set_unset_define_undefine_change_the_session(runtime: SmallRuntime) -> 
     runtime.run("DEFINE who = 'me';", session)
     assert session.variables == {"who": "me"}
     assert runtime.run("UNDEFINE who;", session) is None
-    warning = runtime.run("UNDEFINE who;", session)
-    assert warning is not None
-    assert "was never defined" in warning["message"]
+    notice = runtime.run_as(Notice, "UNDEFINE who;", session)
+    assert notice.message == "Cannot undefine variable 'who' which was never defined"
 
 
 def test_explain_describes_a_persistent_query_by_its_id(runtime: SmallRuntime) -> None:
     runtime.run(PV)
-    created = runtime.run("CREATE STREAM COPY AS SELECT USERID, N FROM PV;")
-    assert created is not None
-    query_id = created["commandStatus"]["queryId"]
-    entity = runtime.run(f"EXPLAIN {query_id.lower()};")
-    assert entity is not None
-    description = entity["queryDescription"]
-    assert description["id"] == query_id
-    assert description["queryType"] == "PERSISTENT"
-    assert description["sources"] == ["PV"]
-    assert description["sinks"] == ["COPY"]
-    assert [f["name"] for f in description["fields"]] == ["USERID", "N"]
+    query_id = runtime.run_as(
+        CommandDone, "CREATE STREAM COPY AS SELECT USERID, N FROM PV;"
+    ).query_id
+    assert query_id is not None
+    detail = runtime.run_as(QueryDescribed, f"EXPLAIN {query_id.lower()};").detail
+    assert (detail.query_id, detail.query_type) == (query_id, "PERSISTENT")
+    assert (detail.sources, detail.sinks) == (("PV",), ("COPY",))
+    assert [(c.name, c.role) for c in detail.fields] == [("USERID", "KEY"), ("N", "VALUE")]
     with pytest.raises(KsqlStatementError, match="Query with id:NOPE_1 does not exist"):
         runtime.run("EXPLAIN NOPE_1;")
 
 
 def test_explain_of_a_statement_plans_it_without_running_it(runtime: SmallRuntime) -> None:
     runtime.run(PV)
-    entity = runtime.run("EXPLAIN SELECT USERID FROM PV EMIT CHANGES;")
-    assert entity is not None
-    description = entity["queryDescription"]
-    assert description["id"].startswith("transient_PV_")
-    assert description["statementText"] == "SELECT USERID FROM PV EMIT CHANGES;"
-    assert description["queryType"] == "PUSH"
-    created = runtime.run(
-        "EXPLAIN CREATE TABLE T AS SELECT USERID, COUNT(*) AS C FROM PV GROUP BY USERID;"
-    )
-    assert created is not None
-    assert created["queryDescription"]["sinks"] == ["T"]
-    assert created["queryDescription"]["id"].startswith("CTAS_T_")
+    detail = runtime.run_as(QueryDescribed, "EXPLAIN SELECT USERID FROM PV EMIT CHANGES;").detail
+    assert detail.query_id.startswith("transient_PV_")
+    assert detail.sql == "SELECT USERID FROM PV EMIT CHANGES;"
+    assert detail.query_type == "PUSH"
+    planned = runtime.run_as(
+        QueryDescribed,
+        "EXPLAIN CREATE TABLE T AS SELECT USERID, COUNT(*) AS C FROM PV GROUP BY USERID;",
+    ).detail
+    assert planned.sinks == ("T",)
+    assert planned.query_id.startswith("CTAS_T_")
     assert runtime.metastore.source("T") is None
     assert runtime.persistent == {}
     with pytest.raises(KsqlStatementError, match="does not run a ksql query"):

@@ -182,8 +182,7 @@ def test_a_push_query_flattens_table_functions_too(runtime: SmallRuntime) -> Non
 
 
 def test_show_functions_lists_scalar_table_and_aggregate_functions(runtime: SmallRuntime) -> None:
-    entity = runtime.run("SHOW FUNCTIONS;")
-    assert entity is not None
+    entity = runtime.run_entity("SHOW FUNCTIONS;")
     listed = {f["name"]: (f["type"], f["category"]) for f in entity["functions"]}
     assert listed["URL_EXTRACT_HOST"] == ("SCALAR", "URL")
     assert listed["REGEXP_REPLACE"] == ("SCALAR", "REGULAR EXPRESSION")
@@ -195,19 +194,16 @@ def test_show_functions_lists_scalar_table_and_aggregate_functions(runtime: Smal
 def test_describe_function_gives_signatures_and_ksqldb_descriptions(
     runtime: SmallRuntime,
 ) -> None:
-    entity = runtime.run("DESCRIBE FUNCTION array_sort;")
-    assert entity is not None
+    entity = runtime.run_entity("DESCRIBE FUNCTION array_sort;")
     assert entity["type"] == "SCALAR"
     assert entity["description"].startswith("Sort an array of primitive values")
     assert [f["argumentTypes"] for f in entity["functions"]] == [
         ["ARRAY<T>"],
         ["ARRAY<T>", "STRING"],
     ]
-    entity = runtime.run("DESCRIBE FUNCTION elt;")
-    assert entity is not None
+    entity = runtime.run_entity("DESCRIBE FUNCTION elt;")
     assert entity["functions"][0]["arguments"][-1]["isVariadic"] is True
-    entity = runtime.run("DESCRIBE FUNCTION histogram;")
-    assert entity is not None
+    entity = runtime.run_entity("DESCRIBE FUNCTION histogram;")
     assert (entity["type"], entity["author"]) == ("AGGREGATE", "Confluent")
 
 
@@ -240,8 +236,7 @@ def test_aggregate_calls_are_resolved_against_ksqldb_overloads(runtime: SmallRun
 
 
 def test_describe_function_lists_an_aggregate_s_overloads(runtime: SmallRuntime) -> None:
-    entity = runtime.run("DESCRIBE FUNCTION correlation;")
-    assert entity is not None
+    entity = runtime.run_entity("DESCRIBE FUNCTION correlation;")
     assert [f["argumentTypes"] for f in entity["functions"]] == [
         ["INT", "INT"],
         ["BIGINT", "BIGINT"],

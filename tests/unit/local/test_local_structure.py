@@ -191,3 +191,14 @@ def test_no_file_in_local_is_over_the_limit() -> None:
     assert too_long == {}
     stale = [f for f in TOO_LONG if sizes.get(f, 0) <= MAX_LINES]
     assert stale == [], "remove these from TOO_LONG: they are short enough now"
+
+
+def test_the_engine_builds_no_rest_entity() -> None:
+    # REST entities ("@type" objects) are encoded from the engine's typed results in
+    # local/entities.py; an engine module that spells one is answering HTTP itself.
+    spelled = {
+        name
+        for name, path in MODULES.items()
+        if name.startswith("local.engine") and '"@type"' in path.read_text()
+    }
+    assert spelled == set()

@@ -14,6 +14,8 @@ from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine.catalog import describe, function_names
 from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.results import FunctionName
+from ksqlpy.local.entities import function_description
 from ksqlpy.local.udf import UdfLoadError, load, unload
 
 FIXTURE = """
@@ -193,11 +195,11 @@ def test_an_aggregate_gets_its_literal_arguments(runtime: SmallRuntime) -> None:
 
 
 def test_show_and_describe_list_user_functions(loaded: Path) -> None:
-    listed = {f["name"]: f for f in function_names()}
-    assert listed["UDFT_TIMES"] == {"name": "UDFT_TIMES", "type": "SCALAR", "category": "OTHER"}
-    assert listed["UDFT_SPLIT"]["type"] == "TABLE"
-    assert listed["UDFT_SUM"]["type"] == "AGGREGATE"
-    entity = describe("udft_times")
+    listed = {f.name: f for f in function_names()}
+    assert listed["UDFT_TIMES"] == FunctionName("UDFT_TIMES", "SCALAR", "OTHER")
+    assert listed["UDFT_SPLIT"].kind == "TABLE"
+    assert listed["UDFT_SUM"].kind == "AGGREGATE"
+    entity = function_description(describe("udft_times"))
     assert (entity["author"], entity["version"], entity["path"]) == ("team", "1.2", str(loaded))
     assert [f["argumentTypes"] for f in entity["functions"]] == [
         ["BIGINT", "BIGINT"],
@@ -242,7 +244,7 @@ def test_an_invalid_udf_is_refused_with_one_line_naming_file_and_function(
     assert message in text
     assert str(path) in text
     assert "\n" not in text
-    assert "BAD_SIG" not in {f["name"] for f in function_names()}
+    assert "BAD_SIG" not in {f.name for f in function_names()}
 
 
 def test_a_module_name_loads_and_loading_again_is_a_no_op(
@@ -263,7 +265,7 @@ def test_a_module_name_loads_and_loading_again_is_a_no_op(
             load([other])  # the same name from another file
     finally:
         unload(["udft_named"])
-    assert "UDFT_NAMED" not in {f["name"] for f in function_names()}
+    assert "UDFT_NAMED" not in {f.name for f in function_names()}
 
 
 def test_installed_packages_register_modules_by_entry_point(
