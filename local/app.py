@@ -11,14 +11,21 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from typing import Any, Protocol
-from urllib.parse import unquote
+from collections.abc import Iterator
+from typing import Any
 
+from .asgi import (
+    Message,
+    Receive,
+    Scope,
+    Send,
+    headers,
+    is_http2,
+    respond,
+    respond_json,
+    watch_disconnect,
+)
 from .engine.errors import EngineError, InsertFailed
-from .engine.results import Command, Result, ServerInfo
-from .engine.types import SqlType
-from .entities import cluster_status, server_info
 from .entities import entities as encode_entities
 from .http_rules import (
     INSERTS_TYPES,
@@ -30,6 +37,7 @@ from .http_rules import (
     negotiate,
     origin_form,
 )
+from .ports import Engine, Inserter, PrintStream, QueryStream
 from .request_body import (
     BODY_TIMEOUT_S,
     Disconnected,
@@ -41,6 +49,7 @@ from .request_body import (
     parse_json,
     read_body,
 )
+from .state_routes import Handler, StateRoutes
 from .wire import (
     DELIMITED,
     ELEMENT_END,
@@ -62,11 +71,6 @@ from .wire import (
     insert_error,
 )
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 # Rows per send of a query stream: one ASGI send per row is what makes HTTP servers slow. Each
 # row still goes out as its own chunk or DATA frame (local/connection.py cuts sends at newlines).
 BATCH_ROWS = 500
@@ -84,117 +88,6 @@ _log = logging.getLogger("ksqlpy.local.http")
 NO_AUTH_PATHS = frozenset(
     {"/healthcheck", "/v1/metadata", "/v1/metadata/id", "/chc/ready", "/chc/live"}
 )
-
-
-class QueryStream(Protocol):
-    """A running query as the HTTP layer sees it (implemented by the engine)."""
-
-    query_id: str
-    header_v1: dict[str, Any]
-    header_plain: dict[str, Any]
-    column_types: list[SqlType]
-    buffered: bool
-    final_message: str | None
-
-    async def next_batch(self, limit: int) -> tuple[list[list[Any]], list[bool] | None] | None:
-        """Rows ready now (waiting for at least one), or ``None`` once the query has ended."""
-
-    def close(self) -> None:
-        """Stop the query and free it; ``next_batch`` then returns ``None``."""
-
-
-class PrintStream(Protocol):
-    """A running PRINT of a topic: text lines."""
-
-    async def next_lines(self) -> list[str] | None:
-        """Lines ready now, or ``None`` at the end."""
-
-    def close(self) -> None:
-        """Stop printing."""
-
-
-class Inserter(Protocol):
-    """Inserts rows into one stream or table."""
-
-    def insert(self, row: Any) -> None:
-        """Insert one row (a JSON object), raising :class:`InsertFailed`."""
-
-    def done(self) -> None:
-        """A batch of rows was inserted (persistent queries may catch up now)."""
-
-
-class Engine(Protocol):
-    """What the HTTP layer needs from the engine."""
-
-    def execute(
-        self, ksql: str, properties: dict[str, Any], variables: dict[str, Any]
-    ) -> list[Result]:
-        """Run the statements of a ``/ksql`` request; return their results."""
-
-    def open_query(
-        self, sql: str, properties: dict[str, Any], variables: dict[str, Any]
-    ) -> QueryStream | PrintStream:
-        """Start a query (or PRINT) of ``/query`` or ``/query-stream``."""
-
-    def close_query(self, query_id: str) -> None:
-        """Close a push query by id (``/close-query``)."""
-
-    def inserter(self, target: str, properties: dict[str, Any]) -> Inserter:
-        """Validate an ``/inserts-stream`` target and return its inserter."""
-
-    def terminate_cluster(self, delete_topics: list[str]) -> list[Result]:
-        """``/ksql/terminate``."""
-
-    def server_info(self) -> ServerInfo:
-        """What ``/info`` tells of the server."""
-
-    def command_statuses(self) -> dict[str, Command]:
-        """``/status``: every recorded command by id."""
-
-    def command_status(self, command_id: str) -> Command | None:
-        """``/status/type/entity/action``: one command, or ``None``."""
-
-    def is_valid_property(self, name: str) -> None:
-        """Raise :class:`EngineError` unless ``name`` can be set per request."""
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-def _is_http2(scope: Scope) -> bool:
-    return str(scope.get("http_version", "1.1")).startswith("2")
-
-
-async def _respond(
-    send: Send,
-    status: int,
-    body: bytes,
-    content_type: str | None = JSON,
-    extra: Iterable[tuple[str, str]] = (),
-    *,
-    more_body: bool = False,
-) -> None:
-    """A whole answer; with ``more_body`` the response stays open (the caller ends it)."""
-    headers = [(b"content-length", str(len(body)).encode())]
-    if content_type:
-        headers.append((b"content-type", content_type.encode()))
-    headers += [(k.encode(), v.encode()) for k, v in extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": more_body})
-
-
-async def _respond_json(send: Send, status: int, value: Any) -> None:
-    await _respond(send, status, dumps(value).encode())
-
-
-async def _watch_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
-    # The only reliable sign that a streaming client left: servers swallow later send() calls.
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            on_disconnect()
-            return
 
 
 @contextlib.contextmanager
@@ -219,29 +112,17 @@ class KsqlApp:
         self.engine = engine
         self.auth = auth
         self.body_timeout = BODY_TIMEOUT_S
-        self.routes: dict[tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[None]]] = {
+        state = StateRoutes(engine)
+        self.routes: dict[tuple[str, str], Handler] = {
             ("POST", "/ksql"): self.ksql,
             ("POST", "/ksql/terminate"): self.terminate,
             ("POST", "/query"): self.query,
             ("POST", "/query-stream"): self.query_stream,
             ("POST", "/inserts-stream"): self.inserts_stream,
             ("POST", "/close-query"): self.close_query,
-            ("GET", "/info"): self.info,
-            ("GET", "/"): self.root,
-            ("GET", "/healthcheck"): self.healthcheck,
-            ("GET", "/clusterStatus"): self.cluster_status,
-            ("GET", "/status"): self.statuses,
-            ("GET", "/v1/metadata"): self.metadata,
-            ("GET", "/v1/metadata/id"): self.metadata_id,
-            ("GET", "/chc/ready"): self.chc,
-            ("GET", "/chc/live"): self.chc,
+            **state.routes(),
         }
-        self.prefix_routes: dict[
-            tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[None]]
-        ] = {
-            ("GET", "/status/"): self.status,
-            ("GET", "/is_valid_property/"): self.valid_property,
-        }
+        self.prefix_routes: dict[tuple[str, str], Handler] = state.prefix_routes()
         self.paths = {path for _, path in self.routes} | {p for _, p in self.prefix_routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -273,11 +154,11 @@ class KsqlApp:
             # (not for a body that trickles in too slowly: that one is cut off).
             if not body_read and exc.status != 408:
                 await drain(tracked)
-            await _respond(send, exc.status, dumps(exc.body).encode(), JSON, exc.headers)
+            await respond(send, exc.status, dumps(exc.body).encode(), JSON, exc.headers)
         except PlainAnswer as exc:
             if not body_read:
                 await drain(tracked)
-            await _respond(send, exc.status, exc.text.encode(), "text/plain")
+            await respond(send, exc.status, exc.text.encode(), "text/plain")
         except Disconnected:
             return
         except Exception as exc:
@@ -291,7 +172,7 @@ class KsqlApp:
                 await send({"type": "http.response.body", "body": b""})
                 return
             body = dumps(generic_error(50000, INTERNAL_ERROR)).encode()
-            await _respond(send, 500, body, JSON)
+            await respond(send, 500, body, JSON)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
@@ -312,13 +193,13 @@ class KsqlApp:
             await drain(receive)
             known = path in self.paths or any(path.startswith(p) for _, p in self.prefix_routes)
             if known:
-                await _respond(send, 405, b"Method Not Allowed", "text/plain")
+                await respond(send, 405, b"Method Not Allowed", "text/plain")
             else:
-                await _respond(send, 404, b"Not Found", "text/plain")
+                await respond(send, 404, b"Not Found", "text/plain")
             return
         auth = self.auth
         guarded = auth is not None and path not in NO_AUTH_PATHS
-        if guarded and not auth.allows(_headers(scope).get("authorization")):  # type: ignore[union-attr]
+        if guarded and not auth.allows(headers(scope).get("authorization")):  # type: ignore[union-attr]
             realm = f'Basic realm="{auth.realm}"'  # type: ignore[union-attr]
             raise KsqlHttpError(
                 401, generic_error(40100, "Unauthorized"), [("www-authenticate", realm)]
@@ -348,7 +229,7 @@ class KsqlApp:
                 object_field(request, "streamsProperties"),
                 object_field(request, "sessionVariables"),
             )
-        await _respond_json(send, 200, encode_entities(results))
+        await respond_json(send, 200, encode_entities(results))
 
     async def terminate(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /ksql/terminate``: drop everything (optionally topics matching patterns)."""
@@ -363,7 +244,7 @@ class KsqlApp:
                 raise http_error(
                     40000, f"Invalid regular expression in deleteTopicList: '{pattern}': {exc}"
                 ) from exc
-        await _respond_json(send, 200, encode_entities(self.engine.terminate_cluster(delete)))
+        await respond_json(send, 200, encode_entities(self.engine.terminate_cluster(delete)))
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -373,7 +254,7 @@ class KsqlApp:
         text = request.get("ksql")
         if not isinstance(text, str) or not text.strip():
             raise http_error(40000, '"ksql" field must be populated')
-        accept_header = _headers(scope).get("accept")
+        accept_header = headers(scope).get("accept")
         with _statement(text):
             opened = self.engine.open_query(
                 text,
@@ -386,9 +267,9 @@ class KsqlApp:
             except PlainAnswer:
                 opened.close()
                 raise
-            if _is_http2(scope):
+            if is_http2(scope):
                 opened.close()
-                await _respond(send, 405, b"", None)
+                await respond(send, 405, b"", None)
                 return
             await self._stream_print(opened, receive, send, JSON)
             return
@@ -414,7 +295,7 @@ class KsqlApp:
         text = request.get("sql")
         if not isinstance(text, str):
             raise http_error(40000, 'Invalid JSON in request: "sql" is a required field')
-        accept = negotiate(_headers(scope).get("accept"), QUERY_STREAM_TYPES)
+        accept = negotiate(headers(scope).get("accept"), QUERY_STREAM_TYPES)
         with _statement(text):
             opened = self.engine.open_query(
                 text, object_field(request, "properties"), object_field(request, "sessionVariables")
@@ -449,7 +330,7 @@ class KsqlApp:
         await send(
             {"type": "http.response.body", "body": fmt.header(header).encode(), "more_body": True}
         )
-        watcher = asyncio.create_task(_watch_disconnect(receive, stream.close))
+        watcher = asyncio.create_task(watch_disconnect(receive, stream.close))
         tail: list[str] = []
         try:
             while True:
@@ -498,7 +379,7 @@ class KsqlApp:
                 "headers": [(b"content-type", content_type.encode())],
             }
         )
-        watcher = asyncio.create_task(_watch_disconnect(receive, stream.close))
+        watcher = asyncio.create_task(watch_disconnect(receive, stream.close))
         try:
             while (lines := await stream.next_lines()) is not None:
                 if lines:
@@ -519,15 +400,15 @@ class KsqlApp:
         if not isinstance(query_id, str):
             raise http_error(40000, 'Invalid JSON in request: "queryId" is a required field')
         self.engine.close_query(query_id)
-        await _respond(send, 200, b"", None)
+        await respond(send, 200, b"", None)
 
     # -- inserts ------------------------------------------------------------------------------
 
     async def inserts_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /inserts-stream``: HTTP/2 only; one ack per row, an error ack ends it."""
-        if not _is_http2(scope):
+        if not is_http2(scope):
             raise http_error(40004, "This endpoint is only available when using HTTP2")
-        json_acks = negotiate(_headers(scope).get("accept"), INSERTS_TYPES) == JSON
+        json_acks = negotiate(headers(scope).get("accept"), INSERTS_TYPES) == JSON
         inserter: Inserter | None = None
         seq = 0
         started = False
@@ -591,7 +472,7 @@ class KsqlApp:
                         # the request open (a duplex stream) hears it now; rows it still sends
                         # reset the stream (see connection.py), the connection stays.
                         body = dumps(refused.body).encode()
-                        await _respond(send, refused.status, body, JSON, refused.headers)
+                        await respond(send, refused.status, body, JSON, refused.headers)
                         return
                     await start()
                     continue
@@ -623,70 +504,3 @@ class KsqlApp:
             await start()
         closing = (b"[]" if first_ack else b"]") if json_acks else b""
         await send({"type": "http.response.body", "body": closing})
-
-    # -- server state -------------------------------------------------------------------------
-
-    async def info(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /info``."""
-        info = self.engine.server_info()
-        body = server_info(info.version, info.cluster_id, info.service_id)
-        await _respond_json(send, 200, {"KsqlServerInfo": body})
-
-    async def root(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /``: a redirect to ``/info``."""
-        await _respond(send, 307, b"", None, [("location", "/info")])
-
-    async def healthcheck(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /healthcheck``."""
-        healthy = {"isHealthy": True}
-        details = {"metastore": healthy, "kafka": healthy, "commandRunner": healthy}
-        await _respond_json(
-            send, 200, {"isHealthy": True, "details": details, "serverState": "READY"}
-        )
-
-    async def cluster_status(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /clusterStatus``."""
-        host, port = scope.get("server") or ("localhost", 8088)
-        await _respond_json(send, 200, cluster_status(f"{host}:{port}"))
-
-    async def statuses(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /status``."""
-        commands = self.engine.command_statuses()
-        statuses = {command_id: c.status for command_id, c in commands.items()}
-        await _respond_json(send, 200, {"commandStatuses": statuses})
-
-    async def status(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /status/{type}/{entity}/{action}``."""
-        parts = scope["path"][len("/status/") :].split("/")
-        if len(parts) != 3:
-            await _respond(send, 404, b"Not Found", "text/plain")
-            return
-        kind, entity, action = (unquote(p) for p in parts)
-        found = self.engine.command_status(f"{kind.lower()}/{entity}/{action.lower()}")
-        if found is None:
-            raise KsqlHttpError(404, generic_error(40400, "Command not found"))
-        body = {"status": found.status, "message": found.message, "queryId": found.query_id}
-        await _respond_json(send, 200, body)
-
-    async def valid_property(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /is_valid_property/{name}``: bare ``true`` or a 400."""
-        self.engine.is_valid_property(unquote(scope["path"][len("/is_valid_property/") :]))
-        await _respond(send, 200, b"true")
-
-    async def metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /v1/metadata``."""
-        info = self.engine.server_info()
-        await _respond_json(send, 200, {"version": info.version, "clusterId": self._cluster_id()})
-
-    async def metadata_id(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /v1/metadata/id``."""
-        await _respond_json(send, 200, self._cluster_id())
-
-    def _cluster_id(self) -> dict[str, Any]:
-        info = self.engine.server_info()
-        clusters = {"kafka-cluster": info.cluster_id, "ksql-cluster": info.service_id}
-        return {"scope": {"path": [], "clusters": clusters}, "id": ""}
-
-    async def chc(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``GET /chc/ready`` and ``/chc/live``: ``{}``."""
-        await _respond(send, 200, b"{}")

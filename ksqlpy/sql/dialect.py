@@ -780,7 +780,7 @@ class KsqlParser(parser.Parser):
             self._advance()
             extended = bool(self._match_text_seq("EXTENDED"))
             return self.expression(KsqlDescribe(kind=exp.var(word), extended=extended or None))
-        if word in ("FUNCTION", "CONNECTOR") and following is not None:
+        if word in ("FUNCTION", "CONNECTOR") and following:
             self._advance()
             name = self._parse_ksql_identifier(f"a {word.lower()} name")
             return self.expression(KsqlDescribe(this=name, kind=exp.var(word)))
