@@ -4,6 +4,8 @@ descriptions."""
 
 from __future__ import annotations
 
+import re
+
 from . import functions
 from .errors import KsqlStatementError
 from .functions.registry import Signature
@@ -31,10 +33,20 @@ def _overload(signature: Signature, description: str, returns: str = "") -> Over
     names = signature.names or ("",) * len(signature.params)
     last = len(signature.params) - 1
     arguments = tuple(
-        Argument(names[i], kind, signature.variadic and i == last)
+        Argument(names[i], param_text(kind), signature.variadic and i == last)
         for i, kind in enumerate(signature.params)
     )
-    return Overload(arguments, returns, description)
+    return Overload(arguments, param_text(returns), description)
+
+
+# DESCRIBE FUNCTION spells types as ksqlDB's ParamType.toString does: VARCHAR and INT, not the
+# STRING and INTEGER of column types (its messages about calls use the column spelling).
+_PARAM_SPELLING = {"STRING": "VARCHAR", "INTEGER": "INT"}
+
+
+def param_text(kind: str) -> str:
+    """A type as DESCRIBE FUNCTION lists a parameter or a return type."""
+    return re.sub(r"\b(STRING|INTEGER)\b", lambda m: _PARAM_SPELLING[m.group(1)], kind)
 
 
 def describe(name: str) -> FunctionDescription:

@@ -239,7 +239,8 @@ def test_describe_names_the_source_its_fields_and_its_writers(runtime: SmallRunt
 def test_describe_function_and_an_unknown_function(runtime: SmallRuntime) -> None:
     function = runtime.run_as(FunctionDescribed, "DESCRIBE FUNCTION ucase;").function
     assert (function.name, function.kind) == ("UCASE", "SCALAR")
-    assert [len(o.arguments) for o in function.overloads] == [1]
+    # Parameter types as ksqlDB's ParamType.toString spells them (VARCHAR, not STRING).
+    assert [[a.type for a in o.arguments] for o in function.overloads] == [["VARCHAR"]]
     with pytest.raises(KsqlStatementError, match="Can't find any functions with the name 'NOPE'"):
         runtime.run("DESCRIBE FUNCTION nope;")
 

@@ -199,7 +199,7 @@ def test_describe_function_gives_signatures_and_ksqldb_descriptions(
     assert entity["description"].startswith("Sort an array of primitive values")
     assert [f["argumentTypes"] for f in entity["functions"]] == [
         ["ARRAY<T>"],
-        ["ARRAY<T>", "STRING"],
+        ["ARRAY<T>", "VARCHAR"],  # ksqlDB's ParamType spelling
     ]
     entity = runtime.run_entity("DESCRIBE FUNCTION elt;")
     assert entity["functions"][0]["arguments"][-1]["isVariadic"] is True

@@ -203,9 +203,9 @@ def test_show_and_describe_list_user_functions(loaded: Path) -> None:
     assert (entity["author"], entity["version"], entity["path"]) == ("team", "1.2", str(loaded))
     assert [f["argumentTypes"] for f in entity["functions"]] == [
         ["BIGINT", "BIGINT"],
-        ["STRING", "INTEGER"],
+        ["VARCHAR", "INT"],  # as ksqlDB's ParamType spells them
     ]
-    assert [f["returnType"] for f in entity["functions"]] == ["BIGINT", "STRING"]
+    assert [f["returnType"] for f in entity["functions"]] == ["BIGINT", "VARCHAR"]
 
 
 @pytest.mark.parametrize(
