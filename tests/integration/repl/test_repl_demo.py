@@ -102,7 +102,9 @@ def test_ctrl_c_on_a_push_query_stops_only_the_query(demo: Terminal) -> None:
     after = demo.wait_for("MY_STREAM").split("SHOW STREAMS;")[-1]
     assert "MY_STREAM" in after
     demo.keys("C-d")
-    screen = demo.wait_for("make exited", timeout=30)
+    demo.wait_for("make exited", timeout=30)
+    # stty's line comes after make's: wait for it too, or the screen may not show it yet.
+    screen = demo.wait_for("icanon", timeout=10)
     assert "make exited 0" in screen
     assert "Error 130" not in screen
     assert re.search(r"^icanon$", screen, re.M), screen  # not "-icanon": the terminal is back
@@ -126,5 +128,6 @@ def test_the_terminal_is_restored_even_when_the_shell_is_killed(demo: Terminal) 
     pids = [int(pid) for pid in found.stdout.split()]
     assert len(pids) == 1, found
     os.kill(pids[0], signal.SIGKILL)
-    screen = demo.wait_for("make exited", timeout=30)
+    demo.wait_for("make exited", timeout=30)
+    screen = demo.wait_for("icanon", timeout=10)
     assert re.search(r"^icanon$", screen, re.M), screen  # the demo put the modes back
