@@ -225,7 +225,7 @@ def _select_item(item: exp.Expression, scope: _Scope, aliases: _Aliases) -> str:
 
 def _alias_for(node: exp.Expression, scope: _Scope, aliases: _Aliases) -> str:
     """The alias ksqlDB's AstSanitizer gives a select item written without one."""
-    if isinstance(node, exp.Column) and not scope.is_lambda_variable(identifier_name(node)):
+    if isinstance(node, exp.Column):
         column = identifier_name(node)
         qualifier = _qualifier(node, scope)
         if qualifier is not None and scope.clashes(column):
