@@ -170,7 +170,8 @@ def make_source(
             kind,
             name,
             columns,
-            {**original, "PARTITIONS": 2},
+            # The formats were written out before this check (DefaultFormatInjector runs first).
+            {**sqlformat.with_default_formats(original), "PARTITIONS": 2},
             replace=replace,
             is_source=is_source,
             not_exists=not_exists,

@@ -103,12 +103,16 @@ _RESERVED = frozenset(
         "YEARS",
     }
 )
-_PLAIN = re.compile(r"[A-Z_][A-Z0-9_@]*")
+# The grammar's IDENTIFIER and DIGIT_IDENTIFIER; a name the lexer would read as a number is not
+# one (INTEGER_VALUE and FLOATING_POINT_VALUE come first in SqlBase.g4).
+_PLAIN = re.compile(r"[A-Z_][A-Z0-9_@]*|[0-9][A-Z0-9_@]+")
+_NUMBER = re.compile(r"[0-9]+(E[0-9]+)?")
 
 
 def name(text: str) -> str:
-    """An identifier, back-quoted only when it would not read back the same without quotes."""
-    if _PLAIN.fullmatch(text) and text not in _RESERVED:
+    """An identifier, back-quoted only when it would not read back the same without quotes
+    (ksqlDB's IdentifierUtil.needsQuotes)."""
+    if _PLAIN.fullmatch(text) and not _NUMBER.fullmatch(text) and text not in _RESERVED:
         return text
     return "`" + text.replace("`", "``") + "`"
 
@@ -138,6 +142,18 @@ def literal(value: Any) -> str:
 def properties(props: Mapping[str, Any]) -> str:
     """``NAME=literal, ...`` in ksqlDB's order (by name)."""
     return ", ".join(f"{key}={literal(props[key])}" for key in sorted(props))
+
+
+def with_default_formats(props: Mapping[str, Any]) -> dict[str, Any]:
+    """ksqlDB's DefaultFormatInjector on a CREATE STREAM/TABLE: without FORMAT, a missing
+    KEY_FORMAT or VALUE_FORMAT makes it write both, upper-cased, the key's default being KAFKA.
+    (Without any value format the statement is refused, so there is nothing to write.)"""
+    out = dict(props)
+    if "FORMAT" in out or "VALUE_FORMAT" not in out or "KEY_FORMAT" in out:
+        return out
+    out["KEY_FORMAT"] = "KAFKA"
+    out["VALUE_FORMAT"] = str(out["VALUE_FORMAT"]).upper()
+    return out
 
 
 def _column(column: Column, kind: str) -> str:

@@ -18,6 +18,7 @@ from ..planner import plan_persistent
 from ..results import CommandDone
 from ..runtime import Runtime, done, query_group
 from ..sources import check_properties, make_source
+from ..statement_text import create_as_text
 
 
 def create_as_select(
@@ -57,7 +58,15 @@ def create_as_select(
         props.setdefault("VALUE_DELIMITER", spelled)
     check_properties(props)
     props.setdefault("PARTITIONS", info.partitions if info else 1)
-    sink = make_source(runtime.log, name, kind, columns, props, text, False)
+    sink = make_source(
+        runtime.log,
+        name,
+        kind,
+        columns,
+        props,
+        create_as_text(text, runtime.metastore, runtime.log, props["PARTITIONS"]),
+        False,
+    )
     if pipeline.window is not None:
         sink.windowed = pipeline.window.kind
         sink.window_size_ms = None if pipeline.window.kind == "SESSION" else pipeline.window.size
@@ -68,7 +77,7 @@ def create_as_select(
     runtime.forget_table(name)
     prefix = "CSAS" if kind == "STREAM" else "CTAS"
     query = start_persistent(
-        runtime, f"{prefix}_{name}_{runtime.sequence + 1}", text, source, sink, pipeline
+        runtime, f"{prefix}_{name}_{runtime.sequence + 1}", sink.statement, source, sink, pipeline
     )
     return done(
         runtime,

@@ -15,6 +15,7 @@ from ..metastore import Column, Source
 from ..results import Notice, Result
 from ..runtime import Runtime, Session, done
 from ..sources import check_properties, define_columns, make_source, with_properties
+from ..statement_text import create_source_text
 from .create_as import create_as_select
 
 
@@ -55,7 +56,7 @@ def create_source(runtime: Runtime, node: KsqlCreate, text: str, session: Sessio
         kind,
         columns,
         props,
-        text,
+        create_source_text(text, runtime.metastore),
         bool(node.args.get("source")),
         replace=bool(node.args.get("replace")),
         not_exists=bool(node.args.get("exists")),

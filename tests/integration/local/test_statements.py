@@ -78,7 +78,12 @@ def test_describe_reports_fields_with_key_marks_and_extended_partitions(
     assert (description["partitions"], description["extended"]) == (0, False)
     (extended,) = ksql("DESCRIBE PV EXTENDED;")
     assert extended["sourceDescription"]["partitions"] == 3
-    assert extended["sourceDescription"]["statement"] == PV
+    # ksqlDB keeps the statement as its injectors left it, formats and cleanup policy written out.
+    assert extended["sourceDescription"]["statement"] == (
+        "CREATE STREAM PV (USERID STRING KEY, PAGEID STRING, N INTEGER) WITH ("
+        "CLEANUP_POLICY='delete', KAFKA_TOPIC='pv', KEY_FORMAT='KAFKA', PARTITIONS=3, "
+        "VALUE_FORMAT='JSON');"
+    )
 
 
 def test_duplicate_create_is_refused_and_if_not_exists_warns(ksql: Any, http: httpx.Client) -> None:

@@ -115,7 +115,8 @@ def test_describe_extended_shows_topic_formats_and_queries(client: Client) -> No
     assert "Value format    : JSON" in text
     assert "Timestamp field : Not set - using <ROWTIME>" in text
     assert "Queries that read from this STREAM" in text
-    assert "Statement       : CREATE STREAM orders" in text
+    # The server reports the statement as ksqlDB keeps it (names upper-cased, formats written).
+    assert "Statement       : CREATE STREAM ORDERS (ID INTEGER KEY, ITEM STRING" in text
 
 
 def test_show_streams_extended_describes_each(client: Client) -> None:
