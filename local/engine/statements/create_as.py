@@ -79,9 +79,10 @@ def create_as_select(
     query = start_persistent(
         runtime, f"{prefix}_{name}_{runtime.sequence + 1}", sink.statement, source, sink, pipeline
     )
+    # ksqlDB answers with the statement as its injectors rewrote it (DistributingExecutor).
     return done(
         runtime,
-        text,
+        sink.statement,
         f"{kind.lower()}/`{name}`/create",
         f"Created query with ID {query.query_id}",
         query.query_id,

@@ -9,6 +9,7 @@ from sqlglot import exp
 from ksqlpy.sql import KsqlSyntaxError, parse_one
 from ksqlpy.sql.nodes import KsqlAlterSource, KsqlCreate, KsqlCreateType, KsqlDrop, KsqlSelect
 
+from .. import sqlformat
 from ..convert import identifier_name, sql_type
 from ..errors import KsqlStatementError
 from ..metastore import Column, Source
@@ -64,7 +65,8 @@ def create_source(runtime: Runtime, node: KsqlCreate, text: str, session: Sessio
     runtime.metastore.sources[name] = source
     runtime.forget_table(name)
     label = "Stream" if kind == "STREAM" else "Table"
-    return done(runtime, text, f"{kind.lower()}/`{name}`/create", f"{label} created")
+    # ksqlDB answers with the statement as its injectors rewrote it (DistributingExecutor).
+    return done(runtime, source.statement, f"{kind.lower()}/`{name}`/create", f"{label} created")
 
 
 def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> Result | None:
@@ -81,6 +83,10 @@ def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> Resul
     if kind not in ("STREAM", "TABLE"):
         raise KsqlStatementError(f"The ksqlpy local server cannot DROP {kind} yet.")
     command_id = f"{kind.lower()}/{name}/drop"
+    if node.args.get("delete_topic"):
+        # ksqlDB's TopicDeleteInjector answers (and keeps) the statement without DELETE TOPIC.
+        exists = "IF EXISTS " if node.args.get("exists") else ""
+        text = f"DROP {kind} {exists}{sqlformat.name(name)};"
     source = runtime.metastore.source(name)
     if source is None or source.kind != kind:
         if node.args.get("exists"):

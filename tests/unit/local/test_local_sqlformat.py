@@ -14,6 +14,7 @@ from runtime_double import SmallRuntime
 from ksqlpy.local.engine import Engine, statement_text
 from ksqlpy.local.engine.errors import EngineError
 from ksqlpy.local.engine.metastore import Metastore
+from ksqlpy.local.engine.results import CommandDone
 from ksqlpy.local.engine.sqlformat import name
 from ksqlpy.local.engine.sqlformat_query import Unrenderable, query
 from ksqlpy.local.storage import MemoryLog
@@ -353,8 +354,9 @@ def test_a_formatting_failure_never_refuses_the_statement(
     engine = Engine(MemoryLog())
     engine.execute(ORDERS, {}, {})
     text = "CREATE STREAM S AS SELECT * FROM orders;"
-    (entity,) = engine.execute(text, {}, {})
-    assert entity["commandStatus"]["status"] == "SUCCESS"
+    (done,) = engine.execute(text, {}, {})
+    assert isinstance(done, CommandDone)
+    assert done.text == text
     (query_,) = engine.persistent.values()
     assert query_.sql == text
     sink = engine.metastore.source("S")
