@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from sqlglot import exp
+
+from ksqlpy.sql import location
+
+# ksqlDB's EngineContext.prepare wraps errors found while preparing (AstSanitizer) in these words.
+PREPARING = "Exception while preparing statement: "
+
+
+def at(node: exp.Expr | None) -> str:
+    """ksqlDB's ``NodeLocation.asPrefix``: ``Line: N, Col: M: `` where ``node`` was written in the
+    request, or nothing when its position is unknown."""
+    where = location(node) if node is not None else None
+    return f"Line: {where[0]}, Col: {where[1]}: " if where else ""
+
 
 class EngineError(Exception):
     """An error with ksqlDB's error code, answered with HTTP status ``code // 100``.

@@ -108,10 +108,10 @@ class Compiler:
             and isinstance(name, exp.Identifier)
             and name.name in self.scope.lambda_names
         ):
-            index, kind = self.scope.find(name.name, None)
+            index, kind = self.scope.find(name.name, None, node)
         else:
             qualifier = identifier_name(table) if table is not None else None
-            index, kind = self.scope.find(identifier_name(name), qualifier)
+            index, kind = self.scope.find(identifier_name(name), qualifier, node)
         return (lambda row: row[index]), kind
 
     def identifier(self, node: exp.Identifier) -> tuple[Fn, SqlType]:

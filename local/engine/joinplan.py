@@ -25,7 +25,7 @@ from ksqlpy.sql.nodes import KsqlJoin, KsqlSelect, KsqlStructAll
 
 from .aggregate import duration_ms
 from .convert import identifier_name
-from .errors import KsqlStatementError
+from .errors import PREPARING, KsqlStatementError, at
 from .expr import Fn, Scope, Slot, canonical, compile_expr
 from .joininputs import Input, check_windowing, synthetic_name
 from .metastore import Source
@@ -204,14 +204,13 @@ class JoinPlan:
                 position, _ = scope.find(name, qualifier)
             except KsqlStatementError as exc:
                 if "ambiguous" in exc.message:
-                    owners = [f"{i.alias}.{name}" for i in visible if name in i.names]
-                    raise KsqlStatementError(
-                        f"Column '{name}' is ambiguous. Could be {grammatical(owners, 'or')}."
-                    ) from None
+                    raise _ambiguous(name, column, visible) from None
                 if "not a valid stream/table name" in exc.message:
                     raise
                 shown = f"{qualifier}.{name}" if qualifier else name
-                raise KsqlStatementError(f"JOIN ON column '{shown}' cannot be resolved.") from None
+                raise KsqlStatementError(
+                    f"{at(column)}JOIN ON column '{shown}' cannot be resolved."
+                ) from None
             used.add(next(n for n, i in enumerate(visible) if position < i.offset + i.width))
         return used
 
@@ -475,12 +474,21 @@ class JoinPlan:
         return compile_where(select.args["where"].this, self.scope, pull=False)
 
 
+def _ambiguous(name: str, node: exp.Expr, inputs: Sequence[Input]) -> KsqlStatementError:
+    """ksqlDB's AmbiguousColumnException: the sources that have the column, by alias."""
+    owners = sorted(f"{i.alias}.{name}" for i in inputs if name in i.names)
+    return KsqlStatementError(
+        f"{PREPARING}{at(node)}Column '{name}' is ambiguous. Could be {grammatical(owners, 'or')}."
+    )
+
+
 class _JoinScope(Scope):
     """The joined row's names: every input's columns by ``alias.column``, the names ksqlDB gives
     them after a join (``ALIAS_COLUMN``) and the synthetic key column."""
 
     def __init__(self, plan: JoinPlan) -> None:
         super().__init__(plan.scope.slots, plan.custom)
+        self.inputs = plan.inputs
         self.extra: dict[str, tuple[int, SqlType]] = {}
         for item in plan.inputs:
             for offset, name in enumerate(item.names):
@@ -489,11 +497,15 @@ class _JoinScope(Scope):
         if plan.synthetic:
             self.extra[plan.key_name] = (plan.key_slot, plan.key_type)
 
-    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
+    def find(
+        self, name: str, qualifier: str | None, node: exp.Expr | None = None
+    ) -> tuple[int, SqlType]:
         """As Scope.find, falling back to the generated names of the joined columns."""
         try:
-            return super().find(name, qualifier)
-        except KsqlStatementError:
+            return super().find(name, qualifier, node)
+        except KsqlStatementError as exc:
             if qualifier is None and name in self.extra:
                 return self.extra[name]
+            if node is not None and "ambiguous" in exc.message:
+                raise _ambiguous(name, node, self.inputs) from None
             raise

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import KsqlStatementError
+from sqlglot import exp
+
+from .errors import PREPARING, KsqlStatementError, at
 from .types import SqlType
 
 
@@ -32,8 +34,10 @@ class Scope:
         self.lambda_names = lambda_names
         self.aliases = frozenset(q for s in self.slots for q in s.qualifiers)
 
-    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
-        """The index and type of a column, or a ksqlDB-style error."""
+    def find(
+        self, name: str, qualifier: str | None, node: exp.Expr | None = None
+    ) -> tuple[int, SqlType]:
+        """The index and type of a column, or a ksqlDB-style error (located at ``node``)."""
         if qualifier is not None and qualifier not in self.aliases:
             raise KsqlStatementError(f"'{qualifier}' is not a valid stream/table name or alias.")
         matches = [
@@ -45,7 +49,8 @@ class Scope:
             shown = f"{qualifier}.{name}" if qualifier else name
             raise KsqlStatementError(f"Column '{shown}' cannot be resolved.")
         if len(matches) > 1:
-            raise KsqlStatementError(f"Column '{name}' is ambiguous.")
+            # ksqlDB's AstSanitizer finds it while preparing (an AmbiguousColumnException).
+            raise KsqlStatementError(f"{PREPARING}{at(node)}Column '{name}' is ambiguous.")
         return matches[0]
 
     def extended(self, names: Sequence[str], types: Sequence[SqlType]) -> Scope:

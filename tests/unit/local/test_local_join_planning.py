@@ -191,7 +191,7 @@ def test_a_foreign_key_join_is_keyed_by_the_left_table(runtime: SmallRuntime) ->
         ),
         (
             "SELECT * FROM S1 JOIN T2 ON S1.NOPE = T2.ID EMIT CHANGES;",
-            "JOIN ON column 'S1.NOPE' cannot be resolved.",
+            "Line: 1, Col: 29: JOIN ON column 'S1.NOPE' cannot be resolved.",
         ),
         (
             "SELECT * FROM S1 JOIN T2 ON S1.ID = NOPE.ID EMIT CHANGES;",

@@ -1,0 +1,71 @@
+"""ksqlDB's positions in the errors of a request: ``line L:C: Syntax Error`` for what its parser
+refuses, ``Line: L, Col: C: `` before a statement error about a node; both count in the request."""
+
+from __future__ import annotations
+
+import pytest
+
+from ksqlpy.local.engine import Engine
+from ksqlpy.local.engine.errors import EngineError
+from ksqlpy.local.storage import MemoryLog
+
+A = "CREATE STREAM A (AK INT KEY, Q INT) WITH (kafka_topic='a', partitions=1, format='JSON');"
+B = "CREATE STREAM B (BK INT KEY, Q INT) WITH (kafka_topic='b', partitions=1, format='JSON');"
+
+
+def refusal(sql: str) -> str:
+    with pytest.raises(EngineError) as caught:
+        Engine(MemoryLog()).execute(sql, {}, {})
+    return caught.value.message
+
+
+def test_a_syntax_error_in_a_later_statement_names_its_line_of_the_request() -> None:
+    message = refusal(f"{A}\nCREATE STREAM BAD AS SELECT CAST(Q AS NULL) FROM A;")
+    assert message == (
+        "line 2:39: Syntax Error\nSyntax error at or near 'NULL' at line 2:39\n"
+        "Statement: CREATE STREAM BAD AS SELECT CAST(Q AS NULL) FROM A;"
+    )
+
+
+def test_a_multi_line_statement_shows_the_line_the_error_is_on() -> None:
+    message = refusal(
+        "CREATE STREAM S (\n  ID INT KEY,\n  V DOUBLE (KEY)\n) WITH (kafka_topic='s');"
+    )
+    assert message == (
+        "line 3:13: Syntax Error\nExpecting {'STRING', INTEGER_VALUE}\nStatement:   V DOUBLE (KEY)"
+    )
+
+
+def test_ksqlpy_describes_errors_ksqldb_gives_no_detail_for() -> None:
+    message = refusal("SHOW STREAMS;\nSELECT * FORM A;")
+    head, _, rest = message.partition("\n\nStatement: SELECT * FORM A;\n")
+    assert head == "line 2:10: Syntax Error"
+    assert "at or near 'FORM'" in rest
+    assert "^^^^" in rest
+
+
+def test_run_script_is_an_unknown_statement_to_the_server() -> None:
+    message = refusal("RUN SCRIPT '/tmp/setup.sql';")
+    assert message.startswith("line 1:1: Syntax Error\nUnknown statement 'RUN'\nDid you mean ")
+
+
+def test_a_key_column_of_a_table_is_located() -> None:
+    message = refusal(
+        "SHOW TOPICS;\nCREATE TABLE T (A INT, B INT KEY) WITH (kafka_topic='t', format='JSON');"
+    )
+    assert message.startswith("Line: 2, Col: 24: Column `B` is a 'KEY' column")
+
+
+def test_an_unresolved_join_column_is_located() -> None:
+    join = "CREATE STREAM J AS SELECT * FROM A X\n  JOIN B Y WITHIN 1 MINUTE ON X.NOPE = Y.BK;"
+    assert refusal(f"{A}\n{B}\n{join}") == (
+        "Line: 4, Col: 31: JOIN ON column 'X.NOPE' cannot be resolved."
+    )
+
+
+def test_an_ambiguous_column_is_located_and_found_while_preparing() -> None:
+    join = "CREATE STREAM J AS SELECT X.AK, Q FROM A X JOIN B Y WITHIN 1 MINUTE ON X.AK = Y.BK;"
+    assert refusal(f"{A}\n{B}\n{join}") == (
+        "Exception while preparing statement: Line: 3, Col: 33: "
+        "Column 'Q' is ambiguous. Could be X.Q or Y.Q."
+    )
