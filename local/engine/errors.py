@@ -10,13 +10,6 @@ from ksqlpy.sql import location
 PREPARING = "Exception while preparing statement: "
 
 
-def at(node: exp.Expr | None) -> str:
-    """ksqlDB's ``NodeLocation.asPrefix``: ``Line: N, Col: M: `` where ``node`` was written in the
-    request, or nothing when its position is unknown."""
-    where = location(node) if node is not None else None
-    return f"Line: {where[0]}, Col: {where[1]}: " if where else ""
-
-
 class EngineError(Exception):
     """An error with ksqlDB's error code, answered with HTTP status ``code // 100``.
 
@@ -45,3 +38,24 @@ class InsertFailed(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def at(node: exp.Expr | None) -> str:
+    """ksqlDB's ``NodeLocation.asPrefix``: ``Line: N, Col: M: `` where ``node`` was written in the
+    request, or nothing when its position is unknown."""
+    where = location(node) if node is not None else None
+    return f"Line: {where[0]}, Col: {where[1]}: " if where else ""
+
+
+def prepare_failed(node: exp.Expr, message: str, back: int = 0) -> KsqlStatementError:
+    """ksqlDB's AstBuilder refusing ``node``: ``Failed to prepare statement: line L:C: message``.
+
+    ksqlDB builds that ParsingException from the node's NodeLocation, whose column already
+    counts from 1, and adds 1 again: the column is one past the node's first character
+    (``back`` moves the start left, for a sign written before a number literal).
+    """
+    where = location(node)
+    if where is None:
+        return KsqlStatementError(f"Failed to prepare statement: {message}")
+    line, column = where[0], where[1] - back + 1
+    return KsqlStatementError(f"Failed to prepare statement: line {line}:{column}: {message}")

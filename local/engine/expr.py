@@ -148,7 +148,8 @@ class Compiler:
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
         # A negative number literal is one literal (-9223372036854775808 fits a long).
         if isinstance(node.this, exp.Literal) and not node.this.is_string:
-            return literal(exp.Literal(this="-" + node.this.this, is_string=False))
+            signed = exp.Literal(this="-" + node.this.this, is_string=False)
+            return literal(signed, node.this)
         inner, kind = self.compile(node.this)
         return (lambda row: None if (v := inner(row)) is None else -v), kind
 

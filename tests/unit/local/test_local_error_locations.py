@@ -69,3 +69,20 @@ def test_an_ambiguous_column_is_located_and_found_while_preparing() -> None:
         "Exception while preparing statement: Line: 3, Col: 33: "
         "Column 'Q' is ambiguous. Could be X.Q or Y.Q."
     )
+
+
+@pytest.mark.parametrize(
+    ("number", "column", "refusal_text"),
+    [
+        ("99999999999999999999", 31, "Invalid numeric literal: 99999999999999999999"),
+        ("-9223372036854775809", 31, "Invalid numeric literal: -9223372036854775809"),
+        ("2.5E308", 31, "Number overflows DOUBLE: 2.5E308"),
+        ("-3E400", 31, "Number overflows DOUBLE: -3E400"),
+    ],
+)
+def test_numbers_out_of_range_fail_to_prepare_where_ksqldb_says(
+    number: str, column: int, refusal_text: str
+) -> None:
+    # ksqlDB's column is one past the literal's first character (its sign, if any).
+    message = refusal(f"{A}\nCREATE STREAM C AS SELECT AK, {number} FROM A;")
+    assert message == f"Failed to prepare statement: line 2:{column + 1}: {refusal_text}"
