@@ -25,6 +25,7 @@ from .operators import (
     COMPARE,
     SYMBOLS,
     Fn,
+    arith_refusal,
     arith_type,
     as_float,
     bind,
@@ -51,6 +52,7 @@ from .types import (
     StructType,
     is_numeric,
 )
+from .udafs import is_aggregate
 
 
 class Compiler:
@@ -128,8 +130,7 @@ class Compiler:
         if not (is_numeric(left_type) and is_numeric(right_type)):
             raise KsqlStatementError(
                 f"Error processing expression: ({expression_text(node.this)} {symbol} "
-                f"{expression_text(node.expression)}). Arithmetic on types {type_text(left_type)} "
-                f"and {type_text(right_type)} are not supported.",
+                f"{expression_text(node.expression)}). {arith_refusal(left_type, right_type)}",
                 code=40000,
             )
         kind = arith_type(symbol, left_type, right_type)
@@ -486,6 +487,11 @@ class Compiler:
         name = str(node.this).upper()
         # f(*) calls f with no arguments, as ksqlDB reads it (COUNT(*) is an aggregate's own).
         args = [a for a in node.expressions if not isinstance(a, exp.Star)]
+        if is_aggregate(node):
+            # ksqlDB's ExpressionTypeManager types an aggregate call's arguments first, so an
+            # unknown column in them is the error (an aggregate where none may be, as in WHERE).
+            for arg in args:
+                self.compile(arg)
         function = functions.lookup(name, len(args))
         if function.kind == "TABLE":
             raise KsqlStatementError(

@@ -471,7 +471,21 @@ class JoinPlan:
         """The compiled WHERE of the join, applied to its results."""
         if select.args.get("where") is None:
             return None
-        return compile_where(select.args["where"].this, self.scope, pull=False)
+        return compile_where(self._joined_names(select.args["where"].this), self.scope, pull=False)
+
+    def _joined_names(self, node: exp.Expression) -> exp.Expression:
+        """``node`` naming columns as the joined row does (``ALIAS_COLUMN``): ksqlDB filters a
+        join's result, so its WHERE errors speak of ``I1_BAR``, not ``I1.BAR``."""
+        out = node.copy()
+        for column in list(out.find_all(exp.Column)):
+            try:
+                qualified = self._qualified(column)
+            except KsqlStatementError:
+                continue  # not a column of the join (a lambda variable): compiled as written
+            joined = f"{identifier_name(qualified.args['table'])}_{identifier_name(column.this)}"
+            if isinstance(self.scope, _JoinScope) and joined in self.scope.extra:
+                column.replace(exp.column(exp.to_identifier(joined, quoted=True)))
+        return out
 
 
 def _ambiguous(name: str, node: exp.Expr, inputs: Sequence[Input]) -> KsqlStatementError:

@@ -199,6 +199,14 @@ def expression_text(node: exp.Expression) -> str:
     return node.sql(dialect="ksql")
 
 
+def arith_refusal(left: SqlType, right: SqlType) -> str:
+    """Why ksqlDB's Operator.resultType refuses arithmetic on two types that are not both
+    numbers: NULL operands are named first, with their full types."""
+    if NULL_TYPE in (left, right):
+        return f"Arithmetic on types {type_text(left)} and {type_text(right)} are not supported."
+    return f"Unsupported arithmetic types. {left.base} {right.base}"
+
+
 def arith_type(op: str, left: SqlType, right: SqlType) -> SqlType:
     kind = widest(left, right)
     if isinstance(kind, DecimalType) and isinstance(left, DecimalType | SqlType):

@@ -185,6 +185,9 @@ def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
     except CoercionFailed as exc:
         raise KsqlStatementError(f"Invalid Predicate: {exc.message}") from exc
     except KsqlStatementError as exc:
+        if exc.message.startswith("Error processing expression"):
+            # ExpressionTypeManager's type errors, as ksqlDB's FilterTypeValidator wraps them.
+            raise KsqlStatementError(f"Error in WHERE expression: {exc.message}") from exc
         missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
         if missing is None:
             raise

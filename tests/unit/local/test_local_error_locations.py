@@ -1,5 +1,6 @@
-"""ksqlDB's positions in the errors of a request: ``line L:C: Syntax Error`` for what its parser
-refuses, ``Line: L, Col: C: `` before a statement error about a node; both count in the request."""
+"""ksqlDB's positions and words in the errors of a request: ``line L:C: Syntax Error`` for what its
+parser refuses, ``Line: L, Col: C: `` before a statement error about a node (both count in the
+request), and the errors of WHERE expressions."""
 
 from __future__ import annotations
 
@@ -86,3 +87,33 @@ def test_numbers_out_of_range_fail_to_prepare_where_ksqldb_says(
     # ksqlDB's column is one past the literal's first character (its sign, if any).
     message = refusal(f"{A}\nCREATE STREAM C AS SELECT AK, {number} FROM A;")
     assert message == f"Failed to prepare statement: line 2:{column + 1}: {refusal_text}"
+
+
+# -- errors in WHERE, worded as ksqlDB's FilterTypeValidator wraps its type checker's -------------
+
+
+def test_arithmetic_on_non_numbers_in_where_is_an_error_in_the_where_expression() -> None:
+    message = refusal(f"{A}\nCREATE STREAM C AS SELECT * FROM A WHERE (Q > 1) + 2.50;")
+    assert message == (
+        "Error in WHERE expression: Error processing expression: ((Q > 1) + 2.50). "
+        "Unsupported arithmetic types. BOOLEAN DECIMAL"
+    )
+
+
+def test_a_join_where_names_columns_as_the_joined_row_does() -> None:
+    b_text = B.replace("Q INT", "Q STRING")
+    join = (
+        "CREATE STREAM J AS SELECT * FROM A X JOIN B Y WITHIN 1 MINUTE ON X.AK = Y.BK "
+        "WHERE X.Q < Y.Q;"
+    )
+    assert refusal(f"{A}\n{b_text}\n{join}").startswith(
+        "Error in WHERE expression: Cannot compare X_Q (INTEGER) to Y_Q (STRING) with LESS_THAN."
+    )
+
+
+def test_an_aggregate_in_where_is_refused_for_its_arguments_first() -> None:
+    windowed = (
+        "CREATE TABLE W AS SELECT AK, COUNT(*) FROM A WINDOW TUMBLING (SIZE 1 MINUTE) "
+        "WHERE MAX(WINDOWSTART) > 0 GROUP BY AK;"
+    )
+    assert refusal(f"{A}\n{windowed}") == "Error in WHERE expression: Unknown column WINDOWSTART."
