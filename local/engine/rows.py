@@ -20,7 +20,7 @@ from .convert import CoercionError
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
-from .operators import expression_text
+from .operators import comparable, expression_text, string_as
 from .processing_log import deserialization_error, record_processing_error
 from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
 from .types import (
@@ -205,4 +205,22 @@ def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
             "Type error in WHERE expression: Should evaluate to boolean but is "
             f"{expression_text(node)} ({kind}) instead."
         )
+    if pull:
+        _check_between(node, scope)
     return fn
+
+
+def _check_between(node: exp.Expression, scope: Scope) -> None:
+    """ksqlDB's pull queries interpret ``v BETWEEN a AND b`` as ``v >= a AND v <= b``
+    (TermCompiler), and check those comparisons' types there: ``Invalid expression``."""
+    for between in node.find_all(exp.Between):
+        value, (_, kind) = between.this, compile_expr(between.this, scope)
+        for end, name in (("low", "GREATER_THAN_OR_EQUAL"), ("high", "LESS_THAN_OR_EQUAL")):
+            bound = between.args[end]
+            bound_fn, bound_kind = compile_expr(bound, scope)
+            _, bound_kind = string_as(value, kind, bound, bound_fn, bound_kind)
+            if not comparable(kind, bound_kind, equality=False):
+                raise KsqlStatementError(
+                    f"Invalid expression: Cannot compare {expression_text(value)} ({kind}) to "
+                    f"{expression_text(bound)} ({bound_kind}) with {name}."
+                )

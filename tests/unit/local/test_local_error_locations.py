@@ -117,3 +117,19 @@ def test_an_aggregate_in_where_is_refused_for_its_arguments_first() -> None:
         "WHERE MAX(WINDOWSTART) > 0 GROUP BY AK;"
     )
     assert refusal(f"{A}\n{windowed}") == "Error in WHERE expression: Unknown column WINDOWSTART."
+
+
+def test_a_pull_query_between_bounds_of_another_type_is_an_invalid_expression() -> None:
+    engine = Engine(MemoryLog())
+    engine.execute(
+        "CREATE TABLE T (ID INT PRIMARY KEY, NAME STRING) "
+        "WITH (kafka_topic='t', partitions=1, format='JSON');"
+        "CREATE TABLE V AS SELECT * FROM T;",
+        {},
+        {},
+    )
+    with pytest.raises(EngineError) as caught:
+        engine.open_query("SELECT * FROM V WHERE NAME BETWEEN 'a' AND 7;", {}, {})
+    assert caught.value.message == (
+        "Invalid expression: Cannot compare NAME (STRING) to 7 (INTEGER) with LESS_THAN_OR_EQUAL."
+    )
