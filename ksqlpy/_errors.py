@@ -142,8 +142,8 @@ class KsqlSyntaxError(KsqlError):
 
     ``line`` and ``column`` are 1-based and count from the start of the text that was parsed;
     ``snippet`` is that source line with a caret under the column. ``near`` is the text of the
-    token the error is at, and ``ksqldb`` the detail ksqlDB's own parser gives there when ksqlpy
-    knows it (``ksqlpy.sql.dialect.NO_VIABLE`` or text such as ``Expecting {',', ')'}``).
+    token the error is at, and ``ksqldb`` the detail line ksqlDB's own parser gives there when
+    ksqlpy knows it (such as ``Expecting {',', ')'}``), else empty.
     """
 
     def __init__(

@@ -55,7 +55,14 @@ def _syntax_error(text: str, error: ParseError) -> KsqlSyntaxError:
     message = f"{near}: {description[:1].lower()}{description[1:]}"
     line, column = line_col(text, offset)
     snippet = caret_snippet(text, offset, len(highlight))
+    if ksqldb == NO_VIABLE:
+        ksqldb = _no_viable(highlight, line, column)
     return KsqlSyntaxError(message, line, column, snippet, near=highlight, ksqldb=ksqldb)
+
+
+def _no_viable(near: str, line: int, column: int) -> str:
+    """ksqlDB's SyntaxErrorValidator's words for ANTLR's NoViableAltException."""
+    return f"Syntax error at or near '{near}' at line {line}:{column}"
 
 
 def _offset(text: str, line: int, column: int) -> int:
@@ -98,14 +105,11 @@ def _too_deep(text: str, tokens: list[Token]) -> KsqlSyntaxError:
 def relocate(error: KsqlSyntaxError, line: int, column: int) -> KsqlSyntaxError:
     """``error`` for text that starts at ``line``/``column`` of a larger script."""
     shift = column - 1 if error.line == 1 else 0
-    return KsqlSyntaxError(
-        error.description,
-        error.line + line - 1,
-        error.column + shift,
-        error.snippet,
-        near=error.near,
-        ksqldb=error.ksqldb,
-    )
+    moved = (error.line + line - 1, error.column + shift)
+    ksqldb = error.ksqldb
+    if ksqldb == _no_viable(error.near, error.line, error.column):
+        ksqldb = _no_viable(error.near, *moved)  # it names the position
+    return KsqlSyntaxError(error.description, *moved, error.snippet, near=error.near, ksqldb=ksqldb)
 
 
 def parse(text: str, *, line: int = 1, column: int = 1) -> list[exp.Expr]:

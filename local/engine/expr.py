@@ -52,7 +52,6 @@ from .types import (
     StructType,
     is_numeric,
 )
-from .udafs import is_aggregate
 
 
 class Compiler:
@@ -149,8 +148,7 @@ class Compiler:
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
         # A negative number literal is one literal (-9223372036854775808 fits a long).
         if isinstance(node.this, exp.Literal) and not node.this.is_string:
-            signed = exp.Literal(this="-" + node.this.this, is_string=False)
-            return literal(signed, node.this)
+            return literal(exp.Literal(this="-" + node.this.this, is_string=False), node.this)
         inner, kind = self.compile(node.this)
         return (lambda row: None if (v := inner(row)) is None else -v), kind
 
@@ -487,11 +485,6 @@ class Compiler:
         name = str(node.this).upper()
         # f(*) calls f with no arguments, as ksqlDB reads it (COUNT(*) is an aggregate's own).
         args = [a for a in node.expressions if not isinstance(a, exp.Star)]
-        if is_aggregate(node):
-            # ksqlDB's ExpressionTypeManager types an aggregate call's arguments first, so an
-            # unknown column in them is the error (an aggregate where none may be, as in WHERE).
-            for arg in args:
-                self.compile(arg)
         function = functions.lookup(name, len(args))
         if function.kind == "TABLE":
             raise KsqlStatementError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from ksqlpy.sql import KsqlSyntaxError
-from ksqlpy.sql.dialect import NO_VIABLE
 
 # The statement keywords ksqlDB suggests from, in its order (the first closest one wins).
 COMMANDS = (
@@ -46,10 +45,6 @@ def syntax_message(error: KsqlSyntaxError, text: str) -> str:
     if unknown is not None:
         word = unknown.group(1)
         detail = f"Unknown statement '{word}'\nDid you mean '{closest_command(word)}'?"
-        return f"{head}\n{detail}\nStatement: {failed}"
-    if error.ksqldb == NO_VIABLE:
-        # SyntaxErrorValidator's words for ANTLR's NoViableAltException.
-        detail = f"Syntax error at or near '{error.near}' at line {error.line}:{error.column}"
         return f"{head}\n{detail}\nStatement: {failed}"
     if error.ksqldb:
         return f"{head}\n{error.ksqldb}\nStatement: {failed}"
