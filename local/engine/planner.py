@@ -6,7 +6,6 @@ the source and pipeline of a CREATE ... AS SELECT or INSERT INTO ... SELECT.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
 from .pull_filter import PullOptions, check_pull_where
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .scope import unknown_column
 from .types import BIGINT, SqlType
 
 
@@ -227,8 +227,11 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     except KsqlStatementError as exc:
         # Clauses that name their own unknown columns have done so; what is left is the
         # projection's, which ksqlDB's analyzer words as a SELECT column.
-        if re.fullmatch(r"Column '[^']*' cannot be resolved\.", exc.message):
-            raise KsqlStatementError(f"SELECT {exc.message[0].lower()}{exc.message[1:]}") from exc
+        missing = unknown_column(exc)
+        if missing is not None:
+            raise KsqlStatementError(
+                f"{missing.at}SELECT column '{missing.shown}' cannot be resolved."
+            ) from exc
         raise
     emit = select.args.get("emit")
     if emit is not None and emit.name.upper() == "FINAL" and pipeline.window is None:

@@ -7,7 +7,6 @@ then the pseudocolumns ROWTIME, ROWPARTITION, ROWOFFSET.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
 from .operators import comparable, expression_text, string_as
 from .processing_log import deserialization_error, record_processing_error
+from .scope import unknown_column
 from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
 from .types import (
     BIGINT,
@@ -195,17 +195,17 @@ def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
         if exc.message.startswith("Error processing expression"):
             # ExpressionTypeManager's type errors, as ksqlDB's FilterTypeValidator wraps them.
             raise KsqlStatementError(f"Error in WHERE expression: {exc.message}") from exc
-        missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
+        missing = unknown_column(exc)
         if missing is None:
             raise
         # Only a window bound, which a windowed aggregation's WHERE cannot see yet (it runs
         # before the window), gets ksqlDB's older wording.
-        if pull or missing.group(1) not in WINDOW_BOUNDS:
+        if pull or missing.name not in WINDOW_BOUNDS:
             raise KsqlStatementError(
-                f"WHERE column '{missing.group(1)}' cannot be resolved."
+                f"{missing.at}WHERE column '{missing.name}' cannot be resolved."
             ) from exc
         raise KsqlStatementError(
-            f"Error in WHERE expression: Unknown column {missing.group(1)}."
+            f"Error in WHERE expression: Unknown column {missing.name}."
         ) from exc
     if kind not in (BOOLEAN, NULL_TYPE):
         raise KsqlStatementError(

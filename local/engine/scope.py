@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,31 @@ from sqlglot import exp
 
 from .errors import PREPARING, KsqlStatementError, at
 from .types import SqlType
+
+_UNKNOWN = re.compile(
+    r"((?:Line: \d+, Col: \d+: )?)Column '(?:([^.']*)\.)?([^']*)' cannot be resolved\."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownColumn:
+    """Scope.find's unknown column, read back by the clauses that reword it (ksqlDB's
+    UnknownColumnException names the clause): ``at`` is its location prefix, maybe empty."""
+
+    at: str
+    qualifier: str | None
+    name: str
+
+    @property
+    def shown(self) -> str:
+        """The column as written, qualified or not."""
+        return f"{self.qualifier}.{self.name}" if self.qualifier else self.name
+
+
+def unknown_column(error: KsqlStatementError) -> UnknownColumn | None:
+    """The unknown column ``error`` is about, when it is Scope.find's error for one."""
+    found = _UNKNOWN.fullmatch(error.message)
+    return UnknownColumn(found[1], found[2], found[3]) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +73,8 @@ class Scope:
         ]
         if not matches:
             shown = f"{qualifier}.{name}" if qualifier else name
-            raise KsqlStatementError(f"Column '{shown}' cannot be resolved.")
+            # ksqlDB's InvalidColumnException starts with the column's NodeLocation.
+            raise KsqlStatementError(f"{at(node)}Column '{shown}' cannot be resolved.")
         if len(matches) > 1:
             # ksqlDB's AstSanitizer finds it while preparing (an AmbiguousColumnException).
             raise KsqlStatementError(f"{PREPARING}{at(node)}Column '{name}' is ambiguous.")

@@ -133,3 +133,17 @@ def test_a_pull_query_between_bounds_of_another_type_is_an_invalid_expression() 
     assert caught.value.message == (
         "Invalid expression: Cannot compare NAME (STRING) to 7 (INTEGER) with LESS_THAN_OR_EQUAL."
     )
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("CREATE STREAM C AS SELECT AK, NOPE FROM A;", "Line: 2, Col: 31: SELECT column 'NOPE'"),
+        (
+            "CREATE STREAM C AS SELECT * FROM A WHERE\n Q > NOPE;",
+            "Line: 3, Col: 6: WHERE column 'NOPE'",
+        ),
+    ],
+)
+def test_an_unknown_column_is_located_with_the_clause_named(statement: str, message: str) -> None:
+    assert refusal(f"{A}\n{statement}") == f"{message} cannot be resolved."
