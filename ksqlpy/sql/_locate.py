@@ -1,8 +1,9 @@
 """Where a parsed node was written: the line and column of its first token.
 
-sqlglot keeps a token's position in the ``meta`` of the leaf it became (identifiers, literals):
-``line``, ``col`` (the column of its *last* character) and ``start``/``end`` (offsets in the text
-that was parsed). A node's position is that of the earliest leaf under it.
+sqlglot keeps a token's position in the ``meta`` of the node it became (identifiers, literals,
+and nodes the parser placed at a keyword, such as a window at TUMBLING): ``line``, ``col`` (the
+column of its *last* character) and ``start``/``end`` (offsets in the text that was parsed). A node
+without a position of its own starts where the earliest positioned node under it does.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def location(node: exp.Expr) -> tuple[int, int] | None:
     >>> location(where)
     (2, 3)
     """
-    first: dict[str, int] | None = None
-    for leaf in node.walk():
+    first: dict[str, int] | None = node.meta if node.meta_get("start") is not None else None
+    for leaf in node.walk() if first is None else ():
         start = leaf.meta_get("start")
         if start is not None and (first is None or start < first["start"]):
             first = leaf.meta

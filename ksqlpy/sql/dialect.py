@@ -587,6 +587,7 @@ class KsqlParser(parser.Parser):
             kind = self._word()
             if kind not in ("TUMBLING", "HOPPING", "SESSION"):
                 raise self._error("Expecting TUMBLING, HOPPING or SESSION")
+        kind_token = self._curr  # where ksqlDB locates the window (its WindowExpression)
         self._advance()
         self._expect(TokenType.L_PAREN, f"'(' after {kind}")
         args: dict[str, Any] = {"this": name, "kind": kind}
@@ -605,7 +606,7 @@ class KsqlParser(parser.Parser):
             else:
                 raise self._error("Expecting RETENTION or GRACE PERIOD")
         self._expect(TokenType.R_PAREN, "')' to close the window")
-        return self.expression(KsqlWindow(**args))
+        return self.expression(KsqlWindow(**args), kind_token)
 
     def _parse_ksql_create(self) -> exp.Expr:
         replace = bool(self._match_text_seq("OR", "REPLACE"))
@@ -727,6 +728,7 @@ class KsqlParser(parser.Parser):
         )
 
     def _parse_ksql_insert(self) -> KsqlInsert:
+        insert = self._prev  # ksqlDB locates INSERT INTO ... SELECT at its first word
         self._expect_words("INTO")
         table: exp.Expr = self._parse_ksql_source_name()
         if self._match(TokenType.L_PAREN):
@@ -747,7 +749,8 @@ class KsqlParser(parser.Parser):
         properties = self._parse_ksql_properties() if self._match(TokenType.WITH) else None
         self._expect(TokenType.SELECT, "VALUES or SELECT")
         return self.expression(
-            KsqlInsert(this=table, expression=self._parse_ksql_query(), properties=properties)
+            KsqlInsert(this=table, expression=self._parse_ksql_query(), properties=properties),
+            insert,
         )
 
     def _parse_ksql_drop(self) -> KsqlDrop:

@@ -40,11 +40,11 @@ class InsertFailed(Exception):
         self.message = message
 
 
-def at(node: exp.Expr | None) -> str:
+def at(node: exp.Expr | None, columns: int = 0) -> str:
     """ksqlDB's ``NodeLocation.asPrefix``: ``Line: N, Col: M: `` where ``node`` was written in the
-    request, or nothing when its position is unknown."""
+    request (moved right by ``columns``), or nothing when its position is unknown."""
     where = location(node) if node is not None else None
-    return f"Line: {where[0]}, Col: {where[1]}: " if where else ""
+    return f"Line: {where[0]}, Col: {where[1] + columns}: " if where else ""
 
 
 def prepare_failed(node: exp.Expr, message: str, back: int = 0) -> KsqlStatementError:

@@ -16,7 +16,7 @@ from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
 from .coercion import CoercionFailed
 from .convert import clause_integer, identifier_name
-from .errors import KsqlStatementError
+from .errors import KsqlStatementError, at
 from .expr import Fn, Scope, compile_expr
 from .flatten import Flattener
 from .join import JoinPipeline
@@ -219,7 +219,8 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     if source.kind == "TABLE" and source.windowed:
         raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
     if select.args.get("window") is not None and not is_grouped(select):
-        raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
+        where = at(select.args["window"])  # ksqlDB's LogicalPlanner locates the window
+        raise KsqlStatementError(f"{where}WINDOW clause requires a GROUP BY clause.")
     try:
         pipeline = QueryPipeline(select, source, alias, metastore.types)
     except CoercionFailed as exc:

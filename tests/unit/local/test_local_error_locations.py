@@ -147,3 +147,16 @@ def test_a_pull_query_between_bounds_of_another_type_is_an_invalid_expression() 
 )
 def test_an_unknown_column_is_located_with_the_clause_named(statement: str, message: str) -> None:
     assert refusal(f"{A}\n{statement}") == f"{message} cannot be resolved."
+
+
+def test_a_window_without_group_by_is_located_at_its_kind() -> None:
+    message = refusal(f"{A}\nCREATE STREAM C AS SELECT * FROM A WINDOW SESSION (5 MINUTES);")
+    assert message == "Line: 2, Col: 43: WINDOW clause requires a GROUP BY clause."
+
+
+def test_inserting_into_an_unknown_stream_is_found_while_preparing() -> None:
+    # ksqlDB locates it 12 columns right of where the statement starts, whatever the spacing.
+    message = refusal(f"{A}\n   INSERT  INTO  NOWHERE SELECT * FROM A;")
+    assert message == (
+        "Exception while preparing statement: Line: 2, Col: 16: Source NOWHERE does not exist."
+    )
