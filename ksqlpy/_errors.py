@@ -141,14 +141,27 @@ class KsqlSyntaxError(KsqlError):
     """A statement is not valid ksqlDB SQL: ``line 1:8: syntax error at or near 'X' (...)``.
 
     ``line`` and ``column`` are 1-based and count from the start of the text that was parsed;
-    ``snippet`` is that source line with a caret under the column.
+    ``snippet`` is that source line with a caret under the column. ``near`` is the text of the
+    token the error is at, and ``ksqldb`` the detail line ksqlDB's own parser gives there when
+    ksqlpy knows it (such as ``Expecting {',', ')'}``), else empty.
     """
 
-    def __init__(self, description: str, line: int, column: int, snippet: str = "") -> None:
+    def __init__(
+        self,
+        description: str,
+        line: int,
+        column: int,
+        snippet: str = "",
+        *,
+        near: str = "",
+        ksqldb: str = "",
+    ) -> None:
         self.description = description
         self.line = line
         self.column = column
         self.snippet = snippet
+        self.near = near
+        self.ksqldb = ksqldb
         message = f"line {line}:{column}: {description}"
         super().__init__(f"{message}\n{snippet}" if snippet else message)
 

@@ -15,6 +15,7 @@ from ksqlpy._errors import KsqlSyntaxError
 
 from ._classify import StatementKind, classify
 from ._highlight import SqlToken, TokenKind, tokenize
+from ._locate import location
 from ._parse import format, parse, parse_one
 from ._quote import quote_identifier, quote_literal
 from ._session import SessionChange, session_change
@@ -32,6 +33,7 @@ __all__ = [
     "TokenKind",
     "classify",
     "format",
+    "location",
     "parse",
     "parse_one",
     "quote_identifier",

@@ -12,7 +12,8 @@ from sqlglot.tokens import SQLGLOTC_INSTALLED
 from ksqlpy._errors import KsqlError, KsqlSyntaxError
 
 from ._lex import DIALECT, caret_snippet, line_col, tokenize
-from .dialect import END_OF_INPUT
+from ._locate import shift
+from .dialect import END_OF_INPUT, NO_VIABLE
 
 SQLGLOTC_MESSAGE = (
     "sqlglotc (sqlglot's compiled build) is installed, and it refuses Python subclasses of its "
@@ -25,10 +26,14 @@ _DESCRIPTIONS = {
     "Invalid expression / Unexpected token": "unexpected input",
 }
 
+# sqlglot's own errors raised where ksqlDB's grammar has several alternatives, none fitting.
+_NO_VIABLE = frozenset({"Expected TYPE after CAST"})
+
 
 def _syntax_error(text: str, error: ParseError) -> KsqlSyntaxError:
     info: dict[str, Any] = error.errors[0] if error.errors else {}
     description = str(info.get("description") or error)
+    ksqldb = str(info.get("ksqldb") or (NO_VIABLE if description in _NO_VIABLE else ""))
     description = _DESCRIPTIONS.get(description, description)
     if description.startswith("Required keyword"):
         # sqlglot's node validation ("Required keyword: 'this' missing for <class ...>").
@@ -49,7 +54,15 @@ def _syntax_error(text: str, error: ParseError) -> KsqlSyntaxError:
     offset = max(0, min(offset, len(text)))
     message = f"{near}: {description[:1].lower()}{description[1:]}"
     line, column = line_col(text, offset)
-    return KsqlSyntaxError(message, line, column, caret_snippet(text, offset, len(highlight)))
+    snippet = caret_snippet(text, offset, len(highlight))
+    if ksqldb == NO_VIABLE:
+        ksqldb = _no_viable(highlight, line, column)
+    return KsqlSyntaxError(message, line, column, snippet, near=highlight, ksqldb=ksqldb)
+
+
+def _no_viable(near: str, line: int, column: int) -> str:
+    """ksqlDB's SyntaxErrorValidator's words for ANTLR's NoViableAltException."""
+    return f"Syntax error at or near '{near}' at line {line}:{column}"
 
 
 def _offset(text: str, line: int, column: int) -> int:
@@ -92,36 +105,46 @@ def _too_deep(text: str, tokens: list[Token]) -> KsqlSyntaxError:
 def relocate(error: KsqlSyntaxError, line: int, column: int) -> KsqlSyntaxError:
     """``error`` for text that starts at ``line``/``column`` of a larger script."""
     shift = column - 1 if error.line == 1 else 0
-    return KsqlSyntaxError(
-        error.description, error.line + line - 1, error.column + shift, error.snippet
-    )
+    moved = (error.line + line - 1, error.column + shift)
+    ksqldb = error.ksqldb
+    if ksqldb == _no_viable(error.near, error.line, error.column):
+        ksqldb = _no_viable(error.near, *moved)  # it names the position
+    return KsqlSyntaxError(error.description, *moved, error.snippet, near=error.near, ksqldb=ksqldb)
 
 
-def parse(text: str) -> list[exp.Expr]:
+def parse(text: str, *, line: int = 1, column: int = 1) -> list[exp.Expr]:
     """Parse every statement of ``text`` into sqlglot trees, in order.
 
-    Raises KsqlSyntaxError (with line, column and a caret snippet) for invalid SQL.
+    Raises KsqlSyntaxError (with line, column and a caret snippet) for invalid SQL. For text cut
+    from a larger script, ``line``/``column`` say where it starts: error and node positions
+    (see ``location``) then count from the script's start.
 
     >>> [type(t).__name__ for t in parse("SHOW STREAMS; SELECT * FROM s EMIT CHANGES;")]
     ['KsqlShow', 'KsqlSelect']
     """
     if SQLGLOTC_INSTALLED:
         raise KsqlError(SQLGLOTC_MESSAGE)
-    tokens = tokenize(text)
+    try:
+        tokens = tokenize(text)
+    except KsqlSyntaxError as error:
+        raise relocate(error, line, column) from None
     try:
         trees = DIALECT.parser(error_level=ErrorLevel.IMMEDIATE).parse(tokens, text)
     except ParseError as error:
-        raise _syntax_error(text, error) from None
+        raise relocate(_syntax_error(text, error), line, column) from None
     except RecursionError:
         # sqlglot descends about twenty frames per bracket level; the limit depends on how deep
         # the caller already is, so the depth is reported rather than promised.
-        raise _too_deep(text, tokens) from None
-    return [tree for tree in trees if tree is not None]
+        raise relocate(_too_deep(text, tokens), line, column) from None
+    return [shift(tree, line, column) for tree in trees if tree is not None]
 
 
-def parse_one(text: str) -> exp.Expr:
-    """Parse ``text`` holding exactly one statement; otherwise raise KsqlSyntaxError."""
-    trees = parse(text)
+def parse_one(text: str, *, line: int = 1, column: int = 1) -> exp.Expr:
+    """Parse ``text`` holding exactly one statement; otherwise raise KsqlSyntaxError.
+
+    ``line``/``column`` locate ``text`` in a larger script, as for ``parse``.
+    """
+    trees = parse(text, line=line, column=column)
     if len(trees) != 1:
         raise KsqlSyntaxError(f"expected one statement, found {len(trees)}", 1, 1)
     return trees[0]

@@ -13,6 +13,7 @@ The grammar followed is ksqlDB's ``SqlBase.g4``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from sqlglot import exp, generator, parser, tokens
@@ -55,11 +56,15 @@ from ._nodes import (
     KsqlWithin,
 )
 
-__all__ = ["END_OF_INPUT", "KSQL"]
+__all__ = ["END_OF_INPUT", "KSQL", "NO_VIABLE"]
 
 # Appended to a parse error's description when the statement ended too early; the error then
 # points just after the token it names.
 END_OF_INPUT = " <at end of input>"
+
+# A parse error's ``ksqldb`` detail where ksqlDB's ANTLR parser finds no alternative of a rule
+# that fits the token (``NoViableAltException``): ksqlDB then says ``Syntax error at or near``.
+NO_VIABLE = "no viable alternative"
 
 # Window and duration units of the grammar (``windowUnit``), singular and plural.
 TIME_UNITS = frozenset(
@@ -94,6 +99,26 @@ _SHOW_TARGETS: dict[str, tuple[bool, str | None]] = {
     "VARIABLES": (False, None),
     "QUERIES": (True, None),
 }
+
+
+# ksqlDB's detail when a column list goes on after a complete column (ANTLR's expected set).
+_MORE_OR_CLOSE = "Expecting {',', ')'}"
+
+_OPEN = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET})
+_CLOSE = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET})
+
+
+def _first_at_depth(tokens: list[Token], token_type: TokenType, depth: int = 1) -> Token | None:
+    """The first token of ``token_type`` nested ``depth`` brackets deep in ``tokens``."""
+    level = 0
+    for token in tokens:
+        if token.token_type in _OPEN:
+            level += 1
+        elif token.token_type in _CLOSE:
+            level -= 1
+        elif token.token_type == token_type and level == depth:
+            return token
+    return None
 
 
 def _build_lambda(self: KsqlParser, expressions: list[exp.Expr]) -> exp.Lambda:
@@ -283,15 +308,24 @@ class KsqlParser(parser.Parser):
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _error(self, message: str, token: Token | None = None) -> ParseError:
-        """A ParseError located at ``token`` (default: the current token), for ``raise``."""
-        if token is None and not self._curr and self._prev:
-            # Past the last token: point just after it and say so.
-            self.raise_error(message + END_OF_INPUT, self._prev)
-        elif token is None:
-            self.raise_error(message)
-        else:
-            self.raise_error(message, token)
+    def _error(self, message: str, token: Token | None = None, ksqldb: str = "") -> ParseError:
+        """A ParseError located at ``token`` (default: the current token), for ``raise``.
+
+        ``ksqldb`` is the detail ksqlDB's ANTLR parser gives at that point (``NO_VIABLE`` or
+        its text, such as ``Expecting {',', ')'}``), kept as ``ksqldb`` in the error's info.
+        """
+        try:
+            if token is None and not self._curr and self._prev:
+                # Past the last token: point just after it and say so.
+                self.raise_error(message + END_OF_INPUT, self._prev)
+            elif token is None:
+                self.raise_error(message)
+            else:
+                self.raise_error(message, token)
+        except ParseError as error:
+            if ksqldb and error.errors:
+                error.errors[0]["ksqldb"] = ksqldb
+            raise
         return ParseError(message)  # only reached with a non-raising error level
 
     def _word(self) -> str | None:
@@ -553,6 +587,7 @@ class KsqlParser(parser.Parser):
             kind = self._word()
             if kind not in ("TUMBLING", "HOPPING", "SESSION"):
                 raise self._error("Expecting TUMBLING, HOPPING or SESSION")
+        kind_token = self._curr  # where ksqlDB locates the window (its WindowExpression)
         self._advance()
         self._expect(TokenType.L_PAREN, f"'(' after {kind}")
         args: dict[str, Any] = {"this": name, "kind": kind}
@@ -571,7 +606,7 @@ class KsqlParser(parser.Parser):
             else:
                 raise self._error("Expecting RETENTION or GRACE PERIOD")
         self._expect(TokenType.R_PAREN, "')' to close the window")
-        return self.expression(KsqlWindow(**args))
+        return self.expression(KsqlWindow(**args), kind_token)
 
     def _parse_ksql_create(self) -> exp.Expr:
         replace = bool(self._match_text_seq("OR", "REPLACE"))
@@ -598,7 +633,8 @@ class KsqlParser(parser.Parser):
         if self._match(TokenType.L_PAREN, advance=False):
             self._advance()
             columns = self._parse_csv(self._parse_ksql_column_def)
-            self._expect(TokenType.R_PAREN, "')' after the column list")
+            if not self._match(TokenType.R_PAREN):
+                raise self._error("Expecting ')' after the column list", ksqldb=_MORE_OR_CLOSE)
             this = self.expression(exp.Schema(this=this, expressions=columns))
         properties = self._parse_ksql_properties() if self._match(TokenType.WITH) else None
         query = None
@@ -645,18 +681,29 @@ class KsqlParser(parser.Parser):
         )
 
     def _parse_ksql_type(self) -> exp.Expr:
-        start = self._curr
+        start = self._index
         kind = self._parse_types(check_func=False, allow_identifiers=True)
         if kind is None:
             raise self._error("Expecting a type")
-        for param in kind.find_all(exp.DataTypeParam):
-            # The grammar's typeParameter is an integer or the word STRING: DECIMAL(10, 2),
-            # VARCHAR(STRING).
-            value = param.this
-            if not isinstance(value, exp.Literal) and not (
-                isinstance(value, exp.Var) and value.name.upper() == "STRING"
+        # The grammar's typeParameter is an integer or the word STRING: DECIMAL(10, 2),
+        # VARCHAR(STRING); ANTLR stops at the first token after '(' or ',' that is neither.
+        tokens = self._tokens[start : self._index]
+        depth = 0
+        for before, token in pairwise(tokens):
+            depth += (before.token_type == TokenType.L_PAREN) - (
+                before.token_type == TokenType.R_PAREN
+            )
+            parameter = before.token_type == TokenType.L_PAREN or (
+                before.token_type == TokenType.COMMA and depth > 0
+            )
+            if parameter and not (
+                token.token_type == TokenType.NUMBER or token.text.upper() == "STRING"
             ):
-                raise self._error("Expecting a number or a string as a type parameter", start)
+                raise self._error(
+                    "Expecting a number or a string as a type parameter",
+                    token,
+                    ksqldb="Expecting {'STRING', INTEGER_VALUE}",
+                )
         return kind
 
     def _parse_ksql_create_type(self) -> KsqlCreateType:
@@ -681,6 +728,7 @@ class KsqlParser(parser.Parser):
         )
 
     def _parse_ksql_insert(self) -> KsqlInsert:
+        insert = self._prev  # ksqlDB locates INSERT INTO ... SELECT at its first word
         self._expect_words("INTO")
         table: exp.Expr = self._parse_ksql_source_name()
         if self._match(TokenType.L_PAREN):
@@ -701,7 +749,8 @@ class KsqlParser(parser.Parser):
         properties = self._parse_ksql_properties() if self._match(TokenType.WITH) else None
         self._expect(TokenType.SELECT, "VALUES or SELECT")
         return self.expression(
-            KsqlInsert(this=table, expression=self._parse_ksql_query(), properties=properties)
+            KsqlInsert(this=table, expression=self._parse_ksql_query(), properties=properties),
+            insert,
         )
 
     def _parse_ksql_drop(self) -> KsqlDrop:
@@ -868,7 +917,7 @@ class KsqlParser(parser.Parser):
             if not args.get("subject") and not args.get("id"):
                 raise self._error("ASSERT SCHEMA needs a SUBJECT or an ID")
             return self.expression(KsqlAssertSchema(not_exists=not_exists, **args))
-        raise self._error("Expecting TOPIC or SCHEMA after ASSERT")
+        raise self._error("Expecting TOPIC or SCHEMA after ASSERT", ksqldb=NO_VIABLE)
 
     # --- expressions -----------------------------------------------------------------------------
 
@@ -999,11 +1048,17 @@ class KsqlParser(parser.Parser):
         return self.expression(exp.In(this=this, expressions=expressions))
 
     def _parse_paren(self) -> exp.Expr | None:
-        start = self._curr
+        start = self._index
         this = super()._parse_paren()
         if isinstance(this, exp.Tuple):
             # ksqlDB has no row/tuple values: `(a, b)` is only valid in IN lists and lambdas.
-            raise self._error("Expecting ')': ksqlDB has no tuple expressions", start)
+            # ANTLR reads `(a` as a bracketed expression and stops at the first ',' in it.
+            comma = _first_at_depth(self._tokens[start : self._index], TokenType.COMMA)
+            raise self._error(
+                "Expecting ')': ksqlDB has no tuple expressions",
+                comma,
+                ksqldb=f"missing ')' at '{comma.text}'" if comma else "",
+            )
         return this
 
     def _parse_struct_types(self, type_required: bool = False) -> exp.Expr | None:

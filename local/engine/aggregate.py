@@ -8,7 +8,6 @@ either the new output row or a tombstone (a HAVING that no longer holds, a merge
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .functions.registry import cast_argument
 from .operators import expression_text
+from .scope import unknown_column
 from .types import BIGINT, SqlType
 from .udafs import (
     AGGREGATES,
@@ -263,10 +263,10 @@ class Aggregator:
     def _having_error(self, error: KsqlStatementError) -> KsqlStatementError:
         """An error of the HAVING clause, worded as ksqlDB words it: the clause named, the
         aggregate calls written as the user wrote them (not their result slots)."""
-        missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", error.message)
+        missing = unknown_column(error)
         if missing is not None:
             return KsqlStatementError(
-                f"Non-aggregate HAVING expression not part of GROUP BY: {missing.group(1)}"
+                f"Non-aggregate HAVING expression not part of GROUP BY: {missing.name}"
             )
         message = error.message.split("\nStatement:")[0]
         for index, call in enumerate(self.calls):

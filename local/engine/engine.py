@@ -17,7 +17,7 @@ from typing import Any
 from sqlglot import exp
 
 from ksqlpy.sql import KsqlSyntaxError, parse_one, split, substitute
-from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlSelect
+from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlRunScript, KsqlSelect
 
 from ..storage import Log, TopicExistsError
 from .commandlog import CommandLog, legacy_positions, retire_legacy_positions
@@ -203,12 +203,21 @@ class Engine:
             text = statement.text.strip()
             if not text.endswith(";"):
                 text += ";"
+            # ksqlDB locates errors in the whole request, unless variables are substituted:
+            # it then parses the substituted statement alone (EngineContext.substituteVariables).
+            substituting = _substitution_on(session) and bool(session.variables)
+            where = (1, 1) if substituting else (statement.line, statement.column)
             try:
                 if _substitution_on(session):
                     text = substitute(text, session.variables)
-                node = parse_one(text)
+                node = parse_one(text, line=where[0], column=where[1])
+                if isinstance(node, KsqlRunScript):
+                    # RUN SCRIPT is the CLI's: the server's grammar has no such statement.
+                    raise KsqlSyntaxError("unknown statement 'RUN'", where[0], where[1])
             except KsqlSyntaxError as exc:
-                raise EngineError(syntax_message(exc, text), 40001, text) from exc
+                raise EngineError(
+                    syntax_message(exc, text if substituting else ksql), 40001, text
+                ) from exc
             except (ValueError, KeyError) as exc:
                 raise EngineError(str(exc), 40001, text) from exc
             out.append((text, node))

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from sqlglot import exp
+
+from ksqlpy.sql import location
+
+# ksqlDB's EngineContext.prepare wraps errors found while preparing (AstSanitizer) in these words.
+PREPARING = "Exception while preparing statement: "
+
 
 class EngineError(Exception):
     """An error with ksqlDB's error code, answered with HTTP status ``code // 100``.
@@ -31,3 +38,24 @@ class InsertFailed(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def at(node: exp.Expr | None, columns: int = 0) -> str:
+    """ksqlDB's ``NodeLocation.asPrefix``: ``Line: N, Col: M: `` where ``node`` was written in the
+    request (moved right by ``columns``), or nothing when its position is unknown."""
+    where = location(node) if node is not None else None
+    return f"Line: {where[0]}, Col: {where[1] + columns}: " if where else ""
+
+
+def prepare_failed(node: exp.Expr, message: str, back: int = 0) -> KsqlStatementError:
+    """ksqlDB's AstBuilder refusing ``node``: ``Failed to prepare statement: line L:C: message``.
+
+    ksqlDB builds that ParsingException from the node's NodeLocation, whose column already
+    counts from 1, and adds 1 again: the column is one past the node's first character
+    (``back`` moves the start left, for a sign written before a number literal).
+    """
+    where = location(node)
+    if where is None:
+        return KsqlStatementError(f"Failed to prepare statement: {message}")
+    line, column = where[0], where[1] - back + 1
+    return KsqlStatementError(f"Failed to prepare statement: line {line}:{column}: {message}")

@@ -25,6 +25,7 @@ from .operators import (
     COMPARE,
     SYMBOLS,
     Fn,
+    arith_refusal,
     arith_type,
     as_float,
     bind,
@@ -108,10 +109,10 @@ class Compiler:
             and isinstance(name, exp.Identifier)
             and name.name in self.scope.lambda_names
         ):
-            index, kind = self.scope.find(name.name, None)
+            index, kind = self.scope.find(name.name, None, node)
         else:
             qualifier = identifier_name(table) if table is not None else None
-            index, kind = self.scope.find(identifier_name(name), qualifier)
+            index, kind = self.scope.find(identifier_name(name), qualifier, node)
         return (lambda row: row[index]), kind
 
     def identifier(self, node: exp.Identifier) -> tuple[Fn, SqlType]:
@@ -128,8 +129,7 @@ class Compiler:
         if not (is_numeric(left_type) and is_numeric(right_type)):
             raise KsqlStatementError(
                 f"Error processing expression: ({expression_text(node.this)} {symbol} "
-                f"{expression_text(node.expression)}). Arithmetic on types {type_text(left_type)} "
-                f"and {type_text(right_type)} are not supported.",
+                f"{expression_text(node.expression)}). {arith_refusal(left_type, right_type)}",
                 code=40000,
             )
         kind = arith_type(symbol, left_type, right_type)
@@ -148,7 +148,7 @@ class Compiler:
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
         # A negative number literal is one literal (-9223372036854775808 fits a long).
         if isinstance(node.this, exp.Literal) and not node.this.is_string:
-            return literal(exp.Literal(this="-" + node.this.this, is_string=False))
+            return literal(exp.Literal(this="-" + node.this.this, is_string=False), node.this)
         inner, kind = self.compile(node.this)
         return (lambda row: None if (v := inner(row)) is None else -v), kind
 

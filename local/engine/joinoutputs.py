@@ -17,6 +17,7 @@ from .expr import NULL_TYPE, Fn, canonical, compile_expr
 from .joinplan import SYNTHETIC_KEY_DOC, JoinPlan
 from .repartition import joined as grammatical
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
+from .scope import unknown_column
 from .types import SqlType
 
 
@@ -170,10 +171,10 @@ def validate_join_key(plan: JoinPlan, sink: str, outputs: list[JoinOutput]) -> N
 
 def select_error(exc: KsqlStatementError) -> KsqlStatementError:
     """An unknown column of the projection, as ksqlDB words it there."""
-    missing = re.fullmatch(r"Column '([^']*)' cannot be resolved\.", exc.message)
+    missing = unknown_column(exc)
     if missing is None:
         return exc
-    return KsqlStatementError(f"SELECT column '{missing.group(1)}' cannot be resolved.")
+    return KsqlStatementError(f"{missing.at}SELECT column '{missing.shown}' cannot be resolved.")
 
 
 def check_reserved(names: list[str]) -> None:

@@ -25,7 +25,7 @@ from ksqlpy.sql.nodes import KsqlJoin, KsqlSelect, KsqlStructAll
 
 from .aggregate import duration_ms
 from .convert import identifier_name
-from .errors import KsqlStatementError
+from .errors import PREPARING, KsqlStatementError, at
 from .expr import Fn, Scope, Slot, canonical, compile_expr
 from .joininputs import Input, check_windowing, synthetic_name
 from .metastore import Source
@@ -204,14 +204,13 @@ class JoinPlan:
                 position, _ = scope.find(name, qualifier)
             except KsqlStatementError as exc:
                 if "ambiguous" in exc.message:
-                    owners = [f"{i.alias}.{name}" for i in visible if name in i.names]
-                    raise KsqlStatementError(
-                        f"Column '{name}' is ambiguous. Could be {grammatical(owners, 'or')}."
-                    ) from None
+                    raise _ambiguous(name, column, visible) from None
                 if "not a valid stream/table name" in exc.message:
                     raise
                 shown = f"{qualifier}.{name}" if qualifier else name
-                raise KsqlStatementError(f"JOIN ON column '{shown}' cannot be resolved.") from None
+                raise KsqlStatementError(
+                    f"{at(column)}JOIN ON column '{shown}' cannot be resolved."
+                ) from None
             used.add(next(n for n, i in enumerate(visible) if position < i.offset + i.width))
         return used
 
@@ -472,7 +471,29 @@ class JoinPlan:
         """The compiled WHERE of the join, applied to its results."""
         if select.args.get("where") is None:
             return None
-        return compile_where(select.args["where"].this, self.scope, pull=False)
+        return compile_where(self._joined_names(select.args["where"].this), self.scope, pull=False)
+
+    def _joined_names(self, node: exp.Expression) -> exp.Expression:
+        """``node`` naming columns as the joined row does (``ALIAS_COLUMN``): ksqlDB filters a
+        join's result, so its WHERE errors speak of ``I1_BAR``, not ``I1.BAR``."""
+        out = node.copy()
+        for column in list(out.find_all(exp.Column)):
+            try:
+                qualified = self._qualified(column)
+            except KsqlStatementError:
+                continue  # not a column of the join (a lambda variable): compiled as written
+            joined = f"{identifier_name(qualified.args['table'])}_{identifier_name(column.this)}"
+            if isinstance(self.scope, _JoinScope) and joined in self.scope.extra:
+                column.replace(exp.column(exp.to_identifier(joined, quoted=True)))
+        return out
+
+
+def _ambiguous(name: str, node: exp.Expr, inputs: Sequence[Input]) -> KsqlStatementError:
+    """ksqlDB's AmbiguousColumnException: the sources that have the column, by alias."""
+    owners = sorted(f"{i.alias}.{name}" for i in inputs if name in i.names)
+    return KsqlStatementError(
+        f"{PREPARING}{at(node)}Column '{name}' is ambiguous. Could be {grammatical(owners, 'or')}."
+    )
 
 
 class _JoinScope(Scope):
@@ -481,6 +502,7 @@ class _JoinScope(Scope):
 
     def __init__(self, plan: JoinPlan) -> None:
         super().__init__(plan.scope.slots, plan.custom)
+        self.inputs = plan.inputs
         self.extra: dict[str, tuple[int, SqlType]] = {}
         for item in plan.inputs:
             for offset, name in enumerate(item.names):
@@ -489,11 +511,15 @@ class _JoinScope(Scope):
         if plan.synthetic:
             self.extra[plan.key_name] = (plan.key_slot, plan.key_type)
 
-    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
+    def find(
+        self, name: str, qualifier: str | None, node: exp.Expr | None = None
+    ) -> tuple[int, SqlType]:
         """As Scope.find, falling back to the generated names of the joined columns."""
         try:
-            return super().find(name, qualifier)
-        except KsqlStatementError:
+            return super().find(name, qualifier, node)
+        except KsqlStatementError as exc:
             if qualifier is None and name in self.extra:
                 return self.extra[name]
+            if node is not None and "ambiguous" in exc.message:
+                raise _ambiguous(name, node, self.inputs) from None
             raise

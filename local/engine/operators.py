@@ -16,7 +16,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlMap
 
 from .convert import CoercionError, coerce, identifier_name, java_wrap, parse_timestamp
-from .errors import KsqlStatementError
+from .errors import KsqlStatementError, prepare_failed
 from .processing_log import record_processing_error
 from .types import (
     BIGINT,
@@ -36,8 +36,12 @@ Fn = Callable[[Sequence[Any]], Any]
 EPOCH = dt.datetime(1970, 1, 1)
 
 
-def literal(node: exp.Literal) -> tuple[Fn, SqlType]:
+def literal(node: exp.Literal, written: exp.Expr | None = None) -> tuple[Fn, SqlType]:
+    """A literal's value and type, refused as ksqlDB's ParserUtil refuses numbers out of range;
+    ``written`` is the node where the user wrote it (its digits, for a signed number)."""
     text = node.this
+    where = written if written is not None else node
+    signed = 1 if written is not None and text.startswith("-") else 0
     if node.is_string:
         value: Any = text
         kind = STRING
@@ -46,7 +50,7 @@ def literal(node: exp.Literal) -> tuple[Fn, SqlType]:
         # count is checked first: int() of thousands of digits is slow, then refused).
         digits = text.lstrip("+-").lstrip("0")
         if len(digits) > 19 or not -(2**63) <= (value := int(text)) < 2**63:
-            raise KsqlStatementError(f"Invalid numeric literal: {text}")
+            raise prepare_failed(where, f"Invalid numeric literal: {text}", signed)
         kind = INTEGER if -(2**31) <= value < 2**31 else BIGINT
     elif re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", text):
         # ksqlDB reads 1.50 as DECIMAL(3, 2), not DOUBLE.
@@ -56,6 +60,8 @@ def literal(node: exp.Literal) -> tuple[Fn, SqlType]:
         kind = DecimalType("DECIMAL", max(digits, scale, 1), scale)
     else:
         value = float(text)
+        if math.isinf(value):
+            raise prepare_failed(where, f"Number overflows DOUBLE: {text}", signed)
         kind = DOUBLE
     return (lambda row: value), kind
 
@@ -191,6 +197,14 @@ def expression_text(node: exp.Expression) -> str:
         symbol = ARITH[type(node)][0]
         return f"({expression_text(node.this)} {symbol} {expression_text(node.expression)})"
     return node.sql(dialect="ksql")
+
+
+def arith_refusal(left: SqlType, right: SqlType) -> str:
+    """Why ksqlDB's Operator.resultType refuses arithmetic on two types that are not both
+    numbers: NULL operands are named first, with their full types."""
+    if NULL_TYPE in (left, right):
+        return f"Arithmetic on types {type_text(left)} and {type_text(right)} are not supported."
+    return f"Unsupported arithmetic types. {left.base} {right.base}"
 
 
 def arith_type(op: str, left: SqlType, right: SqlType) -> SqlType:

@@ -6,7 +6,6 @@ the source and pipeline of a CREATE ... AS SELECT or INSERT INTO ... SELECT.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
 from .coercion import CoercionFailed
 from .convert import clause_integer, identifier_name
-from .errors import KsqlStatementError
+from .errors import KsqlStatementError, at
 from .expr import Fn, Scope, compile_expr
 from .flatten import Flattener
 from .join import JoinPipeline
@@ -26,6 +25,7 @@ from .metastore import Column, Metastore, Source
 from .persistent import QueryPipeline, is_grouped
 from .pull_filter import PullOptions, check_pull_where
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS, RowReader, compile_where, source_scope
+from .scope import unknown_column
 from .types import BIGINT, SqlType
 
 
@@ -219,7 +219,8 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     if source.kind == "TABLE" and source.windowed:
         raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
     if select.args.get("window") is not None and not is_grouped(select):
-        raise KsqlStatementError("WINDOW clause requires a GROUP BY clause.")
+        where = at(select.args["window"])  # ksqlDB's LogicalPlanner locates the window
+        raise KsqlStatementError(f"{where}WINDOW clause requires a GROUP BY clause.")
     try:
         pipeline = QueryPipeline(select, source, alias, metastore.types)
     except CoercionFailed as exc:
@@ -227,8 +228,11 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     except KsqlStatementError as exc:
         # Clauses that name their own unknown columns have done so; what is left is the
         # projection's, which ksqlDB's analyzer words as a SELECT column.
-        if re.fullmatch(r"Column '[^']*' cannot be resolved\.", exc.message):
-            raise KsqlStatementError(f"SELECT {exc.message[0].lower()}{exc.message[1:]}") from exc
+        missing = unknown_column(exc)
+        if missing is not None:
+            raise KsqlStatementError(
+                f"{missing.at}SELECT column '{missing.shown}' cannot be resolved."
+            ) from exc
         raise
     emit = select.args.get("emit")
     if emit is not None and emit.name.upper() == "FINAL" and pipeline.window is None:

@@ -7,7 +7,6 @@ then the pseudocolumns ROWTIME, ROWPARTITION, ROWOFFSET.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +19,9 @@ from .convert import CoercionError
 from .errors import KsqlStatementError
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
-from .operators import expression_text
+from .operators import comparable, expression_text, string_as
 from .processing_log import deserialization_error, record_processing_error
+from .scope import unknown_column
 from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
 from .types import (
     BIGINT,
@@ -34,6 +34,7 @@ from .types import (
     SqlType,
     StructType,
 )
+from .udafs import is_aggregate
 
 # What evaluating or writing one record can raise; the record is skipped, the query goes on.
 RECORD_ERRORS: tuple[type[Exception], ...] = (
@@ -181,25 +182,52 @@ def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) 
 def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
     """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
     try:
+        # ksqlDB's ExpressionTypeManager types an aggregate call's arguments before the call: an
+        # unknown column in them is the error, not the aggregate that may not be there.
+        for call in node.find_all(exp.Anonymous):
+            for arg in call.expressions if is_aggregate(call) else []:
+                if not isinstance(arg, exp.Star):
+                    compile_expr(arg, scope)
         fn, kind = compile_expr(node, scope)
     except CoercionFailed as exc:
         raise KsqlStatementError(f"Invalid Predicate: {exc.message}") from exc
     except KsqlStatementError as exc:
-        missing = re.fullmatch(r"Column '(?:[^.']*\.)?([^']*)' cannot be resolved\.", exc.message)
+        if exc.message.startswith("Error processing expression"):
+            # ExpressionTypeManager's type errors, as ksqlDB's FilterTypeValidator wraps them.
+            raise KsqlStatementError(f"Error in WHERE expression: {exc.message}") from exc
+        missing = unknown_column(exc)
         if missing is None:
             raise
         # Only a window bound, which a windowed aggregation's WHERE cannot see yet (it runs
         # before the window), gets ksqlDB's older wording.
-        if pull or missing.group(1) not in WINDOW_BOUNDS:
+        if pull or missing.name not in WINDOW_BOUNDS:
             raise KsqlStatementError(
-                f"WHERE column '{missing.group(1)}' cannot be resolved."
+                f"{missing.at}WHERE column '{missing.name}' cannot be resolved."
             ) from exc
         raise KsqlStatementError(
-            f"Error in WHERE expression: Unknown column {missing.group(1)}."
+            f"Error in WHERE expression: Unknown column {missing.name}."
         ) from exc
     if kind not in (BOOLEAN, NULL_TYPE):
         raise KsqlStatementError(
             "Type error in WHERE expression: Should evaluate to boolean but is "
             f"{expression_text(node)} ({kind}) instead."
         )
+    if pull:
+        _check_between(node, scope)
     return fn
+
+
+def _check_between(node: exp.Expression, scope: Scope) -> None:
+    """ksqlDB's pull queries interpret ``v BETWEEN a AND b`` as ``v >= a AND v <= b``
+    (TermCompiler), and check those comparisons' types there: ``Invalid expression``."""
+    for between in node.find_all(exp.Between):
+        value, (_, kind) = between.this, compile_expr(between.this, scope)
+        for end, name in (("low", "GREATER_THAN_OR_EQUAL"), ("high", "LESS_THAN_OR_EQUAL")):
+            bound = between.args[end]
+            bound_fn, bound_kind = compile_expr(bound, scope)
+            _, bound_kind = string_as(value, kind, bound, bound_fn, bound_kind)
+            if not comparable(kind, bound_kind, equality=False):
+                raise KsqlStatementError(
+                    f"Invalid expression: Cannot compare {expression_text(value)} ({kind}) to "
+                    f"{expression_text(bound)} ({bound_kind}) with {name}."
+                )

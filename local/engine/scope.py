@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import KsqlStatementError
+from sqlglot import exp
+
+from .errors import PREPARING, KsqlStatementError, at
 from .types import SqlType
+
+_UNKNOWN = re.compile(
+    r"((?:Line: \d+, Col: \d+: )?)Column '(?:([^.']*)\.)?([^']*)' cannot be resolved\."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownColumn:
+    """Scope.find's unknown column, read back by the clauses that reword it (ksqlDB's
+    UnknownColumnException names the clause): ``at`` is its location prefix, maybe empty."""
+
+    at: str
+    qualifier: str | None
+    name: str
+
+    @property
+    def shown(self) -> str:
+        """The column as written, qualified or not."""
+        return f"{self.qualifier}.{self.name}" if self.qualifier else self.name
+
+
+def unknown_column(error: KsqlStatementError) -> UnknownColumn | None:
+    """The unknown column ``error`` is about, when it is Scope.find's error for one."""
+    found = _UNKNOWN.fullmatch(error.message)
+    return UnknownColumn(found[1], found[2], found[3]) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +60,10 @@ class Scope:
         self.lambda_names = lambda_names
         self.aliases = frozenset(q for s in self.slots for q in s.qualifiers)
 
-    def find(self, name: str, qualifier: str | None) -> tuple[int, SqlType]:
-        """The index and type of a column, or a ksqlDB-style error."""
+    def find(
+        self, name: str, qualifier: str | None, node: exp.Expr | None = None
+    ) -> tuple[int, SqlType]:
+        """The index and type of a column, or a ksqlDB-style error (located at ``node``)."""
         if qualifier is not None and qualifier not in self.aliases:
             raise KsqlStatementError(f"'{qualifier}' is not a valid stream/table name or alias.")
         matches = [
@@ -43,9 +73,11 @@ class Scope:
         ]
         if not matches:
             shown = f"{qualifier}.{name}" if qualifier else name
-            raise KsqlStatementError(f"Column '{shown}' cannot be resolved.")
+            # ksqlDB's InvalidColumnException starts with the column's NodeLocation.
+            raise KsqlStatementError(f"{at(node)}Column '{shown}' cannot be resolved.")
         if len(matches) > 1:
-            raise KsqlStatementError(f"Column '{name}' is ambiguous.")
+            # ksqlDB's AstSanitizer finds it while preparing (an AmbiguousColumnException).
+            raise KsqlStatementError(f"{PREPARING}{at(node)}Column '{name}' is ambiguous.")
         return matches[0]
 
     def extended(self, names: Sequence[str], types: Sequence[SqlType]) -> Scope:

@@ -12,7 +12,7 @@ from ..storage import Log
 from . import sqlformat
 from .aggregate import UNIT_MS
 from .convert import identifier_name, sql_type
-from .errors import EngineError, KsqlStatementError
+from .errors import EngineError, KsqlStatementError, at
 from .metastore import Column, Metastore, Source
 from .rows import HEADERS_TYPE, PSEUDO_NAMES, key_serde, value_serde
 from .serde import check_format, persistence_text
@@ -100,7 +100,8 @@ def define_columns(metastore: Metastore, target: exp.Expression, kind: str) -> l
         for constraint in definition.args.get("constraints") or []:
             spec = constraint.args.get("kind")
             if isinstance(spec, (KsqlKeyConstraint, exp.PrimaryKeyColumnConstraint)):
-                _check_key_kind(name, kind, isinstance(spec, exp.PrimaryKeyColumnConstraint))
+                primary = isinstance(spec, exp.PrimaryKeyColumnConstraint)
+                _check_key_kind(name, kind, primary, at(definition))
                 role = "KEY"
             elif isinstance(spec, KsqlHeadersConstraint):
                 if column_type != HEADERS_TYPE:
@@ -239,14 +240,17 @@ def make_source(
     return source
 
 
-def _check_key_kind(name: str, kind: str, primary: bool) -> None:
+def _check_key_kind(name: str, kind: str, primary: bool, where: str) -> None:
+    # ksqlDB's CreateStream/CreateTable, prefixed with the column's NodeLocation.
     if kind == "STREAM" and primary:
         raise KsqlStatementError(
-            f"Column `{name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n{_KEY_HINT}"
+            f"{where}Column `{name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams."
+            f"\n{_KEY_HINT}"
         )
     if kind == "TABLE" and not primary:
         raise KsqlStatementError(
-            f"Column `{name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n{_KEY_HINT}"
+            f"{where}Column `{name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables."
+            f"\n{_KEY_HINT}"
         )
 
 

@@ -33,12 +33,20 @@ def closest_command(word: str) -> str:
 
 def syntax_message(error: KsqlSyntaxError, text: str) -> str:
     """``line L:C: Syntax Error``, ksqlDB's detail where it has one, then ``Statement: ...``;
-    ksqlpy's own description and caret follow when ksqlDB's detail would be empty."""
+    ksqlpy's own description and caret follow when ksqlDB's detail would be empty.
+
+    ``text`` is what the error's position counts in (the request); like ksqlDB's
+    ``DefaultKsqlParser`` the statement shown is the line of it the error is on.
+    """
     head = f"line {error.line}:{error.column}: Syntax Error"
+    lines = text.split("\n")
+    failed = lines[error.line - 1] if 0 < error.line <= len(lines) else text
     unknown = _UNKNOWN.search(error.description)
     if unknown is not None:
         word = unknown.group(1)
         detail = f"Unknown statement '{word}'\nDid you mean '{closest_command(word)}'?"
-        return f"{head}\n{detail}\nStatement: {text}"
+        return f"{head}\n{detail}\nStatement: {failed}"
+    if error.ksqldb:
+        return f"{head}\n{error.ksqldb}\nStatement: {failed}"
     ours = error.description + (f"\n{error.snippet}" if error.snippet else "")
-    return f"{head}\n\nStatement: {text}\n{ours}"
+    return f"{head}\n\nStatement: {failed}\n{ours}"

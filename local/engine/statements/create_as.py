@@ -9,7 +9,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
 
 from ..convert import identifier_name
-from ..errors import KsqlStatementError
+from ..errors import PREPARING, KsqlStatementError, at
 from ..join import JoinPipeline
 from ..joinquery import JoinPersistentQuery
 from ..metastore import Source
@@ -95,7 +95,10 @@ def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> CommandDone:
     name = identifier_name(target.this if isinstance(target, exp.Table) else target)
     sink = runtime.metastore.source(name)
     if sink is None:
-        raise KsqlStatementError(f"{name} does not exist.")
+        # ksqlDB's AstSanitizer (so found while preparing): an UnknownSourceException located
+        # at the statement's start plus len("INSERT INTO"), counted from 1 twice.
+        where = at(node, len("INSERT INTO") + 1)
+        raise KsqlStatementError(f"{PREPARING}{where}Source {name} does not exist.")
     if sink.is_source:
         raise KsqlStatementError(f"Cannot insert into read-only {sink.kind.lower()}: {name}")
     if sink.kind != "STREAM":

@@ -191,7 +191,7 @@ def test_a_foreign_key_join_is_keyed_by_the_left_table(runtime: SmallRuntime) ->
         ),
         (
             "SELECT * FROM S1 JOIN T2 ON S1.NOPE = T2.ID EMIT CHANGES;",
-            "JOIN ON column 'S1.NOPE' cannot be resolved.",
+            "Line: 1, Col: 29: JOIN ON column 'S1.NOPE' cannot be resolved.",
         ),
         (
             "SELECT * FROM S1 JOIN T2 ON S1.ID = NOPE.ID EMIT CHANGES;",
@@ -248,7 +248,7 @@ def test_a_repartition_on_a_map_is_refused(runtime: SmallRuntime) -> None:
 def test_projection_errors_are_worded_as_ksqldb_words_them(runtime: SmallRuntime) -> None:
     assert refusal(
         runtime, "CREATE STREAM O AS SELECT S1.ID, NOPE FROM S1 JOIN T2 ON S1.ID = T2.ID;"
-    ) == ("SELECT column 'NOPE' cannot be resolved.")
+    ) == ("Line: 1, Col: 34: SELECT column 'NOPE' cannot be resolved.")
     assert refusal(
         runtime,
         "CREATE STREAM O AS SELECT S1.ID, S1.ROWTIME AS ROWTIME FROM S1 JOIN T2 ON S1.ID = T2.ID;",
