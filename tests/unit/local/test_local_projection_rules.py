@@ -1,0 +1,194 @@
+"""How a query's projection becomes its result's columns, as ksqlDB's planner decides: which
+GROUP BY expressions must be selected (once each), ``*`` and ``base->*`` expanded, the names
+ksqlDB generates for unaliased expressions, and the sources it refuses to group."""
+
+from __future__ import annotations
+
+import pytest
+from runtime_double import SmallRuntime
+
+from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.functions.string import _substring
+
+
+@pytest.fixture
+def runtime() -> SmallRuntime:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM ORDERS (SHOP INT KEY, ITEM STRING, QTY INT, "
+        "DETAIL STRUCT<COLOUR STRING, `size cm` INT, QTY INT>) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='orders', FORMAT='JSON');"
+    )
+    runtime.run(
+        "INSERT INTO ORDERS (ROWTIME, SHOP, ITEM, QTY, DETAIL) "
+        "VALUES (1, 7, 'kettle', 2, STRUCT(COLOUR := 'red', `size cm` := 20, QTY := 9));"
+    )
+    return runtime
+
+
+def _refusal(runtime: SmallRuntime, sql: str) -> str:
+    with pytest.raises(KsqlStatementError) as caught:
+        runtime.run(sql)
+    return caught.value.message
+
+
+# -- GROUP BY keys ------------------------------------------------------------------------------
+
+
+def test_a_grouping_expression_missing_from_the_projection_is_named(runtime: SmallRuntime) -> None:
+    message = _refusal(
+        runtime, "CREATE TABLE T AS SELECT COUNT(*) AS ITEM FROM ORDERS GROUP BY item;"
+    )
+    assert message == (
+        "Key missing from projection (ie, SELECT). \nThe query used to build `T` must include "
+        "the grouping expression ITEM in its projection (eg, SELECT ITEM...)."
+    )
+
+
+def test_every_missing_grouping_expression_is_named(runtime: SmallRuntime) -> None:
+    message = _refusal(
+        runtime, "CREATE TABLE T AS SELECT SUM(QTY) FROM ORDERS GROUP BY SHOP, ITEM, QTY * 2;"
+    )
+    assert "Keys missing from projection" in message
+    assert "the grouping expressions SHOP, ITEM and (QTY * 2) in its projection" in message
+    assert "(eg, SELECT SHOP, ITEM, (QTY * 2)...)" in message
+
+
+def test_a_grouping_expression_selected_twice_is_refused_before_the_key_format(
+    runtime: SmallRuntime,
+) -> None:
+    message = _refusal(
+        runtime,
+        "CREATE TABLE T WITH (KEY_FORMAT='KAFKA') AS "
+        "SELECT ITEM AS A, ITEM AS B, COUNT(*) FROM ORDERS GROUP BY ITEM;",
+    )
+    assert message.startswith("The projection contains a key column more than once: `A` and `B`.")
+
+
+def test_a_parenthesised_selection_matches_its_grouping_expression(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE TABLE T AS SELECT (QTY + SHOP) AS TOTAL, MAX(QTY + SHOP) AS TOP "
+        "FROM ORDERS GROUP BY QTY + SHOP;"
+    )
+    assert runtime.schema("T") == "TOTAL INTEGER KEY, TOP INTEGER"
+    assert runtime.records("T") == [([9], [9])]
+
+
+def test_a_repeated_grouping_expression_is_refused_as_written_with_its_source(
+    runtime: SmallRuntime,
+) -> None:
+    message = _refusal(
+        runtime, "CREATE TABLE T AS SELECT ITEM, COUNT(*) FROM ORDERS GROUP BY item, ORDERS.ITEM;"
+    )
+    assert message == "Duplicate GROUP BY expression: ORDERS.ITEM"
+
+
+def test_a_table_needs_a_group_by_to_aggregate(runtime: SmallRuntime) -> None:
+    message = _refusal(runtime, "CREATE TABLE T AS SELECT COUNT(*), MAX(QTY) FROM ORDERS;")
+    assert message == (
+        "CREATE TABLE AS SELECT statement does not support aggregate function "
+        "[COUNT(ROWTIME), MAX(QTY)] without a GROUP BY clause."
+    )
+
+
+def test_star_in_an_aggregation_selects_every_column_when_all_are_grouped(
+    runtime: SmallRuntime,
+) -> None:
+    runtime.run(
+        "CREATE STREAM PAIRS (A INT KEY, B STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='pairs', FORMAT='JSON');"
+    )
+    runtime.run("INSERT INTO PAIRS (A, B) VALUES (1, 'x');")
+    runtime.run("CREATE TABLE T AS SELECT *, COUNT(*) FROM PAIRS GROUP BY B, A;")
+    assert runtime.schema("T") == "B STRING KEY, A INTEGER KEY, KSQL_COL_0 BIGINT"
+    assert runtime.records("T") == [(["x", 1], [1])]
+
+
+def test_star_in_an_aggregation_names_the_columns_left_ungrouped(runtime: SmallRuntime) -> None:
+    message = _refusal(runtime, "CREATE TABLE T AS SELECT *, COUNT(*) FROM ORDERS GROUP BY SHOP;")
+    assert message.startswith(
+        "Non-aggregate SELECT expression(s) not part of GROUP BY: ITEM, QTY, DETAIL"
+    )
+
+
+def test_kafka_formatted_values_cannot_be_grouped() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM RAW (K STRING KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='raw', VALUE_FORMAT='KAFKA', KEY_FORMAT='KAFKA');"
+    )
+    message = _refusal(
+        runtime,
+        "CREATE TABLE T WITH (VALUE_FORMAT='JSON') AS SELECT V, COUNT(*) FROM RAW R GROUP BY V;",
+    )
+    assert message.startswith(
+        "Source(s) R are using the 'KAFKA' value format. This format does not yet support GROUP BY."
+    )
+
+
+# -- struct fields as columns -------------------------------------------------------------------
+
+
+def test_struct_all_makes_a_column_of_each_field(runtime: SmallRuntime) -> None:
+    runtime.run("CREATE STREAM T AS SELECT SHOP, DETAIL->* FROM ORDERS;")
+    assert runtime.schema("T") == "SHOP INTEGER KEY, COLOUR STRING, size cm INTEGER, QTY INTEGER"
+    assert runtime.rows("T") == [[7, "red", 20, 9]]
+
+
+def test_struct_all_fields_can_clash_with_selected_columns(runtime: SmallRuntime) -> None:
+    message = _refusal(runtime, "CREATE STREAM T AS SELECT SHOP, QTY, DETAIL->* FROM ORDERS;")
+    assert message.startswith("Duplicate value columns found in schema: `QTY`")
+
+
+def test_struct_all_of_a_nested_struct_reads_the_innermost_fields() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM DEEP (ID INT KEY, OUTER_S STRUCT<INNER_S STRUCT<X INT, Y STRING>>) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='deep', FORMAT='JSON');"
+    )
+    runtime.run(
+        "INSERT INTO DEEP (ID, OUTER_S) VALUES (3, STRUCT(INNER_S := STRUCT(X := 4, Y := 'y')));"
+    )
+    runtime.run("CREATE STREAM T AS SELECT ID, OUTER_S->INNER_S->* FROM DEEP;")
+    assert runtime.schema("T") == "ID INTEGER KEY, X INTEGER, Y STRING"
+    assert runtime.rows("T") == [[3, 4, "y"]]
+
+
+def test_struct_all_can_feed_an_existing_stream(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE STREAM FLAT (SHOP INT KEY, COLOUR STRING, `size cm` INT, QTY INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='flat', FORMAT='JSON');"
+    )
+    runtime.run("INSERT INTO FLAT SELECT SHOP, DETAIL->* FROM ORDERS;")
+    assert runtime.rows("FLAT") == [[7, "red", 20, 9]]
+
+
+# -- generated names ----------------------------------------------------------------------------
+
+
+def test_a_struct_field_clashing_with_a_column_is_numbered(runtime: SmallRuntime) -> None:
+    runtime.run("CREATE STREAM T AS SELECT SHOP, QTY, DETAIL->QTY, DETAIL->QTY + 0 FROM ORDERS;")
+    assert runtime.schema("T") == "SHOP INTEGER KEY, QTY INTEGER, QTY_1 INTEGER, KSQL_COL_0 INTEGER"
+
+
+def test_generated_names_skip_those_the_source_uses() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM G (KSQL_COL_1 INT KEY, KSQL_COL_0 INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='g', FORMAT='JSON');"
+    )
+    runtime.run("CREATE STREAM T AS SELECT KSQL_COL_1, ABS(KSQL_COL_0), KSQL_COL_0 * 2 FROM G;")
+    assert runtime.schema("T") == "KSQL_COL_1 INTEGER KEY, KSQL_COL_2 INTEGER, KSQL_COL_3 INTEGER"
+
+
+# -- functions the projections above lean on ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "length", "expected"),
+    [(0, 3, "ket"), (1, 3, "ket"), (-3, 2, "tl"), (10, 2, ""), (-10, 2, "ke")],
+)
+def test_substring_reads_position_zero_as_the_first_character(
+    start: int, length: int, expected: str
+) -> None:
+    assert _substring("kettle", start, length) == expected
