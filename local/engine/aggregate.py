@@ -194,7 +194,7 @@ class Aggregator:
         # The scope of expressions over results: group keys, window bounds, aggregate values.
         slots = [Slot(f"__KEY_{i}", t) for i, t in enumerate(self.group_types)]
         if self.window:
-            slots += [Slot("WINDOWSTART", BIGINT), Slot("WINDOWEND", BIGINT)]
+            slots += [Slot(n, BIGINT, scope.aliases) for n in ("WINDOWSTART", "WINDOWEND")]
         slots += [Slot(f"__AGG_{i}", t) for i, t in enumerate(self.call_types)]
         self.result_scope = Scope(slots, scope.custom_types)
         self._check_projection(items)

@@ -12,16 +12,17 @@ from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect
+from ksqlpy.sql.nodes import KsqlSelect
 
 from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import Scope
-from .joinoutputs import column_name, star_columns
+from .joinoutputs import column_name, join_aliases, star_columns
 from .joinplan import JoinPlan
 from .metastore import Column, Source
 from .persistent import Emitted, QueryPipeline
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
+from .selectitems import expand_struct_all
 from .types import SqlType
 
 
@@ -83,8 +84,8 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
     copy = select.copy()
     copy.set("joins", None)
     items: list[exp.Expression] = []
-    synthetic = 0
-    for item in copy.expressions:
+    aliases = join_aliases(plan)
+    for item in expand_struct_all(copy.expressions, scope):
         if isinstance(item, exp.Star):
             items.append(item)  # after a repartition, * is every column of the join's result
             continue
@@ -97,9 +98,7 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
         if isinstance(item, exp.Alias):
             items.append(item)
             continue
-        items.append(_named(item, column_name(plan, item, synthetic)))
-        if not isinstance(item, (exp.Column, KsqlDereference)):
-            synthetic += 1
+        items.append(_named(item, column_name(plan, item, aliases)))
     copy.set("expressions", items)
     for column in list(copy.find_all(exp.Column)):
         if column.args.get("table") is None and identifier_name(column.this) in names.values():

@@ -192,3 +192,30 @@ def test_substring_reads_position_zero_as_the_first_character(
     start: int, length: int, expected: str
 ) -> None:
     assert _substring("kettle", start, length) == expected
+
+
+def test_struct_all_works_in_a_join(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE TABLE SHOPS (ID INT PRIMARY KEY, INFO STRUCT<CITY STRING, STAFF INT>) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='shops', FORMAT='JSON');"
+    )
+    runtime.run(
+        "INSERT INTO SHOPS (ROWTIME, ID, INFO) VALUES (0, 7, STRUCT(CITY := 'Oslo', STAFF := 3));"
+    )
+    runtime.run(
+        "CREATE STREAM T AS SELECT O.SHOP, S.INFO->*, O.QTY * 2 "
+        "FROM ORDERS O JOIN SHOPS S ON O.SHOP = S.ID;"
+    )
+    assert runtime.schema("T") == "SHOP INTEGER KEY, CITY STRING, STAFF INTEGER, KSQL_COL_0 INTEGER"
+    assert runtime.rows("T") == [[7, "Oslo", 3, 4]]
+
+
+# -- window bounds ------------------------------------------------------------------------------
+
+
+def test_a_window_bound_may_be_qualified_by_its_source(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE TABLE T AS SELECT SHOP, ORDERS.WINDOWSTART + 1 AS AFTER, COUNT(*) AS N "
+        "FROM ORDERS WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY SHOP;"
+    )
+    assert runtime.records("T") == [([7, 0, 10000], [1, 1])]
