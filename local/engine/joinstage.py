@@ -83,6 +83,8 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
     select items named as ksqlDB names them in a join."""
     copy = select.copy()
     copy.set("joins", None)
+    if select.args.get("window") is not None:
+        _refuse_bare_window_bounds(select.expressions)
     items: list[exp.Expression] = []
     aliases = join_aliases(plan)
     for item in expand_struct_all(copy.expressions, scope):
@@ -114,6 +116,16 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
             continue
         column.replace(exp.Column(this=_quoted(names[position])))
     return copy
+
+
+def _refuse_bare_window_bounds(items: list[exp.Expression]) -> None:
+    """Every joined source has the window bounds of a windowed aggregation, so an unqualified
+    one is unresolved (ksqlDB's ColumnReferenceValidator; its issue #5931)."""
+    for item in items:
+        for column in item.find_all(exp.Column):
+            name = identifier_name(column.this)
+            if column.args.get("table") is None and name in WINDOW_BOUNDS:
+                raise KsqlStatementError(f"SELECT column '{name}' cannot be resolved.")
 
 
 def _quoted(name: str) -> exp.Identifier:

@@ -219,3 +219,17 @@ def test_a_window_bound_may_be_qualified_by_its_source(runtime: SmallRuntime) ->
         "FROM ORDERS WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY SHOP;"
     )
     assert runtime.records("T") == [([7, 0, 10000], [1, 1])]
+
+
+def test_an_unqualified_window_bound_over_a_join_is_unresolved(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE TABLE SHOPS (ID INT PRIMARY KEY, CITY STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='shops', FORMAT='JSON');"
+    )
+    message = _refusal(
+        runtime,
+        "CREATE TABLE T AS SELECT S.CITY, COUNT(*) AS N, WINDOWEND AS UNTIL "
+        "FROM ORDERS O JOIN SHOPS S ON O.SHOP = S.ID "
+        "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY S.CITY;",
+    )
+    assert message == "SELECT column 'WINDOWEND' cannot be resolved."
