@@ -119,6 +119,9 @@ class QueryPipeline:
         )
         self.outputs = self._outputs(select)
         self.window = self.aggregator.window if self.aggregator else None
+        # ksqlDB's new (opt-in) planner keeps selected key columns in projection order; its
+        # default one orders them as the source does (SelectionUtil.buildProjectionSchema).
+        self.keys_in_projection_order = False
 
     def _resolved_items(self, select: KsqlSelect) -> KsqlSelect:
         """The SELECT with ``base->*`` expanded and, in an aggregation, ``*`` expanded to the
@@ -264,8 +267,9 @@ class QueryPipeline:
     def key_outputs(self) -> list[Output]:
         """The key columns of the result (without window bounds), in key order."""
         keys = [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
-        if self.repartition is not None or self.aggregator is not None:
-            # Key columns follow the PARTITION BY / GROUP BY order, not the projection's.
+        reordered = self.repartition is not None or self.aggregator is not None
+        if reordered or not self.keys_in_projection_order:
+            # Key columns follow the PARTITION BY / GROUP BY / source order, not the projection's.
             keys.sort(key=lambda o: o.key_index)
         return keys
 

@@ -37,6 +37,7 @@ def create_as_select(
         )
     if isinstance(pipeline, QueryPipeline):
         _key_format_without_key(pipeline, props)
+        pipeline.keys_in_projection_order = runtime.session.new_query_planner()
     pipeline.validate_key_present(name)
     columns = sink_columns(pipeline, kind)
     partitioned, key_format = source, source.key_format

@@ -9,6 +9,7 @@ from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine.errors import KsqlStatementError
 from ksqlpy.local.engine.functions.string import _substring
+from ksqlpy.local.engine.runtime import Session
 
 
 @pytest.fixture
@@ -233,3 +234,31 @@ def test_an_unqualified_window_bound_over_a_join_is_unresolved(runtime: SmallRun
         "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY S.CITY;",
     )
     assert message == "SELECT column 'WINDOWEND' cannot be resolved."
+
+
+# -- key column order ---------------------------------------------------------------------------
+
+
+def _two_keys() -> SmallRuntime:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM PEOPLE (ID INT KEY, AGE INT KEY, NAME STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='people', FORMAT='JSON');"
+    )
+    runtime.run("INSERT INTO PEOPLE (ID, AGE, NAME) VALUES (1, 30, 'ann');")
+    return runtime
+
+
+def test_selected_key_columns_keep_the_source_order() -> None:
+    runtime = _two_keys()
+    runtime.run("CREATE STREAM T AS SELECT NAME, AGE, ID FROM PEOPLE;")
+    assert runtime.schema("T") == "ID INTEGER KEY, AGE INTEGER KEY, NAME STRING"
+    assert runtime.records("T") == [([1, 30], ["ann"])]
+
+
+def test_the_new_planner_keeps_key_columns_in_projection_order() -> None:
+    runtime = _two_keys()
+    session = Session({"ksql.new.query.planner.enabled": "true"}, {})
+    runtime.run("CREATE STREAM T AS SELECT NAME, AGE, ID FROM PEOPLE;", session)
+    assert runtime.schema("T") == "AGE INTEGER KEY, ID INTEGER KEY, NAME STRING"
+    assert runtime.records("T") == [([30, 1], ["ann"])]
