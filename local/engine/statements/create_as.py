@@ -35,10 +35,12 @@ def create_as_select(
             "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE "
             "TABLE AS SELECT statement instead."
         )
+    new_planner = runtime.session.new_query_planner()
     if isinstance(pipeline, QueryPipeline):
         _key_format_without_key(pipeline, props)
-        pipeline.keys_in_projection_order = runtime.session.new_query_planner()
-    pipeline.validate_key_present(name)
+        pipeline.keys_in_projection_order = new_planner
+    if not new_planner:  # ksqlDB's opt-in planner drops the key columns left unselected
+        pipeline.validate_key_present(name)
     columns = sink_columns(pipeline, kind)
     partitioned, key_format = source, source.key_format
     if isinstance(pipeline, JoinPipeline):

@@ -262,3 +262,13 @@ def test_the_new_planner_keeps_key_columns_in_projection_order() -> None:
     runtime.run("CREATE STREAM T AS SELECT NAME, AGE, ID FROM PEOPLE;", session)
     assert runtime.schema("T") == "AGE INTEGER KEY, ID INTEGER KEY, NAME STRING"
     assert runtime.records("T") == [([30, 1], ["ann"])]
+
+
+def test_the_new_planner_drops_key_columns_left_unselected() -> None:
+    runtime = _two_keys()
+    session = Session({"ksql.new.query.planner.enabled": "true"}, {})
+    runtime.run("CREATE STREAM T AS SELECT NAME FROM PEOPLE;", session)
+    assert runtime.schema("T") == "NAME STRING"
+    assert runtime.records("T") == [([], ["ann"])]
+    message = _refusal(runtime, "CREATE STREAM U AS SELECT NAME FROM PEOPLE;")
+    assert message.startswith("Keys missing from projection (ie, SELECT).")
