@@ -21,7 +21,7 @@ from .joinoutputs import column_name, join_aliases, star_columns
 from .joinplan import JoinPlan
 from .metastore import Column, Source
 from .persistent import Emitted, QueryPipeline
-from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
+from .rows import PSEUDO, PSEUDO_NAMES, WINDOW_BOUNDS
 from .selectitems import expand_struct_all
 from .types import SqlType
 
@@ -60,7 +60,7 @@ class JoinedSource:
         self.source.windowed = first.windowed
         self.source.window_size_ms = first.window_size_ms
         rewritten = _rewrite(select, scope, self.names, plan)
-        self.pipeline = QueryPipeline(rewritten, self.source, None, custom)
+        self.pipeline = QueryPipeline(rewritten, self.source, None, custom, _star_order(plan))
 
     def feed(self, row: list[Any] | None, key: Any, rowtime: int) -> list[Emitted]:
         """The results of one join result (``row`` None: a tombstone of a table join)."""
@@ -116,6 +116,18 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
             continue
         column.replace(exp.Column(this=_quoted(names[position])))
     return copy
+
+
+def _star_order(plan: JoinPlan) -> list[str]:
+    """The join's columns as ksqlDB's pre-join projections lay each source out (its
+    LogicalSchema.withPseudoAndKeyColsInValue): values, headers, pseudocolumns, keys, bounds."""
+    order = []
+    for item in plan.inputs:
+        source = item.source
+        names = [c.name for c in source.values + source.headers] + [n for n, _ in PSEUDO]
+        names += [c.name for c in source.keys] + (list(WINDOW_BOUNDS) if source.windowed else [])
+        order += [f"{item.alias}_{name}" for name in names]
+    return order
 
 
 def _refuse_bare_window_bounds(items: list[exp.Expression]) -> None:

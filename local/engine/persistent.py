@@ -90,8 +90,10 @@ class QueryPipeline:
         source: Source,
         scope_alias: str | None,
         custom: dict[str, SqlType],
+        star_order: Sequence[str] = (),
     ) -> None:
         self.source = source
+        self.star_order = list(star_order)  # a joined source's column order for ``*``
         self.scope = source_scope(source, scope_alias, custom)
         self.where: Fn | None = None
         if select.args.get("where") is not None:
@@ -212,7 +214,9 @@ class QueryPipeline:
             Output(k.name, k.type, _getter(scope.find(k.name, None)[0]), True, i)
             for i, k in enumerate(repartition.keys)
         ]
-        rest = self.source.values + self.source.headers + self.source.keys
+        rest = list(self.source.values + self.source.headers + self.source.keys)
+        if self.star_order:
+            rest.sort(key=lambda c: _position(self.star_order, c.name))
         for column in rest:
             if column.name not in keys:
                 index = scope.find(column.name, None)[0]
@@ -347,6 +351,11 @@ def is_grouped(select: KsqlSelect) -> bool:
     return select.args.get("group") is not None or any(
         is_aggregate(n) for item in select.expressions for n in item.find_all(exp.Anonymous)
     )
+
+
+def _position(order: list[str], name: str) -> int:
+    """Where a name sits in an order; names it lacks go last."""
+    return order.index(name) if name in order else len(order)
 
 
 def _getter(index: int) -> Fn:

@@ -272,3 +272,21 @@ def test_the_new_planner_drops_key_columns_left_unselected() -> None:
     assert runtime.records("T") == [([], ["ann"])]
     message = _refusal(runtime, "CREATE STREAM U AS SELECT NAME FROM PEOPLE;")
     assert message.startswith("Keys missing from projection (ie, SELECT).")
+
+
+def test_star_after_partitioning_a_join_lays_each_source_out_as_ksqldb_does() -> None:
+    runtime = SmallRuntime()
+    for name, columns in (("LEFT_S", "K INT KEY, P INT"), ("RIGHT_S", "J INT KEY, Q INT")):
+        runtime.run(
+            f"CREATE STREAM {name} ({columns}) "
+            f"WITH (PARTITIONS=1, KAFKA_TOPIC='{name.lower()}', FORMAT='JSON');"
+        )
+    runtime.run(
+        "CREATE STREAM T AS SELECT * FROM LEFT_S L JOIN RIGHT_S R WITHIN 1 MINUTE "
+        "ON L.K = R.J PARTITION BY R.Q;"
+    )
+    assert runtime.schema("T") == (
+        "R_Q INTEGER KEY, L_P INTEGER, L_ROWTIME BIGINT, L_ROWPARTITION INTEGER, "
+        "L_ROWOFFSET BIGINT, L_K INTEGER, R_ROWTIME BIGINT, R_ROWPARTITION INTEGER, "
+        "R_ROWOFFSET BIGINT, R_J INTEGER"
+    )
