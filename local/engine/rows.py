@@ -34,6 +34,7 @@ from .types import (
     SqlType,
     StructType,
 )
+from .udafs import is_aggregate
 
 # What evaluating or writing one record can raise; the record is skipped, the query goes on.
 RECORD_ERRORS: tuple[type[Exception], ...] = (
@@ -181,6 +182,13 @@ def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) 
 def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
     """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
     try:
+        # ksqlDB types an aggregate's arguments before it looks the function up, so an unknown
+        # column among them is what it reports (ExpressionTypeManager.visitFunctionCall).
+        for call in node.find_all(exp.Anonymous):
+            if is_aggregate(call):
+                for arg in call.expressions:
+                    if not isinstance(arg, exp.Star):
+                        compile_expr(arg, scope)
         fn, kind = compile_expr(node, scope)
     except CoercionFailed as exc:
         raise KsqlStatementError(f"Invalid Predicate: {exc.message}") from exc

@@ -290,3 +290,14 @@ def test_star_after_partitioning_a_join_lays_each_source_out_as_ksqldb_does() ->
         "L_ROWOFFSET BIGINT, L_K INTEGER, R_ROWTIME BIGINT, R_ROWPARTITION INTEGER, "
         "R_ROWOFFSET BIGINT, R_J INTEGER"
     )
+
+
+def test_an_unknown_column_inside_an_aggregate_in_where_is_reported_first(
+    runtime: SmallRuntime,
+) -> None:
+    message = _refusal(
+        runtime,
+        "CREATE TABLE T AS SELECT SHOP, COUNT(*) AS N FROM ORDERS "
+        "WINDOW TUMBLING (SIZE 1 MINUTE) WHERE MAX(WINDOWSTART) > 0 GROUP BY SHOP;",
+    )
+    assert message == "Error in WHERE expression: Unknown column WINDOWSTART."
