@@ -193,10 +193,7 @@ class QueryPipeline:
                     f"Duplicate value columns found in schema: `{name}` {kind}"
                 )
             outputs.append(Output(name, kind, fn, is_key, key_index))
-        if self.aggregator is None:
-            _check_keys_once(outputs, self._key_names())
-        else:
-            _check_group_keys_once(outputs)
+        _check_keys_once(outputs, self._key_names() if self.aggregator is None else None)
         return outputs
 
     def _star(self, scope: Scope) -> list[Output]:
@@ -551,37 +548,33 @@ def keys_missing(sink_name: str, kind: str, wanted: list[str]) -> KsqlStatementE
     )
 
 
-def _check_group_keys_once(outputs: list[Output]) -> None:
-    """ksqlDB's LogicalPlanner.buildAggregateSchema: a GROUP BY expression selected twice
-    would make two key columns of one."""
-    aliases: dict[int, list[str]] = {}
-    for output in outputs:
-        if output.key and output.name not in WINDOW_BOUNDS:
-            aliases.setdefault(output.key_index, []).append(output.name)
-    for names in aliases.values():
-        if len(names) > 1:
-            raise KsqlStatementError(
-                "The projection contains a key column more than once: "
-                f"{joined([f'`{n}`' for n in names])}.\nEach key column must only be in the "
-                "projection once. If you intended to copy the key into the value, then consider "
-                "using the AS_VALUE function to indicate which key reference should be copied."
-            )
+_COPY_HINT = (
+    "\nEach key column must only be in the projection once. If you intended to copy the key into "
+    "the value, then consider using the AS_VALUE function to indicate which key reference should "
+    "be copied."
+)
 
 
-def _check_keys_once(outputs: list[Output], key_names: list[str]) -> None:
-    """ksqlDB refuses a projection that selects a key column twice (its FinalProjectNode)."""
+def _check_keys_once(outputs: list[Output], key_names: list[str] | None) -> None:
+    """A key column selected twice would make two key columns of one: refused as ksqlDB's
+    FinalProjectNode words it, or, for GROUP BY (``key_names`` None), as its
+    LogicalPlanner.buildAggregateSchema does."""
     aliases: dict[int, list[str]] = {}
     for output in outputs:
         if output.key and output.name not in WINDOW_BOUNDS:
             aliases.setdefault(output.key_index, []).append(output.name)
     for index, names in sorted(aliases.items()):
-        if len(names) > 1:
-            raise KsqlStatementError(
+        if len(names) < 2:
+            continue
+        if key_names is None:
+            quoted = joined([f"`{n}`" for n in names])
+            head = f"The projection contains a key column more than once: {quoted}."
+        else:
+            head = (
                 f"The projection contains a key column (`{key_names[index]}`) more than once, "
-                f"aliased as: {joined(sorted(names))}.\nEach key column must only be in the "
-                "projection once. If you intended to copy the key into the value, then consider "
-                "using the AS_VALUE function to indicate which key reference should be copied."
+                f"aliased as: {joined(sorted(names))}."
             )
+        raise KsqlStatementError(head + _COPY_HINT)
 
 
 def _partition_nodes(clause: exp.Expression) -> list[exp.Expression]:
