@@ -2,7 +2,8 @@
 
 Unaliased expressions are named as ksqlDB's AstSanitizer names them (with the alias generators
 of its ``ColumnNames``), and ``base->*`` becomes one column per field of the struct, as its
-``SelectionUtil.resolveStructAll`` expands it.
+``SelectionUtil.resolveStructAll`` expands it. The sanitized statement, written back as its
+SqlFormatter writes it, is what some of its messages quote.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Iterable, Sequence
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDereference, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
 
+from . import sqlformat
 from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import Scope, compile_expr
+from .operators import expression_text
 from .types import StructType
 
 GENERATED = "KSQL_COL"
@@ -83,3 +86,69 @@ def expand_struct_all(items: Sequence[exp.Expression], scope: Scope) -> list[exp
             )
             expanded.append(exp.Alias(this=field, alias=exp.to_identifier(name, quoted=True)))
     return expanded
+
+
+# ExpressionFormatter parenthesizes comparisons and AND/OR as it does arithmetic.
+_CONDITIONS: dict[type[exp.Expression], str] = {
+    exp.EQ: "=",
+    exp.NEQ: "<>",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+    exp.And: "AND",
+    exp.Or: "OR",
+}
+
+
+def _qualified(node: exp.Expression, qualifier: str) -> str:
+    """An expression as ksqlDB's ExpressionFormatter writes it, columns qualified."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if type(node) in _CONDITIONS:
+        left, right = _qualified(node.this, qualifier), _qualified(node.expression, qualifier)
+        return f"({left} {_CONDITIONS[type(node)]} {right})"
+    holder = exp.Paren(this=node.copy())  # so that a bare column can be replaced too
+    for column in list(holder.find_all(exp.Column)):
+        if not isinstance(column.this, exp.Star):
+            name = sqlformat.name(identifier_name(column.this))
+            column.replace(exp.Var(this=f"{sqlformat.name(qualifier)}.{name}"))
+    return expression_text(holder.this)
+
+
+def sanitized_text(
+    head: str, select: KsqlSelect, source_names: Iterable[str], source: str, alias: str
+) -> str | None:
+    """``head`` (``CREATE TABLE T WITH (...)``) AS the SELECT over one source as ksqlDB's
+    AstSanitizer leaves it: columns qualified, items named, EMIT CHANGES. None for a clause
+    this does not write (a join, a WINDOW)."""
+    if select.args.get("joins") or select.args.get("window") is not None:
+        return None
+    aliases = ColumnAliases(source_names)
+    items = []
+    for item in select.expressions:
+        starred = isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
+        if starred or isinstance(item, (exp.Star, KsqlStructAll)):
+            items.append(item.sql(dialect="ksql"))  # * and T.* stay as written
+            continue
+        node = item.this if isinstance(item, exp.Alias) else item
+        named = sqlformat.name(item_name(item, aliases))
+        items.append(f"{_qualified(node, alias)} {named}")
+    # SqlFormatter.visitSelect: one item follows SELECT, several go one a line.
+    listed = f" {items[0]}" if len(items) == 1 else "\n  " + ",\n  ".join(items)
+    text = f"{head} AS SELECT{listed}"
+    text += f"\nFROM {sqlformat.name(source)} {sqlformat.name(alias)}"
+    if select.args.get("where") is not None:
+        text += f"\nWHERE {_qualified(select.args['where'].this, alias)}"
+    group = select.args.get("group")
+    if group is not None:
+        text += "\nGROUP BY " + ", ".join(_qualified(n, alias) for n in group.expressions)
+    partition = select.args.get("partition_by")
+    if partition is not None:
+        inner = partition.this
+        nodes = list(inner.expressions) if isinstance(inner, exp.Tuple) else [inner]
+        text += "\nPARTITION BY " + ", ".join(_qualified(n, alias) for n in nodes)
+    if select.args.get("having") is not None:
+        text += f"\nHAVING {_qualified(select.args['having'].this, alias)}"
+    emit = select.args.get("emit")
+    return text + f"\nEMIT {emit.name.upper() if emit is not None else 'CHANGES'}"

@@ -8,15 +8,17 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
 
+from .. import sqlformat
 from ..convert import identifier_name
 from ..errors import KsqlStatementError
 from ..join import JoinPipeline
 from ..joinquery import JoinPersistentQuery
 from ..metastore import Source
 from ..persistent import PersistentQuery, QueryPipeline, sink_columns
-from ..planner import plan_persistent
+from ..planner import plan_persistent, resolve_from
 from ..results import CommandDone
 from ..runtime import Runtime, done, query_group
+from ..selectitems import sanitized_text
 from ..sources import check_properties, make_source
 
 
@@ -24,6 +26,7 @@ def create_as_select(
     runtime: Runtime, select: KsqlSelect, name: str, kind: str, props: dict[str, Any], text: str
 ) -> CommandDone:
     """CREATE STREAM|TABLE name WITH (...) AS SELECT: the sink, then its persistent query."""
+    written = dict(props)
     source, pipeline = plan_persistent(runtime.metastore, select)
     if kind == "TABLE" and source.kind == "STREAM" and pipeline.aggregator is None:
         raise KsqlStatementError(
@@ -60,7 +63,10 @@ def create_as_select(
         props.setdefault("VALUE_DELIMITER", spelled)
     check_properties(props)
     props.setdefault("PARTITIONS", info.partitions if info else 1)
-    sink = make_source(runtime.log, name, kind, columns, props, text, False)
+    try:
+        sink = make_source(runtime.log, name, kind, columns, props, text, False)
+    except KsqlStatementError as exc:
+        raise _quoting_statement(exc, runtime, select, name, kind, written) from exc
     if pipeline.window is not None:
         sink.windowed = pipeline.window.kind
         sink.window_size_ms = None if pipeline.window.kind == "SESSION" else pipeline.window.size
@@ -172,3 +178,23 @@ def _key_format_without_key(pipeline: QueryPipeline, props: dict[str, Any]) -> N
     if "FORMAT" in props:
         props.setdefault("VALUE_FORMAT", props.pop("FORMAT"))
     props["KEY_FORMAT"] = "NONE"
+
+
+def _quoting_statement(
+    error: KsqlStatementError,
+    runtime: Runtime,
+    select: KsqlSelect,
+    name: str,
+    kind: str,
+    written: dict[str, Any],
+) -> KsqlStatementError:
+    """A sink format's refusal of its schema quotes the statement as ksqlDB sanitized it."""
+    if "format does not support schema" not in error.message:
+        return error
+    source, alias = resolve_from(runtime.metastore, select)
+    head = f"CREATE {kind} {sqlformat.name(name)}"
+    if written:
+        head += f" WITH ({sqlformat.properties(written)})"
+    names = [c.name for c in source.keys + source.values + source.headers]
+    text = sanitized_text(head, select, names, source.name, alias or source.name)
+    return error if text is None else KsqlStatementError(f"{error.message}\nStatement: {text}")

@@ -301,3 +301,20 @@ def test_an_unknown_column_inside_an_aggregate_in_where_is_reported_first(
         "WINDOW TUMBLING (SIZE 1 MINUTE) WHERE MAX(WINDOWSTART) > 0 GROUP BY SHOP;",
     )
     assert message == "Error in WHERE expression: Unknown column WINDOWSTART."
+
+
+# -- the statement quoted in a sink format's refusal ----------------------------------------------
+
+
+def test_a_sink_format_refusal_quotes_the_sanitized_statement(runtime: SmallRuntime) -> None:
+    message = _refusal(
+        runtime,
+        "CREATE TABLE T WITH (KEY_FORMAT='KAFKA') AS SELECT shop, item, qty * 2, "
+        "COUNT(*) FROM ORDERS o WHERE qty > 1 GROUP BY shop, item, qty * 2;",
+    )
+    assert message.startswith("Key format does not support schema.\nformat: KAFKA\n")
+    assert message.endswith(
+        "\nStatement: CREATE TABLE T WITH (KEY_FORMAT='KAFKA') AS SELECT\n"
+        "  O.SHOP SHOP,\n  O.ITEM ITEM,\n  (O.QTY * 2) KSQL_COL_0,\n  COUNT(*) KSQL_COL_1\n"
+        "FROM ORDERS O\nWHERE (O.QTY > 1)\nGROUP BY O.SHOP, O.ITEM, (O.QTY * 2)\nEMIT CHANGES"
+    )
