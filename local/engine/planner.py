@@ -175,6 +175,7 @@ def _plan_join(
     metastore: Metastore, select: KsqlSelect, sql: str, push: bool, limit: int | None
 ) -> QueryPlan:
     inputs = resolve_inputs(metastore.sources, select, metastore.types)
+    check_kafka_values([(i.alias, i.source) for i in inputs], True, is_grouped(select))
     pipeline = JoinPipeline(select, inputs, metastore.types)
     if pipeline.post is not None and (pipeline.aggregator is None or pipeline.plan.is_table):
         raise KsqlStatementError(

@@ -318,3 +318,18 @@ def test_a_sink_format_refusal_quotes_the_sanitized_statement(runtime: SmallRunt
         "  O.SHOP SHOP,\n  O.ITEM ITEM,\n  (O.QTY * 2) KSQL_COL_0,\n  COUNT(*) KSQL_COL_1\n"
         "FROM ORDERS O\nWHERE (O.QTY > 1)\nGROUP BY O.SHOP, O.ITEM, (O.QTY * 2)\nEMIT CHANGES"
     )
+
+
+def test_kafka_formatted_values_cannot_be_joined(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE TABLE RAW (K INT PRIMARY KEY, V STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='raw', VALUE_FORMAT='KAFKA', KEY_FORMAT='KAFKA');"
+    )
+    message = _refusal(
+        runtime,
+        "CREATE STREAM T WITH (VALUE_FORMAT='JSON') AS SELECT O.SHOP, R.V "
+        "FROM ORDERS O JOIN RAW R ON O.SHOP = R.K;",
+    )
+    assert message.startswith(
+        "Source(s) R are using the 'KAFKA' value format. This format does not yet support JOIN."
+    )
