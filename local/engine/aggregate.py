@@ -22,6 +22,7 @@ from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
 from .functions.registry import cast_argument
 from .operators import expression_text
+from .repartition import qualified_text
 from .scope import unknown_column
 from .types import BIGINT, SqlType
 from .udafs import (
@@ -137,7 +138,7 @@ class Change:
 class Aggregator:
     """Compiled GROUP BY [WINDOW] [HAVING] with its projection over the aggregate results."""
 
-    def __init__(self, select: KsqlSelect, scope: Scope) -> None:
+    def __init__(self, select: KsqlSelect, scope: Scope, qualifier: str) -> None:
         emit = select.args.get("emit")
         self.final = emit is not None and emit.name.upper() == "FINAL"
         group = select.args.get("group")
@@ -145,6 +146,11 @@ class Aggregator:
         self.scope = scope
         # Expressions are matched by what they resolve to: GROUP BY id groups SELECT ID.
         self.group_texts = [canonical(n, scope) for n in self.group_nodes]
+        for index, text in enumerate(self.group_texts):
+            if text in self.group_texts[:index]:
+                # ksqlDB's GroupBy, once its sanitizer has qualified every column.
+                shown = qualified_text(self.group_nodes[index], qualifier)
+                raise KsqlStatementError(f"Duplicate GROUP BY expression: {shown}")
         self.group_fns: list[Fn] = []
         self.group_types: list[SqlType] = []
         if select.args.get("window") is not None:
@@ -188,7 +194,7 @@ class Aggregator:
         # The scope of expressions over results: group keys, window bounds, aggregate values.
         slots = [Slot(f"__KEY_{i}", t) for i, t in enumerate(self.group_types)]
         if self.window:
-            slots += [Slot("WINDOWSTART", BIGINT), Slot("WINDOWEND", BIGINT)]
+            slots += [Slot(n, BIGINT, scope.aliases) for n in ("WINDOWSTART", "WINDOWEND")]
         slots += [Slot(f"__AGG_{i}", t) for i, t in enumerate(self.call_types)]
         self.result_scope = Scope(slots, scope.custom_types)
         self._check_projection(items)
@@ -539,6 +545,14 @@ def _check_window_bounds(select: KsqlSelect) -> None:
                     "windowed aggregations and can not be passed to aggregate functions.\n"
                     "See https://github.com/confluentinc/ksql/issues/4397"
                 )
+
+
+def default_argument_text(call: exp.Anonymous) -> str:
+    """An aggregate call as ksqlDB lists it: one without arguments reads ROWTIME."""
+    args = list(call.expressions)
+    if not args or isinstance(args[0], exp.Star):
+        return f"{str(call.this).upper()}(ROWTIME)"
+    return expression_text(call)
 
 
 def _and(items: Sequence[str]) -> str:

@@ -558,6 +558,8 @@ def canonical(node: exp.Expression, scope: Scope) -> str:
     """An expression's text with every column replaced by its position in the scope and function
     names upper-cased: ``id``, ``S.ID`` and ``ID`` compare equal when they name one column, as
     ksqlDB compares expressions after resolving them (GROUP BY, PARTITION BY, joins)."""
+    while isinstance(node, exp.Paren):  # ksqlDB's expression trees hold no parentheses
+        node = node.this
     holder = exp.Paren(this=node.copy())  # so that a bare column can be replaced too
     for column in list(holder.find_all(exp.Column)):
         table = column.args.get("table")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlSelect
 
 from .convert import identifier_name
 from .errors import KsqlStatementError
@@ -18,6 +18,7 @@ from .joinplan import SYNTHETIC_KEY_DOC, JoinPlan
 from .repartition import joined as grammatical
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
 from .scope import unknown_column
+from .selectitems import ColumnAliases, expand_struct_all
 from .types import SqlType
 
 
@@ -50,7 +51,13 @@ def star_columns(plan: JoinPlan, wanted: str | None) -> list[tuple[str, int]]:
     return columns
 
 
-def column_name(plan: JoinPlan, node: exp.Expression, synthetic: int) -> str:
+def join_aliases(plan: JoinPlan) -> ColumnAliases:
+    """The generator of a join's column names: it avoids every input's numbered columns."""
+    columns = [c for i in plan.inputs for c in i.source.keys + i.source.values + i.source.headers]
+    return ColumnAliases(c.name for c in columns)
+
+
+def column_name(plan: JoinPlan, node: exp.Expression, aliases: ColumnAliases) -> str:
     """The name of an unaliased select item in a join (ksqlDB's AstSanitizer): a column another
     source also has is ``ALIAS_COLUMN``, a struct field its name, an expression KSQL_COL_n."""
     if isinstance(node, exp.Column):
@@ -58,17 +65,15 @@ def column_name(plan: JoinPlan, node: exp.Expression, synthetic: int) -> str:
         table = node.args.get("table")
         clash = sum(item.names.count(name) for item in plan.inputs) > 1
         return f"{identifier_name(table)}_{name}" if table is not None and clash else name
-    if isinstance(node, KsqlDereference):
-        return identifier_name(node.expression)
-    return f"KSQL_COL_{synthetic}"
+    return aliases.for_expression(node)
 
 
 def join_outputs(plan: JoinPlan, select: KsqlSelect) -> list[JoinOutput]:
     """The projected columns, ``*`` expanded as ksqlDB's JoinNode.resolveSelectStar does."""
     outputs: list[JoinOutput] = []
-    synthetic = 0
+    aliases = join_aliases(plan)
     key_at = _at(plan.key_slot)
-    for item in select.expressions:
+    for item in expand_struct_all(select.expressions, plan.scope):
         node = item.this if isinstance(item, exp.Alias) else item
         star = isinstance(node, exp.Star) or (
             isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
@@ -86,8 +91,6 @@ def join_outputs(plan: JoinPlan, select: KsqlSelect) -> list[JoinOutput]:
                     JoinOutput(name, kind, key_at if keyed else _at(position), is_key, position)
                 )
             continue
-        if isinstance(node, KsqlStructAll):
-            raise KsqlStatementError("Struct dereference with * is not supported in joins.")
         try:
             fn, kind = compile_expr(node, plan.scope)
         except KsqlStatementError as exc:
@@ -95,9 +98,7 @@ def join_outputs(plan: JoinPlan, select: KsqlSelect) -> list[JoinOutput]:
         if isinstance(item, exp.Alias):
             name = identifier_name(item.args["alias"])
         else:
-            name = column_name(plan, node, synthetic)
-            if not isinstance(node, (exp.Column, KsqlDereference)):
-                synthetic += 1
+            name = column_name(plan, node, aliases)
         if kind == NULL_TYPE:
             raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it.")
         is_key = _is_key_node(plan, node)

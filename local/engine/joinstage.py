@@ -12,16 +12,17 @@ from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect
+from ksqlpy.sql.nodes import KsqlSelect
 
 from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import Scope
-from .joinoutputs import column_name, star_columns
+from .joinoutputs import column_name, join_aliases, star_columns
 from .joinplan import JoinPlan
 from .metastore import Column, Source
 from .persistent import Emitted, QueryPipeline
-from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
+from .rows import PSEUDO, PSEUDO_NAMES, WINDOW_BOUNDS
+from .selectitems import expand_struct_all
 from .types import SqlType
 
 
@@ -59,7 +60,7 @@ class JoinedSource:
         self.source.windowed = first.windowed
         self.source.window_size_ms = first.window_size_ms
         rewritten = _rewrite(select, scope, self.names, plan)
-        self.pipeline = QueryPipeline(rewritten, self.source, None, custom)
+        self.pipeline = QueryPipeline(rewritten, self.source, None, custom, _star_order(plan))
 
     def feed(self, row: list[Any] | None, key: Any, rowtime: int) -> list[Emitted]:
         """The results of one join result (``row`` None: a tombstone of a table join)."""
@@ -82,9 +83,11 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
     select items named as ksqlDB names them in a join."""
     copy = select.copy()
     copy.set("joins", None)
+    if select.args.get("window") is not None:
+        _refuse_bare_window_bounds(select.expressions)
     items: list[exp.Expression] = []
-    synthetic = 0
-    for item in copy.expressions:
+    aliases = join_aliases(plan)
+    for item in expand_struct_all(copy.expressions, scope):
         if isinstance(item, exp.Star):
             items.append(item)  # after a repartition, * is every column of the join's result
             continue
@@ -97,9 +100,7 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
         if isinstance(item, exp.Alias):
             items.append(item)
             continue
-        items.append(_named(item, column_name(plan, item, synthetic)))
-        if not isinstance(item, (exp.Column, KsqlDereference)):
-            synthetic += 1
+        items.append(_named(item, column_name(plan, item, aliases)))
     copy.set("expressions", items)
     for column in list(copy.find_all(exp.Column)):
         if column.args.get("table") is None and identifier_name(column.this) in names.values():
@@ -115,6 +116,28 @@ def _rewrite(select: KsqlSelect, scope: Scope, names: dict[int, str], plan: Join
             continue
         column.replace(exp.Column(this=_quoted(names[position])))
     return copy
+
+
+def _star_order(plan: JoinPlan) -> list[str]:
+    """The join's columns as ksqlDB's pre-join projections lay each source out (its
+    LogicalSchema.withPseudoAndKeyColsInValue): values, headers, pseudocolumns, keys, bounds."""
+    order = []
+    for item in plan.inputs:
+        source = item.source
+        names = [c.name for c in source.values + source.headers] + [n for n, _ in PSEUDO]
+        names += [c.name for c in source.keys] + (list(WINDOW_BOUNDS) if source.windowed else [])
+        order += [f"{item.alias}_{name}" for name in names]
+    return order
+
+
+def _refuse_bare_window_bounds(items: list[exp.Expression]) -> None:
+    """Every joined source has the window bounds of a windowed aggregation, so an unqualified
+    one is unresolved (ksqlDB's ColumnReferenceValidator; its issue #5931)."""
+    for item in items:
+        for column in item.find_all(exp.Column):
+            name = identifier_name(column.this)
+            if column.args.get("table") is None and name in WINDOW_BOUNDS:
+                raise KsqlStatementError(f"SELECT column '{name}' cannot be resolved.")
 
 
 def _quoted(name: str) -> exp.Identifier:

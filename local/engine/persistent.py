@@ -15,15 +15,16 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlSelect
 
 from ..storage import Log, Pending, Positions, Record
-from .aggregate import Aggregator, Change
+from .aggregate import Aggregator, Change, default_argument_text
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
 from .expr import NULL_TYPE, Fn, Scope, compile_expr
 from .flatten import Flattener, refuse_with_aggregation
 from .metastore import Column, Source
+from .operators import expression_text
 from .repartition import Repartition, joined, qualified_text
 from .rows import (
     RECORD_ERRORS,
@@ -36,6 +37,7 @@ from .rows import (
     source_scope,
     value_serde,
 )
+from .selectitems import ColumnAliases, expand_struct_all, item_name
 from .serde import Serde
 from .types import BIGINT, SqlType
 from .udafs import is_aggregate
@@ -73,19 +75,8 @@ def _star_columns(source: Source) -> list[tuple[str, SqlType, bool]]:
     return columns
 
 
-def _name_of(item: exp.Expression, index: int) -> str:
-    node = item.this if isinstance(item, exp.Alias) else item
-    if isinstance(item, exp.Alias):
-        return identifier_name(item.args["alias"])
-    if isinstance(node, exp.Column):
-        return identifier_name(node.this)
-    if isinstance(node, KsqlDereference):
-        return identifier_name(node.expression)
-    return f"KSQL_COL_{index}"
-
-
 def _is_star(item: exp.Expression) -> bool:
-    return isinstance(item, (exp.Star, KsqlStructAll)) or (
+    return isinstance(item, exp.Star) or (
         isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
     )
 
@@ -99,8 +90,10 @@ class QueryPipeline:
         source: Source,
         scope_alias: str | None,
         custom: dict[str, SqlType],
+        star_order: Sequence[str] = (),
     ) -> None:
         self.source = source
+        self.star_order = list(star_order)  # a joined source's column order for ``*``
         self.scope = source_scope(source, scope_alias, custom)
         self.where: Fn | None = None
         if select.args.get("where") is not None:
@@ -108,7 +101,9 @@ class QueryPipeline:
         self.qualifier = scope_alias or source.name
         self.is_table = source.kind == "TABLE"
         refuse_with_aggregation(select.expressions, is_grouped(select))
-        self.aggregator = Aggregator(select, self.scope) if is_grouped(select) else None
+        select = self._resolved_items(select)
+        grouped = is_grouped(select)
+        self.aggregator = Aggregator(select, self.scope, self.qualifier) if grouped else None
         if self.aggregator is not None:
             self.aggregator.check_state_format(source.value_format)
         if self.aggregator is not None and self.is_table:
@@ -126,25 +121,41 @@ class QueryPipeline:
         )
         self.outputs = self._outputs(select)
         self.window = self.aggregator.window if self.aggregator else None
+        # ksqlDB's new (opt-in) planner keeps selected key columns in projection order; its
+        # default one orders them as the source does (SelectionUtil.buildProjectionSchema).
+        self.keys_in_projection_order = False
+
+    def _resolved_items(self, select: KsqlSelect) -> KsqlSelect:
+        """The SELECT with ``base->*`` expanded and, in an aggregation, ``*`` expanded to the
+        source's columns, which must then each be grouped (ksqlDB's SelectionUtil)."""
+        items = expand_struct_all(select.expressions, self.scope)
+        if is_grouped(select):
+            columns = [
+                exp.column(exp.to_identifier(name, quoted=True))
+                for name, _, _ in _star_columns(self.source)
+            ]
+            items = [c.copy() for i in items for c in (columns if _is_star(i) else [i])]
+        if items == list(select.expressions):
+            return select
+        resolved = select.copy()
+        resolved.set("expressions", items)
+        return resolved
 
     def _outputs(self, select: KsqlSelect) -> list[Output]:
         outputs: list[Output] = []
-        synthetic = 0
+        source = self.source
+        aliases = ColumnAliases(c.name for c in source.keys + source.values + source.headers)
         scope = self.repartition.scope if self.repartition is not None else self.scope
         if self.flattener is not None:
             scope = self.flattener.scope
         for item in select.expressions:
             if _is_star(item):
-                if self.aggregator is not None:
-                    raise KsqlStatementError("SELECT * is not allowed in an aggregate query")
                 outputs += self._star(scope)
                 continue
-            name = _name_of(item, synthetic)
+            name = item_name(item, aliases)
             node = item.this if isinstance(item, exp.Alias) else item
             if self.flattener is not None:
                 node = self.flattener.rewrite(node)
-            if name.startswith("KSQL_COL_") and not isinstance(item, exp.Alias):
-                synthetic += 1
             key_index = 0
             if self.aggregator is not None:
                 fn, kind = self.aggregator.compile_output(node)
@@ -182,8 +193,7 @@ class QueryPipeline:
                     f"Duplicate value columns found in schema: `{name}` {kind}"
                 )
             outputs.append(Output(name, kind, fn, is_key, key_index))
-        if self.aggregator is None:
-            _check_keys_once(outputs, self._key_names())
+        _check_keys_once(outputs, self._key_names() if self.aggregator is None else None)
         return outputs
 
     def _star(self, scope: Scope) -> list[Output]:
@@ -201,7 +211,9 @@ class QueryPipeline:
             Output(k.name, k.type, _getter(scope.find(k.name, None)[0]), True, i)
             for i, k in enumerate(repartition.keys)
         ]
-        rest = self.source.values + self.source.headers + self.source.keys
+        rest = list(self.source.values + self.source.headers + self.source.keys)
+        if self.star_order:
+            rest.sort(key=lambda c: _position(self.star_order, c.name))
         for column in rest:
             if column.name not in keys:
                 index = scope.find(column.name, None)[0]
@@ -217,7 +229,10 @@ class QueryPipeline:
         """A persistent query must select its key: every partition expression after a
         PARTITION BY, else every key column of its source (``*`` selects them all)."""
         repartition = self.repartition
-        if self.aggregator is not None or self.has_star:
+        if self.aggregator is not None:
+            self._validate_group_keys_present(sink_name, self.aggregator)
+            return
+        if self.has_star:
             return
         if repartition is not None:
             if repartition.by_null:
@@ -229,20 +244,33 @@ class QueryPipeline:
             kind = "key column"
             wanted = [c.name for c in self.source.keys]
         present = {o.key_index for o in self.outputs if o.key}
-        if len(present) == len(wanted):
-            return
-        plural = "s" if len(wanted) > 1 else ""
-        raise KsqlStatementError(
-            f"Key{plural} missing from projection (ie, SELECT). \nThe query used to build "
-            f"`{sink_name}` must include the {kind}{plural} {joined(wanted)} "
-            f"in its projection (eg, SELECT {', '.join(wanted)}...)."
-        )
+        if len(present) != len(wanted):
+            raise keys_missing(sink_name, kind, wanted)
+
+    def _validate_group_keys_present(self, sink_name: str, aggregator: Aggregator) -> None:
+        """ksqlDB's AggregateNode.validateKeyPresent: every GROUP BY expression is selected;
+        an aggregation without GROUP BY has no key to select, which a table cannot have."""
+        if not aggregator.group_nodes:
+            calls = ", ".join(default_argument_text(c) for c in aggregator.calls)
+            raise KsqlStatementError(
+                f"CREATE TABLE AS SELECT statement does not support aggregate function [{calls}] "
+                "without a GROUP BY clause."
+            )
+        present = {o.key_index for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS}
+        missing = [
+            expression_text(node)
+            for index, node in enumerate(aggregator.group_nodes)
+            if index not in present
+        ]
+        if missing:
+            raise keys_missing(sink_name, "grouping expression", missing)
 
     def key_outputs(self) -> list[Output]:
         """The key columns of the result (without window bounds), in key order."""
         keys = [o for o in self.outputs if o.key and o.name not in WINDOW_BOUNDS]
-        if self.repartition is not None or self.aggregator is not None:
-            # Key columns follow the PARTITION BY / GROUP BY order, not the projection's.
+        reordered = self.repartition is not None or self.aggregator is not None
+        if reordered or not self.keys_in_projection_order:
+            # Key columns follow the PARTITION BY / GROUP BY / source order, not the projection's.
             keys.sort(key=lambda o: o.key_index)
         return keys
 
@@ -320,6 +348,11 @@ def is_grouped(select: KsqlSelect) -> bool:
     return select.args.get("group") is not None or any(
         is_aggregate(n) for item in select.expressions for n in item.find_all(exp.Anonymous)
     )
+
+
+def _position(order: list[str], name: str) -> int:
+    """Where a name sits in an order; names it lacks go last."""
+    return order.index(name) if name in order else len(order)
 
 
 def _getter(index: int) -> Fn:
@@ -505,20 +538,43 @@ def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:
     return columns
 
 
-def _check_keys_once(outputs: list[Output], key_names: list[str]) -> None:
-    """ksqlDB refuses a projection that selects a key column twice (its FinalProjectNode)."""
+def keys_missing(sink_name: str, kind: str, wanted: list[str]) -> KsqlStatementError:
+    """ksqlDB's PlanNode.throwKeysNotIncludedError: the keys a persistent query must select."""
+    plural = "s" if len(wanted) > 1 else ""
+    return KsqlStatementError(
+        f"Key{plural} missing from projection (ie, SELECT). \nThe query used to build "
+        f"`{sink_name}` must include the {kind}{plural} {joined(wanted)} "
+        f"in its projection (eg, SELECT {', '.join(wanted)}...)."
+    )
+
+
+_COPY_HINT = (
+    "\nEach key column must only be in the projection once. If you intended to copy the key into "
+    "the value, then consider using the AS_VALUE function to indicate which key reference should "
+    "be copied."
+)
+
+
+def _check_keys_once(outputs: list[Output], key_names: list[str] | None) -> None:
+    """A key column selected twice would make two key columns of one: refused as ksqlDB's
+    FinalProjectNode words it, or, for GROUP BY (``key_names`` None), as its
+    LogicalPlanner.buildAggregateSchema does."""
     aliases: dict[int, list[str]] = {}
     for output in outputs:
         if output.key and output.name not in WINDOW_BOUNDS:
             aliases.setdefault(output.key_index, []).append(output.name)
     for index, names in sorted(aliases.items()):
-        if len(names) > 1:
-            raise KsqlStatementError(
+        if len(names) < 2:
+            continue
+        if key_names is None:
+            quoted = joined([f"`{n}`" for n in names])
+            head = f"The projection contains a key column more than once: {quoted}."
+        else:
+            head = (
                 f"The projection contains a key column (`{key_names[index]}`) more than once, "
-                f"aliased as: {joined(sorted(names))}.\nEach key column must only be in the "
-                "projection once. If you intended to copy the key into the value, then consider "
-                "using the AS_VALUE function to indicate which key reference should be copied."
+                f"aliased as: {joined(sorted(names))}."
             )
+        raise KsqlStatementError(head + _COPY_HINT)
 
 
 def _partition_nodes(clause: exp.Expression) -> list[exp.Expression]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from ksqlpy.sql.nodes import KsqlDereference, KsqlSelect, KsqlStructAll
+from ksqlpy.sql.nodes import KsqlSelect
 
 from .coercion import CoercionFailed
 from .convert import clause_integer, identifier_name
@@ -26,6 +26,7 @@ from .persistent import QueryPipeline, is_grouped
 from .pull_filter import PullOptions, check_pull_where
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS, RowReader, compile_where, source_scope
 from .scope import unknown_column
+from .selectitems import ColumnAliases, expand_struct_all, item_name
 from .types import BIGINT, SqlType
 
 
@@ -79,15 +80,14 @@ def plan_projection(
     # SELECT * gives keys (and window bounds), values, then headers, as the rows hold them.
     star = source.keys + bounds + source.values + source.headers
     layout = [c.name for c in star]
-    synthetic = 0
-    flattener = Flattener.of(select.expressions, scope, False, source.kind == "TABLE")
+    aliases = ColumnAliases(c.name for c in source.keys + source.values + source.headers)
+    items = expand_struct_all(select.expressions, scope)
+    flattener = Flattener.of(items, scope, False, source.kind == "TABLE")
     if flattener is not None:
         scope = flattener.scope
-    for item in select.expressions:
-        if (
-            isinstance(item, exp.Star)
-            or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
-            or isinstance(item, KsqlStructAll)
+    for item in items:
+        if isinstance(item, exp.Star) or (
+            isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
         ):
             for column in star:
                 names.append(column.name)
@@ -98,15 +98,7 @@ def plan_projection(
             continue
         node = item.this if isinstance(item, exp.Alias) else item
         fn, kind = compile_expr(flattener.rewrite(node) if flattener else node, scope)
-        if isinstance(item, exp.Alias):
-            name = identifier_name(item.args["alias"])
-        elif isinstance(node, exp.Column):
-            name = identifier_name(node.this)
-        elif isinstance(node, KsqlDereference):
-            name = identifier_name(node.expression)
-        else:
-            name = f"KSQL_COL_{synthetic}"
-            synthetic += 1
+        name = item_name(item, aliases)
         if name in names:
             raise KsqlStatementError(f"Duplicate value columns found in schema: `{name}` {kind}")
         names.append(name)
@@ -183,6 +175,7 @@ def _plan_join(
     metastore: Metastore, select: KsqlSelect, sql: str, push: bool, limit: int | None
 ) -> QueryPlan:
     inputs = resolve_inputs(metastore.sources, select, metastore.types)
+    check_kafka_values([(i.alias, i.source) for i in inputs], True, is_grouped(select))
     pipeline = JoinPipeline(select, inputs, metastore.types)
     if pipeline.post is not None and (pipeline.aggregator is None or pipeline.plan.is_table):
         raise KsqlStatementError(
@@ -214,8 +207,10 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     _check_star_qualifiers(select)
     if select.args.get("joins"):
         inputs = resolve_inputs(metastore.sources, select, metastore.types)
+        check_kafka_values([(i.alias, i.source) for i in inputs], True, is_grouped(select))
         return inputs[0].source, JoinPipeline(select, inputs, metastore.types)
     source, alias = resolve_from(metastore, select)
+    check_kafka_values([(alias or source.name, source)], False, is_grouped(select))
     if source.kind == "TABLE" and source.windowed:
         raise KsqlStatementError("KSQL does not support persistent queries on windowed tables.")
     if select.args.get("window") is not None and not is_grouped(select):
@@ -238,6 +233,30 @@ def plan_persistent(metastore: Metastore, select: KsqlSelect) -> tuple[Source, A
     if emit is not None and emit.name.upper() == "FINAL" and pipeline.window is None:
         raise KsqlStatementError("EMIT FINAL is only supported for windowed aggregations.")
     return source, pipeline
+
+
+_KAFKA_VALUES = (
+    "The KAFKA format is primarily intended for use as a key format. It can be used as a value "
+    "format, but can not be used in any operation that requires a repartition or changelog "
+    "topic.\nRemoving this limitation requires enhancements to the core of KSQL. This will come "
+    "in a future release. Until then, avoid using the KAFKA format for values.\nIf you have an "
+    "existing topic with KAFKA formatted values you can duplicate the data and serialize using "
+    "Avro or JSON with a statement such as: \n\n'CREATE STREAM <new-stream-name> "
+    "WITH(VALUE_FORMAT='Avro') AS SELECT * FROM <existing-kafka-formated-stream-name>;'"
+)
+
+
+def check_kafka_values(sources: list[tuple[str, Source]], join: bool, grouped: bool) -> None:
+    """ksqlDB's Analyzer refuses to join or group sources whose values are KAFKA-formatted:
+    the repartition and changelog topics that needs cannot hold them."""
+    kafka = ", ".join(alias for alias, s in sources if s.value_format.upper() == "KAFKA")
+    if not kafka or not (join or grouped):
+        return
+    operation = "JOIN" if join else "GROUP BY"
+    raise KsqlStatementError(
+        f"Source(s) {kafka} are using the 'KAFKA' value format. This format does not yet "
+        f"support {operation}.\n{_KAFKA_VALUES}"
+    )
 
 
 def _check_reserved_names(select: KsqlSelect) -> None:
@@ -314,6 +333,7 @@ def plan_select(
             "PARTITION BY in transient queries is not supported by the ksqlpy local server yet."
         )
     source, alias = resolve_from(metastore, select)
+    check_kafka_values([(alias or source.name, source)], False, is_grouped(select))
     pull_table = not push and source.kind == "TABLE"
     scope = source_scope(source, alias, metastore.types)
     where = None

@@ -182,12 +182,13 @@ def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) 
 def compile_where(node: exp.Expression, scope: Scope, pull: bool) -> Fn:
     """Compile a WHERE clause; an unknown column is reported as ksqlDB words it there."""
     try:
-        # ksqlDB's ExpressionTypeManager types an aggregate call's arguments before the call: an
-        # unknown column in them is the error, not the aggregate that may not be there.
+        # ksqlDB types an aggregate's arguments before it looks the function up, so an unknown
+        # column among them is what it reports (ExpressionTypeManager.visitFunctionCall).
         for call in node.find_all(exp.Anonymous):
-            for arg in call.expressions if is_aggregate(call) else []:
-                if not isinstance(arg, exp.Star):
-                    compile_expr(arg, scope)
+            if is_aggregate(call):
+                for arg in call.expressions:
+                    if not isinstance(arg, exp.Star):
+                        compile_expr(arg, scope)
         fn, kind = compile_expr(node, scope)
     except CoercionFailed as exc:
         raise KsqlStatementError(f"Invalid Predicate: {exc.message}") from exc

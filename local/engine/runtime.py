@@ -95,6 +95,13 @@ class Session:
                     return str(source[key]).lower()
         return "latest"
 
+    def new_query_planner(self) -> bool:
+        """Whether ``ksql.new.query.planner.enabled`` (the request's, else the server's) is on."""
+        for source in (self.properties, self.defaults):
+            if "ksql.new.query.planner.enabled" in source:
+                return str(source["ksql.new.query.planner.enabled"]).lower() == "true"
+        return False
+
 
 class Runtime(Protocol):
     """The engine's state and services as executors see them."""

@@ -449,6 +449,9 @@ class CaseRunner:
         values = key_serde(source).deserialize(data)
         keys, bounds = values[:-2], (values[-2], values[-1])
         kind = "SESSION" if source.windowed == "SESSION" else "TIME"
+        if len(keys) > 1 and source.key_format == "JSON":
+            # As an unwindowed JSON key reads: the object of the key columns.
+            return dict(zip([c.name for c in source.keys], keys, strict=True)), (*bounds, kind)
         return (keys[0] if len(keys) == 1 else keys), (*bounds, kind)
 
     def _deserialize(self, source: Source | None, data: bytes | None, key_side: bool) -> Any:

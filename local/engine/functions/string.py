@@ -23,8 +23,8 @@ STRINGS = "STRING"
 
 
 def _substring(text: str, start: int, length: int | None = None) -> str:
-    # ksqlDB positions are 1-based; negative counts from the end.
-    begin = start - 1 if start > 0 else max(len(text) + start, 0)
+    # ksqlDB positions are 1-based; negative counts from the end, and 0 reads as 1.
+    begin = min(max(start - 1, 0), len(text)) if start >= 0 else max(len(text) + start, 0)
     if length is None:
         return text[begin:]
     return text[begin : begin + max(length, 0)]

@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
 
+from .. import sqlformat
 from ..convert import identifier_name
 from ..errors import PREPARING, KsqlStatementError, at
 from ..join import JoinPipeline
@@ -18,6 +19,7 @@ from ..planner import plan_persistent
 from ..results import CommandDone
 from ..runtime import Runtime, done, query_group
 from ..sources import check_properties, make_source
+from ..sqlformat_query import Unrenderable, query
 from ..statement_text import create_as_text
 
 
@@ -25,6 +27,7 @@ def create_as_select(
     runtime: Runtime, select: KsqlSelect, name: str, kind: str, props: dict[str, Any], text: str
 ) -> CommandDone:
     """CREATE STREAM|TABLE name WITH (...) AS SELECT: the sink, then its persistent query."""
+    written = dict(props)
     source, pipeline = plan_persistent(runtime.metastore, select)
     if kind == "TABLE" and source.kind == "STREAM" and pipeline.aggregator is None:
         raise KsqlStatementError(
@@ -36,9 +39,12 @@ def create_as_select(
             "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE "
             "TABLE AS SELECT statement instead."
         )
+    new_planner = runtime.session.new_query_planner()
     if isinstance(pipeline, QueryPipeline):
         _key_format_without_key(pipeline, props)
-    pipeline.validate_key_present(name)
+        pipeline.keys_in_projection_order = new_planner
+    if not new_planner:  # ksqlDB's opt-in planner drops the key columns left unselected
+        pipeline.validate_key_present(name)
     columns = sink_columns(pipeline, kind)
     partitioned, key_format = source, source.key_format
     if isinstance(pipeline, JoinPipeline):
@@ -58,15 +64,11 @@ def create_as_select(
         props.setdefault("VALUE_DELIMITER", spelled)
     check_properties(props)
     props.setdefault("PARTITIONS", info.partitions if info else 1)
-    sink = make_source(
-        runtime.log,
-        name,
-        kind,
-        columns,
-        props,
-        create_as_text(text, runtime.metastore, runtime.log, props["PARTITIONS"]),
-        False,
-    )
+    statement = create_as_text(text, runtime.metastore, runtime.log, props["PARTITIONS"])
+    try:
+        sink = make_source(runtime.log, name, kind, columns, props, statement, False)
+    except KsqlStatementError as exc:
+        raise _quoting_statement(exc, runtime, select, name, kind, written) from exc
     if pipeline.window is not None:
         sink.windowed = pipeline.window.kind
         sink.window_size_ms = None if pipeline.window.kind == "SESSION" else pipeline.window.size
@@ -182,3 +184,24 @@ def _key_format_without_key(pipeline: QueryPipeline, props: dict[str, Any]) -> N
     if "FORMAT" in props:
         props.setdefault("VALUE_FORMAT", props.pop("FORMAT"))
     props["KEY_FORMAT"] = "NONE"
+
+
+def _quoting_statement(
+    error: KsqlStatementError,
+    runtime: Runtime,
+    select: KsqlSelect,
+    name: str,
+    kind: str,
+    written: dict[str, Any],
+) -> KsqlStatementError:
+    """A sink format's refusal of its schema quotes the statement as ksqlDB sanitized it."""
+    if "format does not support schema" not in error.message:
+        return error
+    head = f"CREATE {kind} {sqlformat.name(name)}"
+    if written:
+        head += f" WITH ({sqlformat.properties(written)})"
+    try:
+        text: str | None = f"{head} AS {query(select, runtime.metastore)}"
+    except (Unrenderable, LookupError, ValueError):  # the refusal stands without the quote
+        text = None
+    return error if text is None else KsqlStatementError(f"{error.message}\nStatement: {text}")
