@@ -67,7 +67,7 @@ def key_serde(source: Source) -> Serde:
     """The serde of a source's key columns (one JSON key column is written unwrapped)."""
     keys = source.keys
     serde = make_serde(
-        source.key_format, keys, unwrapped=len(keys) == 1, delimiter=source.value_delimiter
+        source.key_format, keys, unwrapped=len(keys) == 1, delimiter=source.key_delimiter
     )
     if source.windowed:
         return WindowedSerde(serde, source.windowed, source.window_size_ms)

@@ -17,7 +17,7 @@ from ..persistent import PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
 from ..results import CommandDone
 from ..runtime import Runtime, done, query_group
-from ..sources import check_properties, make_source
+from ..sources import WRAP_SINGLE_VALUES, check_properties, make_source
 
 
 def create_as_select(
@@ -57,7 +57,16 @@ def create_as_select(
         props.setdefault("VALUE_DELIMITER", spelled)
     check_properties(props)
     props.setdefault("PARTITIONS", info.partitions if info else 1)
-    sink = make_source(runtime.log, name, kind, columns, props, text, False)
+    sink = make_source(
+        runtime.log,
+        name,
+        kind,
+        columns,
+        props,
+        text,
+        False,
+        wrap_default=runtime.session.setting(WRAP_SINGLE_VALUES),
+    )
     if pipeline.window is not None:
         sink.windowed = pipeline.window.kind
         sink.window_size_ms = None if pipeline.window.kind == "SESSION" else pipeline.window.size

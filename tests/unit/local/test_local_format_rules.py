@@ -1,0 +1,191 @@
+"""Format rules of CREATE statements and of the serdes, as ksqlDB applies them: default formats
+from the server's config, the order of format refusals, per-format configs, single-value
+wrapping from config, and DELIMITED values read with Java's parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from runtime_double import SmallRuntime
+
+from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.metastore import Column
+from ksqlpy.local.engine.runtime import Session
+from ksqlpy.local.engine.serde import DelimitedSerde, SerdeError
+from ksqlpy.local.engine.types import (
+    BIGINT,
+    BOOLEAN,
+    DATE,
+    DOUBLE,
+    INTEGER,
+    TIME,
+    TIMESTAMP,
+    DecimalType,
+    SqlType,
+)
+
+DEFAULT_VALUE = "ksql.persistence.default.format.value"
+
+
+def server(**config: str) -> Session:
+    """A session whose server configuration is ``config`` (dots spelled as underscores)."""
+    return Session({}, {}, {k.replace("_", "."): v for k, v in config.items()})
+
+
+def values(runtime: SmallRuntime, topic: str) -> list[bytes | None]:
+    return [r.value for r in runtime.log.read(topic, 0, 0, 10)]
+
+
+def test_value_format_comes_from_the_server_default_when_left_out() -> None:
+    runtime = SmallRuntime()
+    config = server(ksql_persistence_default_format_value="DELIMITED")
+    runtime.run(
+        "CREATE STREAM S (K STRING KEY, A INT, B STRING) WITH (KAFKA_TOPIC='s', PARTITIONS=1);",
+        config,
+    )
+    source = runtime.metastore.sources["S"]
+    assert (source.key_format, source.value_format) == ("KAFKA", "DELIMITED")
+    runtime.run("INSERT INTO S (K, A, B) VALUES ('k', 7, 'x');")
+    assert values(runtime, "s") == [b"7,x"]
+
+
+def test_a_request_property_sets_the_default_key_format() -> None:
+    runtime = SmallRuntime()
+    session = Session({"ksql.persistence.default.format.key": "JSON", DEFAULT_VALUE: "JSON"}, {})
+    runtime.run(
+        "CREATE STREAM S (K STRING KEY, A INT) WITH (KAFKA_TOPIC='s', PARTITIONS=1);", session
+    )
+    assert runtime.metastore.sources["S"].key_format == "JSON"
+
+
+def test_without_a_value_format_or_default_the_statement_says_how_to_fix_it() -> None:
+    with pytest.raises(KsqlStatementError) as error:
+        SmallRuntime().run("CREATE STREAM S (A INT) WITH (KAFKA_TOPIC='s', PARTITIONS=1);")
+    assert error.value.message == (
+        "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide "
+        f"one or set a default via the '{DEFAULT_VALUE}' config."
+    )
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ("VALUE_FORMAT='XML'", "Unknown format: XML"),
+        ("VALUE_FORMAT='JSON', KEY_FORMAT='xml'", "Unknown format: xml"),
+        ("FORMAT='BAR'", "Unknown format: BAR"),
+        (
+            "FORMAT='JSON', KEY_FORMAT='JSON'",
+            "Cannot supply both 'KEY_FORMAT' and 'FORMAT' properties, as 'FORMAT' sets both key "
+            "and value formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.",
+        ),
+        ("VALUE_FORMAT='KAFKA', FORMAT='JSON'", "Cannot supply both 'VALUE_FORMAT' and 'FORMAT'"),
+    ],
+)
+def test_format_refusals_come_before_the_missing_columns(props: str, message: str) -> None:
+    # No columns at all: ksqlDB looks at the formats before it would infer a schema.
+    with pytest.raises(KsqlStatementError) as error:
+        SmallRuntime().run(f"CREATE STREAM S WITH (KAFKA_TOPIC='s', PARTITIONS=1, {props});")
+    assert error.value.message.startswith(message)
+
+
+def test_a_format_refuses_configs_it_does_not_take() -> None:
+    with pytest.raises(KsqlStatementError) as error:
+        SmallRuntime().run(
+            "CREATE STREAM S (A INT) WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='KAFKA', "
+            "VALUE_SCHEMA_FULL_NAME='my.Record');"
+        )
+    assert error.value.message == "KAFKA does not support the following configs: [fullSchemaName]"
+
+
+def test_key_and_value_delimiters_are_separate() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM S (K1 STRING KEY, K2 INT KEY, V STRING, W INT) WITH (KAFKA_TOPIC='s', "
+        "PARTITIONS=1, FORMAT='DELIMITED', KEY_DELIMITER='|', VALUE_DELIMITER=';');"
+    )
+    runtime.run("INSERT INTO S (K1, K2, V, W) VALUES ('a,b', 3, 'x|y', 4);")
+    (record,) = runtime.log.read("s", 0, 0, 10)
+    assert (record.key, record.value) == (b"a,b|3", b"x|y;4")
+
+
+@pytest.mark.parametrize(
+    ("wrap", "value_format", "written"),
+    [("false", "JSON", b'"x"'), ("true", "JSON", b'{"V":"x"}'), ("true", "DELIMITED", b"x")],
+)
+def test_single_values_are_wrapped_as_the_server_config_says(
+    wrap: str, value_format: str, written: bytes
+) -> None:
+    # A format that cannot take the configured wrapping keeps its own (DELIMITED never wraps).
+    runtime = SmallRuntime()
+    config = server(ksql_persistence_wrap_single_values=wrap)
+    runtime.run(
+        "CREATE STREAM S (K STRING KEY, V STRING, W STRING) "
+        f"WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='{value_format}');",
+        config,
+    )
+    runtime.run("CREATE STREAM OUT AS SELECT K, V FROM S;", config)
+    runtime.run("INSERT INTO S (K, V, W) VALUES ('k', 'x', 'y');")
+    assert values(runtime, "OUT") == [written]
+
+
+def test_an_explicit_wrap_single_value_wins_over_the_config() -> None:
+    runtime = SmallRuntime()
+    config = server(ksql_persistence_wrap_single_values="false")
+    runtime.run(
+        "CREATE STREAM S (V STRING) WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='JSON', "
+        "WRAP_SINGLE_VALUE=true);",
+        config,
+    )
+    assert runtime.metastore.sources["S"].wrap_single_value is True
+
+
+def delimited(*types: SqlType) -> DelimitedSerde:
+    return DelimitedSerde([Column(f"C{i}", t, "VALUE", None) for i, t in enumerate(types)])
+
+
+def test_delimited_reads_dates_and_times_as_numbers_and_writes_them_back() -> None:
+    serde = delimited(DATE, TIME, TIMESTAMP)
+    row = serde.deserialize(b"3,1500,86400001")
+    assert row == [
+        dt.date(1970, 1, 4),
+        dt.time(0, 0, 1, 500_000),
+        dt.datetime(1970, 1, 2, 0, 0, 0, 1000),
+    ]
+    assert serde.serialize(row) == b"3,1500,86400001"
+    assert serde.deserialize(b"-2,,") == [dt.date(1969, 12, 30), None, None]
+
+
+@pytest.mark.parametrize(
+    ("types", "data", "expected"),
+    [
+        ((BOOLEAN, BOOLEAN, BOOLEAN), b"TRUE,yes,false", [True, False, False]),
+        ((INTEGER, BIGINT), b"+12,-9000000000", [12, -9_000_000_000]),
+        ((DOUBLE, DOUBLE), b"2.5d, 1e3", [2.5, 1000.0]),
+        (
+            (DecimalType("DECIMAL", 30, 10),),
+            b"98765432109876543210.5",
+            [Decimal("98765432109876543210.5000000000")],
+        ),
+    ],
+)
+def test_delimited_fields_are_read_with_javas_parsers(
+    types: tuple[SqlType, ...], data: bytes, expected: list[object]
+) -> None:
+    assert delimited(*types).deserialize(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        (INTEGER, b" 5"),
+        (INTEGER, b"3000000000"),
+        (DATE, b"2020-01-01"),
+        (TIME, b"-1"),
+        (DOUBLE, b"1_0"),
+    ],
+)
+def test_delimited_fields_java_cannot_parse_are_refused(kind: SqlType, data: bytes) -> None:
+    with pytest.raises(SerdeError):
+        delimited(kind).deserialize(data)
