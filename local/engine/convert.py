@@ -8,7 +8,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from sqlglot import exp
@@ -169,10 +169,17 @@ def _to_decimal(value: Any, kind: SqlType, lenient: bool) -> Any:
     if not number.is_finite():
         raise _fail(value, kind)
     quantum = Decimal(1).scaleb(-kind.scale)
-    scaled = number.quantize(quantum)
-    if len(scaled.as_tuple().digits) > kind.precision and scaled != 0:
+    try:
+        # DECIMAL(38, s) needs more than the default context's 28 digits.
+        scaled = number.quantize(quantum, context=_WIDE)
+    except InvalidOperation:
+        scaled = None
+    if scaled is None or (len(scaled.as_tuple().digits) > kind.precision and scaled != 0):
         raise CoercionError(f"Cannot fit decimal '{value}' into {kind}")
     return scaled
+
+
+_WIDE = Context(prec=80)
 
 
 def _to_string(value: Any, kind: SqlType, lenient: bool) -> Any:
