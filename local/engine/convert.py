@@ -375,18 +375,40 @@ def format_time(value: dt.time) -> str:
 
 
 def java_double_text(value: float) -> str:
-    """A DOUBLE as text the way Java's Double.toString writes it (CAST(d AS STRING)): plain
-    between 1e-3 and 1e7, else ``d.dddE±n``; always a fractional digit (``1.0E20``)."""
+    """A DOUBLE as text the way Java's Double.toString writes it (CAST(d AS STRING), Jackson's
+    JSON): plain between 1e-3 and 1e7, else ``d.dddE±n``; always a fractional digit (``1.0E20``)."""
     special = format_double(value)
     if isinstance(special, str):
         return special
-    if value == 0 or 1e-3 <= abs(value) < 1e7:
+    if value == 0:
         return repr(value)
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    assert isinstance(exponent, int)
+    sign, digits, exponent = _java_digits(value)
     text = "".join(map(str, digits))
+    point = len(digits) + exponent  # digits before the decimal point
+    if 1e-3 <= abs(value) < 1e7:
+        if point <= 0:
+            body = "0." + "0" * -point + text
+        else:
+            whole, fraction = text[:point].ljust(point, "0"), text[point:]
+            body = whole + "." + (fraction or "0")
+        return ("-" if sign else "") + body
     mantissa = text[0] + "." + (text[1:] or "0")
-    return ("-" if sign else "") + f"{mantissa}E{len(digits) - 1 + exponent}"
+    return ("-" if sign else "") + f"{mantissa}E{point - 1}"
+
+
+def _java_digits(value: float) -> tuple[int, tuple[int, ...], int]:
+    """The decimal digits Java picks for a double: the shortest that read back as it, but when
+    one digit would do, the closest of one or two digits (``4.9E-324``, not ``5E-324``)."""
+    shortest = Decimal(repr(value)).normalize()
+    sign, digits, exponent = shortest.as_tuple()
+    assert isinstance(exponent, int)
+    if len(digits) == 1:
+        exact = Decimal(value)  # every double is an exact binary fraction
+        closest = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 1), context=_WIDE)
+        if float(closest) == value:
+            sign, digits, exponent = closest.normalize().as_tuple()
+            assert isinstance(exponent, int)
+    return sign, digits, exponent
 
 
 def format_double(value: float) -> float | str:

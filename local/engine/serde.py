@@ -154,7 +154,7 @@ def _json_value(value: Any, kind: SqlType) -> Any:
     if base == "BYTES":
         return base64.b64encode(value).decode("ascii")
     if base == "DOUBLE" and isinstance(value, float):
-        return format_double(value)  # NaN and infinities as Jackson writes them: in quotes
+        return _double(value)
     if isinstance(kind, ArrayType):
         return [_json_value(v, kind.element) for v in value]
     if isinstance(kind, MapType):
@@ -164,14 +164,37 @@ def _json_value(value: Any, kind: SqlType) -> Any:
     return value
 
 
+class _JavaDouble(Decimal):
+    """A double that Python's JSON would spell unlike Jackson (``1.0E20``, not ``1e+20``),
+    written as Java's Double.toString: ksqlDB's harness reads numbers as exact decimals, where
+    the two spellings differ in scale."""
+
+    def __str__(self) -> str:
+        return java_double_text(float(self))
+
+
+class _NeedsJavaText(Exception):
+    """A value the C encoder cannot write as ksqlDB does: the row is encoded in Python."""
+
+
 class _DecimalJson(json.JSONEncoder):
     def default(self, o: Any) -> Any:
+        if isinstance(o, _JavaDouble):
+            raise _NeedsJavaText
         if isinstance(o, Decimal):
             return float(o)
         return super().default(o)
 
 
 _encode_json = _DecimalJson(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _encode_plain(value: Any) -> str:
+    """JSON by the fast encoder, unless a double needs Java's spelling."""
+    try:
+        return _encode_json(value)
+    except _NeedsJavaText:
+        return _encode_exact(value)
 
 
 def _encode_exact(value: Any) -> str:
@@ -259,8 +282,13 @@ def _same(value: Any) -> Any:
 
 
 def _double(value: Any) -> Any:
-    # NaN and infinities as Jackson writes them (in quotes); finite values as they are.
-    return value if value is None or value - value == 0 else format_double(value)
+    # Between 1e-3 and 1e7 Python and Java spell a double alike; NaN and infinities go in
+    # quotes, as Jackson writes them; other doubles keep Java's text (9.22337203692E11).
+    if value is None or value == 0 or 1e-3 <= abs(value) < 1e7:
+        return value
+    if value - value != 0:
+        return format_double(value)
+    return _JavaDouble(repr(value))
 
 
 def _decimal_reader(kind: DecimalType) -> Callable[[Any], Any]:
@@ -321,7 +349,7 @@ class JsonSerde(Serde):
         # the same columns are written with their scale.
         exact = any(has_decimal(c.type) for c in self.columns)
         self.decode = _EXACT if exact else _PLAIN
-        self.encode = _encode_exact if exact else _encode_json
+        self.encode = _encode_exact if exact else _encode_plain
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         if not self.columns:

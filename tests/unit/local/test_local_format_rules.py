@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 from runtime_double import SmallRuntime
 
+from ksqlpy.local.engine.convert import java_double_text
 from ksqlpy.local.engine.errors import KsqlStatementError
 from ksqlpy.local.engine.metastore import Column
 from ksqlpy.local.engine.runtime import Session
-from ksqlpy.local.engine.serde import DelimitedSerde, SerdeError
+from ksqlpy.local.engine.serde import DelimitedSerde, JsonSerde, SerdeError
 from ksqlpy.local.engine.types import (
     BIGINT,
     BOOLEAN,
@@ -22,6 +23,7 @@ from ksqlpy.local.engine.types import (
     INTEGER,
     TIME,
     TIMESTAMP,
+    ArrayType,
     DecimalType,
     SqlType,
 )
@@ -189,3 +191,24 @@ def test_delimited_fields_are_read_with_javas_parsers(
 def test_delimited_fields_java_cannot_parse_are_refused(kind: SqlType, data: bytes) -> None:
     with pytest.raises(SerdeError):
         delimited(kind).deserialize(data)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (123456789012.0, "1.23456789012E11"),
+        (-2e-5, "-2.0E-5"),
+        (5e-324, "4.9E-324"),
+        (3e300, "3.0E300"),
+        (0.25, "0.25"),
+        (6.0, "6.0"),
+    ],
+)
+def test_doubles_are_written_as_java_spells_them(value: float, text: str) -> None:
+    assert java_double_text(value) == text
+    serde = JsonSerde(
+        [Column("D", DOUBLE, "VALUE", None), Column("A", ArrayType("ARRAY", DOUBLE), "VALUE", None)]
+    )
+    assert serde.serialize([value, [value]]) == f'{{"D":{text},"A":[{text}]}}'.encode()
+    # Second in the record: a leading '-' would be quoted by the CSV printer.
+    assert delimited(INTEGER, DOUBLE).serialize([1, value]) == f"1,{text}".encode()
