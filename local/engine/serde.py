@@ -338,11 +338,24 @@ def _from_json(value: Any, kind: SqlType) -> Any:
         raise SerdeError(str(exc)) from exc
 
 
+def _has_non_string_key(kind: SqlType) -> bool:
+    if isinstance(kind, MapType):
+        return kind.key.base != "STRING" or _has_non_string_key(kind.value)
+    if isinstance(kind, ArrayType):
+        return _has_non_string_key(kind.element)
+    if isinstance(kind, StructType):
+        return any(_has_non_string_key(t) for _, t in kind.fields)
+    return False
+
+
 class JsonSerde(Serde):
     """``JSON``: an object of columns (names case-insensitive on read), or one bare value."""
 
     def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
         super().__init__(columns, unwrapped)
+        if any(_has_non_string_key(c.type) for c in self.columns):
+            # KsqlJsonSerdeFactory: a JSON object's field names are strings.
+            raise KsqlStatementError("JSON only supports MAP types with STRING keys")
         self.readers = [(c.name, _reader(c.type)) for c in self.columns]
         self.writers = [(c.name, _writer(c.type)) for c in self.columns]
         # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits;

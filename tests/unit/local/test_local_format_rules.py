@@ -212,3 +212,13 @@ def test_doubles_are_written_as_java_spells_them(value: float, text: str) -> Non
     assert serde.serialize([value, [value]]) == f'{{"D":{text},"A":[{text}]}}'.encode()
     # Second in the record: a leading '-' would be quoted by the CSV printer.
     assert delimited(INTEGER, DOUBLE).serialize([1, value]) == f"1,{text}".encode()
+
+
+@pytest.mark.parametrize(
+    "column", ["M MAP<BIGINT, STRING>", "S STRUCT<A ARRAY<MAP<BOOLEAN, INT>>>"]
+)
+def test_json_refuses_maps_whose_keys_are_not_strings(column: str) -> None:
+    with pytest.raises(KsqlStatementError, match="JSON only supports MAP types with STRING keys"):
+        SmallRuntime().run(
+            f"CREATE STREAM S ({column}) WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='JSON');"
+        )
