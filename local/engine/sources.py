@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,6 @@ from ksqlpy.sql.nodes import KsqlHeaderConstraint, KsqlHeadersConstraint, KsqlKe
 
 from ..storage import Log
 from . import sqlformat
-from .aggregate import UNIT_MS
 from .convert import identifier_name, sql_type
 from .errors import EngineError, KsqlStatementError
 from .metastore import Column, Metastore, Source
@@ -57,6 +57,13 @@ def check_properties(props: dict[str, Any]) -> None:
     delimiter = props.get("VALUE_DELIMITER")
     if delimiter is not None:
         _check_delimiter(str(delimiter))
+    if props.get("WINDOW_SIZE") is not None:
+        try:
+            window_size_ms(str(props["WINDOW_SIZE"]))
+        except ValueError as error:
+            raise KsqlStatementError(
+                f"Failed to prepare statement: Configuration WINDOW_SIZE is invalid: {error}"
+            ) from None
     _check_format_pairs(props)
     if delimiter is None:
         return
@@ -340,10 +347,39 @@ def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
         raise KsqlStatementError(
             f"{upper} windows require 'WINDOW_SIZE' to be provided in the WITH clause."
         )
-    parts = str(size).upper().split()
-    if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in UNIT_MS:
-        raise KsqlStatementError(f"Invalid WINDOW_SIZE '{size}': use e.g. '10 SECONDS'")
-    return upper, int(parts[0]) * UNIT_MS[parts[1].rstrip("S")]
+    return upper, window_size_ms(str(size))  # checked with the other properties
+
+
+# java.util.concurrent.TimeUnit, in its order, as nanoseconds.
+_TIME_UNIT_NS = {
+    "NANOSECONDS": 1,
+    "MICROSECONDS": 1_000,
+    "MILLISECONDS": 1_000_000,
+    "SECONDS": 1_000_000_000,
+    "MINUTES": 60_000_000_000,
+    "HOURS": 3_600_000_000_000,
+    "DAYS": 86_400_000_000_000,
+}
+
+
+def window_size_ms(text: str) -> int:
+    """A WINDOW_SIZE like ``'10 SECONDS'`` in milliseconds, read as ksqlDB's DurationParser
+    reads it (a long and a TimeUnit, the plural S optional); ValueError says why not."""
+    parts = re.split(r"\s", text)
+    while parts and not parts[-1]:  # Java's split drops trailing empty strings
+        parts.pop()
+    if len(parts) != 2:
+        raise ValueError(f"Invalid duration: '{text}'. Expected 2 tokens, got: {len(parts)}")
+    if re.fullmatch(r"[+-]?[0-9]+", parts[0]) is None:
+        raise ValueError(f"Invalid duration: '{text}'. Not numeric: '{parts[0]}'")
+    unit = parts[1].upper()
+    nanos = _TIME_UNIT_NS.get(unit if unit.endswith("S") else unit + "S")
+    if nanos is None:
+        raise ValueError(
+            f"Invalid duration: '{text}'. Unknown time unit: '{unit}'\n"
+            f"Supported time units are: {', '.join(_TIME_UNIT_NS)}"
+        )
+    return int(parts[0]) * nanos // 1_000_000
 
 
 def _check_timestamp_column(source: Source) -> None:

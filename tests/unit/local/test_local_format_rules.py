@@ -222,3 +222,29 @@ def test_json_refuses_maps_whose_keys_are_not_strings(column: str) -> None:
         SmallRuntime().run(
             f"CREATE STREAM S ({column}) WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='JSON');"
         )
+
+
+@pytest.mark.parametrize(
+    ("size", "reason"),
+    [
+        ("5 fortnights", "Invalid duration: '5 fortnights'. Unknown time unit: 'FORTNIGHTS'"),
+        ("ten SECONDS", "Invalid duration: 'ten SECONDS'. Not numeric: 'ten'"),
+        ("10", "Invalid duration: '10'. Expected 2 tokens, got: 1"),
+    ],
+)
+def test_a_window_size_is_read_as_ksqldb_reads_durations(size: str, reason: str) -> None:
+    with pytest.raises(KsqlStatementError) as error:
+        SmallRuntime().run(
+            "CREATE TABLE T (K STRING PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', PARTITIONS=1, "
+            f"VALUE_FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='{size}');"
+        )
+    assert f"Configuration WINDOW_SIZE is invalid: {reason}" in error.value.message
+
+
+def test_a_window_size_takes_any_java_time_unit_singular_or_plural() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE TABLE T (K STRING PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', PARTITIONS=1, "
+        "VALUE_FORMAT='JSON', WINDOW_TYPE='HOPPING', WINDOW_SIZE='1500 microseconds');"
+    )
+    assert runtime.metastore.sources["T"].window_size_ms == 1
