@@ -38,6 +38,8 @@ from .operators import (
     nulls,
     string_as,
     type_text,
+    unboxed_call,
+    unboxing,
 )
 from .scope import Scope, Slot
 from .types import (
@@ -143,7 +145,8 @@ class Compiler:
             # DECIMAL with DOUBLE is DOUBLE arithmetic in ksqlDB (Decimal and float do not mix).
             left, right = as_float(left), as_float(right)
 
-        return fit(kind, nulls(fn, left, right)), kind
+        result = fit(kind, nulls(fn, left, right))
+        return (unboxing(result, left, right) if self.scope.lambda_names else result), kind
 
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
         # A negative number literal is one literal (-9223372036854775808 fits a long).
@@ -534,7 +537,7 @@ class Compiler:
             body, body_type = Compiler(self.scope.extended(names, params)).compile(arg.this)
             compiled.append(bind(body))
             types.append(body_type)
-        call = function.call
+        call = unboxed_call(function.call)
         kind = function.returns(types)
 
         passes_null = function.name == "REDUCE"

@@ -315,3 +315,33 @@ def bind(body: Fn) -> Fn:
         return lambda *params: body(base + list(params))
 
     return with_row
+
+
+class NullUnboxed(ValueError):
+    """Arithmetic on a NULL inside a lambda: ksqlDB's generated Java unboxes the operands, so the
+    NullPointerException fails the whole lambda function call (its value is NULL)."""
+
+
+def unboxing(result: Fn, left: Fn, right: Fn) -> Fn:
+    """Arithmetic that raises :class:`NullUnboxed` on a NULL operand (within a lambda)."""
+
+    def run(row: Sequence[Any]) -> Any:
+        if left(row) is None or right(row) is None:
+            raise NullUnboxed("Cannot do arithmetic on a null value")
+        return result(row)
+
+    return run
+
+
+def unboxed_call(call: Callable[..., Any]) -> Callable[..., Any]:
+    """A lambda function's call whose lambda may fail on a NULL: then its value is NULL and the
+    error is logged, as a failed compiled expression in ksqlDB."""
+
+    def run(*values: Any) -> Any:
+        try:
+            return call(*values)
+        except NullUnboxed as error:
+            record_processing_error("Error computing expression", error)
+            return None
+
+    return run
