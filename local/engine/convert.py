@@ -399,6 +399,8 @@ def java_double_text(value: float) -> str:
 def _java_digits(value: float) -> tuple[int, tuple[int, ...], int]:
     """The decimal digits Java picks for a double: the shortest that read back as it, but when
     one digit would do, the closest of one or two digits (``4.9E-324``, not ``5E-324``)."""
+    if value.is_integer() and 2**53 <= abs(value) < 2**63:
+        return _java_long_digits(value)
     shortest = Decimal(repr(value)).normalize()
     sign, digits, exponent = shortest.as_tuple()
     assert isinstance(exponent, int)
@@ -409,6 +411,21 @@ def _java_digits(value: float) -> tuple[int, tuple[int, ...], int]:
             sign, digits, exponent = closest.normalize().as_tuple()
             assert isinstance(exponent, int)
     return sign, digits, exponent
+
+
+def _java_long_digits(value: float) -> tuple[int, tuple[int, ...], int]:
+    """Java's digits of a whole double in [2**53, 2**63) (FloatingDecimal's long path): the
+    exact integer, less the low digits that the bits beyond 54 cannot hold, rounded half up
+    (2**62 is ``4.6116860184273879E18``, not the shortest ``4.611686018427388E18``)."""
+    whole = abs(int(value))
+    spare_bits = whole.bit_length() - 55
+    dropped = len(str(1 << spare_bits)) - 1 if spare_bits > 1 else 0
+    if dropped:
+        whole, residue = divmod(whole, 10**dropped)
+        whole += residue >= 10**dropped // 2
+    text = str(whole).rstrip("0")
+    exponent = dropped + len(str(whole)) - len(text)
+    return int(value < 0), tuple(int(d) for d in text), exponent
 
 
 def format_double(value: float) -> float | str:

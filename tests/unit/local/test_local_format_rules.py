@@ -202,6 +202,9 @@ def test_delimited_fields_java_cannot_parse_are_refused(kind: SqlType, data: byt
         (3e300, "3.0E300"),
         (0.25, "0.25"),
         (6.0, "6.0"),
+        # Whole doubles of 2**53 and more keep the digits their bits hold, as Java 8-17 print.
+        (3 * 2.0**60, "3.4587645138205409E18"),
+        (2.0**54 + 4, "1.8014398509481988E16"),
     ],
 )
 def test_doubles_are_written_as_java_spells_them(value: float, text: str) -> None:
