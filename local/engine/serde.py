@@ -19,7 +19,7 @@ from .convert import CoercionError, coerce, format_double, java_double_text
 from .errors import KsqlStatementError
 from .metastore import Column
 from .protobuf import ProtobufError, checked_types, decode_row, encode_row
-from .types import TIME, ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
+from .types import STRING, TIME, ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
 
 SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE", "PROTOBUF_NOSR")
 NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR")
@@ -319,7 +319,19 @@ def _reader(kind: SqlType) -> Callable[[Any], Any]:
     return read
 
 
+def _json_text(value: Any) -> str:
+    """A JSON object or array read into a STRING column, as KsqlJsonDeserializer gives it: an
+    object as compact JSON, an array as its elements' texts in brackets (``[1, a, null]``)."""
+    if isinstance(value, dict):
+        return _encode_exact(value)
+    if isinstance(value, list):
+        return "[" + ", ".join("null" if v is None else _json_text(v) for v in value) + "]"
+    return str(coerce(value, STRING, lenient=True))
+
+
 def _from_json(value: Any, kind: SqlType) -> Any:
+    if kind.base == "STRING" and isinstance(value, (dict, list)):
+        return _json_text(value)
     if isinstance(value, Decimal) and kind.base != "DECIMAL":
         value = float(value) if kind.base == "DOUBLE" or value != int(value) else int(value)
     if isinstance(kind, ArrayType) and isinstance(value, list):

@@ -21,6 +21,7 @@ from ksqlpy.local.engine.types import (
     DATE,
     DOUBLE,
     INTEGER,
+    STRING,
     TIME,
     TIMESTAMP,
     ArrayType,
@@ -251,3 +252,9 @@ def test_a_window_size_takes_any_java_time_unit_singular_or_plural() -> None:
         "VALUE_FORMAT='JSON', WINDOW_TYPE='HOPPING', WINDOW_SIZE='1500 microseconds');"
     )
     assert runtime.metastore.sources["T"].window_size_ms == 1
+
+
+def test_json_objects_and_arrays_read_into_a_string_column_keep_their_text() -> None:
+    serde = JsonSerde([Column("S", STRING, "VALUE", None), Column("T", STRING, "VALUE", None)])
+    data = b'{"S": {"b": [1, "x"], "a": null}, "T": [3, {"k": true}, null, "y"]}'
+    assert serde.deserialize(data) == ['{"b":[1,"x"],"a":null}', '[3, {"k":true}, null, y]']
