@@ -39,7 +39,6 @@ from .operators import (
     string_as,
     type_text,
     unboxed_call,
-    unboxing,
 )
 from .scope import Scope, Slot
 from .types import (
@@ -145,8 +144,7 @@ class Compiler:
             # DECIMAL with DOUBLE is DOUBLE arithmetic in ksqlDB (Decimal and float do not mix).
             left, right = as_float(left), as_float(right)
 
-        result = fit(kind, nulls(fn, left, right))
-        return (unboxing(result, left, right) if self.scope.lambda_names else result), kind
+        return fit(kind, nulls(fn, left, right, unboxed=bool(self.scope.lambda_names))), kind
 
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
         # A negative number literal is one literal (-9223372036854775808 fits a long).

@@ -109,14 +109,16 @@ def string_as(
     return run, kind
 
 
-def nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+def nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn, *, unboxed: bool = False) -> Fn:
+    """``fn`` of two operands, NULL if either is (``unboxed``: raise :class:`NullUnboxed`)."""
+
     def run(row: Sequence[Any]) -> Any:
         a = left(row)
         if a is None:
-            return None
+            return _null_operand(unboxed)
         b = right(row)
         if b is None:
-            return None
+            return _null_operand(unboxed)
         try:
             return fn(a, b)
         except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError) as error:
@@ -322,15 +324,9 @@ class NullUnboxed(ValueError):
     NullPointerException fails the whole lambda function call (its value is NULL)."""
 
 
-def unboxing(result: Fn, left: Fn, right: Fn) -> Fn:
-    """Arithmetic that raises :class:`NullUnboxed` on a NULL operand (within a lambda)."""
-
-    def run(row: Sequence[Any]) -> Any:
-        if left(row) is None or right(row) is None:
-            raise NullUnboxed("Cannot do arithmetic on a null value")
-        return result(row)
-
-    return run
+def _null_operand(unboxed: bool) -> None:
+    if unboxed:
+        raise NullUnboxed("Cannot do arithmetic on a null value")
 
 
 def unboxed_call(call: Callable[..., Any]) -> Callable[..., Any]:
