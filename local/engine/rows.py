@@ -81,7 +81,11 @@ def value_serde(source: Source) -> Serde:
         return EmptyValueSerde(source.value_format)
     unwrapped = source.wrap_single_value is False and len(values) == 1
     return make_serde(
-        source.value_format, values, unwrapped=unwrapped, delimiter=source.value_delimiter
+        source.value_format,
+        values,
+        unwrapped=unwrapped,
+        delimiter=source.value_delimiter,
+        key=False,
     )
 
 

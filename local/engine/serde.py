@@ -165,9 +165,7 @@ def _json_value(value: Any, kind: SqlType) -> Any:
 
 
 class _JavaDouble(Decimal):
-    """A double that Python's JSON would spell unlike Jackson (``1.0E20``, not ``1e+20``),
-    written as Java's Double.toString: ksqlDB's harness reads numbers as exact decimals, where
-    the two spellings differ in scale."""
+    """A double Python would spell unlike Jackson (``1e+20``, not ``1.0E20``): Java's text."""
 
     def __str__(self) -> str:
         return java_double_text(float(self))
@@ -451,10 +449,14 @@ class DelimitedSerde(Serde):
     """``DELIMITED``: one CSV line of the columns, in order; empty fields are null."""
 
     def __init__(
-        self, columns: Sequence[Column], unwrapped: bool = False, delimiter: str = ","
+        self,
+        columns: Sequence[Column],
+        unwrapped: bool = False,
+        delimiter: str = ",",
+        key: bool = True,
     ) -> None:
         super().__init__(columns, unwrapped)
-        self.delimiter = delimiter
+        self.delimiter, self.key = delimiter, key  # a value of NULLs is still a line (",")
         for column in self.columns:
             if column.type.base in ("ARRAY", "MAP", "STRUCT"):
                 raise KsqlStatementError(
@@ -464,7 +466,7 @@ class DelimitedSerde(Serde):
         self.parsers = [delimited_parser(c.type) for c in self.columns]
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
-        if not self.columns or all(v is None for v in values):
+        if not self.columns or (self.key and all(v is None for v in values)):
             return None
         fields = [
             _csv_field(None if v is None else _delimited_text(v, c.type), i == 0, self.delimiter)
@@ -589,10 +591,10 @@ def check_format(name: str, side: str) -> str:
 
 
 def make_serde(
-    fmt: str, columns: Sequence[Column], *, unwrapped: bool, delimiter: str = ","
+    fmt: str, columns: Sequence[Column], *, unwrapped: bool, delimiter: str = ",", key: bool = True
 ) -> Serde:
-    """The serde of a format over some columns."""
+    """The serde of a format over some columns (a record's key, or its value)."""
     factory = _FACTORIES[fmt]
     if fmt == "DELIMITED":
-        return DelimitedSerde(columns, unwrapped, delimiter)
+        return DelimitedSerde(columns, unwrapped, delimiter, key)
     return factory(columns, unwrapped)

@@ -258,3 +258,13 @@ def test_json_objects_and_arrays_read_into_a_string_column_keep_their_text() -> 
     serde = JsonSerde([Column("S", STRING, "VALUE", None), Column("T", STRING, "VALUE", None)])
     data = b'{"S": {"b": [1, "x"], "a": null}, "T": [3, {"k": true}, null, "y"]}'
     assert serde.deserialize(data) == ['{"b":[1,"x"],"a":null}', '[3, {"k":true}, null, y]']
+
+
+def test_a_delimited_value_of_nulls_is_a_line_of_empty_fields_not_a_tombstone() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM S (K STRING KEY, A INT, B STRING) "
+        "WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='DELIMITED');"
+    )
+    runtime.run("INSERT INTO S (K, A, B) VALUES ('k', NULL, NULL);")
+    assert values(runtime, "s") == [b","]
