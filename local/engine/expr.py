@@ -419,18 +419,18 @@ class Compiler:
             )
         compiled_keys = [self.compile(k) for k in key_nodes]
         values = [self.compile(v) for v in value_nodes]
-        if self.list_type(key_nodes, compiled_keys) is None:
+        if (key_type := self.list_type(key_nodes, compiled_keys)) is None:
             raise KsqlStatementError("Cannot construct a map with all NULL keys")
-        value_type = self.list_type(value_nodes, values)
-        if value_type is None:
+        if (value_type := self.list_type(value_nodes, values)) is None:
             raise KsqlStatementError("Cannot construct a map with all NULL values")
-        keys = [f for f, _ in compiled_keys]
+        keys = self.to_common(key_nodes, compiled_keys, key_type)
         pairs = list(zip(keys, self.to_common(value_nodes, values, value_type), strict=True))
+        null_key = "null" if key_type == STRING else None  # Jackson's name for a null key
 
         def run(row: Sequence[Any]) -> Any:
-            return {("null" if (k := kf(row)) is None else str(k)): vf(row) for kf, vf in pairs}
+            return {(null_key if (k := kf(row)) is None else k): vf(row) for kf, vf in pairs}
 
-        return run, MapType("MAP", STRING, value_type)
+        return run, MapType("MAP", key_type, value_type)
 
     def struct(self, node: exp.Struct) -> tuple[Fn, SqlType]:
         fields: list[tuple[str, Fn, SqlType]] = []

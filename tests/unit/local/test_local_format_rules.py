@@ -268,3 +268,14 @@ def test_a_delimited_value_of_nulls_is_a_line_of_empty_fields_not_a_tombstone() 
     )
     runtime.run("INSERT INTO S (K, A, B) VALUES ('k', NULL, NULL);")
     assert values(runtime, "s") == [b","]
+
+
+def test_a_map_built_with_integer_keys_cannot_be_written_as_json() -> None:
+    # The MAP constructor keeps its keys' common type (ExpressionTypeManager), so the JSON sink
+    # refuses the column instead of writing the keys as text.
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM S (A INT, B STRING) WITH (KAFKA_TOPIC='s', PARTITIONS=1, FORMAT='JSON');"
+    )
+    with pytest.raises(KsqlStatementError, match="JSON only supports MAP types with STRING keys"):
+        runtime.run("CREATE STREAM OUT AS SELECT MAP(A := B, 7 := 'x') AS M FROM S;")
