@@ -19,11 +19,11 @@ from ksqlpy.sql.nodes import KsqlDuration, KsqlSelect, KsqlStructAll, KsqlWindow
 from . import functions
 from .convert import hashable, identifier_name, java_wrap
 from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, Scope, Slot, canonical, compile_expr
+from .expr import NULL_TYPE, Fn, Scope, Slot, compile_expr
 from .functions.registry import cast_argument
 from .operators import expression_text
 from .repartition import qualified_text
-from .scope import unknown_column
+from .scope import canonical, unknown_column
 from .types import BIGINT, SqlType
 from .udafs import (
     AGGREGATES,

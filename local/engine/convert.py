@@ -8,7 +8,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from sqlglot import exp
@@ -169,10 +169,17 @@ def _to_decimal(value: Any, kind: SqlType, lenient: bool) -> Any:
     if not number.is_finite():
         raise _fail(value, kind)
     quantum = Decimal(1).scaleb(-kind.scale)
-    scaled = number.quantize(quantum)
-    if len(scaled.as_tuple().digits) > kind.precision and scaled != 0:
+    try:
+        # DECIMAL(38, s) needs more than the default context's 28 digits.
+        scaled = number.quantize(quantum, context=_WIDE)
+    except InvalidOperation:
+        scaled = None
+    if scaled is None or (len(scaled.as_tuple().digits) > kind.precision and scaled != 0):
         raise CoercionError(f"Cannot fit decimal '{value}' into {kind}")
     return scaled
+
+
+_WIDE = Context(prec=80)
 
 
 def _to_string(value: Any, kind: SqlType, lenient: bool) -> Any:
@@ -368,18 +375,57 @@ def format_time(value: dt.time) -> str:
 
 
 def java_double_text(value: float) -> str:
-    """A DOUBLE as text the way Java's Double.toString writes it (CAST(d AS STRING)): plain
-    between 1e-3 and 1e7, else ``d.dddE±n``; always a fractional digit (``1.0E20``)."""
+    """A DOUBLE as text the way Java's Double.toString writes it (CAST(d AS STRING), Jackson's
+    JSON): plain between 1e-3 and 1e7, else ``d.dddE±n``; always a fractional digit (``1.0E20``)."""
     special = format_double(value)
     if isinstance(special, str):
         return special
-    if value == 0 or 1e-3 <= abs(value) < 1e7:
+    if value == 0:
         return repr(value)
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    assert isinstance(exponent, int)
+    sign, digits, exponent = _java_digits(value)
     text = "".join(map(str, digits))
+    point = len(digits) + exponent  # digits before the decimal point
+    if 1e-3 <= abs(value) < 1e7:
+        if point <= 0:
+            body = "0." + "0" * -point + text
+        else:
+            whole, fraction = text[:point].ljust(point, "0"), text[point:]
+            body = whole + "." + (fraction or "0")
+        return ("-" if sign else "") + body
     mantissa = text[0] + "." + (text[1:] or "0")
-    return ("-" if sign else "") + f"{mantissa}E{len(digits) - 1 + exponent}"
+    return ("-" if sign else "") + f"{mantissa}E{point - 1}"
+
+
+def _java_digits(value: float) -> tuple[int, tuple[int, ...], int]:
+    """The decimal digits Java picks for a double: the shortest that read back as it, but when
+    one digit would do, the closest of one or two digits (``4.9E-324``, not ``5E-324``)."""
+    if value.is_integer() and 2**53 <= abs(value) < 2**63:
+        return _java_long_digits(value)
+    shortest = Decimal(repr(value)).normalize()
+    sign, digits, exponent = shortest.as_tuple()
+    assert isinstance(exponent, int)
+    if len(digits) == 1:
+        exact = Decimal(value)  # every double is an exact binary fraction
+        closest = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 1), context=_WIDE)
+        if float(closest) == value:
+            sign, digits, exponent = closest.normalize().as_tuple()
+            assert isinstance(exponent, int)
+    return sign, digits, exponent
+
+
+def _java_long_digits(value: float) -> tuple[int, tuple[int, ...], int]:
+    """Java's digits of a whole double in [2**53, 2**63) (FloatingDecimal's long path): the
+    exact integer, less the low digits that the bits beyond 54 cannot hold, rounded half up
+    (2**62 is ``4.6116860184273879E18``, not the shortest ``4.611686018427388E18``)."""
+    whole = abs(int(value))
+    spare_bits = whole.bit_length() - 55
+    dropped = len(str(1 << spare_bits)) - 1 if spare_bits > 1 else 0
+    if dropped:
+        whole, residue = divmod(whole, 10**dropped)
+        whole += residue >= 10**dropped // 2
+    text = str(whole).rstrip("0")
+    exponent = dropped + len(str(whole)) - len(text)
+    return int(value < 0), tuple(int(d) for d in text), exponent
 
 
 def format_double(value: float) -> float | str:

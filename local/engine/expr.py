@@ -39,6 +39,7 @@ from .operators import (
     nulls,
     string_as,
     type_text,
+    unboxed_call,
 )
 from .scope import Scope, Slot
 from .types import (
@@ -143,7 +144,7 @@ class Compiler:
             # DECIMAL with DOUBLE is DOUBLE arithmetic in ksqlDB (Decimal and float do not mix).
             left, right = as_float(left), as_float(right)
 
-        return fit(kind, nulls(fn, left, right)), kind
+        return fit(kind, nulls(fn, left, right, unboxed=bool(self.scope.lambda_names))), kind
 
     def neg(self, node: exp.Neg) -> tuple[Fn, SqlType]:
         # A negative number literal is one literal (-9223372036854775808 fits a long).
@@ -418,18 +419,18 @@ class Compiler:
             )
         compiled_keys = [self.compile(k) for k in key_nodes]
         values = [self.compile(v) for v in value_nodes]
-        if self.list_type(key_nodes, compiled_keys) is None:
+        if (key_type := self.list_type(key_nodes, compiled_keys)) is None:
             raise KsqlStatementError("Cannot construct a map with all NULL keys")
-        value_type = self.list_type(value_nodes, values)
-        if value_type is None:
+        if (value_type := self.list_type(value_nodes, values)) is None:
             raise KsqlStatementError("Cannot construct a map with all NULL values")
-        keys = [f for f, _ in compiled_keys]
+        keys = self.to_common(key_nodes, compiled_keys, key_type)
         pairs = list(zip(keys, self.to_common(value_nodes, values, value_type), strict=True))
+        null_key = "null" if key_type == STRING else None  # Jackson's name for a null key
 
         def run(row: Sequence[Any]) -> Any:
-            return {("null" if (k := kf(row)) is None else str(k)): vf(row) for kf, vf in pairs}
+            return {(null_key if (k := kf(row)) is None else k): vf(row) for kf, vf in pairs}
 
-        return run, MapType("MAP", STRING, value_type)
+        return run, MapType("MAP", key_type, value_type)
 
     def struct(self, node: exp.Struct) -> tuple[Fn, SqlType]:
         fields: list[tuple[str, Fn, SqlType]] = []
@@ -534,7 +535,7 @@ class Compiler:
             body, body_type = Compiler(self.scope.extended(names, params)).compile(arg.this)
             compiled.append(bind(body))
             types.append(body_type)
-        call = function.call
+        call = unboxed_call(function.call)
         kind = function.returns(types)
 
         passes_null = function.name == "REDUCE"
@@ -552,26 +553,6 @@ class Compiler:
 def compile_expr(node: exp.Expression, scope: Scope) -> tuple[Fn, SqlType]:
     """Compile one expression against a scope."""
     return Compiler(scope).compile(node)
-
-
-def canonical(node: exp.Expression, scope: Scope) -> str:
-    """An expression's text with every column replaced by its position in the scope and function
-    names upper-cased: ``id``, ``S.ID`` and ``ID`` compare equal when they name one column, as
-    ksqlDB compares expressions after resolving them (GROUP BY, PARTITION BY, joins)."""
-    while isinstance(node, exp.Paren):  # ksqlDB's expression trees hold no parentheses
-        node = node.this
-    holder = exp.Paren(this=node.copy())  # so that a bare column can be replaced too
-    for column in list(holder.find_all(exp.Column)):
-        table = column.args.get("table")
-        qualifier = identifier_name(table) if table is not None else None
-        try:
-            index, _ = scope.find(identifier_name(column.this), qualifier)
-        except KsqlStatementError:
-            continue
-        column.replace(exp.Var(this=f"#{index}"))
-    for call in holder.find_all(exp.Anonymous):
-        call.set("this", str(call.this).upper())
-    return str(holder.this.sql(dialect="ksql"))
 
 
 def is_null_type(kind: SqlType) -> bool:
@@ -594,7 +575,6 @@ __all__ = [
     "Fn",
     "Scope",
     "Slot",
-    "canonical",
     "compile_expr",
     "is_null_type",
 ]

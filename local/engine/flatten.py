@@ -17,8 +17,9 @@ from sqlglot import exp
 
 from . import functions
 from .errors import KsqlStatementError
-from .expr import Fn, Scope, Slot, canonical, compile_expr
+from .expr import Fn, Scope, Slot, compile_expr
 from .operators import expression_text
+from .scope import canonical
 
 
 def refuse_with_aggregation(items: Sequence[exp.Expression], grouped: bool) -> None:

@@ -13,11 +13,11 @@ from ksqlpy.sql.nodes import KsqlSelect
 
 from .convert import identifier_name
 from .errors import KsqlStatementError
-from .expr import NULL_TYPE, Fn, canonical, compile_expr
+from .expr import NULL_TYPE, Fn, compile_expr
 from .joinplan import SYNTHETIC_KEY_DOC, JoinPlan
 from .repartition import joined as grammatical
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
-from .scope import unknown_column
+from .scope import canonical, unknown_column
 from .selectitems import ColumnAliases, expand_struct_all
 from .types import SqlType
 

@@ -26,11 +26,12 @@ from ksqlpy.sql.nodes import KsqlJoin, KsqlSelect, KsqlStructAll
 from .aggregate import duration_ms
 from .convert import identifier_name
 from .errors import PREPARING, KsqlStatementError, at
-from .expr import Fn, Scope, Slot, canonical, compile_expr
+from .expr import Fn, Scope, Slot, compile_expr
 from .joininputs import Input, check_windowing, synthetic_name
 from .metastore import Source
 from .repartition import joined as grammatical
 from .rows import compile_where, source_scope
+from .scope import canonical
 from .sources import check_key_type
 from .types import SqlType
 

@@ -46,6 +46,7 @@ class Source:
     windowed: str | None = None  # TUMBLING, HOPPING or SESSION
     window_size_ms: int | None = None
     value_delimiter: str = ","
+    key_delimiter: str = ","
     wrap_single_value: bool | None = None
     read_queries: list[str] = field(default_factory=list)
     write_queries: list[str] = field(default_factory=list)

@@ -115,14 +115,16 @@ def string_as(
     return run, kind
 
 
-def nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+def nulls(fn: Callable[[Any, Any], Any], left: Fn, right: Fn, *, unboxed: bool = False) -> Fn:
+    """``fn`` of two operands, NULL if either is (``unboxed``: raise :class:`NullUnboxed`)."""
+
     def run(row: Sequence[Any]) -> Any:
         a = left(row)
         if a is None:
-            return None
+            return _null_operand(unboxed)
         b = right(row)
         if b is None:
-            return None
+            return _null_operand(unboxed)
         try:
             return fn(a, b)
         except (ZeroDivisionError, DivisionByZero, InvalidOperation, OverflowError) as error:
@@ -329,3 +331,27 @@ def bind(body: Fn) -> Fn:
         return lambda *params: body(base + list(params))
 
     return with_row
+
+
+class NullUnboxed(ValueError):
+    """Arithmetic on a NULL inside a lambda: ksqlDB's generated Java unboxes the operands, so the
+    NullPointerException fails the whole lambda function call (its value is NULL)."""
+
+
+def _null_operand(unboxed: bool) -> None:
+    if unboxed:
+        raise NullUnboxed("Cannot do arithmetic on a null value")
+
+
+def unboxed_call(call: Callable[..., Any]) -> Callable[..., Any]:
+    """A lambda function's call whose lambda may fail on a NULL: then its value is NULL and the
+    error is logged, as a failed compiled expression in ksqlDB."""
+
+    def run(*values: Any) -> Any:
+        try:
+            return call(*values)
+        except NullUnboxed as error:
+            record_processing_error("Error computing expression", error)
+            return None
+
+    return run

@@ -20,8 +20,9 @@ from ksqlpy.sql.nodes import KsqlDereference
 
 from .convert import identifier_name
 from .errors import KsqlStatementError
-from .expr import Fn, Scope, Slot, canonical, compile_expr
+from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Source
+from .scope import canonical
 from .types import SqlType
 
 

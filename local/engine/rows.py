@@ -68,7 +68,7 @@ def key_serde(source: Source) -> Serde:
     """The serde of a source's key columns (one JSON key column is written unwrapped)."""
     keys = source.keys
     serde = make_serde(
-        source.key_format, keys, unwrapped=len(keys) == 1, delimiter=source.value_delimiter
+        source.key_format, keys, unwrapped=len(keys) == 1, delimiter=source.key_delimiter
     )
     if source.windowed:
         return WindowedSerde(serde, source.windowed, source.window_size_ms)
@@ -82,7 +82,11 @@ def value_serde(source: Source) -> Serde:
         return EmptyValueSerde(source.value_format)
     unwrapped = source.wrap_single_value is False and len(values) == 1
     return make_serde(
-        source.value_format, values, unwrapped=unwrapped, delimiter=source.value_delimiter
+        source.value_format,
+        values,
+        unwrapped=unwrapped,
+        delimiter=source.value_delimiter,
+        key=False,
     )
 
 

@@ -87,6 +87,13 @@ class Session:
                     return str(source[key]).lower() in EXACTLY_ONCE
         return False
 
+    def setting(self, name: str) -> str | None:
+        """A property as text: the request's setting, else the server's, else ``None``."""
+        for source in (self.properties, self.defaults):
+            if name in source and source[name] is not None:
+                return str(source[name])
+        return None
+
     def offset_reset(self) -> str:
         """``earliest`` or ``latest``: the request's setting, else the server's (``latest``)."""
         for source in (self.properties, self.defaults):

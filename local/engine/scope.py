@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from .convert import identifier_name
 from .errors import PREPARING, KsqlStatementError, at
 from .types import SqlType
 
@@ -84,3 +85,23 @@ class Scope:
         """This scope with lambda variables appended (lambda names keep their case)."""
         extra = [Slot(n, t) for n, t in zip(names, types, strict=True)]
         return Scope(self.slots + extra, self.custom_types, self.lambda_names | frozenset(names))
+
+
+def canonical(node: exp.Expression, scope: Scope) -> str:
+    """An expression's text with every column replaced by its position in the scope and function
+    names upper-cased: ``id``, ``S.ID`` and ``ID`` compare equal when they name one column, as
+    ksqlDB compares expressions after resolving them (GROUP BY, PARTITION BY, joins)."""
+    while isinstance(node, exp.Paren):  # ksqlDB's expression trees hold no parentheses
+        node = node.this
+    holder = exp.Paren(this=node.copy())  # so that a bare column can be replaced too
+    for column in list(holder.find_all(exp.Column)):
+        table = column.args.get("table")
+        qualifier = identifier_name(table) if table is not None else None
+        try:
+            index, _ = scope.find(identifier_name(column.this), qualifier)
+        except KsqlStatementError:
+            continue
+        column.replace(exp.Var(this=f"#{index}"))
+    for call in holder.find_all(exp.Anonymous):
+        call.set("this", str(call.this).upper())
+    return str(holder.this.sql(dialect="ksql"))

@@ -15,10 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from .convert import CoercionError, coerce, format_double, java_double_text
+from .delimited_text import delimited_parser
 from .errors import KsqlStatementError
 from .metastore import Column
 from .protobuf import ProtobufError, checked_types, decode_row, encode_row
-from .types import ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
+from .types import STRING, ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
 
 SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE", "PROTOBUF_NOSR")
 NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR")
@@ -153,7 +154,7 @@ def _json_value(value: Any, kind: SqlType) -> Any:
     if base == "BYTES":
         return base64.b64encode(value).decode("ascii")
     if base == "DOUBLE" and isinstance(value, float):
-        return format_double(value)  # NaN and infinities as Jackson writes them: in quotes
+        return _double(value)
     if isinstance(kind, ArrayType):
         return [_json_value(v, kind.element) for v in value]
     if isinstance(kind, MapType):
@@ -163,14 +164,35 @@ def _json_value(value: Any, kind: SqlType) -> Any:
     return value
 
 
+class _JavaDouble(Decimal):
+    """A double Python would spell unlike Jackson (``1e+20``, not ``1.0E20``): Java's text."""
+
+    def __str__(self) -> str:
+        return java_double_text(float(self))
+
+
+class _NeedsJavaText(Exception):
+    """A value the C encoder cannot write as ksqlDB does: the row is encoded in Python."""
+
+
 class _DecimalJson(json.JSONEncoder):
     def default(self, o: Any) -> Any:
+        if isinstance(o, _JavaDouble):
+            raise _NeedsJavaText
         if isinstance(o, Decimal):
             return float(o)
         return super().default(o)
 
 
 _encode_json = _DecimalJson(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _encode_plain(value: Any) -> str:
+    """JSON by the fast encoder, unless a double needs Java's spelling."""
+    try:
+        return _encode_json(value)
+    except _NeedsJavaText:
+        return _encode_exact(value)
 
 
 def _encode_exact(value: Any) -> str:
@@ -258,8 +280,13 @@ def _same(value: Any) -> Any:
 
 
 def _double(value: Any) -> Any:
-    # NaN and infinities as Jackson writes them (in quotes); finite values as they are.
-    return value if value is None or value - value == 0 else format_double(value)
+    # Between 1e-3 and 1e7 Python and Java spell a double alike; NaN and infinities go in
+    # quotes, as Jackson writes them; other doubles keep Java's text (9.22337203692E11).
+    if value is None or value == 0 or 1e-3 <= abs(value) < 1e7:
+        return value
+    if value - value != 0:
+        return format_double(value)
+    return _JavaDouble(repr(value))
 
 
 def _decimal_reader(kind: DecimalType) -> Callable[[Any], Any]:
@@ -290,7 +317,19 @@ def _reader(kind: SqlType) -> Callable[[Any], Any]:
     return read
 
 
+def _json_text(value: Any) -> str:
+    """A JSON object or array read into a STRING column, as KsqlJsonDeserializer gives it: an
+    object as compact JSON, an array as its elements' texts in brackets (``[1, a, null]``)."""
+    if isinstance(value, dict):
+        return _encode_exact(value)
+    if isinstance(value, list):
+        return "[" + ", ".join("null" if v is None else _json_text(v) for v in value) + "]"
+    return str(coerce(value, STRING, lenient=True))
+
+
 def _from_json(value: Any, kind: SqlType) -> Any:
+    if kind.base == "STRING" and isinstance(value, (dict, list)):
+        return _json_text(value)
     if isinstance(value, Decimal) and kind.base != "DECIMAL":
         value = float(value) if kind.base == "DOUBLE" or value != int(value) else int(value)
     if isinstance(kind, ArrayType) and isinstance(value, list):
@@ -309,18 +348,31 @@ def _from_json(value: Any, kind: SqlType) -> Any:
         raise SerdeError(str(exc)) from exc
 
 
+def _has_non_string_key(kind: SqlType) -> bool:
+    if isinstance(kind, MapType):
+        return kind.key.base != "STRING" or _has_non_string_key(kind.value)
+    if isinstance(kind, ArrayType):
+        return _has_non_string_key(kind.element)
+    if isinstance(kind, StructType):
+        return any(_has_non_string_key(t) for _, t in kind.fields)
+    return False
+
+
 class JsonSerde(Serde):
     """``JSON``: an object of columns (names case-insensitive on read), or one bare value."""
 
     def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
         super().__init__(columns, unwrapped)
+        if any(_has_non_string_key(c.type) for c in self.columns):
+            # KsqlJsonSerdeFactory: a JSON object's field names are strings.
+            raise KsqlStatementError("JSON only supports MAP types with STRING keys")
         self.readers = [(c.name, _reader(c.type)) for c in self.columns]
         self.writers = [(c.name, _writer(c.type)) for c in self.columns]
         # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits;
         # the same columns are written with their scale.
         exact = any(has_decimal(c.type) for c in self.columns)
         self.decode = _EXACT if exact else _PLAIN
-        self.encode = _encode_exact if exact else _encode_json
+        self.encode = _encode_exact if exact else _encode_plain
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         if not self.columns:
@@ -397,19 +449,24 @@ class DelimitedSerde(Serde):
     """``DELIMITED``: one CSV line of the columns, in order; empty fields are null."""
 
     def __init__(
-        self, columns: Sequence[Column], unwrapped: bool = False, delimiter: str = ","
+        self,
+        columns: Sequence[Column],
+        unwrapped: bool = False,
+        delimiter: str = ",",
+        key: bool = True,
     ) -> None:
         super().__init__(columns, unwrapped)
-        self.delimiter = delimiter
+        self.delimiter, self.key = delimiter, key  # a value of NULLs is still a line (",")
         for column in self.columns:
             if column.type.base in ("ARRAY", "MAP", "STRUCT"):
                 raise KsqlStatementError(
                     f"The 'DELIMITED' format does not support type '{column.type.base}', "
                     f"column: `{column.name}`"
                 )
+        self.parsers = [delimited_parser(c.type) for c in self.columns]
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
-        if not self.columns or all(v is None for v in values):
+        if not self.columns or (self.key and all(v is None for v in values)):
             return None
         fields = [
             _csv_field(None if v is None else _delimited_text(v, c.type), i == 0, self.delimiter)
@@ -432,13 +489,13 @@ class DelimitedSerde(Serde):
                 f"{len(self.columns)}, got: {len(fields)}"
             )
         out: list[Any] = []
-        for text, column in zip(fields, self.columns, strict=True):
+        for text, parse in zip(fields, self.parsers, strict=True):
             if text == "":
                 out.append(None)
                 continue
             try:
-                out.append(coerce(text, column.type, lenient=True))
-            except CoercionError as exc:
+                out.append(parse(text))
+            except (CoercionError, ValueError) as exc:
                 raise SerdeError(str(exc)) from exc
         return out
 
@@ -534,10 +591,10 @@ def check_format(name: str, side: str) -> str:
 
 
 def make_serde(
-    fmt: str, columns: Sequence[Column], *, unwrapped: bool, delimiter: str = ","
+    fmt: str, columns: Sequence[Column], *, unwrapped: bool, delimiter: str = ",", key: bool = True
 ) -> Serde:
-    """The serde of a format over some columns."""
+    """The serde of a format over some columns (a record's key, or its value)."""
     factory = _FACTORIES[fmt]
     if fmt == "DELIMITED":
-        return DelimitedSerde(columns, unwrapped, delimiter)
+        return DelimitedSerde(columns, unwrapped, delimiter, key)
     return factory(columns, unwrapped)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
@@ -10,7 +12,6 @@ from ksqlpy.sql.nodes import KsqlHeaderConstraint, KsqlHeadersConstraint, KsqlKe
 
 from ..storage import Log
 from . import sqlformat
-from .aggregate import UNIT_MS
 from .convert import identifier_name, sql_type
 from .errors import EngineError, KsqlStatementError, at
 from .metastore import Column, Metastore, Source
@@ -51,8 +52,19 @@ def with_properties(node: exp.Expression | None) -> dict[str, Any]:
 
 
 def check_properties(props: dict[str, Any]) -> None:
-    """Refusals of WITH properties that ksqlDB makes before it looks at anything else."""
+    """Refusals of WITH properties that ksqlDB makes before it looks at anything else: values
+    its property definitions refuse, then formats given twice."""
     delimiter = props.get("VALUE_DELIMITER")
+    if delimiter is not None:
+        _check_delimiter(str(delimiter))
+    if props.get("WINDOW_SIZE") is not None:
+        try:
+            window_size_ms(str(props["WINDOW_SIZE"]))
+        except ValueError as error:
+            raise KsqlStatementError(
+                f"Failed to prepare statement: Configuration WINDOW_SIZE is invalid: {error}"
+            ) from None
+    _check_format_pairs(props)
     if delimiter is None:
         return
     value_format = str(props.get("VALUE_FORMAT") or props.get("FORMAT") or "").upper()
@@ -60,7 +72,9 @@ def check_properties(props: dict[str, Any]) -> None:
         raise KsqlStatementError(
             f"{value_format} does not support the following configs: [delimiter]"
         )
-    text = str(delimiter)
+
+
+def _check_delimiter(text: str) -> None:
     reason = None
     if not text.strip():
         reason = (
@@ -76,6 +90,50 @@ def check_properties(props: dict[str, Any]) -> None:
             f"Failed to prepare statement: Configuration VALUE_DELIMITER is invalid: {reason}"
             "\nExample valid value: ';'"
         )
+
+
+def _check_format_pairs(props: dict[str, Any]) -> None:
+    """FORMAT sets both formats, so neither may be given with it (CommonCreateConfigs)."""
+    if props.get("FORMAT") is None:
+        return
+    for prop in ("KEY_FORMAT", "VALUE_FORMAT"):
+        if props.get(prop) is not None:
+            raise KsqlStatementError(
+                f"Cannot supply both '{prop}' and 'FORMAT' properties, as 'FORMAT' sets both "
+                "key and value formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and "
+                "'VALUE_FORMAT'."
+            )
+
+
+WRAP_SINGLE_VALUES = "ksql.persistence.wrap.single.values"
+
+# The server settings that stand in for a missing KEY_FORMAT / VALUE_FORMAT.
+DEFAULT_FORMAT_CONFIGS = (
+    ("KEY_FORMAT", "ksql.persistence.default.format.key", "KAFKA"),
+    ("VALUE_FORMAT", "ksql.persistence.default.format.value", None),
+)
+
+
+def inject_default_formats(props: dict[str, Any], setting: Callable[[str], str | None]) -> None:
+    """ksqlDB's DefaultFormatInjector for CREATE STREAM/TABLE: a format the WITH clause leaves
+    out comes from the server's default-format config; then both names must be known formats
+    (checked before the columns, as its schema injector looks the formats up first)."""
+    if props.get("FORMAT") is None and None in (props.get("KEY_FORMAT"), props.get("VALUE_FORMAT")):
+        for prop, config, default in DEFAULT_FORMAT_CONFIGS:
+            if props.get(prop) is None:
+                chosen = setting(config) or default
+                if chosen is None:
+                    raise KsqlStatementError(
+                        f"Statement is missing the '{prop}' property from the WITH clause. "
+                        f"Either provide one or set a default via the '{config}' config."
+                    )
+                props[prop] = chosen
+        # The injector writes both formats back by their names, upper-cased.
+        for prop, _, _ in DEFAULT_FORMAT_CONFIGS:
+            props[prop] = str(props[prop]).upper()
+    both = props.get("FORMAT")
+    check_format(str(both or props["KEY_FORMAT"]), "key")
+    check_format(str(both or props["VALUE_FORMAT"]), "value")
 
 
 def define_columns(metastore: Metastore, target: exp.Expression, kind: str) -> list[Column]:
@@ -134,6 +192,7 @@ def make_source(
     *,
     replace: bool = False,
     not_exists: bool = False,
+    wrap_default: str | None = None,
 ) -> Source:
     original = dict(props)
     topic = props.pop("KAFKA_TOPIC", None)
@@ -141,31 +200,17 @@ def make_source(
         raise KsqlStatementError(
             'Missing required property "KAFKA_TOPIC" which has no default value.'
         )
+    _check_format_pairs(props)
     both = props.pop("FORMAT", None)
-    key_format = props.pop("KEY_FORMAT", None)
+    key_format = check_format(str(both or props.pop("KEY_FORMAT", None) or "KAFKA"), "key")
     value_format = props.pop("VALUE_FORMAT", None)
-    if both is not None and (key_format is not None or value_format is not None):
-        raise KsqlStatementError(
-            "Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties."
-        )
-    key_format = check_format(str(both or key_format or "KAFKA"), "key")
     if both is None and value_format is None:
         raise KsqlStatementError(
             'Missing required property "VALUE_FORMAT" which has no default value.'
         )
     value_format = check_format(str(both or value_format), "value")
-    for registry_prop in (
-        "KEY_SCHEMA_ID",
-        "VALUE_SCHEMA_ID",
-        "KEY_SCHEMA_FULL_NAME",
-        "VALUE_SCHEMA_FULL_NAME",
-    ):
-        if registry_prop in props:
-            raise KsqlStatementError(
-                f"{registry_prop} needs a Schema Registry, which the ksqlpy local server "
-                "does not have.",
-                code=42801,
-            )
+    _check_format_configs(key_format, props, _KEY_CONFIGS)
+    _check_format_configs(value_format, props, _VALUE_CONFIGS)
     if log.topic(str(topic)) is None and not props.get("PARTITIONS"):
         example = sqlformat.create_source(
             kind,
@@ -188,8 +233,8 @@ def make_source(
     replicas = int(props.pop("REPLICAS", 1) or 1)
     timestamp = props.pop("TIMESTAMP", None)
     timestamp_format = props.pop("TIMESTAMP_FORMAT", None)
-    delimiter = str(props.pop("VALUE_DELIMITER", ",") or ",")
-    delimiter = {"TAB": "\t", "SPACE": " "}.get(delimiter.upper(), delimiter)
+    delimiter = _delimiter(props.pop("VALUE_DELIMITER", None))
+    key_delimiter = _delimiter(props.pop("KEY_DELIMITER", None))
     wrap = props.pop("WRAP_SINGLE_VALUE", None)
     window_type = props.pop("WINDOW_TYPE", None)
     window_size = props.pop("WINDOW_SIZE", None)
@@ -205,10 +250,13 @@ def make_source(
         timestamp_format=str(timestamp_format) if timestamp_format else None,
         is_source=is_source,
         value_delimiter=delimiter,
+        key_delimiter=key_delimiter,
         wrap_single_value=None if wrap is None else bool(wrap),
     )
     if window_type is not None:
         source.windowed, source.window_size_ms = _window_props(str(window_type), window_size)
+    if wrap is None and wrap_default is not None:
+        source.wrap_single_value = _default_wrapping(source, wrap_default.lower() == "true")
     if source.timestamp_column:
         _check_timestamp_column(source)
     _check_key_types(source)
@@ -238,6 +286,39 @@ def make_source(
             f"(topic has {existing.replicas})."
         )
     return source
+
+
+# The WITH properties that become a format's own configs (CreateSourceProperties), per side.
+_KEY_CONFIGS = (
+    ("KEY_SCHEMA_FULL_NAME", "fullSchemaName"),
+    ("KEY_DELIMITER", "delimiter"),
+    ("KEY_SCHEMA_ID", "schemaId"),
+)
+_VALUE_CONFIGS = (
+    ("VALUE_AVRO_SCHEMA_FULL_NAME", "fullSchemaName"),
+    ("VALUE_SCHEMA_FULL_NAME", "fullSchemaName"),
+    ("VALUE_DELIMITER", "delimiter"),
+    ("VALUE_SCHEMA_ID", "schemaId"),
+)
+# The configs each format takes (its getSupportedProperties); the others take none here.
+_FORMAT_CONFIGS = {"DELIMITED": frozenset({"delimiter"})}
+
+
+def _check_format_configs(
+    fmt: str, props: dict[str, Any], configs: tuple[tuple[str, str], ...]
+) -> None:
+    """FormatProperties.validateProperties: a format refuses configs it does not take."""
+    given = dict.fromkeys(config for prop, config in configs if props.get(prop) is not None)
+    unsupported = [c for c in given if c not in _FORMAT_CONFIGS.get(fmt, frozenset())]
+    if unsupported:
+        raise KsqlStatementError(
+            f"{fmt} does not support the following configs: [{', '.join(unsupported)}]"
+        )
+
+
+def _delimiter(value: Any) -> str:
+    text = str(value or ",")
+    return {"TAB": "\t", "SPACE": " "}.get(text.upper(), text)
 
 
 def _check_key_kind(name: str, kind: str, primary: bool, where: str) -> None:
@@ -274,10 +355,39 @@ def _window_props(kind: str, size: Any) -> tuple[str, int | None]:
         raise KsqlStatementError(
             f"{upper} windows require 'WINDOW_SIZE' to be provided in the WITH clause."
         )
-    parts = str(size).upper().split()
-    if len(parts) != 2 or not parts[0].isdigit() or parts[1].rstrip("S") not in UNIT_MS:
-        raise KsqlStatementError(f"Invalid WINDOW_SIZE '{size}': use e.g. '10 SECONDS'")
-    return upper, int(parts[0]) * UNIT_MS[parts[1].rstrip("S")]
+    return upper, window_size_ms(str(size))  # checked with the other properties
+
+
+# java.util.concurrent.TimeUnit, in its order, as nanoseconds.
+_TIME_UNIT_NS = {
+    "NANOSECONDS": 1,
+    "MICROSECONDS": 1_000,
+    "MILLISECONDS": 1_000_000,
+    "SECONDS": 1_000_000_000,
+    "MINUTES": 60_000_000_000,
+    "HOURS": 3_600_000_000_000,
+    "DAYS": 86_400_000_000_000,
+}
+
+
+def window_size_ms(text: str) -> int:
+    """A WINDOW_SIZE like ``'10 SECONDS'`` in milliseconds, read as ksqlDB's DurationParser
+    reads it (a long and a TimeUnit, the plural S optional); ValueError says why not."""
+    parts = re.split(r"\s", text)
+    while parts and not parts[-1]:  # Java's split drops trailing empty strings
+        parts.pop()
+    if len(parts) != 2:
+        raise ValueError(f"Invalid duration: '{text}'. Expected 2 tokens, got: {len(parts)}")
+    if re.fullmatch(r"[+-]?[0-9]+", parts[0]) is None:
+        raise ValueError(f"Invalid duration: '{text}'. Not numeric: '{parts[0]}'")
+    unit = parts[1].upper()
+    nanos = _TIME_UNIT_NS.get(unit if unit.endswith("S") else unit + "S")
+    if nanos is None:
+        raise ValueError(
+            f"Invalid duration: '{text}'. Unknown time unit: '{unit}'\n"
+            f"Supported time units are: {', '.join(_TIME_UNIT_NS)}"
+        )
+    return int(parts[0]) * nanos // 1_000_000
 
 
 def _check_timestamp_column(source: Source) -> None:
@@ -321,6 +431,23 @@ def check_key_type(name: str, kind: SqlType) -> None:
             f"`{name}`. Column type: {kind}. "
             "See https://github.com/confluentinc/ksql/issues/6621 for more."
         )
+
+
+# The wrapping each format can be told to use (its supportedFeatures): True wraps, False not.
+_WRAPPINGS = {
+    "JSON": (True, False),
+    "PROTOBUF_NOSR": (True, False),
+    "KAFKA": (False,),
+    "DELIMITED": (False,),
+}
+
+
+def _default_wrapping(source: Source, wrap: bool) -> bool | None:
+    """SerdeFeaturesFactory's default value wrapping: the ``ksql.persistence.wrap.single.values``
+    config, for a single value column in a format that supports it; otherwise none."""
+    if len(source.values) != 1 or wrap not in _WRAPPINGS.get(source.value_format, ()):
+        return None
+    return wrap
 
 
 def _check_wrapping(source: Source) -> None:

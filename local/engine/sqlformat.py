@@ -144,15 +144,21 @@ def properties(props: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={literal(props[key])}" for key in sorted(props))
 
 
-def with_default_formats(props: Mapping[str, Any]) -> dict[str, Any]:
+def with_default_formats(
+    props: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """ksqlDB's DefaultFormatInjector on a CREATE STREAM/TABLE: without FORMAT, a missing
-    KEY_FORMAT or VALUE_FORMAT makes it write both, upper-cased, the key's default being KAFKA.
+    KEY_FORMAT or VALUE_FORMAT makes it write both, upper-cased, the missing one from
+    ``defaults`` (the server's default-format configs; the key's default being KAFKA).
     (Without any value format the statement is refused, so there is nothing to write.)"""
     out = dict(props)
-    if "FORMAT" in out or "VALUE_FORMAT" not in out or "KEY_FORMAT" in out:
+    if "FORMAT" in out or ("KEY_FORMAT" in out and "VALUE_FORMAT" in out):
         return out
-    out["KEY_FORMAT"] = "KAFKA"
-    out["VALUE_FORMAT"] = str(out["VALUE_FORMAT"]).upper()
+    chosen = {"KEY_FORMAT": "KAFKA", **(defaults or {}), **out}
+    if chosen.get("VALUE_FORMAT") is None:
+        return out
+    out["KEY_FORMAT"] = str(chosen["KEY_FORMAT"]).upper()
+    out["VALUE_FORMAT"] = str(chosen["VALUE_FORMAT"]).upper()
     return out
 
 

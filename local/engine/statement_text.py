@@ -12,6 +12,7 @@ Writing a statement back is cosmetic: when it cannot be done, the user's text is
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -33,15 +34,19 @@ _log = logging.getLogger("ksqlpy.local")
 DEFAULT_RETENTION_MS = 604_800_000
 
 
-def create_source_text(text: str, metastore: Metastore) -> str:
+def create_source_text(
+    text: str, metastore: Metastore, formats: Mapping[str, Any] | None = None
+) -> str:
     """``CREATE STREAM|TABLE name (columns) WITH (...)`` as ksqlDB keeps it: default formats
-    written out (DefaultFormatInjector) and the topic's CLEANUP_POLICY (TopicCreateInjector)."""
+    written out (DefaultFormatInjector; ``formats`` are the ones the executor chose) and the
+    topic's CLEANUP_POLICY (TopicCreateInjector)."""
     try:
         node = parse_one(text)
         assert isinstance(node, KsqlCreate)
         kind = str(node.args["kind"]).upper()
         target = node.this
-        props = sqlformat.with_default_formats(with_properties(node.args.get("properties")))
+        given = with_properties(node.args.get("properties"))
+        props = sqlformat.with_default_formats(given, formats)
         props["CLEANUP_POLICY"] = "compact" if kind == "TABLE" else "delete"
         return sqlformat.create_source(
             kind,

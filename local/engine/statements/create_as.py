@@ -18,7 +18,7 @@ from ..persistent import PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
 from ..results import CommandDone
 from ..runtime import Runtime, done, query_group
-from ..sources import check_properties, make_source
+from ..sources import WRAP_SINGLE_VALUES, check_properties, make_source
 from ..sqlformat_query import Unrenderable, query
 from ..statement_text import create_as_text
 
@@ -66,7 +66,16 @@ def create_as_select(
     props.setdefault("PARTITIONS", info.partitions if info else 1)
     statement = create_as_text(text, runtime.metastore, runtime.log, props["PARTITIONS"])
     try:
-        sink = make_source(runtime.log, name, kind, columns, props, statement, False)
+        sink = make_source(
+            runtime.log,
+            name,
+            kind,
+            columns,
+            props,
+            statement,
+            False,
+            wrap_default=runtime.session.setting(WRAP_SINGLE_VALUES),
+        )
     except KsqlStatementError as exc:
         raise _quoting_statement(exc, runtime, select, name, kind, written) from exc
     if pipeline.window is not None:

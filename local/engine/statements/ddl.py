@@ -15,7 +15,14 @@ from ..errors import KsqlStatementError
 from ..metastore import Column, Source
 from ..results import Notice, Result
 from ..runtime import Runtime, Session, done
-from ..sources import check_properties, define_columns, make_source, with_properties
+from ..sources import (
+    WRAP_SINGLE_VALUES,
+    check_properties,
+    define_columns,
+    inject_default_formats,
+    make_source,
+    with_properties,
+)
 from ..statement_text import create_source_text
 from .create_as import create_as_select
 
@@ -43,6 +50,7 @@ def create_source(runtime: Runtime, node: KsqlCreate, text: str, session: Sessio
     check_properties(props)
     if isinstance(node.args.get("expression"), KsqlSelect):
         return create_as_select(runtime, node.args["expression"], name, kind, props, text)
+    inject_default_formats(props, session.setting)
     columns = define_columns(runtime.metastore, target, kind)
     if node.args.get("replace") and (
         node.args.get("source") or (existing is not None and existing.is_source)
@@ -57,10 +65,11 @@ def create_source(runtime: Runtime, node: KsqlCreate, text: str, session: Sessio
         kind,
         columns,
         props,
-        create_source_text(text, runtime.metastore),
+        create_source_text(text, runtime.metastore, props),
         bool(node.args.get("source")),
         replace=bool(node.args.get("replace")),
         not_exists=bool(node.args.get("exists")),
+        wrap_default=session.setting(WRAP_SINGLE_VALUES),
     )
     runtime.metastore.sources[name] = source
     runtime.forget_table(name)

@@ -15,6 +15,7 @@ from ksqlpy.local.engine import Engine, statement_text
 from ksqlpy.local.engine.errors import EngineError
 from ksqlpy.local.engine.metastore import Metastore
 from ksqlpy.local.engine.results import CommandDone
+from ksqlpy.local.engine.runtime import Session
 from ksqlpy.local.engine.sqlformat import name
 from ksqlpy.local.engine.sqlformat_query import Unrenderable, query
 from ksqlpy.local.storage import MemoryLog
@@ -390,4 +391,21 @@ def test_the_missing_partitions_example_has_the_formats_written_out() -> None:
     assert str(raised.value).endswith(
         "For example: CREATE STREAM S (ID INTEGER KEY, V STRING) WITH (KAFKA_TOPIC='nope', "
         "KEY_FORMAT='KAFKA', PARTITIONS=2, VALUE_FORMAT='JSON');"
+    )
+
+
+def test_formats_from_the_server_s_defaults_are_written_into_the_statement() -> None:
+    # DefaultFormatInjector takes a missing format from ksql.persistence.default.format.*, and
+    # the statement ksqlDB keeps names the formats it chose.
+    runtime = SmallRuntime()
+    session = Session({}, {}, {"ksql.persistence.default.format.value": "json"})
+    runtime.run(
+        "CREATE STREAM S (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='s', PARTITIONS=1);", session
+    )
+    source = runtime.metastore.source("S")
+    assert source is not None
+    assert (source.key_format, source.value_format) == ("KAFKA", "JSON")
+    assert source.statement == (
+        "CREATE STREAM S (ID INTEGER KEY, V STRING) WITH (CLEANUP_POLICY='delete', "
+        "KAFKA_TOPIC='s', KEY_FORMAT='KAFKA', PARTITIONS=1, VALUE_FORMAT='JSON');"
     )
