@@ -28,6 +28,7 @@ from ksqlpy.sql.nodes import (
 from .convert import identifier_name, sql_type
 from .metastore import Metastore, Source
 from .rows import PSEUDO_NAMES, WINDOW_BOUNDS
+from .selectitems import ColumnAliases
 from .sqlformat import name
 from .sqlformat import sql_type as type_text
 
@@ -36,9 +37,6 @@ class Unrenderable(Exception):
     """A node ksqlpy cannot write back as ksqlDB would."""
 
 
-# ksqlDB's ColumnNames.NUMBERED_COLUMN_PATTERN: ``NAME_3`` is name ``NAME``, number 3.
-_NUMBERED = re.compile(r"(?P<name>.*?)?(?:_(?P<number>\d+))?")
-_GENERATED = "KSQL_COL"
 _TIME_UNITS = frozenset(
     u + s for u in ("DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND") for s in ("", "S")
 )
@@ -60,37 +58,6 @@ _BINARY: dict[type[exp.Expression], str] = {
     exp.Or: "OR",
     exp.NullSafeNEQ: "IS DISTINCT FROM",
 }
-
-
-def _split_number(column: str) -> tuple[str, int]:
-    match = _NUMBERED.fullmatch(column)
-    assert match is not None  # the pattern matches every string
-    return match.group("name") or "", int(match.group("number") or 0)
-
-
-@dataclass(slots=True)
-class _Aliases:
-    """ksqlDB's ColumnAliasGenerator: ``KSQL_COL_n`` for expressions, a struct field's name for
-    ``a->f``, each numbered past the names the sources' columns already use."""
-
-    used: dict[str, set[int]] = field(default_factory=dict)
-    following: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, columns: Iterable[str]) -> _Aliases:
-        aliases = cls()
-        for column in columns:
-            prefix, number = _split_number(column)
-            aliases.used.setdefault(prefix, set()).add(number)
-        return aliases
-
-    def take(self, prefix: str) -> str:
-        index = self.following.get(prefix, 0)
-        while index in self.used.get(prefix, ()):
-            index += 1
-        self.following[prefix] = index + 1
-        # Only generated names carry a _0; a field's first alias is its bare name.
-        return prefix if index == 0 and prefix != _GENERATED else f"{prefix}_{index}"
 
 
 @dataclass(slots=True)
@@ -202,14 +169,14 @@ def _relations(select: KsqlSelect, scope: _Scope) -> str:
 
 def _select_clause(select: KsqlSelect, scope: _Scope) -> str:
     names = (c.name for _, s in scope.sources for c in s.columns)
-    aliases = _Aliases.of(names)
+    aliases = ColumnAliases(names)
     items = [_select_item(item, scope, aliases) for item in select.expressions]
     if len(items) == 1:
         return "SELECT " + items[0]
     return "SELECT" + ",".join("\n  " + item for item in items)
 
 
-def _select_item(item: exp.Expression, scope: _Scope, aliases: _Aliases) -> str:
+def _select_item(item: exp.Expression, scope: _Scope, aliases: ColumnAliases) -> str:
     if isinstance(item, exp.Star):
         return "*"
     if isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
@@ -223,7 +190,7 @@ def _select_item(item: exp.Expression, scope: _Scope, aliases: _Aliases) -> str:
     return f"{expression(item, scope)} {name(_alias_for(item, scope, aliases))}"
 
 
-def _alias_for(node: exp.Expression, scope: _Scope, aliases: _Aliases) -> str:
+def _alias_for(node: exp.Expression, scope: _Scope, aliases: ColumnAliases) -> str:
     """The alias ksqlDB's AstSanitizer gives a select item written without one."""
     if isinstance(node, exp.Column):
         column = identifier_name(node)
@@ -231,10 +198,7 @@ def _alias_for(node: exp.Expression, scope: _Scope, aliases: _Aliases) -> str:
         if qualifier is not None and scope.clashes(column):
             return f"{qualifier}_{column}"
         return column
-    if isinstance(node, KsqlDereference):
-        field_name = identifier_name(node.expression)
-        return aliases.take(_split_number(field_name)[0])
-    return aliases.take(_GENERATED)
+    return aliases.for_expression(node)
 
 
 def _qualifier(column: exp.Column, scope: _Scope) -> str | None:
