@@ -23,7 +23,7 @@ FLOORS = {
     "pull-queries-complex-lambda.json": 1.0,
     "pull-queries-with-headers.json": 1.0,
     "pull-queries-with-limit-clause.json": 0.6,
-    "pull-queries-with-predicates.json": 0.85,
+    "pull-queries-with-predicates.json": 1.0,
     "pull-queries-with-range-scan.json": 1.0,
     "pull-queries-with-struct-star.json": 1.0,
     "push-queries.json": 0.97,
