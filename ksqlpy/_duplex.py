@@ -3,9 +3,10 @@
 httpx sends a whole request body before it reads the response (``http-server-choice.md`` §3), so
 the insert stream drives the ``h2`` library itself, on its own connection:
 
-- ``Exchange`` is the sans-IO half: the h2 state machine, the rows waiting to be framed, the rows
-  waiting for their ack, and the mapping of every way the request can end to one ksqlpy error.
-  It takes bytes in (``incoming``) and hands bytes out (``outgoing``); it never touches a socket.
+- ``Exchange`` (``_duplex_exchange``) is the sans-IO half: the h2 state machine, the rows
+  waiting to be framed, the rows waiting for their ack, and the mapping of every way the
+  request can end to one ksqlpy error. It takes bytes in (``incoming``) and hands bytes out
+  (``outgoing``); it never touches a socket.
 - ``InsertStream`` (a socket and one I/O thread) and ``AsyncInsertStream`` (asyncio streams and a
   reader task) only move bytes between the socket and the exchange, so the twins cannot drift.
 
@@ -17,7 +18,6 @@ sent back to back share DATA frames; a lone row leaves at once.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import selectors
 import socket
@@ -25,407 +25,31 @@ import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-import h2.config
-import h2.connection
-import h2.errors
-import h2.events
-import h2.exceptions
-
-from . import _protocol as proto
 from ._config import ClientConfig
+from ._duplex_connect import (
+    _BUFFER_LIMIT,
+    _DEFAULT,
+    _READ,
+    _connect_error,
+    _Counts,
+    _each_url,
+    _endpoint,
+    _no_h2,
+    _reason,
+    _tls_context,
+    connect,
+)
+from ._duplex_exchange import Exchange, InsertAck
 from ._errors import (
-    START_HINT,
     ClientClosedError,
-    KsqlError,
     KsqlTimeoutError,
-    ProtocolError,
     ServerUnavailableError,
 )
 from ._results import InsertsResult
 
 __all__ = ["AsyncInsertStart", "AsyncInsertStream", "Exchange", "InsertAck", "InsertStream"]
-
-_HTTP2_HINT = (
-    "/inserts-stream needs HTTP/2: this server (or a proxy in front of it) may speak only "
-    "HTTP/1.1; insert with execute_statement('INSERT INTO ... VALUES (...);') instead"
-)
-_BUFFER_LIMIT = 1 << 20
-"""Bytes of rows ``send`` may buffer before it waits for the connection (flow control)."""
-_KEPT_ACKS = 1 << 16
-"""Unread acks kept for ``poll``/``acks``; older unread ones are dropped (``acked`` counts all)."""
-_READ = 1 << 16
-_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade", "host"})
-
-_DEFAULT: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class InsertAck:
-    """The server's acknowledgement of one row of an insert stream: the row's 0-based ``seq``."""
-
-    seq: int
-
-
-class Exchange:
-    """One ``/inserts-stream`` request on its own HTTP/2 connection, without I/O.
-
-    ``error`` is set (and ``finished``) once the request has ended badly; ``finished`` alone
-    means the server ended its response and every row sent was acknowledged.
-    """
-
-    def __init__(
-        self,
-        config: ClientConfig,
-        base: str,
-        target: str,
-        properties: Mapping[str, Any] | None = None,
-    ) -> None:
-        parts = urlsplit(base)
-        self.base = base
-        self.target = target
-        self.where = f"the inserts into {target}"
-        self.conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding=None)
-        )
-        self.stream_id = 1
-        authority = parts.netloc.rpartition("@")[2]
-        headers = [
-            (b":method", b"POST"),
-            (b":scheme", parts.scheme.encode()),
-            (b":authority", authority.encode()),
-            (b":path", (parts.path + proto.INSERTS_STREAM).encode()),
-            (b"content-type", proto.JSON.encode()),
-        ]
-        for name, value in config.headers.items():
-            if name.lower() not in _HOP_BY_HOP:
-                headers.append((name.lower().encode(), value.encode()))
-        self._headers = headers
-        self.out = bytearray(proto.inserts_head(target, properties))
-        self.sent = 0
-        self.acked = 0
-        self.pending: dict[int, object] = {}
-        self.acks: collections.deque[InsertAck] = collections.deque(maxlen=_KEPT_ACKS)
-        self.status: int | None = None
-        self.error: KsqlError | None = None
-        self.finished = False
-        self.ending = False
-        self._ended = False
-        self._error_body = bytearray()
-        self._error_length: int | None = None
-        self._first = True
-        self._decoder = proto.AckStream(self.where)
-        self.last_ack = time.monotonic()
-
-    # -- rows out ----------------------------------------------------------------------------
-
-    def start(self) -> bytes:
-        """The connection preface and the request headers."""
-        self.conn.initiate_connection()
-        self.conn.send_headers(self.stream_id, self._headers)
-        return self.conn.data_to_send()
-
-    def add(self, row: Mapping[str, Any]) -> int:
-        """Buffer one row; its seq."""
-        self.out += proto.encode_row(row)
-        seq = self.sent
-        self.pending[seq] = row
-        self.sent += 1
-        return seq
-
-    def end(self) -> None:
-        """End the request once the buffered rows are out."""
-        self.ending = True
-
-    def outgoing(self) -> bytes:
-        """Frame what the windows allow of the buffered rows; bytes for the socket."""
-        conn = self.conn
-        if not self.finished and not self._ended:
-            try:
-                while self.out:
-                    room = min(
-                        conn.local_flow_control_window(self.stream_id), conn.max_outbound_frame_size
-                    )
-                    if room <= 0:
-                        break
-                    chunk = bytes(self.out[:room])
-                    del self.out[:room]
-                    conn.send_data(self.stream_id, chunk)
-                if self.ending and not self.out:
-                    conn.end_stream(self.stream_id)
-                    self._ended = True
-            except h2.exceptions.StreamClosedError:
-                # The server ended or reset the stream; incoming() says why.
-                self.out.clear()
-            except h2.exceptions.ProtocolError as error:
-                self.fail(ProtocolError(f"cannot send {self.where} over HTTP/2: {error}"))
-        return conn.data_to_send()
-
-    def abort(self) -> bytes:
-        """Cancel the request (RST_STREAM) and say goodbye (GOAWAY); bytes for the socket."""
-        with contextlib.suppress(h2.exceptions.ProtocolError):
-            if not self.finished:
-                self.conn.reset_stream(self.stream_id, h2.errors.ErrorCodes.CANCEL)
-            self.conn.close_connection()
-        self.finished = True
-        return self.conn.data_to_send()
-
-    # -- acks in -----------------------------------------------------------------------------
-
-    def incoming(self, data: bytes) -> None:
-        """Feed bytes read from the socket."""
-        if self.finished:
-            return
-        if self._first:
-            self._first = False
-            # h2 would wait for the rest of a "frame" that long: an HTTP/1.x answer to our preface.
-            if data.startswith(b"HTTP/1."):
-                self.fail(self._broken("the server answered in HTTP/1.1", http1=True))
-                return
-        try:
-            events = self.conn.receive_data(data)
-        except h2.exceptions.ProtocolError as error:
-            if self.status is None:
-                self.fail(self._broken(f"not an HTTP/2 answer: {error}", http1=True))
-            else:
-                self.fail(ProtocolError(f"ksqlDB broke HTTP/2 during {self.where}: {error}"))
-            return
-        for event in events:
-            if self.over:  # (a property: mypy would narrow self.finished to False here)
-                break
-            if isinstance(event, h2.events.DataReceived):
-                self.conn.acknowledge_received_data(event.flow_controlled_length, self.stream_id)
-                if self.status == 200:
-                    self._acks(event.data)
-                else:
-                    self._error_body += event.data
-                    # A server may answer an error at once and end the response only when the
-                    # request ends: with the whole error body here, say it now.
-                    if self._error_length is not None and (
-                        len(self._error_body) >= self._error_length
-                    ):
-                        self._response_ended()
-            elif isinstance(event, h2.events.ResponseReceived):
-                self.status = _status(event.headers)
-                self._error_length = _content_length(event.headers)
-            elif isinstance(event, h2.events.StreamEnded):
-                self._response_ended()
-            elif isinstance(event, h2.events.StreamReset):
-                self.fail(self._broken(f"the server reset the request ({_code(event)})"))
-            elif isinstance(event, h2.events.ConnectionTerminated):
-                self.fail(self._broken(f"the server closed the HTTP/2 connection ({_code(event)})"))
-
-    def _acks(self, data: bytes, *, final: bool = False) -> None:
-        try:
-            ok, refused = self._decoder.feed(data, final=final)
-        except ProtocolError as error:
-            self.fail(error)
-            return
-        pending = self.pending
-        for seq in ok:
-            if pending.pop(seq, pending) is pending:
-                self.fail(ProtocolError(f"{self.where} acknowledged row {seq}, not pending"))
-                return
-            self.acked += 1
-            self.acks.append(InsertAck(seq))
-        if ok:
-            self.last_ack = time.monotonic()
-        if refused is not None:
-            failed = refused.get("seq")
-            row = pending.get(failed) if isinstance(failed, int) else None
-            self.fail(proto.insert_refused(refused, row, acknowledged=self.acked, where=self.where))
-
-    def _response_ended(self) -> None:
-        if self.status != 200:
-            where = f"POST {proto.INSERTS_STREAM} at {self.base}"
-            self.fail(proto.error_from_body(self.status, bytes(self._error_body), where=where))
-            return
-        self._acks(b"", final=True)
-        if self.error is None and self.pending:
-            self.fail(
-                ProtocolError(
-                    f"{self.where} ended after acknowledging {self.acked} of {self.sent} rows; "
-                    f"not acknowledged: {proto.seq_list(self.pending)}. Those rows may not have "
-                    "been inserted"
-                )
-            )
-        self.finished = True
-
-    def lost(self, reason: str) -> None:
-        """The connection closed or failed before the response ended."""
-        if not self.finished:
-            self.fail(self._broken(reason, http1=self.status is None))
-
-    def fail(self, error: KsqlError) -> None:
-        """End the exchange with ``error`` (the first one wins)."""
-        if self.error is None and not (self.finished and not self.pending):
-            self.error = error
-        self.finished = True
-
-    def timed_out(self, timeout: float | None) -> KsqlTimeoutError:
-        """The error for ``timeout`` seconds without an ack while rows were pending."""
-        return KsqlTimeoutError(
-            f"ksqlDB at {self.base} sent no insert ack for {timeout} s: {self.acked} of the "
-            f"{self.sent} rows sent to {self.target} were acknowledged; not acknowledged: "
-            f"{proto.seq_list(self.pending)} (they may or may not have been inserted); raise "
-            "read_timeout= (None waits forever) or check the server's load"
-        )
-
-    def _broken(self, reason: str, *, http1: bool = False) -> ServerUnavailableError:
-        detail = (
-            f"the connection to ksqlDB at {self.base} broke during {self.where} ({reason}); "
-            f"{self.acked} of the {self.sent} rows sent were acknowledged"
-        )
-        if self.pending:
-            detail += (
-                f"; not acknowledged: {proto.seq_list(self.pending)} (they may or may not have "
-                "been inserted)"
-            )
-        if http1:
-            detail += f"\n{_HTTP2_HINT}"
-        return ServerUnavailableError(reason, detail=detail)
-
-    @property
-    def over(self) -> bool:
-        """The request has ended (``finished``), well or badly."""
-        return self.finished
-
-
-def _status(headers: list[tuple[bytes, bytes]]) -> int:
-    for name, value in headers:
-        if name == b":status":
-            return int(value)
-    return 0
-
-
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
-    for name, value in headers:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
-def _code(event: h2.events.StreamReset | h2.events.ConnectionTerminated) -> str:
-    code = event.error_code
-    return f"HTTP/2 error {getattr(code, 'name', code)}"
-
-
-# -- connections --------------------------------------------------------------------------------
-
-
-def _endpoint(base: str) -> tuple[str, int, bool]:
-    parts = urlsplit(base)
-    tls = parts.scheme == "https"
-    return parts.hostname or "localhost", parts.port or (443 if tls else 80), tls
-
-
-def _tls_context(config: ClientConfig) -> ssl.SSLContext:
-    context = config.ssl_context()
-    assert isinstance(context, ssl.SSLContext)  # an https:// URL always gets a context
-    context.set_alpn_protocols(["h2"])
-    return context
-
-
-def _connect_error(error: BaseException, config: ClientConfig, base: str) -> KsqlError:
-    if isinstance(error, TimeoutError):
-        return KsqlTimeoutError(
-            f"could not connect to ksqlDB at {base} within {config.connect_timeout} s; check the "
-            "URL and network, or raise connect_timeout="
-        )
-    reason = str(error) or type(error).__name__
-    if isinstance(error, ssl.SSLCertVerificationError):
-        reason = (
-            "the server's TLS certificate is not trusted; pass verify='ca.pem' with its CA "
-            "bundle (or verify=False for a test server)"
-        )
-    elif isinstance(error, ConnectionRefusedError):
-        reason = "connection refused"
-    elif isinstance(error, socket.gaierror):
-        reason = "unknown host name"
-    return ServerUnavailableError(
-        reason, detail=f"cannot reach ksqlDB at {base} ({reason}); {START_HINT}"
-    )
-
-
-def _no_h2(base: str) -> ServerUnavailableError:
-    return ServerUnavailableError(
-        "no HTTP/2",
-        detail=f"ksqlDB at {base} did not agree to HTTP/2 over TLS (ALPN)\n{_HTTP2_HINT}",
-    )
-
-
-def connect(config: ClientConfig, base: str) -> socket.socket:
-    """A connected (TLS-wrapped for https) blocking socket, or a ksqlpy error."""
-    host, port, tls = _endpoint(base)
-    try:
-        sock = socket.create_connection((host, port), timeout=config.connect_timeout)
-    except OSError as error:
-        raise _connect_error(error, config, base) from error
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if tls:
-            sock = _tls_context(config).wrap_socket(sock, server_hostname=host)
-            if not isinstance(sock, ssl.SSLSocket) or sock.selected_alpn_protocol() != "h2":
-                raise _no_h2(base)
-    except OSError as error:
-        sock.close()
-        raise _connect_error(error, config, base) from error
-    except KsqlError:
-        sock.close()
-        raise
-    return sock
-
-
-def _each_url(config: ClientConfig, first: str, open_one: Callable[[str], Any]) -> tuple[str, Any]:
-    # Nothing was sent when a connection fails: the next URL may be tried.
-    urls = list(config.urls)
-    start = urls.index(first) if first in urls else 0
-    order = urls[start:] + urls[:start]
-    for i, base in enumerate(order):
-        try:
-            return base, open_one(base)
-        except (ServerUnavailableError, KsqlTimeoutError):
-            if i == len(order) - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-class _Counts:
-    """What both twins report about their request (read from the shared ``Exchange``)."""
-
-    _x: Exchange
-    _closed: bool
-
-    @property
-    def target(self) -> str:
-        """The stream or table the rows go into."""
-        return self._x.target
-
-    @property
-    def sent(self) -> int:
-        """How many rows were given to ``send``."""
-        return self._x.sent
-
-    @property
-    def acked(self) -> int:
-        """How many rows the server has acknowledged."""
-        return self._x.acked
-
-    @property
-    def pending(self) -> int:
-        """How many rows were sent and are not acknowledged yet."""
-        return len(self._x.pending)
-
-    @property
-    def closed(self) -> bool:
-        """True once ``close()`` or ``abort()`` ran."""
-        return self._closed
-
-
-# -- the blocking twin --------------------------------------------------------------------------
 
 
 class InsertStream(_Counts):
@@ -682,14 +306,6 @@ class InsertStream(_Counts):
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
         return f"<InsertStream into {self.target}: {self.acked} of {self.sent} acked{state}>"
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, ConnectionResetError):
-        return "connection reset"
-    if isinstance(error, BrokenPipeError):
-        return "broken pipe"
-    return str(error) or type(error).__name__
 
 
 # -- the asyncio twin ---------------------------------------------------------------------------
