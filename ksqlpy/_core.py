@@ -42,8 +42,8 @@ from ._entities import (
     TopicList,
     TypeList,
     VariableList,
-    parse_entities,
 )
+from ._entity_parsers import parse_entities
 from ._errors import KsqlError, KsqlServerError, KsqlTimeoutError, ProtocolError
 from ._protocol import QueryDecoder, Request
 from ._results import silent_query_error

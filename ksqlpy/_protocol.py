@@ -283,7 +283,7 @@ def error_from_body(
     entities: tuple[object, ...] = ()
     raw_entities = data.get("entities")
     if isinstance(raw_entities, list) and raw_entities:
-        from ._entities import parse_entity
+        from ._entity_parsers import parse_entity
 
         entities = tuple(parse_entity(e) for e in raw_entities if isinstance(e, Mapping))
     cls: type[KsqlServerError] = KsqlServerError

@@ -36,7 +36,8 @@ from ksqlpy import (
     VariableList,
     WarningResult,
 )
-from ksqlpy._entities import ConnectorPluginsList, parse_entities, parse_entity
+from ksqlpy._entities import ConnectorPluginsList
+from ksqlpy._entity_parsers import parse_entities, parse_entity
 
 RUNNING = {
     "queryString": "CREATE STREAM PV2 AS SELECT * FROM PV EMIT CHANGES;",

@@ -13,6 +13,7 @@ import pytest
 from runtime_double import SmallRuntime
 
 from ksqlpy import _entities as client
+from ksqlpy._entity_parsers import parse_entity
 from ksqlpy.local.engine import results
 from ksqlpy.local.engine.types import ArrayType, DecimalType, MapType, SqlType, StructType
 from ksqlpy.local.entities import entities, entity, schema_info
@@ -33,7 +34,7 @@ def runtime() -> SmallRuntime:
 
 def _parsed(runtime: SmallRuntime, sql: str) -> tuple[dict[str, Any], client.Entity]:
     raw = runtime.run_entity(sql)
-    return raw, client.parse_entity(raw)
+    return raw, parse_entity(raw)
 
 
 def test_every_result_type_has_an_encoder() -> None:
@@ -149,7 +150,7 @@ def test_notices_and_terminated_transient_queries() -> None:
         "message": "Cannot undefine variable 'x'",
         "warnings": [],
     }
-    terminated = client.parse_entity(entity(results.QueryTerminated("TERMINATE t1;", "t1")))
+    terminated = parse_entity(entity(results.QueryTerminated("TERMINATE t1;", "t1")))
     assert isinstance(terminated, client.TerminateQueryResult)
     assert (terminated.query_id, terminated.was_terminated) == ("t1", True)
     assert entities([]) == []
