@@ -1,31 +1,31 @@
 """The log on a real Kafka cluster: every topic is a Kafka topic, read through an in-memory mirror.
 
-Writes go to the broker synchronously (acks=all; keys placed by murmur2 as the Java client
-places them; tombstones as null values) and are visible to reads once they return. A query's
-output and its consumer group's positions are committed as one Kafka transaction (transactional
-id = the group), so a crashed server that restarts neither repeats nor skips.
+Writes go to the broker with acks=all (keys placed by murmur2 as the Java client places them;
+tombstones as null values): ``append`` returns once the record is stored and readable, ``send``
+at once with a future, so a writer can keep many records in flight. A query's output and its
+consumer group's positions are committed as one Kafka transaction (transactional id = the
+group), so a crashed server that restarts neither repeats nor skips.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ksqlpy._errors import (
-    BrokerUnavailableError,
     InvalidTopicNameError,
     KafkaError,
     ReplicationFactorError,
     TopicNotFoundError,
 )
 from ksqlpy._errors import TopicExistsError as KafkaTopicExistsError
-from ksqlpy.kafka import Delivered, Producer, TopicAdmin, TopicPartition, check_topic_name
+from ksqlpy.kafka import Delivered, Producer, TopicPartition, check_topic_name
 from ksqlpy.kafka import TopicInfo as KafkaTopicInfo
 
 from ._base import (
@@ -39,6 +39,7 @@ from ._base import (
     UnknownTopicError,
     partition_for,
 )
+from ._kafka_connect import connect_admin, reachable
 from ._mirror import KafkaStorageError, Mirror, MirroredTopic
 
 log = logging.getLogger("ksqlpy.local.storage")
@@ -109,35 +110,6 @@ def _exists_error(name: str, asked: int, info: TopicInfo) -> TopicExistsError:
     )
 
 
-def connect_admin(bootstrap_servers: str, connect_timeout: float, timeout: float) -> TopicAdmin:
-    """An admin client once the cluster answers, trying for ``connect_timeout`` seconds (a broker
-    that is still starting); else BrokerUnavailableError naming the address."""
-    deadline = time.monotonic() + connect_timeout
-    last: KafkaError | None = None
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            detail = f" ({last})" if last is not None and "cannot reach" not in str(last) else ""
-            raise BrokerUnavailableError(
-                bootstrap_servers,
-                connect_timeout,
-                f"cannot reach Kafka at {bootstrap_servers} within {connect_timeout:g} s{detail}; "
-                "start a broker (e.g. 'python -m ksqlpy.testing.kafka') or pass the right "
-                "--bootstrap-servers",
-            )
-        admin: TopicAdmin | None = None
-        try:
-            admin = TopicAdmin(bootstrap_servers, timeout=min(max(left, 0.5), timeout))
-            if admin.broker_count() > 0:
-                return admin
-        except KafkaError as exc:
-            last = exc
-        if admin is not None:
-            with contextlib.suppress(KafkaError):
-                admin.close()
-        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-
-
 class KafkaLog(Log):
     """Topics on the Kafka cluster at ``bootstrap_servers``.
 
@@ -167,7 +139,7 @@ class KafkaLog(Log):
         self._retrier: threading.Thread | None = None
         self._closed = False
         try:
-            self._producer = Producer(bootstrap_servers, timeout=timeout, linger_ms=0)
+            self._producer = self._new_producer()
             self._producer_failed = False
             self._mirror = Mirror(
                 bootstrap_servers, timeout=timeout, catch_up_timeout=catch_up_timeout
@@ -335,6 +307,48 @@ class KafkaLog(Log):
             )
         return sent
 
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        timestamp: int | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> Future[Record]:
+        pending = Pending(topic, key, value, timestamp, headers, partition)
+        stored: Future[Record] = Future()
+        what = f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}"
+
+        def delivered(delivery: Delivered | None, error: BaseException | None) -> None:
+            # On kafka-python's I/O thread: no wait here (a record behind a gap in the mirror
+            # is brought by its reader a moment later).
+            if delivery is None:
+                self._producer_failed = True
+                stored.set_exception(KafkaStorageError(f"{what}: {error}"))
+                return
+            record = _stored(pending, delivery, stamp)
+            self._mirror.insert_written([record], wait=False)
+            stored.set_result(record)
+
+        with self._write_lock:
+            where, stamp = self._placed(pending)
+            try:
+                self._shared_producer().send(
+                    topic,
+                    value,
+                    key=key,
+                    headers=headers or None,
+                    partition=where,
+                    timestamp_ms=stamp,
+                    on_delivery=delivered,
+                )
+            except KafkaError as exc:
+                self._producer_failed = True
+                raise KafkaStorageError(f"{what}: {exc}") from exc
+        return stored
+
     def append(
         self,
         topic: str,
@@ -345,24 +359,18 @@ class KafkaLog(Log):
         headers: Headers = (),
         partition: int | None = None,
     ) -> Record:
-        pending = Pending(topic, key, value, timestamp, headers, partition)
-        with self._write_lock:
-            where, stamp = self._placed(pending)
-            try:
-                delivered = self._shared_producer().produce(
-                    topic,
-                    value,
-                    key=key,
-                    headers=headers or None,
-                    partition=where,
-                    timestamp_ms=stamp,
-                )
-            except KafkaError as exc:
-                self._producer_failed = True
-                raise KafkaStorageError(
-                    f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: {exc}"
-                ) from exc
-        record = _stored(pending, delivered, stamp)
+        sent = self.send(
+            topic, key, value, timestamp=timestamp, headers=headers, partition=partition
+        )
+        try:
+            record = sent.result(timeout=self.timeout + 1.0)  # the producer answers first
+        except TimeoutError as exc:
+            self._producer_failed = True
+            raise KafkaStorageError(
+                f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: "
+                f"no acknowledgement within {self.timeout:g} s"
+            ) from exc
+        # Whoever appends one record reads it next: it waits until the mirror has it.
         self._mirror.insert_written([record])
         return record
 
@@ -427,11 +435,23 @@ class KafkaLog(Log):
         self._mirror.insert_written(written, wait=not exactly_once)
         return written
 
+    def _new_producer(self) -> Producer:
+        # Every record gets its answer within the timeout (the producer's own bound is about
+        # twice it): half of it for one request, the rest for a retry.
+        wait_ms = int(self.timeout * 1000)
+        return Producer(
+            self.bootstrap_servers,
+            timeout=self.timeout,
+            linger_ms=0,
+            request_timeout_ms=max(wait_ms // 2, 500),
+            delivery_timeout_ms=max(wait_ms, 1000),
+        )
+
     def _shared_producer(self) -> Producer:
         """The non-transactional producer; a new one after a failure (the write lock held):
         records a broker outage left unacknowledged would otherwise hold the old one up."""
         if self._producer_failed:
-            fresh = Producer(self.bootstrap_servers, timeout=self.timeout, linger_ms=0)
+            fresh = self._new_producer()
             old, self._producer, self._producer_failed = self._producer, fresh, False
             with contextlib.suppress(KafkaError):
                 old.close(timeout=0)
@@ -452,7 +472,7 @@ class KafkaLog(Log):
             time.sleep(RETRY_S)
             if self._closed:
                 return
-            if not _reachable(self.bootstrap_servers):
+            if not reachable(self.bootstrap_servers):
                 continue  # no request that would hold the write lock for a whole timeout
             with self._write_lock:
                 for group, deferred in list(self._deferred.items()):
@@ -490,7 +510,7 @@ class KafkaLog(Log):
             except BaseException:
                 # With the broker gone an abort would only wait its timeout out: the next
                 # producer of this transactional id aborts the transaction instead.
-                if _reachable(self.bootstrap_servers):
+                if reachable(self.bootstrap_servers):
                     with contextlib.suppress(KafkaError):
                         producer.abort()
                 raise
@@ -565,15 +585,3 @@ class KafkaLog(Log):
             self._producer.close(timeout=2.0)
         with contextlib.suppress(KafkaError):
             self._admin.close()
-
-
-def _reachable(bootstrap_servers: str) -> bool:
-    """Whether any bootstrap address accepts a TCP connection (a cheap probe, 0.5 s at most)."""
-    for address in bootstrap_servers.split(","):
-        host, _, port = address.strip().rpartition(":")
-        try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=0.5):
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
