@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 
 class EngineError(Exception):
     """An error with ksqlDB's error code, answered with HTTP status ``code // 100``.
@@ -31,3 +33,10 @@ class InsertFailed(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def with_cause(message: str, cause: str) -> str:
+    """``message`` and the error under it, as ksqlDB's ErrorMessageUtil joins them: a
+    ``Caused by:`` line wrapped at 80 columns, its later lines indented by a tab."""
+    lines = textwrap.wrap(f"Caused by: {cause}", 80, break_on_hyphens=False)
+    return message + "\n" + "\n\t".join(lines)
