@@ -40,6 +40,7 @@ from ._base import (
     partition_for,
 )
 from ._kafka_connect import connect_admin, reachable
+from ._kafka_records import Sent, give_up, settle, stored_record
 from ._mirror import KafkaStorageError, Mirror, MirroredTopic
 
 log = logging.getLogger("ksqlpy.local.storage")
@@ -64,38 +65,6 @@ class _Deferred:
 
 class TopicCreationError(ValueError):
     """The broker refused to create a topic (its reason in ksqlDB's words)."""
-
-
-@dataclass(slots=True)
-class _Sent:
-    """Records queued on a producer: each filled in by its acknowledgement, or an error."""
-
-    out: list[Record | None]
-    errors: list[BaseException]
-
-    def records(self, what: str, bootstrap_servers: str) -> list[Record]:
-        """Every record as stored (call after a flush), or KafkaStorageError."""
-        done = [r for r in self.out if r is not None]
-        if self.errors or len(done) < len(self.out):
-            reason = self.errors[0] if self.errors else "no acknowledgement"
-            raise KafkaStorageError(
-                f"cannot write to {what} on Kafka at {bootstrap_servers}: {reason}"
-            )
-        return done
-
-
-def _stored(pending: Pending, delivered: Delivered, stamp: int) -> Record:
-    """The record as the broker stored it (its own time when the topic sets it)."""
-    when = delivered.timestamp_ms if delivered.timestamp_ms >= 0 else stamp
-    return Record(
-        pending.topic,
-        delivered.partition,
-        delivered.offset,
-        when,
-        pending.key,
-        pending.value,
-        pending.headers,
-    )
 
 
 def _info(raw: KafkaTopicInfo) -> TopicInfo:
@@ -141,6 +110,8 @@ class KafkaLog(Log):
         try:
             self._producer = self._new_producer()
             self._producer_failed = False
+            # The futures of records on the shared producer still waiting for their answer.
+            self._unanswered: set[Future[Record]] = set()
             self._mirror = Mirror(
                 bootstrap_servers, timeout=timeout, catch_up_timeout=catch_up_timeout
             )
@@ -277,9 +248,9 @@ class KafkaLog(Log):
         stamp = int(time.time() * 1000) if pending.timestamp is None else pending.timestamp
         return self._partition(pending.topic, pending.key, pending.partition), stamp
 
-    def _send_all(self, producer: Producer, records: Sequence[Pending]) -> _Sent:
+    def _send_all(self, producer: Producer, records: Sequence[Pending]) -> Sent:
         """Queue ``records`` on ``producer``; the result fills in as the broker acknowledges."""
-        sent = _Sent([None] * len(records), [])
+        sent = Sent([None] * len(records), [])
         out, errors = sent.out, sent.errors
         for index, pending in enumerate(records):
             partition, stamp = self._placed(pending)
@@ -294,7 +265,7 @@ class KafkaLog(Log):
                 if delivered is None:
                     errors.append(error or KafkaStorageError("not delivered"))
                     return
-                out[index] = _stored(pending, delivered, stamp)
+                out[index] = stored_record(pending, delivered, stamp)
 
             producer.send(
                 pending.topic,
@@ -324,18 +295,22 @@ class KafkaLog(Log):
         def delivered(delivery: Delivered | None, error: BaseException | None) -> None:
             # On kafka-python's I/O thread: no wait here (a record behind a gap in the mirror
             # is brought by its reader a moment later).
+            unanswered.discard(stored)
             if delivery is None:
                 self._producer_failed = True
-                stored.set_exception(KafkaStorageError(f"{what}: {error}"))
+                settle(stored, KafkaStorageError(f"{what}: {error}"))
                 return
-            record = _stored(pending, delivery, stamp)
+            record = stored_record(pending, delivery, stamp)
             self._mirror.insert_written([record], wait=False)
-            stored.set_result(record)
+            settle(stored, record)
 
         with self._write_lock:
             where, stamp = self._placed(pending)
             try:
-                self._shared_producer().send(
+                producer = self._shared_producer()
+                unanswered = self._unanswered
+                unanswered.add(stored)
+                producer.send(
                     topic,
                     value,
                     key=key,
@@ -345,6 +320,7 @@ class KafkaLog(Log):
                     on_delivery=delivered,
                 )
             except KafkaError as exc:
+                self._unanswered.discard(stored)
                 self._producer_failed = True
                 raise KafkaStorageError(f"{what}: {exc}") from exc
         return stored
@@ -453,8 +429,10 @@ class KafkaLog(Log):
         if self._producer_failed:
             fresh = self._new_producer()
             old, self._producer, self._producer_failed = self._producer, fresh, False
+            orphans, self._unanswered = self._unanswered, set()
             with contextlib.suppress(KafkaError):
                 old.close(timeout=0)
+            give_up(orphans, f"no acknowledgement from Kafka at {self.bootstrap_servers}")
         return self._producer
 
     def _start_retrier(self) -> None:
@@ -583,5 +561,6 @@ class KafkaLog(Log):
             self._drop_producer(group)
         with contextlib.suppress(KafkaError):
             self._producer.close(timeout=2.0)
+        give_up(self._unanswered, "no acknowledgement: the server is stopping")
         with contextlib.suppress(KafkaError):
             self._admin.close()
