@@ -290,7 +290,6 @@ class KafkaLog(Log):
     ) -> Future[Record]:
         pending = Pending(topic, key, value, timestamp, headers, partition)
         stored: Future[Record] = Future()
-        what = f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}"
 
         def delivered(delivery: Delivered | None, error: BaseException | None) -> None:
             # On kafka-python's I/O thread: no wait here (a record behind a gap in the mirror
@@ -298,7 +297,7 @@ class KafkaLog(Log):
             unanswered.discard(stored)
             if delivery is None:
                 self._producer_failed = True
-                settle(stored, KafkaStorageError(f"{what}: {error}"))
+                settle(stored, self._write_error(topic, error))
                 return
             record = stored_record(pending, delivery, stamp)
             self._mirror.insert_written([record], wait=False)
@@ -322,8 +321,13 @@ class KafkaLog(Log):
             except KafkaError as exc:
                 self._unanswered.discard(stored)
                 self._producer_failed = True
-                raise KafkaStorageError(f"{what}: {exc}") from exc
+                raise self._write_error(topic, exc) from exc
         return stored
+
+    def _write_error(self, topic: str, reason: object) -> KafkaStorageError:
+        return KafkaStorageError(
+            f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: {reason}"
+        )
 
     def append(
         self,
@@ -342,10 +346,8 @@ class KafkaLog(Log):
             record = sent.result(timeout=self.timeout + 1.0)  # the producer answers first
         except TimeoutError as exc:
             self._producer_failed = True
-            raise KafkaStorageError(
-                f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: "
-                f"no acknowledgement within {self.timeout:g} s"
-            ) from exc
+            reason = f"no acknowledgement within {self.timeout:g} s"
+            raise self._write_error(topic, reason) from exc
         # Whoever appends one record reads it next: it waits until the mirror has it.
         self._mirror.insert_written([record])
         return record

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from ksqlpy.local.engine import Engine
+from ksqlpy.local.engine.errors import EngineError
 from ksqlpy.local.insert_window import INSERTS_FAILED, InsertWindow
 from ksqlpy.local.storage import FileLog, Log, MemoryLog, Record, UnknownTopicError
+from ksqlpy.local.wire import http_error_of
 
 
 def _logs(tmp_path: Path) -> list[Log]:
@@ -144,3 +147,35 @@ def test_nothing_in_flight_means_nothing_to_wait_for() -> None:
         assert InsertWindow("T", limit=1).oldest() is None
 
     asyncio.run(scenario())
+
+
+class _RefusingLog(MemoryLog):
+    """A log whose topic ``s`` takes no more records (a broker gone, a full disk)."""
+
+    def append(self, topic: str, key: bytes | None, value: bytes | None, **kw: Any) -> Record:
+        if topic == "s":
+            raise OSError(f"cannot write to topic '{topic}': " + "the disk is full " * 6)
+        return super().append(topic, key, value, **kw)
+
+
+def test_insert_values_the_log_refuses_is_answered_as_ksqldb_answers_it() -> None:
+    engine = Engine(_RefusingLog())
+    engine.execute(
+        "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='s', PARTITIONS=1, "
+        "VALUE_FORMAT='JSON');",
+        {},
+        {},
+    )
+    with pytest.raises(EngineError) as refused:
+        engine.execute("INSERT INTO S (ID, NAME) VALUES (1, 'a');", {}, {})
+    answer = http_error_of(refused.value)
+    assert answer.status == 400
+    assert answer.body["@type"] == "generic_error"
+    assert answer.body["error_code"] == 40000
+    # ksqlDB's ErrorMessageUtil: the cause on a "Caused by:" line wrapped at 80 columns.
+    first, *causes = answer.body["message"].split("\n")
+    assert first == "Failed to insert values into 'S'."
+    assert causes[0].startswith("Caused by: cannot write to topic 's': the disk is full")
+    assert all(line.startswith("\t") for line in causes[1:])
+    assert len(causes) > 1
+    assert max(len(line) for line in causes) <= 81
