@@ -125,13 +125,15 @@ def test_a_row_refused_mid_stream_ends_it_after_the_rows_before_it(
     assert _stored_ids(kafka_bootstrap, topic) == Counter(range(700))
 
 
-def _vanish_after_acks(port: int, body: bytes, wanted: int) -> list[dict[str, Any]]:
-    """Send an inserts stream over HTTP/2 without ending it, read ``wanted`` acks, then drop
-    the connection without a word; return the acks read."""
-    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        conn.initiate_connection()
-        conn.send_headers(
+class _Duplex:
+    """One ``/inserts-stream`` request over a raw HTTP/2 connection, written and read in turns
+    (as a client that waits for each ack before it sends more)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.conn.initiate_connection()
+        self.conn.send_headers(
             1,
             [
                 (":method", "POST"),
@@ -140,28 +142,63 @@ def _vanish_after_acks(port: int, body: bytes, wanted: int) -> list[dict[str, An
                 (":authority", f"127.0.0.1:{port}"),
             ],
         )
-        sock.sendall(conn.data_to_send())
-        for at in range(0, len(body), 8192):  # within the stream's flow-control window
-            conn.send_data(1, body[at : at + 8192])
-            sock.sendall(conn.data_to_send())
-        received = b""
-        while received.count(b"\n") < wanted:
-            data = sock.recv(65536)
-            assert data, "the server closed the stream early"
-            for event in conn.receive_data(data):
+        self.sock.sendall(self.conn.data_to_send())
+        self.received = b""
+        self.ended = False
+
+    def write(self, data: bytes, *, end: bool = False) -> None:
+        for at in range(0, len(data), 8192):  # within the stream's flow-control window
+            self.conn.send_data(1, data[at : at + 8192])
+            self.sock.sendall(self.conn.data_to_send())
+        if end:
+            self.conn.end_stream(1)
+            self.sock.sendall(self.conn.data_to_send())
+
+    def read_lines(self, count: int) -> list[dict[str, Any]]:
+        """Read until ``count`` ack lines in all have come (or the response ended)."""
+        while self.received.count(b"\n") < count and not self.ended:
+            data = self.sock.recv(65536)
+            assert data, "the server closed the connection"
+            for event in self.conn.receive_data(data):
                 if isinstance(event, h2.events.DataReceived):
-                    received += event.data
-                    conn.acknowledge_received_data(event.flow_controlled_length, 1)
-            sock.sendall(conn.data_to_send())
-    return [json.loads(line) for line in received.splitlines() if line]
+                    self.received += event.data
+                    self.conn.acknowledge_received_data(event.flow_controlled_length, 1)
+                self.ended |= isinstance(event, h2.events.StreamEnded)
+            self.sock.sendall(self.conn.data_to_send())
+        return [json.loads(line) for line in self.received.splitlines() if line]
+
+    def drop(self) -> None:
+        """Go away without a word (no END_STREAM, no RST_STREAM, no GOAWAY)."""
+        self.sock.close()
+
+
+def test_a_client_that_waits_for_each_ack_before_the_next_row_gets_it(
+    kafka_bootstrap: str, ksql: Any, local_ksqldb: LocalServer
+) -> None:
+    topic = _stream(ksql, "PEOPLE")
+    client = _Duplex(local_ksqldb.port)
+    try:
+        client.write(json.dumps({"target": "PEOPLE"}).encode() + b"\n")
+        for n, row in enumerate(_rows(range(5))):
+            client.write(json.dumps(row).encode() + b"\n")
+            # The ack comes while the request is still open: nothing else wakes the server.
+            assert client.read_lines(n + 1)[-1] == {"seq": n, "status": "ok"}
+        client.write(b"", end=True)
+        assert len(client.read_lines(6)) == 5
+        assert client.ended
+    finally:
+        client.drop()
+    assert _stored_ids(kafka_bootstrap, topic) == Counter(range(5))
 
 
 def test_a_client_that_goes_away_mid_stream_loses_nothing_it_was_told_of(
     kafka_bootstrap: str, ksql: Any, local_ksqldb: LocalServer, h2_client: httpx.Client
 ) -> None:
     topic = _stream(ksql, "PEOPLE")
-    body = _body("PEOPLE", _rows(range(4000)))[:60000]  # about 1200 rows, the last one cut
-    heard = _vanish_after_acks(local_ksqldb.port, body, 100)
+    client = _Duplex(local_ksqldb.port)
+    client.write(_body("PEOPLE", _rows(range(4000)))[:60000])  # ~1200 rows, the last one cut
+    heard = client.read_lines(100)
+    client.drop()
     assert [a["seq"] for a in heard] == list(range(len(heard)))
     assert {a["status"] for a in heard} == {"ok"}
     # The server goes on serving; what it acknowledged is there once, nothing is there twice.
