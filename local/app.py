@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -83,6 +84,8 @@ INTERNAL_ERROR = (
 # Rows of one /inserts-stream sent and not acknowledged yet (ksqlDB's subscriber asks its
 # publisher for 200 rows at a time; a broker round trip takes several milliseconds).
 IN_FLIGHT = 2000
+# How often persistent queries catch up with the rows of an inserts stream while it runs.
+PUMP_EVERY_S = 0.05
 
 _log = logging.getLogger("ksqlpy.local.http")
 
@@ -417,6 +420,7 @@ class KsqlApp:
         started = False
         first_ack = True
         pending: list[str] = []
+        pumped = time.monotonic()
 
         async def start() -> None:
             nonlocal started
@@ -445,8 +449,16 @@ class KsqlApp:
                 body = "".join(pending).encode()
                 pending.clear()
                 await send({"type": "http.response.body", "body": body, "more_body": True})
-                if inserter is not None:
-                    inserter.done()  # stored rows are readable: persistent queries catch up
+            pump()
+
+        def pump(force: bool = False) -> None:
+            # Stored rows are readable: persistent queries catch up, in batches (a query under
+            # exactly-once commits a transaction each time).
+            nonlocal pumped
+            now = time.monotonic()
+            if inserter is not None and (force or now - pumped >= PUMP_EVERY_S):
+                inserter.done()
+                pumped = now
 
         more = True
         lines = Lines()
@@ -519,6 +531,7 @@ class KsqlApp:
         if not started:
             await start()
         await flush()
+        pump(force=True)
         closing = (b"[]" if first_ack else b"]") if json_acks else b""
         await send({"type": "http.response.body", "body": closing})
 
