@@ -1,6 +1,7 @@
 """Benchmark of ``ksqlpy-local`` on a real Kafka broker, next to plain kafka-python on the same one.
 
     python bench/bench_kafka_local.py [--records 100000] [--runs 3] [--bootstrap-servers HOST:PORT]
+                                      [--insert-rows 20000] [--inserts-only]
 
 Without ``--bootstrap-servers`` it starts the project's single-node broker (needs Java). Prints
 medians of: records/s through a filter+project CSAS and a GROUP BY COUNT CTAS (from CREATE until
@@ -11,8 +12,9 @@ Quix Streams (``pip install quixstreams``, in the ``bench`` extra) doing the sam
 and the same GROUP BY COUNT (``group_by`` then a stateful count), measured the same way (start
 until its consumer group has committed the whole input; Quix commits every 0.5 s here, not its
 5 s default, so the wait for its last commit is not what is measured);
-``/inserts-stream`` rows/s into a stream on the broker; and the latency from a producer's send to
-the row on a push query, p50/p99, at 1,000 records/s.
+``/inserts-stream`` rows/s into a stream on the broker (request to last ack), next to the raw
+limit: a plain kafka-python producer (acks=all) sending the same records; and the latency from
+a producer's send to the row on a push query, p50/p99, at 1,000 records/s.
 """
 
 from __future__ import annotations
@@ -307,9 +309,13 @@ def push_latency(bootstrap: str, seconds: float, rate: float) -> tuple[float, fl
     return ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99) - 1]
 
 
+def insert_rows(rows: int) -> list[dict[str, Any]]:
+    return [{"ID": i, "NAME": f"n{i}", "PRICE": 0.5, "QTY": i, "OK": True} for i in range(rows)]
+
+
 def inserts_rate(bootstrap: str, rows: int) -> float:
-    """Rows/s through ``/inserts-stream`` (HTTP/2) into a stream on the broker: each row is
-    acknowledged by the broker (acks=all) before the next is taken."""
+    """Rows/s through ``/inserts-stream`` (HTTP/2) into a stream on the broker, from the request
+    until the last row is acknowledged (each ack comes once the broker stored it, acks=all)."""
     topic = f"bench_ins_{uuid.uuid4().hex[:8]}"
     with (
         server(bootstrap, f"bench_{uuid.uuid4().hex[:6]}_") as url,
@@ -320,11 +326,7 @@ def inserts_rate(bootstrap: str, rows: int) -> float:
             f"CREATE STREAM I ({ROW}) WITH (KAFKA_TOPIC='{topic}', PARTITIONS={PARTITIONS}, "
             "KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
         )
-        lines = [json.dumps({"target": "I"})]
-        lines += [
-            json.dumps({"ID": i, "NAME": f"n{i}", "PRICE": 0.5, "QTY": i, "OK": True})
-            for i in range(rows)
-        ]
+        lines = [json.dumps({"target": "I"})] + [json.dumps(r) for r in insert_rows(rows)]
         started = time.perf_counter()
         acks = client.post("/inserts-stream", content="\n".join(lines).encode()).text
         elapsed = time.perf_counter() - started
@@ -333,8 +335,83 @@ def inserts_rate(bootstrap: str, rows: int) -> float:
     return rows / elapsed
 
 
+def raw_produce_rate(bootstrap: str, rows: int) -> float:
+    """Rows/s of a plain kafka-python producer (acks=all) sending the records the inserts
+    stream writes (a 4-byte INT key, the JSON value), from the first send until all are acked."""
+    topic = f"bench_raw_{uuid.uuid4().hex[:8]}"
+    with TopicAdmin(bootstrap) as admin:
+        admin.create_topic(topic, PARTITIONS)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, batch_size=262144
+    )
+    try:
+        producer.partitions_for(topic)  # metadata first, as the server has it
+        started = time.perf_counter()
+        for row in insert_rows(rows):
+            key = row.pop("ID").to_bytes(4, "big", signed=True)
+            producer.send(topic, key=key, value=json.dumps(row).encode())
+        producer.flush(600)
+        return rows / (time.perf_counter() - started)
+    finally:
+        producer.close(10)
+
+
 def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
+
+
+Results = list[tuple[str, float, str]]
+
+
+def query_results(bootstrap: str, args: argparse.Namespace, results: Results) -> None:
+    """The persistent queries next to the kafka-python loop and Quix Streams."""
+    csas = "CREATE STREAM {sink} AS SELECT ID, NAME FROM S WHERE QTY > 10;"
+    ctas = "CREATE TABLE {sink} AS SELECT QTY, COUNT(*) AS N FROM S GROUP BY QTY;"
+    loop = median_of(args.runs, lambda: loop_rate(bootstrap, args.records))
+    results.append(("kafka-python consume-transform-produce loop records/s", loop, ""))
+    quix_rates: dict[str, float] = {}
+    missing = quix_missing()
+    if missing is not None:
+        print(missing)
+    else:
+        for statement, count, label in (
+            (csas, False, "filter+project"),
+            (ctas, True, "GROUP BY COUNT"),
+        ):
+            try:
+                run = functools.partial(quix_rate, bootstrap, args.records, count)
+                quix_rates[statement] = median_of(args.runs, run)
+            except Exception as exc:  # a peer's failure must not cost the other rows
+                print(f"Quix Streams {label} row skipped: {type(exc).__name__}: {exc}")
+                continue
+            results.append((f"Quix Streams {label} records/s", quix_rates[statement], ""))
+    for label, statement, guarantee in (
+        ("CSAS filter+project records/s (at_least_once)", csas, "at_least_once"),
+        ("CSAS filter+project records/s (exactly_once_v2)", csas, "exactly_once_v2"),
+        ("CTAS GROUP BY COUNT records/s (at_least_once)", ctas, "at_least_once"),
+    ):
+        rate = median_of(
+            args.runs,
+            lambda s=statement, g=guarantee: query_rate(bootstrap, args.records, s, g),
+        )
+        results.append((label, rate, ""))
+        quix = quix_rates.get(statement)
+        if statement is csas:
+            # The loop commits at-least-once: only that CSAS is held to the target.
+            target = "ratio" if guarantee == "at_least_once" else ""
+            results.append(("  ratio to the kafka-python loop", rate / loop, target))
+        if quix is not None and guarantee == "at_least_once":
+            results.append(("  ratio to Quix Streams (at-least-once)", rate / quix, "quix"))
+
+
+def insert_results(bootstrap: str, args: argparse.Namespace, results: Results) -> None:
+    """``/inserts-stream`` next to a plain producer of the same records, on the same broker."""
+    rows = args.insert_rows
+    raw = median_of(args.runs, lambda: raw_produce_rate(bootstrap, rows))
+    inserts = median_of(args.runs, lambda: inserts_rate(bootstrap, rows))
+    results.append(("kafka-python producer (acks=all) rows/s: the raw limit", raw, ""))
+    results.append(("/inserts-stream rows/s (HTTP/2, acked when stored)", inserts, ""))
+    results.append(("  ratio to the raw limit", inserts / raw, ""))
 
 
 def main() -> None:
@@ -345,56 +422,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--bootstrap-servers")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument("--insert-rows", type=int, default=20_000)
+    parser.add_argument(
+        "--inserts-only", action="store_true", help="measure /inserts-stream and its limit only"
+    )
     args = parser.parse_args()
-    results: list[tuple[str, float, str]] = []
-    csas = "CREATE STREAM {sink} AS SELECT ID, NAME FROM S WHERE QTY > 10;"
-    ctas = "CREATE TABLE {sink} AS SELECT QTY, COUNT(*) AS N FROM S GROUP BY QTY;"
+    results: Results = []
     with broker(args.bootstrap_servers) as bootstrap:
-        loop = median_of(args.runs, lambda: loop_rate(bootstrap, args.records))
-        results.append(("kafka-python consume-transform-produce loop records/s", loop, ""))
-        quix_rates: dict[str, float] = {}
-        missing = quix_missing()
-        if missing is not None:
-            print(missing)
-        else:
-            for statement, count, label in (
-                (csas, False, "filter+project"),
-                (ctas, True, "GROUP BY COUNT"),
-            ):
-                try:
-                    run = functools.partial(quix_rate, bootstrap, args.records, count)
-                    quix_rates[statement] = median_of(args.runs, run)
-                except Exception as exc:  # a peer's failure must not cost the other rows
-                    print(f"Quix Streams {label} row skipped: {type(exc).__name__}: {exc}")
-                    continue
-                results.append((f"Quix Streams {label} records/s", quix_rates[statement], ""))
-        for label, statement, guarantee in (
-            ("CSAS filter+project records/s (at_least_once)", csas, "at_least_once"),
-            ("CSAS filter+project records/s (exactly_once_v2)", csas, "exactly_once_v2"),
-            ("CTAS GROUP BY COUNT records/s (at_least_once)", ctas, "at_least_once"),
-        ):
-            rate = median_of(
-                args.runs,
-                lambda s=statement, g=guarantee: query_rate(bootstrap, args.records, s, g),
-            )
-            results.append((label, rate, ""))
-            quix = quix_rates.get(statement)
-            if statement is csas:
-                # The loop commits at-least-once: only that CSAS is held to the target.
-                target = "ratio" if guarantee == "at_least_once" else ""
-                results.append(("  ratio to the kafka-python loop", rate / loop, target))
-            if quix is not None and guarantee == "at_least_once":
-                results.append(("  ratio to Quix Streams (at-least-once)", rate / quix, "quix"))
-        results.append(
-            (
-                "/inserts-stream rows/s (HTTP/2)",
-                median_of(args.runs, lambda: inserts_rate(bootstrap, 2000)),
-                "",
-            )
-        )
-        p50, p99 = push_latency(bootstrap, args.latency_seconds, 1000.0)
-        results.append(("produce-to-push-row latency p50 ms (1,000 records/s)", p50, ""))
-        results.append(("produce-to-push-row latency p99 ms (1,000 records/s)", p99, "p99 ms"))
+        if not args.inserts_only:
+            query_results(bootstrap, args, results)
+        insert_results(bootstrap, args, results)
+        if not args.inserts_only:
+            p50, p99 = push_latency(bootstrap, args.latency_seconds, 1000.0)
+            results.append(("produce-to-push-row latency p50 ms (1,000 records/s)", p50, ""))
+            results.append(("produce-to-push-row latency p99 ms (1,000 records/s)", p99, "p99 ms"))
 
     width = max(len(name) for name, _, _ in results)
     print(f"{'measure':<{width}}  {'median':>12}  target")

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,7 @@ from .http_rules import (
     negotiate,
     origin_form,
 )
+from .insert_window import INSERTS_FAILED, InsertWindow
 from .ports import Engine, Inserter, PrintStream, QueryStream
 from .request_body import (
     BODY_TIMEOUT_S,
@@ -67,8 +69,6 @@ from .wire import (
     generic_error,
     http_error,
     http_error_of,
-    insert_ack,
-    insert_error,
 )
 
 # Rows per send of a query stream: one ASGI send per row is what makes HTTP servers slow. Each
@@ -81,7 +81,11 @@ INTERNAL_ERROR = (
     "Please consult the server logs for more information."
 )
 
-INSERTS_FAILED = "Error in processing inserts. Check server logs for details."
+# Rows of one /inserts-stream sent and not acknowledged yet (ksqlDB's subscriber asks its
+# publisher for 200 rows at a time; a broker round trip takes several milliseconds).
+IN_FLIGHT = 2000
+# How often persistent queries catch up with the rows of an inserts stream while it runs.
+PUMP_EVERY_S = 0.05
 
 _log = logging.getLogger("ksqlpy.local.http")
 
@@ -405,14 +409,18 @@ class KsqlApp:
     # -- inserts ------------------------------------------------------------------------------
 
     async def inserts_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``POST /inserts-stream``: HTTP/2 only; one ack per row, an error ack ends it."""
+        """``POST /inserts-stream``: HTTP/2 only; one ack per row once it is stored, in order;
+        an error ack ends it."""
         if not is_http2(scope):
             raise http_error(40004, "This endpoint is only available when using HTTP2")
         json_acks = negotiate(headers(scope).get("accept"), INSERTS_TYPES) == JSON
         inserter: Inserter | None = None
+        window: InsertWindow | None = None
         seq = 0
         started = False
         first_ack = True
+        pending: list[str] = []
+        pumped = time.monotonic()
 
         async def start() -> None:
             nonlocal started
@@ -421,86 +429,127 @@ class KsqlApp:
             await send({"type": "http.response.body", "body": b"", "more_body": True})
             started = True
 
-        pending: list[str] = []
-
-        def ack(text: str) -> None:
+        def answer() -> None:
             nonlocal first_ack
-            if json_acks:
+            if window is None:
+                return
+            for line in window.answers():
+                if not json_acks:
+                    pending.append(line)
+                    continue
                 # ksqlDB's JsonInsertsStreamResponseWriter: "[" + the first ack, "," + others.
-                text = ("[" if first_ack else ",") + text.rstrip("\n") + ELEMENT_END
+                pending.append(("[" if first_ack else ",") + line.rstrip("\n") + ELEMENT_END)
                 first_ack = False
-            pending.append(text)
 
         async def flush() -> None:
-            # One send per received chunk (connection.py cuts it at newlines, or at the ends of
-            # JSON acks, so each ack still gets its own chunk or frame).
+            # One send per round (connection.py cuts it at newlines, or at the ends of JSON
+            # acks, so each ack still gets its own chunk or frame).
+            answer()
             if pending:
                 body = "".join(pending).encode()
                 pending.clear()
                 await send({"type": "http.response.body", "body": body, "more_body": True})
+            pump()
+
+        def pump(force: bool = False) -> None:
+            # Stored rows are readable: persistent queries catch up, in batches (a query under
+            # exactly-once commits a transaction each time).
+            nonlocal pumped
+            now = time.monotonic()
+            if inserter is not None and (force or now - pumped >= PUMP_EVERY_S):
+                inserter.done()
+                pumped = now
 
         more = True
-        failed = False
         lines = Lines()
-        while more and not failed:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            more = message.get("more_body", False)
-            try:
-                received = lines.feed(message.get("body", b""), more)
-            except LineTooLong as exc:
-                if inserter is None:
-                    raise http_error(40000, str(exc)) from exc
-                ack(insert_error(seq, 40000, str(exc)))
-                received, failed = [], True
-            for raw in received:
-                if not raw.strip():
+        receiving: asyncio.Future[Message] | None = None
+        try:
+            while window is None or not window.ended:
+                if more and receiving is None and (window is None or not window.full):
+                    receiving = asyncio.ensure_future(receive())
+                oldest = window.oldest() if window is not None else None
+                waits = {w for w in (receiving, oldest) if w is not None}
+                if not waits:
+                    break
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if receiving is None or not receiving.done():
+                    await flush()
                     continue
-                if inserter is None:
-                    try:
-                        request = json_object(raw)
-                        target = request.get("target")
-                        if not isinstance(target, str):
-                            raise http_error(
-                                40000, 'Invalid JSON in request: "target" is a required field'
-                            )
-                        inserter = self.engine.inserter(target, object_field(request, "properties"))
-                    except (KsqlHttpError, EngineError) as error:
-                        refused = http_error_of(error)
-                        # The error goes out at once, as ksqlDB sends it, so a client that keeps
-                        # the request open (a duplex stream) hears it now; rows it still sends
-                        # reset the stream (see connection.py), the connection stays.
-                        body = dumps(refused.body).encode()
-                        await respond(send, refused.status, body, JSON, refused.headers)
-                        return
-                    await start()
-                    continue
+                message, receiving = receiving.result(), None
+                if message["type"] == "http.disconnect":
+                    return  # rows in flight are still stored; nobody is left to hear of it
+                more = message.get("more_body", False)
                 try:
+                    received = lines.feed(message.get("body", b""), more)
+                except LineTooLong as exc:
+                    if window is None:
+                        raise http_error(40000, str(exc)) from exc
+                    window.refused(seq, 40000, str(exc))
+                    received, more = [], False
+                for raw in received:
+                    if not raw.strip():
+                        continue
+                    if inserter is None or window is None:
+                        try:
+                            inserter, target = self._inserter(raw)
+                        except (KsqlHttpError, EngineError) as error:
+                            refused = http_error_of(error)
+                            # The error goes out at once, as ksqlDB sends it, so a client that
+                            # keeps the request open (a duplex stream) hears it now; rows it
+                            # still sends reset the stream (see connection.py).
+                            body = dumps(refused.body).encode()
+                            await respond(send, refused.status, body, JSON, refused.headers)
+                            return
+                        window = InsertWindow(target, IN_FLIGHT)
+                        await start()
+                        continue
+                    while window.full and not window.ended:
+                        waiter = window.oldest()
+                        if waiter is not None:
+                            await waiter
+                        answer()
+                    if window.ended:
+                        break
                     try:
-                        row = parse_json(raw)
-                    except ValueError as exc:
-                        raise InsertFailed(40000, "Invalid JSON in inserts stream") from exc
-                    if not isinstance(row, dict):
-                        raise InsertFailed(40000, "Invalid JSON in inserts stream")
-                    inserter.insert(row)
-                except InsertFailed as exc:
-                    ack(insert_error(seq, exc.code, exc.message))
-                    failed = True
-                    break
-                except OSError as exc:  # the row could not be stored (a full disk): not kept
-                    _log.error("insert into %s failed: %s", target, exc)
-                    ack(insert_error(seq, 50000, INSERTS_FAILED))
-                    failed = True
-                    break
-                ack(insert_ack(seq))
-                seq += 1
-            await flush()
-            if inserter is not None:
-                inserter.done()
-        if inserter is None:
+                        window.sent(seq, inserter.insert(_row(raw)))
+                    except InsertFailed as exc:
+                        window.refused(seq, exc.code, exc.message)
+                        more = False
+                        break
+                    except OSError as exc:  # the row could not be stored (a full disk): not kept
+                        _log.error("insert into %s failed: %s", window.target, exc)
+                        window.refused(seq, 50000, INSERTS_FAILED)
+                        more = False
+                        break
+                    seq += 1
+                await flush()
+        finally:
+            if receiving is not None:
+                receiving.cancel()
+        if window is None:
             raise http_error(40000, 'Invalid JSON in request: "target" is a required field')
         if not started:
             await start()
+        await flush()
+        pump(force=True)
         closing = (b"[]" if first_ack else b"]") if json_acks else b""
         await send({"type": "http.response.body", "body": closing})
+
+    def _inserter(self, raw: bytes) -> tuple[Inserter, str]:
+        """The inserter the first line of an ``/inserts-stream`` names, and its target."""
+        request = json_object(raw)
+        target = request.get("target")
+        if not isinstance(target, str):
+            raise http_error(40000, 'Invalid JSON in request: "target" is a required field')
+        return self.engine.inserter(target, object_field(request, "properties")), target
+
+
+def _row(raw: bytes) -> dict[str, Any]:
+    """One row of an inserts stream: a JSON object, else ksqlDB's error for it."""
+    try:
+        row = parse_json(raw)
+    except ValueError as exc:
+        raise InsertFailed(40000, "Invalid JSON in inserts stream") from exc
+    if not isinstance(row, dict):
+        raise InsertFailed(40000, "Invalid JSON in inserts stream")
+    return row

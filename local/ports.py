@@ -3,10 +3,12 @@ inserters, as protocols (the app never imports the engine's classes)."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any, Protocol
 
 from .engine.results import Command, Result, ServerInfo
 from .engine.types import SqlType
+from .storage import Record
 
 
 class QueryStream(Protocol):
@@ -39,8 +41,9 @@ class PrintStream(Protocol):
 class Inserter(Protocol):
     """Inserts rows into one stream or table."""
 
-    def insert(self, row: Any) -> None:
-        """Insert one row (a JSON object), raising :class:`InsertFailed`."""
+    def insert(self, row: Any) -> Future[Record]:
+        """Start inserting one row (a JSON object), raising :class:`InsertFailed`; the future
+        completes once the row is stored (or with the OSError that kept it out)."""
 
     def done(self) -> None:
         """A batch of rows was inserted (persistent queries may catch up now)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sqlglot import exp
 from ksqlpy.sql import KsqlSyntaxError, parse_one, split, substitute
 from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlRunScript, KsqlSelect
 
-from ..storage import Log, TopicExistsError
+from ..storage import Log, Record, TopicExistsError
 from .commandlog import CommandLog, legacy_positions, retire_legacy_positions
 from .convert import clause_integer, hashable
 from .errors import EngineError, KsqlStatementError
@@ -368,6 +369,20 @@ class Engine:
         values: Serde | None = None,
     ) -> None:
         """Serialize one row (column -> value, ROWTIME optional) and append it to the topic."""
+        key, value, timestamp = self._row_record(source, given, keys, values)
+        self.log.append(source.topic, key, value, timestamp=timestamp)
+
+    def send_row(
+        self, source: Source, given: dict[str, Any], keys: Serde, values: Serde
+    ) -> Future[Record]:
+        """Serialize one row and start appending it (see :meth:`Log.send`)."""
+        key, value, timestamp = self._row_record(source, given, keys, values)
+        return self.log.send(source.topic, key, value, timestamp=timestamp)
+
+    def _row_record(
+        self, source: Source, given: dict[str, Any], keys: Serde | None, values: Serde | None
+    ) -> tuple[bytes | None, bytes | None, int | None]:
+        """A row's key, value and timestamp (ROWTIME, else the timestamp column)."""
         key_values = [given.get(c.name) for c in source.keys]
         value_values = [given.get(c.name) for c in source.values]
         key = (keys or key_serde(source)).serialize(key_values)
@@ -377,7 +392,7 @@ class Engine:
             stamp = given.get(source.timestamp_column)
             if isinstance(stamp, int):
                 timestamp = stamp
-        self.log.append(source.topic, key, value, timestamp=timestamp)
+        return key, value, timestamp
 
     def inserter(self, target: str, properties: dict[str, Any]) -> StreamInserter:
         """The inserter of an ``/inserts-stream`` target."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from sqlglot import exp
 
 from ksqlpy.sql import location
@@ -59,3 +61,10 @@ def prepare_failed(node: exp.Expr, message: str, back: int = 0) -> KsqlStatement
         return KsqlStatementError(f"Failed to prepare statement: {message}")
     line, column = where[0], where[1] - back + 1
     return KsqlStatementError(f"Failed to prepare statement: line {line}:{column}: {message}")
+
+
+def with_cause(message: str, cause: str) -> str:
+    """``message`` and the error under it, as ksqlDB's ErrorMessageUtil joins them: a
+    ``Caused by:`` line wrapped at 80 columns, its later lines indented by a tab."""
+    lines = textwrap.wrap(f"Caused by: {cause}", 80, break_on_hyphens=False)
+    return message + "\n" + "\n\t".join(lines)

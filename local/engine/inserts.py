@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
+from ..storage import Record
 from .convert import CoercionError, coerce
 from .errors import InsertFailed
 from .metastore import Source
@@ -25,8 +27,9 @@ class StreamInserter:
         self.keys = key_serde(source)
         self.values = value_serde(source)
 
-    def insert(self, row: Any) -> None:
-        """Coerce and append one row, or raise :class:`InsertFailed` with ksqlDB's message."""
+    def insert(self, row: Any) -> Future[Record]:
+        """Coerce one row and start appending it, or raise :class:`InsertFailed` with ksqlDB's
+        message; the future says when the row is stored (an OSError when it could not be)."""
         given: dict[str, Any] = {}
         for field, value in row.items():
             if field.startswith("`") and field.endswith("`"):
@@ -48,7 +51,7 @@ class StreamInserter:
         for key in self.source.keys:
             if given.get(key.name) is None:
                 raise InsertFailed(40000, f"Key field must be specified: {key.name}")
-        self.runtime.write_row(self.source, given, self.keys, self.values)
+        return self.runtime.send_row(self.source, given, self.keys, self.values)
 
     def done(self) -> None:
         """Let persistent queries over this source process the rows just inserted."""

@@ -6,10 +6,11 @@ run and tested against any object with these members.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..storage import Log
+from ..storage import Log, Record
 from .errors import EngineError
 from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
@@ -139,6 +140,11 @@ class Runtime(Protocol):
         values: Serde | None = None,
     ) -> None:
         """Serialize one row (column -> value, ROWTIME optional) and append it to the topic."""
+
+    def send_row(
+        self, source: Source, given: dict[str, Any], keys: Serde, values: Serde
+    ) -> Future[Record]:
+        """Serialize one row and start appending it: the future says when it is stored."""
 
     def pump(self) -> None:
         """Let persistent queries process what is new in their inputs."""

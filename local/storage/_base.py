@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 Headers = tuple[tuple[str, bytes | None], ...]
@@ -121,6 +122,34 @@ class Log(abc.ABC):
         partition: int | None = None,
     ) -> Record:
         """Append one record; keyed records go to Kafka's murmur2 partition."""
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        timestamp: int | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> Future[Record]:
+        """Start appending one record; the future gives it as stored once the log holds it.
+
+        A writer of many records (``/inserts-stream``) sends them without waiting for each:
+        the futures of one partition complete in the order sent, each within the log's own
+        time bound (with the record, or with the OSError that kept it out), and a record is
+        readable once its future has its result (on Kafka, a moment later when records of
+        other writers came first). An error found before anything is sent (an unknown topic)
+        raises at once. This default appends at once, for logs whose
+        append does not wait on a network.
+        """
+        stored: Future[Record] = Future()
+        stored.set_result(
+            self.append(
+                topic, key, value, timestamp=timestamp, headers=headers, partition=partition
+            )
+        )
+        return stored
 
     @abc.abstractmethod
     def read(self, topic: str, partition: int, offset: int, limit: int) -> Sequence[Record]:

@@ -1,31 +1,31 @@
 """The log on a real Kafka cluster: every topic is a Kafka topic, read through an in-memory mirror.
 
-Writes go to the broker synchronously (acks=all; keys placed by murmur2 as the Java client
-places them; tombstones as null values) and are visible to reads once they return. A query's
-output and its consumer group's positions are committed as one Kafka transaction (transactional
-id = the group), so a crashed server that restarts neither repeats nor skips.
+Writes go to the broker with acks=all (keys placed by murmur2 as the Java client places them;
+tombstones as null values): ``append`` returns once the record is stored and readable, ``send``
+at once with a future, so a writer can keep many records in flight. A query's output and its
+consumer group's positions are committed as one Kafka transaction (transactional id = the
+group), so a crashed server that restarts neither repeats nor skips.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ksqlpy._errors import (
-    BrokerUnavailableError,
     InvalidTopicNameError,
     KafkaError,
     ReplicationFactorError,
     TopicNotFoundError,
 )
 from ksqlpy._errors import TopicExistsError as KafkaTopicExistsError
-from ksqlpy.kafka import Delivered, Producer, TopicAdmin, TopicPartition, check_topic_name
+from ksqlpy.kafka import Delivered, Producer, TopicPartition, check_topic_name
 from ksqlpy.kafka import TopicInfo as KafkaTopicInfo
 
 from ._base import (
@@ -39,6 +39,8 @@ from ._base import (
     UnknownTopicError,
     partition_for,
 )
+from ._kafka_connect import connect_admin, reachable
+from ._kafka_records import Sent, give_up, settle, stored_record
 from ._mirror import KafkaStorageError, Mirror, MirroredTopic
 
 log = logging.getLogger("ksqlpy.local.storage")
@@ -65,38 +67,6 @@ class TopicCreationError(ValueError):
     """The broker refused to create a topic (its reason in ksqlDB's words)."""
 
 
-@dataclass(slots=True)
-class _Sent:
-    """Records queued on a producer: each filled in by its acknowledgement, or an error."""
-
-    out: list[Record | None]
-    errors: list[BaseException]
-
-    def records(self, what: str, bootstrap_servers: str) -> list[Record]:
-        """Every record as stored (call after a flush), or KafkaStorageError."""
-        done = [r for r in self.out if r is not None]
-        if self.errors or len(done) < len(self.out):
-            reason = self.errors[0] if self.errors else "no acknowledgement"
-            raise KafkaStorageError(
-                f"cannot write to {what} on Kafka at {bootstrap_servers}: {reason}"
-            )
-        return done
-
-
-def _stored(pending: Pending, delivered: Delivered, stamp: int) -> Record:
-    """The record as the broker stored it (its own time when the topic sets it)."""
-    when = delivered.timestamp_ms if delivered.timestamp_ms >= 0 else stamp
-    return Record(
-        pending.topic,
-        delivered.partition,
-        delivered.offset,
-        when,
-        pending.key,
-        pending.value,
-        pending.headers,
-    )
-
-
 def _info(raw: KafkaTopicInfo) -> TopicInfo:
     return TopicInfo(raw.name, raw.partition_count, raw.replication_factor)
 
@@ -107,35 +77,6 @@ def _exists_error(name: str, asked: int, info: TopicInfo) -> TopicExistsError:
         f"configuration than required. KSQL expects {asked} partitions (topic has "
         f"{info.partitions})"
     )
-
-
-def connect_admin(bootstrap_servers: str, connect_timeout: float, timeout: float) -> TopicAdmin:
-    """An admin client once the cluster answers, trying for ``connect_timeout`` seconds (a broker
-    that is still starting); else BrokerUnavailableError naming the address."""
-    deadline = time.monotonic() + connect_timeout
-    last: KafkaError | None = None
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            detail = f" ({last})" if last is not None and "cannot reach" not in str(last) else ""
-            raise BrokerUnavailableError(
-                bootstrap_servers,
-                connect_timeout,
-                f"cannot reach Kafka at {bootstrap_servers} within {connect_timeout:g} s{detail}; "
-                "start a broker (e.g. 'python -m ksqlpy.testing.kafka') or pass the right "
-                "--bootstrap-servers",
-            )
-        admin: TopicAdmin | None = None
-        try:
-            admin = TopicAdmin(bootstrap_servers, timeout=min(max(left, 0.5), timeout))
-            if admin.broker_count() > 0:
-                return admin
-        except KafkaError as exc:
-            last = exc
-        if admin is not None:
-            with contextlib.suppress(KafkaError):
-                admin.close()
-        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
 class KafkaLog(Log):
@@ -167,8 +108,10 @@ class KafkaLog(Log):
         self._retrier: threading.Thread | None = None
         self._closed = False
         try:
-            self._producer = Producer(bootstrap_servers, timeout=timeout, linger_ms=0)
+            self._producer = self._new_producer()
             self._producer_failed = False
+            # The futures of records on the shared producer still waiting for their answer.
+            self._unanswered: set[Future[Record]] = set()
             self._mirror = Mirror(
                 bootstrap_servers, timeout=timeout, catch_up_timeout=catch_up_timeout
             )
@@ -305,9 +248,9 @@ class KafkaLog(Log):
         stamp = int(time.time() * 1000) if pending.timestamp is None else pending.timestamp
         return self._partition(pending.topic, pending.key, pending.partition), stamp
 
-    def _send_all(self, producer: Producer, records: Sequence[Pending]) -> _Sent:
+    def _send_all(self, producer: Producer, records: Sequence[Pending]) -> Sent:
         """Queue ``records`` on ``producer``; the result fills in as the broker acknowledges."""
-        sent = _Sent([None] * len(records), [])
+        sent = Sent([None] * len(records), [])
         out, errors = sent.out, sent.errors
         for index, pending in enumerate(records):
             partition, stamp = self._placed(pending)
@@ -322,7 +265,7 @@ class KafkaLog(Log):
                 if delivered is None:
                     errors.append(error or KafkaStorageError("not delivered"))
                     return
-                out[index] = _stored(pending, delivered, stamp)
+                out[index] = stored_record(pending, delivered, stamp)
 
             producer.send(
                 pending.topic,
@@ -335,6 +278,57 @@ class KafkaLog(Log):
             )
         return sent
 
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        timestamp: int | None = None,
+        headers: Headers = (),
+        partition: int | None = None,
+    ) -> Future[Record]:
+        pending = Pending(topic, key, value, timestamp, headers, partition)
+        stored: Future[Record] = Future()
+
+        def delivered(delivery: Delivered | None, error: BaseException | None) -> None:
+            # On kafka-python's I/O thread: no wait here (a record behind a gap in the mirror
+            # is brought by its reader a moment later).
+            unanswered.discard(stored)
+            if delivery is None:
+                self._producer_failed = True
+                settle(stored, self._write_error(topic, error))
+                return
+            record = stored_record(pending, delivery, stamp)
+            self._mirror.insert_written([record], wait=False)
+            settle(stored, record)
+
+        with self._write_lock:
+            where, stamp = self._placed(pending)
+            try:
+                producer = self._shared_producer()
+                unanswered = self._unanswered
+                unanswered.add(stored)
+                producer.send(
+                    topic,
+                    value,
+                    key=key,
+                    headers=headers or None,
+                    partition=where,
+                    timestamp_ms=stamp,
+                    on_delivery=delivered,
+                )
+            except KafkaError as exc:
+                self._unanswered.discard(stored)
+                self._producer_failed = True
+                raise self._write_error(topic, exc) from exc
+        return stored
+
+    def _write_error(self, topic: str, reason: object) -> KafkaStorageError:
+        return KafkaStorageError(
+            f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: {reason}"
+        )
+
     def append(
         self,
         topic: str,
@@ -345,24 +339,16 @@ class KafkaLog(Log):
         headers: Headers = (),
         partition: int | None = None,
     ) -> Record:
-        pending = Pending(topic, key, value, timestamp, headers, partition)
-        with self._write_lock:
-            where, stamp = self._placed(pending)
-            try:
-                delivered = self._shared_producer().produce(
-                    topic,
-                    value,
-                    key=key,
-                    headers=headers or None,
-                    partition=where,
-                    timestamp_ms=stamp,
-                )
-            except KafkaError as exc:
-                self._producer_failed = True
-                raise KafkaStorageError(
-                    f"cannot write to topic '{topic}' on Kafka at {self.bootstrap_servers}: {exc}"
-                ) from exc
-        record = _stored(pending, delivered, stamp)
+        sent = self.send(
+            topic, key, value, timestamp=timestamp, headers=headers, partition=partition
+        )
+        try:
+            record = sent.result(timeout=self.timeout + 1.0)  # the producer answers first
+        except TimeoutError as exc:
+            self._producer_failed = True
+            reason = f"no acknowledgement within {self.timeout:g} s"
+            raise self._write_error(topic, reason) from exc
+        # Whoever appends one record reads it next: it waits until the mirror has it.
         self._mirror.insert_written([record])
         return record
 
@@ -427,14 +413,28 @@ class KafkaLog(Log):
         self._mirror.insert_written(written, wait=not exactly_once)
         return written
 
+    def _new_producer(self) -> Producer:
+        # Every record gets its answer within the timeout (the producer's own bound is about
+        # twice it): half of it for one request, the rest for a retry.
+        wait_ms = int(self.timeout * 1000)
+        return Producer(
+            self.bootstrap_servers,
+            timeout=self.timeout,
+            linger_ms=0,
+            request_timeout_ms=max(wait_ms // 2, 500),
+            delivery_timeout_ms=max(wait_ms, 1000),
+        )
+
     def _shared_producer(self) -> Producer:
         """The non-transactional producer; a new one after a failure (the write lock held):
         records a broker outage left unacknowledged would otherwise hold the old one up."""
         if self._producer_failed:
-            fresh = Producer(self.bootstrap_servers, timeout=self.timeout, linger_ms=0)
+            fresh = self._new_producer()
             old, self._producer, self._producer_failed = self._producer, fresh, False
+            orphans, self._unanswered = self._unanswered, set()
             with contextlib.suppress(KafkaError):
                 old.close(timeout=0)
+            give_up(orphans, f"no acknowledgement from Kafka at {self.bootstrap_servers}")
         return self._producer
 
     def _start_retrier(self) -> None:
@@ -452,7 +452,7 @@ class KafkaLog(Log):
             time.sleep(RETRY_S)
             if self._closed:
                 return
-            if not _reachable(self.bootstrap_servers):
+            if not reachable(self.bootstrap_servers):
                 continue  # no request that would hold the write lock for a whole timeout
             with self._write_lock:
                 for group, deferred in list(self._deferred.items()):
@@ -490,7 +490,7 @@ class KafkaLog(Log):
             except BaseException:
                 # With the broker gone an abort would only wait its timeout out: the next
                 # producer of this transactional id aborts the transaction instead.
-                if _reachable(self.bootstrap_servers):
+                if reachable(self.bootstrap_servers):
                     with contextlib.suppress(KafkaError):
                         producer.abort()
                 raise
@@ -563,17 +563,6 @@ class KafkaLog(Log):
             self._drop_producer(group)
         with contextlib.suppress(KafkaError):
             self._producer.close(timeout=2.0)
+        give_up(self._unanswered, "no acknowledgement: the server is stopping")
         with contextlib.suppress(KafkaError):
             self._admin.close()
-
-
-def _reachable(bootstrap_servers: str) -> bool:
-    """Whether any bootstrap address accepts a TCP connection (a cheap probe, 0.5 s at most)."""
-    for address in bootstrap_servers.split(","):
-        host, _, port = address.strip().rpartition(":")
-        try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=0.5):
-                return True
-        except (OSError, ValueError):
-            continue
-    return False

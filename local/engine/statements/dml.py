@@ -9,7 +9,7 @@ from sqlglot import exp
 from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
 
 from ..convert import CoercionError, coerce, identifier_name
-from ..errors import KsqlStatementError
+from ..errors import EngineError, KsqlStatementError, with_cause
 from ..expr import Scope, compile_expr, is_null_type
 from ..results import Result
 from ..runtime import Runtime, Session
@@ -67,5 +67,11 @@ def insert_values(runtime: Runtime, node: KsqlInsert, text: str, session: Sessio
             )
         except CoercionError as exc:
             raise KsqlStatementError(f"Failed to insert values into '{name}'. {exc}") from exc
-    runtime.write_row(source, given)
+    try:
+        runtime.write_row(source, given)
+    except OSError as exc:
+        # ksqlDB's InsertValuesExecutor: whatever kept the record out (a broker gone, a full
+        # disk) is a KsqlException, answered 400 with its cause.
+        message = with_cause(f"Failed to insert values into '{name}'.", str(exc))
+        raise EngineError(message, 40000) from exc
     return None

@@ -349,8 +349,10 @@ def test_a_full_disk_refuses_whole_rows_and_keeps_acknowledged_ones(tmp_path: Pa
         one = httpx.post(
             url + "/ksql", json={"ksql": f"INSERT INTO S (ID, NAME) VALUES (999, '{late}');"}
         )
-        assert one.status_code == 500
-        assert one.json()["error_code"] == 50000
+        # ksqlDB's InsertValuesExecutor: a record that cannot be stored is a 400, with its cause.
+        assert one.status_code == 400
+        assert one.json()["error_code"] == 40000
+        assert one.json()["message"].startswith("Failed to insert values into 'S'.\nCaused by: ")
         visible = _names(url)
     finally:
         err = _stop(full)
