@@ -19,7 +19,12 @@ def test_create_stream_answers_current_status_with_backticked_command_id(
     (entity,) = ksql(PV)
     assert entity == {
         "@type": "currentStatus",
-        "statementText": PV,
+        # The statement as ksqlDB's injectors leave it (DistributingExecutor answers with it).
+        "statementText": (
+            "CREATE STREAM PV (USERID STRING KEY, PAGEID STRING, N INTEGER) WITH ("
+            "CLEANUP_POLICY='delete', KAFKA_TOPIC='pv', KEY_FORMAT='KAFKA', PARTITIONS=3, "
+            "VALUE_FORMAT='JSON');"
+        ),
         "commandId": "stream/`PV`/create",
         "commandStatus": {"status": "SUCCESS", "message": "Stream created", "queryId": None},
         "commandSequenceNumber": entity["commandSequenceNumber"],
