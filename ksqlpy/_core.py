@@ -45,7 +45,8 @@ from ._entities import (
 )
 from ._entity_parsers import parse_entities
 from ._errors import KsqlError, KsqlServerError, KsqlTimeoutError, ProtocolError
-from ._protocol import QueryDecoder, Request
+from ._protocol import Request
+from ._query_decoders import DECODERS, QueryDecoder
 from ._results import silent_query_error
 from ._statements import VERBATIM
 from ._transport import Reply
@@ -322,7 +323,7 @@ class Core:
         format: QueryFormat,
         idle_timeout: float | None,
     ) -> tuple[Request, QueryDecoder, Callable[[], KsqlError] | None]:
-        decoder_type = proto.DECODERS.get(format)
+        decoder_type = DECODERS.get(format)
         if decoder_type is None:
             raise KsqlError(f"unknown query format {format!r}; use 'delimited' or 'json'")
         check_idle_timeout(idle_timeout)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Itera
 from typing import Any, TypeVar
 
 from ._errors import KsqlError
-from ._protocol import QueryDecoder
+from ._query_decoders import QueryDecoder
 
 __all__ = ["adrive", "aread_header", "drive", "header_flow", "read_header"]
 

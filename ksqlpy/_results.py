@@ -26,7 +26,8 @@ from ._errors import (
     NotFoundError,
     ResultTooLargeError,
 )
-from ._protocol import QueryDecoder, Request, close_query_request
+from ._protocol import Request, close_query_request
+from ._query_decoders import QueryDecoder
 from ._rows import Row
 from ._types import Column
 

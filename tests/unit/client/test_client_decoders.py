@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ksqlpy import InsertError, KsqlServerError, ProtocolError
-from ksqlpy._protocol import AckDecoder, QueryDecoder, StreamedRowDecoder
+from ksqlpy._protocol import AckDecoder
+from ksqlpy._query_decoders import QueryDecoder, StreamedRowDecoder
 from ksqlpy._types import parse_schema
 
 REST_CASES = Path(__file__).resolve().parents[3].parent / "shared" / "ksqldb-tests" / "rest"

@@ -17,7 +17,8 @@ from ksqlpy import KsqlStatementError, KsqlTimeoutError, ProtocolError, ServerUn
 from ksqlpy import _inserts as inserts
 from ksqlpy._config import ClientConfig
 from ksqlpy._flows import aread_header, header_flow, read_header
-from ksqlpy._protocol import AckDecoder, QueryDecoder, Request, get_request, ksql_request
+from ksqlpy._protocol import AckDecoder, Request, get_request, ksql_request
+from ksqlpy._query_decoders import QueryDecoder
 from ksqlpy._transport import SyncTransport, _Attempt, _Pause, _Renew
 
 
