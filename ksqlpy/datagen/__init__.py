@@ -15,11 +15,12 @@ Example::
 from __future__ import annotations
 
 from ._formats import FORMATS, key_encoder, value_encoder  # noqa: F401  (constants: not in __all__)
+from ._generators import Context
 from ._ksqldb import KsqlDbSink, create_stream_ddl
 from ._quickstarts import QUICKSTARTS, quickstart  # noqa: F401
 from ._rate import RateLimiter
 from ._runner import RunOptions, RunSummary, run
-from ._schema import Context, FieldSpec, Schema, load_schema, parse_schema
+from ._schema import FieldSpec, Schema, load_schema, parse_schema
 from ._sinks import KafkaSink, PrintSink, Sink
 
 __all__ = [

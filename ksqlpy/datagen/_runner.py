@@ -12,8 +12,9 @@ from typing import TextIO
 
 from ksqlpy._errors import KsqlError
 
+from ._generators import Context
 from ._rate import RateLimiter
-from ._schema import Context, Schema
+from ._schema import Schema
 from ._sinks import Sink
 
 # Kafka 4.x refuses records stamped more than message.timestamp.after.max.ms (1 h by default)

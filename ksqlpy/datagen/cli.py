@@ -28,10 +28,11 @@ from ksqlpy._cli import (
 from ksqlpy._errors import AuthenticationError, DatagenError, KsqlError
 
 from ._formats import FORMATS, Encoder, key_encoder, value_encoder
+from ._generators import GENERATORS
 from ._ksqldb import KsqlDbSink, create_stream_ddl
 from ._quickstarts import PEOPLE_EXTRAS, QUICKSTARTS, TOPICS, padding_field, quickstart
 from ._runner import RunOptions, run
-from ._schema import GENERATORS, Schema, load_schema
+from ._schema import Schema, load_schema
 from ._sinks import KafkaSink, PrintSink, Sink
 
 PROG = "ksqlpy-datagen"
@@ -251,7 +252,7 @@ def _typical_size(schema: Schema) -> int:
     """The median JSON size of a few sample records, plus the padding field's own overhead."""
     import random
 
-    from ._schema import Context
+    from ._generators import Context
 
     encode = value_encoder(schema, "json")
     make = schema.generator(random.Random(0))

@@ -17,7 +17,7 @@ from datagen_helpers import summary_counts
 
 from ksqlpy import Client, KsqlError
 from ksqlpy.datagen import KsqlDbSink, RunOptions, quickstart, run
-from ksqlpy.datagen._schema import Context
+from ksqlpy.datagen._generators import Context
 from ksqlpy.datagen.cli import main
 
 CLI = [sys.executable, "-m", "ksqlpy.datagen.cli"]

@@ -9,8 +9,9 @@ import pytest
 
 from ksqlpy._errors import DatagenSchemaError
 from ksqlpy.datagen import RunOptions, create_stream_ddl, parse_schema, quickstart, run
+from ksqlpy.datagen._generators import Context
 from ksqlpy.datagen._ksqldb import key_column
-from ksqlpy.datagen._schema import Context, quote_name
+from ksqlpy.datagen._schema import quote_name
 from ksqlpy.datagen.cli import main
 
 
