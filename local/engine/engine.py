@@ -59,6 +59,8 @@ SELECT_IN_KSQL = (
 class _TableState:
     positions: list[int]
     rows: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
+    # Where each key lives in the state store: its partition and serialized key bytes.
+    places: dict[tuple[Any, ...], tuple[int, bytes]] = field(default_factory=dict)
 
 
 class Engine:
@@ -322,10 +324,14 @@ class Engine:
                     key = tuple(hashable(v) for v in row[:key_count])
                     if record.value is None:
                         state.rows.pop(key, None)
+                        state.places.pop(key, None)
                     else:
                         state.rows[key] = row
+                        state.places[key] = (partition, record.key or b"")
             state.positions[partition] = position
-        return state.rows
+        # A scan of ksqlDB's state store (KsMaterializedTableIQv2) walks partition by partition,
+        # each in RocksDB's order of the serialized key bytes: what a LIMIT keeps.
+        return {k: state.rows[k] for k in sorted(state.rows, key=state.places.__getitem__)}
 
     def forget_table(self, name: str) -> None:
         """Drop the materialized state kept for a table (it was dropped or replaced)."""
