@@ -256,7 +256,8 @@ class Engine:
             return TablePullQuery(plan, self.table_state(plan.source))
         earliest = not plan.push or session.offset_reset() == "earliest"
         query_id = transient_id(plan.source)
-        if plan.push and not earliest and self._scalable(plan):
+        scalable = plan.push and not earliest and self._scalable(plan)
+        if scalable:
             query_id = f"SCALABLE_PUSH_QUERY_{uuid.uuid4()}"
         if isinstance(plan.pipeline, JoinPipeline):
             query: RunningQuery = JoinRunningQuery(
@@ -264,7 +265,7 @@ class Engine:
             )
         else:
             query = RunningQuery(
-                self.log, plan, query_id, earliest, not plan.push, self.forget_query
+                self.log, plan, query_id, earliest, not plan.push, self.forget_query, scalable
             )
         self.queries[query.query_id] = query
         return query

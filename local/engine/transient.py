@@ -101,6 +101,7 @@ class RunningQuery:
         from_beginning: bool,
         until_end: bool,
         on_close: Callable[[str], None],
+        scalable: bool = False,
     ) -> None:
         self.log = log
         self.on_close = on_close
@@ -120,6 +121,9 @@ class RunningQuery:
         self.stop_at = list(ends) if until_end else None
         self.is_table = plan.source.kind == "TABLE"
         self.table_push = plan.push and self.is_table
+        # A scalable push query drops records without a value, or without the key its source
+        # has (ScalablePushConsumer.handleRow).
+        self.scalable = scalable
 
     def close(self) -> None:
         """Stop the query; its stream ends (``Query Completed`` on the v1 framing)."""
@@ -128,6 +132,10 @@ class RunningQuery:
             if self.final_message is None and not self._done:
                 self.final_message = "Query Completed"
         self.on_close(self.query_id)
+
+    @property
+    def _keyed_scalable(self) -> bool:
+        return self.scalable and bool(self.plan.source.keys)
 
     @property
     def closed(self) -> bool:
@@ -154,9 +162,9 @@ class RunningQuery:
                 for record in records:
                     position = record.offset + 1
                     # Streams ignore records without a value; tables those without a key.
-                    if record.value is None and not self.table_push:
+                    if record.value is None and (self.scalable or not self.table_push):
                         continue
-                    if record.key is None and self.is_table:
+                    if record.key is None and (self.is_table or self._keyed_scalable):
                         continue
                     try:
                         self._take(record, rows, tombstones)

@@ -4,12 +4,13 @@ header schema, and what a query does with a bad record time."""
 from __future__ import annotations
 
 import asyncio
+import struct
 from typing import Any
 
 from ksqlpy.local.engine import Engine
 from ksqlpy.local.engine.rows import key_serde, value_serde
-from ksqlpy.local.engine.transient import TablePullQuery
-from ksqlpy.local.storage import MemoryLog
+from ksqlpy.local.engine.transient import RunningQuery, TablePullQuery
+from ksqlpy.local.storage import MemoryLog, partition_for
 
 
 def engine_with(sql: str) -> Engine:
@@ -61,3 +62,43 @@ def test_a_pull_header_lists_explicit_columns_in_select_order_and_star_by_namesp
     assert [rows[0][0], rows[0][2]] == ["a", 1]
     schema, _ = pull(engine, "SELECT * FROM T;")
     assert schema == "`K` INTEGER KEY, `H` BYTES HEADER('h'), `V` STRING"
+
+
+def test_every_window_of_a_key_lands_in_the_partition_of_the_key_alone() -> None:
+    engine = engine_with(
+        "CREATE STREAM S (K INT KEY, V INT) WITH (PARTITIONS=4, KAFKA_TOPIC='s', KEY_FORMAT='KAFKA', "
+        "VALUE_FORMAT='JSON');"
+        "CREATE TABLE W AS SELECT K, COUNT(*) AS N FROM S "
+        "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY K;"
+    )
+    for k, time in [(1, 0), (1, 1500), (1, 3200), (2, 100), (2, 2100)]:
+        engine.log.append("s", struct.pack(">i", k), b'{"V": 0}', timestamp=time)
+    engine.pump()
+    placed: dict[int, set[int]] = {}
+    for partition in range(4):
+        for record in engine.log.read("W", partition, 0, 100):
+            assert record.key is not None
+            key = struct.unpack(">i", record.key[:4])[0]
+            placed.setdefault(key, set()).add(partition)
+    assert placed == {
+        1: {partition_for(struct.pack(">i", 1), 4)},
+        2: {partition_for(struct.pack(">i", 2), 4)},
+    }
+
+
+def test_a_scalable_push_query_drops_records_without_a_key_or_a_value() -> None:
+    engine = Engine(MemoryLog(), config={"ksql.query.push.v2.enabled": "true"})
+    engine.restore()
+    engine.execute(
+        "CREATE STREAM S (K INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+        "CREATE STREAM C AS SELECT * FROM S;",
+        {},
+        {},
+    )
+    query = engine.open_query("SELECT * FROM C EMIT CHANGES;", {}, {})
+    assert isinstance(query, RunningQuery)
+    assert query.query_id.startswith("SCALABLE_PUSH_QUERY_")
+    for key, value in [(None, b'{"V": 1}'), (b"2", None), (b"3", b'{"V": 3}')]:
+        engine.log.append("C", key, value)
+    rows, _ = query._collect(10)
+    assert rows == [[3, 3]]
