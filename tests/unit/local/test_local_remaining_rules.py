@@ -66,8 +66,8 @@ def test_a_pull_header_lists_explicit_columns_in_select_order_and_star_by_namesp
 
 def test_every_window_of_a_key_lands_in_the_partition_of_the_key_alone() -> None:
     engine = engine_with(
-        "CREATE STREAM S (K INT KEY, V INT) WITH (PARTITIONS=4, KAFKA_TOPIC='s', KEY_FORMAT='KAFKA', "
-        "VALUE_FORMAT='JSON');"
+        "CREATE STREAM S (K INT KEY, V INT) "
+        "WITH (PARTITIONS=4, KAFKA_TOPIC='s', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');"
         "CREATE TABLE W AS SELECT K, COUNT(*) AS N FROM S "
         "WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY K;"
     )
