@@ -7,7 +7,10 @@ import asyncio
 import struct
 from typing import Any
 
+import pytest
+
 from ksqlpy.local.engine import Engine
+from ksqlpy.local.engine.errors import KsqlStatementError
 from ksqlpy.local.engine.rows import key_serde, value_serde
 from ksqlpy.local.engine.transient import RunningQuery, TablePullQuery
 from ksqlpy.local.storage import MemoryLog, partition_for
@@ -102,3 +105,21 @@ def test_a_scalable_push_query_drops_records_without_a_key_or_a_value() -> None:
         engine.log.append("C", key, value)
     rows, _ = query._collect(10)
     assert rows == [[3, 3]]
+
+
+def test_decimal_bounds_are_ksqldbs_with_no_upper_limit_on_precision() -> None:
+    engine = engine_with(
+        "CREATE STREAM WIDE (V DECIMAL(45, 40)) WITH (KAFKA_TOPIC='w', PARTITIONS=1, FORMAT='JSON')"
+    )
+    for declared, message in [
+        ("DECIMAL(0, 0)", "DECIMAL precision must be >= 1: DECIMAL(0,0)"),
+        ("DECIMAL(3, 4)", "DECIMAL precision must be >= scale: DECIMAL(3,4)"),
+    ]:
+        with pytest.raises(KsqlStatementError) as raised:
+            engine.execute(
+                f"CREATE STREAM BAD (V {declared}) "
+                "WITH (KAFKA_TOPIC='b', PARTITIONS=1, FORMAT='JSON');",
+                {},
+                {},
+            )
+        assert raised.value.message == message
