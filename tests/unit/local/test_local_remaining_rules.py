@@ -123,3 +123,17 @@ def test_decimal_bounds_are_ksqldbs_with_no_upper_limit_on_precision() -> None:
                 {},
             )
         assert raised.value.message == message
+
+
+def test_a_windowed_source_needs_a_key_column() -> None:
+    engine = engine_with("")
+    with pytest.raises(KsqlStatementError) as raised:
+        engine.execute(
+            "CREATE STREAM W (V INT) "
+            "WITH (KAFKA_TOPIC='w', PARTITIONS=1, FORMAT='JSON', WINDOW_TYPE='HOPPING', "
+            "WINDOW_SIZE='5 SECONDS');",
+            {},
+            {},
+        )
+    assert raised.value.message == "Windowed sources require a key column."
+    assert engine.metastore.source("W") is None
