@@ -23,6 +23,7 @@ from ..storage import Log, TopicExistsError
 from .commandlog import CommandLog, legacy_positions, retire_legacy_positions
 from .convert import clause_integer, hashable
 from .errors import EngineError, KsqlStatementError
+from .function_settings import function_settings
 from .inserts import StreamInserter
 from .join import JoinPipeline
 from .joinquery import JoinPersistentQuery
@@ -123,7 +124,8 @@ class Engine:
                     text,
                 )
             try:
-                result = executor(self, node, text, session)
+                with function_settings(session.setting):
+                    result = executor(self, node, text, session)
             except KsqlStatementError as exc:
                 exc.statement_text = text
                 raise
@@ -248,7 +250,8 @@ class Engine:
             raise EngineError("Neither a query nor a print statement", 40001, text)
         try:
             options = PullOptions.of(session.properties, session.defaults)
-            plan = plan_select(self.metastore, node, text, options)
+            with function_settings(session.setting):
+                plan = plan_select(self.metastore, node, text, options)
         except KsqlStatementError as exc:
             exc.statement_text = text
             raise

@@ -137,3 +137,24 @@ def test_a_windowed_source_needs_a_key_column() -> None:
         )
     assert raised.value.message == "Windowed sources require a key column."
     assert engine.metastore.source("W") is None
+
+
+def test_the_collect_limits_are_read_from_the_statements_settings() -> None:
+    engine = Engine(MemoryLog(), config={"ksql.functions.collect_set.limit": "2"})
+    engine.restore()
+    engine.execute(
+        "CREATE STREAM S (K INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');"
+        "CREATE TABLE A AS SELECT K, COLLECT_SET(V) AS SETS, COLLECT_LIST(V) AS LISTS "
+        "FROM S GROUP BY K;",
+        {},
+        {},
+    )
+    engine.execute(
+        "CREATE TABLE B AS SELECT K, COLLECT_LIST(V) AS LISTS FROM S GROUP BY K;",
+        {"ksql.functions.collect_list.limit": 1},
+        {},
+    )
+    for v in (5, 5, 6, 7):
+        engine.execute(f"INSERT INTO S (K, V) VALUES (1, {v});", {}, {})
+    assert pull(engine, "SELECT SETS, LISTS FROM A WHERE K = 1;")[1] == [[[5, 6], [5, 5, 6, 7]]]
+    assert pull(engine, "SELECT LISTS FROM B WHERE K = 1;")[1] == [[[5]]]
