@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,18 +23,18 @@ from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlRunScript, KsqlSelect
 from ..storage import Log, TopicExistsError
 from .commandlog import CommandLog, legacy_positions, retire_legacy_positions
 from .convert import clause_integer, hashable
-from .errors import EngineError, KsqlStatementError
-from .function_settings import function_settings
+from .errors import EngineError, KsqlStatementError, QueryFailure
 from .inserts import StreamInserter
 from .join import JoinPipeline
 from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
 from .persistent import PersistentQuery
 from .planner import QueryPlan, plan_select
+from .planning_settings import planning_settings
 from .printing import TopicPrinter
 from .processing_log import ProcessingLog, ProcessingLogConfig, processing
 from .pull_filter import PullOptions
-from .results import Command, CommandDone, Result, ServerInfo
+from .results import Command, CommandDone, QueryError, Result, ServerInfo
 from .rows import RowReader, key_serde, value_serde
 from .runtime import Session, check_property, done, normalize_property
 from .serde import Serde
@@ -94,6 +95,7 @@ class Engine:
         self.commands: dict[str, Command] = {}
         self.queries: dict[str, RunningQuery] = {}
         self.persistent: dict[str, PersistentQuery | JoinPersistentQuery] = {}
+        self.query_errors: dict[str, list[QueryError]] = {}
         self._tables: dict[str, _TableState] = {}
         self.processing_log = ProcessingLog(
             log, ProcessingLogConfig.from_config(self.config, service_id)
@@ -124,7 +126,7 @@ class Engine:
                     text,
                 )
             try:
-                with function_settings(session.setting):
+                with planning_settings(session.setting):
                     result = executor(self, node, text, session)
             except KsqlStatementError as exc:
                 exc.statement_text = text
@@ -250,7 +252,7 @@ class Engine:
             raise EngineError("Neither a query nor a print statement", 40001, text)
         try:
             options = PullOptions.of(session.properties, session.defaults)
-            with function_settings(session.setting):
+            with planning_settings(session.setting):
                 plan = plan_select(self.metastore, node, text, options)
         except KsqlStatementError as exc:
             exc.statement_text = text
@@ -357,7 +359,15 @@ class Engine:
             progressed = []
             for query in list(self.persistent.values()):
                 with processing(self.processing_log, query.query_id):
-                    progressed.append(query.pump(self.log))
+                    try:
+                        progressed.append(query.pump(self.log))
+                    except QueryFailure as failure:
+                        # Its stream thread dies: the query stops in ERROR, its uncommitted
+                        # batch dropped (QueryMetadataImpl.uncaughtHandler).
+                        query.state = "ERROR"
+                        error = QueryError(int(time.time() * 1000), failure.message)
+                        self.query_errors.setdefault(query.query_id, []).append(error)
+                        log.error("query %s failed: %s", query.query_id, failure.message)
             if not any(progressed):
                 break
 

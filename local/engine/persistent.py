@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlSelect
 
-from ..storage import Log, Pending, Positions, Record, partition_for
+from ..storage import Log, Pending, Positions, Record
 from .aggregate import Aggregator, Change, default_argument_text
 from .convert import hashable, identifier_name
 from .errors import KsqlStatementError
@@ -36,6 +36,7 @@ from .rows import (
     skip_record,
     source_scope,
     value_serde,
+    windowed_partitions,
 )
 from .selectitems import ColumnAliases, expand_struct_all, item_name
 from .serde import Serde
@@ -501,21 +502,6 @@ def commit_output(
         _log.error("query %s stopped: its output could not be stored: %s", query.query_id, error)
         return False
     return True
-
-
-def windowed_partitions(log: Log, sink: Source, outputs: list[Pending]) -> list[Pending]:
-    """Place the sink's windowed records by their key without its window bytes, as Kafka
-    Streams' WindowedStreamPartitioner does: every window of a key lands in one partition."""
-    info = log.topic(sink.topic)
-    if info is None:
-        return outputs
-    suffix = 16 if sink.windowed == "SESSION" else 8
-    return [
-        replace(p, partition=partition_for(p.key[:-suffix], info.partitions))
-        if p.topic == sink.topic and p.partition is None and p.key is not None
-        else p
-        for p in outputs
-    ]
 
 
 def sink_time(

@@ -12,8 +12,8 @@ from sqlglot import exp
 
 from .convert import hashable
 from .errors import KsqlStatementError
-from .function_settings import function_setting
 from .functions.registry import Signature, check_call, parse_signatures
+from .planning_settings import planning_setting
 from .types import BIGINT, DOUBLE, STRING, ArrayType, MapType, SqlType, StructType
 
 
@@ -167,7 +167,7 @@ def _collecting(unique: bool) -> Callable[[], Callable[[bool], Accumulator]]:
     config = f"ksql.functions.collect_{'set' if unique else 'list'}.limit"
 
     def configure() -> Callable[[bool], Accumulator]:
-        text = function_setting(config)
+        text = planning_setting(config)
         limit = None if text is None or int(text) < 0 else int(text)
         return lambda star: _Collect(unique, limit)
 

@@ -13,6 +13,7 @@ from ksqlpy.local.engine import Engine
 from ksqlpy.local.engine.errors import KsqlStatementError
 from ksqlpy.local.engine.rows import key_serde, value_serde
 from ksqlpy.local.engine.transient import RunningQuery, TablePullQuery
+from ksqlpy.local.entities import entity
 from ksqlpy.local.storage import MemoryLog, partition_for
 
 
@@ -158,3 +159,34 @@ def test_the_collect_limits_are_read_from_the_statements_settings() -> None:
         engine.execute(f"INSERT INTO S (K, V) VALUES (1, {v});", {}, {})
     assert pull(engine, "SELECT SETS, LISTS FROM A WHERE K = 1;")[1] == [[[5, 6], [5, 5, 6, 7]]]
     assert pull(engine, "SELECT LISTS FROM B WHERE K = 1;")[1] == [[[5]]]
+
+
+@pytest.mark.parametrize("throw", [True, False])
+def test_an_unparsable_record_time_fails_the_query_only_when_configured(throw: bool) -> None:
+    engine = Engine(MemoryLog(), config={"ksql.timestamp.throw.on.invalid": str(throw).lower()})
+    engine.restore()
+    engine.execute(
+        "CREATE STREAM S (K INT KEY, T STRING, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', "
+        "FORMAT='JSON', TIMESTAMP='T', TIMESTAMP_FORMAT='yyyy-MM-dd');"
+        "CREATE STREAM C AS SELECT K, V FROM S;",
+        {},
+        {},
+    )
+    engine.log.append("s", b"1", b'{"T": "1969-12-31"}')  # before 1970: skipped either way
+    engine.log.append("s", b"2", b'{"T": "someday"}')
+    engine.log.append("s", b"3", b'{"T": "2024-01-02"}')
+    engine.pump()
+    (shown,) = engine.execute("EXPLAIN CSAS_C_2;", {}, {})
+    description = entity(shown)["queryDescription"]
+    written = [r.key for r in engine.log.read("C", 0, 0, 10)]
+    if throw:
+        assert description["state"] == "ERROR"
+        (error,) = description["queryErrors"]
+        assert (
+            "Fatal user code error in TimestampExtractor callback for record"
+            in (error["errorMessage"])
+        )
+        assert written == []
+    else:
+        assert (description["state"], description["queryErrors"]) == ("RUNNING", [])
+        assert written == [b"3"]
