@@ -258,7 +258,8 @@ class Engine:
             exc.statement_text = text
             raise
         if not plan.push and plan.source.kind == "TABLE":
-            return TablePullQuery(plan, self.table_state(plan.source))
+            state = self.table_state(plan.source)
+            return TablePullQuery(plan, state.rows, state.places.__getitem__)
         earliest = not plan.push or session.offset_reset() == "earliest"
         query_id = transient_id(plan.source)
         scalable = plan.push and not earliest and self._scalable(plan)
@@ -310,7 +311,7 @@ class Engine:
         """Drop a finished query from the registry."""
         self.queries.pop(query_id, None)
 
-    def table_state(self, source: Source) -> dict[tuple[Any, ...], list[Any]]:
+    def table_state(self, source: Source) -> _TableState:
         """The latest row per key of a table, brought up to date with its topic."""
         self.pump()
         state = self._tables.get(source.name)
@@ -335,9 +336,7 @@ class Engine:
                         state.rows[key] = row
                         state.places[key] = (partition, record.key or b"")
             state.positions[partition] = position
-        # A scan of ksqlDB's state store (KsMaterializedTableIQv2) walks partition by partition,
-        # each in RocksDB's order of the serialized key bytes: what a LIMIT keeps.
-        return {k: state.rows[k] for k in sorted(state.rows, key=state.places.__getitem__)}
+        return state
 
     def forget_table(self, name: str) -> None:
         """Drop the materialized state kept for a table (it was dropped or replaced)."""

@@ -289,7 +289,12 @@ class TablePullQuery:
 
     buffered = True
 
-    def __init__(self, plan: QueryPlan, state: dict[tuple[Any, ...], list[Any]]) -> None:
+    def __init__(
+        self,
+        plan: QueryPlan,
+        state: dict[tuple[Any, ...], list[Any]],
+        place: Callable[[tuple[Any, ...]], tuple[int, bytes]],
+    ) -> None:
         self.plan = plan
         self.query_id = f"query_{int(time.time() * 1000)}"
         self.header_v1 = plan.header_v1(self.query_id)
@@ -297,7 +302,11 @@ class TablePullQuery:
         self.column_types = plan.projection.types
         self.final_message: str | None = None
         keys = None if plan.source.windowed else key_lookups(plan.where_node, plan.source)
-        candidates = state.values() if keys is None else [state[k] for k in keys if k in state]
+        if keys is None:
+            # A scan of ksqlDB's state store (KsMaterializedTableIQv2) goes partition by
+            # partition, each in RocksDB's order of the serialized key bytes: what LIMIT keeps.
+            keys = sorted(state, key=place)
+        candidates = [state[k] for k in keys if k in state]
         rows = []
         for row in candidates:
             if plan.where is not None and plan.where(row) is not True:
