@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from ..storage import Log, Record, UnknownTopicError
 from .convert import CoercionError, coerce, hashable, identifier_name
-from .errors import EngineError, KsqlStatementError
+from .errors import EngineError, KsqlStatementError, QueryFailure
 from .expr import Scope, compile_expr
 from .join import drain, ordered
 from .metastore import Column, Source
@@ -208,6 +208,8 @@ class RunningQuery:
                 rows, tombstones = self._collect(limit)
             except UnknownTopicError:
                 raise EngineError(f"Topic {plan.source.topic} was deleted", 50000) from None
+            except QueryFailure as failure:  # the query's stream thread dies: the query ends
+                raise EngineError(failure.message, 50000) from None
             self.emitted += len(rows)
             if plan.limit is not None and self.emitted >= plan.limit:
                 self.final_message = "Limit Reached"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ksqlpy.local.engine import Engine
-from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.errors import EngineError, KsqlStatementError
 from ksqlpy.local.engine.rows import key_serde, value_serde
 from ksqlpy.local.engine.transient import RunningQuery, TablePullQuery
 from ksqlpy.local.entities import entity
@@ -190,3 +190,21 @@ def test_an_unparsable_record_time_fails_the_query_only_when_configured(throw: b
     else:
         assert (description["state"], description["queryErrors"]) == ("RUNNING", [])
         assert written == [b"3"]
+
+
+def test_a_push_query_ends_with_the_error_when_a_record_time_cannot_be_extracted() -> None:
+    engine = Engine(MemoryLog(), config={"ksql.timestamp.throw.on.invalid": "true"})
+    engine.restore()
+    engine.execute(
+        "CREATE STREAM S (K INT KEY, T STRING) WITH (PARTITIONS=1, KAFKA_TOPIC='s', "
+        "FORMAT='JSON', TIMESTAMP='T', TIMESTAMP_FORMAT='yyyy-MM-dd');",
+        {},
+        {},
+    )
+    engine.log.append("s", b"1", b'{"T": "never"}')
+    query = engine.open_query(
+        "SELECT * FROM S EMIT CHANGES;", {"auto.offset.reset": "earliest"}, {}
+    )
+    assert isinstance(query, RunningQuery)
+    with pytest.raises(EngineError, match="Fatal user code error in TimestampExtractor"):
+        asyncio.run(query.next_batch(10))
