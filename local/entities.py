@@ -144,7 +144,10 @@ def _query_description(detail: QueryDetail) -> dict[str, Any]:
         "overriddenProperties": {},
         "ksqlHostQueryStatus": {},
         "queryType": detail.query_type,
-        "queryErrors": [],
+        "queryErrors": [
+            {"timestamp": e.timestamp, "errorMessage": e.message, "type": e.kind}
+            for e in detail.errors
+        ],
         "tasksMetadata": [],
         "state": detail.state,
     }

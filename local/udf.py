@@ -19,6 +19,10 @@ entry-point group of an installed package; functions are registered for the proc
 
 A function receives NULL as ``None``; an exception it raises makes that row's result NULL and
 is logged on the ``ksqlpy.local.udf`` logger, as ksqlDB logs a failing UDF.
+
+A function that keeps state is a class with ``__call__`` (its types from ``__call__``'s
+annotations) and a constructor without arguments: as ksqlDB instantiates a UDF class, every
+call of the function in a query gets its own fresh instance, so queries never share state.
 """
 
 from __future__ import annotations

@@ -77,11 +77,14 @@ def sql_type(node: exp.Expression, custom: Mapping[str, SqlType]) -> SqlType:
         precision, scale = (
             int(p.this.name if isinstance(p, exp.DataTypeParam) else p.name) for p in params
         )
-        if not 1 <= precision <= 38 or not 0 <= scale <= precision:
-            raise KsqlStatementError(
-                f"DECIMAL precision must be in 1..38 and scale in 0..precision: "
-                f"DECIMAL({precision}, {scale})"
-            )
+        # SqlDecimal.validateParameters: no upper bound on the precision.
+        for broken, rule in (
+            (precision < 1, "precision must be >= 1"),
+            (scale < 0, "scale must be >= 0"),
+            (precision < scale, "precision must be >= scale"),
+        ):
+            if broken:
+                raise KsqlStatementError(f"DECIMAL {rule}: DECIMAL({precision},{scale})")
         return DecimalType("DECIMAL", precision, scale)
     if kind == exp.DType.ARRAY:
         return ArrayType("ARRAY", sql_type(params[0], custom))

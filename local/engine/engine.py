@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -23,17 +24,18 @@ from ksqlpy.sql.nodes import KsqlDefine, KsqlPrint, KsqlRunScript, KsqlSelect
 from ..storage import Log, Record, TopicExistsError
 from .commandlog import CommandLog, legacy_positions, retire_legacy_positions
 from .convert import clause_integer, hashable
-from .errors import EngineError, KsqlStatementError
+from .errors import EngineError, KsqlStatementError, QueryFailure
 from .inserts import StreamInserter
 from .join import JoinPipeline
 from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
 from .persistent import PersistentQuery
 from .planner import QueryPlan, plan_select
+from .planning_settings import planning_settings
 from .printing import TopicPrinter
 from .processing_log import ProcessingLog, ProcessingLogConfig, processing
 from .pull_filter import PullOptions
-from .results import Command, CommandDone, Result, ServerInfo
+from .results import Command, CommandDone, QueryError, Result, ServerInfo
 from .rows import RowReader, key_serde, value_serde
 from .runtime import Session, check_property, done, normalize_property
 from .serde import Serde
@@ -60,6 +62,8 @@ SELECT_IN_KSQL = (
 class _TableState:
     positions: list[int]
     rows: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
+    # Where each key lives in the state store: its partition and serialized key bytes.
+    places: dict[tuple[Any, ...], tuple[int, bytes]] = field(default_factory=dict)
 
 
 class Engine:
@@ -92,6 +96,7 @@ class Engine:
         self.commands: dict[str, Command] = {}
         self.queries: dict[str, RunningQuery] = {}
         self.persistent: dict[str, PersistentQuery | JoinPersistentQuery] = {}
+        self.query_errors: dict[str, list[QueryError]] = {}
         self._tables: dict[str, _TableState] = {}
         self.processing_log = ProcessingLog(
             log, ProcessingLogConfig.from_config(self.config, service_id)
@@ -122,7 +127,8 @@ class Engine:
                     text,
                 )
             try:
-                result = executor(self, node, text, session)
+                with planning_settings(session.setting):
+                    result = executor(self, node, text, session)
             except KsqlStatementError as exc:
                 exc.statement_text = text
                 raise
@@ -247,15 +253,18 @@ class Engine:
             raise EngineError("Neither a query nor a print statement", 40001, text)
         try:
             options = PullOptions.of(session.properties, session.defaults)
-            plan = plan_select(self.metastore, node, text, options)
+            with planning_settings(session.setting):
+                plan = plan_select(self.metastore, node, text, options)
         except KsqlStatementError as exc:
             exc.statement_text = text
             raise
         if not plan.push and plan.source.kind == "TABLE":
-            return TablePullQuery(plan, self.table_state(plan.source))
+            state = self.table_state(plan.source)
+            return TablePullQuery(plan, state.rows, state.places.__getitem__)
         earliest = not plan.push or session.offset_reset() == "earliest"
         query_id = transient_id(plan.source)
-        if plan.push and not earliest and self._scalable(plan):
+        scalable = plan.push and not earliest and self._scalable(plan)
+        if scalable:
             query_id = f"SCALABLE_PUSH_QUERY_{uuid.uuid4()}"
         if isinstance(plan.pipeline, JoinPipeline):
             query: RunningQuery = JoinRunningQuery(
@@ -263,7 +272,7 @@ class Engine:
             )
         else:
             query = RunningQuery(
-                self.log, plan, query_id, earliest, not plan.push, self.forget_query
+                self.log, plan, query_id, earliest, not plan.push, self.forget_query, scalable
             )
         self.queries[query.query_id] = query
         return query
@@ -303,7 +312,7 @@ class Engine:
         """Drop a finished query from the registry."""
         self.queries.pop(query_id, None)
 
-    def table_state(self, source: Source) -> dict[tuple[Any, ...], list[Any]]:
+    def table_state(self, source: Source) -> _TableState:
         """The latest row per key of a table, brought up to date with its topic."""
         self.pump()
         state = self._tables.get(source.name)
@@ -323,10 +332,12 @@ class Engine:
                     key = tuple(hashable(v) for v in row[:key_count])
                     if record.value is None:
                         state.rows.pop(key, None)
+                        state.places.pop(key, None)
                     else:
                         state.rows[key] = row
+                        state.places[key] = (partition, record.key or b"")
             state.positions[partition] = position
-        return state.rows
+        return state
 
     def forget_table(self, name: str) -> None:
         """Drop the materialized state kept for a table (it was dropped or replaced)."""
@@ -348,7 +359,15 @@ class Engine:
             progressed = []
             for query in list(self.persistent.values()):
                 with processing(self.processing_log, query.query_id):
-                    progressed.append(query.pump(self.log))
+                    try:
+                        progressed.append(query.pump(self.log))
+                    except QueryFailure as failure:
+                        # Its stream thread dies: the query stops in ERROR, its uncommitted
+                        # batch dropped (QueryMetadataImpl.uncaughtHandler).
+                        query.state = "ERROR"
+                        error = QueryError(int(time.time() * 1000), failure.message)
+                        self.query_errors.setdefault(query.query_id, []).append(error)
+                        log.error("query %s failed: %s", query.query_id, failure.message)
             if not any(progressed):
                 break
 

@@ -33,6 +33,15 @@ class KsqlStatementError(EngineError):
     """
 
 
+class QueryFailure(Exception):
+    """A record a persistent query cannot get past: ksqlDB's stream thread dies with it (an
+    uncaught StreamsException), the query goes to ERROR and EXPLAIN lists the error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message  # the exception as Throwables.getStackTraceAsString starts
+
+
 class InsertFailed(Exception):
     """A row of an inserts stream was refused (an error ack ends the stream)."""
 

@@ -36,6 +36,7 @@ from .rows import (
     skip_record,
     source_scope,
     value_serde,
+    windowed_partitions,
 )
 from .selectitems import ColumnAliases, expand_struct_all, item_name
 from .serde import Serde
@@ -481,6 +482,7 @@ class Committing(Protocol):
     group: str
     exactly_once: bool
     state: str
+    sink: Source
 
 
 def commit_output(
@@ -491,6 +493,8 @@ def commit_output(
 ) -> bool:
     """Commit a batch's output with its positions; a storage failure stops the query (it
     resumes from its last commit at the next start), as a Kafka Streams error would."""
+    if query.sink.windowed:
+        outputs = windowed_partitions(log, query.sink, outputs)
     try:
         log.commit(query.group, outputs, positions, exactly_once=query.exactly_once)
     except OSError as error:

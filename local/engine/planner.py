@@ -40,6 +40,7 @@ class Projection:
     key_flags: list[bool]
     header_columns: list[Column | None]
     flattener: Flattener | None = None  # table functions: one output row per element
+    star: bool = False  # the query is ``SELECT *``
 
     @classmethod
     def of(cls, outputs: Sequence[Any]) -> Projection:
@@ -111,7 +112,11 @@ def plan_projection(
         keys.append(direct is not None and direct.role == "KEY")
         is_header = direct is not None and direct.role in ("HEADER", "HEADERS")
         headers.append(direct if is_header else None)
-    return Projection(names, types, fns, keys, headers, flattener)
+    star_only = len(items) == 1 and (
+        isinstance(items[0], exp.Star)
+        or (isinstance(items[0], exp.Column) and isinstance(items[0].this, exp.Star))
+    )
+    return Projection(names, types, fns, keys, headers, flattener, star_only)
 
 
 @dataclass(slots=True)
@@ -144,9 +149,12 @@ class QueryPlan:
             if header is not None:
                 text = f"`{name}` {kind} " + header.schema_text(mark_key=False).split(" ", 2)[2]
             parts.append((0 if mark and is_key else 1 if header is not None else 2, text))
-        # ksqlDB prints a schema by namespace: keys, then headers, then values.
-        parts = [text for _, text in sorted(parts, key=lambda part: part[0])]
-        return {"queryId": query_id, "schema": ", ".join(parts)}
+        # QueryProjectNode builds SELECT *'s schema by namespace (keys, headers, values), any
+        # other projection's in the order of its items.
+        if projection.star:
+            parts.sort(key=lambda part: part[0])
+        texts = [text for _, text in parts]
+        return {"queryId": query_id, "schema": ", ".join(texts)}
 
     def header_plain(self, query_id: str) -> dict[str, Any]:
         """The ``/query-stream`` header object."""

@@ -107,6 +107,15 @@ class QueryList(Result):
 
 
 @dataclass(frozen=True, slots=True)
+class QueryError:
+    """An error that stopped a query (ksqlDB's QueryError: USER, SYSTEM or UNKNOWN)."""
+
+    timestamp: int
+    message: str
+    kind: str = "USER"
+
+
+@dataclass(frozen=True, slots=True)
 class QueryDetail:
     """A query as ``EXPLAIN`` and ``SHOW QUERIES EXTENDED`` describe it."""
 
@@ -118,6 +127,7 @@ class QueryDetail:
     query_type: str  # PERSISTENT, PUSH or PULL
     window_type: str | None = None
     state: str = "RUNNING"
+    errors: tuple[QueryError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,19 +7,20 @@ then the pseudocolumns ROWTIME, ROWPARTITION, ROWOFFSET.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlglot import exp
 
-from ..storage import Record
+from ..storage import Log, Pending, Record, partition_for
 from . import functions
 from .coercion import CoercionFailed
 from .convert import CoercionError
-from .errors import KsqlStatementError
+from .errors import KsqlStatementError, QueryFailure
 from .expr import Fn, Scope, Slot, compile_expr
 from .metastore import Column, Source
 from .operators import comparable, expression_text, string_as
+from .planning_settings import planning_setting
 from .processing_log import deserialization_error, record_processing_error
 from .scope import unknown_column
 from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
@@ -99,8 +100,13 @@ class RowReader:
     values: Serde = field(init=False)
     header_columns: tuple[Column, ...] = field(init=False)
     timestamp_index: int | None = field(init=False)
+    # ksql.timestamp.throw.on.invalid as the query was built: a time that cannot be extracted
+    # fails the query instead of skipping the record (LoggingTimestampExtractor).
+    throw_on_invalid: bool = field(init=False)
 
     def __post_init__(self) -> None:
+        setting = planning_setting("ksql.timestamp.throw.on.invalid")
+        self.throw_on_invalid = (setting or "false").lower() == "true"
         self.keys = key_serde(self.source)
         self.values = value_serde(self.source)
         self.header_columns = self.source.headers
@@ -136,7 +142,17 @@ class RowReader:
         if self.timestamp_index is not None and (
             record.value is not None or self.timestamp_index < self.source.key_count
         ):
-            rowtime = record_time(row[self.timestamp_index], self.source.timestamp_format)
+            raw = row[self.timestamp_index]
+            extracted = extracted_time(raw, self.source.timestamp_format)
+            rowtime = None if extracted is None or extracted < 0 else extracted
+            if extracted is None and self.throw_on_invalid:
+                # Only a failing extraction throws: a negative time is returned, then skipped.
+                raise QueryFailure(
+                    "org.apache.kafka.streams.errors.StreamsException: Fatal user code error in "
+                    f"TimestampExtractor callback for record {record.topic}/{record.partition}@"
+                    f"{record.offset}.\nCaused by: invalid timestamp {raw!r} in "
+                    f"{self.source.timestamp_column}"
+                )
             if rowtime is None:
                 # ksqlDB's timestamp extractor logs and skips a record without a valid time.
                 record_processing_error(
@@ -155,9 +171,10 @@ class RowReader:
         return record.value is None
 
 
-def record_time(value: Any, pattern: str | None) -> int | None:
-    """A TIMESTAMP column's value as epoch millis: BIGINT as is, TIMESTAMP converted, STRING
-    parsed with the TIMESTAMP_FORMAT pattern; None when it is not a valid (non-negative) time."""
+def extracted_time(value: Any, pattern: str | None) -> int | None:
+    """What ksqlDB's timestamp extractor makes of a TIMESTAMP column's value, as epoch millis
+    (maybe negative): BIGINT as is, TIMESTAMP converted, STRING parsed with the
+    TIMESTAMP_FORMAT pattern; None where the extractor throws (NULL, unparsable)."""
     if isinstance(value, dt.datetime):
         millis: Any = (value - dt.datetime(1970, 1, 1)) // dt.timedelta(milliseconds=1)
     elif isinstance(value, str) and pattern:
@@ -167,9 +184,16 @@ def record_time(value: Any, pattern: str | None) -> int | None:
             return None
     else:
         millis = value
-    if isinstance(millis, bool) or not isinstance(millis, int) or millis < 0:
+    if isinstance(millis, bool) or not isinstance(millis, int):
         return None
     return millis
+
+
+def record_time(value: Any, pattern: str | None) -> int | None:
+    """A TIMESTAMP column's value as epoch millis; None when it is not a valid (non-negative)
+    time."""
+    millis = extracted_time(value, pattern)
+    return None if millis is None or millis < 0 else millis
 
 
 def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) -> Scope:
@@ -236,3 +260,18 @@ def _check_between(node: exp.Expression, scope: Scope) -> None:
                     f"Invalid expression: Cannot compare {expression_text(value)} ({kind}) to "
                     f"{expression_text(bound)} ({bound_kind}) with {name}."
                 )
+
+
+def windowed_partitions(log: Log, sink: Source, outputs: list[Pending]) -> list[Pending]:
+    """Place the sink's windowed records by their key without its window bytes, as Kafka
+    Streams' WindowedStreamPartitioner does: every window of a key lands in one partition."""
+    info = log.topic(sink.topic)
+    if info is None:
+        return outputs
+    suffix = 16 if sink.windowed == "SESSION" else 8
+    return [
+        replace(p, partition=partition_for(p.key[:-suffix], info.partitions))
+        if p.topic == sink.topic and p.partition is None and p.key is not None
+        else p
+        for p in outputs
+    ]

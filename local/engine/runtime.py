@@ -15,7 +15,7 @@ from .errors import EngineError
 from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
 from .persistent import PersistentQuery
-from .results import CommandDone
+from .results import CommandDone, QueryError
 from .serde import Serde
 from .transient import RunningQuery
 
@@ -120,6 +120,7 @@ class Runtime(Protocol):
     sequence: int
     queries: dict[str, RunningQuery]
     persistent: dict[str, PersistentQuery | JoinPersistentQuery]
+    query_errors: dict[str, list[QueryError]]  # what stopped a query in ERROR, per query id
     service_id: str
     # True while the command log is replayed at start: nothing is written to topics then.
     replaying: bool

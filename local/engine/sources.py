@@ -275,6 +275,9 @@ def make_source(
                 f"{side} format does not support schema.\nformat: {fmt}\n"
                 f"schema: Persistence{{columns=[{schema}], features=[]}}\nreason: {exc.message}"
             ) from exc
+    if source.windowed and not source.keys:
+        # CreateSourceCommand.validate, once the factory's checks passed.
+        raise KsqlStatementError("Windowed sources require a key column.")
     existing = log.topic(source.topic)
     if existing is None:
         log.create_topic(source.topic, partitions or 1, replicas)

@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from ..storage import Log, Record, UnknownTopicError
 from .convert import CoercionError, coerce, hashable, identifier_name
-from .errors import EngineError, KsqlStatementError
+from .errors import EngineError, KsqlStatementError, QueryFailure
 from .expr import Scope, compile_expr
 from .join import drain, ordered
 from .metastore import Column, Source
@@ -101,6 +101,7 @@ class RunningQuery:
         from_beginning: bool,
         until_end: bool,
         on_close: Callable[[str], None],
+        scalable: bool = False,
     ) -> None:
         self.log = log
         self.on_close = on_close
@@ -120,6 +121,9 @@ class RunningQuery:
         self.stop_at = list(ends) if until_end else None
         self.is_table = plan.source.kind == "TABLE"
         self.table_push = plan.push and self.is_table
+        # A scalable push query drops records without a value, or without the key its source
+        # has (ScalablePushConsumer.handleRow).
+        self.scalable = scalable
 
     def close(self) -> None:
         """Stop the query; its stream ends (``Query Completed`` on the v1 framing)."""
@@ -128,6 +132,10 @@ class RunningQuery:
             if self.final_message is None and not self._done:
                 self.final_message = "Query Completed"
         self.on_close(self.query_id)
+
+    @property
+    def _keyed_scalable(self) -> bool:
+        return self.scalable and bool(self.plan.source.keys)
 
     @property
     def closed(self) -> bool:
@@ -154,9 +162,9 @@ class RunningQuery:
                 for record in records:
                     position = record.offset + 1
                     # Streams ignore records without a value; tables those without a key.
-                    if record.value is None and not self.table_push:
+                    if record.value is None and (self.scalable or not self.table_push):
                         continue
-                    if record.key is None and self.is_table:
+                    if record.key is None and (self.is_table or self._keyed_scalable):
                         continue
                     try:
                         self._take(record, rows, tombstones)
@@ -200,6 +208,8 @@ class RunningQuery:
                 rows, tombstones = self._collect(limit)
             except UnknownTopicError:
                 raise EngineError(f"Topic {plan.source.topic} was deleted", 50000) from None
+            except QueryFailure as failure:  # the query's stream thread dies: the query ends
+                raise EngineError(failure.message, 50000) from None
             self.emitted += len(rows)
             if plan.limit is not None and self.emitted >= plan.limit:
                 self.final_message = "Limit Reached"
@@ -281,7 +291,12 @@ class TablePullQuery:
 
     buffered = True
 
-    def __init__(self, plan: QueryPlan, state: dict[tuple[Any, ...], list[Any]]) -> None:
+    def __init__(
+        self,
+        plan: QueryPlan,
+        state: dict[tuple[Any, ...], list[Any]],
+        place: Callable[[tuple[Any, ...]], tuple[int, bytes]],
+    ) -> None:
         self.plan = plan
         self.query_id = f"query_{int(time.time() * 1000)}"
         self.header_v1 = plan.header_v1(self.query_id)
@@ -289,7 +304,11 @@ class TablePullQuery:
         self.column_types = plan.projection.types
         self.final_message: str | None = None
         keys = None if plan.source.windowed else key_lookups(plan.where_node, plan.source)
-        candidates = state.values() if keys is None else [state[k] for k in keys if k in state]
+        if keys is None:
+            # A scan of ksqlDB's state store (KsMaterializedTableIQv2) goes partition by
+            # partition, each in RocksDB's order of the serialized key bytes: what LIMIT keeps.
+            keys = sorted(state, key=place)
+        candidates = [state[k] for k in keys if k in state]
         rows = []
         for row in candidates:
             if plan.where is not None and plan.where(row) is not True:

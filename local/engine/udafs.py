@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlglot import exp
@@ -13,6 +13,7 @@ from sqlglot import exp
 from .convert import hashable
 from .errors import KsqlStatementError
 from .functions.registry import Signature, check_call, parse_signatures
+from .planning_settings import planning_setting
 from .types import BIGINT, DOUBLE, STRING, ArrayType, MapType, SqlType, StructType
 
 
@@ -136,13 +137,16 @@ def _by_offset_type(types: Sequence[SqlType]) -> SqlType:
 
 
 class _Collect(Accumulator):
-    def __init__(self, unique: bool) -> None:
+    def __init__(self, unique: bool, limit: int | None = None) -> None:
         self.unique = unique
+        self.limit = limit  # values beyond it are ignored (ksql.functions.collect_*.limit)
         self.items: list[Any] = []
 
     def add(self, args: Sequence[Any]) -> None:
         # NULLs are collected too, as ksqlDB's COLLECT_LIST/COLLECT_SET do.
         if self.unique and args[0] in self.items:
+            return
+        if self.limit is not None and len(self.items) >= self.limit:
             return
         self.items.append(args[0])
 
@@ -155,6 +159,19 @@ class _Collect(Accumulator):
 
     def value(self) -> Any:
         return list(self.items)
+
+
+def _collecting(unique: bool) -> Callable[[], Callable[[bool], Accumulator]]:
+    """COLLECT_LIST/COLLECT_SET configured as their Udaf's configure() reads the limit: a
+    number, negative for none."""
+    config = f"ksql.functions.collect_{'set' if unique else 'list'}.limit"
+
+    def configure() -> Callable[[bool], Accumulator]:
+        text = planning_setting(config)
+        limit = None if text is None or int(text) < 0 else int(text)
+        return lambda star: _Collect(unique, limit)
+
+    return configure
 
 
 class _CountDistinct(Accumulator):
@@ -371,6 +388,8 @@ class AggregateFunction:
     signatures: tuple[Signature, ...] = ()  # ksqlDB's UdafFactory overloads; none: any types
     # A user aggregate's choice of overload for the argument types (its literals come last).
     pick: Callable[[Sequence[SqlType]], tuple[AggregateFunction, list[SqlType]]] | None = None
+    # Builds ``make`` from the settings of the statement planning a call (Udaf configure()).
+    configure: Callable[[], Callable[[bool], Accumulator]] | None = None
 
 
 def choose_aggregate(
@@ -380,7 +399,10 @@ def choose_aggregate(
     passed as; ksqlDB's error when none fits."""
     if spec.pick is not None:
         return spec.pick(types)
-    return spec, check_call(name, spec.signatures, types)
+    passed = check_call(name, spec.signatures, types)
+    if spec.configure is not None:
+        spec = replace(spec, make=spec.configure())
+    return spec, passed
 
 
 def _first(types: Sequence[SqlType]) -> SqlType:
@@ -455,10 +477,16 @@ AGGREGATES: dict[str, AggregateFunction] = {
         lambda star: _ByOffset(False), _by_offset_type, _D_EARLIEST_BY_OFFSET
     ),
     "COLLECT_LIST": AggregateFunction(
-        lambda star: _Collect(False), lambda t: ArrayType("ARRAY", t[0]), _D_COLLECT_LIST
+        lambda star: _Collect(False),
+        lambda t: ArrayType("ARRAY", t[0]),
+        _D_COLLECT_LIST,
+        configure=_collecting(False),
     ),
     "COLLECT_SET": AggregateFunction(
-        lambda star: _Collect(True), lambda t: ArrayType("ARRAY", t[0]), _D_COLLECT_SET
+        lambda star: _Collect(True),
+        lambda t: ArrayType("ARRAY", t[0]),
+        _D_COLLECT_SET,
+        configure=_collecting(True),
     ),
     "COUNT_DISTINCT": AggregateFunction(
         lambda star: _CountDistinct(), lambda t: BIGINT, _D_COUNT_DISTINCT
@@ -499,9 +527,7 @@ _SIGNATURES = {
 }
 for _name, _texts in _SIGNATURES.items():
     _spec = AGGREGATES[_name]
-    AGGREGATES[_name] = AggregateFunction(
-        _spec.make, _spec.returns, _spec.description, parse_signatures(_texts)
-    )
+    AGGREGATES[_name] = replace(_spec, signatures=parse_signatures(_texts))
 
 
 # The aggregates whose running state is a STRUCT, ARRAY or MAP (ksqlDB's aggregate schemas): a

@@ -13,7 +13,7 @@ generic bound by its first use. The implementation then dispatches on the values
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..convert import cast_value
@@ -75,6 +75,9 @@ class Function:
     raw: Callable[..., Any] | None = None  # a NULL-in-NULL-out function's unwrapped body
     # A user function's overloads, one Function per signature (in order): the call resolves to one.
     overloads: tuple[Function, ...] = ()
+    # A user function class: a fresh ``call`` for every call site a query compiles, as ksqlDB's
+    # KsqlScalarFunction.newInstance gives each compiled call its own instance of the UDF class.
+    instance: Callable[[], Callable[..., Any]] | None = None
 
     @property
     def takes_units(self) -> bool:
@@ -402,5 +405,9 @@ def resolve_passed(name: str, types: Sequence[SqlType]) -> tuple[Function, list[
     function = lookup(name, len(types))
     if function.overloads:
         chosen, passed = choose(function.name, function.signatures, types)
-        return function.overloads[function.signatures.index(chosen)], passed
-    return function, function.check(types)
+        function = function.overloads[function.signatures.index(chosen)]
+    else:
+        passed = function.check(types)
+    if function.instance is not None:
+        function = replace(function, call=function.instance())
+    return function, passed

@@ -65,7 +65,9 @@ class Definition:
 
     kind: str
     name: str
-    target: Any  # the function, or for an aggregate the class (its constructor takes literals)
+    # The function, or a class: an aggregate's (its constructor takes literals), or a scalar or
+    # table function's, whose instances are called (one instance per call in a query).
+    target: Any
     signature: str | None = None  # "(INT, STRING...) -> STRING"; None: from the annotations
     description: str = ""
     author: str = ""
@@ -232,9 +234,24 @@ def _overload(definition: Definition) -> _Overload:
         for method in ("initialize", "aggregate", "map"):
             if not callable(getattr(definition.target, method, None)):
                 raise UdfLoadError(f"an aggregate class needs a method {method}()")
+    elif inspect.isclass(definition.target):
+        _instantiate(definition.target)  # as UdfLoader's sanity check, at load
     return _Overload(
         definition, Signature(tuple(patterns), variadic), returns, Signature(tuple(literal_params))
     )
+
+
+def _instantiate(target: type) -> Callable[..., Any]:
+    """An instance of a scalar or table function class (its constructor takes nothing)."""
+    if not any("__call__" in vars(c) for c in target.__mro__[:-1]):
+        raise UdfLoadError("a function class needs a method __call__()")
+    try:
+        instance: Callable[..., Any] = target()
+    except Exception as exc:
+        raise UdfLoadError(
+            f"the class cannot be instantiated: {type(exc).__name__}: {exc}"
+        ) from None
+    return instance
 
 
 def parse_signature(text: str) -> tuple[list[str], str]:
@@ -263,8 +280,12 @@ def _split(text: str) -> list[str]:
 def _from_annotations(definition: Definition) -> tuple[list[str], str]:
     if definition.kind == AGGREGATE:
         raise UdfLoadError("an aggregate needs an explicit signature='(TYPE, ...) -> TYPE'")
-    hints = typing.get_type_hints(definition.target)
-    parameters = list(inspect.signature(definition.target).parameters.values())
+    target = definition.target
+    body = target.__call__ if inspect.isclass(target) else target
+    hints = typing.get_type_hints(body)
+    parameters = list(inspect.signature(body).parameters.values())
+    if inspect.isclass(target):
+        parameters = parameters[1:]  # self
     params = []
     for parameter in parameters:
         if parameter.name not in hints:
@@ -386,6 +407,16 @@ def _rows(call: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _calling(kind: str, name: str, target: Any) -> Callable[[], Callable[..., Any]]:
+    """What makes the guarded callable of an overload: a class's makes a fresh instance."""
+
+    def make() -> Callable[..., Any]:
+        call: Callable[..., Any] = _instantiate(target) if inspect.isclass(target) else target
+        return _guarded(name, _rows(call), []) if kind == TABLE else _guarded(name, call)
+
+    return make
+
+
 def _install(kind: str, name: str, overloads: list[_Overload], where: str) -> None:
     first = overloads[0].definition
     listed = tuple(
@@ -398,14 +429,15 @@ def _install(kind: str, name: str, overloads: list[_Overload], where: str) -> No
     parts = tuple(
         Function(
             name,
-            _guarded(name, _rows(o.definition.target), [])
-            if kind == TABLE
-            else _guarded(name, o.definition.target),
+            _calling(kind, name, o.definition.target)(),
             _returns(o),
             first.category,
             first.description,
             signatures=(o.signature,),
             kind=kind,
+            instance=_calling(kind, name, o.definition.target)
+            if inspect.isclass(o.definition.target)
+            else None,
         )
         for o in overloads
     )

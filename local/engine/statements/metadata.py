@@ -96,7 +96,7 @@ def hidden_topics(config: dict[str, str]) -> re.Pattern[str]:
 def show_queries(runtime: Runtime, text: str, extended: bool, session: Session) -> Result:
     """SHOW QUERIES [EXTENDED]."""
     if extended:
-        details = [persistent_detail(q) for q in runtime.persistent.values()]
+        details = [persistent_detail(runtime, q) for q in runtime.persistent.values()]
         details += [running_detail(q) for q in runtime.queries.values()]
         return QueriesDescribed(text, tuple(details))
     infos = [persistent_info(q) for q in runtime.persistent.values()]
@@ -200,8 +200,10 @@ def running_detail(query: RunningQuery) -> QueryDetail:
     )
 
 
-def persistent_detail(query: PersistentQuery | JoinPersistentQuery) -> QueryDetail:
-    """The description of a persistent query: its sink's columns, sources and sink."""
+def persistent_detail(
+    runtime: Runtime, query: PersistentQuery | JoinPersistentQuery
+) -> QueryDetail:
+    """The description of a persistent query: its sink's columns, sources, sink and errors."""
     sources = query.sources if isinstance(query, JoinPersistentQuery) else [query.source]
     return QueryDetail(
         query.query_id,
@@ -212,6 +214,7 @@ def persistent_detail(query: PersistentQuery | JoinPersistentQuery) -> QueryDeta
         "PERSISTENT",
         query.sink.windowed,
         query.state,
+        tuple(runtime.query_errors.get(query.query_id, ())),
     )
 
 
@@ -228,7 +231,7 @@ def explain(runtime: Runtime, node: KsqlExplain, text: str, session: Session) ->
                 f"Query with id:{wanted} does not exist, use SHOW QUERIES to view the full set "
                 "of queries."
             )
-        return QueryDescribed(text, persistent_detail(query))
+        return QueryDescribed(text, persistent_detail(runtime, query))
     inner = re.sub(r"(?is)^\s*EXPLAIN\s+", "", text)
     return QueryDescribed(text, _explain_statement(runtime, target, inner))
 

@@ -50,14 +50,16 @@ def might_throw(arg: Any) -> int:
     return 0
 
 
-_calls = [0]
-
-
 @udf("bad_udf", signature="(STRING) -> STRING")
-def return_null(arg: Any) -> Any:
-    """NULL every other call, from the first."""
-    _calls[0] += 1
-    return None if _calls[0] % 2 == 1 else arg
+class ReturnNull:
+    """NULL every other call, from the first: each call in a query counts its own calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, arg: Any) -> Any:
+        self.calls += 1
+        return None if self.calls % 2 == 1 else arg
 
 
 @udf(

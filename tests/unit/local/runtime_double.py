@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from ksqlpy.local.engine.joinquery import JoinPersistentQuery
 from ksqlpy.local.engine.metastore import Metastore, Source
 from ksqlpy.local.engine.persistent import PersistentQuery
-from ksqlpy.local.engine.results import Result
+from ksqlpy.local.engine.results import QueryError, Result
 from ksqlpy.local.engine.rows import RowReader, key_serde, value_serde
 from ksqlpy.local.engine.runtime import Session
 from ksqlpy.local.engine.serde import Serde
@@ -31,6 +31,7 @@ class SmallRuntime:
     sequence: int = 0
     queries: dict[str, RunningQuery] = field(default_factory=dict)
     persistent: dict[str, PersistentQuery | JoinPersistentQuery] = field(default_factory=dict)
+    query_errors: dict[str, list[QueryError]] = field(default_factory=dict)
     service_id: str = "default_"
     replaying: bool = False
     session: Session = field(default_factory=lambda: Session({}, {}))
