@@ -233,7 +233,7 @@ def _walk(join: _Join, key_type: SqlType, out: _Counter) -> None:
     if step.mode == "ST" and join.left.rekeyed:
         out.topics.append(Internal(f"{p}Join-repartition", fmt, (key_type,), left_value))
     if step.mode != "SS":
-        out.take(2)
+        out.take(1 + (3 if step.mode == "ST" and join.left.rekeyed else 0))
         return
     repartitioned = 0
     for name, side, value in (("left", join.left, left_value), ("right", join.right, right_value)):
@@ -242,9 +242,13 @@ def _walk(join: _Join, key_type: SqlType, out: _Counter) -> None:
             out.topics.append(Internal(f"{p}Join-{name}-repartition", fmt, (key_type,), value))
     out.take(2 + 3 * repartitioned)
     this = "OUTERTHIS" if step.type == "OUTER" else "JOINTHIS"
-    other = "OUTEROTHER" if step.type in ("LEFT", "OUTER") else "JOINOTHER"
+    other = "JOINOTHER" if step.type == "INNER" else "OUTEROTHER"  # RIGHT: a swapped LEFT
     first = out.take(2)
-    for kind, number, value in ((this, first, left_value), (other, first + 1, right_value)):
+    stores = [(this, first, left_value), (other, first + 1, right_value)]
+    if step.grace is not None and step.type != "INNER":
+        # With a GRACE PERIOD an outer join keeps unmatched records in a shared store.
+        stores.append(("OUTERSHARED", first, left_value))
+    for kind, number, value in stores:
         store = f"KSTREAM-{kind}-{number:010d}-store-changelog"
         out.topics.append(Internal(store, fmt, (key_type,), value))
     out.take(1)
@@ -307,8 +311,8 @@ def query_topics(pipeline: Any, source: Source, sink: Source, default_key: str) 
         or not on_key(aggregator.group_nodes, aggregator.scope, len(read.keys))
     )
     if rekey:
-        base = fmt[0] if fmt[0] != "NONE" else default_key
-        grouped = (base, None, None)
+        # The grouped rows take the result's key format (AggregateNode, SchemaKStream.groupBy).
+        grouped = (sink.key_format, None, None)
         if read.kind == "TABLE" and not materialized:
             topics.append(
                 Internal(

@@ -49,7 +49,9 @@ def create_as_select(
     columns = sink_columns(pipeline, kind)
     partitioned, key_format = source, source.key_format
     if isinstance(pipeline, JoinPipeline):
-        key_format = pipeline.key_format
+        # The FROM source's key format, else the default (LogicalPlanner.getSinkKeyFormat).
+        first = pipeline.sources[0].key_format
+        key_format = first if first != "NONE" else _default_key_format(runtime)
         # A join's result has the partitions of the input joined last (ksqlDB's JoinNode).
         pipeline.check_partitions(runtime.log)
         partitioned = pipeline.partition_source
@@ -187,15 +189,19 @@ def stop_persistent(runtime: Runtime, query_id: str) -> None:
         runtime.delete_topic(topic)
 
 
+def _default_key_format(runtime: Runtime) -> str:
+    return (runtime.session.setting("ksql.persistence.default.format.key") or "KAFKA").upper()
+
+
 def _create_internal_topics(
     runtime: Runtime, query: PersistentQuery | JoinPersistentQuery, source: Source
 ) -> None:
     """Create the internal topics of the query's topology (ksqlpy repartitions and keeps state in
     memory; the topics exist as ksqlDB's do), with the partitions of its inputs."""
-    default_key = runtime.session.setting("ksql.persistence.default.format.key") or "KAFKA"
+    default_key = _default_key_format(runtime)
     inputs = getattr(query.pipeline, "sources", [source])
     partitions = max(len(runtime.log.end_offsets(s.topic)) for s in inputs) or 1
-    for internal in query_topics(query.pipeline, source, query.sink, default_key.upper()):
+    for internal in query_topics(query.pipeline, source, query.sink, default_key):
         topic = f"{query.group}-{internal.suffix}"
         query.internal_topics[topic] = internal.describe(topic)
         if runtime.log.topic(topic) is None:  # after a restart it is there already
