@@ -268,12 +268,11 @@ def join_topics(plan: JoinPlan, default_key: str) -> tuple[list[Internal], KeyFo
 
 
 def on_key(group_nodes: list[exp.Expression], scope: Scope, key_count: int) -> bool:
-    """Whether GROUP BY names exactly the key columns (ksqlDB's Repartitioning.repartitionNeeded
-    is then false: the rows are grouped by their key, with no repartition)."""
-    if key_count == 0 or len(group_nodes) != key_count:
+    """Whether GROUP BY is the one key column: the rows are then grouped by their key, with no
+    repartition (ksqlDB's Repartitioning.repartitionNeeded; several key columns always are)."""
+    if key_count != 1 or len(group_nodes) != 1 or not isinstance(group_nodes[0], exp.Column):
         return False
-    texts = {canonical(node, scope) for node in group_nodes if isinstance(node, exp.Column)}
-    return texts == {f"#{i}" for i in range(key_count)}
+    return canonical(group_nodes[0], scope) == "#0"
 
 
 def query_topics(pipeline: Any, source: Source, sink: Source, default_key: str) -> list[Internal]:
@@ -312,7 +311,7 @@ def query_topics(pipeline: Any, source: Source, sink: Source, default_key: str) 
     )
     if rekey:
         # The grouped rows take the result's key format (AggregateNode, SchemaKStream.groupBy).
-        grouped = (sink.key_format, None, None)
+        grouped = (sink.key_format if sink.key_format != "NONE" else default_key, None, None)
         if read.kind == "TABLE" and not materialized:
             topics.append(
                 Internal(
