@@ -74,7 +74,11 @@ class _Side:
     forced: KeyFormat | None = None
 
     def sources(self) -> list[Source]:
-        return self.nested.sources() if self.nested is not None else [self.source]  # type: ignore[list-item]
+        """The sources the side reads, leftmost first."""
+        if self.nested is not None:
+            return self.nested.sources()
+        assert self.source is not None
+        return [self.source]
 
     def current(self) -> KeyFormat:
         """The key format of what the side reads before any re-key."""
@@ -205,18 +209,17 @@ def _table_leaf(side: _Side, name: str, key_type: SqlType, out: _Counter) -> Non
         out.topics.append(Internal(reduce, key_format_of(source), keys, source.value_format))
 
 
-def _walk(join: _Join, key_type: SqlType, out: _Counter) -> None:
+def _walk(join: _Join, key_type: SqlType, out: _Counter, nested: bool = False) -> None:
     """The topics of one join and what it reads, in the order Kafka Streams builds them."""
     step, p = join.step, join.prefix
     fmt = join.format
     assert fmt is not None
     sides = (("Left", join.left), ("Right", join.right))
-    if step.mode != "SS":
-        # A stream-table or table-table join builds its right (table) side first.
-        sides = (sides[1], sides[0]) if step.mode == "ST" else sides
+    if step.mode == "ST":
+        sides = (sides[1], sides[0])  # a stream-table join builds its table side first
     for name, side in sides:
         if side.nested is not None:
-            _walk(side.nested, key_type, out)
+            _walk(side.nested, key_type, out, nested=True)
             out.take(1 if side.rekeyed else 0)
             if side.rekeyed and side.nested.step.mode == "TT":
                 for suffix in ("SelectKey-repartition", "Materialize-changelog"):
@@ -232,8 +235,11 @@ def _walk(join: _Join, key_type: SqlType, out: _Counter) -> None:
     left_value, right_value = _value_format(join.left), _value_format(join.right)
     if step.mode == "ST" and join.left.rekeyed:
         out.topics.append(Internal(f"{p}Join-repartition", fmt, (key_type,), left_value))
+    if step.foreign:
+        _foreign_key_join(join, out, nested)
+        return
     if step.mode != "SS":
-        out.take(1 + (3 if step.mode == "ST" and join.left.rekeyed else 0))
+        out.take(3 if step.mode == "TT" else 1 + (3 if join.left.rekeyed else 0))
         return
     repartitioned = 0
     for name, side, value in (("left", join.left, left_value), ("right", join.right, right_value)):
@@ -242,16 +248,51 @@ def _walk(join: _Join, key_type: SqlType, out: _Counter) -> None:
             out.topics.append(Internal(f"{p}Join-{name}-repartition", fmt, (key_type,), value))
     out.take(2 + 3 * repartitioned)
     this = "OUTERTHIS" if step.type == "OUTER" else "JOINTHIS"
-    other = "JOINOTHER" if step.type == "INNER" else "OUTEROTHER"  # RIGHT: a swapped LEFT
+    other = "JOINOTHER" if step.type == "INNER" else "OUTEROTHER"  # RIGHT too
     first = out.take(2)
     stores = [(this, first, left_value), (other, first + 1, right_value)]
-    if step.grace is not None and step.type != "INNER":
+    if step.grace is not None and step.type in ("LEFT", "OUTER"):
         # With a GRACE PERIOD an outer join keeps unmatched records in a shared store.
         stores.append(("OUTERSHARED", first, left_value))
     for kind, number, value in stores:
         store = f"KSTREAM-{kind}-{number:010d}-store-changelog"
         out.topics.append(Internal(store, fmt, (key_type,), value))
     out.take(1)
+
+
+def _foreign_key_join(join: _Join, out: _Counter, nested: bool) -> None:
+    """Kafka Streams' topics of a foreign-key join: the left rows subscribe by the foreign key
+    (the right table's key) and the right table responds by the left key. Materialized for a
+    join that follows, its output gets a store of its own."""
+    left, right = join.left.sources()[0], join.right.sources()[0]
+    left_keys = tuple(c.type for c in left.keys)
+    right_keys = tuple(c.type for c in right.keys)
+    base = out.take(13)
+    value = left.value_format
+    out.topics += [
+        Internal(
+            f"KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-{base:010d}-topic",
+            key_format_of(right),
+            right_keys,
+            value,
+        ),
+        Internal(
+            f"KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-{base + 4:010d}-changelog",
+            key_format_of(right),
+            right_keys,
+            value,
+        ),
+        Internal(
+            f"KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-{base + 8:010d}-topic",
+            key_format_of(left),
+            left_keys,
+            value,
+        ),
+    ]
+    if nested:
+        number = out.take(1)
+        store = f"KTABLE-FK-JOIN-OUTPUT-STATE-STORE-{number:010d}-changelog"
+        out.topics.append(Internal(store, key_format_of(left), left_keys, value))
 
 
 def join_topics(plan: JoinPlan, default_key: str) -> tuple[list[Internal], KeyFormat]:
