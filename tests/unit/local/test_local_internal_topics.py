@@ -160,3 +160,57 @@ def test_terminate_deletes_the_internal_topics_and_a_restart_finds_them_there() 
     assert existing in query.internal_topics
     runtime.run(f"TERMINATE {query.query_id};")
     assert not [t for t in runtime.log.topics() if t.name.startswith("_confluent-ksql-")]
+
+
+def tables(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE TABLE O (ID INT PRIMARY KEY, C INT) WITH (KAFKA_TOPIC='o', PARTITIONS=1, "
+        "FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE TABLE C (ID INT PRIMARY KEY, N STRING) WITH (KAFKA_TOPIC='c', PARTITIONS=1, "
+        "FORMAT='JSON');"
+    )
+    runtime.run(
+        "CREATE TABLE X (ID INT PRIMARY KEY, M STRING) WITH (KAFKA_TOPIC='x', PARTITIONS=1, "
+        "FORMAT='JSON');"
+    )
+
+
+def test_a_table_table_join_materializes_both_tables_and_its_projection() -> None:
+    runtime = SmallRuntime()
+    tables(runtime)
+    runtime.run("CREATE TABLE J AS SELECT O.ID, C, N FROM O JOIN C ON O.ID = C.ID;")
+    assert set(internal(runtime)) == {
+        "KafkaTopic_Left-Reduce-changelog",
+        "KafkaTopic_Right-Reduce-changelog",
+        "Project-Last-changelog",
+    }
+
+
+def test_a_foreign_key_join_followed_by_a_join_keeps_its_output_in_a_store() -> None:
+    runtime = SmallRuntime()
+    tables(runtime)
+    runtime.run(
+        "CREATE TABLE J AS SELECT O.ID, C, N, M FROM O JOIN C ON O.C = C.ID "
+        "JOIN X ON O.ID = X.ID;"
+    )
+    assert set(internal(runtime)) == {
+        "KafkaTopic_L_Left-Reduce-changelog",
+        "KafkaTopic_L_Right-Reduce-changelog",
+        "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000012-topic",
+        "KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-0000000016-changelog",
+        "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000020-topic",
+        "KTABLE-FK-JOIN-OUTPUT-STATE-STORE-0000000025-changelog",
+        "KafkaTopic_Right-Reduce-changelog",
+        "Project-Last-changelog",
+    }
+
+
+def test_show_topics_lists_no_internal_topic() -> None:
+    runtime = SmallRuntime()
+    streams(runtime, "KAFKA", "KAFKA")
+    runtime.run("CREATE STREAM J AS SELECT A.K, X, Y FROM A JOIN B WITHIN 5 SECONDS ON A.K = B.K;")
+    assert internal(runtime)
+    shown = runtime.run_entity("SHOW TOPICS;")
+    assert sorted(t["name"] for t in shown["topics"]) == ["J", "a", "b"]
