@@ -192,8 +192,7 @@ def test_a_foreign_key_join_followed_by_a_join_keeps_its_output_in_a_store() -> 
     runtime = SmallRuntime()
     tables(runtime)
     runtime.run(
-        "CREATE TABLE J AS SELECT O.ID, C, N, M FROM O JOIN C ON O.C = C.ID "
-        "JOIN X ON O.ID = X.ID;"
+        "CREATE TABLE J AS SELECT O.ID, C, N, M FROM O JOIN C ON O.C = C.ID JOIN X ON O.ID = X.ID;"
     )
     assert set(internal(runtime)) == {
         "KafkaTopic_L_Left-Reduce-changelog",
