@@ -199,7 +199,7 @@ def _create_internal_topics(
     """Create the internal topics of the query's topology (ksqlpy repartitions and keeps state in
     memory; the topics exist as ksqlDB's do), with the partitions of its inputs."""
     default_key = _default_key_format(runtime)
-    inputs = getattr(query.pipeline, "sources", [source])
+    inputs = query.pipeline.sources if isinstance(query.pipeline, JoinPipeline) else [source]
     partitions = max(len(runtime.log.end_offsets(s.topic)) for s in inputs) or 1
     for internal in query_topics(query.pipeline, source, query.sink, default_key):
         topic = f"{query.group}-{internal.suffix}"
