@@ -12,19 +12,20 @@ sources, ``<prefix>LeftSourceKeyed`` re-keys, ``<prefix>Join``, the prefix ``L_`
 ``TableSelectKeyBuilder`` (``-SelectKey`` repartition, ``-Materialize`` store),
 ``AggregateNode`` (``Aggregate-GroupBy``, ``Aggregate-Aggregate-Materialize``),
 ``TableSelectBuilder`` (``Project-Last``) and Kafka Streams' own names for stream-stream join
-stores (``KSTREAM-JOINTHIS-<n>-store``, numbered by the topology's node counter).
+stores and foreign-key join topics (``KSTREAM-JOINTHIS-<n>-store``, numbered by the
+topology's node counter).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlglot import exp
 
 from .join import JoinPipeline
 from .joinplan import JoinPlan, Step
 from .metastore import Column, Source
+from .persistent import QueryPipeline
 from .scope import Scope, canonical
 from .types import SqlType
 
@@ -310,22 +311,25 @@ def join_topics(plan: JoinPlan, default_key: str) -> tuple[list[Internal], KeyFo
 
 def on_key(group_nodes: list[exp.Expression], scope: Scope, key_count: int) -> bool:
     """Whether GROUP BY is the one key column: the rows are then grouped by their key, with no
-    repartition (ksqlDB's Repartitioning.repartitionNeeded; several key columns always are)."""
+    repartition (ksqlDB's Repartitioning.repartitionNeeded: with several key columns there
+    always is one)."""
     if key_count != 1 or len(group_nodes) != 1 or not isinstance(group_nodes[0], exp.Column):
         return False
     return canonical(group_nodes[0], scope) == "#0"
 
 
-def query_topics(pipeline: Any, source: Source, sink: Source, default_key: str) -> list[Internal]:
+def query_topics(
+    pipeline: QueryPipeline | JoinPipeline, source: Source, sink: Source, default_key: str
+) -> list[Internal]:
     """The internal topics of a persistent query (its pipeline planned over ``source``)."""
-    plan = pipeline.plan if isinstance(pipeline, JoinPipeline) else None
     topics: list[Internal] = []
     read = source
-    stage = pipeline
+    stage: QueryPipeline | JoinPipeline = pipeline
     fmt = key_format_of(source)
     value_format = source.value_format
     materialized = True  # whether the rows read carry a store (a table select needs none)
-    if plan is not None:
+    if isinstance(pipeline, JoinPipeline):
+        plan = pipeline.plan
         topics, fmt = join_topics(plan, default_key)
         value_format = plan.inputs[0].source.value_format
         post = pipeline.post
