@@ -337,12 +337,6 @@ class JoinPipeline:
         return self.sources[0] if self.plan.foreign else self.sources[-1]
 
     @property
-    def key_format(self) -> str:
-        """The result's key format: the first input's that has one (KLIP-33), else KAFKA."""
-        formats = [s.key_format for s in self.sources if s.key_format != "NONE"]
-        return formats[0] if formats else "KAFKA"
-
-    @property
     def tables(self) -> frozenset[int]:
         """The positions of the inputs that are tables."""
         return frozenset(n for n, s in enumerate(self.sources) if s.kind == "TABLE")

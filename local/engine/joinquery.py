@@ -34,6 +34,8 @@ class JoinPersistentQuery:
     state: str = "RUNNING"
     # Per input: the committed positions to rebuild the join's state up to, quietly.
     quiet_until: list[list[int]] = field(default_factory=list)
+    # The internal topics its topology has in ksqlDB, by name (internal_topics.py).
+    internal_topics: dict[str, Source] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.keys = key_serde(self.sink)

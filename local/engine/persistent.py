@@ -381,6 +381,8 @@ class PersistentQuery:
     values: Serde = field(init=False)
     state: str = "RUNNING"
     quiet_until: list[int] = field(default_factory=list)
+    # The internal topics its topology has in ksqlDB, by name (internal_topics.py).
+    internal_topics: dict[str, Source] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reader = RowReader(self.source)

@@ -198,6 +198,7 @@ class CaseRunner:
         self.config = {k: _config_text(v) for k, v in properties.items()} if qtt else {}
         self.properties = {} if qtt else properties
         self.exact_numbers = _config_text(properties.get("use.exact.numeric.comparison", True))
+        self.qtt_ids: dict[str, str] = {}  # ksqlpy query id -> the id QTT expects
         statements = case.get("statements", [])
         first = next(
             (i for i, s in enumerate(statements) if s.startswith("SELECT ")), len(statements)
@@ -210,6 +211,8 @@ class CaseRunner:
         config = {
             "ksql.streams.auto.offset.reset": "earliest",
             "ksql.query.push.v2.enabled": "true",
+            # QTT's KsqlConfig (TestExecutor) names internal topics after this service id.
+            **({"ksql.service.id": "some.ksql.service.id"} if self.qtt else {}),
             **self.config,
         }
         with (
@@ -232,6 +235,11 @@ class CaseRunner:
                     self._refused(Refusal(answer.status_code, answer.json()))
                     return
                 responses += [("admin", e) for e in answer.json()]
+                # ksqlDB's TestExecutor numbers persistent queries 0, 1, ... in order of creation.
+                started = [(e.get("commandStatus") or {}).get("queryId") for e in answer.json()]
+                self.qtt_ids = {
+                    q: re.sub(r"_\d+$", f"_{n}", q) for n, q in enumerate(filter(None, started))
+                }
             conditions = self.case.get("inputConditions") or {}
             if conditions.get("waitForActivePushQuery") and self.queries:
                 responses += self._query_while_producing(http, self.queries[0])
@@ -360,6 +368,9 @@ class CaseRunner:
 
     def _source_for(self, topic: str) -> Source | None:
         sources = [s for s in self.server.engine.metastore.sources.values() if s.topic == topic]
+        if not sources:  # an internal topic of a persistent query, described by the query
+            queries = self.server.engine.persistent.values()
+            sources = [q.internal_topics[topic] for q in queries if topic in q.internal_topics]
         return sources[0] if sources else None
 
     def _produce(self) -> None:
@@ -438,10 +449,16 @@ class CaseRunner:
         engine = self.server.engine
         check_post_sources(post.get("sources", []), engine.metastore)
         if post.get("topics"):
-            names = [t.name for t in engine.log.topics()]
-            topics = {name: self._source_for(name) for name in names}
-            partitions = {name: len(engine.log.end_offsets(name)) for name in names}
+            names = {self._qtt_topic(t.name): t.name for t in engine.log.topics()}
+            topics = {name: self._source_for(topic) for name, topic in names.items()}
+            partitions = {name: len(engine.log.end_offsets(topic)) for name, topic in names.items()}
             check_post_topics(post["topics"], topics, partitions)
+
+    def _qtt_topic(self, topic: str) -> str:
+        """An internal topic named with the query id QTT gives its query."""
+        for query_id, qtt_id in self.qtt_ids.items() if self.qtt else ():
+            topic = topic.replace(f"query_{query_id}-", f"query_{qtt_id}-")
+        return topic
 
     def _windowed_key(self, source: Source | None, data: bytes | None) -> tuple[Any, Any]:
         """A record key and, for a windowed source, its window (start, end, type): ksqlDB's

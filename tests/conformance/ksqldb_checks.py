@@ -283,7 +283,8 @@ def check_post_topics(
             str(key.get("format")).upper(),
             set(key.get("features", [])),
             str(window["type"]).upper() if "type" in window else None,
-            window.get("size"),
+            # A topic's window size is a Duration, written in seconds.
+            int(Decimal(str(window["size"])) * 1000) if "size" in window else None,
             str(value.get("format")).upper(),
             set(value.get("features", [])),
         )

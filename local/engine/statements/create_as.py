@@ -11,6 +11,7 @@ from ksqlpy.sql.nodes import KsqlInsert, KsqlSelect
 from .. import sqlformat
 from ..convert import identifier_name
 from ..errors import PREPARING, KsqlStatementError, at
+from ..internal_topics import query_topics
 from ..join import JoinPipeline
 from ..joinquery import JoinPersistentQuery
 from ..metastore import Source
@@ -48,7 +49,9 @@ def create_as_select(
     columns = sink_columns(pipeline, kind)
     partitioned, key_format = source, source.key_format
     if isinstance(pipeline, JoinPipeline):
-        key_format = pipeline.key_format
+        # The FROM source's key format, else the default (LogicalPlanner.getSinkKeyFormat).
+        first = pipeline.sources[0].key_format
+        key_format = first if first != "NONE" else _default_key_format(runtime)
         # A join's result has the partitions of the input joined last (ksqlDB's JoinNode).
         pipeline.check_partitions(runtime.log)
         partitioned = pipeline.partition_source
@@ -161,6 +164,7 @@ def start_persistent(
         query = PersistentQuery(
             query_id, text, source, sink, pipeline, positions, group, exactly_once
         )
+    _create_internal_topics(runtime, query, source)
     # After a restart the query goes on from what its group committed with its last output.
     query.resume(runtime.log.committed(group))
     runtime.persistent[query_id] = query
@@ -180,6 +184,28 @@ def stop_persistent(runtime: Runtime, query_id: str) -> None:
     if query_id in query.sink.write_queries:
         query.sink.write_queries.remove(query_id)
     runtime.log.delete_group(query.group)
+    # ksqlDB's QueryCleanupService deletes a terminated query's internal topics.
+    for topic in query.internal_topics:
+        runtime.delete_topic(topic)
+
+
+def _default_key_format(runtime: Runtime) -> str:
+    return (runtime.session.setting("ksql.persistence.default.format.key") or "KAFKA").upper()
+
+
+def _create_internal_topics(
+    runtime: Runtime, query: PersistentQuery | JoinPersistentQuery, source: Source
+) -> None:
+    """Create the internal topics of the query's topology (ksqlpy repartitions and keeps state in
+    memory; the topics exist as ksqlDB's do), with the partitions of its inputs."""
+    default_key = _default_key_format(runtime)
+    inputs = query.pipeline.sources if isinstance(query.pipeline, JoinPipeline) else [source]
+    partitions = max(len(runtime.log.end_offsets(s.topic)) for s in inputs) or 1
+    for internal in query_topics(query.pipeline, source, query.sink, default_key):
+        topic = f"{query.group}-{internal.suffix}"
+        query.internal_topics[topic] = internal.describe(topic)
+        if runtime.log.topic(topic) is None:  # after a restart it is there already
+            runtime.log.create_topic(topic, partitions)
 
 
 def _key_format_without_key(pipeline: QueryPipeline, props: dict[str, Any]) -> None:
