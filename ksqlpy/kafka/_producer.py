@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from ._consumer import TopicPartition
 from ._guarantees import Guarantee, producer_settings
 
 Headers = Sequence[tuple[str, bytes | None]]
+
+# flush() waits in slices of this many seconds, probing the broker (this long) between them.
+_FLUSH_SLICE_S = 1.0
+_PROBE_S = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,8 @@ class Producer:
         self.failed = 0
         self.last_error: BaseException | None = None
         self._suspect: BaseException | None = None
+        # Topics a record was queued for: their metadata is known, no probe before sending.
+        self._known: set[str] = set()
         wait_ms = max(int(timeout * 1000), 1000)
         settings: dict[str, Any] = {
             **connection_settings(bootstrap_servers, timeout),
@@ -157,8 +164,9 @@ class Producer:
             self.bootstrap_servers,
             self.timeout,
             f"Kafka at {self.bootstrap_servers} stopped answering: {self.failed} record(s) "
-            f"failed and {self.pending} are not acknowledged ({cause}); no record is accepted "
-            "until the broker is back",
+            f"failed and {self.pending} are not acknowledged"
+            f"{'' if cause is None else f' ({cause})'}; no record is accepted until the broker "
+            "is back",
         )
 
     def send(
@@ -181,6 +189,10 @@ class Producer:
             headers = list(headers)
         if self._suspect is not None:
             self._check_broker(self._suspect)
+        elif topic not in self._known and not reachable(self.bootstrap_servers, _PROBE_S):
+            # kafka-python would wait for the topic's metadata as long as a request may take:
+            # with no broker listening, say so at once.
+            self._check_broker(None)
         try:
             future = self._send(topic, value, key, headers or None, partition, timestamp_ms)
         except kerrors.KafkaError as exc:
@@ -188,6 +200,7 @@ class Producer:
                 self._check_broker(exc)
             action = f"producing to topic '{topic}'"
             raise translated(exc, action, self.bootstrap_servers, self.timeout) from exc
+        self._known.add(topic)
         self.sent += 1
         future.add_callback(self._on_ok)
         future.add_errback(self._on_fail)
@@ -253,8 +266,19 @@ class Producer:
         pending then raise DeliveryError (or BrokerUnavailableError if the broker is gone).
         """
         wait = self._delivery_s if timeout is None else timeout
+        deadline = time.monotonic() + wait
         try:
-            self._producer.flush(timeout=wait)
+            # In slices, probing the broker between them: records a broker that went away will
+            # never acknowledge fail within a second or so, not after the whole wait.
+            while True:
+                left = deadline - time.monotonic()
+                try:
+                    self._producer.flush(timeout=max(0.0, min(left, _FLUSH_SLICE_S)))
+                    return
+                except kerrors.KafkaTimeoutError:
+                    out_of_time = time.monotonic() >= deadline
+                    if out_of_time or not reachable(self.bootstrap_servers, _PROBE_S):
+                        raise
         except kerrors.KafkaTimeoutError as exc:
             self._check_broker(exc)
             raise DeliveryError(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ksqlpy._errors import (
+    BrokerUnavailableError,
     InvalidTopicNameError,
     KafkaError,
     ReplicationFactorError,
@@ -342,12 +343,23 @@ class KafkaLog(Log):
         sent = self.send(
             topic, key, value, timestamp=timestamp, headers=headers, partition=partition
         )
-        try:
-            record = sent.result(timeout=self.timeout + 1.0)  # the producer answers first
-        except TimeoutError as exc:
-            self._producer_failed = True
-            reason = f"no acknowledgement within {self.timeout:g} s"
-            raise self._write_error(topic, reason) from exc
+        deadline = time.monotonic() + self.timeout + 1.0  # the producer answers first
+        while True:
+            try:
+                record = sent.result(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+                break
+            except TimeoutError as exc:
+                # A broker that went away never answers: say so within a second, not after
+                # the whole request timeout.
+                gone = not reachable(self.bootstrap_servers)
+                if gone or time.monotonic() >= deadline:
+                    self._producer_failed = True
+                    reason = (
+                        "the broker does not accept connections"
+                        if gone
+                        else f"no acknowledgement within {self.timeout:g} s"
+                    )
+                    raise self._write_error(topic, reason) from exc
         # Whoever appends one record reads it next: it waits until the mirror has it.
         self._mirror.insert_written([record])
         return record
@@ -429,6 +441,12 @@ class KafkaLog(Log):
         """The non-transactional producer; a new one after a failure (the write lock held):
         records a broker outage left unacknowledged would otherwise hold the old one up."""
         if self._producer_failed:
+            if not reachable(self.bootstrap_servers):
+                # A new producer would wait for the cluster's metadata as long as a request may
+                # take; with nothing listening, refuse the write now.
+                raise BrokerUnavailableError(
+                    self.bootstrap_servers, self.timeout, "the broker does not accept connections"
+                )
             fresh = self._new_producer()
             old, self._producer, self._producer_failed = self._producer, fresh, False
             orphans, self._unanswered = self._unanswered, set()
@@ -476,7 +494,14 @@ class KafkaLog(Log):
         self, group: str, records: Sequence[Pending], offsets: dict[TopicPartition, int]
     ) -> list[Record]:
         try:
+            fresh = group not in self._transactional
             producer = self._transactional_producer(group)
+            if fresh and offsets and self._settled(group, offsets):
+                # A new producer settles the group's last transaction: an earlier attempt at
+                # this batch whose commit failed here may have completed on the broker (its
+                # answer lost in an outage). Writing the batch again would repeat it.
+                log.warning("the output of '%s' was committed before the outage ended", group)
+                return []
             producer.begin()
             try:
                 sent = self._send_all(producer, records)
@@ -502,6 +527,11 @@ class KafkaLog(Log):
                 f"cannot commit the output of '{group}' on Kafka at {self.bootstrap_servers}: {exc}"
             ) from exc
         return written
+
+    def _settled(self, group: str, offsets: dict[TopicPartition, int]) -> bool:
+        """Whether the group's committed positions already reach a batch's."""
+        found = self._admin.group_offsets(group)
+        return all(found.get(tp, -1) >= offset for tp, offset in offsets.items())
 
     def _transactional_producer(self, group: str) -> Producer:
         producer = self._transactional.get(group)

@@ -164,6 +164,61 @@ def test_producer_send_refuses_records_once_the_broker_is_gone(broker: KafkaBrok
     )
 
 
+FAIL_FAST = """
+import json, sys, time
+from ksqlpy._errors import BrokerUnavailableError
+from ksqlpy.kafka import Producer
+producer = Producer(sys.argv[1], timeout=10)
+producer.send("known", b"first")
+producer.flush()
+print("ready", flush=True)
+sys.stdin.readline()  # the broker is killed now
+outcome = {}
+producer.send("known", b"queued")  # a topic it knows: queued, never acknowledged
+started = time.monotonic()
+try:
+    producer.flush(30)
+except BrokerUnavailableError as exc:
+    outcome["flush"] = [time.monotonic() - started, str(exc)]
+started = time.monotonic()
+try:
+    producer.send("unknown", b"x")  # no metadata: kafka-python would wait for it
+except BrokerUnavailableError as exc:
+    outcome["send"] = [time.monotonic() - started, str(exc)]
+print(json.dumps(outcome), flush=True)
+"""
+
+
+def test_a_gone_broker_is_reported_within_seconds_not_after_the_whole_wait(
+    broker: KafkaBroker,
+) -> None:
+    # A flush of records the broker will never acknowledge, and a send to a topic whose
+    # metadata the producer never had, both end as soon as nothing listens at the address
+    # (not after the flush's 30 s or the 10 s metadata wait). Own process: see above.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FAIL_FAST, broker.bootstrap],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    _kill(broker)
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=60)
+    assert out.strip(), err[-2000:]
+    outcome = json.loads(out)
+    flush_s, flush_error = outcome["flush"]
+    send_s, send_error = outcome["send"]
+    assert flush_s < 6, flush_s
+    assert send_s < 4, send_s
+    assert broker.bootstrap in flush_error
+    assert "stopped answering" in send_error
+
+
 def _pipeline(bootstrap: str, source: str, *extra: str) -> list[str]:
     return [
         *PIPELINE,
