@@ -31,9 +31,6 @@ Converter = Callable[[Any], Any]
 """A function from a JSON-decoded value (never None) to its Python value."""
 
 _ALIASES = {"INT": "INTEGER", "VARCHAR": "STRING"}
-_PRIMITIVES = frozenset(
-    {"BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "STRING", "BYTES", "DATE", "TIME", "TIMESTAMP"}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,8 +399,3 @@ def converter(
 
 def _identity(value: Any) -> Any:
     return value
-
-
-def is_primitive(name: str) -> bool:
-    """True for the KSQL base types that take no parameters."""
-    return name in _PRIMITIVES

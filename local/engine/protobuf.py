@@ -24,7 +24,6 @@ from .types import STRING, ArrayType, DecimalType, MapType, SqlType, StructType
 _VARINT, _FIXED64, _LENGTH = 0, 1, 2
 _MASK64 = (1 << 64) - 1
 _EPOCH = dt.datetime(1970, 1, 1)
-_DAY_ZERO = dt.date(1970, 1, 1)
 _DOUBLE = struct.Struct("<d")
 # Scalars packed when repeated (proto3's default) and their defaults when absent.
 _PACKED = ("INTEGER", "BIGINT", "BOOLEAN", "DOUBLE")

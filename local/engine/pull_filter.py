@@ -20,7 +20,6 @@ from .errors import KsqlStatementError
 from .metastore import Column, Source
 from .operators import SYMBOLS, expression_text
 
-_RANGES = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 _HELP = (
     " See https://cnfl.io/queries for more info.\n"
     "Pull queries require a WHERE clause that:\n"

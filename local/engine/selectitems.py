@@ -2,8 +2,7 @@
 
 Unaliased expressions are named as ksqlDB's AstSanitizer names them (with the alias generators
 of its ``ColumnNames``), and ``base->*`` becomes one column per field of the struct, as its
-``SelectionUtil.resolveStructAll`` expands it. The sanitized statement, written back as its
-SqlFormatter writes it, is what some of its messages quote.
+``SelectionUtil.resolveStructAll`` expands it.
 """
 
 from __future__ import annotations
@@ -84,16 +83,3 @@ def expand_struct_all(items: Sequence[exp.Expression], scope: Scope) -> list[exp
             )
             expanded.append(exp.Alias(this=field, alias=exp.to_identifier(name, quoted=True)))
     return expanded
-
-
-# ExpressionFormatter parenthesizes comparisons and AND/OR as it does arithmetic.
-_CONDITIONS: dict[type[exp.Expression], str] = {
-    exp.EQ: "=",
-    exp.NEQ: "<>",
-    exp.GT: ">",
-    exp.GTE: ">=",
-    exp.LT: "<",
-    exp.LTE: "<=",
-    exp.And: "AND",
-    exp.Or: "OR",
-}

@@ -21,7 +21,6 @@ from .metastore import Column
 from .protobuf import ProtobufError, checked_types, decode_row, encode_row
 from .types import STRING, ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
 
-SUPPORTED = ("KAFKA", "JSON", "DELIMITED", "NONE", "PROTOBUF_NOSR")
 NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR")
 
 

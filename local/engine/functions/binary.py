@@ -50,7 +50,6 @@ def _from_bytes(value: bytes, encoding: str) -> str:
     return value.decode("utf-8" if codec == "utf8" else "ascii", errors="replace")
 
 
-_ENCODINGS = "hex, utf8, ascii or base64"
 register(
     "TO_BYTES",
     _to_bytes,
