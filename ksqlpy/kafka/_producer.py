@@ -300,16 +300,13 @@ class Producer:
             _RawTopicPartition(t, p): OffsetAndMetadata(offset, "", -1)
             for (t, p), offset in offsets.items()
         }
-        action = "sending offsets to the transaction"
-        with translate(action, self.bootstrap_servers, self.timeout):
-            manager = self._transaction_manager()
-            self._await(manager.send_offsets_to_transaction(raw, group_metadata), action)
+        with translate("sending offsets to the transaction", self.bootstrap_servers, self.timeout):
+            self._producer.send_offsets_to_transaction(raw, group_metadata)
 
     def commit(self) -> None:
         """Commit the open transaction: its records and offsets become visible together."""
-        action = "committing the transaction"
-        with translate(action, self.bootstrap_servers, self.timeout):
-            self._await(self._transaction_manager().begin_commit(), action)
+        with translate("committing the transaction", self.bootstrap_servers, self.timeout):
+            self._producer.commit_transaction()
         if self.failed:
             raise DeliveryError(
                 f"{self.failed} record(s) failed in the transaction: {self.last_error}"
@@ -317,34 +314,8 @@ class Producer:
 
     def abort(self) -> None:
         """Abort the open transaction: read_committed consumers never see its records."""
-        action = "aborting the transaction"
-        with translate(action, self.bootstrap_servers, self.timeout):
-            self._await(self._transaction_manager().begin_abort(), action)
-
-    def _transaction_manager(self) -> Any:
-        manager = getattr(self._producer, "_transaction_manager", None)
-        if manager is None:
-            raise KafkaError("this Producer is not transactional: give it a transactional_id")
-        return manager
-
-    def _await(self, result: Any, action: str) -> None:
-        """Wait for a transactional request as kafka-python's own methods do, but bounded:
-        they wait without end, and a broker gone mid-transaction would hold the caller forever.
-        Probed between slices, a broker that went away is reported within a second or two."""
-        self._producer._sender.wakeup()
-        deadline = time.monotonic() + self.timeout
-        while not result.wait(timeout_ms=_FLUSH_SLICE_S * 1000):
-            if not reachable(self.bootstrap_servers, _PROBE_S):
-                raise BrokerUnavailableError(
-                    self.bootstrap_servers,
-                    self.timeout,
-                    f"Kafka at {self.bootstrap_servers} stopped answering while {action}",
-                )
-            if time.monotonic() >= deadline:
-                raise KafkaError(
-                    f"{action}: no answer from Kafka at {self.bootstrap_servers} within "
-                    f"{self.timeout:g} s"
-                )
+        with translate("aborting the transaction", self.bootstrap_servers, self.timeout):
+            self._producer.abort_transaction()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

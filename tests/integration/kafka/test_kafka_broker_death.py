@@ -219,57 +219,6 @@ def test_a_gone_broker_is_reported_within_seconds_not_after_the_whole_wait(
     assert "stopped answering" in send_error
 
 
-TRANSACTION = """
-import json, sys, time
-from ksqlpy._errors import KafkaError
-from ksqlpy.kafka import Producer, TopicPartition
-producer = Producer(sys.argv[1], timeout=10, guarantee="exactly-once", transactional_id="t-1")
-producer.begin()
-producer.send("txn", b"inside")
-producer.flush()
-print("ready", flush=True)
-sys.stdin.readline()  # the broker is killed now
-outcome = {}
-for step, call in (
-    ("offsets", lambda: producer.send_offsets({TopicPartition("txn", 0): 1}, "g-1")),
-    ("commit", producer.commit),
-):
-    started = time.monotonic()
-    try:
-        call()
-    except KafkaError as exc:
-        outcome[step] = [time.monotonic() - started, str(exc)]
-print(json.dumps(outcome), flush=True)
-"""
-
-
-def test_a_transaction_whose_broker_died_ends_with_an_error_not_a_hang(
-    broker: KafkaBroker,
-) -> None:
-    # kafka-python waits for its transactional requests without end: the Producer bounds them
-    # (sending offsets, committing), so a query committing its output cannot hang its server.
-    proc = subprocess.Popen(
-        [sys.executable, "-c", TRANSACTION, broker.bootstrap],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    _kill(broker)
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    out, err = proc.communicate(timeout=60)
-    assert out.strip(), err[-2000:]
-    outcome = json.loads(out)
-    for step in ("offsets", "commit"):
-        seconds, message = outcome[step]
-        assert seconds < 6, (step, seconds)
-        assert broker.bootstrap in message, message
-
-
 def _pipeline(bootstrap: str, source: str, *extra: str) -> list[str]:
     return [
         *PIPELINE,
