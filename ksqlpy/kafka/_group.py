@@ -27,6 +27,14 @@ class _Member:
     error: BaseException | None = None
 
 
+def settled(assignment: dict[str, frozenset[TopicPartition]], partitions: int) -> bool:
+    """Whether ``partitions`` partitions are each owned once and, when they can be, by all."""
+    owned = [tp for parts in assignment.values() for tp in parts]
+    if len(owned) != partitions or len(set(owned)) != partitions:
+        return False
+    return partitions < len(assignment) or all(assignment.values())
+
+
 class ConsumerGroup:
     """N members of one consumer group, each a thread running the guarantee-aware consume loop.
 
@@ -146,12 +154,16 @@ class ConsumerGroup:
     def wait_for_assignment(
         self, partitions: int, timeout: float = 30.0
     ) -> dict[str, frozenset[TopicPartition]]:
-        """Wait until the running members own ``partitions`` partitions, each exactly once."""
+        """Wait until the running members own ``partitions`` partitions, each exactly once.
+
+        With at least as many partitions as running members, every member must own one too: a
+        member the coordinator dropped (its session timed out on a loaded machine) rejoins and
+        gets its share in the next rebalance, so the state without it is not settled yet.
+        """
         deadline = time.monotonic() + timeout
         while True:
             snapshot = self.assignments()
-            owned = [tp for parts in snapshot.values() for tp in parts]
-            if len(owned) == partitions and len(set(owned)) == partitions:
+            if settled(snapshot, partitions):
                 return snapshot
             if self.errors():
                 name, error = next(iter(self.errors().items()))
