@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import TypeVar
 
 from ksqlpy._errors import (
@@ -40,6 +39,7 @@ from ._base import (
     UnknownTopicError,
     partition_for,
 )
+from ._kafka_commit import Committer
 from ._kafka_connect import connect_admin, reachable
 from ._kafka_records import Sent, give_up, settle, stored_record
 from ._mirror import KafkaStorageError, Mirror, MirroredTopic
@@ -50,18 +50,8 @@ T = TypeVar("T")
 CONNECT_TIMEOUT_S = 30.0
 # A name looked up and not found is not asked for again sooner than this.
 MISS_TTL_S = 0.5
-# A query's batch that cannot be committed (the broker is gone) is retried this long before the
-# query stops, as Kafka Streams retries a task for task.timeout.ms; retries every RETRY_S.
-OUTAGE_TIMEOUT_S = 300.0
-RETRY_S = 1.0
-
-
-@dataclass(slots=True)
-class _Deferred:
-    """Batches of one group not committed yet, in order, and when the first one failed."""
-
-    since: float
-    batches: list[tuple[list[Pending], dict[TopicPartition, int], bool]]
+# How long closing waits for a commit in progress (one Kafka holds is left behind).
+CLOSE_COMMITS_S = 2.0
 
 
 class TopicCreationError(ValueError):
@@ -104,9 +94,7 @@ class KafkaLog(Log):
         self._misses: dict[str, float] = {}
         self._next_partition: dict[str, int] = {}
         self._transactional: dict[str, Producer] = {}
-        self._deferred: dict[str, _Deferred] = {}
-        self._gave_up: dict[str, KafkaStorageError] = {}
-        self._retrier: threading.Thread | None = None
+        self._committer = Committer(self._commit_now, lambda: reachable(bootstrap_servers))
         self._closed = False
         try:
             self._producer = self._new_producer()
@@ -375,24 +363,10 @@ class KafkaLog(Log):
         if not records and not positions:
             return []
         offsets = {TopicPartition(t, p): offset for (t, p), offset in positions.items()}
-        batch = (list(records), offsets, exactly_once)
-        with self._write_lock:
-            failed = self._gave_up.pop(group, None)
-            if failed is not None:
-                raise failed
-            deferred = self._deferred.get(group)
-            if deferred is not None:  # after the batches before it, in order
-                deferred.batches.append(batch)
-                return []
-            try:
-                return self._commit_now(group, *batch)
-            except KafkaStorageError as exc:
-                # The broker may be down for a while: the batch waits for it (the query's
-                # positions move on; a crash meanwhile resumes from the last commit).
-                log.warning("%s; retrying for up to %g s", exc, OUTAGE_TIMEOUT_S)
-                self._deferred[group] = _Deferred(time.monotonic(), [batch])
-                self._start_retrier()
-                return []
+        # In order after the group's earlier batches, off this thread when Kafka is slow: a
+        # batch the broker cannot take waits for it (the query's positions move on; a crash
+        # meanwhile resumes from the last commit).
+        return self._committer.commit(group, (list(records), offsets, exactly_once))
 
     def _commit_now(
         self,
@@ -401,28 +375,37 @@ class KafkaLog(Log):
         offsets: dict[TopicPartition, int],
         exactly_once: bool,
     ) -> list[Record]:
-        """Commit one batch (the caller holds the write lock) or raise KafkaStorageError."""
+        """Commit one batch (on the group's committer thread) or raise KafkaStorageError."""
         if exactly_once:
+            # The group's own producer: no lock shared with the server's other writes, which a
+            # transaction held up by the broker would otherwise hold up too.
             written = self._commit_transaction(group, records, offsets)
         else:
-            try:
-                producer = self._shared_producer()
-                sent = self._send_all(producer, records)
-                producer.flush(self.timeout)
-                written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
-                self._cluster(
-                    "committing offsets",
-                    lambda: self._admin.set_group_offsets(group, offsets),
-                )
-            except KafkaError as exc:
-                self._producer_failed = True
-                raise KafkaStorageError(
-                    f"cannot commit the output of '{group}' on Kafka at "
-                    f"{self.bootstrap_servers}: {exc}"
-                ) from exc
+            with self._write_lock:
+                written = self._commit_shared(group, records, offsets)
         # A query's output follows a transaction marker: waiting for the reader to step over
         # it would double the cost of a commit, and the output is there a moment later.
         self._mirror.insert_written(written, wait=not exactly_once)
+        return written
+
+    def _commit_shared(
+        self, group: str, records: list[Pending], offsets: dict[TopicPartition, int]
+    ) -> list[Record]:
+        """At-least-once: the output on the shared producer, then the positions."""
+        try:
+            producer = self._shared_producer()
+            sent = self._send_all(producer, records)
+            producer.flush(self.timeout)
+            written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
+            self._cluster(
+                "committing offsets",
+                lambda: self._admin.set_group_offsets(group, offsets),
+            )
+        except KafkaError as exc:
+            self._producer_failed = True
+            raise KafkaStorageError(
+                f"cannot commit the output of '{group}' on Kafka at {self.bootstrap_servers}: {exc}"
+            ) from exc
         return written
 
     def _new_producer(self) -> Producer:
@@ -454,41 +437,6 @@ class KafkaLog(Log):
                 old.close(timeout=0)
             give_up(orphans, f"no acknowledgement from Kafka at {self.bootstrap_servers}")
         return self._producer
-
-    def _start_retrier(self) -> None:
-        # Called with the write lock held; the retrier clears itself under it when done.
-        if self._retrier is None:
-            self._retrier = threading.Thread(
-                target=self._retry, name="ksqlpy-kafka-retry", daemon=True
-            )
-            self._retrier.start()
-
-    def _retry(self) -> None:
-        """Commit deferred batches once the broker answers again; give a group up after
-        OUTAGE_TIMEOUT_S (its query stops at its next commit)."""
-        while True:
-            time.sleep(RETRY_S)
-            if self._closed:
-                return
-            if not reachable(self.bootstrap_servers):
-                continue  # no request that would hold the write lock for a whole timeout
-            with self._write_lock:
-                for group, deferred in list(self._deferred.items()):
-                    try:
-                        while deferred.batches:
-                            self._commit_now(group, *deferred.batches[0])
-                            deferred.batches.pop(0)
-                            deferred.since = time.monotonic()
-                    except KafkaStorageError as exc:
-                        if time.monotonic() - deferred.since > OUTAGE_TIMEOUT_S:
-                            self._gave_up[group] = exc
-                            del self._deferred[group]
-                        continue
-                    log.warning("the output of '%s' is committed again", group)
-                    del self._deferred[group]
-                if not self._deferred:
-                    self._retrier = None
-                    return
 
     def _commit_transaction(
         self, group: str, records: Sequence[Pending], offsets: dict[TopicPartition, int]
@@ -574,9 +522,8 @@ class KafkaLog(Log):
         return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
     def delete_group(self, group: str) -> None:
+        self._committer.drop(group)
         with self._write_lock:
-            self._deferred.pop(group, None)
-            self._gave_up.pop(group, None)
             self._drop_producer(group)
         self._cluster("deleting a group", lambda: self._admin.delete_group(group))
 
@@ -585,9 +532,7 @@ class KafkaLog(Log):
         if self._closed:
             return
         self._closed = True
-        retrier = self._retrier
-        if retrier is not None:
-            retrier.join(self.timeout)
+        self._committer.close(CLOSE_COMMITS_S)
         self._mirror.close()
         for group in list(self._transactional):
             self._drop_producer(group)
