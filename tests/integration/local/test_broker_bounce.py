@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -46,19 +47,29 @@ def _produce(bootstrap: str, topic: str, ids: list[int]) -> None:
 
 class _Feed(threading.Thread):
     """Produces ``ids`` at about ``rate`` records/s until told to stop; ``acked`` are the ids
-    the broker acknowledged."""
+    the broker acknowledged. It ends once every record it sent is answered (acknowledged, or
+    expired while the broker is gone), so none reaches the broker later: kafka-python's close
+    gives up on a flush that times out and would leave them queued, delivered once the broker
+    is back, after the test sent them again."""
 
     def __init__(self, bootstrap: str, topic: str, ids: range, rate: float) -> None:
         super().__init__(daemon=True)
         self.bootstrap, self.topic, self.ids, self.rate = bootstrap, topic, ids, rate
         self.halt = threading.Event()
         self.acked: set[int] = set()
+        self.answered = False
 
     def run(self) -> None:
         producer = KafkaProducer(
-            bootstrap_servers=self.bootstrap, linger_ms=5, max_block_ms=2000, retries=0
+            bootstrap_servers=self.bootstrap,
+            linger_ms=5,
+            max_block_ms=2000,
+            retries=0,
+            request_timeout_ms=1500,
+            delivery_timeout_ms=2000,
         )
         started = time.monotonic()
+        futures: list[Any] = []
         try:
             for n, i in enumerate(self.ids):
                 if self.halt.is_set():
@@ -66,11 +77,15 @@ class _Feed(threading.Thread):
                 time.sleep(max(0.0, started + n / self.rate - time.monotonic()))
                 sent = producer.send(self.topic, key=i.to_bytes(4, "big"), value=_value(i))
                 sent.add_callback(lambda _meta, i=i: self.acked.add(i))
-            with contextlib.suppress(Exception):  # the broker may be gone: those are not acked
-                producer.flush(5)
+                futures.append(sent)
+            deadline = time.monotonic() + 10
+            for sent in futures:
+                with contextlib.suppress(Exception):  # the broker may be gone: not acked
+                    sent.get(timeout=max(0.0, deadline - time.monotonic()))
+            self.answered = all(sent.is_done for sent in futures)
         finally:
             with contextlib.suppress(Exception):
-                producer.close(5)
+                producer.close(1)
 
 
 def _sink(bootstrap: str, topic: str) -> Counter[tuple[int, str]]:
@@ -140,6 +155,8 @@ def _scenario(guarantee: str) -> None:
             assert not broker.running
             feed.halt.set()
             feed.join(15)
+            assert not feed.is_alive()
+            assert feed.answered, "the feed's records are not answered"
             assert len(feed.acked) < TOTAL, "the feed ended before the broker stopped"
             assert _timed(http, "GET", "/info").status_code == 200
             shown = _timed(
