@@ -102,6 +102,7 @@ class Committer:
             state.batches.append((batch, future))
             self._changed.notify_all()
         if behind:
+            future.cancel()  # nobody waits: an error is logged, not handed over
             return []
         try:
             return future.result(self.wait)
@@ -176,20 +177,23 @@ class Committer:
                 continue
             except Exception as exc:  # not the cluster's: the caller's to see, not retried
                 self._pop(state, future)
+                failing_since = None
                 if not _fail(future, exc):
                     log.error("the output of '%s' could not be committed: %r", state.name, exc)
                 continue
-            if failing_since is not None or future.cancelled():  # someone was told it waits
+            if self._pop(state, future):  # a caller was told it would follow
                 log.warning("the output of '%s' is committed again", state.name)
-                failing_since = None
-            self._pop(state, future)
+            failing_since = None
             _answer(future, written)
 
-    def _pop(self, state: _Group, future: Future[list[Record]]) -> None:
+    def _pop(self, state: _Group, future: Future[list[Record]]) -> bool:
+        """Take a done batch off the queue; say whether its group was troubled."""
         with self._changed:
             if state.batches and state.batches[0][1] is future:
                 state.batches.popleft()
+            troubled = state.name in self._troubled
             self._troubled.discard(state.name)
+            return troubled
 
     def _give_up(self, state: _Group, error: KafkaStorageError) -> None:
         log.error("the output of '%s' could not be committed: %s", state.name, error)

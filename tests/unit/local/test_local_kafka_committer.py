@@ -144,3 +144,15 @@ def test_a_dropped_group_forgets_its_backlog_and_close_is_bounded(
     committer.close(0.5)
     assert time.monotonic() - started < 1.5
     cluster.slow.set()
+
+
+def test_an_error_in_a_batch_nobody_waits_for_is_logged(
+    committer: Committer, cluster: _Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    cluster.slow.clear()
+    assert committer.commit("g", _batch(1)) == []  # held: the next ones do not wait
+    cluster.fail_with = ValueError("partition 3 out of range for topic 'out'")
+    assert committer.commit("g", _batch(2)) == []
+    cluster.slow.set()
+    _until(lambda: "the output of 'g' could not be committed" in caplog.text)
+    assert "out of range" in caplog.text
