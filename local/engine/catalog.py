@@ -5,12 +5,14 @@ descriptions."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 from . import functions
 from .errors import KsqlStatementError
-from .functions.registry import Signature
+from .functions.registry import Signature, split_params
 from .functions.user import USER
 from .results import Argument, FunctionDescription, FunctionName, Overload
+from .types import ArrayType, DecimalType, MapType, SqlType, StructType
 from .udafs import AGGREGATES
 
 AUTHOR = "Confluent"  # ksqlDB's KsqlConstants.CONFLUENT_AUTHOR: these are its built-ins
@@ -62,13 +64,50 @@ def describe(name: str) -> FunctionDescription:
         )
     aggregate = AGGREGATES.get(upper)
     if aggregate is not None:
-        overloads = [_overload(s, aggregate.description) for s in aggregate.signatures]
+        overloads = [
+            _overload(s, aggregate.description, declared_return(aggregate.returns, s))
+            for s in aggregate.signatures
+        ]
         return _description(upper, aggregate.description, overloads, "AGGREGATE")
     function = functions.REGISTRY.get(upper)
     if function is None:
         raise KsqlStatementError(f"Can't find any functions with the name '{upper}'")
-    overloads = [_overload(s, function.description) for s in function.signatures]
+    overloads = [
+        _overload(s, function.description, declared_return(function.returns, s))
+        for s in function.signatures
+    ]
     return _description(upper, function.description, overloads, function.kind)
+
+
+def declared_return(rule: Callable[[Sequence[SqlType]], SqlType], signature: Signature) -> str:
+    """A built-in overload's return type as ksqlDB declares it: the function's type rule
+    applied to the declared parameters, generics kept (``ARRAY<T>`` in, ``T`` out) and
+    ``DECIMAL`` without its precision."""
+    return _declared_text(rule([_declared_type(p) for p in signature.params]))
+
+
+def _declared_type(text: str) -> SqlType:
+    if text.startswith("ARRAY<"):
+        return ArrayType("ARRAY", _declared_type(text[6:-1]))
+    if text.startswith("MAP<"):
+        key, value = split_params(text[4:-1])
+        return MapType("MAP", _declared_type(key), _declared_type(value))
+    if text == "DECIMAL":
+        return DecimalType("DECIMAL")
+    return SqlType(SqlType.ALIASES.get(text, text))
+
+
+def _declared_text(kind: SqlType) -> str:
+    if isinstance(kind, DecimalType):
+        return "DECIMAL"
+    if isinstance(kind, ArrayType):
+        return f"ARRAY<{_declared_text(kind.element)}>"
+    if isinstance(kind, MapType):
+        return f"MAP<{_declared_text(kind.key)}, {_declared_text(kind.value)}>"
+    if isinstance(kind, StructType):  # field names bare, as ksqlDB's ParamType writes them
+        fields = ", ".join(f"{name} {_declared_text(t)}" for name, t in kind.fields)
+        return f"STRUCT<{fields}>"
+    return str(kind)
 
 
 def _description(

@@ -186,7 +186,7 @@ def _type_text(kind: SqlType) -> str:
     return "null" if kind == NULL_TYPE else str(kind)
 
 
-def _split_params(text: str) -> list[str]:
+def split_params(text: str) -> list[str]:
     out, depth, current = [], 0, ""
     for char in text:
         depth += char == "<"
@@ -203,7 +203,7 @@ def _split_params(text: str) -> list[str]:
 
 def _signature(text: str) -> Signature:
     params, names = [], []
-    for param in _split_params(text):
+    for param in split_params(text):
         # "ARRAY<T> list": a type, then optionally the parameter's name.
         end = param.rfind(">") + 1 if ">" in param else 0
         kind, _, name = param[end:].partition(" ")
@@ -227,7 +227,7 @@ def _fits(pattern: str, kind: SqlType, bound: dict[str, SqlType], casts: bool) -
     if pattern.startswith("ARRAY<"):
         return isinstance(kind, ArrayType) and _fits(pattern[6:-1], kind.element, bound, casts)
     if pattern.startswith("MAP<"):
-        key, value = _split_params(pattern[4:-1])
+        key, value = split_params(pattern[4:-1])
         return (
             isinstance(kind, MapType)
             and _fits(key, kind.key, bound, casts)

@@ -241,8 +241,28 @@ def test_describe_function_and_an_unknown_function(runtime: SmallRuntime) -> Non
     assert (function.name, function.kind) == ("UCASE", "SCALAR")
     # Parameter types as ksqlDB's ParamType.toString spells them (VARCHAR, not STRING).
     assert [[a.type for a in o.arguments] for o in function.overloads] == [["VARCHAR"]]
+    assert [o.returns for o in function.overloads] == ["VARCHAR"]
     with pytest.raises(KsqlStatementError, match="Can't find any functions with the name 'NOPE'"):
         runtime.run("DESCRIBE FUNCTION nope;")
+
+
+@pytest.mark.parametrize(
+    ("name", "returns"),
+    [
+        # One per overload, as ksqlDB declares them: generics kept, DECIMAL bare.
+        ("SUBSTRING", ["VARCHAR", "BYTES", "VARCHAR", "BYTES"]),
+        ("ARRAY_MAX", ["T"]),
+        ("ROUND", ["BIGINT", "BIGINT", "BIGINT", "DECIMAL", "DOUBLE", "DECIMAL"]),
+        ("ENTRIES", [f"ARRAY<STRUCT<K VARCHAR, V {t}>>" for t in ("INT", "BIGINT", "DOUBLE")]),
+        ("SUM", ["INT", "BIGINT", "DOUBLE", "DECIMAL"]),
+        ("LATEST_BY_OFFSET", ["T", "T", "ARRAY<T>", "ARRAY<T>"]),
+    ],
+)
+def test_describe_function_gives_each_overloads_return_type(
+    runtime: SmallRuntime, name: str, returns: list[str]
+) -> None:
+    function = runtime.run_as(FunctionDescribed, f"DESCRIBE FUNCTION {name};").function
+    assert [o.returns for o in function.overloads][: len(returns)] == returns
 
 
 # -- control ------------------------------------------------------------------------------------
