@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._async_results import AsyncQueryStart, AsyncStreamedQuery
 from ._entities import (
     AssertSchemaResult,
     AssertTopicResult,
@@ -91,13 +92,7 @@ from ._errors import (
 )
 from ._lazy import lazy_exports
 from ._printing import AsyncPrintedTopic, PrintedTopic
-from ._results import (
-    AsyncQueryStart,
-    AsyncStreamedQuery,
-    InsertsResult,
-    QueryResult,
-    StreamedQuery,
-)
+from ._results import InsertsResult, QueryResult, StreamedQuery
 from ._rows import Row
 from ._types import Column, SqlType, parse_type
 from ._version import __version__

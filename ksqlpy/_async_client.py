@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from . import _inserts as inserts
 from . import _protocol as proto
+from ._async_results import AsyncQueryStart, AsyncStreamedQuery
 from ._config import DEFAULT_URL, ClientConfig, ClientOptions, options_doc
 from ._core import Call, Core, QueryFormat
 from ._entities import (
@@ -33,7 +34,7 @@ from ._entities import (
 from ._errors import ClientClosedError
 from ._flows import adrive, aread_header
 from ._printing import AsyncPrintedTopic
-from ._results import AsyncQueryStart, AsyncStreamedQuery, InsertsResult, QueryResult
+from ._results import InsertsResult, QueryResult
 from ._transport import AsyncTransport
 from ._types import SqlType
 
