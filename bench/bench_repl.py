@@ -25,7 +25,8 @@ from typing import Any
 
 from bench_startup import until_prompt  # one way to time a prompt (bench/ is on sys.path)
 
-from ksqlpy.repl.completion.suggest import CatalogSnapshot, SourceMeta, suggest
+from ksqlpy.repl.completion.suggest import suggest
+from ksqlpy.repl.completion.vocabulary import CatalogSnapshot, SourceMeta
 from ksqlpy.sql import tokenize
 
 TARGET_MS = 50.0

@@ -314,7 +314,7 @@ def _interactive(
 ) -> int:
     from .commands import completion_names
     from .completion.catalog import Catalog, load_catalog
-    from .completion.suggest import CatalogSnapshot
+    from .completion.vocabulary import CatalogSnapshot
     from .executor import Executor
     from .render.output import Output
     from .shell import Shell, confirm_with, data_dir, loop, make_prompt

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from ksqlpy import Client, KsqlError, SourceDescription, SourceDescriptionList
 
-from .suggest import CatalogSnapshot, SourceMeta
+from .vocabulary import CatalogSnapshot, SourceMeta
 
 T = TypeVar("T")
 

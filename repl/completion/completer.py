@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from .suggest import CatalogSnapshot, suggest
+from .suggest import suggest
+from .vocabulary import CatalogSnapshot
 
 
 class KsqlCompleter(Completer):

@@ -16,7 +16,8 @@ from repl_helpers import ORDERS
 from ksqlpy import Client
 from ksqlpy.repl.commands import completion_names
 from ksqlpy.repl.completion.catalog import Catalog, load_catalog
-from ksqlpy.repl.completion.suggest import CatalogSnapshot, suggest
+from ksqlpy.repl.completion.suggest import suggest
+from ksqlpy.repl.completion.vocabulary import CatalogSnapshot
 from ksqlpy.repl.executor import Executor
 from ksqlpy.repl.render.output import Output
 from ksqlpy.repl.session import Session

@@ -14,7 +14,7 @@ from prompt_toolkit.input.base import PipeInput
 from prompt_toolkit.output import DummyOutput
 
 from ksqlpy.repl.completion.completer import KsqlCompleter
-from ksqlpy.repl.completion.suggest import CatalogSnapshot, SourceMeta
+from ksqlpy.repl.completion.vocabulary import CatalogSnapshot, SourceMeta
 from ksqlpy.repl.session import Session
 from ksqlpy.repl.shell import is_complete, make_prompt
 

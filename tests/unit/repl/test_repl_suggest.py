@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ksqlpy.repl.completion.suggest import (
+from ksqlpy.repl.completion.suggest import suggest
+from ksqlpy.repl.completion.vocabulary import (
     CatalogSnapshot,
     SourceMeta,
     SuggestionKind,
     Suggestions,
-    suggest,
 )
 
 CATALOG = CatalogSnapshot(
