@@ -126,6 +126,13 @@ class QueryPipeline:
         # default one orders them as the source does (SelectionUtil.buildProjectionSchema).
         self.keys_in_projection_order = False
 
+    @property
+    def keeps_key(self) -> bool:
+        """Whether results carry their input record's key object as it is: a stream's projection
+        maps values only (ksqlDB's StreamSelectBuilder), so a null key stays null rather than
+        becoming a key of NULL columns."""
+        return not self.is_table and self.aggregator is None and self.repartition is None
+
     def _resolved_items(self, select: KsqlSelect) -> KsqlSelect:
         """The SELECT with ``base->*`` expanded and, in an aggregation, ``*`` expanded to the
         source's columns, which must then each be grouped (ksqlDB's SelectionUtil)."""
@@ -445,13 +452,18 @@ class PersistentQuery:
                 return
             results = self.pipeline.feed(row, row[-3], None)
         if outputs is not None:
+            null_key = record.key is None and self.pipeline.keeps_key
             for out in results:
-                self._write(outputs, out, record.headers)
+                self._write(outputs, out, record.headers, null_key)
 
     def _write(
-        self, outputs: list[Pending], out: Emitted, headers: tuple[tuple[str, bytes | None], ...]
+        self,
+        outputs: list[Pending],
+        out: Emitted,
+        headers: tuple[tuple[str, bytes | None], ...],
+        null_key: bool,
     ) -> None:
-        pending = emitted_record(self.sink, self.keys, self.values, out, headers)
+        pending = emitted_record(self.sink, self.keys, self.values, out, headers, null_key)
         if pending is not None:
             outputs.append(pending)
 
@@ -462,8 +474,10 @@ def emitted_record(
     values: Serde,
     out: Emitted,
     headers: tuple[tuple[str, bytes | None], ...],
+    null_key: bool = False,
 ) -> Pending | None:
-    """The record a result becomes in its sink (None: skipped for an invalid sink time)."""
+    """The record a result becomes in its sink (None: skipped for an invalid sink time);
+    ``null_key``: its input's null key passes through."""
     key_values = list(out.keys)
     if sink.windowed:
         window = out.window or (None, None)
@@ -471,7 +485,7 @@ def emitted_record(
     timestamp = sink_time(sink, out.keys, out.values, out.rowtime)
     if timestamp is None:
         return None  # an invalid time in the sink's TIMESTAMP column: the record is skipped
-    key = keys.serialize(key_values) if sink.key_count else None
+    key = keys.serialize(key_values) if sink.key_count and not null_key else None
     value = None if out.values is None else values.serialize(out.values)
     # The input record's headers go with what it produces, as in Kafka Streams.
     return Pending(sink.topic, key, value, timestamp, headers)

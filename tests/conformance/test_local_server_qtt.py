@@ -47,7 +47,7 @@ FLOORS = {
     "dateadd.json": 1.0,
     "datestring.json": 1.0,
     "datesub.json": 1.0,
-    "delimited.json": 0.97,
+    "delimited.json": 1.0,
     "drop_source.json": 1.0,
     "earliest-offset-udaf.json": 1.0,
     "elements.json": 1.0,

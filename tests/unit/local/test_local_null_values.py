@@ -48,3 +48,27 @@ def test_a_filter_or_an_aggregation_drops_them(runtime: SmallRuntime) -> None:
     add_null(runtime, "s", b"\x00\x00\x00\x01")
     assert runtime.records("KEPT") == [([1], ["a"])]
     assert runtime.records("COUNTS") == [([1], [1])]
+
+
+def test_a_null_key_passes_a_projection_as_a_null_key(runtime: SmallRuntime) -> None:
+    # ksqlDB's stream projection maps values only: the record's key object goes on as it is,
+    # so a null key is not written as a key of NULL columns ({"K1": null, "K2": null}).
+    runtime.run(
+        "CREATE STREAM PAIRS (K1 STRING KEY, K2 STRING KEY, V INT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='pairs', FORMAT='DELIMITED');"
+    )
+    runtime.run("CREATE STREAM OUT WITH (KEY_FORMAT='JSON') AS SELECT * FROM PAIRS;")
+    runtime.log.append("pairs", b"a,b", b"1")
+    runtime.log.append("pairs", None, b"2")
+    runtime.pump()
+    sink = runtime.metastore.source("OUT")
+    assert sink is not None
+    keys = [r.key for r in runtime.log.read(sink.topic, 0, 0, 10)]
+    assert keys == [b'{"K1":"a","K2":"b"}', None]
+
+
+def test_a_re_keyed_null_key_becomes_a_key_of_its_expressions(runtime: SmallRuntime) -> None:
+    runtime.run("CREATE STREAM BY_NAME AS SELECT * FROM S PARTITION BY NAME;")
+    runtime.log.append("s", None, b'{"NAME": "x"}')
+    runtime.pump()
+    assert runtime.records("BY_NAME") == [(["x"], [None])]
