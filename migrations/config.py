@@ -6,9 +6,9 @@ ksql-migrations' ``MigrationConfig`` (values are trimmed, booleans are ``true``/
 under ``ksqlpy.``, a prefix the Java tool ignores, so one file serves both tools.
 
 ``MigrationConfig.client_options()`` turns the settings into ``ksqlpy.Client`` arguments: basic
-or OAuth bearer credentials, TLS from JKS/PKCS12 stores (``_tls``), the HTTP version and the
-timeouts. Every problem is a ``MigrationConfigError`` naming the file, the line or key, and the
-fix.
+or OAuth bearer credentials (``_bearer``), TLS from JKS/PKCS12 stores (``_tls``), the HTTP
+version and the timeouts. Every problem is a ``MigrationConfigError`` naming the file, the line
+or key, and the fix.
 
 Example::
 
@@ -19,24 +19,31 @@ Example::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import difflib
-import json
 import math
 import os
 import re
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from ksqlpy._config import ClientConfig
 from ksqlpy._errors import ConfigurationError, MigrationConfigError
 
+from ._bearer import (
+    BEARER_CLIENT_ID,
+    BEARER_CLIENT_SECRET,
+    BEARER_EXPIRY_BUFFER,
+    BEARER_ISSUER,
+    BEARER_SCOPE,
+    BEARER_SCOPE_CLAIM,
+    BEARER_SUB_CLAIM,
+    BearerSettings,
+    fetch_token,
+)
 from ._properties import escape_value, read_properties_lines
 from ._tls import TlsSettings, build_context
 
@@ -54,13 +61,6 @@ MIGRATIONS_DIR = "migrations"
 SERVER_URL = "ksql.server.url"
 BASIC_USER = "ksql.auth.basic.username"
 BASIC_PASSWORD = "ksql.auth.basic.password"
-BEARER_ISSUER = "bearer.auth.issuer.endpoint.url"
-BEARER_CLIENT_ID = "bearer.auth.client.id"
-BEARER_CLIENT_SECRET = "bearer.auth.client.secret"
-BEARER_SCOPE = "bearer.auth.scope"
-BEARER_SCOPE_CLAIM = "bearer.auth.scope.claim.name"
-BEARER_SUB_CLAIM = "bearer.auth.sub.claim.name"
-BEARER_EXPIRY_BUFFER = "bearer.auth.cache.expiry.buffer.seconds"
 TRUSTSTORE = "ssl.truststore.location"
 TRUSTSTORE_PASSWORD = "ssl.truststore.password"
 KEYSTORE = "ssl.keystore.location"
@@ -82,7 +82,6 @@ EMPTY_IS_SUCCESS = "ksqlpy.migrations.apply.empty.success"
 DEFAULT_STREAM = "MIGRATION_EVENTS"
 DEFAULT_TABLE = "MIGRATION_SCHEMA_VERSIONS"
 CONNECT_TIMEOUT = 10.0  # seconds; an unreachable host should not take the whole request timeout
-TOKEN_TIMEOUT = 30.0  # seconds, at most, for the OAuth issuer
 
 # Keys PropertiesUtil refuses (they would shadow JVM system properties); prefixes, as in Java.
 _RESERVED = ("java.", "os.", "sun.", "user.", "line.separator", "path.separator", "file.separator")
@@ -90,19 +89,6 @@ _TLS_KEYS = (TRUSTSTORE, TRUSTSTORE_PASSWORD, KEYSTORE, KEYSTORE_PASSWORD, KEY_P
 _KSQLPY_DEFAULTS = {LOCK_TTL: "120", REQUEST_TIMEOUT: "60", EMPTY_IS_SUCCESS: "false"}
 _BOM = "\u00ef\u00bb\u00bf"  # a UTF-8 byte order mark, as Java's ISO-8859-1 reading sees it
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-
-
-@dataclass(frozen=True, slots=True)
-class BearerSettings:
-    """OAuth client-credentials settings (``bearer.auth.*``)."""
-
-    issuer: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    scope: str = ""
-    scope_claim: str = "scope"
-    sub_claim: str = "sub"
-    expiry_buffer: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +158,7 @@ class MigrationConfig:
         if self.bearer is not None:
             # As in ksql's client, the ssl.* stores also guard an https:// token endpoint.
             verify = context if issuer_tls else None
-            options["bearer_token"] = _fetch_token(self.bearer, verify, self.request_timeout)
+            options["bearer_token"] = fetch_token(self.bearer, verify, self.request_timeout)
         try:
             ClientConfig.from_options(**options)
         except ConfigurationError as error:
@@ -515,91 +501,3 @@ def new_project_properties(server_url: str) -> str:
         f"# {EMPTY_IS_SUCCESS}={_KSQLPY_DEFAULTS[EMPTY_IS_SUCCESS]}",
     ]
     return "\n".join(lines) + "\n"
-
-
-# ---- OAuth -------------------------------------------------------------------------------------
-
-
-def _token_failure(bearer: BearerSettings, problem: str, fix: str) -> MigrationConfigError:
-    return MigrationConfigError(f"cannot get an OAuth token from {bearer.issuer}: {problem}; {fix}")
-
-
-def _fetch_token(bearer: BearerSettings, context: ssl.SSLContext | None, timeout: float) -> str:
-    """One client-credentials token, requested the way Kafka's ``HttpJwtRetriever`` does."""
-    import httpx
-
-    body = "grant_type=client_credentials"
-    if bearer.scope.strip():
-        # Java's URLEncoder: '*' stays, '~' is escaped, space is '+'.
-        body += "&scope=" + quote_plus(bearer.scope.strip(), safe="*").replace("~", "%7E")
-    secret = f"{bearer.client_id}:{bearer.client_secret}".encode()
-    headers = {
-        "Authorization": "Basic " + base64.b64encode(secret).decode("ascii"),
-        "Accept": "application/json",
-        "Cache-Control": "no-cache",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    seconds = min(TOKEN_TIMEOUT, timeout)
-    try:
-        with httpx.Client(verify=context or True, timeout=seconds) as client:
-            reply = client.post(bearer.issuer, content=body.encode("utf-8"), headers=headers)
-    except httpx.TimeoutException as error:
-        raise _token_failure(
-            bearer, f"no answer within {seconds:g} s", f"check {BEARER_ISSUER}"
-        ) from error
-    except httpx.HTTPError as error:
-        raise _token_failure(
-            bearer, f"cannot reach it ({error or type(error).__name__})", f"check {BEARER_ISSUER}"
-        ) from error
-    if reply.status_code in (401, 403):
-        raise _token_failure(
-            bearer,
-            f"it refused the client credentials (HTTP {reply.status_code})",
-            f"check {BEARER_CLIENT_ID} and {BEARER_CLIENT_SECRET}",
-        )
-    if reply.status_code not in (200, 201):
-        raise _token_failure(
-            bearer, f"HTTP {reply.status_code}: {reply.text[:200]!r}", f"check {BEARER_ISSUER}"
-        )
-    try:
-        answer = json.loads(reply.content)
-    except ValueError:
-        answer = None
-    token = answer.get("access_token") if isinstance(answer, dict) else None
-    if not isinstance(token, str) or not token.strip():
-        raise _token_failure(
-            bearer,
-            f"its answer has no access_token: {reply.text[:200]!r}",
-            f"check that {BEARER_ISSUER} is the token endpoint",
-        )
-    token = token.strip()
-    _check_jwt(bearer, token)
-    return token
-
-
-def _check_jwt(bearer: BearerSettings, token: str) -> None:
-    # ksql's client validates the token as a JWT before use (Kafka's ClientJwtValidator).
-    parts = token.split(".")
-    try:
-        if len(parts) != 3 or not parts[0] or not parts[1]:
-            raise ValueError("not three dot-separated parts")
-        padded = parts[1] + "=" * (-len(parts[1]) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, binascii.Error) as error:
-        raise _token_failure(
-            bearer,
-            f"the access_token is not a JWT ({error})",
-            "ksql-migrations rejects it too; configure the identity provider to issue JWTs",
-        ) from error
-    if not isinstance(claims, dict):
-        raise _token_failure(bearer, "the JWT payload is not an object", "check the provider")
-    expiry = claims.get("exp")
-    if not isinstance(expiry, int | float) or isinstance(expiry, bool) or expiry < 0:
-        raise _token_failure(bearer, "the JWT has no valid 'exp' claim", "check the provider")
-    subject = claims.get(bearer.sub_claim)
-    if not isinstance(subject, str) or not subject.strip():
-        raise _token_failure(
-            bearer,
-            f"the JWT has no {bearer.sub_claim!r} claim",
-            f"set {BEARER_SUB_CLAIM} to the claim that names the client",
-        )
