@@ -163,6 +163,8 @@ class Committer:
                 written = self._commit_one(state.name, records, offsets, exactly_once)
             except KafkaStorageError as exc:
                 _answer(future, [])  # its caller goes on; the batch is retried
+                if self._closed.is_set() or state.dropped:
+                    continue  # its producer was closed under it: nothing to retry
                 with self._changed:
                     self._troubled.add(state.name)
                 now = time.monotonic()
