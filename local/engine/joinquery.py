@@ -12,8 +12,8 @@ from typing import Any
 from ..storage import Log, Pending, Positions, Record
 from .join import JoinPipeline, drain, ordered
 from .metastore import Source
-from .persistent import commit_output, emitted_record, sink_time
-from .rows import RECORD_ERRORS, key_serde, skip_record, value_serde
+from .persistent import commit_output, emitted_record
+from .rows import RECORD_ERRORS, key_serde, sink_time, skip_record, value_serde
 from .serde import Serde
 
 

@@ -32,7 +32,7 @@ from .rows import (
     RowReader,
     compile_where,
     key_serde,
-    record_time,
+    sink_time,
     skip_record,
     source_scope,
     value_serde,
@@ -518,23 +518,6 @@ def commit_output(
         _log.error("query %s stopped: its output could not be stored: %s", query.query_id, error)
         return False
     return True
-
-
-def sink_time(
-    sink: Source, keys: Sequence[Any], values: Sequence[Any] | None, rowtime: int
-) -> int | None:
-    """A result record's time: its sink's TIMESTAMP column when it has one (None when that
-    holds no valid time, and the record is skipped), else the input's time."""
-    column = sink.timestamp_column
-    if column is None:
-        return rowtime
-    key_names = [c.name for c in sink.keys]
-    if column in key_names:
-        return record_time(keys[key_names.index(column)], sink.timestamp_format)
-    if values is None:
-        return rowtime
-    value_names = [c.name for c in sink.values]
-    return record_time(values[value_names.index(column)], sink.timestamp_format)
 
 
 def sink_columns(pipeline: QueryPipeline, kind: str) -> list[Column]:

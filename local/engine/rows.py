@@ -7,6 +7,7 @@ then the pseudocolumns ROWTIME, ROWPARTITION, ROWOFFSET.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -194,6 +195,23 @@ def record_time(value: Any, pattern: str | None) -> int | None:
     time."""
     millis = extracted_time(value, pattern)
     return None if millis is None or millis < 0 else millis
+
+
+def sink_time(
+    sink: Source, keys: Sequence[Any], values: Sequence[Any] | None, rowtime: int
+) -> int | None:
+    """A result record's time: its sink's TIMESTAMP column when it has one (None when that
+    holds no valid time, and the record is skipped), else the input's time."""
+    column = sink.timestamp_column
+    if column is None:
+        return rowtime
+    key_names = [c.name for c in sink.keys]
+    if column in key_names:
+        return record_time(keys[key_names.index(column)], sink.timestamp_format)
+    if values is None:
+        return rowtime
+    value_names = [c.name for c in sink.values]
+    return record_time(values[value_names.index(column)], sink.timestamp_format)
 
 
 def source_scope(source: Source, alias: str | None, custom: dict[str, SqlType]) -> Scope:
