@@ -49,6 +49,10 @@ class _LoopErrors:
         exc = context.get("exception")
         if isinstance(exc, asyncio.CancelledError):
             return  # connection tasks cancelled at shutdown
+        if isinstance(exc, ValueError) and "._start_serving(" in str(context.get("message")):
+            # asyncio's retry of accepting (a second after running out of descriptors) fired
+            # after the server closed its listening socket: nothing is left to accept on.
+            return
         if context.get("message") == "socket.accept() out of system resource":
             now = loop.time()
             if self.said_at is None or now - self.said_at > 60:
