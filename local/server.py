@@ -12,9 +12,11 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from types import ModuleType, TracebackType
+from typing import TypeVar
 
 from hypercorn.app_wrappers import ASGIWrapper
 from hypercorn.asyncio.worker_context import WorkerContext
@@ -36,6 +38,7 @@ IDLE_TIMEOUT_S = 120.0
 GRACE_S = 1.0
 
 _http_log = logging.getLogger("ksqlpy.local.http")
+T = TypeVar("T")
 
 
 class _LoopErrors:
@@ -242,6 +245,24 @@ class LocalServer:
     def ready(self) -> bool:
         """Whether the server accepts connections."""
         return self._ready.is_set() and self._error is None
+
+    def call(self, work: Callable[[], T], timeout: float = 30.0) -> T:
+        """Run ``work`` on the server's event loop and return its result: the engine is not
+        thread-safe, and its own requests and timer run it there (code that drives
+        ``server.engine`` from another thread, such as a test harness, goes through this)."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the server is not running")
+        done: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                done.set_result(work())
+            except BaseException as exc:  # handed to the caller's thread
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return done.result(timeout)
 
     def request_stop(self) -> None:
         """Ask :meth:`serve` to stop (from the server's own event loop); open queries end first."""

@@ -381,8 +381,7 @@ class KafkaLog(Log):
             # transaction held up by the broker would otherwise hold up too.
             written = self._commit_transaction(group, records, offsets)
         else:
-            with self._write_lock:
-                written = self._commit_shared(group, records, offsets)
+            written = self._commit_shared(group, records, offsets)
         # A query's output follows a transaction marker: waiting for the reader to step over
         # it would double the cost of a commit, and the output is there a moment later.
         self._mirror.insert_written(written, wait=not exactly_once)
@@ -391,10 +390,13 @@ class KafkaLog(Log):
     def _commit_shared(
         self, group: str, records: list[Pending], offsets: dict[TopicPartition, int]
     ) -> list[Record]:
-        """At-least-once: the output on the shared producer, then the positions."""
+        """At-least-once: the output on the shared producer, then the positions. The write lock
+        is held only to queue the records: the waits after it (a broker that answers slowly or
+        not at all) must not hold up the server's own writes."""
         try:
-            producer = self._shared_producer()
-            sent = self._send_all(producer, records)
+            with self._write_lock:
+                producer = self._shared_producer()
+                sent = self._send_all(producer, records)
             producer.flush(self.timeout)
             written = sent.records(f"the output of '{group}'", self.bootstrap_servers)
             self._cluster(

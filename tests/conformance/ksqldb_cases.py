@@ -376,30 +376,33 @@ class CaseRunner:
         return sources[0] if sources else None
 
     def _produce(self) -> None:
-        log = self.server.engine.log
         for record in self.case.get("inputs", []):
-            topic = record["topic"]
-            source = self._source_for(topic)
-            if log.topic(topic) is None:
-                log.create_topic(topic, 1)
-            window = record.get("window")
-            if window is not None and source is not None and source.windowed:
-                key = key_serde(source).serialize(
-                    [*_key_values(source, record.get("key")), window["start"], window["end"]]
-                )
-            else:
-                key = _serialize_side(source, record.get("key"), key_side=True)
-            value = _serialize_side(source, record.get("value"), key_side=False)
-            headers = tuple(
-                (h["KEY"], None if h.get("VALUE") is None else base64.b64decode(h["VALUE"]))
-                for h in record.get("headers") or []
+            # On the server's loop, as its requests and pump timer run the engine: a pump from
+            # this thread raced the timer's and once processed a record twice.
+            self.server.call(lambda record=record: self._produce_one(record))
+
+    def _produce_one(self, record: dict[str, Any]) -> None:
+        log = self.server.engine.log
+        topic = record["topic"]
+        source = self._source_for(topic)
+        if log.topic(topic) is None:
+            log.create_topic(topic, 1)
+        window = record.get("window")
+        if window is not None and source is not None and source.windowed:
+            key = key_serde(source).serialize(
+                [*_key_values(source, record.get("key")), window["start"], window["end"]]
             )
-            log.append(
-                topic, key, value, timestamp=int(record.get("timestamp", 0)), headers=headers
-            )
-            # ksqlDB's TestExecutor pipes one record at a time through the topology, so each
-            # input is processed before the next arrives (order across topics matters to joins).
-            self.server.engine.pump()
+        else:
+            key = _serialize_side(source, record.get("key"), key_side=True)
+        value = _serialize_side(source, record.get("value"), key_side=False)
+        headers = tuple(
+            (h["KEY"], None if h.get("VALUE") is None else base64.b64decode(h["VALUE"]))
+            for h in record.get("headers") or []
+        )
+        log.append(topic, key, value, timestamp=int(record.get("timestamp", 0)), headers=headers)
+        # ksqlDB's TestExecutor pipes one record at a time through the topology, so each
+        # input is processed before the next arrives (order across topics matters to joins).
+        self.server.engine.pump()
 
     def _verify_outputs(self) -> None:
         """TestExecutor.validateTopicData: exactly the records expected, in the order written;
