@@ -434,18 +434,32 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 
 def connection_handler(
-    app: AppWrapper, config: Config, context: WorkerContext, tasks: set[asyncio.Task[None]]
+    app: AppWrapper,
+    config: Config,
+    context: WorkerContext,
+    tasks: set[asyncio.Task[None]],
+    writers: set[asyncio.StreamWriter],
 ) -> Handler:
-    """The ``asyncio.start_server`` callback: one :class:`Connection` per client."""
+    """The ``asyncio.start_server`` callback: one :class:`Connection` per client. ``writers``
+    holds every open connection's writer from the moment it is accepted (this part runs at
+    once, in the protocol's ``connection_made``), so a server that stops can close a connection
+    whose task was cancelled before it ever ran (it would close nothing itself)."""
     state: LifespanState = {}
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         loop = asyncio.get_running_loop()
-        await Connection(app, loop, config, context, state, reader, writer)
+        try:
+            await Connection(app, loop, config, context, state, reader, writer)
+        finally:
+            writers.discard(writer)
+
+    def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Awaitable[None]:
+        writers.add(writer)
+        return run(reader, writer)
 
     return handle
 

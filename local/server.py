@@ -213,8 +213,9 @@ class LocalServer:
         self._stop = asyncio.Event()
         context = WorkerContext(None)
         connections: set[asyncio.Task[None]] = set()
+        writers: set[asyncio.StreamWriter] = set()
         app = ASGIWrapper(self.app)  # type: ignore[arg-type]
-        handle = connection_handler(app, self.config, context, connections)
+        handle = connection_handler(app, self.config, context, connections, writers)
 
         listener = await asyncio.start_server(
             handle,
@@ -238,6 +239,8 @@ class LocalServer:
                     task.cancel()
                 if late:
                     await asyncio.wait(late, timeout=GRACE_S)
+            for writer in list(writers):  # accepted at the last moment, never run
+                writer.close()
             await listener.wait_closed()
             self._sock = None
 
