@@ -176,6 +176,23 @@ class KafkaBroker:
             f"could not bind Kafka's ports after {START_ATTEMPTS} tries: {last}"
         )
 
+    def crash(self, timeout: float = 10.0) -> None:
+        """Kill the broker's JVM with SIGKILL, as a crash or a pulled cable would (no goodbye to
+        its clients), and wait until it is gone; :meth:`stop` still cleans up after it."""
+        self.signal_jvm(signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while self.running:
+            if time.monotonic() >= deadline:
+                raise KafkaLauncherError(f"the broker at {self.bootstrap} outlived SIGKILL")
+            time.sleep(0.05)
+
+    def signal_jvm(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to the JVM itself (SIGSTOP freezes the broker with its connections
+        open); its watchdog would otherwise stop it politely."""
+        if self._jvm_pid is None:
+            raise KafkaLauncherError("the broker is not running")
+        os.kill(self._jvm_pid, sig)
+
     def stop(self, *, keep_data: bool = False) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after ``stop_timeout``) and remove its temp dir,
         or with ``keep_data`` keep it (and the ports) for the next :meth:`start`.

@@ -9,7 +9,6 @@ record it could not deliver.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -33,16 +32,6 @@ SUMMARY = re.compile(r"sent ([\d,]+), acked ([\d,]+), errors ([\d,]+)")
 def broker() -> Iterator[KafkaBroker]:
     with KafkaBroker() as running:
         yield running
-
-
-def _kill(broker: KafkaBroker) -> None:
-    pid = broker._jvm_pid  # the JVM itself: its watchdog would otherwise stop it politely
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while broker.running and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not broker.running
 
 
 def _start(argv: list[str]) -> subprocess.Popen[str]:
@@ -79,7 +68,7 @@ def test_datagen_stops_on_a_signal_after_the_broker_died_and_counts_every_record
 ) -> None:
     proc = _start([*_datagen(broker.bootstrap, "dying"), "--timeout", "10"])
     time.sleep(4)  # records flow
-    _kill(broker)
+    broker.crash()
     time.sleep(2)  # records pile up unacknowledged
     proc.send_signal(sig)
     code, err, took = _finish(proc, within=20)
@@ -95,7 +84,7 @@ def test_datagen_stops_on_a_signal_after_the_broker_died_and_counts_every_record
 def test_datagen_stops_by_itself_naming_the_dead_broker(broker: KafkaBroker) -> None:
     proc = _start([*_datagen(broker.bootstrap, "dying"), "--timeout", "2"])
     time.sleep(4)
-    _kill(broker)
+    broker.crash()
     code, err, took = _finish(proc, within=60)
     assert took < 30, err
     assert f"Kafka at {broker.bootstrap} stopped answering" in err
@@ -147,7 +136,7 @@ def test_producer_send_refuses_records_once_the_broker_is_gone(broker: KafkaBrok
     assert proc.stdin is not None
     assert proc.stdout is not None
     assert json.loads(proc.stdout.readline()) == {"acked": 100}
-    _kill(broker)
+    broker.crash()
     proc.stdin.write("go\n")
     proc.stdin.flush()
     out, err = proc.communicate(timeout=90)
@@ -205,7 +194,7 @@ def test_a_gone_broker_is_reported_within_seconds_not_after_the_whole_wait(
     assert proc.stdin is not None
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
-    _kill(broker)
+    broker.crash()
     proc.stdin.write("go\n")
     proc.stdin.flush()
     out, err = proc.communicate(timeout=60)
@@ -243,7 +232,7 @@ def test_pipeline_ends_with_an_error_naming_the_dead_broker(broker: KafkaBroker)
             producer.send("src", b'{"n": %d}' % i)
     proc = _start(_pipeline(broker.bootstrap, "src", "--idle-timeout", "600"))
     time.sleep(8)  # joined, caught up, idle (but far from its idle timeout)
-    _kill(broker)
+    broker.crash()
     code, err, took = _finish(proc, within=60)
     assert took < 30, err
     assert f"Kafka at {broker.bootstrap} stopped answering" in err
@@ -258,7 +247,7 @@ def test_pipeline_stops_on_a_signal_even_with_its_broker_dead(
         admin.create_topic("src", partitions=1)
     proc = _start(_pipeline(broker.bootstrap, "src"))
     time.sleep(6)
-    _kill(broker)
+    broker.crash()
     time.sleep(1)
     proc.send_signal(sig)
     _, err, took = _finish(proc, within=30)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import signal
 import subprocess
@@ -34,17 +33,6 @@ STOP_BOUND_S = 15.0
 def broker() -> Iterator[KafkaBroker]:
     with KafkaBroker() as running:
         yield running
-
-
-def _jvm(broker: KafkaBroker) -> int:
-    pid = broker._jvm_pid  # the JVM itself: its watchdog would otherwise stop it politely
-    assert pid is not None
-    return pid
-
-
-def _kill(broker: KafkaBroker) -> None:
-    os.kill(_jvm(broker), signal.SIGKILL)
-    until(lambda: not broker.running, "the broker's death", timeout=10)
 
 
 class _Feed(threading.Thread):
@@ -114,9 +102,9 @@ def test_the_server_stops_on_a_signal_after_its_broker_went_under_a_running_quer
             feed.start()
             until(lambda: feed.accepted >= 2000, "rows flowing into the query", timeout=20)
             if fate == "killed":
-                _kill(broker)
+                broker.crash()
             else:
-                os.kill(_jvm(broker), signal.SIGSTOP)
+                broker.signal_jvm(signal.SIGSTOP)
             time.sleep(5)  # a commit the broker holds outlasts its caller's wait (3 s)
             started = time.monotonic()
             assert http.get("/info").status_code == 200
@@ -132,7 +120,7 @@ def test_the_server_stops_on_a_signal_after_its_broker_went_under_a_running_quer
             proc.kill()
             proc.communicate()
         if broker.running:
-            _kill(broker)  # a frozen JVM would not hear the fixture's SIGTERM
+            broker.crash()  # a frozen JVM would not hear the fixture's SIGTERM
     assert took < STOP_BOUND_S, err[-3000:]
     assert proc.returncode == 0, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
