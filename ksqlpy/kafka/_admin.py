@@ -315,19 +315,21 @@ class TopicAdmin:
         if outcome not in ("OK", kerrors.GroupIdNotFoundError.__name__):
             raise KafkaError(f"{action} failed: {outcome}")
 
-    def transaction_exists(self, transactional_id: str) -> bool:
-        """Whether a producer ever used ``transactional_id`` (its coordinator knows it)."""
+    def transaction_state(self, transactional_id: str) -> str | None:
+        """The state of ``transactional_id``'s transaction as its coordinator names it
+        (``Ongoing``, ``PrepareCommit``, ``CompleteCommit``, ...); None when no producer ever
+        used it."""
         self._check_open()
         try:
-            self._retrying(
+            found = self._retrying(
                 f"describing transaction '{transactional_id}'",
                 lambda: self._client.describe_transactions([transactional_id]),
             )
         except KafkaError as exc:
             if isinstance(exc.__cause__, kerrors.TransactionalIdNotFoundError):
-                return False
+                return None
             raise
-        return True
+        return str(found[transactional_id].state.value)
 
     def _retrying(self, action: str, call: Callable[[], Any]) -> Any:
         """``call()``, repeated while the broker answers with a retriable error (a group

@@ -39,7 +39,7 @@ from ._base import (
     UnknownTopicError,
     partition_for,
 )
-from ._kafka_commit import Committer
+from ._kafka_commit import WAIT_S, Committer
 from ._kafka_connect import connect_admin, reachable
 from ._kafka_records import Sent, give_up, settle, stored_record
 from ._mirror import KafkaStorageError, Mirror, MirroredTopic
@@ -52,6 +52,8 @@ CONNECT_TIMEOUT_S = 30.0
 MISS_TTL_S = 0.5
 # How long closing waits for a commit in progress (one Kafka holds is left behind).
 CLOSE_COMMITS_S = 2.0
+# A transaction's states between its commit (or abort) and its markers' being written.
+_PREPARED = ("PrepareCommit", "PrepareAbort")
 
 
 class TopicCreationError(ValueError):
@@ -74,7 +76,9 @@ class KafkaLog(Log):
     """Topics on the Kafka cluster at ``bootstrap_servers``.
 
     ``connect_timeout`` bounds the wait for a broker at start; ``timeout`` each request after;
-    ``catch_up_timeout`` the first read of a topic, which copies what it holds into memory.
+    ``catch_up_timeout`` the first read of a topic, which copies what it holds into memory;
+    ``commit_wait`` how long a persistent query's commit is waited for before it goes on in the
+    background (see ``_kafka_commit``).
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class KafkaLog(Log):
         connect_timeout: float = CONNECT_TIMEOUT_S,
         timeout: float = 10.0,
         catch_up_timeout: float = 30.0,
+        commit_wait: float = WAIT_S,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.timeout = timeout
@@ -94,7 +99,9 @@ class KafkaLog(Log):
         self._misses: dict[str, float] = {}
         self._next_partition: dict[str, int] = {}
         self._transactional: dict[str, Producer] = {}
-        self._committer = Committer(self._commit_now, lambda: reachable(bootstrap_servers))
+        self._committer = Committer(
+            self._commit_now, lambda: reachable(bootstrap_servers), wait=commit_wait
+        )
         self._closed = False
         try:
             self._producer = self._new_producer()
@@ -506,12 +513,17 @@ class KafkaLog(Log):
                 producer.close(timeout=1.0)
 
     def committed(self, group: str) -> Positions:
+        # Our own batches still queued for the group come first (bounded: in an outage the
+        # broker's positions are what a restart would resume from too).
+        self._committer.settle(group, self.timeout)
         # Offsets sent in a transaction count once its markers are written, which the broker
-        # does after the commit returns (or never, for one a crash left open): a group that
-        # committed in transactions is fenced first, which settles the last one.
-        if group not in self._transactional and self._cluster(
-            "describing a transaction", lambda: self._admin.transaction_exists(group)
-        ):
+        # does after the commit returns (or never, for one a crash left open): a group another
+        # producer committed for is fenced first, which settles its last transaction; for our
+        # own, the markers are waited for (a read before them finds the positions before it).
+        state = self._cluster(
+            "describing a transaction", lambda: self._admin.transaction_state(group)
+        )
+        if state is not None and group not in self._transactional:
             with self._write_lock:
                 try:
                     self._transactional_producer(group)
@@ -520,6 +532,12 @@ class KafkaLog(Log):
                         f"cannot take over the transactions of '{group}' on Kafka at "
                         f"{self.bootstrap_servers}: {exc}"
                     ) from exc
+        deadline = time.monotonic() + self.timeout
+        while state in _PREPARED and time.monotonic() < deadline:
+            time.sleep(0.02)
+            state = self._cluster(
+                "describing a transaction", lambda: self._admin.transaction_state(group)
+            )
         found = self._cluster("reading group offsets", lambda: self._admin.group_offsets(group))
         return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
 

@@ -119,6 +119,18 @@ class Committer:
             )
             return []
 
+    def settle(self, group: str, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the group's queued batches to be done (committed, given
+        up or dropped); say whether they are."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while (state := self._groups.get(group)) is not None and state.batches:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed.is_set():
+                    return False
+                self._changed.wait(left)
+        return True
+
     def drop(self, group: str) -> None:
         """Forget a group's batches (its query was terminated); its thread ends."""
         with self._changed:
@@ -193,6 +205,7 @@ class Committer:
         with self._changed:
             if state.batches and state.batches[0][1] is future:
                 state.batches.popleft()
+                self._changed.notify_all()  # settle() waits for the queue to empty
             troubled = state.name in self._troubled
             self._troubled.discard(state.name)
             return troubled
@@ -204,6 +217,7 @@ class Committer:
                 _answer(future, [])
             state.batches.clear()
             state.gave_up = error
+            self._changed.notify_all()
             self._troubled.discard(state.name)
 
     def _pause(self, state: _Group, give_up_at: float) -> None:

@@ -18,7 +18,7 @@ from ksqlpy._errors import (
     TopicExistsError,
     TopicNotFoundError,
 )
-from ksqlpy.kafka import TopicAdmin
+from ksqlpy.kafka import Producer, TopicAdmin
 
 pytestmark = pytest.mark.kafka
 
@@ -31,6 +31,26 @@ def admin(kafka_bootstrap: str) -> Iterator[TopicAdmin]:
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_transaction_state_follows_a_producers_transactions(
+    admin: TopicAdmin, kafka_bootstrap: str
+) -> None:
+    topic, txn = _name("txn"), _name("t")
+    admin.create_topic(topic, partitions=1)
+    assert admin.transaction_state(txn) is None  # no producer ever used it
+    with Producer(kafka_bootstrap, guarantee="exactly-once", transactional_id=txn) as producer:
+        producer.begin()
+        producer.send(topic, b"x")
+        producer.flush()
+        assert admin.transaction_state(txn) == "Ongoing"
+        producer.commit()
+    # The markers are written after the commit returns: "PrepareCommit" until then.
+    deadline = time.monotonic() + 10
+    while (state := admin.transaction_state(txn)) == "PrepareCommit":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert state == "CompleteCommit"
 
 
 def test_create_describe_list_delete(admin: TopicAdmin) -> None:

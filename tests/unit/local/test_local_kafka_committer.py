@@ -156,3 +156,18 @@ def test_an_error_in_a_batch_nobody_waits_for_is_logged(
     cluster.slow.set()
     _until(lambda: "the output of 'g' could not be committed" in caplog.text)
     assert "out of range" in caplog.text
+
+
+def test_settle_waits_for_the_groups_queued_batches_and_is_bounded(
+    committer: Committer, cluster: _Cluster
+) -> None:
+    cluster.slow.clear()
+    assert committer.commit("g", _batch(1)) == []  # held: it and the next go on behind
+    assert committer.commit("g", _batch(2)) == []
+    started = time.monotonic()
+    assert committer.settle("g", 0.3) is False  # still held: the wait is bounded
+    assert time.monotonic() - started < 1.0
+    threading.Timer(0.2, cluster.slow.set).start()
+    assert committer.settle("g", 5.0) is True
+    assert cluster.committed == [1, 2]  # both done when settle answers
+    assert committer.settle("never-committed", 0.1) is True
