@@ -99,6 +99,13 @@ def _java_math(fn: Callable[..., float], overflow: float = math.inf) -> Callable
     return run
 
 
+def _java_inverse(value: float) -> float:
+    """``1.0 / value`` in Java: a zero gives infinity of its sign, not an error."""
+    if value == 0:
+        return math.copysign(math.inf, value)
+    return 1.0 / value
+
+
 def _log(first: Any, second: Any = None) -> float:
     if second is None:  # LOG(x) is the natural logarithm in ksqlDB, despite its description
         return _ln(first)
@@ -165,7 +172,7 @@ _UNARY: list[tuple[str, Callable[..., float], str]] = [
     ("CBRT", _cbrt, "The cube root of a value."),
     ("COS", math.cos, "The cosine of a value."),
     ("COSH", math.cosh, "The hyperbolic cosine of a value."),
-    ("COT", lambda v: 1.0 / math.tan(v), "The cotangent of a value."),
+    ("COT", lambda v: _java_inverse(math.tan(v)), "The cotangent of a value."),
     ("DEGREES", math.degrees, "Converts radians to degrees."),
     ("RADIANS", math.radians, "Converts degrees to radians."),
     ("SIN", math.sin, "The sine of a value."),

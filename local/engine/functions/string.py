@@ -68,14 +68,41 @@ def _initcap(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:].lower() for w in text.split(" "))
 
 
-def _instr(text: str, sub: str, position: int = 1, occurrence: int = 1) -> int:
-    start = position - 1 if position > 0 else len(text) + position
-    index = start - 1
-    for _ in range(occurrence):
+def _instr(
+    text: str | None, sub: str | None, position: int | None = 1, occurrence: int | None = 1
+) -> int | None:
+    """ksqlDB's Instr: a negative position counts from the end, searching backwards; overlapping
+    occurrences count; a NULL string or substring is 0."""
+    if text is None or sub is None:
+        return 0
+    if position is None or occurrence is None:
+        return None  # ksqlDB's primitive int parameters cannot take a NULL
+    if abs(position) > len(text):
+        return 0
+    backwards = position < 0
+    if backwards:
+        text, sub, position = text[::-1], sub[::-1], -position
+    # Commons' substring(str, position - 1): a negative start counts from the end.
+    start = position - 1
+    tail = text[max(start + len(text), 0) :] if start < 0 else text[start:]
+    index = _ordinal_index(tail, sub, occurrence)
+    if index < 0:
+        return 0
+    return len(text) - position - index - len(sub) + 2 if backwards else index + position
+
+
+def _ordinal_index(text: str, sub: str, ordinal: int) -> int:
+    """Commons' StringUtils.ordinalIndexOf: the index of the n-th (overlapping) occurrence."""
+    if ordinal <= 0:
+        return -1
+    if not sub:
+        return 0
+    index = -1
+    for _ in range(ordinal):
         index = text.find(sub, index + 1)
         if index < 0:
-            return 0
-    return index + 1
+            return -1
+    return index
 
 
 _JAVA_SPACE = "".join(chr(c) for c in range(33))  # String.trim(): every char <= ' '
@@ -174,6 +201,7 @@ register(
     "Returns the position of substring in the provided string",
     2,
     4,
+    strict=False,
     signatures=[
         "STRING str, STRING substring",
         "STRING str, STRING substring, INT position",

@@ -269,11 +269,13 @@ def _geo_distance(
                 + f" or {names[-1]}. Values are case-insensitive."
             )
         radius = 3959.0 if name in _MILES else 6371.0
-    phi1, phi2 = math.radians(float(lat1)), math.radians(float(lat2))
-    d_phi = phi2 - phi1
-    d_lambda = math.radians(float(lon2) - float(lon1))
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * radius * math.asin(math.sqrt(a))
+    # In ksqlDB's order of operations: a double answer compares exactly in its tests.
+    lat1, lon1, lat2, lon2 = float(lat1), float(lon1), float(lat2), float(lon2)
+    d_lat, d_lon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(d_lat / 2) ** 2 + math.sin(d_lon / 2) ** 2 * math.cos(
+        math.radians(lat1)
+    ) * math.cos(math.radians(lat2))
+    return 2 * math.asin(math.sqrt(a)) * radius
 
 
 register(

@@ -75,6 +75,11 @@ def test_lookup_is_case_insensitive_and_checks_the_argument_count() -> None:
         ("LPAD", ("ab", 5, "xy"), "xyxab"),
         ("RPAD", ("abcdef", 3, "x"), "abc"),
         ("INSTR", ("CORPORATE FLOOR", "OR", 3), 5),
+        ("INSTR", ("CORPORATE FLOOR", "OR", 3, 2), 14),
+        ("INSTR", ("CORPORATE FLOOR", "OR", -3, 2), 2),  # from the end, backwards
+        ("INSTR", ("aaa", "aa", 1, 2), 2),  # occurrences may overlap
+        ("INSTR", ("abc", "b", 4), 0),  # a position beyond the string
+        ("INSTR", (None, "b"), 0),
         ("SPLIT", ("a,b,,c", ","), ["a", "b", "", "c"]),
         ("CONCAT_WS", ("-", "a", None, "b"), "a-b"),  # NULLs are skipped
         ("INITCAP", ("hello wORLD",), "Hello World"),
@@ -106,6 +111,14 @@ def test_math_domain_errors_give_nan_and_infinity_as_java_math_does() -> None:
     assert math.isnan(call("LOG", 1, 5))  # base 1
     assert call("POWER", 0, -1) == math.inf
     assert call("EXP", 1000.0) == math.inf
+    assert call("COT", 0.0) == math.inf  # 1.0 / tan(0): Java divides by zero to infinity
+    assert call("COT", -0.0) == -math.inf
+
+
+def test_geo_distance_is_computed_in_ksqldbs_order_to_the_last_digit() -> None:
+    # ksqlDB's tests compare a double exactly when it is read back from JSON.
+    assert repr(call("GEO_DISTANCE", 37.4439, -122.1663, 51, 0)) == "8682.459061368269"
+    assert call("GEO_DISTANCE", 37.4439, -122.1663, 51, 0, "MI") < 5400
 
 
 def test_return_type_rules() -> None:
