@@ -38,7 +38,7 @@ from .pull_filter import PullOptions
 from .results import Command, CommandDone, QueryError, Result, ServerInfo
 from .rows import RowReader, key_serde, value_serde
 from .runtime import Session, check_property, done, normalize_property
-from .serde import Serde
+from .serde_base import Serde
 from .statements import EXECUTORS, LOGGED
 from .statements.control import literal_text
 from .statements.create_as import stop_persistent

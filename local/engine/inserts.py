@@ -8,10 +8,10 @@ from typing import Any
 from ..storage import Record
 from .convert import CoercionError, coerce
 from .errors import InsertFailed
+from .json_serde import already_typed
 from .metastore import Source
 from .rows import key_serde, value_serde
 from .runtime import Runtime
-from .serde import already_typed
 
 
 class StreamInserter:

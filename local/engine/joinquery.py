@@ -14,7 +14,7 @@ from .join import JoinPipeline, drain, ordered
 from .metastore import Source
 from .persistent import commit_output, emitted_record
 from .rows import RECORD_ERRORS, key_serde, sink_time, skip_record, value_serde
-from .serde import Serde
+from .serde_base import Serde
 
 
 @dataclass(slots=True)

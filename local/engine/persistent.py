@@ -39,7 +39,7 @@ from .rows import (
     windowed_partitions,
 )
 from .selectitems import ColumnAliases, expand_struct_all, item_name
-from .serde import Serde
+from .serde_base import Serde
 from .types import BIGINT, SqlType
 from .udafs import is_aggregate
 

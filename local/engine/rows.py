@@ -24,7 +24,8 @@ from .operators import comparable, expression_text, string_as
 from .planning_settings import planning_setting
 from .processing_log import deserialization_error, record_processing_error
 from .scope import unknown_column
-from .serde import EmptyValueSerde, Serde, SerdeError, WindowedSerde, make_serde
+from .serde import EmptyValueSerde, WindowedSerde, make_serde
+from .serde_base import Serde, SerdeError
 from .types import (
     BIGINT,
     BOOLEAN,

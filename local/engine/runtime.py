@@ -16,7 +16,7 @@ from .joinquery import JoinPersistentQuery
 from .metastore import Metastore, Source
 from .persistent import PersistentQuery
 from .results import CommandDone, QueryError
-from .serde import Serde
+from .serde_base import Serde
 from .transient import RunningQuery
 
 # Properties a request may set, with their defaults (reported by SHOW PROPERTIES).

@@ -5,47 +5,33 @@ Schema-registry formats (AVRO, PROTOBUF, JSON_SR) are refused where a source is 
 
 from __future__ import annotations
 
-import base64
 import csv
-import datetime as dt
-import json
 import struct
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any
 
-from .convert import CoercionError, coerce, format_double, java_double_text
+from .convert import CoercionError, java_double_text
 from .delimited_text import delimited_parser
 from .errors import KsqlStatementError
+from .json_serde import JsonSerde, json_value
 from .metastore import Column
 from .protobuf import ProtobufError, checked_types, decode_row, encode_row
-from .types import STRING, ArrayType, DecimalType, MapType, SqlType, StructType, has_decimal
+from .serde_base import Serde, SerdeError
+from .types import SqlType
 
 NEEDS_REGISTRY = ("AVRO", "PROTOBUF", "JSON_SR")
 
 
-class SerdeError(ValueError):
-    """Bytes that do not deserialize under the source's format (the record is skipped)."""
-
-
-class Serde:
-    """Turns one side (key or value) of a record into column values and back."""
-
-    def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
-        self.columns = tuple(columns)
-        self.unwrapped = unwrapped
-
-    def serialize(self, values: Sequence[Any]) -> bytes | None:
-        """Bytes for the column values (``None`` for an all-null key)."""
-        raise NotImplementedError
-
-    def deserialize(self, data: bytes | None) -> list[Any]:
-        """Column values from bytes; raises :class:`SerdeError`."""
-        raise NotImplementedError
-
-
 class NoneSerde(Serde):
     """``NONE``: no columns, ignores the bytes."""
+
+    def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
+        super().__init__(columns, unwrapped)
+        if self.columns:
+            names = ", ".join(persistence_text(c) for c in self.columns)
+            raise KsqlStatementError(
+                f"The 'NONE' format can only be used when no columns are defined. Got: [{names}]"
+            )
 
     def serialize(self, values: Sequence[Any]) -> bytes | None:
         return None
@@ -132,282 +118,6 @@ class KafkaSerde(Serde):
         return [data]
 
 
-# -- JSON -----------------------------------------------------------------------------------------
-
-_EPOCH = dt.datetime(1970, 1, 1)
-
-
-def _json_value(value: Any, kind: SqlType) -> Any:
-    """An engine value as ksqlDB's JSON serializer writes it."""
-    if value is None:
-        return None
-    base = kind.base
-    if base == "TIMESTAMP":
-        return (value - _EPOCH) // dt.timedelta(milliseconds=1)
-    if base == "DATE":
-        return (value - dt.date(1970, 1, 1)).days
-    if base == "TIME":
-        return (
-            (value.hour * 60 + value.minute) * 60 + value.second
-        ) * 1000 + value.microsecond // 1000
-    if base == "BYTES":
-        return base64.b64encode(value).decode("ascii")
-    if base == "DOUBLE" and isinstance(value, float):
-        return _double(value)
-    if isinstance(kind, ArrayType):
-        return [_json_value(v, kind.element) for v in value]
-    if isinstance(kind, MapType):
-        return {k: _json_value(v, kind.value) for k, v in value.items()}
-    if isinstance(kind, StructType):
-        return {n: _json_value(value.get(n), t) for n, t in kind.fields}
-    return value
-
-
-class _JavaDouble(Decimal):
-    """A double Python would spell unlike Jackson (``1e+20``, not ``1.0E20``): Java's text."""
-
-    def __str__(self) -> str:
-        return java_double_text(float(self))
-
-
-class _NeedsJavaText(Exception):
-    """A value the C encoder cannot write as ksqlDB does: the row is encoded in Python."""
-
-
-class _DecimalJson(json.JSONEncoder):
-    def default(self, o: Any) -> Any:
-        if isinstance(o, _JavaDouble):
-            raise _NeedsJavaText
-        if isinstance(o, Decimal):
-            return float(o)
-        return super().default(o)
-
-
-_encode_json = _DecimalJson(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def _encode_plain(value: Any) -> str:
-    """JSON by the fast encoder, unless a double needs Java's spelling."""
-    try:
-        return _encode_json(value)
-    except _NeedsJavaText:
-        return _encode_exact(value)
-
-
-def _encode_exact(value: Any) -> str:
-    """JSON with each decimal written with its scale (``12.30``), as ksqlDB's serializer writes a
-    BigDecimal (its ``toString``, the notation Python's Decimal also uses). A zero is ``0``: its
-    JSON node factory keeps no scale for zero (ksqlDB's own cases expect 0.0 for a DECIMAL(12, 2)
-    zero, which only ``0`` matches)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            return _encode_json(value)
-        return "0" if value.is_zero() else str(value)
-    if isinstance(value, dict):
-        return (
-            "{"
-            + ",".join(f"{_encode_json(str(k))}:{_encode_exact(v)}" for k, v in value.items())
-            + "}"
-        )
-    if isinstance(value, list):
-        return "[" + ",".join(_encode_exact(v) for v in value) + "]"
-    return _encode_json(value)
-
-
-def _decoder(**options: Any) -> Callable[[str], Any]:
-    """A JSON reader that calls the C scanner directly when the text has no outer whitespace."""
-    decoder = json.JSONDecoder(**options)
-    scan = decoder.scan_once  # type: ignore[attr-defined]
-    full = decoder.decode
-
-    def decode(text: str) -> Any:
-        try:
-            value, end = scan(text, 0)
-        except StopIteration:
-            return full(text)  # leading whitespace, or not JSON: the full path says which
-        if end != len(text):
-            return full(text)
-        return value
-
-    return decode
-
-
-_EXACT = _decoder(parse_float=Decimal)
-_PLAIN = _decoder()
-
-
-def _loads(data: bytes, decode: Callable[[str], Any] = _EXACT) -> Any:
-    try:
-        return decode(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SerdeError(f"Failed to deserialize JSON: {exc}") from exc
-
-
-# The JSON type each SQL type reads without conversion, for a fast path per column.
-NATIVE_TYPES: dict[str, type] = {
-    "STRING": str,
-    "INTEGER": int,
-    "BIGINT": int,
-    "BOOLEAN": bool,
-    "DOUBLE": float,
-}
-_INT_RANGE = {"INTEGER": 1 << 31, "BIGINT": 1 << 63}
-
-
-def already_typed(kind: SqlType) -> Callable[[Any], bool]:
-    """A test that a JSON value already is a valid engine value of ``kind`` (no coercion)."""
-    native = NATIVE_TYPES.get(kind.base)
-    bound = _INT_RANGE.get(kind.base)
-    if native is None:
-        return lambda value: value is None
-    if bound is not None:
-        return lambda value: value is None or (type(value) is int and -bound <= value < bound)
-    return lambda value: value is None or type(value) is native
-
-
-def _writer(kind: SqlType) -> Callable[[Any], Any]:
-    """How a column's engine values become JSON values: as they are, for JSON-native types."""
-    if kind.base == "DOUBLE":
-        return _double
-    if kind.base in NATIVE_TYPES:
-        return _same
-    return lambda value: _json_value(value, kind)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _double(value: Any) -> Any:
-    # Between 1e-3 and 1e7 Python and Java spell a double alike; NaN and infinities go in
-    # quotes, as Jackson writes them; other doubles keep Java's text (9.22337203692E11).
-    if value is None or value == 0 or 1e-3 <= abs(value) < 1e7:
-        return value
-    if value - value != 0:
-        return format_double(value)
-    return _JavaDouble(repr(value))
-
-
-def _decimal_reader(kind: DecimalType) -> Callable[[Any], Any]:
-    quantum = Decimal(1).scaleb(-kind.scale)
-    whole_digits = kind.precision - kind.scale
-
-    def read(value: Any) -> Any:
-        # Exact JSON numbers arrive as Decimal: scale them here, the general path otherwise.
-        if type(value) is Decimal and value.is_finite():
-            scaled = value.quantize(quantum)
-            if not scaled or scaled.adjusted() < whole_digits:
-                return scaled
-        return None if value is None else _from_json(value, kind)
-
-    return read
-
-
-def _reader(kind: SqlType) -> Callable[[Any], Any]:
-    if isinstance(kind, DecimalType):
-        return _decimal_reader(kind)
-    if kind.base not in NATIVE_TYPES:
-        return lambda value: _from_json(value, kind)
-    typed = already_typed(kind)
-
-    def read(value: Any) -> Any:
-        return value if typed(value) else _from_json(value, kind)
-
-    return read
-
-
-def _json_text(value: Any) -> str:
-    """A JSON object or array read into a STRING column, as KsqlJsonDeserializer gives it: an
-    object as compact JSON, an array as its elements' texts in brackets (``[1, a, null]``)."""
-    if isinstance(value, dict):
-        return _encode_exact(value)
-    if isinstance(value, list):
-        return "[" + ", ".join("null" if v is None else _json_text(v) for v in value) + "]"
-    return str(coerce(value, STRING, lenient=True))
-
-
-def _from_json(value: Any, kind: SqlType) -> Any:
-    if kind.base == "STRING" and isinstance(value, (dict, list)):
-        return _json_text(value)
-    if isinstance(value, Decimal) and kind.base != "DECIMAL":
-        value = float(value) if kind.base == "DOUBLE" or value != int(value) else int(value)
-    if isinstance(kind, ArrayType) and isinstance(value, list):
-        return [_from_json(v, kind.element) for v in value]
-    if isinstance(kind, MapType) and isinstance(value, dict):
-        return {k: _from_json(v, kind.value) for k, v in value.items()}
-    if isinstance(kind, StructType) and isinstance(value, dict):
-        upper = {str(k).upper(): v for k, v in value.items()}
-        return {
-            n: _from_json(value[n] if n in value else upper.get(n.upper()), t)
-            for n, t in kind.fields
-        }
-    try:
-        return coerce(value, kind, lenient=True)
-    except CoercionError as exc:
-        raise SerdeError(str(exc)) from exc
-
-
-def _has_non_string_key(kind: SqlType) -> bool:
-    if isinstance(kind, MapType):
-        return kind.key.base != "STRING" or _has_non_string_key(kind.value)
-    if isinstance(kind, ArrayType):
-        return _has_non_string_key(kind.element)
-    if isinstance(kind, StructType):
-        return any(_has_non_string_key(t) for _, t in kind.fields)
-    return False
-
-
-class JsonSerde(Serde):
-    """``JSON``: an object of columns (names case-insensitive on read), or one bare value."""
-
-    def __init__(self, columns: Sequence[Column], unwrapped: bool = False) -> None:
-        super().__init__(columns, unwrapped)
-        if any(_has_non_string_key(c.type) for c in self.columns):
-            # KsqlJsonSerdeFactory: a JSON object's field names are strings.
-            raise KsqlStatementError("JSON only supports MAP types with STRING keys")
-        self.readers = [(c.name, _reader(c.type)) for c in self.columns]
-        self.writers = [(c.name, _writer(c.type)) for c in self.columns]
-        # Numbers are read exactly (as Decimal) only when a DECIMAL column needs the digits;
-        # the same columns are written with their scale.
-        exact = any(has_decimal(c.type) for c in self.columns)
-        self.decode = _EXACT if exact else _PLAIN
-        self.encode = _encode_exact if exact else _encode_plain
-
-    def serialize(self, values: Sequence[Any]) -> bytes | None:
-        if not self.columns:
-            return None
-        if self.unwrapped:
-            if values[0] is None:
-                return None
-            return self.encode(_json_value(values[0], self.columns[0].type)).encode("utf-8")
-        body = {name: write(v) for (name, write), v in zip(self.writers, values, strict=True)}
-        return self.encode(body).encode("utf-8")
-
-    def deserialize(self, data: bytes | None) -> list[Any]:
-        if not self.columns:
-            return []
-        if data is None:
-            return [None] * len(self.columns)
-        parsed = _loads(data, self.decode)
-        if self.unwrapped:
-            return [self.readers[0][1](parsed)]
-        if parsed is None:
-            return [None] * len(self.columns)
-        if not isinstance(parsed, dict):
-            raise SerdeError(f"Expected a JSON object, got: {data[:100]!r}")
-        upper: dict[str, Any] | None = None
-        out = []
-        for name, read in self.readers:
-            if name in parsed:
-                raw = parsed[name]
-            else:
-                if upper is None:  # field names are matched case-insensitively
-                    upper = {str(k).upper(): v for k, v in parsed.items()}
-                raw = upper.get(name.upper())
-            out.append(read(raw))
-        return out
-
-
 # -- DELIMITED ------------------------------------------------------------------------------------
 
 
@@ -421,7 +131,7 @@ def _delimited_text(value: Any, kind: SqlType) -> str:
     if kind.base == "DOUBLE":
         return java_double_text(float(value))
     if kind.base in ("TIMESTAMP", "DATE", "TIME", "BYTES"):
-        return str(_json_value(value, kind))
+        return str(json_value(value, kind))
     return str(value)
 
 

@@ -454,12 +454,15 @@ def _default_wrapping(source: Source, wrap: bool) -> bool | None:
 
 
 def _check_wrapping(source: Source) -> None:
-    """WRAP_SINGLE_VALUE needs exactly one value column, and DELIMITED cannot wrap."""
-    if source.wrap_single_value is None:
+    """WRAP_SINGLE_VALUE needs a format that can wrap (or unwrap) as asked, then exactly one
+    value column (ksqlDB's SerdeFeaturesFactory.validateExplicitValueWrapping)."""
+    wrap = source.wrap_single_value
+    if wrap is None:
         return
-    if source.value_format == "DELIMITED" and source.wrap_single_value:
+    if wrap not in _WRAPPINGS.get(source.value_format, ()):
         raise KsqlStatementError(
-            "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'."
+            f"Format '{source.value_format}' does not support 'WRAP_SINGLE_VALUE' set to "
+            f"'{str(wrap).lower()}'."
         )
     if len(source.values) != 1:
         raise KsqlStatementError("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")

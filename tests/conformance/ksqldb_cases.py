@@ -48,9 +48,9 @@ from ksqldb_checks import (
 
 from ksqlpy.local import LocalServer
 from ksqlpy.local.engine.convert import coerce
+from ksqlpy.local.engine.json_serde import JsonSerde
 from ksqlpy.local.engine.metastore import Source
 from ksqlpy.local.engine.rows import key_serde, value_serde
-from ksqlpy.local.engine.serde import JsonSerde
 from ksqlpy.local.engine.sources import with_properties
 from ksqlpy.sql import parse_one
 from ksqlpy.sql.nodes import KsqlCreate

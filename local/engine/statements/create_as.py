@@ -49,12 +49,14 @@ def create_as_select(
     columns = sink_columns(pipeline, kind)
     partitioned, key_format = source, source.key_format
     if isinstance(pipeline, JoinPipeline):
-        # The FROM source's key format, else the default (LogicalPlanner.getSinkKeyFormat).
-        first = pipeline.sources[0].key_format
-        key_format = first if first != "NONE" else _default_key_format(runtime)
+        key_format = pipeline.sources[0].key_format  # the FROM source's
         # A join's result has the partitions of the input joined last (ksqlDB's JoinNode).
         pipeline.check_partitions(runtime.log)
         partitioned = pipeline.partition_source
+    if key_format == "NONE" and any(c.role == "KEY" for c in columns):
+        # An inherited NONE cannot hold the key columns a join, GROUP BY or PARTITION BY gives:
+        # the default key format instead (ksqlDB's LogicalPlanner.getSinkKeyFormat).
+        key_format = _default_key_format(runtime)
     info = runtime.log.topic(partitioned.topic)
     props.setdefault("KAFKA_TOPIC", name)
     if "FORMAT" not in props:

@@ -11,7 +11,7 @@ from ksqlpy.local.engine.persistent import PersistentQuery
 from ksqlpy.local.engine.results import QueryError, Result
 from ksqlpy.local.engine.rows import RowReader, key_serde, value_serde
 from ksqlpy.local.engine.runtime import Session
-from ksqlpy.local.engine.serde import Serde
+from ksqlpy.local.engine.serde_base import Serde
 from ksqlpy.local.engine.statements import EXECUTORS
 from ksqlpy.local.engine.transient import RunningQuery
 from ksqlpy.local.entities import entity

@@ -12,9 +12,11 @@ from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine.convert import java_double_text
 from ksqlpy.local.engine.errors import KsqlStatementError
+from ksqlpy.local.engine.json_serde import JsonSerde
 from ksqlpy.local.engine.metastore import Column
 from ksqlpy.local.engine.runtime import Session
-from ksqlpy.local.engine.serde import DelimitedSerde, JsonSerde, SerdeError
+from ksqlpy.local.engine.serde import DelimitedSerde
+from ksqlpy.local.engine.serde_base import SerdeError
 from ksqlpy.local.engine.types import (
     BIGINT,
     BOOLEAN,
@@ -279,3 +281,71 @@ def test_a_map_built_with_integer_keys_cannot_be_written_as_json() -> None:
     )
     with pytest.raises(KsqlStatementError, match="JSON only supports MAP types with STRING keys"):
         runtime.run("CREATE STREAM OUT AS SELECT MAP(A := B, 7 := 'x') AS M FROM S;")
+
+
+@pytest.mark.parametrize(
+    ("columns", "props", "got"),
+    [
+        ("K STRING KEY, A INT", "KEY_FORMAT='NONE', VALUE_FORMAT='JSON'", "[`K` STRING KEY]"),
+        ("A INT, B STRING", "VALUE_FORMAT='NONE'", "[`A` INTEGER, `B` STRING]"),
+    ],
+)
+def test_the_none_format_takes_no_columns(columns: str, props: str, got: str) -> None:
+    with pytest.raises(KsqlStatementError) as error:
+        SmallRuntime().run(
+            f"CREATE STREAM S ({columns}) WITH (KAFKA_TOPIC='s', PARTITIONS=1, {props});"
+        )
+    # Under ksqlDB's "Key format does not support schema." with the format and schema.
+    assert (
+        f"reason: The 'NONE' format can only be used when no columns are defined. Got: {got}"
+        in (str(error.value))
+    )
+
+
+def test_a_key_the_query_makes_over_a_none_key_takes_the_default_key_format() -> None:
+    runtime = SmallRuntime()
+    config = server(ksql_persistence_default_format_key="JSON")
+    runtime.run(
+        "CREATE STREAM S (A INT, B INT) WITH (KAFKA_TOPIC='s', PARTITIONS=1, "
+        "KEY_FORMAT='NONE', VALUE_FORMAT='JSON');",
+        config,
+    )
+    runtime.run("CREATE STREAM BY_B AS SELECT * FROM S PARTITION BY B;", config)
+    runtime.run("CREATE STREAM SAME AS SELECT * FROM S;", config)
+    assert runtime.metastore.sources["BY_B"].key_format == "JSON"
+    assert runtime.metastore.sources["SAME"].key_format == "NONE"  # still no key columns
+    runtime.run("INSERT INTO S (A, B) VALUES (1, 2);")
+    [record] = runtime.log.read("BY_B", 0, 0, 10)
+    assert record.key == b"2"
+
+
+@pytest.mark.parametrize(
+    ("value_format", "wrap"), [("KAFKA", "true"), ("DELIMITED", "true"), ("NONE", "false")]
+)
+def test_a_format_that_cannot_wrap_as_asked_refuses_wrap_single_value(
+    value_format: str, wrap: str
+) -> None:
+    column = "K STRING KEY" if value_format == "NONE" else "V STRING"
+    with pytest.raises(KsqlStatementError) as error:
+        SmallRuntime().run(
+            f"CREATE STREAM S ({column}) WITH (KAFKA_TOPIC='s', PARTITIONS=1, "
+            f"VALUE_FORMAT='{value_format}', WRAP_SINGLE_VALUE={wrap});"
+        )
+    assert str(error.value) == (
+        f"Format '{value_format}' does not support 'WRAP_SINGLE_VALUE' set to '{wrap}'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "read"),
+    [
+        (b'{"I": -1.7, "L": 12.9}', [-1, 12]),  # the fraction cut off, as Java's intValue
+        (b'{"I": 2147483648, "L": 9223372036854775808}', [-(2**31), -(2**63)]),  # bits dropped
+        (b'{"I": "12", "L": 3}', [12, 3]),
+    ],
+)
+def test_json_numbers_read_into_integer_columns_as_java_converts_them(
+    data: bytes, read: list[int]
+) -> None:
+    serde = JsonSerde([Column("I", INTEGER, "VALUE", None), Column("L", BIGINT, "VALUE", None)])
+    assert serde.deserialize(data) == read

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ksqlpy.local.engine.json_serde import JsonSerde
 from ksqlpy.local.engine.metastore import Column
-from ksqlpy.local.engine.serde import JsonSerde
 from ksqlpy.local.engine.types import DOUBLE, DecimalType
 
 PRICE = Column("PRICE", DecimalType("DECIMAL", 4, 2))

@@ -12,7 +12,8 @@ from runtime_double import SmallRuntime
 
 from ksqlpy.local.engine.errors import KsqlStatementError
 from ksqlpy.local.engine.metastore import Column
-from ksqlpy.local.engine.serde import ProtobufNoSrSerde, SerdeError, check_format
+from ksqlpy.local.engine.serde import ProtobufNoSrSerde, check_format
+from ksqlpy.local.engine.serde_base import SerdeError
 from ksqlpy.local.engine.types import (
     BIGINT,
     BOOLEAN,
