@@ -73,7 +73,7 @@ def field_info(column: Column) -> dict[str, Any]:
     info: dict[str, Any] = {"name": column.name, "schema": schema_info(column.type)}
     if column.role == "KEY":
         info["type"] = "KEY"
-    elif column.role in ("HEADER", "HEADERS"):
+    elif column.is_header:
         info["type"] = "HEADER"
         if column.header_key is not None:
             info["headerKey"] = column.header_key

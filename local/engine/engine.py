@@ -419,7 +419,10 @@ class Engine:
         source = self.metastore.source(name)
         if source is None:
             raise EngineError(
-                f"Cannot insert values into an unknown stream/table: `{name}`", 40001, ""
+                f"Cannot insert values into an unknown stream/table: `{name}`"
+                + self.metastore.alternatives(name),
+                40001,
+                "",
             )
         if source.windowed:
             raise EngineError("Cannot insert values into windowed stream/table", 40001, "")

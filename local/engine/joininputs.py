@@ -14,7 +14,7 @@ from ksqlpy.sql.nodes import KsqlSelect
 from .convert import identifier_name
 from .errors import KsqlStatementError
 from .expr import Fn
-from .metastore import Source
+from .metastore import Source, alternatives
 from .rows import WINDOW_BOUNDS, RowReader, source_scope
 from .types import SqlType
 
@@ -61,7 +61,7 @@ def resolve_inputs(
         name = identifier_name(table.this)
         source = sources.get(name)
         if source is None:
-            raise KsqlStatementError(f"{name} does not exist.")
+            raise KsqlStatementError(f"{name} does not exist.{alternatives(sources, name)}")
         for seen in inputs:
             if seen.source.name == source.name:
                 if len(inputs) > 1:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .types import SqlType
+from .types import DecimalType, SqlType
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,10 @@ class Column:
     type: SqlType
     role: str = "VALUE"  # KEY, VALUE, HEADERS (all headers) or HEADER (one header key)
     header_key: str | None = None
+
+    @property
+    def is_header(self) -> bool:
+        return self.role in ("HEADER", "HEADERS")
 
     def schema_text(self, mark_key: bool) -> str:
         """The column as written in a ``/query`` header ``schema`` string."""
@@ -64,7 +69,7 @@ class Source:
     @property
     def headers(self) -> tuple[Column, ...]:
         """The header columns, in order."""
-        return tuple(c for c in self.columns if c.role in ("HEADER", "HEADERS"))
+        return tuple(c for c in self.columns if c.is_header)
 
     @property
     def key_count(self) -> int:
@@ -77,6 +82,29 @@ class Source:
             if column.name == name:
                 return column
         return None
+
+
+def schema_text(columns: Sequence[Column]) -> str:
+    """Columns as ksqlDB's LogicalSchema prints them: `` `K` STRING KEY, `V` INTEGER``."""
+    return ", ".join(c.schema_text(mark_key=True) for c in columns)
+
+
+def compatible_schema(result: Sequence[Column], sink: Sequence[Column]) -> bool:
+    """Whether a query's result can be written to an existing sink (LogicalSchema's
+    compatibleSchema): the same columns by name and role, in order, each of the sink's type or a
+    decimal that fits it."""
+    return len(result) == len(sink) and all(
+        (r.name, r.role) == (s.name, s.role) and _fits(r.type, s.type)
+        for r, s in zip(result, sink, strict=True)
+    )
+
+
+def _fits(given: SqlType, wanted: SqlType) -> bool:
+    if isinstance(given, DecimalType) and isinstance(wanted, DecimalType):
+        return given.scale <= wanted.scale and (
+            given.precision - given.scale <= wanted.precision - wanted.scale
+        )
+    return given == wanted
 
 
 @dataclass(slots=True)
@@ -97,3 +125,27 @@ class Metastore:
     def tables(self) -> list[Source]:
         """Every table, by name."""
         return [s for _, s in sorted(self.sources.items()) if s.kind == "TABLE"]
+
+    def alternatives(self, name: str, kind: str | None = None) -> str:
+        """ksqlDB's hint after "... does not exist": the sources whose names differ from
+        ``name`` only in case (of ``kind`` when given), or ``""``."""
+        return alternatives(self.sources, name, kind)
+
+
+def alternatives(sources: dict[str, Source], name: str, kind: str | None = None) -> str:
+    """MetaStoreImpl.checkAlternatives over ``sources``."""
+    found = sorted(
+        (s for n, s in sources.items() if n.lower() == name.lower() and kind in (None, s.kind)),
+        key=lambda s: s.name,
+    )
+    if not found:
+        return ""
+    quote = "Hint: wrap the source name in double quotes to make it case-sensitive."
+    if len(found) == 1:
+        only = found[0].name
+        if any(c.islower() for c in only):
+            return f'\nDid you mean "{only}"? {quote}'
+        return f"\nDid you mean {only}? Hint: try removing double quotes from the source name."
+    named = [f'"{s.name}" ({s.kind})' for s in found]
+    listed = " or ".join(named) if len(named) == 2 else ", ".join(named[:-1]) + ", or " + named[-1]
+    return f"\nDid you mean {listed}? {quote}"

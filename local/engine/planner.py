@@ -95,7 +95,7 @@ def plan_projection(
                 types.append(column.type)
                 fns.append(_getter(layout.index(column.name)))
                 keys.append(column.role == "KEY")
-                headers.append(column if column.role in ("HEADER", "HEADERS") else None)
+                headers.append(column if column.is_header else None)
             continue
         node = item.this if isinstance(item, exp.Alias) else item
         fn, kind = compile_expr(flattener.rewrite(node) if flattener else node, scope)
@@ -110,7 +110,7 @@ def plan_projection(
             wanted = identifier_name(node.this)
             direct = next((c for c in star if c.name == wanted), None)
         keys.append(direct is not None and direct.role == "KEY")
-        is_header = direct is not None and direct.role in ("HEADER", "HEADERS")
+        is_header = direct is not None and direct.is_header
         headers.append(direct if is_header else None)
     star_only = len(items) == 1 and (
         isinstance(items[0], exp.Star)
@@ -204,7 +204,7 @@ def resolve_from(metastore: Metastore, select: KsqlSelect) -> tuple[Source, str 
     name = identifier_name(table.this)
     source = metastore.source(name)
     if source is None:
-        raise KsqlStatementError(f"{name} does not exist.")
+        raise KsqlStatementError(f"{name} does not exist.{metastore.alternatives(name)}")
     alias = identifier_name(table.args["alias"].this) if table.args.get("alias") else None
     return source, alias
 

@@ -14,7 +14,7 @@ from ..errors import PREPARING, KsqlStatementError, at
 from ..internal_topics import query_topics
 from ..join import JoinPipeline
 from ..joinquery import JoinPersistentQuery
-from ..metastore import Source
+from ..metastore import Source, compatible_schema, schema_text
 from ..persistent import PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
 from ..results import CommandDone
@@ -114,23 +114,26 @@ def insert_select(runtime: Runtime, node: KsqlInsert, text: str) -> CommandDone:
         # ksqlDB's AstSanitizer (so found while preparing): an UnknownSourceException located
         # at the statement's start plus len("INSERT INTO"), counted from 1 twice.
         where = at(node, len("INSERT INTO") + 1)
-        raise KsqlStatementError(f"{PREPARING}{where}Source {name} does not exist.")
-    if sink.is_source:
-        raise KsqlStatementError(f"Cannot insert into read-only {sink.kind.lower()}: {name}")
+        raise KsqlStatementError(f"{PREPARING}{where}Source `{name}` does not exist.")
+    # AstSanitizer's checks first, then the engine's (EngineExecutor).
     if sink.kind != "STREAM":
         raise KsqlStatementError(
             f"INSERT INTO can only be used to insert into a stream. {name} is a table."
         )
+    if sink.headers:
+        raise KsqlStatementError(f"Cannot insert into {name} because it has header columns")
+    if sink.is_source:
+        raise KsqlStatementError(f"Cannot insert into read-only {sink.kind.lower()}: {name}")
     source, pipeline = plan_persistent(runtime.metastore, node.expression)
     pipeline.validate_key_present(name)
     if isinstance(pipeline, JoinPipeline):
         pipeline.check_partitions(runtime.log)
-    produced = [o.type for o in pipeline.outputs if not o.key]
-    wanted = [c.type for c in sink.values]
-    if produced != wanted:
+    result = sink_columns(pipeline, "STREAM")
+    wanted = [*sink.keys, *sink.values]
+    if not compatible_schema(result, wanted):
         raise KsqlStatementError(
-            f"Incompatible schema between results and sink. Result schema is "
-            f"{[str(t) for t in produced]}, but the sink schema is {[str(t) for t in wanted]}."
+            "Incompatible schema between results and sink.\n"
+            f"Result schema is {schema_text(result)}\nSink schema is {schema_text(wanted)}"
         )
     query = start_persistent(
         runtime, f"INSERTQUERY_{runtime.sequence + 1}", text, source, sink, pipeline

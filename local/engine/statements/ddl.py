@@ -101,7 +101,8 @@ def drop(runtime: Runtime, node: KsqlDrop, text: str, session: Session) -> Resul
         if node.args.get("exists"):
             return done(runtime, text, command_id, f"Source `{name}` does not exist.")
         label = "Stream" if kind == "STREAM" else "Table"
-        raise KsqlStatementError(f"{label} {name} does not exist.")
+        hint = runtime.metastore.alternatives(name, kind) if source is None else ""
+        raise KsqlStatementError(f"{label} {name} does not exist.{hint}")
     if node.args.get("delete_topic") and source.is_source:
         raise KsqlStatementError(f"Cannot delete topic for read-only source: {name}")
     for label, ids in (

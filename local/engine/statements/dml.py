@@ -25,7 +25,10 @@ def insert_values(runtime: Runtime, node: KsqlInsert, text: str, session: Sessio
     name = identifier_name(table.this if isinstance(table, exp.Table) else table)
     source = runtime.metastore.source(name)
     if source is None:
-        raise KsqlStatementError(f"Cannot insert values into an unknown stream/table: `{name}`")
+        raise KsqlStatementError(
+            f"Cannot insert values into an unknown stream/table: `{name}`"
+            + runtime.metastore.alternatives(name)
+        )
     if source.windowed:
         raise KsqlStatementError("Cannot insert values into windowed stream/table!")
     if source.is_source:
@@ -34,8 +37,12 @@ def insert_values(runtime: Runtime, node: KsqlInsert, text: str, session: Sessio
         )
     if isinstance(target, exp.Schema) and target.expressions:
         names = [identifier_name(c) for c in target.expressions]
+        headers = [n for n in names if (c := source.column(n)) is not None and c.is_header]
     else:
         names = [c.name for c in source.keys + source.values]
+        headers = [c.name for c in source.headers]
+    if headers:  # before the values are counted (ksqlDB's InsertValuesExecutor.validateInsert)
+        raise KsqlStatementError(f"Cannot insert into HEADER columns: {', '.join(headers)}")
     (row,) = node.expression.expressions
     values = row.expressions if isinstance(row, exp.Tuple) else [row]
     if len(values) != len(names):
@@ -59,8 +66,6 @@ def insert_values(runtime: Runtime, node: KsqlInsert, text: str, session: Sessio
         column = source.column(column_name)
         if column is None:
             raise KsqlStatementError(f"Column name {column_name} does not exist.")
-        if column.role in ("HEADER", "HEADERS"):
-            raise KsqlStatementError(f"Cannot insert into HEADER columns: {column_name}")
         try:
             given[column_name] = (
                 None if is_null_type(kind) else coerce(value, column.type, lenient=True)

@@ -159,7 +159,10 @@ def describe(runtime: Runtime, node: KsqlDescribe, text: str, session: Session) 
     name = identifier_name(node.this)
     source = runtime.metastore.source(name)
     if source is None:
-        raise KsqlStatementError(f"Could not find STREAM/TABLE '{name}' in the Metastore")
+        raise KsqlStatementError(
+            f"Could not find STREAM/TABLE '{name}' in the Metastore"
+            + runtime.metastore.alternatives(name)
+        )
     return SourceDescribed(text, source_detail(runtime, source, extended))
 
 

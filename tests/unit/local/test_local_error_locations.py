@@ -158,5 +158,5 @@ def test_inserting_into_an_unknown_stream_is_found_while_preparing() -> None:
     # ksqlDB locates it 12 columns right of where the statement starts, whatever the spacing.
     message = refusal(f"{A}\n   INSERT  INTO  NOWHERE SELECT * FROM A;")
     assert message == (
-        "Exception while preparing statement: Line: 2, Col: 16: Source NOWHERE does not exist."
+        "Exception while preparing statement: Line: 2, Col: 16: Source `NOWHERE` does not exist."
     )

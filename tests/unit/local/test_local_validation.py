@@ -148,3 +148,95 @@ def test_a_persistent_query_must_select_the_key_of_its_source(runtime: SmallRunt
     with pytest.raises(KsqlStatementError, match="must include the key columns A and B"):
         runtime.run("CREATE STREAM O AS SELECT A, V FROM M;")
     runtime.run("CREATE STREAM O AS SELECT * FROM M;")
+
+
+def test_insert_select_needs_the_sinks_columns_by_name_and_type(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE STREAM T (ID INT KEY, F1 INT, F2 INT, M MAP<STRING, INT>) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
+    )
+    runtime.run("INSERT INTO T SELECT * FROM S;")  # the same columns: accepted
+    with pytest.raises(KsqlStatementError) as error:
+        runtime.run("INSERT INTO T SELECT ID, F1, F2 AS OTHER, M FROM S;")
+    assert str(error.value) == (
+        "Incompatible schema between results and sink.\n"
+        "Result schema is `ID` INTEGER KEY, `F1` INTEGER, `OTHER` INTEGER, "
+        "`M` MAP<STRING, INTEGER>\n"
+        "Sink schema is `ID` INTEGER KEY, `F1` INTEGER, `F2` INTEGER, `M` MAP<STRING, INTEGER>"
+    )
+
+
+def test_nothing_is_inserted_into_header_columns(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE STREAM H (K STRING KEY, H1 BYTES HEADER('abc'), V BIGINT) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='h', VALUE_FORMAT='JSON');"
+    )
+    refusals = {
+        # Before the values are counted, naming every header column.
+        "INSERT INTO H VALUES ('abc', 44);": "Cannot insert into HEADER columns: H1",
+        "INSERT INTO H (K, H1) VALUES ('abc', NULL);": "Cannot insert into HEADER columns: H1",
+        "INSERT INTO H SELECT * FROM S;": "Cannot insert into H because it has header columns",
+    }
+    for sql, message in refusals.items():
+        with pytest.raises(KsqlStatementError) as error:
+            runtime.run(sql)
+        assert str(error.value) == message
+
+
+def test_insert_select_into_a_source_table_says_it_is_a_table(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE SOURCE TABLE RT (K STRING PRIMARY KEY, T STRING) "
+        "WITH (PARTITIONS=1, KAFKA_TOPIC='rt', VALUE_FORMAT='JSON');"
+    )
+    with pytest.raises(KsqlStatementError) as error:
+        runtime.run("INSERT INTO RT SELECT * FROM S;")
+    assert (
+        str(error.value) == "INSERT INTO can only be used to insert into a stream. RT is a table."
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "hint"),
+    [
+        ('INSERT INTO "lower" VALUES (1, 2);', ""),
+        (
+            "INSERT INTO LOWER_CASE VALUES (1, 2);",
+            '\nDid you mean "lower_case"? Hint: wrap the source name in double quotes to make it '
+            "case-sensitive.",
+        ),
+        (
+            'DESCRIBE "s";',
+            "\nDid you mean S? Hint: try removing double quotes from the source name.",
+        ),
+        (
+            'CREATE STREAM X AS SELECT * FROM "s";',
+            "\nDid you mean S? Hint: try removing double quotes from the source name.",
+        ),
+        (
+            "DROP TABLE MIXED;",  # only tables, for DROP TABLE
+            '\nDid you mean "Mixed"? Hint: wrap the source name in double quotes to make it '
+            "case-sensitive.",
+        ),
+        (
+            "DESCRIBE MIXED;",
+            '\nDid you mean "Mixed" (TABLE) or "mixed" (STREAM)? Hint: wrap the source name in '
+            "double quotes to make it case-sensitive.",
+        ),
+    ],
+)
+def test_an_unknown_source_name_suggests_the_ones_differing_only_in_case(
+    runtime: SmallRuntime, sql: str, hint: str
+) -> None:
+    for name, kind, key in (
+        ("lower_case", "STREAM", "KEY"),
+        ("mixed", "STREAM", "KEY"),
+        ("Mixed", "TABLE", "PRIMARY KEY"),
+    ):
+        runtime.run(
+            f'CREATE {kind} "{name}" (K INT {key}, V INT) '
+            f"WITH (PARTITIONS=1, KAFKA_TOPIC='{name.lower()}{kind}', VALUE_FORMAT='JSON');"
+        )
+    with pytest.raises(KsqlStatementError) as error:
+        runtime.run(sql)
+    message = str(error.value)
+    assert message.endswith(hint) if hint else "Did you mean" not in message
