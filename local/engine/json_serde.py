@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -209,6 +210,25 @@ def _json_text(value: Any) -> str:
     return str(coerce(value, STRING, lenient=True))
 
 
+def java_hash_order(keys: list[str]) -> list[str]:
+    """The order a ``java.util.HashMap`` sized for ``keys`` iterates them, as KsqlJsonDeserializer
+    reads a MAP (what REDUCE, MAP_KEYS and the output see): by bucket of the key's spread
+    ``String.hashCode``, then in the order put."""
+    capacity = 1 << max(len(keys) - 1, 0).bit_length()  # HashMap(n): tableSizeFor(n)
+    while len(keys) > int(capacity * 0.75):
+        capacity *= 2
+    return sorted(keys, key=lambda k: _spread_hash(k) & (capacity - 1))  # a stable sort
+
+
+@functools.lru_cache(maxsize=4096)
+def _spread_hash(text: str) -> int:
+    """HashMap's hash of a key: String.hashCode over UTF-16 units, its high half XORed in."""
+    data, code = text.encode("utf-16-be"), 0
+    for i in range(0, len(data), 2):
+        code = (31 * code + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
+    return code ^ (code >> 16)
+
+
 def _finite_number(value: Any) -> bool:
     if isinstance(value, bool):
         return False
@@ -232,7 +252,7 @@ def _from_json(value: Any, kind: SqlType) -> Any:
     if isinstance(kind, ArrayType) and isinstance(value, list):
         return [_from_json(v, kind.element) for v in value]
     if isinstance(kind, MapType) and isinstance(value, dict):
-        return {k: _from_json(v, kind.value) for k, v in value.items()}
+        return {k: _from_json(value[k], kind.value) for k in java_hash_order(list(value))}
     if isinstance(kind, StructType) and isinstance(value, dict):
         upper = {str(k).upper(): v for k, v in value.items()}
         return {

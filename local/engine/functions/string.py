@@ -49,7 +49,8 @@ def _pad(left: bool) -> Callable[[Any, int, Any], Any]:
 
 def _split(text: Any, delimiter: Any) -> list[Any]:
     if not delimiter:
-        return [text[i : i + 1] for i in range(len(text))]
+        # Java's split(""): every character; an empty input gives one empty element.
+        return [text[i : i + 1] for i in range(len(text))] or [text[:0]]
     return text.split(delimiter)  # type: ignore[no-any-return]
 
 

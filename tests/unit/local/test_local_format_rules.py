@@ -28,6 +28,7 @@ from ksqlpy.local.engine.types import (
     TIMESTAMP,
     ArrayType,
     DecimalType,
+    MapType,
     SqlType,
 )
 
@@ -349,3 +350,13 @@ def test_json_numbers_read_into_integer_columns_as_java_converts_them(
 ) -> None:
     serde = JsonSerde([Column("I", INTEGER, "VALUE", None), Column("L", BIGINT, "VALUE", None)])
     assert serde.deserialize(data) == read
+
+
+def test_json_maps_are_read_in_the_order_a_java_hashmap_keeps_them() -> None:
+    # What order-sensitive functions (REDUCE, MAP_KEYS) see in ksqlDB: buckets of the keys'
+    # String.hashCode in a map sized for them, not the order written.
+    serde = JsonSerde([Column("M", MapType("MAP", STRING, DOUBLE), "VALUE", None)])
+    [read] = serde.deserialize(b'{"M": {"yes, thanks": 3.5, "nope": 7.3, "sure, yeah": 2.1}}')
+    assert list(read) == ["yes, thanks", "sure, yeah", "nope"]
+    [read] = serde.deserialize(b'{"M": {"c": 1, "b": 2, "a": 3}}')
+    assert list(read) == ["a", "b", "c"]  # one-letter keys hash to consecutive buckets

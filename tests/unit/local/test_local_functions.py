@@ -81,6 +81,8 @@ def test_lookup_is_case_insensitive_and_checks_the_argument_count() -> None:
         ("INSTR", ("abc", "b", 4), 0),  # a position beyond the string
         ("INSTR", (None, "b"), 0),
         ("SPLIT", ("a,b,,c", ","), ["a", "b", "", "c"]),
+        ("SPLIT", ("ab", ""), ["a", "b"]),
+        ("SPLIT", ("", ""), [""]),
         ("CONCAT_WS", ("-", "a", None, "b"), "a-b"),  # NULLs are skipped
         ("INITCAP", ("hello wORLD",), "Hello World"),
         ("EXTRACTJSONFIELD", ('{"a":{"b":1}}', "$.a.b"), "1"),
