@@ -393,14 +393,26 @@ def window_size_ms(text: str) -> int:
     return int(parts[0]) * nanos // 1_000_000
 
 
+def check_timestamp_exists(props: dict[str, Any], columns: list[str]) -> None:
+    """A query's TIMESTAMP property names one of its result's columns: ksqlDB checks it on the
+    result before the keys (LogicalPlanner.buildOutputNode)."""
+    timestamp = props.get("TIMESTAMP")
+    if timestamp and (name := _column_name(str(timestamp))) not in columns:
+        raise _missing_timestamp(name)
+
+
+def _missing_timestamp(name: str | None) -> KsqlStatementError:
+    return KsqlStatementError(
+        f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{name}'"
+    )
+
+
 def _check_timestamp_column(source: Source) -> None:
     """The TIMESTAMP column must exist and be BIGINT, TIMESTAMP, or STRING with a format."""
     name = source.timestamp_column
     column = source.column(name) if name else None
     if column is None:
-        raise KsqlStatementError(
-            f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{name}'"
-        )
+        raise _missing_timestamp(name)
     base = column.type.base
     if base in ("BIGINT", "TIMESTAMP") or (base == "STRING" and source.timestamp_format):
         return

@@ -86,7 +86,8 @@ def _on_day(date: dt.date) -> dt.datetime:
 
 
 def _parse_date(text: str, pattern: str) -> dt.date:
-    return parse_pattern(text, pattern, dt.UTC).date()
+    # ksqlDB parses dates with Commons' FastDateFormat: text after the pattern is ignored.
+    return parse_pattern(text, pattern, dt.UTC, trailing=True).date()
 
 
 def _parse_time(text: str, pattern: str) -> dt.time:

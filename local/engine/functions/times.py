@@ -144,8 +144,11 @@ _PARSE_CODES = {
 }
 
 
-def parse_pattern(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
-    """A moment read with a java.time pattern, in a zone unless the text gives an offset."""
+def parse_pattern(
+    text: str, pattern: str, zone: dt.tzinfo, *, trailing: bool = False
+) -> dt.datetime:
+    """A moment read with a java.time pattern, in a zone unless the text gives an offset;
+    ``trailing`` lets text follow the pattern (Commons' FastDateFormat.parse ignores it)."""
     regex = []
     for letter, run in _java_pattern(pattern):
         if not letter:
@@ -166,7 +169,7 @@ def parse_pattern(text: str, pattern: str, zone: dt.tzinfo) -> dt.datetime:
         else:
             raise ValueError(f"Unsupported pattern letter '{letter}' in '{pattern}'")
     # Case-insensitive, as ksqlDB's formatters (parseCaseInsensitive) read text.
-    match = re.fullmatch("".join(regex), text.strip(), re.IGNORECASE)
+    match = (re.match if trailing else re.fullmatch)("".join(regex), text.strip(), re.IGNORECASE)
     if match is None:
         raise ValueError(f"Text '{text}' does not match the pattern '{pattern}'")
     fields = match.groupdict()

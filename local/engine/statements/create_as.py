@@ -19,7 +19,7 @@ from ..persistent import PersistentQuery, QueryPipeline, sink_columns
 from ..planner import plan_persistent
 from ..results import CommandDone
 from ..runtime import Runtime, done, query_group
-from ..sources import WRAP_SINGLE_VALUES, check_properties, make_source
+from ..sources import WRAP_SINGLE_VALUES, check_properties, check_timestamp_exists, make_source
 from ..sqlformat_query import Unrenderable, query
 from ..statement_text import create_as_text
 
@@ -44,6 +44,7 @@ def create_as_select(
     if isinstance(pipeline, QueryPipeline):
         _key_format_without_key(pipeline, props)
         pipeline.keys_in_projection_order = new_planner
+    check_timestamp_exists(props, [o.name for o in pipeline.outputs])
     if not new_planner:  # ksqlDB's opt-in planner drops the key columns left unselected
         pipeline.validate_key_present(name)
     columns = sink_columns(pipeline, kind)
@@ -58,7 +59,9 @@ def create_as_select(
         # the default key format instead (ksqlDB's LogicalPlanner.getSinkKeyFormat).
         key_format = _default_key_format(runtime)
     info = runtime.log.topic(partitioned.topic)
-    props.setdefault("KAFKA_TOPIC", name)
+    # The sink's own name, after the configured prefix (ksqlDB's TopicCreateInjector).
+    prefix = runtime.session.setting("ksql.output.topic.name.prefix") or ""
+    props.setdefault("KAFKA_TOPIC", prefix + name)
     if "FORMAT" not in props:
         props.setdefault("KEY_FORMAT", key_format)
         props.setdefault("VALUE_FORMAT", source.value_format)

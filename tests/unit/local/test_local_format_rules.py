@@ -360,3 +360,17 @@ def test_json_maps_are_read_in_the_order_a_java_hashmap_keeps_them() -> None:
     assert list(read) == ["yes, thanks", "sure, yeah", "nope"]
     [read] = serde.deserialize(b'{"M": {"c": 1, "b": 2, "a": 3}}')
     assert list(read) == ["a", "b", "c"]  # one-letter keys hash to consecutive buckets
+
+
+def test_a_sink_without_a_topic_name_gets_the_configured_prefix() -> None:
+    runtime = SmallRuntime()
+    config = server(ksql_output_topic_name_prefix="dev-")
+    runtime.run(
+        "CREATE STREAM S (K STRING KEY, V INT) "
+        "WITH (KAFKA_TOPIC='s', PARTITIONS=1, FORMAT='JSON');",
+        config,
+    )
+    runtime.run("CREATE STREAM OUT AS SELECT * FROM S;", config)
+    runtime.run("CREATE STREAM NAMED WITH (KAFKA_TOPIC='mine') AS SELECT * FROM S;", config)
+    assert runtime.metastore.sources["OUT"].topic == "dev-OUT"
+    assert runtime.metastore.sources["NAMED"].topic == "mine"  # a given name is kept

@@ -47,6 +47,8 @@ DAY = 86_400_000
         ),
         ("PARSE_DATE", ("2018-05-11Lit", "yyyy-MM-dd'Lit'"), dt.date(2018, 5, 11)),
         ("PARSE_DATE", ("01-jan-2022", "dd-MMM-yyyy"), dt.date(2022, 1, 1)),  # any case
+        # FastDateFormat, as ksqlDB parses dates: text after the pattern is ignored.
+        ("PARSE_DATE", ("2003-12-24-01-01", "yyyy-MM-dd"), dt.date(2003, 12, 24)),
         ("PARSE_TIME", ("01:00:00 PM", "hh:mm:ss a"), dt.time(13)),
         ("FORMAT_DATE", (dt.date(2022, 1, 1), "dd-MMM-yyyy"), "01-Jan-2022"),
         ("FORMAT_TIME", (dt.time(0, 1, 5), "HH_mm_ss_SSS"), "00_01_05_000"),

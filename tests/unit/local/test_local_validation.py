@@ -52,6 +52,11 @@ def runtime() -> SmallRuntime:
         ),
         ("CREATE STREAM O AS SELECT ID FROM S;", "The projection contains no value columns."),
         (
+            # The result's TIMESTAMP column is checked before its keys (ID is not selected).
+            "CREATE STREAM O WITH (TIMESTAMP='nope') AS SELECT F1 FROM S;",
+            "The TIMESTAMP column set in the WITH clause does not exist in the schema: 'NOPE'",
+        ),
+        (
             "CREATE TABLE O AS SELECT F1, COUNT(*) AS C FROM S GROUP BY SUM(F2);",
             "GROUP BY does not support aggregate functions: SUM is an aggregate function.",
         ),
