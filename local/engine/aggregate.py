@@ -356,6 +356,8 @@ class Aggregator:
             self.stream_time = rowtime
         close = self.stream_time - self.grace
         if self.window.kind == "SESSION":
+            # A session closes a gap after its end, plus grace (Kafka Streams' windowCloseTime).
+            close -= self.window.size
             changes = self._session(key, lookup, args, rowtime, close)
         else:
             # A record for a window that has closed is dropped, as Kafka Streams does.
@@ -398,7 +400,10 @@ class Aggregator:
         assert self.window is not None
         gap = self.window.size
         sessions = self.sessions.setdefault(lookup, [])
-        touching = [s for s in sessions if s.start - gap <= rowtime <= s.end + gap]
+        # A closed session has left Kafka Streams' store: nothing merges into it.
+        touching = [
+            s for s in sessions if s.start - gap <= rowtime <= s.end + gap and s.end >= close
+        ]
         if max([rowtime, *(s.end for s in touching)]) < close:
             return []  # the session it would join or open has closed: a late record
         changes = [Change(key, (s.start, s.end), None, s.rowtime) for s in touching if s.shown]
