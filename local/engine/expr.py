@@ -38,7 +38,6 @@ from .operators import (
     literal,
     nulls,
     string_as,
-    type_text,
     unboxed_call,
 )
 from .scope import Scope, Slot
@@ -161,10 +160,11 @@ class Compiler:
         right, right_type = string_as(node.this, left_type, node.expression, right, right_type)
         left, left_type = string_as(node.expression, right_type, node.this, left, left_type)
         if NULL_TYPE in (left_type, right_type):
-            typed = right_type if left_type == NULL_TYPE else left_type
+            # ComparisonUtil names each side's base type, or NULL, in the order written.
+            sides = ["NULL" if t == NULL_TYPE else t.base for t in (left_type, right_type)]
             raise KsqlStatementError(
                 f"Error in WHERE expression: Comparison with NULL not supported: "
-                f"{type_text(typed)} {SYMBOLS[type(node)][0]} NULL\n"
+                f"{sides[0]} {SYMBOLS[type(node)][0]} {sides[1]}\n"
                 f"Use 'IS NULL' or 'IS NOT NULL' instead.{statement}"
             )
         if not comparable(left_type, right_type, type(node) in (exp.EQ, exp.NEQ)):

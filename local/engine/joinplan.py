@@ -446,6 +446,8 @@ class JoinPlan:
             column.replace(exp.Var(this=shown))
         for call in holder.find_all(exp.Anonymous):
             call.set("this", str(call.this).upper())
+        for null in list(holder.find_all(exp.Null)):
+            null.replace(exp.Var(this="null"))  # ksqlDB's formatter writes NULL so
         for part in list(holder.this.find_all(exp.Binary)):
             if not isinstance(part.parent, exp.Paren):
                 part.replace(exp.Paren(this=part.copy()))
