@@ -349,6 +349,12 @@ class Engine:
         self.commands[command_id] = Command("SUCCESS", message, query_id)
         return self.sequence
 
+    def _failed(self, query: PersistentQuery | JoinPersistentQuery, message: str) -> None:
+        query.state = "ERROR"
+        error = QueryError(int(time.time() * 1000), message)
+        self.query_errors.setdefault(query.query_id, []).append(error)
+        log.error("query %s failed: %s", query.query_id, message)
+
     def pump(self) -> None:
         """Run persistent queries until none has new input (bounded, so cycles cannot spin)."""
         if self.replaying:
@@ -364,10 +370,10 @@ class Engine:
                     except QueryFailure as failure:
                         # Its stream thread dies: the query stops in ERROR, its uncommitted
                         # batch dropped (QueryMetadataImpl.uncaughtHandler).
-                        query.state = "ERROR"
-                        error = QueryError(int(time.time() * 1000), failure.message)
-                        self.query_errors.setdefault(query.query_id, []).append(error)
-                        log.error("query %s failed: %s", query.query_id, failure.message)
+                        self._failed(query, failure.message)
+                    except Exception as exc:  # a fault of ours: that query stops, not the server
+                        log.exception("query %s stopped on an unexpected error", query.query_id)
+                        self._failed(query, f"Unexpected error: {exc!r}")
             if not any(progressed):
                 break
 

@@ -305,7 +305,7 @@ class QueryPipeline:
         if row is None:
             if self.is_table:
                 key = decoded[: self.source.key_count] if decoded else []
-                return [Emitted(key, None, rowtime)]
+                return [Emitted(key, None, rowtime, self._window(decoded))]
             # As ksqlDB's SelectValueMapper, a projection forwards a stream record without a
             # value (with its key, or the new key its old key gives); a filter drops it.
             if self.where is not None:
@@ -313,7 +313,8 @@ class QueryPipeline:
             if repartition is not None:
                 return [Emitted(repartition.key_values(None, decoded), None, rowtime)]
             old = decoded or [None] * self.source.key_count
-            return [Emitted([old[o.key_index] for o in self.key_outputs()], None, rowtime)]
+            keys = [old[o.key_index] for o in self.key_outputs()]
+            return [Emitted(keys, None, rowtime, self._window(decoded))]
         if repartition is not None:
             keys_now = repartition.key_values(row, None)
             row = repartition.extend(row)
@@ -321,16 +322,19 @@ class QueryPipeline:
             keys_now = [o.fn(row) for o in self.key_outputs()]
         if self.where is not None and self.where(row) is not True:
             return [Emitted(keys_now, None, rowtime)] if self.is_table else []
-        window = (
-            (row[len(self.source.keys)], row[len(self.source.keys) + 1])
-            if self.source.windowed
-            else None
-        )
+        window = self._window(row)
         rows = [row] if self.flattener is None else self.flattener.rows(row)
         return [
             Emitted(keys_now, [o.fn(r) for o in self.outputs if not o.key], rowtime, window)
             for r in rows
         ]
+
+    def _window(self, row: list[Any] | None) -> tuple[int, int] | None:
+        """A windowed source's record's window: the bounds after its key columns."""
+        if not self.source.windowed or row is None:
+            return None
+        at = len(self.source.keys)
+        return (row[at], row[at + 1])
 
     def project_change(self, change: Change) -> tuple[list[Any], bool]:
         """A transient query's output row for one change (projection order), and tombstone-ness."""

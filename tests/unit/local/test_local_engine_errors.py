@@ -6,7 +6,8 @@ import pytest
 
 from ksqlpy.local.engine import Engine
 from ksqlpy.local.engine.errors import EngineError, KsqlStatementError
-from ksqlpy.local.storage import MemoryLog
+from ksqlpy.local.engine.persistent import PersistentQuery
+from ksqlpy.local.storage import Log, MemoryLog
 from ksqlpy.local.wire import KsqlHttpError, http_error_of
 
 
@@ -63,3 +64,30 @@ def test_request_level_errors_have_no_statement_and_a_generic_body(engine: Engin
 def test_an_http_error_passes_through_unchanged() -> None:
     error = KsqlHttpError(401, {"message": "Unauthorized"})
     assert http_error_of(error) is error
+
+
+def test_an_unexpected_error_in_a_query_stops_that_query_not_the_engine(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.execute(
+        "CREATE STREAM S (K INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='s', FORMAT='JSON');",
+        {},
+        {},
+    )
+    engine.execute("CREATE STREAM A AS SELECT * FROM S;", {}, {})
+    engine.execute("CREATE STREAM B AS SELECT * FROM S;", {}, {})
+    broken = next(q for q in engine.persistent.values() if q.sink.name == "A")
+    original = type(broken).pump
+
+    def pump(query: PersistentQuery, log: Log) -> int:
+        if query is broken:
+            raise IndexError("a fault of the engine's own")
+        return original(query, log)
+
+    monkeypatch.setattr(type(broken), "pump", pump)
+    engine.execute("INSERT INTO S (K, V) VALUES (1, 2);", {}, {})  # answered, not a 500
+    assert broken.state == "ERROR"
+    assert "IndexError" in engine.query_errors[broken.query_id][0].message
+    healthy = next(q for q in engine.persistent.values() if q.sink.name == "B")
+    assert healthy.state == "RUNNING"
+    assert len(engine.log.read("B", 0, 0, 10)) == 1

@@ -83,6 +83,22 @@ def test_a_join_of_windowed_streams_keeps_the_window() -> None:
     assert runtime.records("J") == [([7, 0, 1000], [1, 2])]
 
 
+def test_a_record_without_a_value_keeps_its_window_through_a_projection() -> None:
+    runtime = SmallRuntime()
+    runtime.run(
+        "CREATE STREAM W (K INT KEY, V INT) WITH (PARTITIONS=1, KAFKA_TOPIC='w', "
+        "FORMAT='JSON', WINDOW_TYPE='SESSION');"
+    )
+    runtime.run("CREATE STREAM O AS SELECT * FROM W;")
+    source = runtime.metastore.source("W")
+    assert source is not None
+    key = key_serde(source).serialize([7, 0, 1000])
+    runtime.log.append("w", key, json.dumps({"V": 1}).encode(), timestamp=1000)
+    runtime.log.append("w", key, None, timestamp=1000)  # forwarded, as ksqlDB does
+    runtime.pump()
+    assert runtime.records("O") == [([7, 0, 1000], [1]), ([7, 0, 1000], None)]
+
+
 def test_a_saved_statement_that_fails_does_not_stop_the_restart(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
