@@ -127,3 +127,20 @@ def test_an_int_sum_wraps_on_overflow_as_java_int_does(runtime: SmallRuntime) ->
         -2147483648,
         -2147483643,
     ]
+
+
+def test_a_session_closes_a_gap_after_its_end_plus_grace(runtime: SmallRuntime) -> None:
+    runtime.run(
+        "CREATE TABLE T AS SELECT ID, MAX(V) AS M FROM S "
+        "WINDOW SESSION (30 SECONDS, GRACE PERIOD 1 MINUTE) GROUP BY ID;"
+    )
+    # Stream time 100010: sessions ending before 100010 - 60000 - 30000 = 10010 are closed.
+    for value, time in ((0, 0), (1, 100010), (5, 10009), (6, 10010)):
+        runtime.run(f"INSERT INTO S (ID, V, ROWTIME) VALUES ('k', {value}, {time});")
+    windows = [(key[1:], value) for key, value in runtime.records("T")]
+    assert windows == [
+        ([0, 0], [0]),
+        ([100010, 100010], [1]),
+        # 10009 came too late; 10010 did not, yet the closed session at 0 takes no merge.
+        ([10010, 10010], [6]),
+    ]

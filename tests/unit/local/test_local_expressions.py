@@ -141,6 +141,9 @@ def test_casts(text: str, value: Any) -> None:
         ("ARRAY[1, 'x']", 'invalid input syntax for type INTEGER: "x"'),
         ("MAP('a' := NULL)", "Cannot construct a map with all NULL values"),
         ("STRUCT(A := 1, A := 2)", "Duplicate field names found in STRUCT"),
+        ("NULL <> NULL", "Comparison with NULL not supported: NULL <> NULL"),
+        ("NULL = I", "Comparison with NULL not supported: NULL = INTEGER"),
+        ("I > NULL", "Comparison with NULL not supported: INTEGER > NULL"),
     ],
 )
 def test_compile_errors_name_the_problem(text: str, message: str) -> None:

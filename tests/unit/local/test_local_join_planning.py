@@ -167,6 +167,10 @@ def test_a_foreign_key_join_is_keyed_by_the_left_table(runtime: SmallRuntime) ->
             "comparision must contain references from exactly one source.",
         ),
         (
+            "SELECT * FROM S1 JOIN T2 ON S1.ID = NULL EMIT CHANGES;",
+            "Invalid comparison expression 'null' in join '(S1.ID = null)'.",
+        ),
+        (
             "SELECT * FROM S1 JOIN T2 ON S1.ID = S1.K EMIT CHANGES;",
             "Each side of the join must reference exactly one source and not the same source. "
             "Left side references `S1` and right references `S1`",
