@@ -173,6 +173,13 @@ def test_round_takes_halves_up_towards_positive_infinity(args: tuple[Any, ...], 
     assert call("ROUND", *args) == value
 
 
+def test_round_of_a_decimal_to_places_keeps_its_scale() -> None:
+    value = Decimal("12345678987654321.2345678987654321")  # DECIMAL(33, 16): over 28 digits
+    assert str(call("ROUND", value, 1)) == "12345678987654321.2000000000000000"
+    assert str(call("ROUND", value, -2)) == "12345678987654300.0000000000000000"
+    assert str(call("ROUND", value)) == "12345678987654321"  # no places: scale 0
+
+
 def test_round_types_follow_ksqldb() -> None:
     assert returns("ROUND", INTEGER) == "BIGINT"
     assert returns("ROUND", DecimalType("DECIMAL", 5, 2)) == "DECIMAL(3, 0)"
