@@ -106,6 +106,25 @@ def check_call(
     return choose(name, signatures, types)[1]
 
 
+# Built-in functions whose @UdfDescription name is not lower case: ksqlDB's UdfIndex names a
+# function as declared in its errors.
+_DECLARED = {
+    name.upper(): name
+    for name in (
+        *("ARRAY_CONTAINS", "ARRAY_JOIN", "ARRAY_LENGTH", "AS_MAP", "AS_VALUE", "COALESCE"),
+        *("ENTRIES", "GENERATE_SERIES", "IFNULL", "IS_JSON_STRING", "JSON_ARRAY_CONTAINS"),
+        *("JSON_ARRAY_LENGTH", "JSON_CONCAT", "JSON_ITEMS", "JSON_KEYS", "JSON_RECORDS"),
+        *("NULLIF", "TO_JSON_STRING", "UUID", "Abs", "Ceil", "Chr", "Floor", "LPad", "RPad"),
+        "Round",
+    )
+}
+
+
+def declared_name(name: str) -> str:
+    """A function's name as ksqlDB declares it (most in lower case)."""
+    return _DECLARED.get(name.upper(), name.lower())
+
+
 def choose(
     name: str, signatures: Sequence[Signature], types: Sequence[SqlType]
 ) -> tuple[Signature, list[SqlType]]:
@@ -118,7 +137,7 @@ def choose(
         fits.sort(key=_rank, reverse=True)
         if len(fits) > 1 and _rank(fits[0]) == _rank(fits[1]):
             raise KsqlStatementError(
-                f"Function '{name.lower()}' cannot be resolved due to ambiguous method "
+                f"Function '{declared_name(name)}' cannot be resolved due to ambiguous method "
                 f"parameters {_shown(types)}.\nUse CAST() to explicitly cast your parameters "
                 "to one of the supported function calls.\nValid function calls are:\n"
                 f"{alternatives}\n"
@@ -126,7 +145,7 @@ def choose(
             )
         return fits[0], _passed_as(fits[0], types)
     raise KsqlStatementError(
-        f"Function '{name.lower()}' does not accept parameters {_shown(types)}.\n"
+        f"Function '{declared_name(name)}' does not accept parameters {_shown(types)}.\n"
         f"Valid alternatives are:\n{alternatives}\n"
         "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"
     )

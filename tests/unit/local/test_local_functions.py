@@ -63,6 +63,15 @@ def test_lookup_is_case_insensitive_and_checks_the_argument_count() -> None:
         KsqlStatementError, match=r"Function 'ucase' does not accept parameters \(STRING, STRING\)"
     ):
         functions.resolve("UCASE", [STRING, STRING])
+    # Named as ksqlDB declares each function: most in lower case, some not.
+    with pytest.raises(
+        KsqlStatementError, match=r"Function 'COALESCE' does not accept parameters \(\)"
+    ):
+        functions.resolve("COALESCE", [])
+    with pytest.raises(
+        KsqlStatementError, match=r"Function 'Round' does not accept parameters \(STRING\)"
+    ):
+        functions.resolve("ROUND", [STRING])
     with pytest.raises(KsqlStatementError, match="Can't find any functions with the name 'NOPE'"):
         functions.lookup("nope", 1)
 
