@@ -174,7 +174,7 @@ def _to_decimal(value: Any, kind: SqlType, lenient: bool) -> Any:
     quantum = Decimal(1).scaleb(-kind.scale)
     try:
         # DECIMAL(38, s) needs more than the default context's 28 digits.
-        scaled = number.quantize(quantum, context=_WIDE)
+        scaled = number.quantize(quantum, context=DECIMAL_CONTEXT)
     except InvalidOperation:
         scaled = None
     if scaled is None or (len(scaled.as_tuple().digits) > kind.precision and scaled != 0):
@@ -182,7 +182,9 @@ def _to_decimal(value: Any, kind: SqlType, lenient: bool) -> Any:
     return scaled
 
 
-_WIDE = Context(prec=80)
+# DECIMAL(38, s) values and the results of arithmetic on them (a product has up to 76 digits):
+# Python's default context keeps 28 digits and would round them.
+DECIMAL_CONTEXT = Context(prec=80)
 
 
 def _to_string(value: Any, kind: SqlType, lenient: bool) -> Any:
@@ -409,7 +411,7 @@ def _java_digits(value: float) -> tuple[int, tuple[int, ...], int]:
     assert isinstance(exponent, int)
     if len(digits) == 1:
         exact = Decimal(value)  # every double is an exact binary fraction
-        closest = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 1), context=_WIDE)
+        closest = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 1), context=DECIMAL_CONTEXT)
         if float(closest) == value:
             sign, digits, exponent = closest.normalize().as_tuple()
             assert isinstance(exponent, int)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlglot import exp
@@ -18,7 +18,7 @@ from ksqlpy.sql.nodes import KsqlDereference, KsqlMap
 
 from . import functions
 from .coercion import CoercionFailed, Typed, list_type, parse_boolean
-from .convert import CoercionError, cast_value, identifier_name, sql_type
+from .convert import DECIMAL_CONTEXT, CoercionError, cast_value, identifier_name, sql_type
 from .errors import KsqlStatementError
 from .operators import (
     ARITH,
@@ -137,7 +137,8 @@ class Compiler:
             inner = fn
 
             def fn(a: Any, b: Any) -> Any:
-                return inner(Decimal(a), Decimal(b))
+                with localcontext(DECIMAL_CONTEXT):
+                    return inner(Decimal(a), Decimal(b))
 
         elif kind.base == "DOUBLE":
             # DECIMAL with DOUBLE is DOUBLE arithmetic in ksqlDB (Decimal and float do not mix).

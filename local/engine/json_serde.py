@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .convert import CoercionError, coerce, format_double, java_double_text
+from .convert import DECIMAL_CONTEXT, CoercionError, coerce, format_double, java_double_text
 from .errors import KsqlStatementError
 from .metastore import Column
 from .serde_base import Serde, SerdeError
@@ -179,7 +179,7 @@ def _decimal_reader(kind: DecimalType) -> Callable[[Any], Any]:
     def read(value: Any) -> Any:
         # Exact JSON numbers arrive as Decimal: scale them here, the general path otherwise.
         if type(value) is Decimal and value.is_finite():
-            scaled = value.quantize(quantum)
+            scaled = value.quantize(quantum, context=DECIMAL_CONTEXT)
             if not scaled or scaled.adjusted() < whole_digits:
                 return scaled
         return None if value is None else _from_json(value, kind)

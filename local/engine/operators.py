@@ -15,7 +15,14 @@ from sqlglot import exp
 
 from ksqlpy.sql.nodes import KsqlMap
 
-from .convert import CoercionError, coerce, identifier_name, java_wrap, parse_timestamp
+from .convert import (
+    DECIMAL_CONTEXT,
+    CoercionError,
+    coerce,
+    identifier_name,
+    java_wrap,
+    parse_timestamp,
+)
 from .errors import KsqlStatementError, prepare_failed
 from .processing_log import record_processing_error
 from .types import (
@@ -236,7 +243,7 @@ def fit(kind: SqlType, fn: Fn) -> Fn:
             if value is None:
                 return None
             try:
-                return Decimal(value).quantize(quantum)
+                return Decimal(value).quantize(quantum, context=DECIMAL_CONTEXT)
             except InvalidOperation:
                 return None
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from .convert import DECIMAL_CONTEXT
 from .errors import KsqlStatementError
 from .metastore import Column
 from .types import STRING, ArrayType, DecimalType, MapType, SqlType, StructType
@@ -248,7 +249,7 @@ def _message(kind: SqlType, raw: bytes) -> Any:
             unscaled = int.from_bytes(digits, "big", signed=True)
             (scale,) = _ints(fields, 3)
             quantum = Decimal(1).scaleb(-kind.scale)
-            return Decimal(unscaled).scaleb(-scale).quantize(quantum)
+            return Decimal(unscaled).scaleb(-scale).quantize(quantum, context=DECIMAL_CONTEXT)
         if base == "TIMESTAMP":
             seconds, nanos = _ints(fields, 1, 2)
             return _EPOCH + dt.timedelta(seconds=seconds, microseconds=nanos // 1000)

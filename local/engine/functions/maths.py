@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_DOWN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..convert import DECIMAL_CONTEXT
 from ..types import (
     BIGINT,
     DOUBLE,
@@ -20,10 +21,6 @@ from .registry import first, fixed, register
 MATHS = "MATHEMATICAL"
 
 
-# Quantizing a DECIMAL(38, s) needs more digits than the default context's 28.
-_WIDE = Context(prec=100)
-
-
 def _round(value: Any, digits: int | None = None) -> Any:
     """ksqlDB's ROUND: halves go up, towards positive infinity (ROUND(-2.5) is -2, as Java's
     Math.round), to ``digits`` places; without them a DOUBLE gives a BIGINT."""
@@ -33,7 +30,9 @@ def _round(value: Any, digits: int | None = None) -> Any:
         return value
     exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
     mode = ROUND_HALF_UP if exact > 0 else ROUND_HALF_DOWN
-    rounded = exact.quantize(Decimal(1).scaleb(-(digits or 0)), rounding=mode, context=_WIDE)
+    rounded = exact.quantize(
+        Decimal(1).scaleb(-(digits or 0)), rounding=mode, context=DECIMAL_CONTEXT
+    )
     if isinstance(value, Decimal):
         if digits is None:
             return rounded
@@ -41,7 +40,7 @@ def _round(value: Any, digits: int | None = None) -> Any:
         exponent = value.as_tuple().exponent
         if not isinstance(exponent, int):  # NaN or infinity: nothing to keep
             return rounded
-        return rounded.quantize(Decimal(1).scaleb(exponent), context=_WIDE)
+        return rounded.quantize(Decimal(1).scaleb(exponent), context=DECIMAL_CONTEXT)
     return int(rounded) if digits is None else float(rounded)
 
 

@@ -59,6 +59,13 @@ def test_arithmetic_follows_java_and_ksqldb_result_types(text: str, value: Any, 
     assert evaluate(text) == (value, kind)
 
 
+def test_decimal_arithmetic_keeps_every_digit_of_a_wide_decimal() -> None:
+    # 36 digits: Python's default context (28) would round the sum.
+    big = "CAST('1234567890123456789012345678901234.56' AS DECIMAL(38, 2))"
+    value, kind = evaluate(f"{big} + CAST(0.01 AS DECIMAL(3, 2))")
+    assert (value, kind) == (Decimal("1234567890123456789012345678901234.57"), "DECIMAL(38, 2)")
+
+
 @pytest.mark.parametrize("text", ["0.0E0 / 0", "D % 0", "(D - D) / 0.0E0"])
 def test_double_division_without_a_value_is_nan(text: str) -> None:
     value, kind = evaluate(text)
