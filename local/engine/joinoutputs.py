@@ -35,8 +35,8 @@ class JoinOutput:
 
 def star_columns(plan: JoinPlan, wanted: str | None) -> list[tuple[str, int]]:
     """What ``*`` (or ``alias.*``) selects, as ksqlDB's JoinNode.resolveSelectStar does: the
-    synthetic key (for ``*``), then each input's keys, window bounds and values as
-    ``ALIAS_COLUMN``, with the slot each one reads."""
+    synthetic key (for ``*``), then each input's keys, window bounds, values and header
+    columns as ``ALIAS_COLUMN``, with the slot each one reads."""
     columns = []
     if wanted is None and plan.synthetic:
         columns.append((plan.key_name, plan.key_slot))
@@ -46,7 +46,7 @@ def star_columns(plan: JoinPlan, wanted: str | None) -> list[tuple[str, int]]:
         names = [c.name for c in source.source.keys]
         if source.source.windowed:  # a windowed source's bounds follow its keys
             names += list(WINDOW_BOUNDS)
-        for name in names + [c.name for c in source.source.values]:
+        for name in names + [c.name for c in source.source.values + source.source.headers]:
             columns.append((f"{source.alias}_{name}", source.offset + source.names.index(name)))
     return columns
 

@@ -273,3 +273,23 @@ def test_select_star_of_windowed_sources_includes_their_window_bounds(
         "X_K INTEGER KEY, X_WINDOWSTART BIGINT, X_WINDOWEND BIGINT, X_V INTEGER, Y_K INTEGER, "
         "Y_WINDOWSTART BIGINT, Y_WINDOWEND BIGINT, Y_V INTEGER"
     )
+
+
+def test_select_star_of_a_join_includes_each_sides_header_columns(runtime: SmallRuntime) -> None:
+    for name, header in (("HL", "abc"), ("HR", "def")):
+        runtime.run(
+            f"CREATE STREAM {name} (A INT KEY, B INT, C BYTES HEADER('{header}')) "
+            f"WITH (PARTITIONS=1, KAFKA_TOPIC='{name.lower()}', VALUE_FORMAT='JSON');"
+        )
+    runtime.run("CREATE STREAM O AS SELECT * FROM HL JOIN HR WITHIN 10 SECONDS ON HL.A = HR.A;")
+    assert runtime.schema("O") == (
+        "HL_A INTEGER KEY, HL_B INTEGER, HL_C BYTES, HR_A INTEGER, HR_B INTEGER, HR_C BYTES"
+    )
+    runtime.log.append(
+        "hl", b"\x00\x00\x00\x07", b'{"B":1}', timestamp=10, headers=(("abc", b"!"),)
+    )
+    runtime.log.append(
+        "hr", b"\x00\x00\x00\x07", b'{"B":2}', timestamp=11, headers=(("def", b"#"),)
+    )
+    runtime.pump()
+    assert runtime.records("O") == [([7], [1, b"!", 7, 2, b"#"])]
