@@ -349,9 +349,11 @@ class Engine:
         self.commands[command_id] = Command("SUCCESS", message, query_id)
         return self.sequence
 
-    def _failed(self, query: PersistentQuery | JoinPersistentQuery, message: str) -> None:
+    def _failed(
+        self, query: PersistentQuery | JoinPersistentQuery, message: str, kind: str = "USER"
+    ) -> None:
         query.state = "ERROR"
-        error = QueryError(int(time.time() * 1000), message)
+        error = QueryError(int(time.time() * 1000), message, kind)
         self.query_errors.setdefault(query.query_id, []).append(error)
         log.error("query %s failed: %s", query.query_id, message)
 
@@ -373,7 +375,7 @@ class Engine:
                         self._failed(query, failure.message)
                     except Exception as exc:  # a fault of ours: that query stops, not the server
                         log.exception("query %s stopped on an unexpected error", query.query_id)
-                        self._failed(query, f"Unexpected error: {exc!r}")
+                        self._failed(query, f"Unexpected error: {exc!r}", "UNKNOWN")
             if not any(progressed):
                 break
 
