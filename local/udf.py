@@ -98,7 +98,8 @@ def udaf(
 
     ``value`` is the argument, or a tuple of the arguments when there are several (a variadic
     one as a tuple of its values). ``literals="INT, INT"`` declares constructor arguments the
-    call passes last as constants, as ksqlDB's UdafFactory parameters.
+    call passes last as constants, as ksqlDB's UdafFactory parameters; the last may be variadic
+    (``"INT, STRING..."``) when the signature is not.
     """
     options = {"description": description, "author": author, "version": version}
     return _marker(AGGREGATE, name, signature=signature, literals=literals, **options)

@@ -224,7 +224,11 @@ def _overload(definition: Definition) -> _Overload:
     patterns = [_pattern(p.removesuffix("...")) for p in params]
     if any(p.endswith("...") for p in params[:-1]):
         raise UdfLoadError("only the last parameter can be variadic (...)")
-    literal_params = [_pattern(p) for p in _split(definition.literals)]
+    literal_texts = _split(definition.literals)
+    literal_variadic = bool(literal_texts) and literal_texts[-1].endswith("...")
+    literal_params = [_pattern(p.removesuffix("...")) for p in literal_texts]
+    if literal_variadic and variadic:
+        raise UdfLoadError("an aggregate with variadic literals takes a fixed number of columns")
     returns = _pattern(returns)
     generics = {g for p in patterns for g in _generics(p)}
     missing = set(_generics(returns)) - generics
@@ -237,7 +241,10 @@ def _overload(definition: Definition) -> _Overload:
     elif inspect.isclass(definition.target):
         _instantiate(definition.target)  # as UdfLoader's sanity check, at load
     return _Overload(
-        definition, Signature(tuple(patterns), variadic), returns, Signature(tuple(literal_params))
+        definition,
+        Signature(tuple(patterns), variadic),
+        returns,
+        Signature(tuple(literal_params), literal_variadic),
     )
 
 
@@ -466,11 +473,15 @@ class _UserAccumulator(Accumulator):
         self.fixed = len(overload.signature.params) - overload.signature.variadic
         self.variadic = overload.signature.variadic
         self.literal_count = len(overload.literals.params)
+        # Variadic literals (ksqlDB's `@UdafFactory(int, String...)`): the columns come first,
+        # as many as the signature has, then any number of literals.
+        self.column_count = len(overload.signature.params) if overload.literals.variadic else None
         self.instance: Any = None
         self.state: Any = None
 
     def _value(self, args: Sequence[Any]) -> Any:
-        columns = list(args[: len(args) - self.literal_count])
+        split = self.column_count
+        columns = list(args[: len(args) - self.literal_count if split is None else split])
         if self.instance is None:
             literals = args[len(columns) :]
             self.instance = self.cls(*literals)
@@ -510,14 +521,24 @@ def _install_aggregate(name: str, overloads: list[_Overload]) -> None:
     ]
 
     def pick(types: Sequence[SqlType]) -> tuple[AggregateFunction, list[SqlType]]:
-        for count in sorted({len(o.literals.params) for o in overloads}):
+        for i, o in enumerate(overloads):
+            if o.literals.variadic:
+                columns, literals = (
+                    types[: len(o.signature.params)],
+                    types[len(o.signature.params) :],
+                )
+                if _fits(name, o.literals, literals) and _fits(name, o.signature, columns):
+                    return specs[i], [*choose(name, [o.signature], columns)[1], *literals]
+        for count in sorted({len(o.literals.params) for o in overloads if not o.literals.variadic}):
             if len(types) < count:
                 continue
             columns, literals = types[: len(types) - count], types[len(types) - count :]
             group = [
                 i
                 for i, o in enumerate(overloads)
-                if len(o.literals.params) == count and _fits(name, o.literals, literals)
+                if len(o.literals.params) == count
+                and not o.literals.variadic
+                and _fits(name, o.literals, literals)
             ]
             signatures = [overloads[i].signature for i in group]
             try:
@@ -530,7 +551,7 @@ def _install_aggregate(name: str, overloads: list[_Overload]) -> None:
         listed = "\n".join(
             o.signature.text(name.lower())[:-1]
             + ", " * bool(o.signature.params and o.literals.params)
-            + ", ".join(o.literals.params)
+            + o.literals.text()[1:-1]
             + ")"
             for o in overloads
         )

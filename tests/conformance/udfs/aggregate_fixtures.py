@@ -1,5 +1,6 @@
 """ksqlDB's test UDAFs (its ksqldb-engine test sources: TestUdaf, GenericVarArgUdaf,
-MiddleVarArgUdaf, ObjVarColArgUdaf, VarArgUdaf) as Python UDAFs."""
+MiddleVarArgUdaf, ObjVarColArgUdaf, VarArgUdaf, MultiArgUdaf, FourArgUdaf, FiveArgUdaf) as
+Python UDAFs."""
 
 from __future__ import annotations
 
@@ -149,4 +150,62 @@ class MidVarArg(_LengthSum):
     author=AUTHOR,
 )
 class VarArg(_LengthSum):
+    pass
+
+
+class _InitialSum:
+    """The sum of its number arguments and the lengths of its strings, starting from the initial
+    literal plus the lengths of the literal strings after it."""
+
+    def __init__(self, initial: int, *strings: str) -> None:
+        self.initial = initial + sum(len(s) for s in strings)
+
+    def initialize(self) -> Any:
+        return self.initial
+
+    def aggregate(self, value: Any, total: Any) -> Any:
+        # Numbers count as they are, strings by their length; NULL as 0.
+        return total + sum(v if isinstance(v, int) else len(v) for v in value if v is not None)
+
+    def merge(self, one: Any, two: Any) -> Any:
+        return one + two
+
+    def map(self, total: Any) -> Any:
+        return total
+
+
+_INITIAL = "INT, STRING..."
+_SUMMED = "Returns the sum of the provided longs and lengths of strings."
+
+
+@udaf(
+    "MULTI_ARG",
+    signature="(BIGINT, STRING) -> BIGINT",
+    literals=_INITIAL,
+    description=_SUMMED,
+    author=AUTHOR,
+)
+class MultiArg(_InitialSum):
+    pass
+
+
+@udaf(
+    "FOUR_ARG",
+    signature="(BIGINT, STRING, STRING, STRING) -> BIGINT",
+    literals=_INITIAL,
+    description=_SUMMED,
+    author=AUTHOR,
+)
+class FourArg(_InitialSum):
+    pass
+
+
+@udaf(
+    "FIVE_ARG",
+    signature="(BIGINT, STRING, STRING, STRING, INT) -> BIGINT",
+    literals=_INITIAL,
+    description=_SUMMED,
+    author=AUTHOR,
+)
+class FiveArg(_InitialSum):
     pass

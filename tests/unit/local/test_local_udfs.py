@@ -84,6 +84,21 @@ class OffsetSum(Sum):
         return total + self.offset
 
     undo = None
+
+
+@udaf("udft_tagged_sum", signature="(INT, STRING) -> BIGINT", literals="INT, STRING...")
+class TaggedSum(Sum):
+    def __init__(self, offset, *tags):
+        self.offset = offset + sum(len(t) for t in tags)
+
+    def aggregate(self, value, total):
+        number, text = value
+        return total + (number or 0) + len(text or "")
+
+    def map(self, total):
+        return total + self.offset
+
+    undo = None
 """
 NAMES = [
     "udft_times",
@@ -94,6 +109,7 @@ NAMES = [
     "udft_split",
     "udft_sum",
     "udft_offset_sum",
+    "udft_tagged_sum",
 ]
 
 
@@ -192,6 +208,25 @@ def test_an_aggregate_gets_its_literal_arguments(runtime: SmallRuntime) -> None:
     for value in (1, 2):
         runtime.run(f"INSERT INTO S (ID, V) VALUES ('k', {value});")
     assert [v[0] for _, v in runtime.records("A") if v] == [101, 103]
+
+
+def test_an_aggregates_literals_may_end_variadic(runtime: SmallRuntime) -> None:
+    # As ksqlDB's @UdafFactory(int, String...): the columns first, then any number of literals.
+    runtime.run(
+        "CREATE TABLE A AS SELECT ID, UDFT_TAGGED_SUM(V, T, 100, 'ab', 'c') AS R "
+        "FROM S GROUP BY ID;"
+    )
+    runtime.run("CREATE TABLE B AS SELECT ID, UDFT_TAGGED_SUM(V, T, 1) AS R FROM S GROUP BY ID;")
+    runtime.run("INSERT INTO S (ID, V, T) VALUES ('k', 2, 'xyz');")
+    assert [v for _, v in runtime.records("A")] == [[108]]
+    assert [v for _, v in runtime.records("B")] == [[6]]
+    with pytest.raises(KsqlStatementError) as error:
+        runtime.run(
+            "CREATE TABLE C AS SELECT ID, UDFT_TAGGED_SUM(T, 1, 'a') AS R FROM S GROUP BY ID;"
+        )
+    assert str(error.value).startswith(
+        "Function 'UDFT_TAGGED_SUM' does not accept parameters (STRING, INTEGER, STRING)."
+    )
 
 
 def test_show_and_describe_list_user_functions(loaded: Path) -> None:
