@@ -516,13 +516,17 @@ class KafkaLog(Log):
         # Our own batches still queued for the group come first (bounded: in an outage the
         # broker's positions are what a restart would resume from too).
         self._committer.settle(group, self.timeout)
+
         # Offsets sent in a transaction count once its markers are written, which the broker
         # does after the commit returns (or never, for one a crash left open): a group another
         # producer committed for is fenced first, which settles its last transaction; for our
         # own, the markers are waited for (a read before them finds the positions before it).
-        state = self._cluster(
-            "describing a transaction", lambda: self._admin.transaction_state(group)
-        )
+        def transaction_state() -> str | None:
+            return self._cluster(
+                "describing a transaction", lambda: self._admin.transaction_state(group)
+            )
+
+        state = transaction_state()
         if state is not None and group not in self._transactional:
             with self._write_lock:
                 try:
@@ -535,9 +539,7 @@ class KafkaLog(Log):
         deadline = time.monotonic() + self.timeout
         while state in _PREPARED and time.monotonic() < deadline:
             time.sleep(0.02)
-            state = self._cluster(
-                "describing a transaction", lambda: self._admin.transaction_state(group)
-            )
+            state = transaction_state()
         found = self._cluster("reading group offsets", lambda: self._admin.group_offsets(group))
         return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
