@@ -264,6 +264,12 @@ def test_show_and_describe_list_user_functions(loaded: Path) -> None:
             "from ksqlpy.local.udf import udf\n@udf('no_hint')\ndef f(a):\n  return a",
             "function 'NO_HINT': parameter 'a' has no type annotation",
         ),
+        (
+            "from ksqlpy.local.udf import udaf\n"
+            "@udaf('two_varargs', signature='(STRING...) -> BIGINT', literals='INT...')\n"
+            "class A:\n  pass",
+            "function 'TWO_VARARGS': an aggregate with variadic literals takes a fixed number",
+        ),
         ("import no_such_module_here\n", "import failed: ModuleNotFoundError"),
         ("x = 1 / 0\n", "import failed: ZeroDivisionError: division by zero (line 1)"),
     ],
